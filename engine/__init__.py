@@ -1,0 +1,37 @@
+"""linkflow: declarative YAML state machines on `transitions`.
+
+Load workflows (`load`, `load_workflow`), compile one with `Engine`, create instances and send
+events; every outcome is a value (`Step`, `Refusal`), never an exception for a refused event.
+"""
+
+from engine.errors import DefinitionError, LinkflowError, Problem, RuntimeFault, UsageError
+from engine.loader import LoadResult, load, load_workflow, load_workflows
+from engine.model import Outcome, Workflow
+from engine.runtime import Engine, EventOption, HistoryEntry, Instance, Refusal, RefusalKind, Step
+from engine.source import SourceLocation
+from engine.world import World
+from engine.world_loader import load_world
+
+__all__ = [
+    "DefinitionError",
+    "Engine",
+    "EventOption",
+    "HistoryEntry",
+    "Instance",
+    "LinkflowError",
+    "LoadResult",
+    "Outcome",
+    "Problem",
+    "Refusal",
+    "RefusalKind",
+    "RuntimeFault",
+    "SourceLocation",
+    "Step",
+    "UsageError",
+    "Workflow",
+    "World",
+    "load",
+    "load_workflow",
+    "load_workflows",
+    "load_world",
+]

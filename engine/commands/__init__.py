@@ -1,0 +1,21 @@
+"""One module per `linkflow` command: each has `register(subparsers)` and `run(args, out)`.
+
+Keep these modules light at import time: import heavy libraries inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+#: The commands, in the order `linkflow --help` lists them.
+COMMAND_MODULES = ["validate", "run", "show"]
+
+
+def add_format(
+    parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("text", "json")
+) -> None:
+    parser.add_argument(
+        "--format", choices=choices, default="text", help="output format (default: text)"
+    )

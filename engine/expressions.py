@@ -1,0 +1,137 @@
+"""CEL expressions and message templates, compiled once when a workflow loads.
+
+CEL (Common Expression Language) is small, side-effect free and not Turing complete, so a
+workflow file can never run arbitrary code. We use the Rust-backed `common-expression-language`
+package; its `cel/__init__.py` also imports an interactive shell (typer, rich, prompt_toolkit:
+about 0.2 s), so we load only its compiled extension module.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+
+class ExpressionError(Exception):
+    """An expression failed to compile or to evaluate; the message is for people."""
+
+
+@cache
+def _cel() -> Any:
+    """The compiled CEL extension module, without the package's interactive shell."""
+    spec = importlib.util.find_spec("cel")
+    if spec is not None and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                candidate = f"{folder}/cel{suffix}"
+                try:
+                    loader = importlib.machinery.ExtensionFileLoader("cel.cel", candidate)
+                    ext_spec = importlib.util.spec_from_file_location(
+                        "cel.cel", candidate, loader=loader
+                    )
+                    if ext_spec is None:
+                        continue
+                    module = importlib.util.module_from_spec(ext_spec)
+                    loader.exec_module(module)
+                    return module
+                except (ImportError, OSError):
+                    continue
+    import cel  # the slow but supported way
+
+    return cel
+
+
+_SYNTAX = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*?)\n", re.S)
+
+
+def _compile_message(err: Exception) -> str:
+    text = str(err)
+    found = _SYNTAX.search(text + "\n")
+    if found:
+        return f"{found.group(3).strip()} (at character {found.group(2)} of the expression)"
+    return text.split("\n", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """A compiled CEL expression and the top-level names it reads."""
+
+    source: str
+    program: Any = field(repr=False, compare=False)
+    names: frozenset[str]
+
+    @classmethod
+    def compile(cls, source: str) -> Expression:
+        try:
+            program = _cel().compile(source)
+        except (ValueError, RuntimeError) as err:
+            raise ExpressionError(_compile_message(err)) from None
+        return cls(source, program, frozenset(program.variables()))
+
+    def evaluate(self, activation: Mapping[str, Any]) -> Any:
+        try:
+            return self.program.execute(dict(activation))
+        except KeyError as err:
+            raise ExpressionError(f"no field {err} in `{self.source}`") from None
+        except Exception as err:  # the extension raises several plain types
+            first = str(err).split("\n", 1)[0]
+            raise ExpressionError(f"`{self.source}` failed: {first}") from None
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message with `{cel expression}` placeholders."""
+
+    source: str
+    parts: tuple[str | Expression, ...]
+
+    @classmethod
+    def compile(cls, source: str) -> Template:
+        parts: list[str | Expression] = []
+        last = 0
+        for match in _PLACEHOLDER.finditer(source):
+            parts.append(source[last : match.start()])
+            parts.append(Expression.compile(match.group(1).strip()))
+            last = match.end()
+        parts.append(source[last:])
+        return cls(source, tuple(p for p in parts if p != ""))
+
+    @property
+    def names(self) -> frozenset[str]:
+        found: set[str] = set()
+        for part in self.parts:
+            if isinstance(part, Expression):
+                found |= part.names
+        return frozenset(found)
+
+    def render(self, activation: Mapping[str, Any]) -> str:
+        """The message; a placeholder that cannot be evaluated shows as `?`, never fails."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            try:
+                value = part.evaluate(activation)
+            except ExpressionError:
+                value = "?"
+            out.append(_show(value))
+        return "".join(out)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_show(v) for v in value)
+    return str(value)

@@ -1,0 +1,141 @@
+"""Loading in stages: read and parse (keeping positions), check the schema, build, check the graph.
+
+Every file is loaded and every problem of every file is reported; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import DefinitionError, Problem
+from engine.model import Workflow
+from engine.schema import validate_document
+from engine.source import SourceLocation
+from engine.yaml_loader import Document, read_file
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+#: Which top-level key marks which kind of file, and its schema.
+KINDS = {"workflow": "workflow.schema.json", "world": "world.schema.json"}
+
+
+@dataclass
+class LoadResult:
+    """What a set of files held: the built definitions and every problem found."""
+
+    files: list[str] = field(default_factory=list)
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    documents: dict[str, list[Document]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise DefinitionError(self.problems)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named directly, plus every YAML file below each folder, in a stable order."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(SourceLocation(str(raw)), "no such file or folder"))
+    return files, problems
+
+
+def kind_of(doc: Document) -> str | None:
+    if isinstance(doc.value, dict):
+        for kind in KINDS:
+            if kind in doc.value:
+                return kind
+    return None
+
+
+Builder = Callable[[Document, "LoadResult"], list[Problem]]
+
+
+def _build_workflow(doc: Document, result: LoadResult) -> list[Problem]:
+    from engine.graph import graph_problems
+    from engine.workflow_builder import build_workflow
+
+    workflow, problems = build_workflow(doc)
+    if workflow is None:
+        return problems
+    problems = graph_problems(workflow)
+    if problems:
+        return problems
+    other = result.workflows.get(workflow.name)
+    if other is not None:
+        return [
+            Problem(
+                workflow.location,
+                f"workflow '{workflow.name}' is already defined in {other.location}",
+            )
+        ]
+    result.workflows[workflow.name] = workflow
+    return []
+
+
+def _build_world(doc: Document, result: LoadResult) -> list[Problem]:
+    return []  # schema-valid worlds need no further build step to be checked
+
+
+BUILDERS: dict[str, Builder] = {"workflow": _build_workflow, "world": _build_world}
+
+
+def load(paths: Sequence[str | Path], *, kinds: Iterable[str] | None = None) -> LoadResult:
+    """Load every definition file under `paths`; problems are collected, never raised."""
+    wanted = set(kinds) if kinds is not None else set(KINDS)
+    result = LoadResult()
+    files, result.problems = expand_paths(paths)
+    for path in files:
+        display = str(path)
+        result.files.append(display)
+        doc, problems = read_file(path, display)
+        result.problems.extend(problems)
+        if doc is None or problems:
+            continue
+        kind = kind_of(doc)
+        if kind is None:
+            keys = ", ".join(f"`{k}`" for k in KINDS)
+            result.problems.append(
+                Problem(doc.locate(()), f"not a linkflow file: expected a top-level key {keys}")
+            )
+            continue
+        if kind not in wanted:
+            continue
+        schema_problems = validate_document(doc, KINDS[kind])
+        if schema_problems:
+            result.problems.extend(schema_problems)
+            continue
+        result.documents.setdefault(kind, []).append(doc)
+        result.problems.extend(BUILDERS[kind](doc, result))
+    return result
+
+
+def load_workflow(path: str | Path) -> Workflow:
+    """Load one workflow file, raising DefinitionError with every problem found."""
+    result = load([path], kinds=["workflow"])
+    result.raise_for_problems()
+    if not result.workflows:
+        raise DefinitionError([Problem(SourceLocation(str(path)), "the file holds no workflow")])
+    return next(iter(result.workflows.values()))
+
+
+def load_workflows(paths: Sequence[str | Path]) -> dict[str, Workflow]:
+    result = load(paths, kinds=["workflow"])
+    result.raise_for_problems()
+    return result.workflows

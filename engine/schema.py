@@ -1,0 +1,221 @@
+"""JSON Schema validation with located, plain-word messages that never echo a value."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import unicodedata
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem
+from engine.source import DocPath
+from engine.yaml_loader import Document
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def schemas_dir() -> Path:
+    """The folder holding the project's JSON Schemas (overridable for installed copies)."""
+    override = os.environ.get("LINKFLOW_SCHEMAS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    with (schemas_dir() / name).open(encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema
+
+
+@cache
+def _registry() -> Any:
+    """Every local schema under its $id, so a $ref never reaches for the network."""
+    from referencing import Registry, Resource
+
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        schema = load_schema(path.name)
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator_for(name: str) -> Any:
+    """A compiled validator for one of the project's schemas, built once per process."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema(name), registry=_registry())
+
+
+def fragment_validator(schema: Mapping[str, Any]) -> Any:
+    """A validator for a schema fragment written inside a definition (an event's payload)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(dict(schema), registry=_registry())
+
+
+def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]]:
+    """Problems with a schema fragment itself, as (path inside the fragment, message)."""
+    from jsonschema import Draft202012Validator
+
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    return [(tuple(e.absolute_path), describe(e)) for e in meta.iter_errors(dict(schema))]
+
+
+def type_word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def name_problem(text: str) -> str:
+    """Why `text` is not a plain ASCII name, pointing at a look-alike or invisible character."""
+    for char in text:
+        if not char.isascii():
+            code = f"U+{ord(char):04X}"
+            title = unicodedata.name(char, "unnamed character")
+            return (
+                f"'{text.encode('ascii', 'backslashreplace').decode()}' contains the non-ASCII "
+                f"character {code} ({title}); names use lowercase ASCII letters, digits and _"
+            )
+    return (
+        f"'{text}' is not a plain name: start with a lowercase letter, then use lowercase "
+        "letters, digits and _"
+    )
+
+
+def describe(error: Any, *, secret_safe: bool = False) -> str:
+    """A plain-word message for one jsonschema error. With secret_safe, no value is echoed."""
+    kind = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value = error.instance
+    if kind == "type":
+        expected = error.validator_value
+        wanted = (
+            " or ".join(str(_TYPE_WORDS.get(t, t)) for t in expected)
+            if isinstance(expected, list)
+            else _TYPE_WORDS.get(expected, expected)
+        )
+        hint = ""
+        if expected == "boolean" and isinstance(value, str) and not secret_safe:
+            hint = " (write true or false; yes/no/on/off are strings here)"
+        return f"expected {wanted}, got {type_word(value)}{hint}"
+    if kind == "required":
+        missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
+        return "missing required key " + ", ".join(f"'{k}'" for k in missing)
+    if kind == "enum":
+        options = ", ".join(str(v) for v in error.validator_value)
+        got = "" if secret_safe else f" (got '{value}')"
+        return f"must be one of: {options}{got}"
+    if kind == "const":
+        return f"must be '{error.validator_value}'"
+    if kind == "pattern":
+        if secret_safe:
+            return "does not have the expected form"
+        if schema.get("pattern") == "^[a-z][a-z0-9_]*$" or "[a-z]" in str(schema.get("pattern")):
+            return name_problem(str(value))
+        return f"'{value}' does not have the expected form ({error.validator_value})"
+    if kind in {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}:
+        limit = error.validator_value
+        noun = {"Length": "characters", "Items": "items", "Properties": "keys"}[kind[3:]]
+        if kind == "minLength" and limit == 1:
+            return "must not be empty"
+        if kind == "minProperties" and limit == 1:
+            return "must hold at least one key"
+        bound = "at least" if kind.startswith("min") else "at most"
+        return f"must have {bound} {limit} {noun}"
+    if kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }
+        return f"must be {words[kind]} {error.validator_value}"
+    if kind == "uniqueItems":
+        return "items must not repeat"
+    if kind == "not":
+        return "this combination of keys is not allowed"
+    if secret_safe:
+        return f"is not valid ({kind})"
+    return str(error.message)
+
+
+def _leaf_errors(error: Any) -> Iterator[Any]:
+    """For oneOf/anyOf, the most relevant branch error instead of 'is not valid under any'."""
+    from jsonschema.exceptions import best_match, relevance
+
+    if error.validator in {"oneOf", "anyOf"} and error.context:
+        # Prefer the branch that matches the value's type; report its deepest problem.
+        best = best_match(error.context, key=relevance)
+        if best is not None and best.validator != "type":
+            yield from _leaf_errors(best)
+            return
+    yield error
+
+
+def located_problems(
+    doc: Document, errors: Iterator[Any], *, base: DocPath = (), secret_safe: bool = False
+) -> list[Problem]:
+    """Turn schema errors into problems located at the offending key or value."""
+    problems: list[Problem] = []
+    for raw in errors:
+        for error in _leaf_errors(raw):
+            path: DocPath = (*base, *error.absolute_path)
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                allowed = sorted(error.schema.get("properties", {}))
+                for key in error.instance:
+                    if key in allowed:
+                        continue
+                    close = difflib.get_close_matches(key, allowed, n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    known = f"; allowed keys: {', '.join(allowed)}" if allowed and not hint else ""
+                    problems.append(
+                        Problem(
+                            doc.locate((*path, key), key=True), f"unknown key '{key}'{hint}{known}"
+                        )
+                    )
+                continue
+            if error.validator == "propertyNames" or (
+                error.absolute_schema_path and "propertyNames" in error.absolute_schema_path
+            ):
+                key = error.instance
+                parent = path
+                message = (
+                    name_problem(str(key)) if error.validator == "pattern" else describe(error)
+                )
+                problems.append(Problem(doc.locate((*parent, key), key=True), message))
+                continue
+            problems.append(Problem(doc.locate(path), describe(error, secret_safe=secret_safe)))
+    return problems
+
+
+def validate_document(doc: Document, schema_name: str) -> list[Problem]:
+    validator = validator_for(schema_name)
+    return located_problems(doc, validator.iter_errors(doc.value))

@@ -1,0 +1,270 @@
+"""A strict YAML reader that keeps the position of every node.
+
+It builds plain values straight from the parser's event stream, so nothing YAML can smuggle in
+(anchors, aliases, merge keys, explicit tags, several documents) ever becomes a value: each is a
+located problem instead. Plain scalars follow the YAML 1.2 core schema, so `NO`, `on` and `yes`
+stay strings and dates stay text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import Problem
+from engine.source import DocPath, SourceLocation
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+
+try:  # libyaml is much faster; fall back to the pure-Python parser where it is missing.
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed file: its value and where each part of it stands."""
+
+    file: str
+    value: Any
+    value_marks: dict[DocPath, tuple[int, int]] = field(repr=False)
+    key_marks: dict[DocPath, tuple[int, int]] = field(repr=False)
+
+    def locate(self, path: DocPath, *, key: bool = False) -> SourceLocation:
+        """Where `path` stands; the key's position if asked, else the nearest known ancestor's."""
+        if key and path in self.key_marks:
+            return SourceLocation(self.file, *self.key_marks[path])
+        probe = tuple(path)
+        while True:
+            if probe in self.value_marks:
+                return SourceLocation(self.file, *self.value_marks[probe])
+            if not probe:
+                return SourceLocation(self.file, 1, 1)
+            probe = probe[:-1]
+
+
+class YamlProblems(Exception):
+    """Raised internally to stop at a problem after which nothing more can be read."""
+
+
+def resolve_plain(text: str) -> Any:
+    """The YAML 1.2 core schema for plain (unquoted) scalars."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT10.match(text):
+        return int(text)
+    if _INT8.match(text):
+        return int(text[2:], 8)
+    if _INT16.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    return text
+
+
+def _mark(event: Any) -> tuple[int, int]:
+    return (event.start_mark.line + 1, event.start_mark.column + 1)
+
+
+class _Builder:
+    """Turns the parser's events into values, with marks, and collects problems on the way."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.value_marks: dict[DocPath, tuple[int, int]] = {}
+        self.key_marks: dict[DocPath, tuple[int, int]] = {}
+
+    def problem(self, mark: tuple[int, int], message: str) -> None:
+        self.problems.append(Problem(SourceLocation(self.file, *mark), message))
+
+    def check_node(self, event: Any) -> None:
+        if getattr(event, "anchor", None) is not None:
+            self.problem(
+                _mark(event),
+                f"anchors are not allowed (&{event.anchor}): write the value out in full",
+            )
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!":
+            self.problem(
+                _mark(event), f"explicit tags are not allowed ({tag}): write a plain value"
+            )
+
+    def build(self, events: Any) -> Any:
+        """Consume one document's node events and return its value."""
+        # Each frame: [container, path, pending_key (for mappings), keys_seen]
+        stack: list[list[Any]] = []
+        root: Any = None
+        for event in events:
+            if isinstance(event, yaml.AliasEvent):
+                self.problem(
+                    _mark(event),
+                    f"aliases are not allowed (*{event.anchor}): write the value out in full",
+                )
+                value: Any = None
+                node_mark = _mark(event)
+                is_container = False
+            elif isinstance(event, yaml.ScalarEvent):
+                self.check_node(event)
+                value = resolve_plain(event.value) if not event.style else event.value
+                node_mark = _mark(event)
+                is_container = False
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                self.check_node(event)
+                if len(stack) >= MAX_DEPTH:
+                    self.problem(_mark(event), f"nesting is deeper than {MAX_DEPTH} levels")
+                    raise YamlProblems
+                value = {} if isinstance(event, yaml.MappingStartEvent) else []
+                node_mark = _mark(event)
+                is_container = True
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                frame = stack.pop()
+                if not stack:
+                    return frame[0]
+                continue
+            else:  # DocumentEnd and anything unexpected end the document
+                return root
+
+            if not stack:
+                root = value
+                self.value_marks[()] = node_mark
+                if is_container:
+                    stack.append([value, (), None, set()])
+                    continue
+                return root
+
+            parent = stack[-1]
+            container, path = parent[0], parent[1]
+            if isinstance(container, dict):
+                if parent[2] is None:  # this node is a key
+                    self.take_key(parent, value, node_mark, is_container, event)
+                    if is_container:  # a complex key: skip its events, it is already reported
+                        self.skip_container(events)
+                    continue
+                key = parent[2]
+                parent[2] = None
+                if key is _INVALID:
+                    if is_container:
+                        self.skip_container(events)
+                    continue
+                child_path = (*path, key)
+                container[key] = value
+            else:
+                child_path = (*path, len(container))
+                container.append(value)
+            self.value_marks[child_path] = node_mark
+            if is_container:
+                stack.append([value, child_path, None, set()])
+        return root
+
+    def take_key(
+        self, frame: list[Any], key: Any, mark: tuple[int, int], is_container: bool, event: Any
+    ) -> None:
+        _, path, _, seen = frame
+        if is_container:
+            self.problem(mark, "keys must be plain strings, not mappings or lists")
+            frame[2] = _INVALID
+            return
+        if key == "<<" and not getattr(event, "style", None):
+            self.problem(mark, "merge keys (<<) are not allowed: write the keys out in full")
+            frame[2] = _INVALID
+            return
+        if not isinstance(key, str):
+            shown = "null" if key is None else str(key).lower() if isinstance(key, bool) else key
+            self.problem(mark, f"keys must be strings, got {shown!s}: quote it, as in '{shown}'")
+            frame[2] = _INVALID
+            return
+        if key in seen:
+            first = self.key_marks[(*path, key)]
+            self.problem(mark, f"duplicate key '{key}' (first defined at line {first[0]})")
+            frame[2] = _INVALID
+            return
+        seen.add(key)
+        self.key_marks[(*path, key)] = mark
+        frame[2] = key
+
+    @staticmethod
+    def skip_container(events: Any) -> None:
+        depth = 1
+        for event in events:
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+                if depth == 0:
+                    return
+
+
+_INVALID = object()
+
+
+def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
+    """Parse YAML text; the document is None when nothing usable could be read."""
+    builder = _Builder(file)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        builder.problem((1, 1), f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
+        return None, builder.problems
+    events = iter(yaml.parse(text, Loader=_Loader))
+    root: Any = None
+    documents = 0
+    try:
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    builder.problem(
+                        _mark(event),
+                        "a file holds one document; remove the second '---' and what follows",
+                    )
+                    break
+                root = builder.build(events)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        detail = err.problem or err.context or "invalid YAML"
+        builder.problem(where, f"YAML syntax error: {detail}")
+        return None, builder.problems
+    except yaml.YAMLError as err:
+        builder.problem((1, 1), f"YAML error: {err}")
+        return None, builder.problems
+    except YamlProblems:
+        return None, builder.problems
+    if documents == 0 or root is None:
+        builder.problem((1, 1), "file is empty: expected a mapping of keys")
+        return None, builder.problems
+    doc = Document(file, root, builder.value_marks, builder.key_marks)
+    return doc, builder.problems
+
+
+def read_file(path: Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:
+    """Read and parse a file, turning I/O and encoding failures into located problems."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            msg = f"file is larger than {MAX_FILE_BYTES // 1024} KiB ({size // 1024} KiB)"
+            return None, [Problem(SourceLocation(name, 1, 1), msg)]
+        raw = path.read_bytes()
+    except OSError as err:
+        return None, [Problem(SourceLocation(name), f"cannot read file: {err.strerror}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        return None, [Problem(SourceLocation(name, line, 1), "file is not valid UTF-8 text")]
+    return parse_text(text, name)
