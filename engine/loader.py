@@ -123,7 +123,25 @@ def load(paths: Sequence[str | Path], *, kinds: Iterable[str] | None = None) -> 
             continue
         result.documents.setdefault(kind, []).append(doc)
         result.problems.extend(BUILDERS[kind](doc, result))
+    result.problems.extend(_handoff_problems(result))
     return result
+
+
+def _handoff_problems(result: LoadResult) -> list[Problem]:
+    """Handoffs name workflows in other files, so they are checked once all are loaded."""
+    problems = []
+    for workflow in result.workflows.values():
+        for state in workflow.states.values():
+            if state.handoff and state.handoff not in result.workflows:
+                known = ", ".join(sorted(result.workflows)) or "none loaded"
+                problems.append(
+                    Problem(
+                        state.location,
+                        f"state '{state.name}' hands off to unknown workflow "
+                        f"'{state.handoff}' (loaded: {known})",
+                    )
+                )
+    return problems
 
 
 def load_workflow(path: str | Path) -> Workflow:

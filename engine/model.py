@@ -49,6 +49,8 @@ class State:
     rule: str = ""
     final: Outcome | None = None
     waiting: Waiting | None = None
+    #: The workflow that takes over when this final state is reached.
+    handoff: str = ""
 
     @property
     def is_final(self) -> bool:

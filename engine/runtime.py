@@ -68,6 +68,8 @@ class Step:
     target: str
     transition: Transition | None = None
     refusal: Refusal | None = None
+    #: Every guard checked on the way, as (transition index, guard label, held).
+    checks: tuple[tuple[int, str, bool], ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -134,6 +136,7 @@ class _Context:
     __slots__ = (
         "activation",
         "bound",
+        "checks",
         "failures",
         "journal",
         "public_payload",
@@ -149,6 +152,7 @@ class _Context:
         self.secrets = secrets
         self.bound: set[str] = set()
         self.failures: list[Refusal] = []
+        self.checks: list[tuple[int, str, bool]] = []
         self.journal = Journal()
         self.transition: Transition | None = None
 
@@ -226,6 +230,7 @@ class Engine:
             instance: Instance = event_data.model
             ctx = _context_of(instance)
             refusal = self.check_guard(instance, ctx, use)
+            ctx.checks.append((transition.index, use.label, refusal is None))
             if refusal is None:
                 return True
             ctx.failures.append(refusal)
@@ -520,10 +525,12 @@ class Instance:
                 Refusal(RefusalKind.GUARD, "no transition's guards held")
             ]
             refusal = Refusal(first.kind, first.message, first.guard, first.rule, tuple(rest))
-            return self._refuse(event, public, refusal.kind, refusal.message, refusal)
+            return self._refuse(
+                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
+            )
         self.entered_at = self.clock()
         self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
-        return Step(event, source, self.state, ctx.transition)
+        return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
 
     def _refuse(
         self,
@@ -532,11 +539,12 @@ class Instance:
         kind: RefusalKind,
         message: str,
         refusal: Refusal | None = None,
+        checks: tuple[tuple[int, str, bool], ...] = (),
     ) -> Step:
         refusal = refusal or Refusal(kind, message)
         entry = HistoryEntry(self.clock(), event, self.state, self.state, False, public, refusal)
         self.history.append(entry)
-        return Step(event, self.state, self.state, None, refusal)
+        return Step(event, self.state, self.state, None, refusal, checks)
 
     def available_events(self) -> list[EventOption]:
         """Every event, and whether it could be sent now; nothing is changed or recorded."""

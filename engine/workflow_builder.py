@@ -222,7 +222,12 @@ class _Builder:
                 rule=self.text(spec, "rule"),
                 final=Outcome(spec["final"]) if "final" in spec else None,
                 waiting=waiting,
+                handoff=self.text(spec, "handoff"),
             )
+            if out[name].handoff and out[name].final is not Outcome.COMPLETED:
+                self.problem(
+                    (*path, "handoff"), "only a final state with outcome `completed` can hand off"
+                )
         for name, state in out.items():
             timeout = state.waiting.timeout if state.waiting else None
             if timeout and timeout.to not in out:
