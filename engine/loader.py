@@ -18,7 +18,11 @@ from engine.yaml_loader import Document, read_file
 YAML_SUFFIXES = (".yaml", ".yml")
 
 #: Which top-level key marks which kind of file, and its schema.
-KINDS = {"workflow": "workflow.schema.json", "world": "world.schema.json"}
+KINDS = {
+    "scenario": "scenario.schema.json",
+    "world": "world.schema.json",
+    "workflow": "workflow.schema.json",
+}
 
 
 @dataclass
@@ -89,11 +93,15 @@ def _build_workflow(doc: Document, result: LoadResult) -> list[Problem]:
     return []
 
 
-def _build_world(doc: Document, result: LoadResult) -> list[Problem]:
+def _schema_only(doc: Document, result: LoadResult) -> list[Problem]:
     return []  # schema-valid worlds need no further build step to be checked
 
 
-BUILDERS: dict[str, Builder] = {"workflow": _build_workflow, "world": _build_world}
+BUILDERS: dict[str, Builder] = {
+    "workflow": _build_workflow,
+    "world": _schema_only,
+    "scenario": _schema_only,  # scenarios are checked further when they run
+}
 
 
 def load(paths: Sequence[str | Path], *, kinds: Iterable[str] | None = None) -> LoadResult:

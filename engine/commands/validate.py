@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any, TextIO
 
 from engine.commands import EXIT_OK, EXIT_PROBLEMS, add_format
@@ -47,5 +46,5 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"ok: {files} {noun} valid", file=out)
         else:
             count = len(result.problems)
-            print(f"{count} problem{'s' if count != 1 else ''} in {files} {noun}", file=sys.stderr)
+            print(f"{count} problem{'s' if count != 1 else ''} in {files} {noun}", file=out)
     return EXIT_OK if result.ok else EXIT_PROBLEMS
