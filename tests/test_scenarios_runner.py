@@ -1,0 +1,82 @@
+"""The scenario runner reports failures at their YAML line, expected against actual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.scenarios import run_scenario_file
+
+CASES = Path(__file__).parent / "cases" / "scenarios"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
+
+
+def test_failures_are_located_and_say_expected_and_actual() -> None:
+    result = run_scenario_file(CASES / "wrong_expectations.yaml")
+    assert not result.passed
+    messages = [(f.location.line, f.step, f.message) for f in result.failures]
+    assert messages == [
+        (8, 1, "expected state 'published', got 'in_review'"),
+        (9, 2, "'approve' was refused: 'ana' wrote 'Staff handbook' and cannot review it."),
+        (14, 3, "'approve' was accepted (in_review -> published), expected a refusal"),
+        (15, 3, 'data.approvals: expected ["ana"], got ["ben"]'),
+        (16, 3, 'world.documents.handbook.status: expected "draft", got "published"'),
+        (17, 3, 'expected data.approvals to contain "carl", got ["ben"]'),
+    ]
+    assert result.path_lines() == [
+        " 1. document_review: submit: draft -> in_review",
+        " 2. document_review: approve: refused "
+        "('ana' wrote 'Staff handbook' and cannot review it.)",
+        " 3. document_review: approve: in_review -> published",
+    ]
+    assert result.trace() == [
+        ("document_review", 0, "draft", "in_review"),
+        ("document_review", 1, "in_review", "published"),
+    ]
+
+
+def test_unknown_workflow_is_a_located_problem() -> None:
+    result = run_scenario_file(CASES / "bad_setup.yaml")
+    assert [str(p).split(": ", 1)[1] for p in result.problems] == [
+        "no workflow named 'document_reviw' in "
+        + str(CASES / "../../../examples")
+        + " (there: document_review)"
+    ]
+    assert result.problems[0].location.line == 2
+
+
+def test_schema_errors_are_located() -> None:
+    result = run_scenario_file(CASES / "bad_schema.yaml")
+    found = sorted((p.location.line, p.message) for p in result.problems)
+    assert (6, "unknown key 'expekt' (did you mean 'expect'?)") in found
+    assert any(line == 4 for line, _ in found)  # send and wait together
+
+
+def test_example_scenarios_pass() -> None:
+    results = [run_scenario_file(p) for p in sorted(EXAMPLES.glob("*.yaml"))]
+    assert [r.name for r in results if not r.passed] == []
+    assert len(results) == 2
+
+
+def test_cli_summary_line_and_exit_codes() -> None:
+    ok = subprocess.run(
+        [sys.executable, "-m", "engine", "test", str(EXAMPLES)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.splitlines()[-1] == "2 passed, 0 failed"
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "engine", "test", str(CASES), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert (report["passed"], report["failed"]) == (0, 3)
+    assert "Traceback" not in bad.stderr
