@@ -53,8 +53,28 @@ def _compile_message(err: Exception) -> str:
     text = str(err)
     found = _SYNTAX.search(text + "\n")
     if found:
-        return f"{found.group(3).strip()} (at character {found.group(2)} of the expression)"
+        detail = _plain_syntax(found.group(3).strip())
+        return f"{detail} (at character {found.group(2)} of the expression)"
     return text.split("\n", 1)[0]
+
+
+#: The parser's wording, and the plain words shown instead (its token lists help nobody).
+_PARSER_WORDS = (
+    (re.compile(r"mismatched input '<EOF>'.*"), "the expression ends too early"),
+    (re.compile(r"(?:mismatched|extraneous) input ('.*?') expecting.*"), r"unexpected \1"),
+    (re.compile(r"no viable alternative at input ('.*?')$"), r"unexpected \1"),
+    (re.compile(r"token recognition error at: '(['\"]).*"), r"a \1 quote is not closed"),
+    (re.compile(r"token recognition error at: ('.*')$"), r"cannot read \1"),
+    (re.compile(r"Incomplete `ExprContext` for `_\?_:_`.*"), "`a ? b : c` needs both b and c"),
+)
+
+
+def _plain_syntax(detail: str) -> str:
+    body = detail.removeprefix("Syntax error: ")
+    for pattern, words in _PARSER_WORDS:
+        if pattern.match(body):
+            return "syntax error: " + pattern.sub(words, body, count=1)
+    return detail
 
 
 @dataclass(frozen=True, slots=True)

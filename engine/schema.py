@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -127,8 +128,8 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
             hint = " (write true or false; yes/no/on/off are strings here)"
         return f"expected {wanted}, got {type_word(value)}{hint}"
     if kind == "required":
-        missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
-        return "missing required key " + ", ".join(f"'{k}'" for k in missing)
+        found = re.match(r"^'(.+)' is a required property", str(error.message))
+        return f"missing required key '{found.group(1)}'" if found else str(error.message)
     if kind == "enum":
         options = ", ".join(str(v) for v in error.validator_value)
         got = "" if secret_safe else f" (got '{value}')"
@@ -146,10 +147,13 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
         noun = {"Length": "characters", "Items": "items", "Properties": "keys"}[kind[3:]]
         if kind == "minLength" and limit == 1:
             return "must not be empty"
-        if kind == "minProperties" and limit == 1:
-            return "must hold at least one key"
         bound = "at least" if kind.startswith("min") else "at most"
-        return f"must have {bound} {limit} {noun}"
+        if limit == 1:
+            noun = {"characters": "character", "items": "item", "keys": "key"}[noun]
+        hint = ""
+        if kind.endswith("Properties") and schema.get("properties"):
+            hint = f" (one of: {', '.join(sorted(schema['properties']))})"
+        return f"must hold {bound} {limit} {noun}{hint}"
     if kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
         words = {
             "minimum": "at least",
@@ -158,6 +162,18 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
             "exclusiveMaximum": "less than",
         }
         return f"must be {words[kind]} {error.validator_value}"
+    if kind in {"oneOf", "anyOf"}:
+        keys = _required_only(error.validator_value)
+        if keys is not None:
+            return "needs exactly one of " + ", ".join(f"'{k}'" for k in keys)
+        wanted = [
+            _TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
+            for e in error.context or ()
+            if e.validator == "type" and not e.relative_path
+        ]
+        if wanted:
+            return f"expected {' or '.join(dict.fromkeys(wanted))}, got {type_word(value)}"
+        return "does not match any of the allowed forms"
     if kind == "uniqueItems":
         return "items must not repeat"
     if kind == "not":
@@ -167,14 +183,39 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
     return str(error.message)
 
 
+def _required_only(branches: Any) -> list[str] | None:
+    """The keys of a oneOf whose branches each only require one key, as in key | keys."""
+    if not isinstance(branches, list):
+        return None
+    keys: list[str] = []
+    for branch in branches:
+        if not (isinstance(branch, dict) and set(branch) == {"required"}):
+            return None
+        keys.extend(branch["required"])
+    return keys
+
+
+def _branch_rank(error: Any) -> tuple[int, int]:
+    """How telling one oneOf/anyOf branch error is: deeper first, then a wrong value of the
+    right type, then a near miss of a constant, and last a plain type mismatch."""
+    depth = len(error.relative_path)
+    if error.validator == "type":
+        return depth, 0
+    if error.validator in {"const", "enum"}:
+        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        same_type = any(type(option) is type(error.instance) for option in options)
+        return depth, 1 if same_type else 0
+    return depth, 2
+
+
 def _leaf_errors(error: Any) -> Iterator[Any]:
     """For oneOf/anyOf, the most relevant branch error instead of 'is not valid under any'."""
-    from jsonschema.exceptions import best_match, relevance
-
-    if error.validator in {"oneOf", "anyOf"} and error.context:
-        # Prefer the branch that matches the value's type; report its deepest problem.
-        best = best_match(error.context, key=relevance)
-        if best is not None and best.validator != "type":
+    if error.validator in {"oneOf", "anyOf"}:
+        if _required_only(error.validator_value) is not None or not error.context:
+            yield error
+            return
+        best = max(error.context, key=_branch_rank)
+        if _branch_rank(best) != (0, 0):
             yield from _leaf_errors(best)
             return
     yield error
@@ -185,35 +226,34 @@ def located_problems(
 ) -> list[Problem]:
     """Turn schema errors into problems located at the offending key or value."""
     problems: list[Problem] = []
-    for raw in errors:
-        for error in _leaf_errors(raw):
-            path: DocPath = (*base, *error.absolute_path)
-            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-                allowed = sorted(error.schema.get("properties", {}))
-                for key in error.instance:
-                    if key in allowed:
-                        continue
-                    close = difflib.get_close_matches(key, allowed, n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    known = f"; allowed keys: {', '.join(allowed)}" if allowed and not hint else ""
-                    problems.append(
-                        Problem(
-                            doc.locate((*path, key), key=True), f"unknown key '{key}'{hint}{known}"
-                        )
-                    )
-                continue
-            if error.validator == "propertyNames" or (
-                error.absolute_schema_path and "propertyNames" in error.absolute_schema_path
-            ):
-                key = error.instance
-                parent = path
-                message = (
-                    name_problem(str(key)) if error.validator == "pattern" else describe(error)
+    leaves = [leaf for raw in errors for leaf in _leaf_errors(raw)]
+    wrong_type = {(*base, *e.absolute_path) for e in leaves if e.validator == "type"}
+    for error in leaves:
+        path: DocPath = (*base, *error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key in allowed:
+                    continue
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                known = f"; allowed keys: {', '.join(allowed)}" if allowed and not hint else ""
+                problems.append(
+                    Problem(doc.locate((*path, key), key=True), f"unknown key '{key}'{hint}{known}")
                 )
-                problems.append(Problem(doc.locate((*parent, key), key=True), message))
-                continue
-            problems.append(Problem(doc.locate(path), describe(error, secret_safe=secret_safe)))
-    return problems
+            continue
+        if error.validator == "propertyNames" or (
+            error.absolute_schema_path and "propertyNames" in error.absolute_schema_path
+        ):
+            key = error.instance
+            parent = path
+            message = name_problem(str(key)) if error.validator == "pattern" else describe(error)
+            problems.append(Problem(doc.locate((*parent, key), key=True), message))
+            continue
+        if path in wrong_type and error.validator != "type":
+            continue  # the type is wrong: what else is wrong with the value adds nothing
+        problems.append(Problem(doc.locate(path), describe(error, secret_safe=secret_safe)))
+    return sorted(problems, key=lambda p: (p.location, p.message))
 
 
 def validate_document(doc: Document, schema_name: str) -> list[Problem]:

@@ -9,6 +9,7 @@ stay strings and dates stay text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from engine.source import DocPath, SourceLocation
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
+_STANDARD_TAGS = "tag:yaml.org,2002:"
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -89,9 +91,29 @@ class _Builder:
         self.problems: list[Problem] = []
         self.value_marks: dict[DocPath, tuple[int, int]] = {}
         self.key_marks: dict[DocPath, tuple[int, int]] = {}
+        #: anchor name -> (index of its problem, how often it is used)
+        self.aliases: dict[str, tuple[int, int]] = {}
 
     def problem(self, mark: tuple[int, int], message: str) -> None:
         self.problems.append(Problem(SourceLocation(self.file, *mark), message))
+
+    def alias(self, event: Any) -> None:
+        """Report the first use of each anchor; count the rest, so a bomb stays one line."""
+        name = event.anchor
+        if name in self.aliases:
+            index, count = self.aliases[name]
+            self.aliases[name] = (index, count + 1)
+            first = self.problems[index]
+            self.problems[index] = Problem(
+                first.location,
+                f"aliases are not allowed (*{name}, used {count + 1} times): "
+                "write the value out in full",
+            )
+            return
+        self.aliases[name] = (len(self.problems), 1)
+        self.problem(
+            _mark(event), f"aliases are not allowed (*{name}): write the value out in full"
+        )
 
     def check_node(self, event: Any) -> None:
         if getattr(event, "anchor", None) is not None:
@@ -101,8 +123,11 @@ class _Builder:
             )
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!":
+            shown = (
+                "!!" + tag.removeprefix(_STANDARD_TAGS) if tag.startswith(_STANDARD_TAGS) else tag
+            )
             self.problem(
-                _mark(event), f"explicit tags are not allowed ({tag}): write a plain value"
+                _mark(event), f"explicit tags are not allowed ({shown}): write a plain value"
             )
 
     def build(self, events: Any) -> Any:
@@ -112,10 +137,7 @@ class _Builder:
         root: Any = None
         for event in events:
             if isinstance(event, yaml.AliasEvent):
-                self.problem(
-                    _mark(event),
-                    f"aliases are not allowed (*{event.anchor}): write the value out in full",
-                )
+                self.alias(event)
                 value: Any = None
                 node_mark = _mark(event)
                 is_container = False
@@ -213,12 +235,49 @@ class _Builder:
 _INVALID = object()
 
 
+#: Invisible characters that reorder how text is shown ("Trojan Source"): a file that reads one
+#: way on screen could mean another.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _bidi_problems(builder: _Builder, text: str) -> None:
+    if BIDI_CONTROLS.isdisjoint(text):
+        return
+    for number, line in enumerate(text.split("\n"), 1):
+        for column, char in enumerate(line, 1):
+            if char in BIDI_CONTROLS:
+                name = unicodedata.name(char, "bidirectional control")
+                builder.problem(
+                    (number, column),
+                    f"invisible bidirectional control character U+{ord(char):04X} ({name}): "
+                    "it makes text show differently from what it says; remove it",
+                )
+
+
+def _syntax_error(err: yaml.MarkedYAMLError, text: str) -> tuple[tuple[int, int], str]:
+    """Where a syntax error stands and what it is, naming where the broken part began."""
+    mark = err.problem_mark or err.context_mark
+    where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    detail = err.problem or err.context or "invalid YAML"
+    lines = text.split("\n")
+    if mark and mark.line < len(lines) and lines[mark.line][mark.column : mark.column + 1] == "\t":
+        return where, "a tab cannot indent YAML: use spaces"
+    start = err.context_mark
+    if err.context and start and (start.line + 1, start.column + 1) != where:
+        what = err.context.removeprefix("while parsing ").removeprefix("while scanning ")
+        detail += f" (in {what} that starts at line {start.line + 1}, column {start.column + 1})"
+    return where, detail
+
+
 def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML text; the document is None when nothing usable could be read."""
     builder = _Builder(file)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         builder.problem((1, 1), f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
         return None, builder.problems
+    _bidi_problems(builder, text)
     events = iter(yaml.parse(text, Loader=_Loader))
     root: Any = None
     documents = 0
@@ -234,9 +293,7 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
                     break
                 root = builder.build(events)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        detail = err.problem or err.context or "invalid YAML"
+        where, detail = _syntax_error(err, text)
         builder.problem(where, f"YAML syntax error: {detail}")
         return None, builder.problems
     except yaml.YAMLError as err:
@@ -266,5 +323,9 @@ def read_file(path: Path, display: str | None = None) -> tuple[Document | None, 
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        return None, [Problem(SourceLocation(name, line, 1), "file is not valid UTF-8 text")]
+        before = raw[raw.rfind(b"\n", 0, err.start) + 1 : err.start]
+        column = len(before.decode("utf-8", "replace")) + 1
+        byte = raw[err.start]
+        message = f"file is not valid UTF-8 text (byte 0x{byte:02X} here): save it as UTF-8"
+        return None, [Problem(SourceLocation(name, line, column), message)]
     return parse_text(text, name)
