@@ -15,6 +15,9 @@ from typing import Any
 
 from engine.errors import Problem
 from engine.loader import LoadResult, load
+from engine.paths import ABSENT as _ABSENT
+from engine.paths import lookup
+from engine.paths import show as _show
 from engine.schema import validate_document
 from engine.session import EngineCache, Session, SessionStep
 from engine.source import DocPath, SourceLocation
@@ -165,30 +168,6 @@ def _fresh_world(path: Path) -> tuple[World | None, list[Problem]]:
 
 
 # -- paths into data and world ---------------------------------------------------------------
-
-_ABSENT = object()
-
-
-def lookup(root: Any, dotted: str) -> Any:
-    """The value at a dotted path (`a.b.0.c`), or _ABSENT."""
-    value = root
-    for part in dotted.split("."):
-        if isinstance(value, dict):
-            value = value.get(part, _ABSENT)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return _ABSENT
-        if value is _ABSENT:
-            return _ABSENT
-    return value
-
-
-def _show(value: Any) -> str:
-    if value is _ABSENT:
-        return "nothing (no such path)"
-    return json.dumps(value, default=str)
-
 
 # -- running ------------------------------------------------------------------------------
 

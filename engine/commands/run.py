@@ -28,6 +28,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "--data", metavar="FILE|JSON", help="initial data: a JSON or YAML file, or inline JSON"
     )
     parser.add_argument(
+        "--watch",
+        "-w",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="print this data field after every step (a dotted path); repeatable",
+    )
+    parser.add_argument(
         "--event",
         "-e",
         action="append",
@@ -106,6 +114,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     workflow = load_one_workflow(args.workflow, out, args.format)
     if workflow is None:
         return EXIT_PROBLEMS
+    workflows = {workflow.name: workflow}
+    if any(state.handoff for state in workflow.states.values()):
+        # Handoffs name workflows by name: load the folder the workflow lives in.
+        from engine.loader import load
+
+        folder = load([Path(args.workflow).parent], kinds=["workflow"])
+        if not folder.ok:
+            report_problems(folder.problems, out, args.format)
+            return EXIT_PROBLEMS
+        workflows = {**folder.workflows, workflow.name: workflow}
     world = None
     if args.world:
         from engine.world_loader import load_world
@@ -116,20 +134,29 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_PROBLEMS
 
     from engine.errors import UsageError
-    from engine.runtime import Engine
+    from engine.paths import ABSENT, lookup
+    from engine.session import EngineCache, Session
 
-    engine = Engine(workflow)
     try:
-        instance = engine.create(data, world)
+        session = Session(EngineCache(workflows), workflow.name, data, world)
     except UsageError as err:
         print(f"linkflow run: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    steps = [instance.send(name, payload) for name, payload in events]
+    watched: list[dict[str, Any]] = []
+    steps = []
+    for name, payload in events:
+        steps.append(session.send(name, payload))
+        watched.append({f: lookup(session.instance.data, f) for f in args.watch})
+    instance = session.instance
     if args.format == "json":
         report = {
             "workflow": workflow.name,
             "file": workflow.file,
-            "steps": [s.as_dict() for s in steps],
+            "steps": [
+                {"workflow": s.workflow, **s.step.as_dict(), "handoff": s.handed_to or None}
+                for s in steps
+            ],
+            "current_workflow": session.workflow,
             "state": instance.state,
             "outcome": instance.outcome,
             "data": instance.data,
@@ -138,8 +165,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         print(f"{workflow.title} ({workflow.file})", file=out)
         print(f"    starts in '{workflow.initial}'", file=out)
-        for number, step in enumerate(steps, 1):
-            print(f"{number:>2}. {format_step(step)}", file=out)
+        for number, (entry, fields) in enumerate(zip(steps, watched, strict=True), 1):
+            print(f"{number:>2}. {format_step(entry.step)}", file=out)
+            if entry.handed_to:
+                print(f"    -> hands over to workflow '{entry.handed_to}'", file=out)
+            for field, value in fields.items():
+                shown = "(nothing)" if value is ABSENT else json.dumps(value)
+                print(f"       {field} = {shown}", file=out)
         ending = f" ({instance.outcome})" if instance.outcome else " (not finished)"
-        print(f"    now in '{instance.state}'{ending}", file=out)
-    return EXIT_OK if all(s.accepted for s in steps) else EXIT_PROBLEMS
+        print(f"    now in {session.workflow}: '{instance.state}'{ending}", file=out)
+    return EXIT_OK if all(s.step.accepted for s in steps) else EXIT_PROBLEMS
