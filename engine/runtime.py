@@ -247,6 +247,14 @@ class Engine:
 
         return apply
 
+    def needs_payload(self, use: GuardUse) -> bool:
+        """Whether a guard reads the payload, directly or through a binding's key."""
+        names = use.guard.when.names
+        if "payload" in names:
+            return True
+        bindings = self.workflow.bindings
+        return any("payload" in bindings[n].key.names for n in names & self._binding_names)
+
     # -- guards -----------------------------------------------------------------------------
 
     def activation(
@@ -562,7 +570,7 @@ class Instance:
         ctx = _Context({}, {}, [])
         first: Refusal | None = None
         for transition in self.workflow.by_source[(self.state, event)]:
-            if any("payload" in u.guard.when.names for u in transition.guards):
+            if any(self.engine.needs_payload(u) for u in transition.guards):
                 return EventOption(event, None, "depends on the payload")
             refusal = next(
                 (r for u in transition.guards if (r := self.engine.check_guard(self, ctx, u))),
