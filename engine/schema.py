@@ -141,7 +141,8 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
             return "does not have the expected form"
         if schema.get("pattern") == "^[a-z][a-z0-9_]*$" or "[a-z]" in str(schema.get("pattern")):
             return name_problem(str(value))
-        return f"'{value}' does not have the expected form ({error.validator_value})"
+        about = str(schema.get("description", "")).rstrip(".") or error.validator_value
+        return f"'{value}' does not have the expected form ({about})"
     if kind in {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}:
         limit = error.validator_value
         noun = {"Length": "characters", "Items": "items", "Properties": "keys"}[kind[3:]]
@@ -177,6 +178,10 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
     if kind == "uniqueItems":
         return "items must not repeat"
     if kind == "not":
+        banned = error.validator_value
+        if isinstance(banned, dict) and set(banned) == {"required"}:
+            together = " and ".join(f"'{k}'" for k in banned["required"])
+            return f"{together} cannot be used together"
         return "this combination of keys is not allowed"
     if secret_safe:
         return f"is not valid ({kind})"
@@ -247,7 +252,7 @@ def located_problems(
         ):
             key = error.instance
             parent = path
-            message = name_problem(str(key)) if error.validator == "pattern" else describe(error)
+            message = describe(error)
             problems.append(Problem(doc.locate((*parent, key), key=True), message))
             continue
         if path in wrong_type and error.validator != "type":

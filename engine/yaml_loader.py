@@ -143,7 +143,8 @@ class _Builder:
                 is_container = False
             elif isinstance(event, yaml.ScalarEvent):
                 self.check_node(event)
-                value = resolve_plain(event.value) if not event.style else event.value
+                plain = not event.style and event.tag is None  # `! 2` is the string "2"
+                value = resolve_plain(event.value) if plain else event.value
                 node_mark = _mark(event)
                 is_container = False
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
