@@ -1,0 +1,109 @@
+"""Measuring: repeats run round-robin over the subjects, so drift hits every subject alike.
+
+A subject is a callable that does its own (untimed) setup and returns one timed value; the
+harness calls each subject once per repeat, rotating which goes first.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Stat:
+    """The values one subject gave over the repeats, in `unit`."""
+
+    unit: str
+    values: list[float] = field(default_factory=list)
+    #: How many operations each value averages over (0 when not applicable).
+    ops: int = 0
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values) if self.values else float("nan")
+
+    @property
+    def low(self) -> float:
+        return min(self.values) if self.values else float("nan")
+
+    @property
+    def high(self) -> float:
+        return max(self.values) if self.values else float("nan")
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "unit": self.unit,
+            "median": self.median,
+            "min": self.low,
+            "max": self.high,
+            "values": list(self.values),
+            "repeats": len(self.values),
+        }
+        if self.ops:
+            out["ops_per_repeat"] = self.ops
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+def interleaved(
+    subjects: Mapping[str, Callable[[], float]], repeats: int, unit: str
+) -> dict[str, Stat]:
+    """Run every subject once per repeat, round-robin, rotating the starting subject."""
+    keys = list(subjects)
+    stats = {key: Stat(unit) for key in keys}
+    for repeat in range(repeats):
+        shift = repeat % len(keys) if keys else 0
+        for key in keys[shift:] + keys[:shift]:
+            stats[key].values.append(subjects[key]())
+    return stats
+
+
+def per_item_us(action: Callable[[Any], Any], items: Sequence[Any]) -> float:
+    """Microseconds per item of `action(item)` over `items` (a warm, collected heap)."""
+    gc.collect(1)
+    start = time.perf_counter_ns()
+    for item in items:
+        action(item)
+    elapsed = time.perf_counter_ns() - start
+    return elapsed / len(items) / 1e3
+
+
+def create_us(create: Callable[[], Any], count: int, keep: list[Any]) -> float:
+    """Microseconds per instance to create `count` instances, appended to the live list `keep`."""
+    gc.collect(1)
+    append = keep.append
+    start = time.perf_counter_ns()
+    for _ in range(count):
+        append(create())
+    elapsed = time.perf_counter_ns() - start
+    return elapsed / count / 1e3
+
+
+def calibrate(
+    probe: Callable[[int], float], target_s: float, low: int, high: int, start: int = 20
+) -> int:
+    """How many operations make one timed batch last about `target_s` seconds.
+
+    `probe(n)` runs n operations (with their setup) and returns microseconds per operation.
+    """
+    per_op_us = max(probe(start), 0.01)
+    wanted = int(target_s * 1e6 / per_op_us)
+    return max(low, min(high, wanted))
+
+
+def seconds(run: Callable[[], Any]) -> float:
+    start = time.perf_counter_ns()
+    run()
+    return (time.perf_counter_ns() - start) / 1e9
+
+
+def summarize(values: Iterable[float]) -> str:
+    data = list(values)
+    return f"{statistics.median(data):.3g} [{min(data):.3g}-{max(data):.3g}]"
