@@ -160,6 +160,38 @@ class Transition:
         return f"{self.event}: {', '.join(self.sources)} -> {self.target}"
 
 
+class InvariantKind(StrEnum):
+    """The kinds of invariant a workflow can declare (see engine.invariants)."""
+
+    REQUIRES = "requires"
+    NEVER_STORES = "never_stores"
+    NO_WRITES_ON = "no_writes_on"
+    IDEMPOTENT = "idempotent"
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    """A safety property checked on every path from the initial state, across handoffs."""
+
+    name: str
+    kind: InvariantKind
+    location: SourceLocation
+    description: str = ""
+    rule: str = ""
+    #: requires: a path pattern the selected transitions write to (`world.coll[*].field`).
+    writes: str = ""
+    #: requires: the event of the selected transitions; idempotent: the repeated event.
+    event: str = ""
+    #: requires: the target state of the selected transitions.
+    to: str = ""
+    #: requires: guard labels (`g` or `!g`) every path must pass before or on the selection.
+    guards: tuple[str, ...] = ()
+    #: never_stores: payload fields that must never reach data or the world.
+    fields: tuple[str, ...] = ()
+    #: no_writes_on: final outcomes after which the world must be as it was.
+    outcomes: tuple[Outcome, ...] = ()
+
+
 @dataclass(frozen=True, eq=False)
 class Workflow:
     """A compiled workflow; compared and hashed by identity (it is built once per file)."""
@@ -179,6 +211,8 @@ class Workflow:
     location: SourceLocation
     #: transitions by (state, event), in the order they are tried.
     by_source: Mapping[tuple[str, str], tuple[Transition, ...]] = field(repr=False)
+    #: safety properties, by name; checked by engine.invariants.
+    invariants: Mapping[str, Invariant] = field(default_factory=dict, repr=False)
 
     @property
     def file(self) -> str:

@@ -20,6 +20,7 @@ from engine.model import (
     Event,
     Guard,
     GuardUse,
+    Invariant,
     Outcome,
     PathStep,
     State,
@@ -139,6 +140,7 @@ class _Builder:
         exclusive = self.exclusive(raw.get("exclusive") or [], guards)
         transitions = self.transitions(raw["transitions"], states, events, guards, bindings)
         transitions += self.timeout_transitions(states)
+        invariants = self.invariants(raw.get("invariants") or {})
 
         initial = raw["initial"]
         if initial not in states:
@@ -170,9 +172,23 @@ class _Builder:
             transitions=tuple(transitions),
             location=self.doc.locate(("workflow",)),
             by_source={k: tuple(v) for k, v in by_source.items()},
+            invariants=invariants,
         )
         self.nondeterminism(workflow)
         return None if self.problems else workflow
+
+    def invariants(self, raw: Mapping[str, Any]) -> dict[str, Invariant]:
+        from engine.invariants import build_invariant
+
+        out: dict[str, Invariant] = {}
+        for name, spec in raw.items():
+            path: DocPath = ("invariants", name)
+            invariant, problems = build_invariant(name, spec, self.doc.locate(path, key=True))
+            for inner, message in problems:
+                self.problem((*path, *inner), message)
+            if invariant is not None:
+                out[name] = invariant
+        return out
 
     def bindings(self, raw: Mapping[str, Any]) -> dict[str, Binding]:
         out: dict[str, Binding] = {}
