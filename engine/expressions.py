@@ -99,7 +99,7 @@ class Expression:
         except KeyError as err:
             raise ExpressionError(f"no field {err} in `{self.source}`") from None
         except Exception as err:  # the extension raises several plain types
-            first = str(err).split("\n", 1)[0]
+            first = str(err).split("\n", 1)[0].split(". ", 1)[0]  # the rest is a tutorial
             raise ExpressionError(f"`{self.source}` failed: {first}") from None
 
 

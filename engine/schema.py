@@ -175,6 +175,10 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
         if wanted:
             return f"expected {' or '.join(dict.fromkeys(wanted))}, got {type_word(value)}"
         return "does not match any of the allowed forms"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = schema.get("properties", {})
+        extra = [k for k in value if k not in known]
+        return "does not allow " + ", ".join(f"'{k}'" for k in extra)
     if kind == "uniqueItems":
         return "items must not repeat"
     if kind == "not":
