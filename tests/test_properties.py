@@ -1,0 +1,234 @@
+"""Property-based tests: whatever is sent, a refusal changes nothing but the history, and an
+accepted step always lands in a declared state."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import Engine, Instance, Workflow, World, load_workflow, load_world
+from engine.graph import graph_problems
+from engine.schema import validate_document
+from engine.workflow_builder import build_workflow
+from engine.world import copy_json
+from engine.yaml_loader import parse_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@cache
+def review() -> Workflow:
+    return load_workflow(ROOT / "examples" / "document_review.yaml")
+
+
+def review_world() -> World:
+    world, problems = load_world(ROOT / "examples" / "document_world.yaml")
+    assert world is not None, problems
+    return world
+
+
+def snapshot(instance: Instance) -> tuple[str, Any, Any]:
+    return instance.state, copy_json(instance.data), instance.world.snapshot()
+
+
+def check_step(instance: Instance, action: tuple[str, Any], clock: Clock) -> None:
+    """Send one event (or let time pass and expire) and check the step's invariants."""
+    kind, arg = action
+    before = snapshot(instance)
+    history = len(instance.history)
+    if kind == "wait":
+        clock.now += arg
+        step = instance.expire()
+        if step is None:
+            assert snapshot(instance) == before
+            assert len(instance.history) == history
+            return
+    else:
+        step = instance.send(kind, arg)
+    assert len(instance.history) == history + 1
+    entry = instance.history[-1]
+    assert entry.event == step.event
+    assert entry.accepted is step.accepted
+    hypothesis.event("accepted" if step.accepted else "refused")
+    if step.accepted:
+        assert instance.state in instance.workflow.states
+        assert step.transition is not None
+        assert step.target == instance.state == step.transition.target
+        assert step.source == before[0]
+        assert step.source in step.transition.sources
+    else:
+        assert step.refusal is not None
+        assert step.refusal.message
+        assert snapshot(instance) == before
+        assert step.source == step.target == before[0]
+        assert entry.refusal == step.refusal
+
+
+# -- the example workflow -------------------------------------------------------------------
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.sampled_from(["ana", "ben", "4711", "0815", "", "handbook", "NO"]),
+    st.text(max_size=5),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+approve_payloads = st.one_of(
+    st.fixed_dictionaries(
+        {"reviewer": st.sampled_from(["ana", "ben", "cy"]), "code": st.sampled_from(["4711", "0"])}
+    ),
+    st.dictionaries(st.sampled_from(["reviewer", "code", "extra"]), json_values, max_size=3),
+    st.none(),
+)
+review_actions = st.one_of(
+    st.tuples(st.sampled_from(["submit", "reject", "withdraw"]), st.none() | st.just({})),
+    st.tuples(st.just("approve"), approve_payloads),
+    st.tuples(st.sampled_from(["timeout", "publish", ""]), st.none()),
+    st.tuples(
+        st.sampled_from(["submit", "withdraw"]), st.dictionaries(st.text(max_size=3), scalars)
+    ),
+    st.tuples(st.just("wait"), st.sampled_from([1.0, 3600.0, 86400.0])),
+)
+
+
+@SETTINGS
+@given(
+    document=st.sampled_from(["handbook", "roadmap", "missing"]),
+    actions=st.lists(review_actions, max_size=12),
+)
+def test_example_workflow_refusals_change_nothing(
+    document: str, actions: list[tuple[str, Any]]
+) -> None:
+    clock = Clock()
+    instance = Engine(review()).create({"document": document}, review_world(), clock)
+    for action in actions:
+        check_step(instance, action, clock)
+    if instance.state == "published":
+        assert instance.world.get("documents", document)["status"] == "published"
+        assert len(instance.data["approvals"]) == 1
+
+
+# -- small generated workflows --------------------------------------------------------------
+
+
+@st.composite
+def small_workflows(draw: st.DrawFn) -> str:
+    """A valid workflow: a chain s0 -> ... -> done, plus random extra moves and guards."""
+    size = draw(st.integers(1, 4))
+    states = [f"s{i}" for i in range(size)]
+    events = ["e0", "e1", "e2"]
+    transitions: list[dict[str, Any]] = []
+    taken: set[tuple[str, str]] = set()
+    for i, state in enumerate(states):
+        target = states[i + 1] if i + 1 < size else "done"
+        transitions.append(
+            {
+                "event": "e0",
+                "from": state,
+                "to": target,
+                "guards": ["small"],
+                "actions": [{"set": {"path": "data.count", "value": "data.count + 1"}}],
+            }
+        )
+        transitions.append({"event": "e0", "from": state, "to": "failed", "guards": ["!small"]})
+        taken.add((state, "e0"))
+    extra = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(states),
+                st.sampled_from(events[1:]),
+                st.sampled_from([*states, "done", "failed"]),
+                st.booleans(),
+            ),
+            max_size=5,
+        )
+    )
+    for source, event, target, appends in extra:
+        if (source, event) in taken:
+            continue
+        taken.add((source, event))
+        transition: dict[str, Any] = {"event": event, "from": source, "to": target}
+        if appends:
+            transition["actions"] = [
+                {"append": {"path": "data.log", "value": "payload.note"}},
+                {"set": {"path": "data.last", "value": "payload.note"}},
+            ]
+        transitions.append(transition)
+    used = {t["event"] for t in transitions}
+    note = {"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}
+    workflow = {
+        "workflow": "generated",
+        "initial": "s0",
+        "data": {"count": 0, "log": [], "last": ""},
+        "states": {
+            **{s: {} for s in states},
+            "done": {"final": "completed"},
+            "failed": {"final": "failed"},
+        },
+        "events": {e: ({"payload": dict(note)} if e != "e0" else {}) for e in events if e in used},
+        "guards": {
+            "small": {
+                "when": "data.count < 3",
+                "message": "count is {data.count}",
+                "message_when_true": "count is still {data.count}",
+            }
+        },
+        "transitions": transitions,
+    }
+    return json.dumps(workflow, indent=1)  # JSON is YAML too, and never writes aliases
+
+
+def build(text: str) -> Workflow:
+    doc, problems = parse_text(text, "generated.yaml")
+    assert doc is not None, problems
+    assert validate_document(doc, "workflow.schema.json") == []
+    workflow, problems = build_workflow(doc)
+    assert workflow is not None, problems
+    assert graph_problems(workflow) == []
+    return workflow
+
+
+generated_actions = st.tuples(
+    st.sampled_from(["e0", "e1", "e2", "e3", "timeout"]),
+    st.one_of(
+        st.none(),
+        st.fixed_dictionaries({"note": st.sampled_from(["a", "b", ""])}),
+        st.dictionaries(st.sampled_from(["note", "other"]), scalars, max_size=2),
+    ),
+)
+
+
+@SETTINGS
+@given(text=small_workflows(), actions=st.lists(generated_actions, max_size=15))
+def test_generated_workflow_refusals_change_nothing(
+    text: str, actions: list[tuple[str, Any]]
+) -> None:
+    workflow = build(text)
+    clock = Clock()
+    instance = Engine(workflow).create(clock=clock)
+    for action in actions:
+        check_step(instance, action, clock)
+    accepted = [entry for entry in instance.history if entry.accepted]
+    counted = [e for e in accepted if e.event == "e0" and e.target != "failed"]
+    assert instance.data["count"] == len(counted)
+    assert len(instance.data["log"]) <= len(accepted)
