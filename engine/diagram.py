@@ -1,0 +1,741 @@
+"""A workflow as a small diagram description, which the Graphviz and Mermaid renderers draw.
+
+Everything a reader sees is decided here, once, for both renderers: which nodes and edges
+exist, their short labels (names, events, guards with rule ids, actions in short), the long
+texts that go to tooltips, the style of each role, and the order things are declared in (the
+order a person walks the flow). The renderers only translate and escape.
+
+Legibility choices:
+- A start dot points at the initial state; final states are double-bordered and coloured by
+  outcome (completed green, cancelled grey, refused red, failed purple, timed out amber);
+  waiting states are dashed and amber with "waits for ..." under the name.
+- A transition from `"*"` (every non-final state, typically cancel) is not drawn from every
+  state: the non-final states sit in one dotted box labelled "any step", and one thin grey
+  dashed edge leaves that box.
+- Timeouts are dashed amber edges labelled with the wait ("timeout after 24 h").
+- Long texts (step wording, descriptions, guard messages, action values) are tooltips only.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from engine.model import Action, Outcome, State, Transition, Workflow
+
+#: Node id of the start dot (state names are lowercase identifiers, so this cannot clash).
+START = "__start__"
+#: Cluster id of the box around every non-final state, used by transitions from `"*"`.
+ANY_STEP = "any_step"
+LABEL_WIDTH = 30
+
+
+class Role(StrEnum):
+    """What a node is; each role has one style."""
+
+    START = "start"
+    STATE = "state"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    REFUSED = "refused"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    WORKFLOW = "workflow"
+    ENTRY = "entry"
+
+
+class EdgeRole(StrEnum):
+    START = "start"
+    STEP = "step"
+    TIMEOUT = "timeout"
+    ANY = "any"
+    HANDOFF = "handoff"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStyle:
+    shape: str  # "box" or "point"
+    fill: str
+    border: str
+    font: str = "#1f2933"
+    dashed: bool = False
+    double: bool = False
+    bold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeStyle:
+    color: str
+    font: str = "#333333"
+    dashed: bool = False
+    width: float = 1.0
+
+
+NODE_STYLES: Mapping[Role, NodeStyle] = {
+    Role.START: NodeStyle("point", "#1f2933", "#1f2933"),
+    Role.STATE: NodeStyle("box", "#eef3fb", "#4a6fa5"),
+    Role.WAITING: NodeStyle("box", "#fff8e1", "#b7791f", dashed=True),
+    Role.COMPLETED: NodeStyle("box", "#e3f4e1", "#2e7d32", double=True),
+    Role.CANCELLED: NodeStyle("box", "#eeeeee", "#757575", double=True),
+    Role.REFUSED: NodeStyle("box", "#fde8e8", "#c62828", double=True),
+    Role.FAILED: NodeStyle("box", "#f3e5f5", "#6a1b9a", double=True),
+    Role.TIMED_OUT: NodeStyle("box", "#fff3e0", "#e65100", double=True),
+    Role.WORKFLOW: NodeStyle("box", "#eef3fb", "#4a6fa5"),
+    Role.ENTRY: NodeStyle("box", "#e8eaf6", "#283593", bold=True),
+}
+
+EDGE_STYLES: Mapping[EdgeRole, EdgeStyle] = {
+    EdgeRole.START: EdgeStyle("#1f2933"),
+    EdgeRole.STEP: EdgeStyle("#444444"),
+    EdgeRole.TIMEOUT: EdgeStyle("#e65100", "#b34700", dashed=True),
+    EdgeRole.ANY: EdgeStyle("#9e9e9e", "#757575", dashed=True, width=0.8),
+    EdgeRole.HANDOFF: EdgeStyle("#2e7d32", "#1b5e20", width=1.6),
+}
+
+#: How a traced (visited) node or edge is drawn over its usual style.
+TRACE_COLOR = "#1565c0"
+TRACE_WIDTH = 2.6
+
+_OUTCOME_ROLES = {
+    Outcome.COMPLETED: Role.COMPLETED,
+    Outcome.CANCELLED: Role.CANCELLED,
+    Outcome.REFUSED: Role.REFUSED,
+    Outcome.FAILED: Role.FAILED,
+    Outcome.TIMED_OUT: Role.TIMED_OUT,
+}
+
+_OUTCOME_WORDS = {
+    Outcome.COMPLETED: "completed",
+    Outcome.CANCELLED: "cancelled",
+    Outcome.REFUSED: "refused",
+    Outcome.FAILED: "failed",
+    Outcome.TIMED_OUT: "timed out",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: str
+    title: str
+    role: Role
+    #: Short secondary lines under the title (already wrapped).
+    lines: tuple[str, ...] = ()
+    tooltip: str = ""
+    cluster: str = ""
+    traced: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str
+    title: str
+    role: EdgeRole
+    lines: tuple[str, ...] = ()
+    tooltip: str = ""
+    #: When set, the edge leaves the border of this cluster (source is a node inside it).
+    from_cluster: str = ""
+    #: The position(s) of this edge in a traced path, 1-based; empty when not traced.
+    order: tuple[int, ...] = ()
+    #: The transition's position in the YAML list (-1 for timeouts, -2 for drawing-only edges).
+    index: int = -2
+
+    @property
+    def traced(self) -> bool:
+        return bool(self.order)
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    id: str
+    title: str
+    tooltip: str = ""
+    #: The cluster this one sits in; "" at the top.
+    parent: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    name: str
+    title: str
+    tooltip: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    clusters: tuple[Cluster, ...] = ()
+    #: "LR" (left to right) or "TB" (top to bottom).
+    direction: str = "LR"
+    traced: bool = field(default=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One taken transition: (workflow name, transition index, from, to); -1 for timeouts."""
+
+    workflow: str
+    index: int
+    source: str
+    target: str
+
+
+# -- small text helpers ---------------------------------------------------------------------
+
+
+def wrap(text: str, width: int = LABEL_WIDTH) -> tuple[str, ...]:
+    """Text as short lines for a label; whitespace (newlines included) is normalised."""
+    flat = " ".join(text.split())
+    return tuple(textwrap.wrap(flat, width, break_on_hyphens=False, break_long_words=False))
+
+
+def duration(seconds: float) -> str:
+    """A wait in the unit a person would say: 90 s, 15 min, 24 h, 7 d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if unit == "d" and seconds < 3 * 86400:
+            continue
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:g} s"
+
+
+def short_path(text: str) -> str:
+    """`data.approvals` -> `approvals`; `world.documents[data.document].status` ->
+    `documents[…].status`: enough to say what changes."""
+    out: list[str] = []
+    depth = 0
+    for char in text:
+        if char == "[":
+            if depth == 0:
+                out.append("[…]")
+            depth += 1
+        elif char == "]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(char)
+    short = "".join(out)
+    for prefix in ("data.", "world."):
+        if short.startswith(prefix):
+            return short[len(prefix) :]
+    return short
+
+
+def action_short(action: Action) -> str:
+    return f"{action.kind.value} {short_path(action.target.text)}"
+
+
+def action_long(action: Action) -> str:
+    value = f" = {action.value.source}" if action.value is not None else ""
+    each = " (each)" if action.each else ""
+    loop = ""
+    if action.for_item and action.for_in is not None:
+        loop = f" for each {action.for_item} in {action.for_in.source}"
+    return f"{action.kind.value} {action.target.text}{value}{each}{loop}"
+
+
+def guard_words(transition: Transition) -> tuple[str, ...]:
+    """Each guard as `name R19` (or `!name R19`)."""
+    return tuple(
+        f"{use.label} {use.guard.rule}".strip() if use.guard.rule else use.label
+        for use in transition.guards
+    )
+
+
+def is_from_any(workflow: Workflow, transition: Transition) -> bool:
+    """Whether a transition leaves every non-final state (written `from: "*"`)."""
+    nonfinal = {n for n, s in workflow.states.items() if not s.is_final}
+    return len(nonfinal) > 1 and set(transition.sources) == nonfinal
+
+
+def state_tooltip(state: State) -> str:
+    parts: list[str] = []
+    if state.step:
+        parts.append(f"Step: {state.step.strip()}")
+    if state.description:
+        parts.append(state.description.strip())
+    if state.waiting is not None:
+        wait = f"Waits for {state.waiting.awaits}"
+        if state.waiting.timeout is not None:
+            timeout = state.waiting.timeout
+            wait += f"; after {duration(timeout.seconds)} goes to '{timeout.to}'"
+        parts.append(wait)
+    if state.handoff:
+        parts.append(f"Hands off to the workflow '{state.handoff}'")
+    if state.rule:
+        parts.append(f"Rule {state.rule}")
+    return "\n".join(parts) or state.name
+
+
+def transition_tooltip(transition: Transition) -> str:
+    parts: list[str] = []
+    if transition.description:
+        parts.append(transition.description.strip())
+    for use in transition.guards:
+        guard = use.guard
+        rule = f" ({guard.rule})" if guard.rule else ""
+        words = guard.description.strip() or guard.when.source
+        message = guard.message_when_true if use.negated else guard.message
+        refuses = f" (else: {message.source})" if message is not None else ""
+        parts.append(f"Guard {use.label}{rule}: {words}{refuses}")
+    for action in transition.actions:
+        parts.append(f"Action: {action_long(action)}")
+    if transition.rule:
+        parts.append(f"Rule {transition.rule}")
+    return "\n".join(parts) or transition.label
+
+
+# -- walking order ------------------------------------------------------------------------
+
+
+def _successors(workflow: Workflow) -> dict[str, list[str]]:
+    """Targets per state: named transitions in YAML order first, then timeouts; `*` skipped."""
+    out: dict[str, list[str]] = {name: [] for name in workflow.states}
+    ordered = sorted(workflow.transitions, key=lambda t: t.is_timeout)
+    for transition in ordered:
+        if is_from_any(workflow, transition):
+            continue
+        for source in transition.sources:
+            if transition.target not in out[source]:
+                out[source].append(transition.target)
+    return out
+
+
+def completing_states(workflow: Workflow) -> frozenset[str]:
+    """States on some path from the initial state to a `completed` final state."""
+    succ = _successors(workflow)
+    reached = _reach(workflow.initial, succ)
+    pred: dict[str, list[str]] = {name: [] for name in workflow.states}
+    for source, targets in succ.items():
+        for target in targets:
+            pred[target].append(source)
+    done: set[str] = set()
+    for name, state in workflow.states.items():
+        if state.final is Outcome.COMPLETED:
+            done |= _reach(name, pred)
+    return frozenset(reached & done)
+
+
+def _reach(start: str, edges: Mapping[str, Sequence[str]]) -> set[str]:
+    seen = {start}
+    stack = [start]
+    while stack:
+        for nxt in edges[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def walking_order(workflow: Workflow) -> tuple[str, ...]:
+    """Every state in the order a person walks the flow.
+
+    Depth first from the initial state, along transitions in YAML order, the path towards
+    completion before side branches; states reached only from `*` (cancel) come last.
+    """
+    succ = _successors(workflow)
+    main = completing_states(workflow)
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        seen.add(name)
+        order.append(name)
+        targets = succ[name]
+        for target in [t for t in targets if t in main] + [t for t in targets if t not in main]:
+            if target not in seen:
+                visit(target)
+
+    visit(workflow.initial)
+    order.extend(name for name in workflow.states if name not in seen)
+    return tuple(order)
+
+
+# -- one workflow -----------------------------------------------------------------------------
+
+
+def state_node(workflow: Workflow, state: State, cluster: str = "") -> Node:
+    lines: list[str] = []
+    if state.final is not None:
+        role = _OUTCOME_ROLES[state.final]
+        lines.append(_OUTCOME_WORDS[state.final])
+        if state.handoff:
+            lines.append(f"→ {state.handoff}")
+    elif state.waiting is not None:
+        role = Role.WAITING
+        lines.extend(wrap(f"waits for {state.waiting.awaits}"))
+    else:
+        role = Role.STATE
+    if state.rule:
+        lines.append(state.rule)
+    return Node(state.name, state.name, role, tuple(lines), state_tooltip(state), cluster)
+
+
+#: A transition with at least this many sources is drawn once, from a box around them.
+GROUP_MIN_SOURCES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SourceGroup:
+    """States that several transitions all leave from: drawn as one box, edges leave it."""
+
+    id: str
+    members: frozenset[str]
+    parent: str
+    transitions: tuple[Transition, ...]
+
+
+def source_groups(workflow: Workflow) -> tuple[SourceGroup, ...]:
+    """Boxes for transitions with many sources (`from: "*"` first), biggest first.
+
+    A set of sources becomes a box only if it nests with the boxes already chosen (inside
+    one, or apart from it), since Graphviz clusters must nest; other transitions with many
+    sources are drawn from each source.
+    """
+    sets: dict[frozenset[str], list[Transition]] = {}
+    for transition in workflow.transitions:
+        if transition.is_timeout or len(transition.sources) < GROUP_MIN_SOURCES:
+            continue
+        sets.setdefault(frozenset(transition.sources), []).append(transition)
+    chosen: list[frozenset[str]] = []
+    for members in sorted(sets, key=lambda m: (-len(m), min(t.index for t in sets[m]))):
+        if all(members <= other or members.isdisjoint(other) for other in chosen):
+            chosen.append(members)
+    groups: list[SourceGroup] = []
+    number = 0
+    for members in chosen:
+        if any(is_from_any(workflow, t) for t in sets[members]):
+            ident = ANY_STEP
+        else:
+            number += 1
+            ident = f"group_{number}"
+        parents = [g for g in groups if members < g.members]
+        parent = min(parents, key=lambda g: len(g.members)).id if parents else ""
+        groups.append(SourceGroup(ident, members, parent, tuple(sets[members])))
+    return tuple(groups)
+
+
+def _edge_parts(workflow: Workflow, transition: Transition) -> tuple[str, tuple[str, ...]]:
+    lines: list[str] = [f"[{g}]" for g in guard_words(transition)]
+    shown = transition.actions if len(transition.actions) <= 3 else transition.actions[:2]
+    lines.extend(f"/ {action_short(a)}" for a in shown)
+    if len(shown) < len(transition.actions):
+        lines.append(f"/ … {len(transition.actions) - len(shown)} more (see tooltip)")
+    title = transition.event
+    if transition.rule:
+        title += f" ({transition.rule})"
+    if transition.is_timeout:
+        state = workflow.states[transition.sources[0]]
+        timeout = state.waiting.timeout if state.waiting else None
+        if timeout is not None:
+            title = f"timeout after {duration(timeout.seconds)}"
+    return title, tuple(lines)
+
+
+def transition_edges(
+    workflow: Workflow,
+    transition: Transition,
+    group: SourceGroup | None = None,
+    order: Sequence[str] = (),
+) -> list[Edge]:
+    """The edges of one transition: one per source, or one for a whole source group."""
+    tooltip = transition_tooltip(transition)
+    title, lines = _edge_parts(workflow, transition)
+    if transition.is_timeout:
+        source = transition.sources[0]
+        return [
+            Edge(
+                source,
+                transition.target,
+                title,
+                EdgeRole.TIMEOUT,
+                lines,
+                tooltip,
+                index=transition.index,
+            )
+        ]
+    if group is not None:
+        walked = [name for name in order if name in group.members] or sorted(group.members)
+        role = EdgeRole.ANY if group.id == ANY_STEP else EdgeRole.STEP
+        note = "from any step" if group.id == ANY_STEP else "from any step in the box"
+        if transition.target in group.members:
+            # The head is inside the box, so the edge cannot leave its border: draw it once,
+            # from the first state of the box that is not the target.
+            anchor = next(n for n in walked if n != transition.target)
+            return [
+                Edge(
+                    anchor,
+                    transition.target,
+                    title,
+                    role,
+                    (note, *lines),
+                    tooltip,
+                    index=transition.index,
+                )
+            ]
+        position = {name: i for i, name in enumerate(order)}
+        backwards = position.get(transition.target, len(order)) < position.get(walked[0], 0)
+        anchor = walked[0] if backwards else walked[-1]
+        return [
+            Edge(
+                anchor,
+                transition.target,
+                title,
+                role,
+                (note, *lines),
+                tooltip,
+                from_cluster=group.id,
+                index=transition.index,
+            )
+        ]
+    return [
+        Edge(
+            source, transition.target, title, EdgeRole.STEP, lines, tooltip, index=transition.index
+        )
+        for source in transition.sources
+    ]
+
+
+def _group_cluster(group: SourceGroup) -> Cluster:
+    head = "from any step:" if group.id == ANY_STEP else "from any step in this box:"
+    moves = [f"{t.event} → {t.target}" for t in group.transitions]
+    title = f"{head} {', '.join(moves)}"
+    tooltip = f"{head}\n" + "\n".join(
+        f"{t.event} → {t.target}" + (f": {t.description.strip()}" if t.description else "")
+        for t in group.transitions
+    )
+    return Cluster(group.id, title, tooltip, group.parent)
+
+
+def workflow_diagram(workflow: Workflow, trace: Iterable[TraceStep] = ()) -> Diagram:
+    """The diagram of one workflow; `trace` highlights and numbers a path through it."""
+    groups = source_groups(workflow)
+    order = walking_order(workflow)
+    nodes = [Node(START, "", Role.START, tooltip=f"{workflow.name} starts here")]
+    for name in order:
+        inside = [g for g in groups if name in g.members]
+        innermost = min(inside, key=lambda g: len(g.members)).id if inside else ""
+        nodes.append(state_node(workflow, workflow.states[name], innermost))
+    edges = [
+        Edge(START, workflow.initial, "", EdgeRole.START, tooltip=f"starts in {workflow.initial}")
+    ]
+    group_of = {t.index: g for g in groups for t in g.transitions}
+    position = {name: i for i, name in enumerate(order)}
+    ordered = sorted(
+        workflow.transitions,
+        key=lambda t: (
+            t.index in group_of and not t.is_timeout,
+            min(position[s] for s in t.sources),
+            t.is_timeout,
+            t.index,
+        ),
+    )
+    for transition in ordered:
+        group = None if transition.is_timeout else group_of.get(transition.index)
+        edges.extend(transition_edges(workflow, transition, group, order))
+    diagram = Diagram(
+        workflow.name,
+        workflow.title or workflow.name,
+        workflow.description.strip() or workflow.title or workflow.name,
+        tuple(nodes),
+        tuple(edges),
+        tuple(_group_cluster(g) for g in groups),
+    )
+    steps = [s for s in trace if s.workflow == workflow.name]
+    return overlay_trace(workflow, diagram, steps) if steps else diagram
+
+
+# -- trace overlay ----------------------------------------------------------------------------
+
+
+def overlay_trace(workflow: Workflow, diagram: Diagram, steps: Sequence[TraceStep]) -> Diagram:
+    """The diagram with the visited states and taken edges highlighted and numbered.
+
+    A step is matched to its edge by transition index and source; a timeout (index -1) by its
+    source and target. A step through a `*` transition gets its own edge from the state it
+    left, since the grouped edge leaves the "any step" box, not that state.
+    """
+    visited = {workflow.initial} | {s.source for s in steps} | {s.target for s in steps}
+    edges = list(diagram.edges)
+    orders: dict[int, list[int]] = {}
+    start_edge = next(i for i, e in enumerate(edges) if e.role is EdgeRole.START)
+    orders[start_edge] = [0]
+    for number, step in enumerate(steps, 1):
+        found = _find_edge(edges, step)
+        if found is None:
+            transition = _transition_at(workflow, step)
+            if transition is None:
+                continue
+            edges.append(
+                Edge(
+                    step.source,
+                    step.target,
+                    transition.event,
+                    EdgeRole.STEP,
+                    tuple(f"[{g}]" for g in guard_words(transition)),
+                    transition_tooltip(transition),
+                    index=transition.index,
+                )
+            )
+            found = len(edges) - 1
+        orders.setdefault(found, []).append(number)
+    for i, numbers in orders.items():
+        edges[i] = replace(edges[i], order=tuple(numbers))
+    nodes = tuple(replace(n, traced=n.id in visited or n.id == START) for n in diagram.nodes)
+    return replace(diagram, nodes=nodes, edges=tuple(edges), traced=True)
+
+
+def _find_edge(edges: Sequence[Edge], step: TraceStep) -> int | None:
+    for i, edge in enumerate(edges):
+        if edge.from_cluster or edge.role is EdgeRole.START:
+            continue
+        if step.index >= 0 and edge.index == step.index and edge.source == step.source:
+            return i
+        if (
+            step.index < 0
+            and edge.role is EdgeRole.TIMEOUT
+            and (edge.source, edge.target) == (step.source, step.target)
+        ):
+            return i
+    return None
+
+
+def _transition_at(workflow: Workflow, step: TraceStep) -> Transition | None:
+    for transition in workflow.transitions:
+        if transition.index == step.index and step.source in transition.sources:
+            return transition
+    return None
+
+
+# -- the overview -----------------------------------------------------------------------------
+
+
+def _outcomes(workflow: Workflow) -> str:
+    seen: dict[str, None] = {}
+    for state in workflow.states.values():
+        if state.final is not None and not state.handoff:
+            seen.setdefault(_OUTCOME_WORDS[state.final], None)
+    return " · ".join(seen)
+
+
+def overview_diagram(workflows: Mapping[str, Workflow], trace: Iterable[TraceStep] = ()) -> Diagram:
+    """One node per workflow; each handoff state becomes an edge to the workflow it starts."""
+    targets = {s.handoff for w in workflows.values() for s in w.states.values() if s.handoff}
+    entries = [name for name in sorted(workflows) if name not in targets]
+    order = _overview_order(workflows, entries)
+    steps = list(trace)
+    visited = {s.workflow for s in steps}
+    handed: dict[tuple[str, str], int] = {}
+    for step in steps:
+        flow = workflows.get(step.workflow)
+        if flow is not None and step.target in flow.states and flow.states[step.target].handoff:
+            handed.setdefault((step.workflow, step.target), len(handed) + 1)
+    nodes = [Node(START, "", Role.START, tooltip="where a session starts", traced=bool(steps))]
+    edges: list[Edge] = []
+    for name in order:
+        workflow = workflows[name]
+        has_handoff = any(s.handoff for s in workflow.states.values())
+        role = Role.ENTRY if name in entries and has_handoff else Role.WORKFLOW
+        lines = [name] if workflow.title and workflow.title != name else []
+        waits = sum(1 for s in workflow.states.values() if s.waiting is not None)
+        count = f"{len(workflow.states)} states"
+        if waits:
+            count += f", {waits} waiting"
+        lines.append(count)
+        ends = _outcomes(workflow)
+        if ends:
+            lines.extend(wrap(f"ends: {ends}"))
+        tooltip = workflow.description.strip() or workflow.title or name
+        nodes.append(
+            Node(name, workflow.title or name, role, tuple(lines), tooltip, traced=name in visited)
+        )
+        if name in entries:
+            edges.append(
+                Edge(START, name, "", EdgeRole.START, order=(0,) if name in visited else ())
+            )
+    for name in order:
+        workflow = workflows[name]
+        for state in workflow.states.values():
+            if not state.handoff or state.handoff not in workflows:
+                continue
+            taken = handed.get((name, state.name), 0)
+            edges.append(
+                Edge(
+                    name,
+                    state.handoff,
+                    state.name,
+                    EdgeRole.HANDOFF,
+                    wrap(state.step) if state.step and len(state.step) <= 40 else (),
+                    state_tooltip(state),
+                    order=(taken,) if taken else (),
+                )
+            )
+    return Diagram(
+        "overview",
+        "Workflows and their handoffs",
+        "Each workflow is a box; an arrow is a final state that hands off to another workflow.",
+        tuple(nodes),
+        tuple(edges),
+        traced=bool(steps),
+    )
+
+
+def _overview_order(workflows: Mapping[str, Workflow], entries: Sequence[str]) -> list[str]:
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order or name not in workflows:
+            return
+        order.append(name)
+        for state in workflows[name].states.values():
+            if state.handoff:
+                visit(state.handoff)
+
+    for name in entries:
+        visit(name)
+    for name in sorted(workflows):
+        visit(name)
+    return order
+
+
+# -- files ----------------------------------------------------------------------------------
+
+#: Output format -> file extension.
+EXTENSIONS: Mapping[str, str] = {"svg": "svg", "png": "png", "dot": "dot", "mermaid": "mmd"}
+
+
+def draw(diagram: Diagram, fmt: str) -> bytes:
+    """One diagram in one format (`svg`, `png`, `dot` or `mermaid`)."""
+    if fmt == "mermaid":
+        from engine.render_mermaid import to_mermaid
+
+        return to_mermaid(diagram).encode("utf-8")
+    from engine.render_graphviz import render
+
+    return render(diagram, fmt)
+
+
+def diagram_files(
+    workflows: Mapping[str, Workflow],
+    formats: Sequence[str],
+    *,
+    selected: Sequence[str] | None = None,
+    overview: bool = True,
+    trace: Sequence[TraceStep] = (),
+) -> dict[str, bytes]:
+    """Every diagram file, by file name: one per selected workflow and format, plus the
+    overview of all `workflows` when `overview` is true."""
+    names = sorted(selected if selected is not None else workflows)
+    files: dict[str, bytes] = {}
+    for name in names:
+        diagram = workflow_diagram(workflows[name], trace)
+        for fmt in formats:
+            files[f"{name}.{EXTENSIONS[fmt]}"] = draw(diagram, fmt)
+    if overview:
+        whole = overview_diagram(workflows, trace)
+        for fmt in formats:
+            files[f"overview.{EXTENSIONS[fmt]}"] = draw(whole, fmt)
+    return files
