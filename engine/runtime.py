@@ -203,6 +203,7 @@ class Engine:
             if event.payload_schema is not None
         }
         self._binding_names = frozenset(workflow.bindings)
+        self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
 
     # -- instances ------------------------------------------------------------------------
 
@@ -479,7 +480,9 @@ class Instance:
     def _fire(self, event: str, payload: Mapping[str, Any] | None) -> Step:
         workflow = self.workflow
         definition = workflow.events.get(event)
-        secret_fields = definition.secret_fields if definition else frozenset()
+        # A field secret in any event stays secret when sent with another one (a typo, an
+        # event that takes no payload): it is never recorded, and scrubbed from messages.
+        secret_fields = self.engine.secret_fields
         raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
         secrets = [str(v) for k, v in raw.items() if k in secret_fields and v is not None]
         public = {k: v for k, v in raw.items() if k not in secret_fields}
