@@ -1,0 +1,61 @@
+"""`linkflow coverage`: which states, transitions and guard outcomes the scenarios exercise."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "coverage",
+        help="run the scenarios and measure states, transitions and guard outcomes covered",
+        description="Run scenario files and measure, per workflow (every workflow of the "
+        "folders the scenarios load), the states visited, the transitions taken and the guard "
+        "outcomes seen (each guard use both holding and refusing). Prints a table and what "
+        "is not covered; exits 1 when transition coverage is below --fail-under.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["tests/scenarios"],
+        metavar="PATH",
+        help="scenario files or folders (default: tests/scenarios)",
+    )
+    parser.add_argument(
+        "--fail-under",
+        type=float,
+        default=0.0,
+        metavar="N",
+        help="exit 1 when the percentage of transitions taken is below N",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    return parser
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    if not 0 <= args.fail_under <= 100:
+        print("linkflow coverage: error: --fail-under must be between 0 and 100", file=sys.stderr)
+        return EXIT_USAGE
+    from engine.coverage import run_suite
+
+    report = run_suite(args.paths)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    print(f"{report.scenarios} scenario file(s)", file=out)
+    print(report.table(), file=out)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+    percent = report.percent("transitions")
+    if percent < args.fail_under:
+        print(
+            f"transition coverage {percent:.1f}% is below --fail-under {args.fail_under:g}%",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    return EXIT_OK
