@@ -10,7 +10,17 @@ import argparse
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 #: The commands, in the order `linkflow --help` lists them.
-COMMAND_MODULES = ["validate", "run", "show", "test", "render", "docs", "explore", "coverage", "generate"]
+COMMAND_MODULES = [
+    "validate",
+    "run",
+    "show",
+    "test",
+    "render",
+    "docs",
+    "explore",
+    "coverage",
+    "generate",
+]
 
 
 def add_format(
