@@ -101,7 +101,7 @@ class PyStateMachineImpl(Implementation):
             pass
 
     def state(self, instance: Any) -> str:
-        return str(instance.current_state.id)
+        return str(instance.current_state_value)
 
     def dropdown(self, instance: Any) -> list[str]:
         return list(instance.dropdown)

@@ -1,0 +1,288 @@
+"""`python -m benchmarks`: run every figure, check the targets, profile the misses, write
+`RESULTS.md` and `results.json`.
+
+    python -m benchmarks                 # the full run (a few minutes on 2 cores)
+    python -m benchmarks --quick         # tiny sizes: checks the harness, not the speed
+    python -m benchmarks --workflow workflows/link_login.yaml --event open=open_link
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import domain
+from benchmarks.figures import (
+    Config,
+    Figure,
+    figure_create,
+    figure_flow,
+    figure_guards,
+    figure_memory,
+    figure_refusal,
+)
+from benchmarks.impls import Implementation
+from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
+from benchmarks.report import Target, evaluate_targets, libraries, machine, write_results
+
+HERE = Path(__file__).resolve().parent
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_implementations(
+    cfg: Config, only: set[str] | None, notes: list[str]
+) -> list[Implementation]:
+    """Every implementation that loads and runs the flow correctly; the others become notes."""
+    from benchmarks.impls.linkflow_impl import WORKFLOW_FILE, LinkflowImpl
+    from benchmarks.impls.plain import PlainImpl
+    from benchmarks.impls.pystatemachine import PyStateMachineImpl
+    from benchmarks.impls.shared_machine import SharedMachineImpl
+    from benchmarks.impls.sismic_impl import SismicImpl
+
+    factories: list[tuple[str, Callable[[], Implementation]]] = [
+        ("plain", PlainImpl),
+        ("transitions", SharedMachineImpl),
+        ("python-statemachine", PyStateMachineImpl),
+        ("sismic", SismicImpl),
+        (
+            "linkflow",
+            lambda: LinkflowImpl(cfg.workflow_file or WORKFLOW_FILE, cfg.event_names),
+        ),
+    ]
+    impls: list[Implementation] = []
+    for key, factory in factories:
+        if only is not None and key not in only:
+            continue
+        try:
+            impl = factory()
+        except Exception as err:
+            notes.append(f"{key}: could not be set up, left out: {type(err).__name__}: {err}")
+            continue
+        problems = conformance(impl)
+        if problems:
+            notes.append(f"{key}: does not run the flow correctly, left out: {'; '.join(problems)}")
+            continue
+        impl.prepare(domain.make_world(cfg.flow_world))
+        impls.append(impl)
+    return impls
+
+
+def conformance(impl: Implementation) -> list[str]:
+    """What is wrong with how `impl` runs the flow and refuses the wrong password, or []."""
+    try:
+        impl.prepare(domain.make_world(10))
+        instance = impl.create()
+        if impl.state(instance) != domain.INITIAL:
+            return [f"a new instance is in '{impl.state(instance)}', not '{domain.INITIAL}'"]
+        impl.run_flow(instance)
+        problems = []
+        if impl.state(instance) != domain.FINAL:
+            problems.append(f"the flow ends in '{impl.state(instance)}', not '{domain.FINAL}'")
+        if impl.dropdown(instance) != [domain.ACCOUNT]:
+            problems.append(f"the dropdown is {impl.dropdown(instance)}")
+        problems += domain.check_world_after_flow(impl.current_world())
+        refused = impl.create()
+        impl.advance(refused)
+        if impl.state(refused) != domain.REFUSE_IN:
+            problems.append(f"open+confirm lead to '{impl.state(refused)}'")
+        impl.refuse(refused)
+        if impl.state(refused) != domain.REFUSE_IN:
+            problems.append(f"the wrong password moved the instance to '{impl.state(refused)}'")
+        return problems
+    except Exception as err:
+        return [f"{type(err).__name__}: {err}"]
+
+
+def profile_misses(
+    targets: list[Target], impls: list[Implementation], cfg: Config
+) -> list[Profile]:
+    """Profile linkflow for each target it misses."""
+    linkflow = next((i for i in impls if i.key == "linkflow"), None)
+    missed = {t.key for t in targets if t.met is False}
+    profiles: list[Profile] = []
+    count = 50 if cfg.quick else 3_000
+    if linkflow is not None and missed & {
+        "flow_vs_transitions",
+        "flow_vs_python_statemachine",
+        "flow_vs_sismic",
+    }:
+        instances = [linkflow.create() for _ in range(count)]
+        profiles.append(profile_calls("linkflow: one full flow", linkflow.run_flow, instances))
+    if linkflow is not None and "create_scaling" in missed:
+        profiles.append(
+            profile_calls("linkflow: create", lambda _: linkflow.create(), range(count * 10))
+        )
+    if linkflow is not None and "memory" in missed:
+        profiles.append(memory_sites("linkflow: memory per instance", linkflow.create, count))
+    if linkflow is not None and "guard_scaling" in missed:
+        linkflow.prepare(domain.make_world(cfg.world_sizes[-1]))
+        instances = [linkflow.create() for _ in range(count)]
+        for instance in instances:
+            linkflow.advance(instance)
+        profiles.append(
+            profile_calls(
+                f"linkflow: `login` with {cfg.world_sizes[-1]:,} accounts",
+                linkflow.login,
+                instances,
+            )
+        )
+        linkflow.prepare(domain.make_world(cfg.flow_world))
+    if "help" in missed:
+        profiles.append(profile_process("process: linkflow --help", ["--help"]))
+    if "validate" in missed:
+        profiles.append(
+            profile_process("process: linkflow validate workflows/", ["validate", "workflows"])
+        )
+    return profiles
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark linkflow against transitions, python-statemachine, sismic and "
+        "plain Python on the link-a-TikTok-account-by-login flow.",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (harness check only)")
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="where to write RESULTS.md and results.json"
+    )
+    parser.add_argument("--repeats", type=int, help="repeats per figure (default 5; quick 2)")
+    parser.add_argument(
+        "--workflow",
+        type=Path,
+        help="the linkflow workflow to run (default benchmarks/flows/link_login.yaml)",
+    )
+    parser.add_argument(
+        "--event",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="the workflow's name for one of open, confirm, login, approve, refresh",
+    )
+    parser.add_argument("--only", help="comma-separated implementations to run")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="no population caps: python-statemachine and sismic at 100,000 live too (slow)",
+    )
+    parser.add_argument("--no-profile", action="store_true", help="skip profiling the misses")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated figures to skip (create, flow, refusal, memory, guards, processes)",
+    )
+    return parser.parse_args(argv)
+
+
+def make_config(args: argparse.Namespace) -> Config:
+    renames: dict[str, str] = {}
+    for item in args.event:
+        ours, _, theirs = item.partition("=")
+        if ours not in domain.EVENTS or not theirs:
+            raise SystemExit(f"--event {item}: expected one of {', '.join(domain.EVENTS)}=NAME")
+        renames[ours] = theirs
+    overrides: dict[str, Any] = {
+        "workflow_file": args.workflow.resolve() if args.workflow else None,
+        "event_names": renames,
+        "profile": not args.no_profile,
+    }
+    if args.repeats:
+        overrides["repeats"] = args.repeats
+    if args.full:
+        overrides["population_budget_s"] = 0.0
+    return Config.quick_config(**overrides) if args.quick else Config(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = make_config(args)
+    started = time.perf_counter()
+    notes: list[str] = []
+    only = {k.strip() for k in args.only.split(",")} if args.only else None
+    skip = {k.strip() for k in args.skip.split(",") if k.strip()}
+    impls = build_implementations(cfg, only, notes)
+    for note in notes:
+        _say(f"note: {note}")
+    _say("implementations: " + ", ".join(i.key for i in impls))
+
+    figures: dict[str, Figure] = {}
+    steps: list[tuple[str, Callable[[], Figure]]] = [
+        ("flow", lambda: figure_flow(impls, cfg)),
+        ("refusal", lambda: figure_refusal(impls, cfg)),
+        ("create", lambda: figure_create(impls, cfg)),
+        ("memory", lambda: figure_memory(impls, cfg)),
+        ("guards", lambda: figure_guards(impls, cfg)),
+    ]
+    with tempfile.TemporaryDirectory(prefix="linkflow-bench-") as work:
+        from benchmarks.processes import figure_processes
+
+        steps.append(("processes", lambda: figure_processes(cfg, Path(work))[0]))
+        for key, step in steps:
+            if key in skip:
+                notes.append(f"figure `{key}` skipped (--skip)")
+                continue
+            begun = time.perf_counter()
+            try:
+                figures[key] = step()
+            except Exception as err:
+                notes.append(f"figure `{key}` failed: {type(err).__name__}: {err}")
+                traceback.print_exc()
+            _say(f"{key}: {time.perf_counter() - begun:.1f} s")
+
+    targets = evaluate_targets(figures)
+    profiles: list[Profile] = []
+    if cfg.profile:
+        begun = time.perf_counter()
+        try:
+            profiles = profile_misses(targets, impls, cfg)
+        except Exception as err:
+            notes.append(f"profiling failed: {type(err).__name__}: {err}")
+        _say(f"profiles: {time.perf_counter() - begun:.1f} s")
+
+    workflow = getattr(next((i for i in impls if i.key == "linkflow"), None), "workflow_file", None)
+    results: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": cfg.quick,
+        "elapsed_s": time.perf_counter() - started,
+        "machine": machine(),
+        "libraries": libraries(),
+        "workflow_file": _shown(workflow),
+        "config": {
+            "repeats": cfg.repeats,
+            "small_live": cfg.small_live,
+            "large_live": cfg.large_live,
+            "marginal": cfg.marginal,
+            "memory_live": cfg.memory_live,
+            "world_sizes": list(cfg.world_sizes),
+            "flow_world": cfg.flow_world,
+            "population_budget_s": cfg.population_budget_s,
+            "process_repeats": cfg.process_repeats,
+            "generated": [cfg.generated_states, cfg.generated_transitions],
+        },
+        "notes": notes,
+    }
+    labels = {i.key: f"{i.key} — {i.label}" for i in impls}
+    md, js = write_results(args.out, results, figures, targets, profiles, labels)
+    for target in targets:
+        _say(f"{target.verdict:>12}  {target.text}: {target.measured:.3g} {target.unit}")
+    _say(f"wrote {md} and {js} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _shown(path: Path | None) -> str:
+    if path is None:
+        return "(linkflow not run)"
+    try:
+        return str(path.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return str(path)

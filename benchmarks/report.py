@@ -1,0 +1,368 @@
+"""The targets, and the results written as Markdown (`RESULTS.md`) and JSON (`results.json`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from benchmarks.figures import Figure
+from benchmarks.profiling import Profile
+
+PACKAGES = (
+    "linkflow",
+    "transitions",
+    "python-statemachine",
+    "sismic",
+    "common-expression-language",
+    "PyYAML",
+    "jsonschema",
+    "networkx",
+)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+    }
+
+
+def libraries() -> dict[str, str]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+@dataclass
+class Target:
+    key: str
+    text: str
+    measured: float
+    limit: float
+    unit: str
+    #: "<=", ">=" or "<".
+    compare: str
+    detail: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if math.isnan(self.measured):
+            return None
+        if self.compare == "<=":
+            return self.measured <= self.limit
+        if self.compare == ">=":
+            return self.measured >= self.limit
+        return self.measured < self.limit
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "MISSED", None: "not measured"}[self.met]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.text,
+            "measured": None if math.isnan(self.measured) else self.measured,
+            "limit": self.limit,
+            "unit": self.unit,
+            "compare": self.compare,
+            "met": self.met,
+            "detail": self.detail,
+        }
+
+
+def _ratio(figure: Figure | None, top: str, bottom: str, column: str) -> float:
+    if figure is None:
+        return math.nan
+    return figure.median(top, column) / figure.median(bottom, column)
+
+
+def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
+    flow = figures.get("flow")
+    create = figures.get("create")
+    memory = figures.get("memory")
+    guards = figures.get("guards")
+    processes = figures.get("processes")
+    flow_col = flow.columns[0] if flow else ""
+    targets = [
+        Target(
+            "flow_vs_transitions",
+            "linkflow full flow ≤ 1.5x hand-written shared-Machine transitions",
+            _ratio(flow, "linkflow", "transitions", flow_col),
+            1.5,
+            "x",
+            "<=",
+        ),
+        Target(
+            "flow_vs_python_statemachine",
+            "linkflow full flow ≥ 8x faster than python-statemachine",
+            _ratio(flow, "python-statemachine", "linkflow", flow_col),
+            8.0,
+            "x",
+            ">=",
+        ),
+        Target(
+            "flow_vs_sismic",
+            "linkflow full flow ≥ 5x faster than sismic",
+            _ratio(flow, "sismic", "linkflow", flow_col),
+            5.0,
+            "x",
+            ">=",
+        ),
+    ]
+    if create is not None:
+        small, large = create.columns
+        targets.append(
+            Target(
+                "create_scaling",
+                f"linkflow create {large} ≤ 1.2x {small}",
+                _ratio_cols(create, "linkflow", large, small),
+                1.2,
+                "x",
+                "<=",
+            )
+        )
+    if memory is not None:
+        targets.append(
+            Target(
+                "memory",
+                f"linkflow memory ≤ 2 KB per live instance ({memory.columns[0]})",
+                memory.median("linkflow", memory.columns[0]),
+                2048.0,
+                "bytes",
+                "<=",
+            )
+        )
+    if guards is not None:
+        first, last = guards.columns[0], guards.columns[-1]
+        targets.append(
+            Target(
+                "guard_scaling",
+                f"linkflow guard cost with {last} ≤ 1.2x with {first}",
+                _ratio_cols(guards, "linkflow", last, first),
+                1.2,
+                "x",
+                "<=",
+            )
+        )
+    if processes is not None:
+        col = processes.columns[0]
+        targets.append(
+            Target(
+                "help",
+                "`linkflow --help` < 0.3 s",
+                processes.median("linkflow --help", col),
+                0.3,
+                "s",
+                "<",
+            )
+        )
+        targets.append(
+            Target(
+                "validate",
+                "`linkflow validate workflows/` < 0.5 s",
+                processes.median("linkflow validate workflows/", col),
+                0.5,
+                "s",
+                "<",
+            )
+        )
+    return targets
+
+
+def _ratio_cols(figure: Figure, row: str, top: str, bottom: str) -> float:
+    return figure.median(row, top) / figure.median(row, bottom)
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def _num(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "-"
+    if unit == "bytes":
+        return f"{value:,.0f}"
+    if unit == "s":
+        return f"{value:.3f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _cell(figure: Figure, row: str, column: str) -> str:
+    stat = figure.rows.get(row, {}).get(column)
+    if stat is None or not stat.values:
+        return "-"
+    text = f"**{_num(stat.median, figure.unit)}** ({_num(stat.low, figure.unit)}-"
+    text += f"{_num(stat.high, figure.unit)})"
+    if stat.note and figure.key != "processes":
+        text += " †"
+    return text
+
+
+def _measured(target: Target) -> str:
+    if math.isnan(target.measured):
+        return "-"
+    if target.unit == "x":
+        return f"{target.measured:.2f}x"
+    if target.unit == "s":
+        return f"{target.measured:.3f} s"
+    return f"{target.measured:,.0f} B"
+
+
+def _limit(target: Target) -> str:
+    sign = {"<=": "≤", ">=": "≥", "<": "<"}[target.compare]
+    if target.unit == "x":
+        return f"{sign} {target.limit:g}x"
+    if target.unit == "s":
+        return f"{sign} {target.limit:g} s"
+    return f"{sign} {target.limit:,.0f} B"
+
+
+def render_markdown(
+    results: dict[str, Any],
+    figures: dict[str, Figure],
+    targets: list[Target],
+    profiles: list[Profile],
+    labels: dict[str, str],
+) -> str:
+    lines: list[str] = []
+    add = lines.append
+    mode = "quick (tiny sizes: numbers are not meaningful)" if results["quick"] else "full"
+    add("# linkflow benchmarks")
+    add("")
+    add(
+        f"Written by `python -m benchmarks` on {results['date']} — mode: {mode}; "
+        f"the run took {results['elapsed_s']:.0f} s. Cells show the **median** and the "
+        "(min-max) over the repeats; implementations are measured round-robin within each "
+        "repeat. Lower is better everywhere. † = see the figure's notes."
+    )
+    add("")
+    add("## Machine")
+    add("")
+    m = results["machine"]
+    add("| cpu | cores (usable) | python | platform |")
+    add("|---|---|---|---|")
+    add(f"| {m['cpu']} | {m['cores']} ({m['usable_cores']}) | {m['python']} | {m['platform']} |")
+    add("")
+    add("## Libraries")
+    add("")
+    add("| package | version |")
+    add("|---|---|")
+    for name, ver in results["libraries"].items():
+        add(f"| {name} | {ver} |")
+    add("")
+    add(f"linkflow workflow: `{results['workflow_file']}`.")
+    add("")
+    add("## Targets")
+    add("")
+    add("| target | measured | limit | result |")
+    add("|---|---|---|---|")
+    for t in targets:
+        add(f"| {t.text} | {_measured(t)} | {_limit(t)} | **{t.verdict}** |")
+    add("")
+    add("## Figures")
+    for figure in figures.values():
+        add("")
+        add(f"### {figure.title} ({figure.unit})")
+        add("")
+        header = ["", *figure.columns, *figure.derived_columns]
+        add("| " + " | ".join(header) + " |")
+        add("|" + "---|" * len(header))
+        for row in figure.rows:
+            cells = [_cell(figure, row, c) for c in figure.columns]
+            derived = [
+                f"{figure.derived.get(row, {}).get(c, math.nan):.2f}x"
+                for c in figure.derived_columns
+            ]
+            label = labels.get(row, row)
+            add("| " + " | ".join([label, *cells, *derived]) + " |")
+        if figure.key == "processes":
+            add("")
+            for row, row_cells in figure.rows.items():
+                for stat in row_cells.values():
+                    if stat.note:
+                        add(f"- `{row}`: {stat.note}")
+        if figure.notes:
+            add("")
+            for note in figure.notes:
+                add(f"- {note}")
+    if profiles:
+        add("")
+        add("## Profiles of the missed targets")
+        for profile in profiles:
+            add("")
+            add(f"### {profile.title}")
+            add("")
+            add(f"Total: {_num(profile.total, '')} {profile.unit}.")
+            add("")
+            add("| where | own share | cumulative share | calls / allocations |")
+            add("|---|---|---|---|")
+            for where, own, cum, count in profile.lines:
+                add(f"| `{where}` | {own:.1%} | {cum:.1%} | {count:,} |")
+            for note in profile.notes:
+                add("")
+                add(f"- {note}")
+    if results["notes"]:
+        add("")
+        add("## Notes")
+        add("")
+        for note in results["notes"]:
+            add(f"- {note}")
+    add("")
+    return "\n".join(lines)
+
+
+def write_results(
+    out_dir: Path,
+    results: dict[str, Any],
+    figures: dict[str, Figure],
+    targets: list[Target],
+    profiles: list[Profile],
+    labels: dict[str, str],
+) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = dict(results)
+    payload["implementations"] = labels
+    payload["figures"] = {key: figure.as_dict() for key, figure in figures.items()}
+    payload["targets"] = {t.key: t.as_dict() for t in targets}
+    payload["profiles"] = [p.as_dict() for p in profiles]
+    json_path = out_dir / "results.json"
+    json_path.write_text(json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n")
+    md_path = out_dir / "RESULTS.md"
+    md_path.write_text(render_markdown(results, figures, targets, profiles, labels))
+    return md_path, json_path
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: NaN and infinities become null (strict JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value

@@ -1,0 +1,65 @@
+"""The benchmark harness runs on tiny sizes and writes well-formed results (no timing checks)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.cli import main
+from benchmarks.generate import generate_workflow, write_workflow
+from engine import load
+
+FIGURES = {"flow", "refusal", "create", "memory", "guards", "processes"}
+IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench")
+    assert main(["--quick", "--out", str(out)]) == 0
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, Any]]) -> None:
+    _, data = results
+    assert data["quick"] is True
+    assert {"cpu", "cores", "python"} <= set(data["machine"])
+    assert data["libraries"]["transitions"] != "not installed"
+    assert set(data["figures"]) == FIGURES, data["notes"]
+    assert set(data["implementations"]) == IMPLEMENTATIONS, data["notes"]
+    for key in FIGURES - {"processes"}:
+        assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
+    for figure in data["figures"].values():
+        for cells in figure["rows"].values():
+            for stat in cells.values():
+                assert stat["repeats"] == len(stat["values"]) >= 1
+                assert stat["min"] <= stat["median"] <= stat["max"]
+
+
+def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
+    _, data = results
+    assert len(data["targets"]) == 8
+    for target in data["targets"].values():
+        assert target["met"] in (True, False)
+        assert isinstance(target["measured"], float)
+
+
+def test_markdown_has_the_tables(results: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = results
+    text = (out / "RESULTS.md").read_text()
+    for heading in ("## Machine", "## Libraries", "## Targets", "## Figures"):
+        assert heading in text
+    assert text.count("| linkflow") >= 5
+    assert "MISSED" in text or "met" in text
+
+
+def test_generated_workflow_is_valid(tmp_path: Path) -> None:
+    doc = generate_workflow(60, 250)
+    assert len(doc["states"]) == 60
+    assert len(doc["transitions"]) == 250
+    path = write_workflow(tmp_path / "generated.yaml", 60, 250)
+    result = load([path])
+    assert result.ok, [str(p) for p in result.problems]
