@@ -11,10 +11,11 @@ invalidation:
 
 - A guard that reads only `data` and bindings keeps, along one path, the outcome it was first
   assumed to have (the world does not change behind the actor's back during one run), until a
-  transition on the path writes something it reads: a write to `data` forgets every guard that
-  reads `data` or a binding (bindings are looked up by keys computed from data), a write to a
-  world collection forgets the guards that read a binding on that collection. After that the
-  guard is free again (e.g. "the selection is not empty" after the selection changed).
+  transition on the path writes something it reads: a write to `data.f` forgets every guard
+  that reads `data.f`, itself or through the key of a binding it uses (a guard that uses `data`
+  other than as `data.<field>` reads all of it), and a write to a world collection forgets the
+  guards that use a binding on that collection. After that the guard is free again (e.g. "the
+  selection is not empty" after the selection changed).
 - A guard that reads `payload` is fresh at every step: a new event brings a new payload (a
   wrong password, then the right one after a retry). Within one step it has one value.
 
@@ -32,6 +33,7 @@ fewer assumptions covers one with more), also bounded by `max_nodes`.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ Assumptions = frozenset[tuple[str, bool]]
 DEFAULT_MAX_DEPTH = 40
 DEFAULT_MAX_LOOPS = 1
 DEFAULT_MAX_PATHS = 2000
-DEFAULT_MAX_NODES = 200_000
+DEFAULT_MAX_NODES = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +192,25 @@ class _Logic:
         self.positions = {id(t): n for n, t in enumerate(workflow.transitions)}
         bindings = set(workflow.bindings)
         self.fresh = {n for n, g in workflow.guards.items() if "payload" in g.when.names}
-        self.reads_data = {
-            n for n, g in workflow.guards.items() if g.when.names & ({"data"} | bindings)
-        }
+        #: the data fields each guard reads, itself or through a binding's key; "*" for all
+        self.data_fields: dict[str, set[str]] = {}
+        for n, g in workflow.guards.items():
+            sources = [g.when.source] if "data" in g.when.names else []
+            sources += [workflow.bindings[b].key.source for b in g.when.names & bindings]
+            fields = self.data_fields.setdefault(n, set())
+            for source in sources:
+                fields |= _data_fields(source)
         self.reads_collection: dict[str, set[str]] = {}
         for n, g in workflow.guards.items():
             for b in g.when.names & bindings:
                 self.reads_collection.setdefault(workflow.bindings[b].collection, set()).add(n)
+        #: events accepted per state, in definition order (Workflow.events_from scans all)
+        self.events: dict[str, list[str]] = {}
+        for t in workflow.transitions:
+            for source in t.sources:
+                accepted = self.events.setdefault(source, [])
+                if t.event not in accepted:
+                    accepted.append(t.event)
         self.forgets: dict[int, frozenset[str]] = {}
         for t in workflow.transitions:
             self.forgets[id(t)] = frozenset(self._forgets(t))
@@ -206,7 +220,12 @@ class _Logic:
         for action in transition.actions:
             root = action.target.root
             if root == "data":
-                out |= self.reads_data
+                written = action.target.steps[0].name or "*"
+                out |= {
+                    g
+                    for g, fields in self.data_fields.items()
+                    if written in fields or "*" in fields or (written == "*" and fields)
+                }
             elif root == "world":
                 first = action.target.steps[0].name or ""
                 out |= self.reads_collection.get(first, set())
@@ -260,6 +279,14 @@ class _Logic:
         return frozenset((g, v) for g, v in values.items() if g not in forget)
 
 
+def _data_fields(source: str) -> set[str]:
+    """The `data.<field>` names an expression reads; "*" when it uses `data` otherwise."""
+    fields: set[str] = set()
+    for match in re.finditer(r"\bdata\b(\s*\.\s*([A-Za-z_]\w*))?", source):
+        fields.add(match.group(2) or "*")
+    return fields
+
+
 def _failures(transition: Transition) -> list[list[tuple[GuardUse, bool]]]:
     """Each way a transition's guards can fail: the ones before hold, then one fails."""
     uses = transition.guards
@@ -267,6 +294,11 @@ def _failures(transition: Transition) -> list[list[tuple[GuardUse, bool]]]:
 
 
 # -- the decision table --------------------------------------------------------------------------
+
+
+_Partial = tuple[
+    str, Assumptions, tuple[Check, ...], tuple[str, ...], tuple[Transition, ...], tuple[str, ...]
+]
 
 
 class _Paths:
@@ -283,11 +315,10 @@ class _Paths:
 
     def run(self) -> None:
         wf = self.workflow
-        # an explicit stack: (state, assumptions, checks, events, transitions, visits)
-        stack: list[tuple[str, Assumptions, tuple[Check, ...], tuple[str, ...], tuple[Any, ...]]]
-        stack = [(wf.initial, frozenset(), (), (), ())]
+        # an explicit stack: (state, assumptions, checks, events, transitions, states entered)
+        stack: list[_Partial] = [(wf.initial, frozenset(), (), (), (), (wf.initial,))]
         while stack:
-            state, known, checks, events, taken = stack.pop()
+            state, known, checks, events, taken, entered = stack.pop()
             self.expanded += 1
             if self.expanded > self.max_nodes:
                 self.stopped = f"after {self.max_nodes:,} search steps (--max-nodes)"
@@ -305,7 +336,7 @@ class _Paths:
                 self.cut_depth += 1
                 continue
             later = []
-            for event in wf.events_from(state):
+            for event in self.logic.events.get(state, ()):
                 for transition, uses, values in self.logic.branches(state, event, known):
                     step = len(events) + 1
                     new_checks = checks + tuple(
@@ -324,7 +355,7 @@ class _Paths:
                         self.add(new_checks, ending, (*events, event), taken)
                         continue
                     target = transition.target
-                    visits = sum(1 for t in taken if t.target == target) + (target == wf.initial)
+                    visits = entered.count(target)
                     if visits > self.max_loops:
                         self.cut_loops += 1
                         continue
@@ -335,6 +366,7 @@ class _Paths:
                             new_checks,
                             (*events, event),
                             (*taken, transition),
+                            (*entered, target),
                         )
                     )
             stack.extend(reversed(later))
@@ -354,8 +386,18 @@ class _Paths:
 
     def finish(self) -> None:
         order = {"completed": 0, "refused_event": 1}
+        # a row is dropped when another with the same ending needs strictly fewer assumptions
+        by_ending: dict[Ending, list[tuple[frozenset[tuple[str, bool]], Row]]] = {}
+        for (assumed, ending), row in self.rows.items():
+            by_ending.setdefault(ending, []).append((assumed, row))
+        kept = [
+            row
+            for group in by_ending.values()
+            for assumed, row in group
+            if not any(other < assumed for other, _ in group)
+        ]
         rows = sorted(
-            self.rows.values(),
+            kept,
             key=lambda r: (order.get(r.ending.kind, 2), r.ending.kind, len(r.events), r.events),
         )
         self.result.rows = rows
@@ -400,7 +442,7 @@ def _reachability(
             break
         if wf.states[state].is_final:
             continue
-        for event in wf.events_from(state):
+        for event in logic.events.get(state, ()):
             for transition, _uses, values in logic.branches(state, event, known):
                 if transition is None:
                     continue
@@ -499,8 +541,14 @@ def find_loops(workflow: Workflow, limit: int = 50) -> list[Loop]:
     components.sort(key=lambda c: min(len(reach[n]) for n in c if n in reach))
     for component in components[:limit]:
         entry = min((n for n in component if n in reach), key=lambda n: (len(reach[n]), n))
-        cycle = nx.find_cycle(graph.subgraph(component), source=entry)
-        states = [cycle[0][0]] + [v for _, v in cycle]
+        # the shortest cycle through the entry: entry ... p -> entry, p its nearest predecessor
+        around = nx.single_source_shortest_path(graph.subgraph(component), entry)
+        last = min(
+            (p for p in graph.predecessors(entry) if p in around),
+            key=lambda p: (len(around[p]), p),
+        )
+        states = [*around[last], entry]
+        cycle = list(pairwise(states))
         events = [multi.edges[u, v, min(multi[u][v])]["transition"].event for u, v in cycle]
         into = reach.get(states[0], [workflow.initial])
         entry_events = [

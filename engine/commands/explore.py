@@ -43,7 +43,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "--max-paths", type=int, default=2000, metavar="N", help="most table rows (2000)"
     )
     parser.add_argument(
-        "--max-nodes", type=int, default=200_000, metavar="N", help="most search steps (200000)"
+        "--max-nodes", type=int, default=50_000, metavar="N", help="most search steps (50000)"
     )
     return parser
 
