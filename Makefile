@@ -20,11 +20,32 @@ graphviz:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
 
+# The demo: every method end to end on the demo world, with the identity dropdown after each step.
+ENTRY := workflows/link_tiktok_account.yaml
+DEMO  := $(LINKFLOW) run $(ENTRY) --world workflows/worlds/ads_manager_demo.yaml --watch dropdown \
+         --data '{"actor": "ana", "business_center": "acme_brands", "ad_account": "acme_us", "campaign": "spring_sale"}' \
+         -e click_link_tiktok_account
+
 run: setup
 	$(LINKFLOW) validate workflows examples
-	$(LINKFLOW) run examples/document_review.yaml --world examples/document_world.yaml \
-	  --data '{"document": "handbook"}' \
-	  --event submit --event approve='{"reviewer": "ben", "code": "4711"}'
+	@echo; echo "== Link existing: select from your Business Center"
+	@$(DEMO) -e choose_link_existing -e choose_select_from_business_center -e confirm \
+	  -e select='{"tiktok_account": "acme_outlet"}' -e select='{"tiktok_account": "acme_kids"}' \
+	  -e confirm -e refresh
+	@echo; echo "== Link existing: log in to an existing TikTok account"
+	@$(DEMO) -e choose_link_existing -e choose_log_in -e confirm \
+	  -e log_in='{"username": "ana_cooks", "password": "open-sesame-42"}' -e approve -e refresh
+	@echo; echo "== Link existing: link with QR code"
+	@$(DEMO) -e choose_link_existing -e choose_qr_code -e confirm \
+	  -e approve='{"tiktok_account": "mia_makes", "user": "mia"}' -e refresh
+	@echo; echo "== Create new: organization-owned TikTok account"
+	@$(DEMO) -e choose_create_new -e choose_organization_owned -e confirm \
+	  -e create='{"nickname": "Acme Careers", "region": "Singapore", "username": "acme_careers"}' \
+	  -e refresh
+	@echo; echo "== Create new: sign up for a new TikTok account"
+	@$(DEMO) -e choose_create_new -e choose_sign_up -e confirm \
+	  -e sign_up='{"username": "acme_fresh", "nickname": "Acme Fresh", "password": "Fresh-Start-2026"}' \
+	  -e approve -e refresh
 
 lint: setup
 	$(VENV)/bin/ruff check engine tests benchmarks

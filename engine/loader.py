@@ -104,8 +104,16 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def load(paths: Sequence[str | Path], *, kinds: Iterable[str] | None = None) -> LoadResult:
-    """Load every definition file under `paths`; problems are collected, never raised."""
+def load(
+    paths: Sequence[str | Path],
+    *,
+    kinds: Iterable[str] | None = None,
+    follow_handoffs: bool = True,
+) -> LoadResult:
+    """Load every definition file under `paths`; problems are collected, never raised.
+
+    Workflows that a loaded workflow hands off to are looked up beside it when not named.
+    """
     wanted = set(kinds) if kinds is not None else set(KINDS)
     result = LoadResult()
     files, result.problems = expand_paths(paths)
@@ -131,8 +139,43 @@ def load(paths: Sequence[str | Path], *, kinds: Iterable[str] | None = None) -> 
             continue
         result.documents.setdefault(kind, []).append(doc)
         result.problems.extend(BUILDERS[kind](doc, result))
-    result.problems.extend(_handoff_problems(result))
+    if "workflow" in wanted and follow_handoffs:
+        _load_handoff_targets(result)
+        result.problems.extend(_handoff_problems(result))
     return result
+
+
+def _unresolved(result: LoadResult) -> dict[Path, set[str]]:
+    missing: dict[Path, set[str]] = {}
+    for workflow in result.workflows.values():
+        for state in workflow.states.values():
+            if state.handoff and state.handoff not in result.workflows:
+                missing.setdefault(Path(workflow.file).parent, set()).add(state.handoff)
+    return missing
+
+
+def _load_handoff_targets(result: LoadResult) -> None:
+    """A handoff names a workflow, not a file: look for it beside the workflow that names it.
+
+    So `linkflow validate flows/entry.yaml` or `run flows/entry.yaml` works without naming
+    every file the entry flow hands off to; their problems are reported too.
+    """
+    scanned: set[Path] = set()
+    while True:
+        pending = {f: names for f, names in _unresolved(result).items() if f not in scanned}
+        if not pending:
+            return
+        for folder, names in pending.items():
+            scanned.add(folder)
+            siblings = load([folder], kinds=["workflow"], follow_handoffs=False)
+            for name in sorted(names):
+                target = siblings.workflows.get(name)
+                if target is None:
+                    continue
+                result.workflows[name] = target
+                result.problems.extend(
+                    p for p in siblings.problems if p.location.file == target.file
+                )
 
 
 def _handoff_problems(result: LoadResult) -> list[Problem]:

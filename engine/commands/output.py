@@ -30,7 +30,15 @@ def report_problems(problems: Sequence[Problem], out: TextIO, fmt: str, extra: s
 
 
 def load_one_workflow(path: str, out: TextIO, fmt: str) -> Workflow | None:
-    """The single workflow in `path`, or None after reporting why not."""
+    """The workflow in `path`, or None after reporting why not."""
+    found = load_workflow_and_handoffs(path, out, fmt)
+    return None if found is None else found[0]
+
+
+def load_workflow_and_handoffs(
+    path: str, out: TextIO, fmt: str
+) -> tuple[Workflow, dict[str, Workflow]] | None:
+    """The workflow in `path` and every workflow it hands off to, or None after reporting."""
     from engine.loader import load
 
     result = load([path], kinds=["workflow"])
@@ -40,4 +48,4 @@ def load_one_workflow(path: str, out: TextIO, fmt: str) -> Workflow | None:
     if not result.workflows:
         report_problems([], out, fmt, f"{path}: the file holds no workflow")
         return None
-    return next(iter(result.workflows.values()))
+    return next(iter(result.workflows.values())), result.workflows

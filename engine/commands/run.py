@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
-from engine.commands.output import load_one_workflow, report_problems
+from engine.commands.output import load_workflow_and_handoffs, report_problems
 
 if TYPE_CHECKING:
     from engine.runtime import Step
@@ -33,7 +33,8 @@ def register(commands: Any) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD",
-        help="print this data field after every step (a dotted path); repeatable",
+        help="print this data field (a dotted path) after the first step and whenever it "
+        "changes; repeatable",
     )
     parser.add_argument(
         "--event",
@@ -111,19 +112,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if data is None:
         print(f"linkflow run: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    workflow = load_one_workflow(args.workflow, out, args.format)
-    if workflow is None:
+    found = load_workflow_and_handoffs(args.workflow, out, args.format)
+    if found is None:
         return EXIT_PROBLEMS
-    workflows = {workflow.name: workflow}
-    if any(state.handoff for state in workflow.states.values()):
-        # Handoffs name workflows by name: load the folder the workflow lives in.
-        from engine.loader import load
-
-        folder = load([Path(args.workflow).parent], kinds=["workflow"])
-        if not folder.ok:
-            report_problems(folder.problems, out, args.format)
-            return EXIT_PROBLEMS
-        workflows = {**folder.workflows, workflow.name: workflow}
+    workflow, workflows = found
     world = None
     if args.world:
         from engine.world_loader import load_world
@@ -170,6 +162,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             if entry.handed_to:
                 print(f"    -> hands over to workflow '{entry.handed_to}'", file=out)
             for field, value in fields.items():
+                if number > 1 and watched[number - 2][field] == value:
+                    continue  # only changes are news
                 shown = "(nothing)" if value is ABSENT else json.dumps(value)
                 print(f"       {field} = {shown}", file=out)
         ending = f" ({instance.outcome})" if instance.outcome else " (not finished)"
