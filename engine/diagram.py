@@ -330,28 +330,56 @@ def _reach(start: str, edges: Mapping[str, Sequence[str]]) -> set[str]:
     return seen
 
 
+def distance_to_completion(workflow: Workflow) -> dict[str, int]:
+    """For each state that can complete, the fewest transitions to a `completed` state."""
+    succ = _successors(workflow)
+    pred: dict[str, list[str]] = {name: [] for name in workflow.states}
+    for source, targets in succ.items():
+        for target in targets:
+            pred[target].append(source)
+    frontier = [n for n, s in workflow.states.items() if s.final is Outcome.COMPLETED]
+    distance = dict.fromkeys(frontier, 0)
+    while frontier:
+        following: list[str] = []
+        for name in frontier:
+            for before in pred[name]:
+                if before not in distance:
+                    distance[before] = distance[name] + 1
+                    following.append(before)
+        frontier = following
+    return distance
+
+
 def walking_order(workflow: Workflow) -> tuple[str, ...]:
     """Every state in the order a person walks the flow.
 
-    Depth first from the initial state, along transitions in YAML order, the path towards
-    completion before side branches; states reached only from `*` (cancel) come last.
+    Depth first from the initial state. From each state, the step that brings completion
+    nearest comes first (ties in YAML order), then detours, then branches that cannot
+    complete (refusals, timeouts); states reached only from `*` (cancel) come last.
     """
     succ = _successors(workflow)
-    main = completing_states(workflow)
+    distance = distance_to_completion(workflow)
+    far = len(workflow.states) + 1
     order: list[str] = []
     seen: set[str] = set()
 
     def visit(name: str) -> None:
         seen.add(name)
         order.append(name)
-        targets = succ[name]
-        for target in [t for t in targets if t in main] + [t for t in targets if t not in main]:
+        for target in sorted(succ[name], key=lambda t: distance.get(t, far)):
             if target not in seen:
                 visit(target)
 
     visit(workflow.initial)
     order.extend(name for name in workflow.states if name not in seen)
     return tuple(order)
+
+
+def rule_key(rule: str) -> tuple[str, int]:
+    """Sorts R2 before R19."""
+    head = rule.rstrip("0123456789")
+    tail = rule[len(head) :]
+    return head, int(tail) if tail else 0
 
 
 # -- one workflow -----------------------------------------------------------------------------
@@ -397,7 +425,9 @@ def source_groups(workflow: Workflow) -> tuple[SourceGroup, ...]:
     """
     sets: dict[frozenset[str], list[Transition]] = {}
     for transition in workflow.transitions:
-        if transition.is_timeout or len(transition.sources) < GROUP_MIN_SOURCES:
+        if transition.is_timeout:
+            continue
+        if len(transition.sources) < GROUP_MIN_SOURCES and not is_from_any(workflow, transition):
             continue
         sets.setdefault(frozenset(transition.sources), []).append(transition)
     chosen: list[frozenset[str]] = []
@@ -668,7 +698,7 @@ def overview_diagram(workflows: Mapping[str, Workflow], trace: Iterable[TraceSte
                     state.handoff,
                     state.name,
                     EdgeRole.HANDOFF,
-                    wrap(state.step) if state.step and len(state.step) <= 40 else (),
+                    (),
                     state_tooltip(state),
                     order=(taken,) if taken else (),
                 )

@@ -17,12 +17,18 @@ from engine.diagram import (
     duration,
     guard_words,
     is_from_any,
+    rule_key,
+    source_groups,
     walking_order,
 )
 from engine.model import Guard, Outcome, State, Transition, Workflow
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+#: Characters that can start Markdown structure anywhere in a line: emphasis, code, links,
+#: tables, strikethrough. `_` only at a word's edge, since GitHub ignores it inside words.
+_MARKDOWN = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+#: What makes a line a heading, list item, quote or rule when it starts with it.
+_LINE_START = re.compile(r"^([-+#>=]|\d+(?=[.)]))")
 _OUTCOME_WORDS = {
     Outcome.COMPLETED: "completed",
     Outcome.CANCELLED: "cancelled",
@@ -37,12 +43,28 @@ def md(text: str) -> str:
     """Workflow text as inert Markdown on one line: markup characters are escaped."""
     flat = " ".join(_CONTROL.sub(" ", text).split())
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN.sub(r"\\\1", flat)
+    flat = _MARKDOWN.sub(r"\\\1", flat)
+    found = _LINE_START.match(flat)
+    if found:
+        end = found.end()
+        flat = flat[:end] + "\\" + flat[end:] if found.group(1)[0].isdigit() else "\\" + flat
+    return flat
 
 
-def code(text: str) -> str:
-    """Text in a code span; backticks inside are replaced, since they would end it."""
+def message_md(template: str) -> str:
+    """A guard message for a table cell: its text escaped, each `{expression}` as code."""
+    parts = re.split(r"(\{[^{}]+\})", template)
+    return "".join(
+        code(p, table=True) if p.startswith("{") and p.endswith("}") else md(p) for p in parts
+    )
+
+
+def code(text: str, table: bool = False) -> str:
+    """Text in a code span; backticks inside are replaced, since they would end it. In a
+    table cell `|` is escaped too (GitHub splits cells on it even inside code)."""
     flat = " ".join(_CONTROL.sub(" ", text).split()).replace("`", "'")
+    if table:
+        flat = flat.replace("|", "\\|")
     return f"`{flat}`"
 
 
@@ -111,7 +133,7 @@ def workflow_page(workflow: Workflow, diagrams: str = "../diagrams") -> str:
     title = workflow.title or workflow.name
     out: list[str] = [f"# {md(title)}", "", GENERATED.format(file=code(workflow.file)), ""]
     facts = [f"Workflow {code(workflow.name)}", f"defined in {code(workflow.file)}"]
-    rules = sorted(workflow.rule_ids())
+    rules = sorted(workflow.rule_ids(), key=rule_key)
     if rules:
         facts.append("rules " + ", ".join(rules))
     out += [" · ".join(facts), ""]
@@ -164,6 +186,7 @@ def _prerequisites(workflow: Workflow) -> list[str]:
 def _steps(workflow: Workflow) -> list[str]:
     main = completing_states(workflow)
     order = walking_order(workflow)
+    grouped = {t.index for g in source_groups(workflow) for t in g.transitions}
     out = ["## Steps", ""]
     if not main:
         return [*out, "No path leads to a completed end.", ""]
@@ -186,7 +209,15 @@ def _steps(workflow: Workflow) -> list[str]:
                 continue
             if is_from_any(workflow, transition) or transition.is_timeout:
                 continue
-            out.append(f"   - {_transition_line(workflow, transition)}")
+            line = _transition_line(workflow, transition)
+            if transition.index in grouped:
+                # a transition from a whole group of steps is listed once, at the first
+                first = next(n for n in order if n in transition.sources)
+                if name != first:
+                    continue
+                others = [code(n) for n in order if n in transition.sources and n != name]
+                line += " — also from " + ", ".join(others)
+            out.append(f"   - {line}")
     ends = [n for n in order if n in main and workflow.states[n].final is Outcome.COMPLETED]
     out += [
         "",
@@ -251,7 +282,7 @@ def _refusals(workflow: Workflow) -> list[str]:
             guard = use.guard
             message = guard.message_when_true if use.negated else guard.message
             label = f"!{name}" if use.negated else name
-            text = md(message.source) if message is not None else ""
+            text = message_md(message.source) if message is not None else ""
             rows.append(f"| {guard.rule or ''} | {code(label)} | {where} | {text} |")
     if not rows:
         return []
@@ -292,7 +323,7 @@ def _events(workflow: Workflow) -> list[str]:
     for name, event in workflow.events.items():
         fields = sorted((event.payload_schema or {}).get("properties", {}))
         payload = ", ".join(
-            code(f) + (" (secret)" if f in event.secret_fields else "") for f in fields
+            code(f, table=True) + (" (secret)" if f in event.secret_fields else "") for f in fields
         )
         out.append(f"| {code(name)} | {md(event.description)} | {payload} |")
     return [*out, ""]
@@ -338,7 +369,7 @@ def index_page(
             w.name for w in workflows.values() if any(s.handoff == name for s in w.states.values())
         )
         start = ", ".join(f"[{s}]({s}.md)" for s in sources) or "entry"
-        rules = ", ".join(sorted(workflow.rule_ids()))
+        rules = ", ".join(sorted(workflow.rule_ids(), key=rule_key))
         out.append(f"| [{title}]({name}.md) ({code(name)}) | {md(first)} | {start} | {rules} |")
     return "\n".join(out) + "\n"
 

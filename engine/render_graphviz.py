@@ -41,7 +41,9 @@ def _clean(text: str) -> str:
 
 def quote(text: str) -> str:
     """A DOT double-quoted string whose content is shown literally (an escString)."""
-    body = _clean(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
+    # Graphviz unescapes these strings twice (\N, \G, \L expand even after `\\`), so one
+    # literal backslash takes four; an XML reference such as `&#92;` is decoded first, no help.
+    body = _clean(text).replace("&", "&amp;").replace("\\", "\\" * 4).replace('"', '\\"')
     return '"' + body.replace("\n", "\\n") + '"'
 
 
