@@ -74,7 +74,11 @@ def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]
     from jsonschema import Draft202012Validator
 
     meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
-    return [(tuple(e.absolute_path), describe(e)) for e in meta.iter_errors(dict(schema))]
+    return [
+        (tuple(leaf.absolute_path), describe(leaf))
+        for error in meta.iter_errors(dict(schema))
+        for leaf in _leaf_errors(error)
+    ]
 
 
 def type_word(value: Any) -> str:

@@ -138,3 +138,172 @@ def test_a_folder_is_searched_for_yaml_files() -> None:
     assert result.ok, result.problems
     assert sorted(result.files) == [_relative(p) for p in VALID]
     assert set(result.workflows) == {"document_review", "login", "norway", "routing"}
+
+
+# -- builder and graph checks, one mistake each -------------------------------------------------
+
+BASE = """\
+workflow: tiny
+initial: start
+data: {tags: [], n: 0}
+states:
+  start: {}
+  done: {final: completed}
+events:
+  go: {}
+transitions:
+  - event: go
+    from: start
+    to: done
+"""
+SECRET_EVENT = "  go: {payload: {type: object, properties: {pin: {type: string, secret: true}}}}"
+ACTIONS = "    actions:\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            BASE.replace("  go: {}", "  go: {}\n  spare: {}"),
+            ["9:3: event 'spare' is declared but no transition uses it"],
+            id="unused-event",
+        ),
+        pytest.param(
+            BASE.replace("transitions:", "guards:\n  g: {when: 'true', message: m}\ntransitions:"),
+            ["10:3: guard 'g' is defined but no transition uses it"],
+            id="unused-guard",
+        ),
+        pytest.param(
+            BASE.replace("transitions:", "exclusive: [[a, b]]\ntransitions:"),
+            ["9:14: unknown guard 'a'", "9:17: unknown guard 'b'"],
+            id="exclusive-unknown-guards",
+        ),
+        pytest.param(
+            BASE + "  - event: go\n    from: done\n    to: start\n",
+            ["14:11: 'done' is a final state: no transition may leave it"],
+            id="leaving-a-final-state",
+        ),
+        pytest.param(
+            BASE.replace("initial: start", "initial: done"),
+            ["2:10: the initial state 'done' must not be final"],
+            id="initial-is-final",
+        ),
+        pytest.param(
+            BASE.replace(
+                "  start: {}", "  start: {waiting: {for: x, timeout: {seconds: 1, to: nowhere}}}"
+            ),
+            ["5:55: timeout leads to unknown state 'nowhere'"],
+            id="timeout-to-unknown-state",
+        ),
+        pytest.param(
+            BASE + ACTIONS + "      - set: {path: world.docs, value: '1'}\n"
+            "      - set: {path: thing.x, value: '1'}\n"
+            "      - set: {path: data, value: '1'}\n"
+            "      - set: {path: 'data.x[', value: '1'}\n",
+            [
+                "14:21: path 'world.docs': write world paths as world.<collection>[<key>]",
+                "15:21: path 'thing.x' starts with unknown name 'thing'",
+                "16:21: path 'data': name a field of data, as in data.field",
+                "17:21: path 'data.x[': unclosed '[' at character 7",
+            ],
+            id="action-paths",
+        ),
+        pytest.param(
+            BASE + ACTIONS + "      - set: {path: data.n, value: '1', each: true}\n"
+            "      - append: {path: data.tags}\n",
+            [
+                "14:47: `each` goes with append, add or remove, not set",
+                "15:17: `append` needs a `value`",
+            ],
+            id="action-verbs",
+        ),
+        pytest.param(
+            BASE + ACTIONS + "      - add: {path: data.tags, value: data, "
+            "for_each: {item: data, in: '[1]'}}\n",
+            ["14:62: 'data' is already a name here"],
+            id="for-each-shadows-a-name",
+        ),
+        pytest.param(
+            BASE.replace("  go: {}", SECRET_EVENT)
+            + ACTIONS
+            + "      - set: {path: data.n, value: payload.pin}\n",
+            ["14:36: an action may not use the secret payload field 'pin'"],
+            id="secret-in-an-action",
+        ),
+        pytest.param(
+            BASE.replace("data: {tags: [], n: 0}", "data: {tags: [], state: 1, is_x: 2}"),
+            [
+                "3:18: data field name 'state' is reserved by the engine; choose another name",
+                "3:28: data field name 'is_x' is reserved by the engine; choose another name",
+            ],
+            id="reserved-data-fields",
+        ),
+        pytest.param(
+            BASE.replace("  go: {}", "  go: {payload: {type: objekt}}"),
+            [
+                "8:24: payload schema: must be one of: array, boolean, integer, null, number, "
+                "object, string (got 'objekt')"
+            ],
+            id="payload-schema-itself-invalid",
+        ),
+        pytest.param(
+            BASE.replace("done: {final: completed}", "done: {}")
+            + "  - event: go\n    from: done\n    to: start\n",
+            [
+                "1:11: the workflow has no final state",
+                "5:3: state 'start' cannot reach a final state: an instance would be stuck there",
+                "6:3: state 'done' cannot reach a final state: an instance would be stuck there",
+            ],
+            id="no-final-state",
+        ),
+        pytest.param(
+            BASE.replace("  go: {}", "  go: {}\n  loop: {}").replace("  done:", "  a: {}\n  done:")
+            + "  - event: loop\n    from: start\n    to: a\n"
+            "  - event: loop\n    from: a\n    to: start\n",
+            [],
+            id="a-cycle-with-a-way-out-is-fine",
+        ),
+        pytest.param(
+            BASE.replace("  go: {}", "  go: {}\n  loop: {}").replace(
+                "  done:", "  a: {}\n  b: {}\n  done:"
+            )
+            + "  - event: loop\n    from: start\n    to: a\n"
+            "  - event: loop\n    from: a\n    to: b\n"
+            "  - event: loop\n    from: b\n    to: a\n",
+            [
+                "6:3: state 'a' cannot reach a final state: an instance would be stuck there",
+                "7:3: state 'b' cannot reach a final state: an instance would be stuck there",
+            ],
+            id="a-trap-cycle",
+        ),
+        pytest.param(
+            BASE.replace(
+                "transitions:", "guards:\n  g: {when: 'data.n > 0', message: m}\ntransitions:"
+            )
+            + "  - event: go\n    from: start\n    to: done\n    guards: ['!g']\n",
+            [
+                "18:14: guard 'g' is used negated but has no `message_when_true` "
+                "to explain that refusal"
+            ],
+            id="negated-guard-without-its-message",
+        ),
+        pytest.param(
+            BASE.replace(
+                "transitions:",
+                "guards:\n  g: {when: 'data.n > 0', message: m, message_when_true: t}\n"
+                "transitions:",
+            ).replace("    to: done\n", "    to: done\n    guards: [g]\n")
+            + "  - event: go\n    from: start\n    to: done\n    guards: ['!g']\n",
+            [],
+            id="a-guard-and-its-negation-are-exclusive",
+        ),
+    ],
+)
+def test_builder_and_graph_problems(text: str, expected: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = load([path])
+    assert [f"{p.location.line}:{p.location.column}: {p.message}" for p in result.problems] == (
+        expected
+    )
+    assert result.ok is (expected == [])
