@@ -64,7 +64,12 @@ def _node_label(node: Node) -> str:
     return "<" + "<BR/>".join(parts) + ">"
 
 
-def _edge_label(edge: Edge) -> str:
+#: An empty line of this height below (or above) a self-loop's label lifts the text off the
+#: loop, which Graphviz otherwise draws straight through it.
+_LOOP_SPACER = '<FONT POINT-SIZE="22"> </FONT>'
+
+
+def _edge_label(edge: Edge, loop: int = -1) -> str:
     title = html_text(edge.title)
     if edge.order:
         numbers = ", ".join(str(n) for n in edge.order if n > 0)
@@ -72,6 +77,8 @@ def _edge_label(edge: Edge) -> str:
             title = f'<FONT COLOR="{TRACE_COLOR}">{numbers}.</FONT> {title}'
     parts = [f"<B>{title}</B>"] if title else []
     parts.extend(f'<FONT POINT-SIZE="8">{html_text(line)}</FONT>' for line in edge.lines)
+    if parts and loop >= 0:
+        parts = [*parts, _LOOP_SPACER] if loop % 2 == 0 else [_LOOP_SPACER, *parts]
     return "<" + "<BR/>".join(parts) + ">" if parts else '""'
 
 
@@ -117,7 +124,7 @@ def _edge_line(
         else:
             color, font = FADED, "#8a8a8a"
     pairs: list[tuple[str, str]] = [
-        ("label", _edge_label(edge)),
+        ("label", _edge_label(edge, loop)),
         ("color", quote(color)),
         ("fontcolor", quote(font)),
     ]
