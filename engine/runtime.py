@@ -204,6 +204,13 @@ class Engine:
         }
         self._binding_names = frozenset(workflow.bindings)
         self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
+        # History keeps only the fields an event declares and does not mark secret: a field
+        # sent by mistake (say, a password with the wrong event) is never recorded.
+        self.recordable_fields = {
+            name: frozenset((event.payload_schema or {}).get("properties") or ())
+            - self.secret_fields
+            for name, event in workflow.events.items()
+        }
 
     # -- instances ------------------------------------------------------------------------
 
@@ -485,7 +492,8 @@ class Instance:
         secret_fields = self.engine.secret_fields
         raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
         secrets = [str(v) for k, v in raw.items() if k in secret_fields and v is not None]
-        public = {k: v for k, v in raw.items() if k not in secret_fields}
+        recordable = self.engine.recordable_fields.get(event, frozenset())
+        public = {k: v for k, v in raw.items() if k in recordable}
         if definition is None and event != TIMEOUT_EVENT:
             known = ", ".join(workflow.events) or "none"
             return self._refuse(

@@ -190,6 +190,8 @@ def describe(error: Any, *, secret_safe: bool = False) -> str:
         if isinstance(banned, dict) and set(banned) == {"required"}:
             together = " and ".join(f"'{k}'" for k in banned["required"])
             return f"{together} cannot be used together"
+        if banned in ({}, True):
+            return "is not allowed here"
         return "this combination of keys is not allowed"
     if secret_safe:
         return f"is not valid ({kind})"
