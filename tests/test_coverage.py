@@ -1,0 +1,105 @@
+"""Coverage: a pure measure over steps, the suite runner, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.coverage import measure, run_suite
+from engine.loader import load
+from engine.session import EngineCache, Session
+from engine.world import World
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "cases" / "analysis"
+
+
+def sessions() -> tuple[EngineCache, dict[str, object]]:
+    result = load([CASES / "link_entry.yaml", CASES / "link_method.yaml"])
+    assert result.ok
+    return EngineCache(result.workflows), dict(result.workflows)
+
+
+def world() -> World:
+    return World(
+        {
+            "users": {"ana": {"admin": True}, "bo": {"admin": False}},
+            "ad_accounts": {"ads1": {"bc": "acme", "access": "admin", "identities": []}},
+            "tiktok_accounts": {"tt1": {"password": "pw"}},
+        }
+    )
+
+
+def test_measure_over_session_steps() -> None:
+    engines, _ = sessions()
+    refused = Session(engines, "link_entry", {"actor": "bo", "ad_account": "ads1"}, world())
+    refused.send("open_link")
+    happy = Session(engines, "link_entry", {"actor": "ana", "ad_account": "ads1"}, world())
+    happy.send("open_link")
+    happy.send("choose")
+    happy.send("log_in", {"account": "tt1", "password": "wrong"})
+    happy.send("log_in", {"account": "tt1", "password": "pw"})
+    happy.send("confirm")
+    steps = [(s.workflow, s.step) for s in refused.steps + happy.steps]
+    started = ["link_entry", "link_entry", *(s.handed_to for s in happy.steps if s.handed_to)]
+    report = measure(engines.workflows, steps, started, scenarios=2)
+
+    entry = report.workflows["link_entry"]
+    assert entry.uncovered_states == ["cancelled"]
+    assert [entry.workflow.transitions[n].event for n in entry.uncovered_transitions] == ["cancel"]
+    assert entry.never_held == []
+    # actor_is_admin refused for bo; the other two guards were never seen refusing
+    assert [label for _, label in entry.never_refused] == [
+        "account_in_bc",
+        "access_allows_linking",
+    ]
+    method = report.workflows["link_method"]
+    assert method.counts() == {
+        "states": (3, 5),
+        "transitions": (2, 4),
+        "guard_outcomes": (2, 2),
+    }
+    assert report.uncovered_transitions("link_method") == [2, 3]  # cancel, then the timeout
+    assert report.totals()["transitions"] == (4, 7)
+    assert report.percent() == pytest.approx(400 / 7)
+    data = report.as_dict()
+    assert data["workflows"]["link_method"]["uncovered_transitions"][1]["event"] == "timeout"
+    assert data["total"]["guard_outcomes"] == {"covered": 6, "total": 8, "percent": 75.0}
+    assert "link_entry: not covered" in report.table()
+    assert "guard account_in_bc never refused on open_link" in report.table()
+
+
+def test_steps_of_unknown_workflows_are_ignored() -> None:
+    engines, _ = sessions()
+    session = Session(engines, "link_entry", {"actor": "ana", "ad_account": "ads1"}, world())
+    session.send("open_link")
+    report = measure({}, [(s.workflow, s.step) for s in session.steps])
+    assert report.workflows == {}
+    assert report.percent() == 100.0
+
+
+def test_suite_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = ROOT / "examples" / "scenarios"
+    if not suite.is_dir():
+        pytest.skip("no example scenarios")
+    report = run_suite([suite])
+    assert report.scenarios >= 1
+    assert "document_review" in report.workflows
+    out = tmp_path / "coverage.json"
+    code = main(["coverage", str(suite), "--json", str(out), "--fail-under", "1"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert printed.splitlines()[1].split() == [
+        "workflow",
+        "states",
+        "transitions",
+        "guard",
+        "outcomes",
+    ]
+    written = json.loads(out.read_text())
+    assert "document_review" in written["workflows"]
+    assert main(["coverage", str(suite), "--fail-under", "100"]) in (0, 1)
+    assert main(["coverage", str(suite), "--fail-under", "101"]) == 2
