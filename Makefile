@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit bench clean graphviz
+.PHONY: setup run test lint typecheck unit check generate bench clean graphviz
 
 setup: $(STAMP) graphviz
 
@@ -57,7 +57,18 @@ typecheck: setup
 unit: setup
 	$(VENV)/bin/pytest
 
-test: lint typecheck unit
+# The definitions are valid, and the committed diagrams and docs match them.
+check: setup
+	$(LINKFLOW) validate workflows examples tests/scenarios
+	$(LINKFLOW) render --check
+	$(LINKFLOW) docs --check
+
+# Regenerate the committed diagrams and docs after changing a workflow.
+generate: setup
+	$(LINKFLOW) render
+	$(LINKFLOW) docs
+
+test: lint typecheck check unit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
