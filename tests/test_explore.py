@@ -11,7 +11,9 @@ import yaml
 
 from engine.cli import main
 from engine.explore import explore
+from engine.invariants import check_invariant
 from engine.loader import load_workflow
+from engine.model import Invariant, InvariantKind
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "analysis"
@@ -138,11 +140,22 @@ def test_bounds_are_reported(tmp_path: Path) -> None:
 def test_a_large_generated_workflow_stays_bounded(tmp_path: Path) -> None:
     from benchmarks.generate import write_workflow
 
-    path = write_workflow(tmp_path / "big.yaml", states=300, transitions=1500)
-    result = explore(load_workflow(path), max_nodes=5000)
+    path = write_workflow(tmp_path / "big.yaml", states=1000, transitions=5000)
+    workflow = load_workflow(path)
+    result = explore(workflow, max_nodes=5000)
     assert any("--max-nodes" in b for b in result.bounds)
     assert result.rows
     assert result.loops
+    # the invariant checks are polynomial: a counterexample comes back at once
+    requires = Invariant(
+        "score_needs_not_g0",
+        InvariantKind.REQUIRES,
+        workflow.location,
+        writes="data.score",
+        guards=("!g0",),
+    )
+    (violation,) = check_invariant(workflow, requires)
+    assert violation.path[-1].transition is violation.offending
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
