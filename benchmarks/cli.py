@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import domain
+from benchmarks.domain_flow import figure_domain
 from benchmarks.figures import (
     Config,
     Figure,
@@ -222,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("create", lambda: figure_create(impls, cfg)),
         ("memory", lambda: figure_memory(impls, cfg)),
         ("guards", lambda: figure_guards(impls, cfg)),
+        ("domain", lambda: figure_domain(impls, cfg)),
     ]
     with tempfile.TemporaryDirectory(prefix="linkflow-bench-") as work:
         from benchmarks.processes import figure_processes
