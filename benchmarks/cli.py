@@ -44,21 +44,40 @@ def build_implementations(
     cfg: Config, only: set[str] | None, notes: list[str]
 ) -> list[Implementation]:
     """Every implementation that loads and runs the flow correctly; the others become notes."""
-    from benchmarks.impls.linkflow_impl import WORKFLOW_FILE, LinkflowImpl
-    from benchmarks.impls.plain import PlainImpl
-    from benchmarks.impls.pystatemachine import PyStateMachineImpl
-    from benchmarks.impls.shared_machine import SharedMachineImpl
-    from benchmarks.impls.sismic_impl import SismicImpl
 
+    def linkflow() -> Implementation:
+        from benchmarks.impls.linkflow_impl import WORKFLOW_FILE, LinkflowImpl
+
+        return LinkflowImpl(cfg.workflow_file or WORKFLOW_FILE, cfg.event_names)
+
+    def plain() -> Implementation:
+        from benchmarks.impls.plain import PlainImpl
+
+        return PlainImpl()
+
+    def shared_machine() -> Implementation:
+        from benchmarks.impls.shared_machine import SharedMachineImpl
+
+        return SharedMachineImpl()
+
+    def pystatemachine() -> Implementation:
+        from benchmarks.impls.pystatemachine import PyStateMachineImpl
+
+        return PyStateMachineImpl()
+
+    def sismic() -> Implementation:
+        from benchmarks.impls.sismic_impl import SismicImpl
+
+        return SismicImpl()
+
+    # Each library is imported only when its implementation is built, so a missing one (the
+    # `bench` extra not installed) becomes a note instead of stopping the run.
     factories: list[tuple[str, Callable[[], Implementation]]] = [
-        ("plain", PlainImpl),
-        ("transitions", SharedMachineImpl),
-        ("python-statemachine", PyStateMachineImpl),
-        ("sismic", SismicImpl),
-        (
-            "linkflow",
-            lambda: LinkflowImpl(cfg.workflow_file or WORKFLOW_FILE, cfg.event_names),
-        ),
+        ("plain", plain),
+        ("transitions", shared_machine),
+        ("python-statemachine", pystatemachine),
+        ("sismic", sismic),
+        ("linkflow", linkflow),
     ]
     impls: list[Implementation] = []
     for key, factory in factories:

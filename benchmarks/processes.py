@@ -122,7 +122,8 @@ def figure_processes(cfg: Config, work: Path) -> tuple[Figure, Path]:
     for command in commands:
         stat = stats[command.key]
         code, tail = outcomes[command.key]
-        stat.note = f"exit {code}: {tail}"[:160]
+        shown = "" if command.args[0] == "--help" else f": {tail}"
+        stat.note = f"exit {code}{shown}"[:160]
         if code not in command.ok_codes:
             fig.notes.append(f"`{command.key}` exited with {code}: {tail}")
         fig.rows[command.key] = {column: stat}

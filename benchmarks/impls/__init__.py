@@ -62,14 +62,3 @@ class Implementation(ABC):
     @abstractmethod
     def dropdown(self, instance: Any) -> list[str]:
         """The dropdown the flow filled in at `refresh`."""
-
-
-def all_implementations() -> list[Implementation]:
-    """Every implementation, the floor first and linkflow last."""
-    from benchmarks.impls.linkflow_impl import LinkflowImpl
-    from benchmarks.impls.plain import PlainImpl
-    from benchmarks.impls.pystatemachine import PyStateMachineImpl
-    from benchmarks.impls.shared_machine import SharedMachineImpl
-    from benchmarks.impls.sismic_impl import SismicImpl
-
-    return [PlainImpl(), SharedMachineImpl(), PyStateMachineImpl(), SismicImpl(), LinkflowImpl()]
