@@ -59,6 +59,8 @@ _RESERVED_PREFIXES = ("may_", "is_", "to_")
 #: Names CEL macros bind inside an expression, such as `a` in `list.all(a, a > 0)`.
 _MACRO_VAR = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 TIMEOUT_EVENT = "timeout"
+#: `data.<field>` inside an expression (not preceded by a dot or a name character).
+_DATA_FIELD = re.compile(r"(?<![\w.])data\s*\.\s*([A-Za-z_]\w*)")
 
 
 def _suggest(name: str, options: Iterable[str]) -> str:
@@ -112,11 +114,18 @@ class _Builder:
             if name == "world":
                 hint = " (expressions see the world only through bindings)"
             self.problem(path, f"{what} uses unknown name '{name}'{hint}")
+        if "data" in names and "data" not in bound:
+            fields = self.raw.get("data") or {}
+            for field in sorted(set(_DATA_FIELD.findall(source)) - set(fields)):
+                hint = _suggest(field, fields)
+                self.problem(path, f"{what} uses undeclared data field 'data.{field}'{hint}")
 
     # -- names -------------------------------------------------------------------------------
 
     def check_reserved(self, name: str, path: DocPath, what: str) -> None:
-        if name in RESERVED_NAMES or name.startswith(_RESERVED_PREFIXES):
+        # The prefixes are what `transitions` generates from state and event names.
+        prefixed = what in {"state", "event"} and name.startswith(_RESERVED_PREFIXES)
+        if name in RESERVED_NAMES or prefixed:
             self.problem(
                 path,
                 f"{what} name '{name}' is reserved by the engine; choose another name",

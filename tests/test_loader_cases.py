@@ -231,10 +231,11 @@ ACTIONS = "    actions:\n"
             id="secret-in-an-action",
         ),
         pytest.param(
-            BASE.replace("data: {tags: [], n: 0}", "data: {tags: [], state: 1, is_x: 2}"),
+            # `is_x` is fine for a data field: only state and event names take the prefixes.
+            BASE.replace("data: {tags: [], n: 0}", "data: {tags: [], state: 1, send: 2, is_x: 3}"),
             [
                 "3:18: data field name 'state' is reserved by the engine; choose another name",
-                "3:28: data field name 'is_x' is reserved by the engine; choose another name",
+                "3:28: data field name 'send' is reserved by the engine; choose another name",
             ],
             id="reserved-data-fields",
         ),
