@@ -293,18 +293,20 @@ class Engine:
         try:
             result = guard.when.evaluate(act)
         except ExpressionError as err:
-            result, problem = None, f"the check could not be made ({err})"
+            result, problem = None, str(err)
         if problem == "" and not isinstance(result, bool):
-            problem = "the check did not give true or false"
+            problem = f"it gave {type(result).__name__}, not true or false"
         if problem == "" and result is not use.negated:
             return None
-        template = (
-            guard.message_when_true if use.negated and guard.message_when_true else guard.message
-        )
-        shown = dict(act, payload=ctx.public_payload)
-        message = template.render(self.activation(instance, ctx, template.names) | shown)
         if problem:
-            message = f"{message} ({problem})"
+            # Neither message is true when the check itself failed: say what happened.
+            what = guard.description or f"guard '{guard.name}'"
+            message = f"refused because this could not be checked: {what} ({problem})"
+        else:
+            template = guard.message_when_true if use.negated else guard.message
+            assert template is not None  # the builder requires it for negated uses
+            shown = dict(act, payload=ctx.public_payload)
+            message = template.render(self.activation(instance, ctx, template.names) | shown)
         return Refusal(
             RefusalKind.GUARD, _scrub(message, ctx.secrets), guard=use.label, rule=guard.rule
         )
