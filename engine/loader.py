@@ -142,6 +142,9 @@ def load(
     if "workflow" in wanted and follow_handoffs:
         _load_handoff_targets(result)
         result.problems.extend(_handoff_problems(result))
+        from engine.invariants import all_invariant_problems
+
+        result.problems.extend(all_invariant_problems(result.workflows))
     return result
 
 
