@@ -62,6 +62,7 @@ check: setup
 	$(LINKFLOW) validate workflows examples tests/scenarios
 	$(LINKFLOW) render --check
 	$(LINKFLOW) docs --check
+	$(LINKFLOW) coverage tests/scenarios --fail-under 100
 
 # Regenerate the committed diagrams and docs after changing a workflow.
 generate: setup

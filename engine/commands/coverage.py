@@ -18,7 +18,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Run scenario files and measure, per workflow (every workflow of the "
         "folders the scenarios load), the states visited, the transitions taken and the guard "
         "outcomes seen (each guard use both holding and refusing). Prints a table and what "
-        "is not covered; exits 1 when transition coverage is below --fail-under.",
+        "is not covered; exits 1 when transition or guard-outcome coverage is below --fail-under.",
     )
     parser.add_argument(
         "paths",
@@ -32,7 +32,8 @@ def register(commands: Any) -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="N",
-        help="exit 1 when the percentage of transitions taken is below N",
+        help="exit 1 when the percentage of transitions taken, or of guard outcomes seen, "
+        "is below N",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
     return parser
@@ -51,11 +52,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     print(report.table(), file=out)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
-    percent = report.percent("transitions")
-    if percent < args.fail_under:
-        print(
-            f"transition coverage {percent:.1f}% is below --fail-under {args.fail_under:g}%",
-            file=sys.stderr,
-        )
-        return EXIT_PROBLEMS
-    return EXIT_OK
+    failed = False
+    for kind, words in (("transitions", "transition"), ("guard_outcomes", "guard outcome")):
+        percent = report.percent(kind)
+        if percent < args.fail_under:
+            print(
+                f"{words} coverage {percent:.1f}% is below --fail-under {args.fail_under:g}%",
+                file=sys.stderr,
+            )
+            failed = True
+    return EXIT_PROBLEMS if failed or report.problems else EXIT_OK
