@@ -28,6 +28,8 @@ DEMO  := $(LINKFLOW) run $(ENTRY) --world workflows/worlds/ads_manager_demo.yaml
 
 run: setup
 	$(LINKFLOW) validate workflows examples
+	$(LINKFLOW) render
+	$(LINKFLOW) docs
 	@echo; echo "== Link existing: select from your Business Center"
 	@$(DEMO) -e choose_link_existing -e choose_select_from_business_center -e confirm \
 	  -e select='{"tiktok_account": "acme_outlet"}' -e select='{"tiktok_account": "acme_kids"}' \

@@ -1,0 +1,62 @@
+"""Every rule of the help article lives in the workflows and is proven by scenarios.
+
+A reader can go from a rule id to the YAML that encodes it and the scenarios that prove it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import load
+from engine.scenarios import run_scenario_file, scenario_files
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_FILE = ROOT.parent / "shared" / "rules.md"
+RULE_IDS = frozenset({*(f"R{n}" for n in range(1, 25)), *(f"X{n}" for n in range(1, 5))})
+#: Rules that forbid something: each needs a scenario where the flow is refused or stopped.
+FORBIDDING = frozenset(
+    {"R1", "R2", "R3", "R4", "R5", "R8", "R9", "R10", "R12", "R15", "R19", "R20", "R21", "R23"}
+)
+
+
+def test_the_rule_list_matches_the_shared_rules_file() -> None:
+    if not RULES_FILE.is_file():
+        pytest.skip("../shared/rules.md is not beside this checkout")
+    found = set(re.findall(r"\*\*([RX]\d+)\b", RULES_FILE.read_text(encoding="utf-8")))
+    assert found == RULE_IDS
+
+
+def test_every_rule_is_named_in_a_workflow() -> None:
+    result = load([ROOT / "workflows"], kinds=["workflow"])
+    assert result.ok, result.problems
+    named = set().union(*(w.rule_ids() for w in result.workflows.values()))
+    assert sorted(RULE_IDS - named) == []
+
+
+def _name_has(name: str, rule: str) -> bool:
+    return re.search(rf"(^|_){rule.lower()}(_|$)", name) is not None
+
+
+def test_every_rule_has_a_passing_scenario_and_forbidding_rules_a_refusal() -> None:
+    files, problems = scenario_files([ROOT / "tests" / "scenarios"])
+    assert problems == []
+    named: set[str] = set()  # rules in the name (and `rules:`) of a passing scenario
+    stopped: set[str] = set()  # ... of one where a step is refused or the flow ends refused
+    for path in files:
+        result = run_scenario_file(path)
+        assert result.passed, [str(f) for f in result.failures]
+        here = {rule for rule in result.rules if _name_has(result.name, rule)}
+        assert here, f"{path}: name the rules it proves in the scenario's name"
+        named |= here
+        refused = any(e.step.refusal is not None for e in result.steps)
+        ended_refused = any(
+            e.step.transition is not None and e.step.target in {"declined", "rejected"}
+            for e in result.steps
+        )
+        if refused or ended_refused:
+            stopped |= here
+    assert sorted(RULE_IDS - named) == []
+    assert sorted(FORBIDDING - stopped) == []
