@@ -10,7 +10,7 @@ setup: $(STAMP) graphviz
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 # Graphviz's `dot` draws the diagrams; install it from Debian when it is missing.
@@ -72,6 +72,10 @@ generate: setup
 	$(LINKFLOW) docs
 
 test: lint typecheck check unit
+
+# Benchmarks: linkflow against raw transitions, python-statemachine, sismic and a dict machine.
+bench: setup
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
