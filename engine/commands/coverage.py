@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from engine.coverage import CoverageReport
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -36,6 +39,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "is below N",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    parser.add_argument(
+        "--diagrams",
+        metavar="DIR",
+        help="also draw each workflow into DIR/<workflow>.svg and .dot with what is not "
+        "covered highlighted: transitions no scenario took red and dashed, guards never "
+        "refused (or never held) orange, the rest faded",
+    )
     return parser
 
 
@@ -52,6 +62,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     print(report.table(), file=out)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+    if args.diagrams and not write_diagrams(report, Path(args.diagrams), out):
+        return EXIT_PROBLEMS
     failed = False
     for kind, words in (("transitions", "transition"), ("guard_outcomes", "guard outcome")):
         percent = report.percent(kind)
@@ -62,3 +74,26 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             )
             failed = True
     return EXIT_PROBLEMS if failed or report.problems else EXIT_OK
+
+
+def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO) -> bool:
+    """Write DIR/<workflow>.dot and .svg with the coverage overlay; False (after saying
+    why) when Graphviz cannot draw."""
+    import graphviz
+
+    from engine.diagram import draw, overlay_coverage, workflow_diagram
+
+    files: dict[str, bytes] = {}
+    for name, cov in sorted(report.workflows.items()):
+        diagram = overlay_coverage(cov.workflow, workflow_diagram(cov.workflow), cov)
+        files[f"{name}.dot"] = draw(diagram, "dot")
+        try:
+            files[f"{name}.svg"] = draw(diagram, "svg")
+        except graphviz.ExecutableNotFound as err:
+            print(f"linkflow coverage: error: cannot draw SVG: {err}", file=sys.stderr)
+            return False
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for file_name, content in files.items():
+        (out_dir / file_name).write_bytes(content)
+    print(f"wrote {len(files)} coverage diagram file(s) to {out_dir}", file=out)
+    return True
