@@ -280,7 +280,7 @@ def test_a_guard_that_errors_refuses_and_says_why(shop: Workflow) -> None:
     # is blocked, which nobody knows; the refusal says the check failed instead.
     assert step.refusal.message == (
         "refused because this could not be checked: guard 'blocked' (`customer.blocked` "
-        "failed: No such overload: the operation is not defined for the given operand types)"
+        "failed: 'customer' is null)"
     )
 
 

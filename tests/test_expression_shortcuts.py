@@ -1,0 +1,60 @@
+"""Plain paths and literals skip CEL; they must give exactly what CEL gives, errors included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.expressions import Expression, ExpressionError
+
+KEYS = st.sampled_from(["a", "b", "c"])
+LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("xyz", max_size=3))
+VALUES = st.recursive(
+    LEAVES, lambda inner: st.dictionaries(KEYS, inner, max_size=3) | st.lists(inner, max_size=2)
+)
+
+
+def cel_only(source: str) -> Expression:
+    compiled = Expression.compile(source)
+    return Expression(compiled.source, compiled.program, compiled.names)
+
+
+def outcome(expr: Expression, activation: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        return "value", expr.evaluate(activation)
+    except ExpressionError:
+        return "error", None
+
+
+@given(root=st.dictionaries(KEYS, VALUES, max_size=3), steps=st.lists(KEYS, max_size=3))
+def test_a_path_gives_what_cel_gives(root: dict[str, Any], steps: list[str]) -> None:
+    source = ".".join(["data", *steps])
+    fast = Expression.compile(source)
+    assert fast.shortcut is not None
+    assert outcome(fast, {"data": root}) == outcome(cel_only(source), {"data": root})
+
+
+@pytest.mark.parametrize(
+    "source", ["'text'", '"text"', "true", "false", "null", " 'spaced' ", "''"]
+)
+def test_a_literal_gives_what_cel_gives(source: str) -> None:
+    fast = Expression.compile(source)
+    assert fast.constant
+    assert fast.evaluate({}) == cel_only(source).evaluate({})
+
+
+@pytest.mark.parametrize(
+    "source", ["data.a == 1", "'a' + 'b'", "data.a[0]", "1", "size(data)", "'it\\'s'"]
+)
+def test_anything_else_goes_to_cel(source: str) -> None:
+    expr = Expression.compile(source)
+    assert expr.shortcut is None
+    assert not expr.constant
+
+
+def test_a_missing_name_fails_like_cel() -> None:
+    with pytest.raises(ExpressionError, match="failed"):
+        Expression.compile("nobody.field").evaluate({})
