@@ -102,6 +102,42 @@ def _shortcut(source: str) -> tuple[Any, bool] | None:
     return (path.group(1), *steps), False
 
 
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_MACRO_BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+
+
+def _fields_read(
+    source: str, names: frozenset[str]
+) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """For each name, the fields the expression reads from it, or None when it uses it whole.
+
+    CEL converts every value it is given, field by field: handing it `bc` with all its lists to
+    read `bc.admins` costs several times the evaluation. A name used only as `name.field` (or
+    compared with null) can be given as just those fields; any other use gets the whole value.
+    """
+    text = _QUOTED.sub("''", source)
+    shadowed = set(_MACRO_BOUND.findall(text))
+    plan: list[tuple[str, frozenset[str] | None]] = []
+    for name in sorted(names):
+        fields: set[str] | None = set()
+        if name in shadowed:
+            fields = None
+        for found in re.finditer(rf"(?<![\w.]){re.escape(name)}\b", text):
+            if fields is None:
+                break
+            after = text[found.end() :]
+            field_use = re.match(r"\s*\.\s*([A-Za-z_]\w*)", after)
+            if field_use:
+                fields.add(field_use.group(1))
+                continue
+            before = text[: found.start()]
+            if re.match(r"\s*[!=]=\s*null\b", after) or re.search(r"\bnull\s*[!=]=\s*$", before):
+                continue
+            fields = None
+        plan.append((name, None if fields is None else frozenset(fields)))
+    return tuple(plan)
+
+
 @dataclass(frozen=True, slots=True)
 class Expression:
     """A compiled CEL expression and the top-level names it reads."""
@@ -112,6 +148,10 @@ class Expression:
     #: For a plain path: its steps; for a literal: its value (see `_shortcut`).
     shortcut: Any = field(default=None, repr=False, compare=False)
     constant: bool = field(default=False, repr=False, compare=False)
+    #: What CEL is given: each name, whole (None) or only the fields read (see `_fields_read`).
+    inputs: tuple[tuple[str, frozenset[str] | None], ...] = field(
+        default=(), repr=False, compare=False
+    )
 
     @classmethod
     def compile(cls, source: str) -> Expression:
@@ -122,7 +162,7 @@ class Expression:
         names = frozenset(program.variables())
         found = _shortcut(source)
         if found is None:
-            return cls(source, program, names)
+            return cls(source, program, names, inputs=_fields_read(source, names))
         return cls(source, program, names, found[0], found[1])
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
@@ -130,8 +170,15 @@ class Expression:
             return self.shortcut
         if self.shortcut is not None:
             return self._follow(activation)
-        # CEL converts every input it is given: give it only the names it reads.
-        inputs = {name: activation[name] for name in self.names if name in activation}
+        # CEL converts every input it is given: give it only what it reads.
+        inputs: dict[str, Any] = {}
+        for name, fields in self.inputs or ((n, None) for n in self.names):
+            if name not in activation:
+                continue
+            value = activation[name]
+            if fields is not None and type(value) is dict:
+                value = {f: value[f] for f in fields if f in value}
+            inputs[name] = value
         try:
             return self.program.execute(inputs)
         except KeyError as err:

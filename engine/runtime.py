@@ -164,6 +164,24 @@ def _scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
+def _names_read(transition: Transition) -> frozenset[str]:
+    """Every name a transition's actions read, including the bindings they write through."""
+    names: set[str] = set()
+    for action in transition.actions:
+        for expr in (action.value, action.for_in, *(s.key for s in action.target.steps)):
+            if expr is not None:
+                names |= expr.names
+        names.add(action.target.root)
+    return frozenset(names)
+
+
+def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
+    try:
+        return binding.key.evaluate(scope)
+    except ExpressionError:
+        return None
+
+
 def _context_of(instance: Instance) -> _Context:
     ctx = instance._ctx
     if ctx is None:  # pragma: no cover - transitions only calls back during send()
@@ -203,6 +221,8 @@ class Engine:
             if event.payload_schema is not None
         }
         self._binding_names = frozenset(workflow.bindings)
+        #: What each transition's actions read, so a step binds only those records.
+        self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
         self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
         # History keeps only the fields an event declares and does not mark secret: a field
         # sent by mistake (say, a password with the wrong event) is never recorded.
@@ -317,7 +337,7 @@ class Engine:
         """Evaluate every value first (against the state before the step), then write."""
         if not transition.actions:
             return
-        names: frozenset[str] = frozenset(self._binding_names)
+        names = self._action_names[id(transition)]
         base = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
         writes: list[tuple[Action, dict[str, Any], Any]] = []
         for action in transition.actions:
@@ -356,12 +376,12 @@ class Engine:
         elif target.root == "world":
             container = instance.world.collections
         else:
-            binding = self.workflow.bindings[target.root]
-            key = self._eval(binding.key, scope, action)
-            record = instance.world.get(binding.collection, key)
+            record = scope.get(target.root)  # bound before any write of this step
             if not isinstance(record, dict):
+                binding = self.workflow.bindings[target.root]
                 raise ActionFailed(
-                    f"{action.location}: no {binding.collection} record '{key}' to write to"
+                    f"{action.location}: no {binding.collection} record "
+                    f"'{_key_or_none(binding, scope)}' to write to"
                 )
             container = record
         keys = [s.name if s.name is not None else self._eval(s.key, scope, action) for s in steps]
@@ -412,21 +432,23 @@ class Engine:
 
     def check_payload(self, event: str, payload: Any) -> str:
         """Why a payload is refused, or ''. Messages never repeat the payload's values."""
-        definition = self.workflow.events.get(event)
-        if payload is None:
+        validator = self._validators.get(event)
+        if not payload:  # the common case: nothing to measure
+            if validator is None or validator.is_valid({}):
+                return ""
             payload = {}
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
-        try:
-            size = len(json.dumps(payload, separators=(",", ":"), default=str))
-        except (TypeError, ValueError):
-            return "the payload must be plain JSON data"
-        if size > MAX_PAYLOAD_BYTES:
-            return f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
-        validator = self._validators.get(event)
+        if payload:
+            try:
+                size = len(json.dumps(payload, separators=(",", ":"), default=str))
+            except (TypeError, ValueError):
+                return "the payload must be plain JSON data"
+            if size > MAX_PAYLOAD_BYTES:
+                return f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
         if validator is None:
-            if payload and definition is not None:
-                return f"event '{event}' takes no payload"
+            return f"event '{event}' takes no payload" if event in self.workflow.events else ""
+        if validator.is_valid(payload):
             return ""
         errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
         if not errors:

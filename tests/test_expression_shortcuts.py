@@ -58,3 +58,54 @@ def test_anything_else_goes_to_cel(source: str) -> None:
 def test_a_missing_name_fails_like_cel() -> None:
     with pytest.raises(ExpressionError, match="failed"):
         Expression.compile("nobody.field").evaluate({})
+
+
+PRUNED = [
+    "bc != null && data.a in bc.b",
+    "null != bc && has(bc.c) && bc.c == data.a",
+    "bc.b.exists(x, x == data.a) || data.c == true",
+    "size(bc) > 1 && data.a != null",
+    "bc.b.all(bc, bc != null)",
+    "'bc.c' == data.a",
+]
+
+
+def unpruned(source: str) -> Expression:
+    compiled = Expression.compile(source)
+    return Expression(
+        compiled.source, compiled.program, compiled.names, compiled.shortcut, compiled.constant
+    )
+
+
+@given(
+    source=st.sampled_from(PRUNED),
+    bc=st.none() | st.dictionaries(KEYS, VALUES, max_size=3),
+    data=st.dictionaries(KEYS, VALUES, max_size=3),
+)
+def test_giving_cel_only_the_fields_read_changes_no_result(
+    source: str, bc: dict[str, Any] | None, data: dict[str, Any]
+) -> None:
+    activation = {"bc": bc, "data": data}
+    assert outcome(Expression.compile(source), activation) == outcome(unpruned(source), activation)
+
+
+def test_the_domain_guards_agree_with_and_without_pruning() -> None:
+    from pathlib import Path
+
+    from engine import load_workflows
+    from engine.world_loader import load_world
+
+    root = Path(__file__).resolve().parent.parent
+    world, _ = load_world(root / "workflows" / "worlds" / "ads_manager_demo.yaml")
+    assert world is not None
+    records = [r for c in world.collections.values() for r in c.values()][:40]
+    checked = 0
+    for workflow in load_workflows([root / "workflows"]).values():
+        for guard in workflow.guards.values():
+            expr = guard.when
+            for record in records:
+                activation: dict[str, Any] = dict.fromkeys(workflow.bindings, record)
+                activation |= {"data": dict(workflow.data), "payload": {}}
+                assert outcome(expr, activation) == outcome(unpruned(expr.source), activation)
+                checked += 1
+    assert checked > 100
