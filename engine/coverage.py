@@ -240,34 +240,20 @@ def measure(
 def run_suite(paths: Iterable[str | Path]) -> CoverageReport:
     """Run every scenario under `paths` (engine.scenarios) and measure what they covered, over
     every workflow of the folders the scenarios load their workflows from."""
-    from engine.loader import load
-    from engine.scenarios import (
-        find_workflows_dir,
-        read_scenario,
-        run_scenario_file,
-        scenario_files,
-    )
+    from engine.scenarios import catalog, run_scenario_file, scenario_files
 
     files, problems = scenario_files(paths)
     workflows: dict[str, Workflow] = {}
-    sources: set[Path] = set()
     steps: list[tuple[str, Step]] = []
     started: list[str] = []
     for path in files:
-        doc, found = read_scenario(path)
-        if doc is None:
-            problems.extend(found)
-            continue
-        here = path.parent
-        spec = doc.value
-        source = here / spec["workflows"] if "workflows" in spec else find_workflows_dir(here)
-        if source is not None and source.resolve() not in sources:
-            sources.add(source.resolve())
-            for name, wf in load([source], kinds=["workflow"]).workflows.items():
-                workflows.setdefault(name, wf)
         result = run_scenario_file(path)
         problems.extend(result.problems)
-        started.append(spec["workflow"])
+        if result.source is not None:
+            for name, wf in catalog(result.source).workflows.items():
+                workflows.setdefault(name, wf)
+        if result.workflow:
+            started.append(result.workflow)
         for entry in result.steps:
             steps.append((entry.workflow, entry.step))
             if entry.handed_to:

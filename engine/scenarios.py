@@ -62,6 +62,9 @@ class ScenarioResult:
     file: str
     location: SourceLocation
     rules: tuple[str, ...] = ()
+    #: The workflow the scenario starts, and the resolved file or folder its workflows come from.
+    workflow: str = ""
+    source: Path | None = None
     failures: list[Failure] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     steps: list[SessionStep] = field(default_factory=list)
@@ -147,6 +150,11 @@ def find_workflows_dir(start: Path) -> Path | None:
     return None
 
 
+def catalog(source: Path) -> LoadResult:
+    """The workflows a scenario source holds, loaded once per process."""
+    return _catalog(source.resolve())[0]
+
+
 @cache
 def _catalog(source: Path) -> tuple[LoadResult, EngineCache]:
     """Workflows per source folder, loaded and compiled once per process."""
@@ -189,13 +197,14 @@ class _Run:
                 ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
             )
             return None
-        catalog, engines = _catalog(source.resolve())
-        if not catalog.ok:
-            self.result.problems.extend(catalog.problems)
+        loaded, engines = _catalog(source.resolve())
+        self.result.source = source.resolve()
+        if not loaded.ok:
+            self.result.problems.extend(loaded.problems)
             return None
         name = spec["workflow"]
-        if name not in catalog.workflows:
-            known = ", ".join(sorted(catalog.workflows)) or "none"
+        if name not in loaded.workflows:
+            known = ", ".join(sorted(loaded.workflows)) or "none"
             self.problem(("workflow",), f"no workflow named '{name}' in {source} (there: {known})")
             return None
         world: World | None = World()
@@ -418,6 +427,7 @@ def run_scenario_file(path: str | Path) -> ScenarioResult:
         str(path),
         doc.locate(("scenario",), key=True),
         tuple(spec.get("rules") or ()),
+        spec["workflow"],
     )
     _Run(doc, result).run()
     return result
