@@ -142,6 +142,29 @@ def write_workflow(path: Path, states: int = 1000, transitions: int = 5000, seed
     return path
 
 
+def write_scenarios(folder: Path, workflow: Path, count: int = 20, states: int = 1000) -> Path:
+    """Scenario files that walk the generated workflow's spine to different depths.
+
+    They give `linkflow coverage` and `linkflow test` real work on the big workflow: each
+    scenario sends the spine event k times and checks the state it reaches.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    nonfinal = states - max(1, states // 100)
+    for number in range(count):
+        depth = 1 + (number * (nonfinal - 1)) // max(1, count - 1)
+        steps: list[dict[str, Any]] = [{"send": SPINE_EVENT} for _ in range(depth - 1)]
+        steps.append({"send": SPINE_EVENT, "expect": {"state": state_name(depth)}})
+        doc = {
+            "scenario": f"walk_{number:02d}_to_{state_name(depth)}",
+            "workflow": "generated",
+            "workflows": str(workflow.resolve()),
+            "steps": steps,
+        }
+        text = yaml.safe_dump(doc, sort_keys=False, width=100, default_flow_style=None)
+        (folder / f"walk_{number:02d}.yaml").write_text(text, encoding="utf-8")
+    return folder
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.generate", description="Generate a large valid workflow."

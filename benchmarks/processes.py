@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 
 from benchmarks.figures import Config, Figure
-from benchmarks.generate import write_workflow
+from benchmarks.generate import write_scenarios, write_workflow
 from benchmarks.timing import Stat, interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,9 +102,14 @@ def figure_processes(cfg: Config, work: Path) -> tuple[Figure, Path]:
         commands.append(
             Command("linkflow test tests/scenarios", ("test", "tests/scenarios"), (0, 1))
         )
-    for tool in ("explore", "coverage"):
+    walks = write_scenarios(work / "walks", generated, states=cfg.generated_states)
+    fig.notes.append(
+        "Coverage on the generated workflow runs 20 generated scenarios that walk its spine "
+        "to different depths (benchmarks/generate.py `write_scenarios`), about 10,000 events."
+    )
+    for tool, args in (("explore", (str(generated),)), ("coverage", (str(walks),))):
         if tool in commands_here:
-            commands.append(Command(f"linkflow {tool} ({big})", (tool, str(generated)), (0, 1)))
+            commands.append(Command(f"linkflow {tool} ({big})", (tool, *args), (0,)))
         else:
             fig.notes.append(f"`linkflow {tool}` does not exist yet: skipped.")
 
