@@ -70,6 +70,7 @@ check: setup
 generate: setup
 	$(LINKFLOW) render
 	$(LINKFLOW) docs
+	$(LINKFLOW) coverage examples/scenarios --diagrams examples/coverage
 
 test: lint typecheck check unit
 
