@@ -788,9 +788,8 @@ def _outcomes(workflow: Workflow) -> str:
 
 def overview_diagram(workflows: Mapping[str, Workflow], trace: Iterable[TraceStep] = ()) -> Diagram:
     """One node per workflow; each handoff state becomes an edge to the workflow it starts."""
-    targets = {s.handoff for w in workflows.values() for s in w.states.values() if s.handoff}
-    entries = [name for name in sorted(workflows) if name not in targets]
-    order = _overview_order(workflows, entries)
+    entries = entry_workflows(workflows)
+    order = handoff_order(workflows)
     steps = list(trace)
     visited = {s.workflow for s in steps}
     handed: dict[tuple[str, str], int] = {}
@@ -848,7 +847,15 @@ def overview_diagram(workflows: Mapping[str, Workflow], trace: Iterable[TraceSte
     )
 
 
-def _overview_order(workflows: Mapping[str, Workflow], entries: Sequence[str]) -> list[str]:
+def entry_workflows(workflows: Mapping[str, Workflow]) -> list[str]:
+    """The workflows no other workflow hands off to, by name."""
+    targets = {s.handoff for w in workflows.values() for s in w.states.values() if s.handoff}
+    return [name for name in sorted(workflows) if name not in targets]
+
+
+def handoff_order(workflows: Mapping[str, Workflow]) -> list[str]:
+    """Every workflow once: from each entry, depth first along its handoffs; then the rest."""
+    entries = entry_workflows(workflows)
     order: list[str] = []
 
     def visit(name: str) -> None:

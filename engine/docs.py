@@ -16,6 +16,7 @@ from engine.diagram import (
     completing_states,
     duration,
     guard_words,
+    handoff_order,
     is_from_any,
     rule_key,
     source_groups,
@@ -333,22 +334,7 @@ def index_page(
     workflows: Mapping[str, Workflow], diagrams: str = "../diagrams", overview: bool = True
 ) -> str:
     """docs/README.md: every workflow, entry flows first, then in handoff order."""
-    targets = {s.handoff for w in workflows.values() for s in w.states.values() if s.handoff}
-    order: list[str] = []
-
-    def visit(name: str) -> None:
-        if name in order or name not in workflows:
-            return
-        order.append(name)
-        for state in workflows[name].states.values():
-            if state.handoff:
-                visit(state.handoff)
-
-    for name in sorted(workflows):
-        if name not in targets:
-            visit(name)
-    for name in sorted(workflows):
-        visit(name)
+    order = handoff_order(workflows)
     out = [
         "# Workflows",
         "",
