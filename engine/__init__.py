@@ -2,12 +2,15 @@
 
 Load workflows (`load`, `load_workflow`), compile one with `Engine`, create instances and send
 events; every outcome is a value (`Step`, `Refusal`), never an exception for a refused event.
+`Session` follows handoffs between workflows; `run_scenario_file` runs a scenario file.
 """
 
 from engine.errors import DefinitionError, LinkflowError, Problem, RuntimeFault, UsageError
 from engine.loader import LoadResult, load, load_workflow, load_workflows
 from engine.model import Outcome, Workflow
 from engine.runtime import Engine, EventOption, HistoryEntry, Instance, Refusal, RefusalKind, Step
+from engine.scenarios import ScenarioResult, run_scenario_file
+from engine.session import EngineCache, Session, SessionStep
 from engine.source import SourceLocation
 from engine.world import World
 from engine.world_loader import load_world
@@ -15,6 +18,7 @@ from engine.world_loader import load_world
 __all__ = [
     "DefinitionError",
     "Engine",
+    "EngineCache",
     "EventOption",
     "HistoryEntry",
     "Instance",
@@ -25,6 +29,9 @@ __all__ = [
     "Refusal",
     "RefusalKind",
     "RuntimeFault",
+    "ScenarioResult",
+    "Session",
+    "SessionStep",
     "SourceLocation",
     "Step",
     "UsageError",
@@ -34,4 +41,5 @@ __all__ = [
     "load_workflow",
     "load_workflows",
     "load_world",
+    "run_scenario_file",
 ]
