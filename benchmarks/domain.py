@@ -64,6 +64,23 @@ def make_world(accounts: int) -> World:
     }
 
 
+def join_business_center(world: World, account: str, business_center: str, ad_account: str) -> None:
+    """What approving the link does to the world, the same in every Python implementation:
+    the account joins the Business Center and becomes usable by the ad account (once)."""
+    world["tiktok_accounts"][account]["business_center"] = business_center
+    listed = world["business_centers"][business_center]["tiktok_accounts"]
+    if account not in listed:
+        listed.append(account)
+    available = world["ad_accounts"][ad_account]["available_accounts"]
+    if account not in available:
+        available.append(account)
+
+
+def dropdown_after_refresh(world: World, ad_account: str) -> list[str]:
+    """What the identity dropdown shows after a refresh."""
+    return list(world["ad_accounts"][ad_account]["available_accounts"])
+
+
 def instance_data() -> dict[str, str]:
     """The data every instance starts with (the same fields in every implementation)."""
     return {"actor": ACTOR, "business_center": BUSINESS_CENTER, "ad_account": AD_ACCOUNT}

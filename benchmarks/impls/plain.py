@@ -48,18 +48,11 @@ def remember_account(link: Link, payload: dict[str, Any]) -> None:
 
 
 def join(link: Link, payload: dict[str, Any]) -> None:
-    world = link.world
-    world["tiktok_accounts"][link.account]["business_center"] = link.business_center
-    listed = world["business_centers"][link.business_center]["tiktok_accounts"]
-    if link.account not in listed:
-        listed.append(link.account)
-    available = world["ad_accounts"][link.ad_account]["available_accounts"]
-    if link.account not in available:
-        available.append(link.account)
+    domain.join_business_center(link.world, link.account, link.business_center, link.ad_account)
 
 
 def fill_dropdown(link: Link, payload: dict[str, Any]) -> None:
-    link.dropdown = list(link.world["ad_accounts"][link.ad_account]["available_accounts"])
+    link.dropdown = domain.dropdown_after_refresh(link.world, link.ad_account)
 
 
 TABLE: dict[tuple[str, str], tuple[str, Guard | None, Action | None]] = {

@@ -56,17 +56,10 @@ class LinkLoginMachine(StateMachine):
         self.account = username
 
     def on_approve(self) -> None:
-        world = self.world
-        world["tiktok_accounts"][self.account]["business_center"] = self.business_center
-        listed = world["business_centers"][self.business_center]["tiktok_accounts"]
-        if self.account not in listed:
-            listed.append(self.account)
-        available = world["ad_accounts"][self.ad_account]["available_accounts"]
-        if self.account not in available:
-            available.append(self.account)
+        domain.join_business_center(self.world, self.account, self.business_center, self.ad_account)
 
     def on_refresh(self) -> None:
-        self.dropdown = list(self.world["ad_accounts"][self.ad_account]["available_accounts"])
+        self.dropdown = domain.dropdown_after_refresh(self.world, self.ad_account)
 
 
 class PyStateMachineImpl(Implementation):
