@@ -29,3 +29,22 @@ def add_format(
     parser.add_argument(
         "--format", choices=choices, default="text", help="output format (default: text)"
     )
+
+
+def add_scenario_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["tests/scenarios"],
+        metavar="PATH",
+        help="scenario files or folders (default: tests/scenarios)",
+    )
+
+
+def add_workflow_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="WORKFLOW|FOLDER",
+        help="workflow files, folders or workflow names (default: workflows)",
+    )

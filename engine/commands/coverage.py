@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from engine.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from engine.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_scenario_paths
 
 if TYPE_CHECKING:
     from engine.coverage import CoverageReport
@@ -23,13 +23,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "outcomes seen (each guard use both holding and refusing). Prints a table and what "
         "is not covered; exits 1 when transition or guard-outcome coverage is below --fail-under.",
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        default=["tests/scenarios"],
-        metavar="PATH",
-        help="scenario files or folders (default: tests/scenarios)",
-    )
+    add_scenario_paths(parser)
     parser.add_argument(
         "--fail-under",
         type=float,

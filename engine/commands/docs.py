@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.commands import EXIT_PROBLEMS
+from engine.commands import EXIT_PROBLEMS, add_workflow_paths
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -19,12 +19,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "DIR/README.md linking them all. With --check nothing is written: exits 1 naming each "
         "stale or missing file.",
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        metavar="WORKFLOW|FOLDER",
-        help="workflow files, folders or workflow names (default: workflows)",
-    )
+    add_workflow_paths(parser)
     parser.add_argument(
         "--out", default="docs", metavar="DIR", help="output folder (default: docs)"
     )

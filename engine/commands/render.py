@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from engine.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from engine.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
 
 if TYPE_CHECKING:
     from engine.diagram import TraceStep
@@ -30,12 +30,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "folders given, default: workflows). With --check nothing is written: exits 1 naming "
         "each stale or missing file.",
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        metavar="WORKFLOW|FOLDER",
-        help="workflow files, folders or workflow names (default: workflows)",
-    )
+    add_workflow_paths(parser)
     parser.add_argument(
         "--format",
         default=DEFAULT_FORMATS,

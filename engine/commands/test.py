@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any, TextIO
 
-from engine.commands import EXIT_OK, EXIT_PROBLEMS, add_format
+from engine.commands import EXIT_OK, EXIT_PROBLEMS, add_format, add_scenario_paths
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -16,13 +16,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Run scenario files (YAML with a top-level `scenario:` key). "
         "Ends with a line 'N passed, N failed'; exits 1 when any failed.",
     )
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        default=["tests/scenarios"],
-        metavar="PATH",
-        help="scenario files or folders (default: tests/scenarios)",
-    )
+    add_scenario_paths(parser)
     parser.add_argument(
         "-k", dest="keyword", metavar="TEXT", help="only scenarios whose name contains TEXT"
     )
