@@ -1,0 +1,21 @@
+"""The README's examples stay true: its workflow example loads clean."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from engine import load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_readme_workflow_example_is_valid(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(workflow: .*?)```", readme, re.S)
+    assert block is not None
+    example = tmp_path / "example.yaml"
+    example.write_text(block.group(1), encoding="utf-8")
+    result = load([example])
+    assert [str(p) for p in result.problems] == []
+    assert list(result.workflows) == ["document_review"]
