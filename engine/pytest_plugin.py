@@ -60,8 +60,11 @@ class ScenarioItem(pytest.Item):
         lines += [f"  {p}" for p in result.problems]
         lines += [f"  {f}" for f in result.failures]
         if result.steps:
+            from engine.commands.test import trace_command
+
             lines.append("  path taken:")
             lines += [f"    {line}" for line in result.path_lines()]
+            lines.append(f"  to see it: {trace_command(result)}")
         return "\n".join(lines)
 
     def reportinfo(self) -> tuple[Path, int, str]:

@@ -63,6 +63,20 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                 print("     path taken:", file=out)
                 for line in result.path_lines():
                     print(f"      {line}", file=out)
+                print(f"     to see it: {trace_command(result)}", file=out)
         print(f"{passed} passed, {failed} failed", file=out)
     ok = failed == 0 and not problems and (results or not files)
     return EXIT_OK if ok else EXIT_PROBLEMS
+
+
+def trace_command(result: Any) -> str:
+    """The command that draws the path a scenario took on its workflow's diagram."""
+    import os
+    from pathlib import Path
+
+    where = ""
+    if result.source is not None:
+        shown = os.path.relpath(result.source)
+        if Path(shown) != Path("workflows"):
+            where = f" {shown}"  # render looks names up in `workflows` unless told
+    return f"linkflow render {result.workflow}{where} --trace {result.file}"
