@@ -80,3 +80,17 @@ def test_cli_summary_line_and_exit_codes() -> None:
     report = json.loads(bad.stdout)
     assert (report["passed"], report["failed"]) == (0, 3)
     assert "Traceback" not in bad.stderr
+
+
+def test_a_failure_says_how_to_draw_the_path() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "test", str(CASES / "wrong_expectations.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    hint = [line.strip() for line in done.stdout.splitlines() if "to see it:" in line]
+    assert len(hint) == 1
+    assert hint[0].startswith("to see it: linkflow render document_review ")
+    assert hint[0].endswith(f"--trace {CASES / 'wrong_expectations.yaml'}")
