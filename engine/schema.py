@@ -6,6 +6,7 @@ import difflib
 import json
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -27,12 +28,26 @@ _TYPE_WORDS = {
 }
 
 
+#: Where an installed (non-editable) package keeps the schemas: pyproject's data-files.
+INSTALLED_SCHEMAS = Path("share") / "linkflow" / "schemas"
+
+
+def schema_dirs() -> list[Path]:
+    """Where the schemas may be, in order: an override, the source tree, an installation."""
+    found = [Path(os.environ["LINKFLOW_SCHEMAS"])] if os.environ.get("LINKFLOW_SCHEMAS") else []
+    found.append(Path(__file__).resolve().parent.parent / "schemas")
+    found.append(Path(sys.prefix) / INSTALLED_SCHEMAS)
+    return found
+
+
+@cache
 def schemas_dir() -> Path:
-    """The folder holding the project's JSON Schemas (overridable for installed copies)."""
-    override = os.environ.get("LINKFLOW_SCHEMAS")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "schemas"
+    """The first folder that holds the workflow schema."""
+    candidates = schema_dirs()
+    for folder in candidates:
+        if (folder / "workflow.schema.json").is_file():
+            return folder
+    return candidates[0]
 
 
 @cache

@@ -1,0 +1,54 @@
+"""An installed (non-editable) package has every module and finds its schemas."""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from engine import schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_pyproject_installs_the_schemas_where_the_lookup_looks() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data_files = config["tool"]["setuptools"]["data-files"]
+    assert data_files == {str(schema.INSTALLED_SCHEMAS): ["schemas/*.schema.json"]}
+    assert Path(sys.prefix) / schema.INSTALLED_SCHEMAS in schema.schema_dirs()
+
+
+def test_the_first_folder_holding_the_schemas_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("LINKFLOW_SCHEMAS", str(empty))
+    schema.schemas_dir.cache_clear()
+    try:
+        # The override holds no schema, so the source tree's folder is used.
+        assert schema.schemas_dir() == ROOT / "schemas"
+        monkeypatch.setattr(schema, "__file__", str(tmp_path / "site" / "engine" / "schema.py"))
+        monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+        installed = tmp_path / "prefix" / schema.INSTALLED_SCHEMAS
+        installed.mkdir(parents=True)
+        (installed / "workflow.schema.json").write_text("{}", encoding="utf-8")
+        schema.schemas_dir.cache_clear()
+        assert schema.schemas_dir() == installed
+    finally:
+        schema.schemas_dir.cache_clear()
+
+
+def test_every_engine_package_is_in_the_wheel() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in sorted((ROOT / "engine").rglob("__init__.py"))
+    ]
+    assert "engine.commands" in packages
+    missing = [p for p in packages if not any(fnmatch.fnmatch(p, pat) for pat in include)]
+    assert missing == []
