@@ -97,10 +97,16 @@ def _schema_only(doc: Document, result: LoadResult) -> list[Problem]:
     return []  # schema-valid worlds need no further build step to be checked
 
 
+def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
+    from engine.scenarios import scenario_problems
+
+    return scenario_problems(doc)
+
+
 BUILDERS: dict[str, Builder] = {
     "workflow": _build_workflow,
     "world": _schema_only,
-    "scenario": _schema_only,  # scenarios are checked further when they run
+    "scenario": _check_scenario,
 }
 
 

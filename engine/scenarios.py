@@ -6,6 +6,7 @@ after each step. The same runner serves `linkflow test` and the pytest plugin.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -176,6 +177,58 @@ def _fresh_world(path: Path) -> tuple[World | None, list[Problem]]:
 
 
 # -- paths into data and world ---------------------------------------------------------------
+
+# -- checking without running ---------------------------------------------------------------
+
+
+def scenario_problems(doc: Document) -> list[Problem]:
+    """Names a scenario uses that its workflows do not have, located; for `linkflow validate`."""
+    spec: dict[str, Any] = doc.value
+    here = Path(doc.file).parent
+    source = here / spec["workflows"] if "workflows" in spec else find_workflows_dir(here)
+    if source is None or not source.exists():
+        where = ("workflows",) if "workflows" in spec else ("workflow",)
+        return [Problem(doc.locate(where), "no workflows found for this scenario")]
+    loaded = catalog(source)
+    if not loaded.ok:
+        return []  # the workflows' own problems are reported where they are
+    start = spec["workflow"]
+    if start not in loaded.workflows:
+        known = ", ".join(sorted(loaded.workflows)) or "none"
+        return [Problem(doc.locate(("workflow",)), f"no workflow named '{start}' (there: {known})")]
+    reachable = [start]
+    for name in reachable:  # the start and every workflow it may hand off to
+        for state in loaded.workflows[name].states.values():
+            if state.handoff and state.handoff not in reachable:
+                reachable.append(state.handoff)
+    flows = [loaded.workflows[n] for n in reachable if n in loaded.workflows]
+    events = {e for w in flows for e in w.events}
+    states = {s for w in flows for s in w.states}
+    problems = []
+    for number, step in enumerate(spec["steps"]):
+        path: DocPath = ("steps", number)
+        checks = [
+            ("send", step.get("send"), events, "event"),
+            ("state", (step.get("expect") or {}).get("state"), states, "state"),
+            ("workflow", (step.get("expect") or {}).get("workflow"), set(reachable), "workflow"),
+        ]
+        for key, name, known_names, noun in checks:
+            if name is None or name in known_names:
+                continue
+            at = (*path, key) if key == "send" else (*path, "expect", key)
+            close = difflib.get_close_matches(name, sorted(known_names), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            if noun == "workflow":
+                reach = ", ".join(reachable)
+                message = f"the scenario cannot reach a workflow '{name}' (only: {reach}){hint}"
+            else:
+                scope = f"workflow '{start}'"
+                if len(reachable) > 1:
+                    scope += " or the workflows it hands off to"
+                message = f"no {noun} '{name}' in {scope}{hint}"
+            problems.append(Problem(doc.locate(at), message))
+    return problems
+
 
 # -- running ------------------------------------------------------------------------------
 

@@ -94,3 +94,20 @@ def test_a_failure_says_how_to_draw_the_path() -> None:
     assert len(hint) == 1
     assert hint[0].startswith("to see it: linkflow render document_review ")
     assert hint[0].endswith(f"--trace {CASES / 'wrong_expectations.yaml'}")
+
+
+def test_validate_finds_unknown_names_in_a_scenario_without_running_it() -> None:
+    from engine import load
+
+    path = Path(__file__).parent / "cases" / "scenario_names" / "typos.yaml"
+    result = load([path])
+    assert [(p.location.line, p.location.column, p.message) for p in result.problems] == [
+        (5, 11, "no event 'sbumit' in workflow 'document_review' (did you mean 'submit'?)"),
+        (6, 21, "no state 'in_reveiw' in workflow 'document_review' (did you mean 'in_review'?)"),
+        (
+            7,
+            24,
+            "the scenario cannot reach a workflow 'document_reveiw' (only: document_review) "
+            "(did you mean 'document_review'?)",
+        ),
+    ]
