@@ -56,6 +56,8 @@ RESERVED_NAMES = frozenset(
     }
 )
 _RESERVED_PREFIXES = ("may_", "is_", "to_")
+#: Workflow names the generated files use for something else.
+RESERVED_WORKFLOW_NAMES = frozenset({"overview"})
 #: Names CEL macros bind inside an expression, such as `a` in `list.all(a, a > 0)`.
 _MACRO_VAR = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 TIMEOUT_EVENT = "timeout"
@@ -137,6 +139,11 @@ class _Builder:
     def build(self) -> Workflow | None:
         raw = self.raw
         name = raw["workflow"]
+        if name in RESERVED_WORKFLOW_NAMES:
+            self.problem(
+                ("workflow",),
+                f"workflow name '{name}' is reserved: diagrams/{name}.* shows all workflows together",
+            )
         data = dict(raw.get("data") or {})
         for field_name in data:
             self.check_reserved(field_name, ("data", field_name), "data field")
