@@ -142,7 +142,8 @@ class _Builder:
         if name in RESERVED_WORKFLOW_NAMES:
             self.problem(
                 ("workflow",),
-                f"workflow name '{name}' is reserved: diagrams/{name}.* shows all workflows together",
+                f"workflow name '{name}' is reserved: "
+                f"diagrams/{name}.* shows all workflows together",
             )
         data = dict(raw.get("data") or {})
         for field_name in data:
