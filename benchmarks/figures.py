@@ -220,15 +220,7 @@ def figure_flow(impls: list[Implementation], cfg: Config) -> Figure:
         instances = [impl.create() for _ in range(n)]
         return per_item_us(impl.run_flow, instances)
 
-    batch = _batches(impls, cfg, measure)
-    stats = interleaved(
-        {i.key: partial(measure, i, batch[i.key]) for i in impls}, cfg.repeats, "µs"
-    )
-    for impl in impls:
-        stats[impl.key].ops = batch[impl.key]
-        fig.rows[impl.key] = {column: stats[impl.key]}
-    _add_ratios(fig, column, "linkflow")
-    return fig
+    return _one_column(fig, column, impls, cfg, measure)
 
 
 #: How many instances the refused event is sent round.
@@ -251,6 +243,17 @@ def figure_refusal(impls: list[Implementation], cfg: Config) -> Figure:
             impl.advance(instance)
         return per_item_us(impl.refuse, [pool[k % len(pool)] for k in range(n)])
 
+    return _one_column(fig, column, impls, cfg, measure)
+
+
+def _one_column(
+    fig: Figure,
+    column: str,
+    impls: list[Implementation],
+    cfg: Config,
+    measure: Callable[[Implementation, int], float],
+) -> Figure:
+    """Time `measure` for every implementation, interleaved, into one column with ratios."""
     batch = _batches(impls, cfg, measure)
     stats = interleaved(
         {i.key: partial(measure, i, batch[i.key]) for i in impls}, cfg.repeats, "µs"
