@@ -45,7 +45,7 @@ class DomainSessions:
 
     def __init__(self) -> None:
         from engine import load, load_world
-        from engine.session import EngineCache
+        from engine.runtime.session import EngineCache
 
         result = load([WORKFLOWS], kinds=["workflow"])
         result.raise_for_problems()
@@ -57,7 +57,7 @@ class DomainSessions:
 
     def create(self) -> Any:
         from engine import World
-        from engine.session import Session
+        from engine.runtime.session import Session
 
         world = World(self.world.collections, name=self.world.name)
         return Session(self.engines, ENTRY, DATA, world)

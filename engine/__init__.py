@@ -6,14 +6,22 @@ events; every outcome is a value (`Step`, `Refusal`), never an exception for a r
 """
 
 from engine.errors import DefinitionError, LinkflowError, Problem, RuntimeFault, UsageError
-from engine.loader import LoadResult, load, load_workflow, load_workflows
-from engine.model import Outcome, Workflow
-from engine.runtime import Engine, EventOption, HistoryEntry, Instance, Refusal, RefusalKind, Step
-from engine.scenarios import ScenarioResult, run_scenario_file
-from engine.session import EngineCache, Session, SessionStep
+from engine.language.loader import LoadResult, load, load_workflow, load_workflows
+from engine.language.model import Outcome, Workflow
+from engine.runtime.machine import (
+    Engine,
+    EventOption,
+    HistoryEntry,
+    Instance,
+    Refusal,
+    RefusalKind,
+    Step,
+)
+from engine.runtime.session import EngineCache, Session, SessionStep
+from engine.runtime.world import World
+from engine.runtime.world_loader import load_world
 from engine.source import SourceLocation
-from engine.world import World
-from engine.world_loader import load_world
+from engine.testing.scenarios import ScenarioResult, run_scenario_file
 
 __all__ = [
     "DefinitionError",

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.coverage import CoverageReport, run_suite
 from engine.cli import main
-from engine.coverage import CoverageReport, run_suite
-from engine.diagram import (
+from engine.output.diagram import (
     EDGE_STYLES,
     Diagram,
     EdgeRole,
     overlay_coverage,
     workflow_diagram,
 )
-from engine.render_graphviz import to_dot
+from engine.output.graphviz import to_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SCENARIOS = ROOT / "examples" / "scenarios"

@@ -10,21 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands.render import run as render_run
-from engine.diagram import (
+from engine.cli.commands.render import run as render_run
+from engine.language.loader import load, load_workflow
+from engine.language.model import Workflow
+from engine.output.diagram import (
     ANY_STEP,
     EdgeRole,
     Role,
     TraceStep,
-    diagram_files,
     overview_diagram,
     walking_order,
     workflow_diagram,
 )
-from engine.loader import load, load_workflow
-from engine.model import Workflow
-from engine.render_graphviz import render, to_dot
-from engine.render_mermaid import to_mermaid
+from engine.output.files import diagram_files
+from engine.output.graphviz import render, to_dot
+from engine.output.mermaid import to_mermaid
 
 HOSTILE = """\
 workflow: hostile

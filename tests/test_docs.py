@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands.docs import run as docs_run
-from engine.docs import doc_files, md, workflow_page
-from engine.loader import load_workflow
-from engine.model import Workflow
+from engine.cli.commands.docs import run as docs_run
+from engine.language.loader import load_workflow
+from engine.language.model import Workflow
+from engine.output.docs import doc_files, md, workflow_page
 
 from .test_diagrams import HOSTILE
 

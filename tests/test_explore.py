@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
+from engine.analysis.explore import explore
 from engine.cli import main
-from engine.explore import explore
-from engine.invariants import check_invariant
-from engine.loader import load_workflow
-from engine.model import Invariant, InvariantKind
+from engine.language.invariants import check_invariant
+from engine.language.loader import load_workflow
+from engine.language.model import Invariant, InvariantKind
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "analysis"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.expressions import Expression, ExpressionError
+from engine.language.expressions import Expression, ExpressionError
 
 KEYS = st.sampled_from(["a", "b", "c"])
 LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("xyz", max_size=3))
@@ -93,7 +93,7 @@ def test_the_domain_guards_agree_with_and_without_pruning() -> None:
     from pathlib import Path
 
     from engine import load_workflows
-    from engine.world_loader import load_world
+    from engine.runtime.world_loader import load_world
 
     root = Path(__file__).resolve().parent.parent
     world, _ = load_world(root / "workflows" / "worlds" / "ads_manager_demo.yaml")

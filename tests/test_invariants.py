@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from engine.errors import Problem
-from engine.invariants import all_invariant_problems, check_invariant, pattern_matches
-from engine.invariants import parse_pattern as pattern
-from engine.loader import load
+from engine.language.invariants import all_invariant_problems, check_invariant, pattern_matches
+from engine.language.invariants import parse_pattern as pattern
+from engine.language.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "analysis"

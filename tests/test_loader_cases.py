@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.loader import load
-from engine.yaml_loader import MAX_FILE_BYTES
+from engine.language.loader import load
+from engine.language.yaml_loader import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import schema
+from engine.language import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,9 @@ def test_the_first_folder_holding_the_schemas_wins(
     try:
         # The override holds no schema, so the source tree's folder is used.
         assert schema.schemas_dir() == ROOT / "schemas"
-        monkeypatch.setattr(schema, "__file__", str(tmp_path / "site" / "engine" / "schema.py"))
+        monkeypatch.setattr(
+            schema, "__file__", str(tmp_path / "site" / "engine" / "language" / "schema.py")
+        )
         monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
         installed = tmp_path / "prefix" / schema.INSTALLED_SCHEMAS
         installed.mkdir(parents=True)
@@ -49,6 +51,6 @@ def test_every_engine_package_is_in_the_wheel() -> None:
         ".".join(init.parent.relative_to(ROOT).parts)
         for init in sorted((ROOT / "engine").rglob("__init__.py"))
     ]
-    assert "engine.commands" in packages
+    assert "engine.cli.commands" in packages
     missing = [p for p in packages if not any(fnmatch.fnmatch(p, pat) for pat in include)]
     assert missing == []

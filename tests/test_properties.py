@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Engine, Instance, Workflow, World, load_workflow, load_world
-from engine.graph import graph_problems
-from engine.schema import validate_document
-from engine.workflow_builder import build_workflow
-from engine.world import copy_json
-from engine.yaml_loader import parse_text
+from engine.language.graph import graph_problems
+from engine.language.schema import validate_document
+from engine.language.workflow_builder import build_workflow
+from engine.language.yaml_loader import parse_text
+from engine.runtime.world import copy_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import load
-from engine.scenarios import run_scenario_file, scenario_files
+from engine.testing.scenarios import run_scenario_file, scenario_files
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_FILE = ROOT.parent / "shared" / "rules.md"

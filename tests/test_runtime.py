@@ -18,8 +18,8 @@ from engine import (
     load_workflow,
     load_world,
 )
-from engine.runtime import MAX_PAYLOAD_BYTES
-from engine.world import copy_json
+from engine.runtime.machine import MAX_PAYLOAD_BYTES
+from engine.runtime.world import copy_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "tests" / "cases" / "runtime"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.scenarios import run_scenario_file
+from engine.testing.scenarios import run_scenario_file
 
 CASES = Path(__file__).parent / "cases" / "scenarios"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"

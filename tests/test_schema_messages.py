@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.schema import describe, fragment_validator, validate_document
-from engine.yaml_loader import parse_text
+from engine.language.schema import describe, fragment_validator, validate_document
+from engine.language.yaml_loader import parse_text
 
 BASE = """\
 workflow: tiny

@@ -112,7 +112,7 @@ def test_a_message_template_may_not_name_a_secret_field(tmp_path: Path) -> None:
     text = (RUNTIME / "secrets.yaml").read_text(encoding="utf-8")
     leaky = tmp_path / "leaky.yaml"
     leaky.write_text(text.replace("Wrong PIN for {payload.user}.", "Wrong PIN {payload.pin}."))
-    from engine.loader import load
+    from engine.language.loader import load
 
     result = load([leaky])
     assert [p.message for p in result.problems] == [

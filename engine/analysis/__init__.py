@@ -1,0 +1,1 @@
+"""Questions about workflows and their scenarios: exploration, coverage, skeleton generation."""

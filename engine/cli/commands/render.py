@@ -1,0 +1,232 @@
+"""`linkflow render`: one diagram per workflow plus an overview, written or checked."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
+
+if TYPE_CHECKING:
+    from engine.language.model import Workflow
+    from engine.output.diagram import TraceStep
+
+FORMATS = ("svg", "png", "dot", "mermaid")
+DEFAULT_FORMATS = "svg,dot,mermaid"
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "render",
+        help="draw each workflow (SVG, PNG, DOT, Mermaid) and an overview of the handoffs",
+        description="Draw one diagram per workflow, plus diagrams/overview.* of how the "
+        "workflows hand over to each other (when a whole folder, or several workflows, are "
+        "drawn). Arguments are workflow files, folders, or workflow names (looked up in the "
+        "folders given, default: workflows). With --check nothing is written: exits 1 naming "
+        "each stale or missing file.",
+    )
+    add_workflow_paths(parser)
+    parser.add_argument(
+        "--format",
+        default=DEFAULT_FORMATS,
+        metavar="LIST",
+        help=f"comma-separated, from {', '.join(FORMATS)} (default: {DEFAULT_FORMATS})",
+    )
+    parser.add_argument(
+        "--out", default="diagrams", metavar="DIR", help="output folder (default: diagrams)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a file is missing or differs from what would be written",
+    )
+    parser.add_argument(
+        "--trace",
+        metavar="SCENARIO",
+        help="run a scenario file and draw the path it took (visited states and taken edges "
+        "highlighted and numbered), into DIR/traces/<scenario>/",
+    )
+    return parser
+
+
+def parse_formats(text: str) -> list[str]:
+    wanted = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise ValueError(
+            f"unknown format {', '.join(repr(u) for u in unknown) or 'list'}: "
+            f"choose from {', '.join(FORMATS)}"
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def split_arguments(arguments: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """(paths, workflow names, arguments that are neither)."""
+    paths: list[str] = []
+    names: list[str] = []
+    unknown: list[str] = []
+    for argument in arguments:
+        if Path(argument).exists():
+            paths.append(argument)
+        elif _NAME.match(argument):
+            names.append(argument)
+        else:
+            unknown.append(argument)
+    return paths, names, unknown
+
+
+def load_selection(
+    arguments: Sequence[str], command: str
+) -> tuple[Mapping[str, Workflow], list[str] | None, bool] | None:
+    """Load the workflows; return (all loaded, the selected names or None for all, whether
+    the whole folder was asked for), or None after printing why not."""
+    from engine.cli.commands.output import print_problems
+    from engine.language.loader import load
+
+    paths, names, unknown = split_arguments(arguments)
+    if unknown:
+        for argument in unknown:
+            print(f"linkflow {command}: error: no such file or folder: {argument}", file=sys.stderr)
+        return None
+    whole = not names and all(Path(p).is_dir() for p in paths)
+    files = [p for p in paths if Path(p).is_file()]
+    result = load(paths or ["workflows"], kinds=["workflow"])
+    if not result.ok:
+        print_problems(result.problems, sys.stderr)
+        return None
+    selected: list[str] | None = None
+    if names or files:
+        selected = list(names)
+        for workflow in result.workflows.values():
+            if any(Path(workflow.file) == Path(f) for f in files):
+                selected.append(workflow.name)
+        missing = [n for n in names if n not in result.workflows]
+        if missing:
+            known = ", ".join(sorted(result.workflows)) or "none"
+            print(
+                f"linkflow {command}: error: no workflow named {', '.join(missing)} "
+                f"(loaded: {known})",
+                file=sys.stderr,
+            )
+            return None
+    if not result.workflows:
+        print(f"linkflow {command}: error: no workflow found", file=sys.stderr)
+        return None
+    return result.workflows, selected, whole
+
+
+def sync_files(
+    out_dir: Path,
+    files: Mapping[str, bytes],
+    *,
+    check: bool,
+    managed: Sequence[str] = (),
+    out: TextIO,
+    fix: str,
+) -> int:
+    """Write `files` into `out_dir` (only those that changed), or with `check` compare them.
+
+    With `managed` suffixes, a file of that suffix in `out_dir` that would not be written is
+    reported as stale when checking (its workflow is gone).
+    """
+    stale: list[str] = []
+    for name, content in sorted(files.items()):
+        path = out_dir / name
+        if not path.is_file():
+            stale.append(f"missing: {path}")
+        elif path.read_bytes() != content:
+            stale.append(f"stale: {path}")
+    orphans = []
+    if managed and out_dir.is_dir():
+        orphans = sorted(
+            p
+            for p in out_dir.iterdir()
+            if p.is_file() and p.suffix.lstrip(".") in managed and p.name not in files
+        )
+    if check:
+        stale.extend(f"stale: {p} (no workflow generates it any more)" for p in orphans)
+        for line in stale:
+            print(line, file=sys.stderr)
+        if stale:
+            count = len(stale)
+            print(
+                f"{count} file{'s' if count != 1 else ''} out of date: run `{fix}`",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
+        print(f"ok: {len(files)} files in {out_dir} are up to date", file=out)
+        return EXIT_OK
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for name, content in sorted(files.items()):
+        path = out_dir / name
+        if not path.is_file() or path.read_bytes() != content:
+            path.write_bytes(content)
+            written += 1
+            print(f"wrote {path}", file=out)
+    for path in orphans:
+        print(f"note: {path} is not generated by any workflow any more", file=sys.stderr)
+    print(f"{written} written, {len(files) - written} unchanged in {out_dir}", file=out)
+    return EXIT_OK
+
+
+def scenario_trace(path: str) -> tuple[list[TraceStep], str, list[str]] | None:
+    """The steps a scenario took, its name and any failures; None after printing problems."""
+    from engine.cli.commands.output import print_problems
+    from engine.output.diagram import TraceStep
+    from engine.testing.scenarios import run_scenario_file
+
+    result = run_scenario_file(path)
+    if result.problems:
+        print_problems(result.problems, sys.stderr)
+        return None
+    steps = [TraceStep(*step) for step in result.trace()]
+    return steps, result.name, [str(f) for f in result.failures]
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as err:
+        print(f"linkflow render: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.check and args.trace:
+        print("linkflow render: error: --check cannot be used with --trace", file=sys.stderr)
+        return EXIT_USAGE
+    if args.trace and not Path(args.trace).is_file():
+        print(f"linkflow render: error: no such scenario file: {args.trace}", file=sys.stderr)
+        return EXIT_USAGE
+    loaded = load_selection(args.paths, "render")
+    if loaded is None:
+        return EXIT_PROBLEMS
+    workflows, selected, whole = loaded
+    from engine.output.files import EXTENSIONS, diagram_files
+
+    out_dir = Path(args.out)
+    if args.trace:
+        traced = scenario_trace(args.trace)
+        if traced is None:
+            return EXIT_PROBLEMS
+        steps, scenario, failures = traced
+        for failure in failures:
+            print(f"note: the scenario fails: {failure}", file=sys.stderr)
+        visited = sorted({s.workflow for s in steps if s.workflow in workflows})
+        chosen = selected if selected is not None else visited
+        files = diagram_files(
+            workflows, formats, selected=chosen, overview=len(visited) > 1, trace=steps
+        )
+        return sync_files(
+            out_dir / "traces" / scenario, files, check=False, out=out, fix="linkflow render"
+        )
+    overview = selected is None and len(workflows) > 1
+    files = diagram_files(workflows, formats, selected=selected, overview=overview)
+    managed = [EXTENSIONS[f] for f in formats] if whole else []
+    command = "linkflow render " + " ".join([*args.paths, "--format", ",".join(formats)])
+    return sync_files(
+        out_dir, files, check=args.check, managed=managed, out=out, fix=command.strip()
+    )

@@ -1,0 +1,69 @@
+"""`linkflow test`: run scenario files without writing Python."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any, TextIO
+
+from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, add_format, add_scenario_paths
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "test",
+        help="run scenario files and report each as passed or failed",
+        description="Run scenario files (YAML with a top-level `scenario:` key). "
+        "Ends with a line 'N passed, N failed'; exits 1 when any failed.",
+    )
+    add_scenario_paths(parser)
+    parser.add_argument(
+        "-k", dest="keyword", metavar="TEXT", help="only scenarios whose name contains TEXT"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the path taken by every scenario, not only failed ones",
+    )
+    add_format(parser)
+    return parser
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from engine.testing.scenarios import run_scenario_file, scenario_files
+
+    files, problems = scenario_files(args.paths)
+    results = [run_scenario_file(path) for path in files]
+    if args.keyword:
+        results = [r for r in results if args.keyword in r.name]
+    passed = sum(r.passed for r in results)
+    failed = len(results) - passed
+    if args.format == "json":
+        report = {
+            "passed": passed,
+            "failed": failed,
+            "problems": [p.as_dict() for p in problems],
+            "scenarios": [r.as_dict() for r in results],
+        }
+        print(json.dumps(report, indent=2), file=out)
+    else:
+        for problem in problems:
+            print(problem, file=out)
+        for result in results:
+            mark = "PASS" if result.passed else "FAIL"
+            print(f"{mark} {result.name}  ({result.location})", file=out)
+            if result.passed and not args.verbose:
+                continue
+            for problem in result.problems:
+                print(f"     {problem}", file=out)
+            for failure in result.failures:
+                print(f"     {failure}", file=out)
+            if result.steps:
+                print("     path taken:", file=out)
+                for line in result.path_lines():
+                    print(f"      {line}", file=out)
+                print(f"     to see it: {result.trace_command()}", file=out)
+        print(f"{passed} passed, {failed} failed", file=out)
+    ok = failed == 0 and not problems and (results or not files)
+    return EXIT_OK if ok else EXIT_PROBLEMS

@@ -1,0 +1,102 @@
+"""Scenario files as definitions: recognising and reading them, and checking the names they use
+against their workflows without running anything (for `linkflow validate`).
+
+Running scenarios is `engine.testing`; this module only reads, so the loader can use it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem
+from engine.language.model import Workflow
+from engine.language.schema import validate_document
+from engine.language.yaml_loader import Document, read_file
+from engine.source import DocPath
+
+
+def is_scenario_file(path: Path) -> bool:
+    """Cheap test used by collectors: a YAML file whose top level has a `scenario:` key."""
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return any(line.startswith("scenario:") for line in handle)
+    except OSError:
+        return False
+
+
+def read_scenario(path: Path) -> tuple[Document | None, list[Problem]]:
+    doc, problems = read_file(path, str(path))
+    if doc is None or problems:
+        return None, problems
+    if not isinstance(doc.value, dict) or "scenario" not in doc.value:
+        return None, [
+            Problem(doc.locate(()), "not a scenario: expected a top-level `scenario` key")
+        ]
+    problems = validate_document(doc, "scenario.schema.json")
+    return (None, problems) if problems else (doc, [])
+
+
+def find_workflows_dir(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / "workflows"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+#: The workflows of a folder (loaded once), or None when they have problems of their own.
+Catalog = Callable[[Path], "Mapping[str, Workflow] | None"]
+
+
+def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
+    """Names a scenario uses that its workflows do not have, located; for `linkflow validate`."""
+    spec: dict[str, Any] = doc.value
+    here = Path(doc.file).parent
+    source = here / spec["workflows"] if "workflows" in spec else find_workflows_dir(here)
+    if source is None or not source.exists():
+        where = ("workflows",) if "workflows" in spec else ("workflow",)
+        return [Problem(doc.locate(where), "no workflows found for this scenario")]
+    workflows = catalog(source)
+    if workflows is None:
+        return []  # the workflows' own problems are reported where they are
+    start = spec["workflow"]
+    if start not in workflows:
+        known = ", ".join(sorted(workflows)) or "none"
+        return [Problem(doc.locate(("workflow",)), f"no workflow named '{start}' (there: {known})")]
+    reachable = [start]
+    for name in reachable:  # the start and every workflow it may hand off to
+        for state in workflows[name].states.values():
+            if state.handoff and state.handoff not in reachable:
+                reachable.append(state.handoff)
+    flows = [workflows[n] for n in reachable if n in workflows]
+    events = {e for w in flows for e in w.events}
+    states = {s for w in flows for s in w.states}
+    problems = []
+    for number, step in enumerate(spec["steps"]):
+        path: DocPath = ("steps", number)
+        checks = [
+            ("send", step.get("send"), events, "event"),
+            ("state", (step.get("expect") or {}).get("state"), states, "state"),
+            ("workflow", (step.get("expect") or {}).get("workflow"), set(reachable), "workflow"),
+        ]
+        for key, name, known_names, noun in checks:
+            if name is None or name in known_names:
+                continue
+            at = (*path, key) if key == "send" else (*path, "expect", key)
+            close = difflib.get_close_matches(name, sorted(known_names), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            if noun == "workflow":
+                reach = ", ".join(reachable)
+                message = f"the scenario cannot reach a workflow '{name}' (only: {reach}){hint}"
+            else:
+                scope = f"workflow '{start}'"
+                if len(reachable) > 1:
+                    scope += " or the workflows it hands off to"
+                message = f"no {noun} '{name}' in {scope}{hint}"
+            problems.append(Problem(doc.locate(at), message))
+    return problems

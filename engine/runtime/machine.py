@@ -1,0 +1,618 @@
+"""Running workflows: one shared `transitions.Machine` per workflow, many light instances.
+
+Design, shaped by how `transitions` behaves:
+- One Machine per workflow, built once, holding no models: instances are never `add_model`-ed
+  (that is O(n) per add); an event is fired with `machine.events[name].trigger(instance)`.
+- `auto_transitions=False` and only callables we built ourselves, so no `to_<state>()` bypass
+  and no string ever resolved as a dotted import path.
+- Actions run in a `before` callback, i.e. before the state changes; every write is journaled,
+  so a failing action is rolled back and the instance is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from engine.errors import UsageError
+from engine.language.expressions import ExpressionError
+from engine.language.model import Action, ActionKind, GuardUse, Transition, Workflow
+from engine.language.schema import describe, fragment_validator
+from engine.language.workflow_builder import TIMEOUT_EVENT
+from engine.runtime.world import Journal, World, copy_json
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+Clock = Callable[[], float]
+
+
+class RefusalKind(StrEnum):
+    GUARD = "guard"
+    WRONG_STATE = "wrong_state"
+    UNKNOWN_EVENT = "unknown_event"
+    INVALID_PAYLOAD = "invalid_payload"
+    ACTION_FAILED = "action_failed"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why an event was not taken, in words, with the guard and rule when one refused."""
+
+    kind: RefusalKind
+    message: str
+    guard: str = ""
+    rule: str = ""
+    also: tuple[Refusal, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind.value, "message": self.message}
+        if self.guard:
+            out["guard"] = self.guard
+        if self.rule:
+            out["rule"] = self.rule
+        if self.also:
+            out["also"] = [r.as_dict() for r in self.also]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The outcome of one event: the transition taken, or the refusal."""
+
+    event: str
+    source: str
+    target: str
+    transition: Transition | None = None
+    refusal: Refusal | None = None
+    #: Every guard checked on the way, as (transition index, guard label, held).
+    checks: tuple[tuple[int, str, bool], ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.refusal is None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "event": self.event,
+            "accepted": self.accepted,
+            "from": self.source,
+            "to": self.target,
+        }
+        if self.transition is not None and self.transition.description:
+            out["description"] = self.transition.description
+        if self.refusal is not None:
+            out["refusal"] = self.refusal.as_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One line of an instance's history; payloads are kept without their secret fields."""
+
+    time: float
+    event: str
+    source: str
+    target: str
+    accepted: bool
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    refusal: Refusal | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "time": self.time,
+            "event": self.event,
+            "from": self.source,
+            "to": self.target,
+            "accepted": self.accepted,
+        }
+        if self.payload:
+            out["payload"] = copy_json(dict(self.payload))
+        if self.refusal is not None:
+            out["refusal"] = self.refusal.as_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EventOption:
+    """An event and whether it can be sent now; `available` is None when it hangs on the payload."""
+
+    event: str
+    available: bool | None
+    reason: str = ""
+    rule: str = ""
+
+
+class ActionFailed(Exception):
+    """An action could not be applied; the step is rolled back."""
+
+
+class _Context:
+    """What one `send` carries through transitions' callbacks."""
+
+    __slots__ = (
+        "activation",
+        "bound",
+        "checks",
+        "failures",
+        "journal",
+        "public_payload",
+        "secrets",
+        "transition",
+    )
+
+    def __init__(
+        self, payload: Mapping[str, Any], public: Mapping[str, Any], secrets: list[str]
+    ) -> None:
+        self.activation: dict[str, Any] = {"payload": payload}
+        self.public_payload = public
+        self.secrets = secrets
+        self.bound: set[str] = set()
+        self.failures: list[Refusal] = []
+        self.checks: list[tuple[int, str, bool]] = []
+        self.journal = Journal()
+        self.transition: Transition | None = None
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _names_read(transition: Transition) -> frozenset[str]:
+    """Every name a transition's actions read, including the bindings they write through."""
+    names: set[str] = set()
+    for action in transition.actions:
+        for expr in (action.value, action.for_in, *(s.key for s in action.target.steps)):
+            if expr is not None:
+                names |= expr.names
+        names.add(action.target.root)
+    return frozenset(names)
+
+
+def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
+    try:
+        return binding.key.evaluate(scope)
+    except ExpressionError:
+        return None
+
+
+def _context_of(instance: Instance) -> _Context:
+    ctx = instance._ctx
+    if ctx is None:  # pragma: no cover - transitions only calls back during send()
+        raise RuntimeError("guard or action called outside of send()")
+    return ctx
+
+
+class Engine:
+    """A compiled workflow: the shared Machine, payload validators and guard plans."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        from transitions import Machine
+
+        self.workflow = workflow
+        self.machine = Machine(
+            model=None,
+            states=list(workflow.states),
+            initial=workflow.initial,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+        for transition in workflow.transitions:
+            conditions: list[Any] = [self._condition(transition, use) for use in transition.guards]
+            for source in transition.sources:
+                self.machine.add_transition(
+                    trigger=transition.event,
+                    source=source,
+                    dest=transition.target,
+                    conditions=conditions,
+                    before=[self._before(transition)],
+                )
+        self._triggers = {name: event.trigger for name, event in self.machine.events.items()}
+        self._validators = {
+            name: fragment_validator(event.payload_schema)
+            for name, event in workflow.events.items()
+            if event.payload_schema is not None
+        }
+        self._binding_names = frozenset(workflow.bindings)
+        #: What each transition's actions read, so a step binds only those records.
+        self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
+        self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
+        # History keeps only the fields an event declares and does not mark secret: a field
+        # sent by mistake (say, a password with the wrong event) is never recorded.
+        self.recordable_fields = {
+            name: frozenset((event.payload_schema or {}).get("properties") or ())
+            - self.secret_fields
+            for name, event in workflow.events.items()
+        }
+
+    # -- instances ------------------------------------------------------------------------
+
+    def create(
+        self,
+        data: Mapping[str, Any] | None = None,
+        world: World | None = None,
+        clock: Clock = time.time,
+    ) -> Instance:
+        """A new instance in the initial state; `data` may override the declared fields only."""
+        values = copy_json(dict(self.workflow.data))
+        for key, value in (data or {}).items():
+            if key not in values:
+                known = ", ".join(sorted(values)) or "none"
+                raise UsageError(
+                    f"workflow '{self.workflow.name}' has no data field '{key}' (fields: {known})"
+                )
+            values[key] = copy_json(value)
+        return Instance(self, values, world if world is not None else World(), clock)
+
+    # -- callbacks handed to transitions ----------------------------------------------------
+
+    def _condition(self, transition: Transition, use: GuardUse) -> Callable[[Any], bool]:
+        def check(event_data: Any) -> bool:
+            instance: Instance = event_data.model
+            ctx = _context_of(instance)
+            refusal = self.check_guard(instance, ctx, use)
+            ctx.checks.append((transition.index, use.label, refusal is None))
+            if refusal is None:
+                return True
+            ctx.failures.append(refusal)
+            return False
+
+        return check
+
+    def _before(self, transition: Transition) -> Callable[[Any], None]:
+        def apply(event_data: Any) -> None:
+            instance: Instance = event_data.model
+            ctx = _context_of(instance)
+            ctx.transition = transition
+            self.apply_actions(instance, ctx, transition)
+
+        return apply
+
+    def needs_payload(self, use: GuardUse) -> bool:
+        """Whether a guard reads the payload, directly or through a binding's key."""
+        names = use.guard.when.names
+        if "payload" in names:
+            return True
+        bindings = self.workflow.bindings
+        return any("payload" in bindings[n].key.names for n in names & self._binding_names)
+
+    # -- guards -----------------------------------------------------------------------------
+
+    def activation(
+        self, instance: Instance, ctx: _Context, names: frozenset[str]
+    ) -> dict[str, Any]:
+        """The variables an expression reads; bindings are looked up once per event, on demand."""
+        act = ctx.activation
+        act["data"] = instance.data
+        for name in names & self._binding_names - ctx.bound:
+            binding = self.workflow.bindings[name]
+            try:
+                key = binding.key.evaluate(act)
+            except ExpressionError:
+                key = None
+            world = instance.world
+            if binding.many:
+                keys = key if isinstance(key, list) else []
+                act[name] = [world.get(binding.collection, k) for k in keys]
+            else:
+                act[name] = world.get(binding.collection, key)
+            ctx.bound.add(name)
+        return act
+
+    def check_guard(self, instance: Instance, ctx: _Context, use: GuardUse) -> Refusal | None:
+        guard = use.guard
+        act = self.activation(instance, ctx, guard.when.names)
+        problem = ""
+        try:
+            result = guard.when.evaluate(act)
+        except ExpressionError as err:
+            result, problem = None, str(err)
+        if problem == "" and not isinstance(result, bool):
+            problem = f"it gave {type(result).__name__}, not true or false"
+        if problem == "" and result is not use.negated:
+            return None
+        if problem:
+            # Neither message is true when the check itself failed: say what happened.
+            what = guard.description or f"guard '{guard.name}'"
+            message = f"refused because this could not be checked: {what} ({problem})"
+        else:
+            template = guard.message_when_true if use.negated else guard.message
+            assert template is not None  # the builder requires it for negated uses
+            shown = dict(act, payload=ctx.public_payload)
+            message = template.render(self.activation(instance, ctx, template.names) | shown)
+        return Refusal(
+            RefusalKind.GUARD, _scrub(message, ctx.secrets), guard=use.label, rule=guard.rule
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def apply_actions(self, instance: Instance, ctx: _Context, transition: Transition) -> None:
+        """Evaluate every value first (against the state before the step), then write."""
+        if not transition.actions:
+            return
+        names = self._action_names[id(transition)]
+        base = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
+        writes: list[tuple[Action, dict[str, Any], Any]] = []
+        for action in transition.actions:
+            scopes: list[dict[str, Any]] = [base]
+            if action.for_in is not None and action.for_item is not None:
+                items = self._eval(action.for_in, base, action)
+                if not isinstance(items, list):
+                    raise ActionFailed(f"{action.location}: for_each needs a list")
+                scopes = [dict(base, **{action.for_item: item}) for item in items]
+            for scope in scopes:
+                value = self._eval(action.value, scope, action) if action.value else None
+                writes.append((action, scope, value))
+        for action, scope, value in writes:
+            self._write(instance, ctx.journal, action, scope, value)
+
+    @staticmethod
+    def _eval(expr: Any, scope: Mapping[str, Any], action: Action) -> Any:
+        try:
+            return expr.evaluate(scope)
+        except ExpressionError as err:
+            raise ActionFailed(f"{action.location}: {err}") from None
+
+    def _write(
+        self,
+        instance: Instance,
+        journal: Journal,
+        action: Action,
+        scope: Mapping[str, Any],
+        value: Any,
+    ) -> None:
+        target = action.target
+        steps = list(target.steps)
+        container: Any
+        if target.root == "data":
+            container = instance.data
+        elif target.root == "world":
+            container = instance.world.collections
+        else:
+            record = scope.get(target.root)  # bound before any write of this step
+            if not isinstance(record, dict):
+                binding = self.workflow.bindings[target.root]
+                raise ActionFailed(
+                    f"{action.location}: no {binding.collection} record "
+                    f"'{_key_or_none(binding, scope)}' to write to"
+                )
+            container = record
+        keys = [s.name if s.name is not None else self._eval(s.key, scope, action) for s in steps]
+        create = action.kind is not ActionKind.REMOVE
+        for raw_key in keys[:-1]:
+            key = str(raw_key)
+            if not isinstance(container, dict):
+                raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
+            child = container.get(key)
+            if child is None:
+                if not create:
+                    return
+                child = {}
+                journal.put(container, key, child)
+            container = child
+        last = str(keys[-1])
+        if not isinstance(container, dict):
+            raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
+        kind = action.kind
+        if kind is ActionKind.SET:
+            journal.put(container, last, copy_json(value))
+            return
+        if kind is ActionKind.REMOVE and action.value is None:
+            journal.delete(container, last)
+            return
+        current = container.get(last)
+        if current is None and kind is ActionKind.REMOVE:
+            return
+        if current is None:
+            current = []
+        if not isinstance(current, list):
+            raise ActionFailed(f"{action.location}: '{target.text}' is not a list")
+        items = value if action.each else [value]
+        if not isinstance(items, list):
+            raise ActionFailed(f"{action.location}: `each` needs a list value")
+        if kind is ActionKind.REMOVE:
+            updated = [item for item in current if item not in items]
+        else:
+            updated = list(current)
+            for item in items:
+                if kind is ActionKind.ADD and item in updated:
+                    continue
+                updated.append(copy_json(item))
+        if updated != current or last not in container:
+            journal.put(container, last, updated)
+
+    # -- payloads ---------------------------------------------------------------------------
+
+    def check_payload(self, event: str, payload: Any) -> str:
+        """Why a payload is refused, or ''. Messages never repeat the payload's values."""
+        validator = self._validators.get(event)
+        if not payload:  # the common case: nothing to measure
+            if validator is None or validator.is_valid({}):
+                return ""
+            payload = {}
+        if not isinstance(payload, dict):
+            return "the payload must be a mapping of fields"
+        if payload:
+            try:
+                size = len(json.dumps(payload, separators=(",", ":"), default=str))
+            except (TypeError, ValueError):
+                return "the payload must be plain JSON data"
+            if size > MAX_PAYLOAD_BYTES:
+                return f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
+        if validator is None:
+            return f"event '{event}' takes no payload" if event in self.workflow.events else ""
+        if validator.is_valid(payload):
+            return ""
+        errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+        if not errors:
+            return ""
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path)
+        subject = f"field '{where}'" if where else "the payload"
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        return f"{subject} {describe(first, secret_safe=True)}{more}"
+
+
+class Instance:
+    """One run of a workflow: its state, data and history. Cheap: no per-instance Machine."""
+
+    __slots__ = ("_ctx", "clock", "data", "engine", "entered_at", "history", "state", "world")
+
+    def __init__(self, engine: Engine, data: dict[str, Any], world: World, clock: Clock) -> None:
+        self.engine = engine
+        self.state: str = engine.workflow.initial
+        self.data = data
+        self.world = world
+        self.clock = clock
+        self.entered_at = clock()
+        self.history: list[HistoryEntry] = []
+        self._ctx: _Context | None = None
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.engine.workflow
+
+    @property
+    def finished(self) -> bool:
+        return self.workflow.states[self.state].is_final
+
+    @property
+    def outcome(self) -> str | None:
+        final = self.workflow.states[self.state].final
+        return final.value if final else None
+
+    def send(self, event: str, payload: Mapping[str, Any] | None = None) -> Step:
+        """Fire one event. Refused or not, the outcome is a value; a refusal changes nothing."""
+        if event == TIMEOUT_EVENT:
+            return self._refuse(
+                event,
+                {},
+                RefusalKind.UNKNOWN_EVENT,
+                "the timeout event is sent by the engine when a wait runs out; use expire()",
+            )
+        return self._fire(event, payload)
+
+    def expire(self) -> Step | None:
+        """If the current state waits and its wait has run out, take its timeout transition."""
+        waiting = self.workflow.states[self.state].waiting
+        if waiting is None or waiting.timeout is None:
+            return None
+        if self.clock() - self.entered_at < waiting.timeout.seconds:
+            return None
+        return self._fire(TIMEOUT_EVENT, None)
+
+    def _fire(self, event: str, payload: Mapping[str, Any] | None) -> Step:
+        workflow = self.workflow
+        definition = workflow.events.get(event)
+        # A field secret in any event stays secret when sent with another one (a typo, an
+        # event that takes no payload): it is never recorded, and scrubbed from messages.
+        secret_fields = self.engine.secret_fields
+        raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
+        secrets = [str(v) for k, v in raw.items() if k in secret_fields and v is not None]
+        recordable = self.engine.recordable_fields.get(event, frozenset())
+        public = {k: v for k, v in raw.items() if k in recordable}
+        if definition is None and event != TIMEOUT_EVENT:
+            known = ", ".join(workflow.events) or "none"
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.UNKNOWN_EVENT,
+                f"workflow '{workflow.name}' has no event '{event}' (events: {known})",
+            )
+        if self.finished:
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.FINISHED,
+                f"the workflow has already ended in '{self.state}' ({self.outcome})",
+            )
+        if (self.state, event) not in workflow.by_source:
+            accepted = ", ".join(workflow.events_from(self.state)) or "none"
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.WRONG_STATE,
+                f"event '{event}' is not accepted in state '{self.state}' "
+                f"(accepted now: {accepted})",
+            )
+        problem = self.engine.check_payload(event, payload)
+        if problem:
+            return self._refuse(
+                event, public, RefusalKind.INVALID_PAYLOAD, _scrub(problem, secrets)
+            )
+        ctx = _Context(raw, public, secrets)
+        source = self.state
+        self._ctx = ctx
+        try:
+            taken = self.engine._triggers[event](self)
+        except ActionFailed as err:
+            ctx.journal.rollback()
+            self.state = source
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.ACTION_FAILED,
+                _scrub(f"the step could not be completed, nothing was changed: {err}", secrets),
+            )
+        finally:
+            self._ctx = None
+        if not taken:
+            first, *rest = ctx.failures or [
+                Refusal(RefusalKind.GUARD, "no transition's guards held")
+            ]
+            refusal = Refusal(first.kind, first.message, first.guard, first.rule, tuple(rest))
+            return self._refuse(
+                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
+            )
+        self.entered_at = self.clock()
+        self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
+        return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
+
+    def _refuse(
+        self,
+        event: str,
+        public: Mapping[str, Any],
+        kind: RefusalKind,
+        message: str,
+        refusal: Refusal | None = None,
+        checks: tuple[tuple[int, str, bool], ...] = (),
+    ) -> Step:
+        refusal = refusal or Refusal(kind, message)
+        entry = HistoryEntry(self.clock(), event, self.state, self.state, False, public, refusal)
+        self.history.append(entry)
+        return Step(event, self.state, self.state, None, refusal, checks)
+
+    def available_events(self) -> list[EventOption]:
+        """Every event, and whether it could be sent now; nothing is changed or recorded."""
+        workflow = self.workflow
+        options: list[EventOption] = []
+        here = set(workflow.events_from(self.state))
+        for name in workflow.events:
+            if self.finished or name not in here:
+                options.append(EventOption(name, False, f"not accepted in state '{self.state}'"))
+                continue
+            options.append(self._option(name))
+        return options
+
+    def _option(self, event: str) -> EventOption:
+        ctx = _Context({}, {}, [])
+        first: Refusal | None = None
+        for transition in self.workflow.by_source[(self.state, event)]:
+            if any(self.engine.needs_payload(u) for u in transition.guards):
+                return EventOption(event, None, "depends on the payload")
+            refusal = next(
+                (r for u in transition.guards if (r := self.engine.check_guard(self, ctx, u))),
+                None,
+            )
+            if refusal is None:
+                return EventOption(event, True, transition.description)
+            first = first or refusal
+        assert first is not None
+        return EventOption(event, False, first.message, first.rule)

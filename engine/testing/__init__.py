@@ -1,0 +1,1 @@
+"""Scenario files: the runner that drives sessions through their steps, and the pytest plugin."""

@@ -1,0 +1,431 @@
+"""Scenario files: load them (located errors, like workflows), run them, report as values.
+
+A scenario starts a workflow on a world, sends events, lets time pass, and checks what holds
+after each step. The same runner serves `linkflow test` and the pytest plugin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem
+from engine.language.loader import LoadResult, workflow_catalog
+from engine.language.scenario_check import (
+    find_workflows_dir,
+    is_scenario_file,
+    read_scenario,
+)
+from engine.language.yaml_loader import Document
+from engine.runtime.paths import ABSENT as _ABSENT
+from engine.runtime.paths import lookup
+from engine.runtime.paths import show as _show
+from engine.runtime.session import EngineCache, Session, SessionStep
+from engine.runtime.world import World, copy_json
+from engine.runtime.world_loader import load_world
+from engine.source import DocPath, SourceLocation
+
+#: Scenario clocks start here (2026-01-01 UTC), so histories are reproducible.
+EPOCH = 1_767_225_600.0
+
+
+class ManualClock:
+    """A clock that moves only when a scenario says `wait`."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, start: float = EPOCH) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One expectation that did not hold, located at its line in the scenario file."""
+
+    location: SourceLocation
+    step: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: step {self.step}: {self.message}"
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    file: str
+    location: SourceLocation
+    rules: tuple[str, ...] = ()
+    #: The workflow the scenario starts, and the resolved file or folder its workflows come from.
+    workflow: str = ""
+    source: Path | None = None
+    failures: list[Failure] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    steps: list[SessionStep] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.problems
+
+    def path_lines(self) -> list[str]:
+        """The path taken, in words: one line per event, refusals included."""
+        lines = []
+        for number, entry in enumerate(self.steps, 1):
+            step = entry.step
+            if step.refusal is None:
+                moved = f"{step.source} -> {step.target}"
+                handed = f" (hands off to {entry.handed_to})" if entry.handed_to else ""
+                lines.append(f"{number:>2}. {entry.workflow}: {step.event}: {moved}{handed}")
+            else:
+                why = step.refusal.message
+                lines.append(f"{number:>2}. {entry.workflow}: {step.event}: refused ({why})")
+        return lines
+
+    def trace(self) -> list[tuple[str, int, str, str]]:
+        """Taken transitions as (workflow, transition index, from, to), for diagrams."""
+        return [
+            (e.workflow, e.step.transition.index, e.step.source, e.step.target)
+            for e in self.steps
+            if e.step.transition is not None
+        ]
+
+    def trace_command(self) -> str:
+        """The command that draws the path this scenario took on its workflow's diagram."""
+        import os
+
+        where = ""
+        if self.source is not None:
+            shown = os.path.relpath(self.source)
+            if Path(shown) != Path("workflows"):
+                where = f" {shown}"  # render looks names up in `workflows` unless told
+        return f"linkflow render {self.workflow}{where} --trace {self.file}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.name,
+            "file": self.file,
+            "line": self.location.line,
+            "passed": self.passed,
+            "rules": list(self.rules),
+            "failures": [
+                {
+                    "line": f.location.line,
+                    "column": f.location.column,
+                    "step": f.step,
+                    "message": f.message,
+                }
+                for f in self.failures
+            ],
+            "problems": [p.as_dict() for p in self.problems],
+            "path": self.path_lines(),
+        }
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def catalog(source: Path) -> LoadResult:
+    """The workflows a scenario source holds, loaded once per process."""
+    return workflow_catalog(source)
+
+
+@cache
+def _catalog(source: Path) -> tuple[LoadResult, EngineCache]:
+    """Workflows per source folder, compiled once per process."""
+    result = workflow_catalog(source)
+    return result, EngineCache(result.workflows)
+
+
+@cache
+def _world_doc(path: Path) -> tuple[World | None, tuple[Problem, ...]]:
+    world, problems = load_world(path)
+    return world, tuple(problems)
+
+
+def _fresh_world(path: Path) -> tuple[World | None, list[Problem]]:
+    world, problems = _world_doc(path)
+    if world is None:
+        return None, list(problems)
+    return World(world.collections, world.name), []
+
+
+# -- paths into data and world ---------------------------------------------------------------
+
+# -- running ------------------------------------------------------------------------------
+
+
+class _Run:
+    def __init__(self, doc: Document, result: ScenarioResult) -> None:
+        self.doc = doc
+        self.result = result
+
+    def fail(self, path: DocPath, step: int, message: str) -> None:
+        self.result.failures.append(Failure(self.doc.locate(path), step, message))
+
+    def setup(self) -> tuple[Session, ManualClock] | None:
+        spec: dict[str, Any] = self.doc.value
+        here = Path(self.doc.file).parent
+        source = here / spec["workflows"] if "workflows" in spec else find_workflows_dir(here)
+        if source is None:
+            self.problem(
+                ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
+            )
+            return None
+        loaded, engines = _catalog(source.resolve())
+        self.result.source = source.resolve()
+        if not loaded.ok:
+            self.result.problems.extend(loaded.problems)
+            return None
+        name = spec["workflow"]
+        if name not in loaded.workflows:
+            known = ", ".join(sorted(loaded.workflows)) or "none"
+            self.problem(("workflow",), f"no workflow named '{name}' in {source} (there: {known})")
+            return None
+        world: World | None = World()
+        if "world" in spec:
+            world, problems = _fresh_world((here / spec["world"]).resolve())
+            if world is None:
+                self.result.problems.extend(problems)
+                return None
+        assert world is not None
+        for index, change in enumerate(spec.get("world_changes") or ()):
+            if not self.change_world(world, change, ("world_changes", index, "path")):
+                return None
+        clock = ManualClock()
+        from engine.errors import UsageError
+
+        try:
+            session = Session(engines, name, spec.get("data") or {}, world, clock)
+        except UsageError as err:
+            self.problem(("data",), str(err))
+            return None
+        return session, clock
+
+    def problem(self, path: DocPath, message: str) -> None:
+        self.result.problems.append(Problem(self.doc.locate(path), message))
+
+    def change_world(self, world: World, change: Mapping[str, Any], where: DocPath) -> bool:
+        parts = change["path"].split(".")
+        container: Any = world.collections
+        for part in parts[:-1]:
+            child = container.get(part) if isinstance(container, dict) else None
+            if not isinstance(child, dict):
+                self.problem(where, f"world has nothing at '{change['path']}' to change")
+                return False
+            container = child
+        if change.get("remove"):
+            container.pop(parts[-1], None)
+        else:
+            container[parts[-1]] = copy_json(change["value"])
+        return True
+
+    def run(self) -> None:
+        ready = self.setup()
+        if ready is None:
+            return
+        session, clock = ready
+        for number, spec in enumerate(self.doc.value["steps"], 1):
+            path: DocPath = ("steps", number - 1)
+            entry: SessionStep | None = None
+            did_something = "send" in spec or "wait" in spec
+            if "send" in spec:
+                entry = session.send(spec["send"], spec.get("payload"))
+            elif "wait" in spec:
+                clock.advance(float(spec["wait"]))
+                entry = session.expire()
+            if entry is not None:
+                self.result.steps.append(entry)
+            expect = spec.get("expect") or {}
+            self.check_step(session, entry, did_something, expect, path, number, spec)
+
+    def check_step(
+        self,
+        session: Session,
+        entry: SessionStep | None,
+        did_something: bool,
+        expect: Mapping[str, Any],
+        path: DocPath,
+        number: int,
+        spec: Mapping[str, Any],
+    ) -> None:
+        at: DocPath = (*path, "expect")
+        step = entry.step if entry else None
+        wants_refusal = "refused" in expect or expect.get("accepted") is False
+        if did_something:
+            if "wait" in spec and step is None and expect.get("accepted") is not False:
+                self.fail(
+                    (*path, "wait"),
+                    number,
+                    f"nothing timed out in state '{session.instance.state}'",
+                )
+            elif step is not None and not step.accepted and not wants_refusal:
+                assert step.refusal is not None
+                self.fail(
+                    (*path, "send"), number, f"'{step.event}' was refused: {step.refusal.message}"
+                )
+            elif step is not None and step.accepted and wants_refusal:
+                self.fail(
+                    at,
+                    number,
+                    f"'{step.event}' was accepted ({step.source} -> {step.target}), "
+                    "expected a refusal",
+                )
+        if "accepted" in expect:
+            got = bool(step and step.accepted)
+            if got != expect["accepted"]:
+                self.fail(
+                    (*at, "accepted"), number, f"expected accepted: {expect['accepted']}, got {got}"
+                )
+        if "refused" in expect and step is not None and step.refusal is not None:
+            self.check_refusal(step, expect["refused"], (*at, "refused"), number)
+        instance = session.instance
+        for key, actual in (
+            ("state", instance.state),
+            ("workflow", session.workflow),
+            ("outcome", instance.outcome),
+        ):
+            if key in expect and expect[key] != actual:
+                self.fail((*at, key), number, f"expected {key} '{expect[key]}', got '{actual}'")
+        for dotted, wanted in (expect.get("data") or {}).items():
+            got = lookup(instance.data, dotted)
+            if got != wanted:
+                self.fail(
+                    (*at, "data", dotted),
+                    number,
+                    f"data.{dotted}: expected {_show(wanted)}, got {_show(got)}",
+                )
+        for dotted, wanted in (expect.get("world") or {}).items():
+            got = lookup(session.world.collections, dotted)
+            if got != wanted:
+                self.fail(
+                    (*at, "world", dotted),
+                    number,
+                    f"world.{dotted}: expected {_show(wanted)}, got {_show(got)}",
+                )
+        for key, must in (("includes", True), ("excludes", False)):
+            for dotted, items in (expect.get(key) or {}).items():
+                self.check_membership(session, dotted, items, must, (*at, key, dotted), number)
+        if "available" in expect:
+            now = sorted(o.event for o in instance.available_events() if o.available is not False)
+            wanted = sorted(expect["available"])
+            if now != wanted:
+                self.fail(
+                    (*at, "available"), number, f"expected available events {wanted}, got {now}"
+                )
+        for secret in expect.get("nowhere") or ():
+            where = self.find_anywhere(session, secret)
+            if where:
+                # Never print the value itself: it may be a credential.
+                self.fail(
+                    (*at, "nowhere"),
+                    number,
+                    f"a value that must appear nowhere was found in {where}",
+                )
+
+    def check_refusal(self, step: Any, wanted: Mapping[str, Any], at: DocPath, number: int) -> None:
+        refusal = step.refusal
+        for key, actual in (
+            ("guard", refusal.guard),
+            ("rule", refusal.rule),
+            ("kind", refusal.kind.value),
+        ):
+            if key in wanted and wanted[key] != actual:
+                self.fail(
+                    (*at, key),
+                    number,
+                    f"expected refusal {key} '{wanted[key]}', got '{actual}' ({refusal.message})",
+                )
+        if "message" in wanted and wanted["message"] != refusal.message:
+            self.fail(
+                (*at, "message"),
+                number,
+                f"expected refusal message {wanted['message']!r}, got {refusal.message!r}",
+            )
+        if "message_contains" in wanted and wanted["message_contains"] not in refusal.message:
+            self.fail(
+                (*at, "message_contains"),
+                number,
+                f"expected the refusal message to contain {wanted['message_contains']!r}, "
+                f"got {refusal.message!r}",
+            )
+
+    def check_membership(
+        self,
+        session: Session,
+        dotted: str,
+        items: Sequence[Any],
+        must: bool,
+        at: DocPath,
+        number: int,
+    ) -> None:
+        root_name, _, rest = dotted.partition(".")
+        roots = {"data": session.instance.data, "world": session.world.collections}
+        if root_name not in roots or not rest:
+            self.fail(at, number, f"'{dotted}' must start with data. or world.")
+            return
+        got = lookup(roots[root_name], rest)
+        if not isinstance(got, list):
+            if must or got is not _ABSENT:
+                self.fail(at, number, f"{dotted}: expected a list, got {_show(got)}")
+            return
+        for item in items:
+            if (item in got) != must:
+                verb = "to contain" if must else "not to contain"
+                self.fail(at, number, f"expected {dotted} {verb} {_show(item)}, got {_show(got)}")
+
+    @staticmethod
+    def find_anywhere(session: Session, secret: str) -> str:
+        places: list[tuple[str, Any]] = [("the world", session.world.collections)]
+        for instance in session.instances:
+            name = instance.workflow.name
+            places.append((f"the data of {name}", instance.data))
+            places.append((f"the history of {name}", [h.as_dict() for h in instance.history]))
+        places.append(("a step", [repr(e) for e in session.steps]))
+        for where, value in places:
+            if secret in json.dumps(value, default=str):
+                return where
+        return ""
+
+
+def run_scenario_file(path: str | Path) -> ScenarioResult:
+    """Load and run one scenario file; every problem becomes part of the result."""
+    path = Path(path)
+    doc, problems = read_scenario(path)
+    if doc is None:
+        return ScenarioResult(
+            path.stem, str(path), SourceLocation(str(path), 1, 1), problems=problems
+        )
+    spec = doc.value
+    result = ScenarioResult(
+        spec["scenario"],
+        str(path),
+        doc.locate(("scenario",), key=True),
+        tuple(spec.get("rules") or ()),
+        spec["workflow"],
+    )
+    _Run(doc, result).run()
+    return result
+
+
+def scenario_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_scenario_file(p))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(SourceLocation(str(raw)), "no such file or folder"))
+    return files, problems

@@ -1,0 +1,134 @@
+"""The engine's dependencies point one way, and no module imports itself through others.
+
+Layers, highest first. A module may import from its own layer and the layers below it, never
+from a layer above: the command line composes everything, the language knows nothing of the
+rest. Every import counts, including those inside functions and under `TYPE_CHECKING`, because
+an upward import is a design dependency even when it is lazy.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT / "engine"
+
+#: Highest first. The facade is the package root (the public API, `engine.__all__`) and
+#: `python -m engine`; `base` is the two small shared modules.
+LAYERS = [
+    "facade",
+    "cli",
+    "service",
+    "studio",
+    "output",
+    "analysis",
+    "testing",
+    "store",
+    "runtime",
+    "language",
+    "base",
+]
+FACADE_MODULES = {"engine", "engine.__main__"}
+BASE_MODULES = {"engine.errors", "engine.source"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> str:
+    if module in FACADE_MODULES:
+        return "facade"
+    if module in BASE_MODULES:
+        return "base"
+    package = module.split(".")[1]
+    if package not in LAYERS:
+        raise AssertionError(f"{module} is in no layer: put it in a subpackage of engine/")
+    return package
+
+
+def imports_of(source: str, module: str) -> set[str]:
+    """Every engine module `source` imports, at any depth of the file."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "engine")
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            target = node.module
+            if node.level:  # relative import: resolve against this module's package
+                package = module.split(".")[: -node.level]
+                target = ".".join([*package, node.module])
+            if target.split(".")[0] == "engine":
+                found.add(target)
+    return found
+
+
+def import_graph(files: Mapping[str, str]) -> nx.DiGraph:
+    """Module -> imported module, for the given {module name: source}."""
+    graph = nx.DiGraph()
+    for module, source in files.items():
+        graph.add_node(module)
+        for target in imports_of(source, module):
+            if target != module:
+                graph.add_edge(module, target)
+    return graph
+
+
+def upward_imports(graph: nx.DiGraph) -> list[str]:
+    rank = {name: index for index, name in enumerate(LAYERS)}
+    wrong = []
+    for module, target in sorted(graph.edges):
+        lower, upper = layer_of(target), layer_of(module)
+        if rank[lower] < rank[upper]:
+            wrong.append(f"{module} ({upper}) imports {target} ({lower}), a higher layer")
+    return wrong
+
+
+def cycles(graph: nx.DiGraph) -> list[list[str]]:
+    return [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+
+
+def engine_sources(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    files = {module_name(p): p.read_text(encoding="utf-8") for p in ENGINE.rglob("*.py")}
+    files.update(extra)
+    return files
+
+
+def test_every_module_sits_in_a_layer() -> None:
+    for module in engine_sources():
+        layer_of(module)  # raises for a module outside the subpackages
+
+
+def test_no_import_points_upward() -> None:
+    assert upward_imports(import_graph(engine_sources())) == []
+
+
+def test_no_import_circles() -> None:
+    assert cycles(import_graph(engine_sources())) == []
+
+
+def test_an_upward_import_is_caught() -> None:
+    """The check itself can fail: a language module that reaches into the runtime."""
+    bad = ("engine.language.sneaky", "def f():\n    from engine.runtime.machine import Engine\n")
+    expected = "engine.language.sneaky (language) imports engine.runtime.machine (runtime)"
+    assert upward_imports(import_graph(engine_sources([bad]))) == [f"{expected}, a higher layer"]
+
+
+def test_a_circle_is_caught() -> None:
+    pair = [
+        ("engine.output.a", "from engine.output.b import x\n"),
+        ("engine.output.b", "def g():\n    from engine.output.a import y\n"),
+    ]
+    graph = import_graph(engine_sources(pair))
+    assert ["engine.output.a", "engine.output.b"] in cycles(graph)
+
+
+def test_a_module_outside_the_layers_is_caught() -> None:
+    with pytest.raises(AssertionError, match=r"engine\.helpers is in no layer"):
+        layer_of("engine.helpers")
