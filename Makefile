@@ -31,7 +31,7 @@ run: setup
 	$(LINKFLOW) render
 	$(LINKFLOW) docs
 	@echo; echo "== Link existing: select from your Business Center"
-	@$(DEMO) -e choose_link_existing -e choose_select_from_business_center -e confirm \
+	@$(DEMO) -e choose_link_existing -e choose_select_from_business_center \
 	  -e select='{"tiktok_account": "acme_outlet"}' -e select='{"tiktok_account": "acme_kids"}' \
 	  -e confirm -e refresh
 	@echo; echo "== Link existing: log in to an existing TikTok account"

@@ -19,7 +19,10 @@ class Outcome(StrEnum):
 
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    #: A step was blocked (a guard refused it) and the flow cannot go on.
     REFUSED = "refused"
+    #: Someone asked to agree said no; nothing was blocked.
+    DECLINED = "declined"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
 
@@ -30,6 +33,8 @@ class Timeout:
     to: str
     description: str
     location: SourceLocation
+    #: What the source does not say and the workflow assumes ("" when the source says it).
+    assumption: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,9 @@ class State:
     waiting: Waiting | None = None
     #: The workflow that takes over when this final state is reached.
     handoff: str = ""
+    #: A few words for the reader diagram ("" means: use the step).
+    label: str = ""
+    assumption: str = ""
 
     @property
     def is_final(self) -> bool:
@@ -76,6 +84,9 @@ class Event:
     payload_schema: Mapping[str, Any] | None
     secret_fields: frozenset[str]
     location: SourceLocation
+    #: The words a person sees for it (a button), and what they do, in their words.
+    label: str = ""
+    step: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +98,7 @@ class Guard:
     rule: str
     description: str
     location: SourceLocation
+    assumption: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +166,7 @@ class Transition:
     index: int
     #: True for the transition a waiting state's timeout creates.
     is_timeout: bool = False
+    assumption: str = ""
 
     @property
     def label(self) -> str:
@@ -192,6 +205,15 @@ class Invariant:
     outcomes: tuple[Outcome, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A short fact for readers besides the steps (such as "refresh after every method")."""
+
+    title: str
+    text: str
+    rule: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class Workflow:
     """A compiled workflow; compared and hashed by identity (it is built once per file)."""
@@ -213,6 +235,11 @@ class Workflow:
     by_source: Mapping[tuple[str, str], tuple[Transition, ...]] = field(repr=False)
     #: safety properties, by name; checked by engine.language.invariants.
     invariants: Mapping[str, Invariant] = field(default_factory=dict, repr=False)
+    #: For readers: when to pick this workflow, the source's reason for it, words and notes.
+    use_when: str = ""
+    why: str = ""
+    glossary: Mapping[str, str] = field(default_factory=dict, repr=False)
+    notes: tuple[Note, ...] = ()
 
     @property
     def file(self) -> str:
@@ -232,4 +259,21 @@ class Workflow:
         ids.update(g.rule for g in self.guards.values() if g.rule)
         ids.update(t.rule for t in self.transitions if t.rule)
         ids.update(s.rule for s in self.states.values() if s.rule)
+        ids.update(n.rule for n in self.notes if n.rule)
         return frozenset(ids)
+
+    def assumptions(self) -> tuple[str, ...]:
+        """Everything the workflow marks as assumed, in definition order, each once."""
+        found: dict[str, None] = {}
+        for state in self.states.values():
+            timeout = state.waiting.timeout if state.waiting else None
+            for text in (state.assumption, timeout.assumption if timeout else ""):
+                if text:
+                    found.setdefault(text, None)
+        for guard in self.guards.values():
+            if guard.assumption:
+                found.setdefault(guard.assumption, None)
+        for transition in self.transitions:
+            if transition.assumption:
+                found.setdefault(transition.assumption, None)
+        return tuple(found)

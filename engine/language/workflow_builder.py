@@ -21,6 +21,7 @@ from engine.language.model import (
     Guard,
     GuardUse,
     Invariant,
+    Note,
     Outcome,
     PathStep,
     State,
@@ -190,6 +191,15 @@ class _Builder:
             location=self.doc.locate(("workflow",)),
             by_source={k: tuple(v) for k, v in by_source.items()},
             invariants=invariants,
+            use_when=self.text(raw, "use_when"),
+            why=self.text(raw, "why"),
+            glossary={
+                str(k): " ".join(str(v).split()) for k, v in (raw.get("glossary") or {}).items()
+            },
+            notes=tuple(
+                Note(self.text(n, "title"), self.text(n, "text"), self.text(n, "rule"))
+                for n in raw.get("notes") or ()
+            ),
         )
         self.nondeterminism(workflow)
         return None if self.problems else workflow
@@ -245,6 +255,7 @@ class _Builder:
                         t["to"],
                         self.text(t, "description"),
                         self.doc.locate((*path, "waiting", "timeout", "to")),
+                        self.text(t, "assumption"),
                     )
                 waiting = Waiting(wait["for"], timeout)
             out[name] = State(
@@ -256,6 +267,8 @@ class _Builder:
                 final=Outcome(spec["final"]) if "final" in spec else None,
                 waiting=waiting,
                 handoff=self.text(spec, "handoff"),
+                label=self.text(spec, "label"),
+                assumption=self.text(spec, "assumption"),
             )
             if out[name].handoff and out[name].final is not Outcome.COMPLETED:
                 self.problem(
@@ -292,6 +305,8 @@ class _Builder:
                 payload,
                 frozenset(secrets),
                 self.doc.locate(path, key=True),
+                self.text(spec, "label"),
+                self.text(spec, "step"),
             )
         return out
 
@@ -321,6 +336,7 @@ class _Builder:
                     self.text(spec, "rule"),
                     self.text(spec, "description"),
                     self.doc.locate(path, key=True),
+                    self.text(spec, "assumption"),
                 )
         return out
 
@@ -421,6 +437,7 @@ class _Builder:
                         rule=self.text(spec, "rule"),
                         location=self.doc.locate(path),
                         index=index,
+                        assumption=self.text(spec, "assumption"),
                     )
                 )
         return out
@@ -445,6 +462,7 @@ class _Builder:
                     location=timeout.location,
                     index=-1,
                     is_timeout=True,
+                    assumption=timeout.assumption,
                 )
             )
         return out

@@ -45,6 +45,7 @@ class Role(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     REFUSED = "refused"
+    DECLINED = "declined"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     WORKFLOW = "workflow"
@@ -93,6 +94,7 @@ NODE_STYLES: Mapping[Role, NodeStyle] = {
     Role.COMPLETED: NodeStyle("box", "#e3f4e1", "#2e7d32", double=True),
     Role.CANCELLED: NodeStyle("box", "#eeeeee", "#757575", double=True),
     Role.REFUSED: NodeStyle("box", "#fde8e8", "#c62828", double=True),
+    Role.DECLINED: NodeStyle("box", "#fce4ec", "#ad1457", double=True),
     Role.FAILED: NodeStyle("box", "#f3e5f5", "#6a1b9a", double=True),
     Role.TIMED_OUT: NodeStyle("box", "#fff3e0", "#e65100", double=True),
     Role.WORKFLOW: NodeStyle("box", "#eef3fb", "#4a6fa5"),
@@ -120,6 +122,7 @@ _OUTCOME_ROLES = {
     Outcome.COMPLETED: Role.COMPLETED,
     Outcome.CANCELLED: Role.CANCELLED,
     Outcome.REFUSED: Role.REFUSED,
+    Outcome.DECLINED: Role.DECLINED,
     Outcome.FAILED: Role.FAILED,
     Outcome.TIMED_OUT: Role.TIMED_OUT,
 }
@@ -128,6 +131,7 @@ _OUTCOME_WORDS = {
     Outcome.COMPLETED: "completed",
     Outcome.CANCELLED: "cancelled",
     Outcome.REFUSED: "refused",
+    Outcome.DECLINED: "declined",
     Outcome.FAILED: "failed",
     Outcome.TIMED_OUT: "timed out",
 }

@@ -34,6 +34,7 @@ _OUTCOME_WORDS = {
     Outcome.COMPLETED: "completed",
     Outcome.CANCELLED: "cancelled",
     Outcome.REFUSED: "refused",
+    Outcome.DECLINED: "declined",
     Outcome.FAILED: "failed",
     Outcome.TIMED_OUT: "timed out",
 }
