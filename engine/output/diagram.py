@@ -66,6 +66,8 @@ class EdgeRole(StrEnum):
     COVERED = "covered"
     COVERED_TIMEOUT = "covered_timeout"
     COVERED_ANY = "covered_any"
+    #: Reader view: a move the source does not describe (an assumption).
+    ASSUMED = "assumed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,7 @@ EDGE_STYLES: Mapping[EdgeRole, EdgeStyle] = {
     EdgeRole.COVERED: EdgeStyle("#a8a8a8", "#6e6e6e"),
     EdgeRole.COVERED_TIMEOUT: EdgeStyle("#f0b48a", "#a0704a", dashed=True),
     EdgeRole.COVERED_ANY: EdgeStyle("#c8c8c8", "#8e8e8e", dashed=True, width=0.8),
+    EdgeRole.ASSUMED: EdgeStyle("#7b1fa2", "#6a1b9a", dashed=True, width=1.2),
 }
 
 #: How a traced (visited) node or edge is drawn over its usual style.
@@ -179,6 +182,22 @@ class Cluster:
 
 
 @dataclass(frozen=True, slots=True)
+class LegendItem:
+    """One entry of a diagram's legend: a node role or an edge kind, and what it means."""
+
+    words: str
+    role: Role | None = None
+    edge: EdgeRole | None = None
+
+
+class View(StrEnum):
+    """Who a diagram is drawn for: people learning the flow, or engineers changing it."""
+
+    READER = "reader"
+    ENGINEER = "engineer"
+
+
+@dataclass(frozen=True, slots=True)
 class Diagram:
     name: str
     title: str
@@ -189,6 +208,10 @@ class Diagram:
     #: "LR" (left to right) or "TB" (top to bottom).
     direction: str = "LR"
     traced: bool = field(default=False)
+    view: View = View.ENGINEER
+    legend: tuple[LegendItem, ...] = ()
+    #: Short sentences under the title (what holds at any step, what is assumed).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +309,8 @@ def state_tooltip(state: State) -> str:
         parts.append(wait)
     if state.handoff:
         parts.append(f"Hands off to the workflow '{state.handoff}'")
+    if state.assumption:
+        parts.append(f"Assumed: {state.assumption.strip()}")
     if state.rule:
         parts.append(f"Rule {state.rule}")
     return "\n".join(parts) or state.name
@@ -304,6 +329,8 @@ def transition_tooltip(transition: Transition) -> str:
         parts.append(f"Guard {use.label}{rule}: {words}{refuses}")
     for action in transition.actions:
         parts.append(f"Action: {action_long(action)}")
+    if transition.assumption:
+        parts.append(f"Assumed: {transition.assumption.strip()}")
     if transition.rule:
         parts.append(f"Rule {transition.rule}")
     return "\n".join(parts) or transition.label
@@ -474,7 +501,9 @@ def _edge_parts(workflow: Workflow, transition: Transition) -> tuple[str, tuple[
     shown = transition.actions if len(transition.actions) <= 3 else transition.actions[:2]
     lines.extend(f"/ {action_short(a)}" for a in shown)
     if len(shown) < len(transition.actions):
-        lines.append(f"/ … {len(transition.actions) - len(shown)} more (see tooltip)")
+        lines.append(f"/ … and {len(transition.actions) - len(shown)} more")
+    if transition.assumption:
+        lines.append("assumed (not in the source)")
     title = transition.event
     if transition.rule:
         title += f" ({transition.rule})"
