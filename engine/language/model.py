@@ -88,6 +88,19 @@ class Event:
     label: str = ""
     step: str = ""
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The payload fields it takes, sorted; a field declared only so that sending it is
+        refused (schema `false` or `not: {}`) is no input and is left out."""
+        props = (self.payload_schema or {}).get("properties", {})
+        return tuple(
+            sorted(
+                name
+                for name, spec in props.items()
+                if spec is not False and not (isinstance(spec, dict) and spec.get("not") == {})
+            )
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Guard:

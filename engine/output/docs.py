@@ -1,15 +1,15 @@
-"""Markdown pages generated from workflows, only from what their YAML says.
+"""Markdown for docs pages: escaping, and the engineer's sections of a workflow's page.
 
-One page per workflow (what it is for, prerequisites from the guards with rule ids, numbered
-steps in walking order, other endings, what refuses and why, waiting states, events, the
-diagram) and an index page linking them all. Every text taken from a workflow is escaped, so
-it reads as text: no HTML, no links, no Markdown structure can come from a description.
+The pages themselves (engine.output.pages) start with what a person reads; the sections here
+form their "Implementation" part: guards with ids, numbered steps with events, guards and
+actions, other branches, refusal templates, waiting states, events. Every text taken from a
+workflow is escaped, so it reads as text: no HTML, no links, no Markdown structure can come
+from a description.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.language.model import Guard, Outcome, State, Transition, Workflow
@@ -17,7 +17,6 @@ from engine.output.diagram import (
     completing_states,
     duration,
     guard_words,
-    handoff_order,
     is_from_any,
     rule_key,
     source_groups,
@@ -54,11 +53,20 @@ def md(text: str) -> str:
 
 
 def message_md(template: str) -> str:
-    """A guard message for a table cell: its text escaped, each `{expression}` as code."""
-    parts = re.split(r"(\{[^{}]+\})", template)
-    return "".join(
-        code(p, table=True) if p.startswith("{") and p.endswith("}") else md(p) for p in parts
-    )
+    """A guard message for a table cell: its text escaped, each `{expression}` as code, with
+    the spaces around each expression kept."""
+    parts = re.split(r"(\{[^{}]+\})", " ".join(template.split()))
+    out: list[str] = []
+    for part in parts:
+        if part.startswith("{") and part.endswith("}"):
+            out.append(code(part, table=True))
+        elif part.strip():
+            lead = " " if part[0].isspace() else ""
+            tail = " " if part[-1].isspace() else ""
+            out.append(lead + md(part) + tail)
+        else:
+            out.append(part)
+    return "".join(out)
 
 
 def code(text: str, table: bool = False) -> str:
@@ -130,27 +138,20 @@ def _transition_line(workflow: Workflow, transition: Transition, link: bool = Tr
     return " — ".join(parts)
 
 
-def workflow_page(workflow: Workflow, diagrams: str = "../diagrams") -> str:
-    """The Markdown page of one workflow; `diagrams` is the diagrams folder, relative."""
-    title = workflow.title or workflow.name
-    out: list[str] = [f"# {md(title)}", "", GENERATED.format(file=code(workflow.file)), ""]
+def implementation(workflow: Workflow) -> list[str]:
+    """The engineer's part of a page: ids, guards, expressions and actions."""
     facts = [f"Workflow {code(workflow.name)}", f"defined in {code(workflow.file)}"]
     rules = sorted(workflow.rule_ids(), key=rule_key)
     if rules:
         facts.append("rules " + ", ".join(rules))
-    out += [" · ".join(facts), ""]
-    if workflow.description:
-        out += ["## What it is for", ""]
-        for paragraph in paragraphs(workflow.description):
-            out += [paragraph, ""]
-    out += [f"![Diagram of {md(title)}]({diagrams}/{workflow.name}.svg)", ""]
+    out = ["## Implementation", "", " · ".join(facts), ""]
     out += _prerequisites(workflow)
     out += _steps(workflow)
     out += _other_endings(workflow)
     out += _refusals(workflow)
     out += _waiting(workflow)
     out += _events(workflow)
-    return "\n".join(out).rstrip("\n") + "\n"
+    return out
 
 
 def _prerequisites(workflow: Workflow) -> list[str]:
@@ -158,7 +159,7 @@ def _prerequisites(workflow: Workflow) -> list[str]:
     if not workflow.guards:
         return []
     out = [
-        "## Prerequisites",
+        "### Prerequisites",
         "",
         "What must hold for the steps to go through, from the workflow's guards:",
         "",
@@ -176,7 +177,7 @@ def _prerequisites(workflow: Workflow) -> list[str]:
             )
         if negated:
             checks.append(
-                "must **not** hold "
+                "refuses when it holds: "
                 + "; ".join(sorted({_where(workflow, u.transition) for u in negated}))
             )
         if not uses:
@@ -189,7 +190,7 @@ def _steps(workflow: Workflow) -> list[str]:
     main = completing_states(workflow)
     order = walking_order(workflow)
     grouped = {t.index for g in source_groups(workflow) for t in g.transitions}
-    out = ["## Steps", ""]
+    out = ["### Steps", ""]
     if not main:
         return [*out, "No path leads to a completed end.", ""]
     number = 0
@@ -249,7 +250,7 @@ def _other_endings(workflow: Workflow) -> list[str]:
     ]
     if not (from_any or timeouts or others):
         return []
-    out = ["## Other branches", ""]
+    out = ["### Other branches", ""]
     if from_any:
         out += ["From any step that is not final:", ""]
         out += [f"- {_transition_line(workflow, t)}" for t in from_any]
@@ -289,7 +290,7 @@ def _refusals(workflow: Workflow) -> list[str]:
     if not rows:
         return []
     return [
-        "## What refuses and why",
+        "### What refuses and why",
         "",
         "An event is refused, and nothing changes, when a guard does not hold (or, for `!name`,"
         " when it does). `{…}` in a message is filled in from the instance.",
@@ -305,7 +306,7 @@ def _waiting(workflow: Workflow) -> list[str]:
     waiting = [s for s in (workflow.states[n] for n in walking_order(workflow)) if s.waiting]
     if not waiting:
         return []
-    out = ["## Waiting states", "", "Here someone other than the actor must act:", ""]
+    out = ["### Waiting states", "", "Here someone other than the actor must act:", ""]
     for state in waiting:
         assert state.waiting is not None
         line = f"- {code(state.name)} waits for {md(state.waiting.awaits)}"
@@ -321,53 +322,11 @@ def _waiting(workflow: Workflow) -> list[str]:
 def _events(workflow: Workflow) -> list[str]:
     if not workflow.events:
         return []
-    out = ["## Events", "", "| Event | What it stands for | Payload |", "|---|---|---|"]
+    out = ["### Events", "", "| Event | What it stands for | Payload |", "|---|---|---|"]
     for name, event in workflow.events.items():
-        fields = sorted((event.payload_schema or {}).get("properties", {}))
+        fields = event.fields
         payload = ", ".join(
             code(f, table=True) + (" (secret)" if f in event.secret_fields else "") for f in fields
         )
         out.append(f"| {code(name)} | {md(event.description)} | {payload} |")
     return [*out, ""]
-
-
-def index_page(
-    workflows: Mapping[str, Workflow], diagrams: str = "../diagrams", overview: bool = True
-) -> str:
-    """docs/README.md: every workflow, entry flows first, then in handoff order."""
-    order = handoff_order(workflows)
-    out = [
-        "# Workflows",
-        "",
-        GENERATED.format(file="the workflow files"),
-        "",
-        "Each page is generated from one workflow file: what it is for, its prerequisites, its"
-        " steps in order, what refuses and why, and its diagram.",
-        "",
-    ]
-    if overview:
-        out += [f"![How the workflows hand over to each other]({diagrams}/overview.svg)", ""]
-    out += ["| Workflow | What it is for | Starts from | Rules |", "|---|---|---|---|"]
-    for name in order:
-        workflow = workflows[name]
-        title = md(workflow.title or name)
-        first = workflow.description.strip().split(". ")[0].rstrip(".")
-        sources = sorted(
-            w.name for w in workflows.values() if any(s.handoff == name for s in w.states.values())
-        )
-        start = ", ".join(f"[{s}]({s}.md)" for s in sources) or "entry"
-        rules = ", ".join(sorted(workflow.rule_ids(), key=rule_key))
-        out.append(f"| [{title}]({name}.md) ({code(name)}) | {md(first)} | {start} | {rules} |")
-    return "\n".join(out) + "\n"
-
-
-def doc_files(workflows: Mapping[str, Workflow], diagrams: str = "../diagrams") -> dict[str, bytes]:
-    """Every page, by file name, as bytes."""
-    files = {
-        f"{name}.md": workflow_page(workflow, diagrams).encode("utf-8")
-        for name, workflow in sorted(workflows.items())
-    }
-    files["README.md"] = index_page(workflows, diagrams, overview=len(workflows) > 1).encode(
-        "utf-8"
-    )
-    return files
