@@ -322,6 +322,8 @@ class _Run:
                 self.fail(
                     (*at, "available"), number, f"expected available events {wanted}, got {now}"
                 )
+        for dotted, wanted in (expect.get("choices") or {}).items():
+            self.check_choices(instance, dotted, wanted, (*at, "choices", dotted), number)
         for secret in expect.get("nowhere") or ():
             where = self.find_anywhere(session, secret)
             if where:
@@ -331,6 +333,22 @@ class _Run:
                     number,
                     f"a value that must appear nowhere was found in {where}",
                 )
+
+    def check_choices(
+        self, instance: Any, dotted: str, wanted: Sequence[Any], at: DocPath, number: int
+    ) -> None:
+        event_name, _, field_name = dotted.partition(".")
+        event = instance.workflow.events.get(event_name)
+        if event is None or field_name not in event.choices:
+            self.fail(
+                at, number, f"'{dotted}' offers no choices in workflow '{instance.workflow.name}'"
+            )
+            return
+        got = [c.value for c in instance.engine.offered(instance, event)[field_name]]
+        if sorted(map(_show, got)) != sorted(map(_show, wanted)):
+            self.fail(
+                at, number, f"{dotted}: expected choices {_show(list(wanted))}, got {_show(got)}"
+            )
 
     def check_refusal(self, step: Any, wanted: Mapping[str, Any], at: DocPath, number: int) -> None:
         refusal = step.refusal
