@@ -266,7 +266,6 @@ def test_domain_invariants_hold() -> None:
          "only_operators_and_admins_link"),
         ("R15", "link_qr", "scanner_uses_account", "approve", "only_users_of_the_account_approve"),
         ("R19", "create_org_account", "bc_verified", "create", "only_verified_bcs_create"),
-        ("R21", "create_org_account", "region_offered", "create", "only_offered_regions"),
     ],
 )  # fmt: skip
 def test_dropping_a_guard_breaks_the_rule(

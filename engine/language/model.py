@@ -78,12 +78,36 @@ class Binding:
 
 
 @dataclass(frozen=True, slots=True)
+class Choices:
+    """What a person is offered for one payload field, worked out from the world before sending.
+
+    `values` gives a list of values, or of `{value, label}` maps. With `records` (a collection),
+    each value is a record id and `label` may read that record as `record`. A value sent
+    outside the list is refused with `rule`.
+    """
+
+    event: str
+    field: str
+    values: Expression
+    label: Expression | None
+    records: str
+    rule: str
+    description: str
+    ignore_case: bool
+    location: SourceLocation
+    #: The refusal for a value outside the list; it sees `value` and `offered` (the labels).
+    message: Template | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     name: str
     description: str
     payload_schema: Mapping[str, Any] | None
     secret_fields: frozenset[str]
     location: SourceLocation
+    #: The payload fields whose values are picked from a list, by field name.
+    choices: Mapping[str, Choices] = field(default_factory=dict)
     #: The words a person sees for it (a button), and what they do, in their words.
     label: str = ""
     step: str = ""

@@ -77,8 +77,19 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     events = {e for w in flows for e in w.events}
     states = {s for w in flows for s in w.states}
     problems = []
+    offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
     for number, step in enumerate(spec["steps"]):
         path: DocPath = ("steps", number)
+        for dotted in (step.get("expect") or {}).get("choices") or {}:
+            if dotted not in offering:
+                close = difflib.get_close_matches(dotted, sorted(offering), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(
+                    Problem(
+                        doc.locate((*path, "expect", "choices", dotted), key=True),
+                        f"no event field '{dotted}' offers choices{hint}",
+                    )
+                )
         checks = [
             ("send", step.get("send"), events, "event"),
             ("state", (step.get("expect") or {}).get("state"), states, "state"),

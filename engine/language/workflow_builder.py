@@ -17,6 +17,7 @@ from engine.language.model import (
     Action,
     ActionKind,
     Binding,
+    Choices,
     Event,
     Guard,
     GuardUse,
@@ -87,14 +88,28 @@ class _Builder:
     # -- expressions -----------------------------------------------------------------------
 
     def expression(
-        self, source: str, path: DocPath, allowed: frozenset[str], what: str
+        self,
+        source: str,
+        path: DocPath,
+        allowed: frozenset[str],
+        what: str,
+        before_payload: Iterable[str] | None = None,
     ) -> Expression | None:
         try:
             expr = Expression.compile(source)
         except ExpressionError as err:
             self.problem(path, f"{what} does not compile: {err}")
             return None
-        self.check_names(expr.names, source, path, allowed, what)
+        # Choices are worked out before a payload exists: nothing may read one.
+        late = set() if before_payload is None else expr.names & {"payload", *before_payload}
+        for name in sorted(late):
+            about = (
+                "the payload" if name == "payload" else f"binding '{name}' (keyed by the payload)"
+            )
+            self.problem(
+                path, f"{what} cannot use {about}: choices are offered before the payload is sent"
+            )
+        self.check_names(expr.names - late, source, path, allowed, what)
         return expr
 
     def template(self, source: str, path: DocPath, allowed: frozenset[str]) -> Template | None:
@@ -153,7 +168,7 @@ class _Builder:
         bindings = self.bindings(raw.get("bindings") or {})
         base_names = frozenset({"data", "payload", *bindings})
         states = self.states(raw["states"])
-        events = self.events(raw.get("events") or {})
+        events = self.events(raw.get("events") or {}, bindings)
         guards = self.guards(raw.get("guards") or {}, base_names, events)
         exclusive = self.exclusive(raw.get("exclusive") or [], guards)
         transitions = self.transitions(raw["transitions"], states, events, guards, bindings)
@@ -283,7 +298,7 @@ class _Builder:
                 )
         return out
 
-    def events(self, raw: Mapping[str, Any]) -> dict[str, Event]:
+    def events(self, raw: Mapping[str, Any], bindings: Mapping[str, Binding]) -> dict[str, Event]:
         out: dict[str, Event] = {}
         for name, given in raw.items():
             path = ("events", name)
@@ -291,6 +306,7 @@ class _Builder:
             spec = given or {}
             payload = spec.get("payload")
             secrets: set[str] = set()
+            props: Any = {}
             if payload is not None:
                 for inner, message in check_fragment_schema(payload):
                     self.problem((*path, "payload", *inner), f"payload schema: {message}")
@@ -299,16 +315,76 @@ class _Builder:
                     secrets = {
                         k for k, v in props.items() if isinstance(v, dict) and v.get("secret")
                     }
+            fields = frozenset(props) if isinstance(props, dict) else frozenset()
+            choices = {
+                field_name: built
+                for field_name, choice in (spec.get("choices") or {}).items()
+                if (built := self.choices(name, field_name, choice, fields, secrets, bindings))
+            }
             out[name] = Event(
                 name,
                 self.text(spec, "description"),
                 payload,
                 frozenset(secrets),
                 self.doc.locate(path, key=True),
+                choices,
                 self.text(spec, "label"),
                 self.text(spec, "step"),
             )
         return out
+
+    def choices(
+        self,
+        event: str,
+        field_name: str,
+        spec: Mapping[str, Any],
+        fields: frozenset[str],
+        secrets: set[str],
+        bindings: Mapping[str, Binding],
+    ) -> Choices | None:
+        """One field's list of choices; it reads no payload, since it is shown before one exists."""
+        path: DocPath = ("events", event, "choices", field_name)
+        if field_name not in fields:
+            hint = _suggest(field_name, fields)
+            self.problem(
+                path,
+                f"choices for '{field_name}', which the payload does not declare{hint}",
+                key=True,
+            )
+            return None
+        if field_name in secrets:
+            self.problem(path, f"a secret field ('{field_name}') cannot offer choices", key=True)
+            return None
+        # Bindings keyed by the payload are unknown until the payload is sent.
+        usable = frozenset(n for n, b in bindings.items() if "payload" not in b.key.names)
+        names = frozenset({"data", *usable})
+        late = sorted(set(bindings) - usable)
+        values = self.expression(spec["values"], (*path, "values"), names, "choices", late)
+        label = None
+        label_names = names | {"value"} | ({"record"} if "records" in spec else set())
+        if "label" in spec:
+            label = self.expression(spec["label"], (*path, "label"), label_names, "label", late)
+        message = None
+        if "message" in spec:
+            message = self.template(
+                spec["message"], (*path, "message"), names | {"value", "offered"}
+            )
+        if values is None or ("label" in spec and label is None):
+            return None
+        if "message" in spec and message is None:
+            return None
+        return Choices(
+            event=event,
+            field=field_name,
+            values=values,
+            label=label,
+            records=self.text(spec, "records"),
+            rule=self.text(spec, "rule"),
+            description=self.text(spec, "description"),
+            ignore_case=bool(spec.get("ignore_case")),
+            location=self.doc.locate(path, key=True),
+            message=message,
+        )
 
     def guards(
         self, raw: Mapping[str, Any], names: frozenset[str], events: Mapping[str, Event]

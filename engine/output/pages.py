@@ -19,7 +19,7 @@ from engine.language.model import Guard, Note, Outcome, Transition, Workflow
 from engine.output.click_path import click_path, event_path, handoff_paths
 from engine.output.diagram import duration, entry_workflows, handoff_order, walking_order
 from engine.output.docs import GENERATED, code, implementation, md, paragraphs
-from engine.output.reader import event_words, reader_diagram, state_words
+from engine.output.reader import event_words, reader_diagram, state_words, words
 from engine.output.refusal_examples import Examples
 from engine.output.rule_list import Rule
 
@@ -110,11 +110,27 @@ def _uses(workflow: Workflow) -> list[tuple[Guard, Transition]]:
     return out
 
 
+def _offered(workflow: Workflow) -> list[str]:
+    """Each list a person picks from: what it holds, in words."""
+    out: list[str] = []
+    for event in workflow.events.values():
+        for choices in event.choices.values():
+            what = choices.description or words(choices.field).lower()
+            rule = f" ({choices.rule})" if choices.rule else ""
+            label = md(event.label or words(event.name))
+            out.append(
+                f"- On **{label}**: the {md(words(choices.field).lower())} is picked from"
+                f" {md(what)}{rule}."
+            )
+    return out
+
+
 def _checks(workflow: Workflow) -> list[str]:
     uses = _uses(workflow)
-    if not uses:
+    offered = _offered(workflow)
+    if not uses and not offered:
         return []
-    out = ["## What is checked", ""]
+    out = ["## What is checked", "", *offered]
     for guard, transition in uses:
         words = _sentence(guard.description) if guard.description else code(guard.name)
         rule = f" ({guard.rule})" if guard.rule else ""
@@ -125,6 +141,12 @@ def _checks(workflow: Workflow) -> list[str]:
 
 def _refused(workflow: Workflow, context: Context) -> list[str]:
     rows: list[str] = []
+    for event in workflow.events.values():
+        found = context.examples.get((workflow.name, "", event.name))
+        if found is not None:
+            rules = ", ".join(sorted({c.rule for c in event.choices.values() if c.rule}))
+            label = event.label or words(event.name)
+            rows.append(f"| {md(label)} | {md(found.message)} | {rules} |")
     for transition in workflow.transitions:
         for use in transition.guards:
             found = context.examples.get((workflow.name, use.label, transition.event))

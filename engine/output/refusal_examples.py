@@ -41,14 +41,16 @@ def collect_examples(paths: Iterable[str | Path]) -> dict[tuple[str, str, str], 
     from engine.runtime.machine import RefusalKind
     from engine.testing.scenarios import run_scenario_file, scenario_files
 
+    shown = {RefusalKind.GUARD, RefusalKind.NOT_OFFERED}
     files, _problems = scenario_files([p for p in paths if Path(p).exists()])
     found: dict[tuple[str, str, str], RefusalExample] = {}
     for path in sorted(files, key=lambda p: (_world_changes(p), p)):
         result = run_scenario_file(path)
         for entry in result.steps:
             refusal = entry.step.refusal
-            if refusal is None or refusal.kind is not RefusalKind.GUARD:
+            if refusal is None or refusal.kind not in shown:
                 continue
+            # a value outside an offered list names no guard: keyed by the event alone
             key = (entry.workflow, refusal.guard, entry.step.event)
             found.setdefault(key, RefusalExample(refusal.message, result.name, str(path)))
     return found

@@ -20,9 +20,10 @@ from typing import Any
 
 from engine.errors import UsageError
 from engine.language.expressions import ExpressionError
-from engine.language.model import Action, ActionKind, GuardUse, Transition, Workflow
+from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
 from engine.language.schema import describe, fragment_validator
 from engine.language.workflow_builder import TIMEOUT_EVENT
+from engine.runtime.choices import Choice, match, not_offered_message, offered
 from engine.runtime.world import Journal, World, copy_json
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -36,6 +37,7 @@ class RefusalKind(StrEnum):
     INVALID_PAYLOAD = "invalid_payload"
     ACTION_FAILED = "action_failed"
     FINISHED = "finished"
+    NOT_OFFERED = "not_offered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,18 @@ class EventOption:
     available: bool | None
     reason: str = ""
     rule: str = ""
+    #: What the person may pick for each payload field that offers choices.
+    choices: Mapping[str, tuple[Choice, ...]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"event": self.event, "available": self.available}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.rule:
+            out["rule"] = self.rule
+        if self.choices:
+            out["choices"] = {f: [c.as_dict() for c in cs] for f, cs in self.choices.items()}
+        return out
 
 
 class ActionFailed(Exception):
@@ -428,6 +442,43 @@ class Engine:
         if updated != current or last not in container:
             journal.put(container, last, updated)
 
+    # -- choices ----------------------------------------------------------------------------
+
+    def offered(
+        self, instance: Instance, event: Event, ctx: _Context | None = None
+    ) -> dict[str, tuple[Choice, ...]]:
+        """Each choice field's list as offered now; a list that cannot be worked out is empty."""
+        ctx = ctx or _Context({}, {}, [])
+        out: dict[str, tuple[Choice, ...]] = {}
+        for name, choices in event.choices.items():
+            names = choices.values.names | (choices.label.names if choices.label else frozenset())
+            try:
+                out[name] = offered(choices, self.activation(instance, ctx, names), instance.world)
+            except ExpressionError:
+                out[name] = ()
+        return out
+
+    def check_choices(
+        self, instance: Instance, event: Event, payload: Mapping[str, Any]
+    ) -> tuple[Refusal | None, Mapping[str, Any]]:
+        """Refuse a value outside its list; a loose match is replaced by the offered value."""
+        sent = [n for n in event.choices if n in payload]
+        if not sent:
+            return None, payload
+        ctx = _Context({}, {}, [])
+        lists = self.offered(instance, event, ctx)
+        fixed = dict(payload)
+        for name in sent:
+            choices = event.choices[name]
+            found = match(choices, lists[name], payload[name])
+            if found is None:
+                names = choices.message.names if choices.message else frozenset()
+                scope = self.activation(instance, ctx, names)
+                message = not_offered_message(choices, lists[name], payload[name], scope)
+                return Refusal(RefusalKind.NOT_OFFERED, message, rule=choices.rule), payload
+            fixed[name] = found.value
+        return None, fixed
+
     # -- payloads ---------------------------------------------------------------------------
 
     def check_payload(self, event: str, payload: Any) -> str:
@@ -547,6 +598,11 @@ class Instance:
             return self._refuse(
                 event, public, RefusalKind.INVALID_PAYLOAD, _scrub(problem, secrets)
             )
+        if definition is not None and definition.choices:
+            refusal, raw = self.engine.check_choices(self, definition, raw)
+            if refusal is not None:
+                return self._refuse(event, public, refusal.kind, refusal.message, refusal)
+            public = {k: v for k, v in raw.items() if k in recordable}
         ctx = _Context(raw, public, secrets)
         source = self.state
         self._ctx = ctx
@@ -598,7 +654,17 @@ class Instance:
             if self.finished or name not in here:
                 options.append(EventOption(name, False, f"not accepted in state '{self.state}'"))
                 continue
-            options.append(self._option(name))
+            option = self._option(name)
+            event = workflow.events[name]
+            if event.choices and option.available is not False:
+                option = EventOption(
+                    option.event,
+                    option.available,
+                    option.reason,
+                    option.rule,
+                    self.engine.offered(self, event),
+                )
+            options.append(option)
         return options
 
     def _option(self, event: str) -> EventOption:

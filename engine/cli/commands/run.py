@@ -152,6 +152,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "state": instance.state,
             "outcome": instance.outcome,
             "data": instance.data,
+            "available": [
+                o.as_dict() for o in instance.available_events() if o.available is not False
+            ],
         }
         print(json.dumps(report, indent=2, default=str), file=out)
     else:
