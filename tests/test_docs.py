@@ -201,3 +201,17 @@ def test_the_landing_page() -> None:
     assert "| [Link TikTok accounts from your Business Center](link_from_bc.md) |" in which
     assert "(../diagrams/link_tiktok_account.reader.svg)" in page
     assert "- **A2** " in _section(page, "Rules")
+
+
+def test_r19_the_org_option_is_not_shown_and_the_reason_is_given_on_request() -> None:
+    page = _page("link_tiktok_account")
+    checked = _section(page, "What is checked")
+    assert "Create Organization-owned TikTok account only for a Business Center that passed" in (
+        checked
+    )
+    refused = _section(page, "When a step is refused")
+    assert (
+        "Create Organization-owned TikTok account is not shown because Business Center 'Acme Ltd'"
+        " has not passed business verification. Options shown: Sign up for a new TikTok"
+        " account. | R19 |"
+    ) in refused

@@ -55,7 +55,7 @@ def test_the_entry_flow_keeps_the_articles_order_of_options(
         "Log in to an existing TikTok account",
         "Link with QR code",
         "Create new TikTok account",
-        "Create Organization-owned TikTok account",
+        "Create Organization-owned TikTok account (verified Business Centers only)",
         "Sign up for a new TikTok account",
     ]
     assert [t for t in order if t in wanted] == wanted

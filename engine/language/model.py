@@ -204,6 +204,8 @@ class Transition:
     #: True for the transition a waiting state's timeout creates.
     is_timeout: bool = False
     assumption: str = ""
+    #: What the person does to take it, in their words ("" means: the event's step).
+    step: str = ""
 
     @property
     def label(self) -> str:

@@ -514,6 +514,7 @@ class _Builder:
                         location=self.doc.locate(path),
                         index=index,
                         assumption=self.text(spec, "assumption"),
+                        step=self.text(spec, "step"),
                     )
                 )
         return out

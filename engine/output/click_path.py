@@ -3,8 +3,9 @@
 A workflow that another hands off to starts with the path through that one (from its initial
 state to the handoff), so a method's page reads from the first click. Each item is the step of
 the state the person is in; a state without a step of its own (a menu of options) gives the
-step of the event taken there instead. The path is the shortest one that completes, skipping
-moves that are assumptions (the source does not describe them) and timeouts.
+step of the transition taken there instead (else of its event). The path is the shortest one
+that completes, skipping moves that are assumptions (the source does not describe them) and
+timeouts.
 """
 
 from __future__ import annotations
@@ -58,7 +59,12 @@ def _items(workflow: Workflow, path: list[tuple[str, Transition]]) -> list[str]:
     for name, transition in path:
         state = workflow.states[name]
         event = workflow.events.get(transition.event)
-        text = state.step or (event.step if event is not None else "") or transition.description
+        text = (
+            state.step
+            or transition.step
+            or (event.step if event is not None else "")
+            or transition.description
+        )
         if text and (not items or items[-1] != text):
             items.append(" ".join(text.split()))
     return items
@@ -110,7 +116,15 @@ def handoff_paths(workflows: Mapping[str, Workflow], name: str) -> dict[str, lis
 
 
 def event_path(workflow: Workflow, goal: str) -> list[str]:
-    """The button words along the shortest path to `goal` (`Link TikTok account → Confirm`)."""
-    from engine.output.reader import event_words
+    """The button words along the shortest path to `goal` (`Link TikTok account → Confirm`);
+    a pick from an offered list is named by where it leads."""
+    from engine.output.reader import event_words, state_words
 
-    return [event_words(workflow, t) for _, t in shortest_path(workflow, goal) or []]
+    words: list[str] = []
+    for _, transition in shortest_path(workflow, goal) or []:
+        event = workflow.events.get(transition.event)
+        if event is not None and event.choices:
+            words.append(state_words(workflow.states[transition.target]))
+        else:
+            words.append(event_words(workflow, transition))
+    return words

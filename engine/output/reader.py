@@ -16,6 +16,8 @@ Drawn from the same workflow as the engineer view (engine.output.diagram), with 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.language.model import State, Transition, Workflow
 from engine.output.diagram import (
     START,
@@ -123,6 +125,13 @@ def reader_diagram(workflow: Workflow) -> Diagram:
                 index=transition.index,
             )
         )
+    # one event leading to several places (a pick from a list): the places say which
+    titled: dict[tuple[str, str], int] = {}
+    for edge in edges:
+        titled[(edge.source, edge.title)] = titled.get((edge.source, edge.title), 0) + 1
+    edges = [
+        replace(e, title="") if e.title and titled[(e.source, e.title)] > 1 else e for e in edges
+    ]
     for guard in workflow.guards.values():
         if guard.assumption:
             assumed = True
