@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.language.durations import duration
 from engine.language.model import State, Workflow
 
 
@@ -16,7 +17,7 @@ def _state_kind(workflow: Workflow, state: State) -> str:
         wait = f"waits for {state.waiting.awaits}"
         if state.waiting.timeout:
             timeout = state.waiting.timeout
-            wait += f"; after {timeout.seconds:g} s goes to '{timeout.to}'"
+            wait += f"; after {duration(timeout.seconds)} goes to '{timeout.to}'"
         return wait
     return ""
 
