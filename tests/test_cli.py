@@ -147,7 +147,9 @@ def test_run_an_invalid_workflow_exits_1_with_located_problems() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["frobnicate"], "unknown command 'frobnicate' (commands: init, validate,"),
+        (["valdiate"], "unknown command 'valdiate' (did you mean 'validate'?)"),
+        (["run", EXAMPLE, "--wait", "soon"], "'soon' is not a number of seconds"),
         (["validate", "--colour"], "unrecognized arguments: --colour"),
         (["validate", "--format", "xml"], "invalid choice: 'xml'"),
         (["run"], "the following arguments are required: WORKFLOW"),
