@@ -295,7 +295,8 @@ class _Run:
             ("outcome", instance.outcome),
         ):
             if key in expect and expect[key] != actual:
-                self.fail((*at, key), number, f"expected {key} '{expect[key]}', got '{actual}'")
+                shown = f"'{actual}'" if actual is not None else f"none: still in '{instance.state}'"
+                self.fail((*at, key), number, f"expected {key} '{expect[key]}', got {shown}")
         for dotted, wanted in (expect.get("data") or {}).items():
             got = lookup(instance.data, dotted)
             if got != wanted:
