@@ -151,6 +151,18 @@ def watched_values(session: Session, fields: list[str]) -> dict[str, Any]:
     return values
 
 
+def hide_secrets(value: Any, secrets: set[str]) -> Any:
+    """`value` with every string equal to a secret sent in this run replaced: the world may
+    hold what a secret payload field is checked against, and secrets are never printed."""
+    if isinstance(value, dict):
+        return {k: hide_secrets(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hide_secrets(v, secrets) for v in value]
+    if value is not None and str(value) in secrets:
+        return "(secret)"
+    return value
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from engine.cli.commands.console import emit_json, error, paint, say
 
@@ -191,6 +203,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_USAGE
     watched: list[dict[str, Any]] = []
     steps: list[SessionStep] = []
+    secret_fields = {
+        f for wf in workflows.values() for e in wf.events.values() for f in e.secret_fields
+    }
+    secrets = {
+        str(v)
+        for e in events
+        if not isinstance(e, Wait)
+        for k, v in e[1].items()
+        if k in secret_fields and v is not None
+    }
     waits: dict[int, float] = {}  # step index -> seconds waited just before it
     for event in events:
         if isinstance(event, Wait):
@@ -202,7 +224,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             steps.append(expired)
         else:
             steps.append(session.send(*event))
-        watched.append(watched_values(session, args.watch))
+        watched.append(hide_secrets(watched_values(session, args.watch), secrets))
     instance = session.instance
     if args.format == "json":
         report = {
@@ -216,7 +238,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "state": instance.state,
             "outcome": instance.outcome,
             "data": instance.data,
-            "world": session.world.collections,
+            "world": hide_secrets(session.world.collections, secrets),
         }
         emit_json(report, out)
     else:

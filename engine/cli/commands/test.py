@@ -51,8 +51,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         }
         emit_json(report, out)
     else:
-        for problem in problems:
-            print(paint(str(problem), "problem", out), file=out)
+        from pathlib import Path
+
+        from engine.cli.commands.output import print_problems, root_causes
+
+        # A broken workflow breaks every scenario that runs it: say what is wrong once.
+        def shared(result: Any) -> list[Any]:
+            mine = Path(result.file).resolve()
+            return [p for p in result.problems if Path(p.location.file).resolve() != mine]
+
+        print_problems([*problems, *(p for r in results for p in shared(r))], out)
         for path in skipped:
             print(f"SKIP {path}  (an unfinished skeleton from `linkflow generate`)", file=out)
         for result in results:
@@ -60,8 +68,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"{mark} {result.name}  ({result.location})", file=out)
             if result.passed and not args.verbose:
                 continue
+            elsewhere = shared(result)
+            if elsewhere:
+                count = len(root_causes(elsewhere))
+                print(f"     cannot run: {count} problem(s) in its workflows, above", file=out)
             for problem in result.problems:
-                print(f"     {problem}", file=out)
+                if problem not in elsewhere:
+                    print(f"     {problem}", file=out)
             for failure in result.failures:
                 print(f"     {failure}", file=out)
             if result.steps:
