@@ -55,6 +55,8 @@ def read_scenario(path: Path) -> tuple[Document | None, list[Problem]]:
 
 
 def find_workflows_dir(start: Path) -> Path | None:
+    """The nearest `workflows/` folder at or above `start` (resolved: `.` has no parents)."""
+    start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / "workflows"
         if candidate.is_dir():

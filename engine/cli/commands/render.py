@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -109,6 +110,15 @@ def output_format(args: argparse.Namespace, command: str) -> str | None:
     return "text"
 
 
+def default_workflows() -> Path:
+    """`workflows/` here, or in the nearest folder above (so names work from anywhere)."""
+    from engine.language.scenario_check import find_workflows_dir
+
+    here = Path("workflows")
+    found = here if here.is_dir() else find_workflows_dir(Path.cwd())
+    return Path(os.path.relpath(found)) if found is not None else here
+
+
 def load_selection(
     arguments: Sequence[str], command: str, out: TextIO | None = None, fmt: str = "text"
 ) -> tuple[Mapping[str, Workflow], list[str] | None, bool] | None:
@@ -124,7 +134,7 @@ def load_selection(
         return None
     whole = not names and all(Path(p).is_dir() for p in paths)
     files = [p for p in paths if Path(p).is_file()]
-    result = load(paths or ["workflows"], kinds=["workflow"])
+    result = load(paths or [default_workflows()], kinds=["workflow"])
     if not result.ok:
         report_problems(result.problems, sys.stdout if out is None else out, fmt)
         return None
@@ -137,7 +147,10 @@ def load_selection(
         missing = [n for n in names if n not in result.workflows]
         if missing:
             known = ", ".join(sorted(result.workflows)) or "none"
-            error(command, f"no workflow named {', '.join(missing)} (loaded: {known})")
+            from engine.cli.commands.console import did_you_mean
+
+            hint = did_you_mean(missing[0], result.workflows) or f" (loaded: {known})"
+            error(command, f"no workflow named {', '.join(missing)}{hint}")
             return None
     if not result.workflows:
         error(command, "no workflow found")

@@ -16,13 +16,25 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="describe a workflow in words: states, events, guards, transitions",
         description="Describe a workflow in words.",
     )
-    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow file")
+    parser.add_argument(
+        "workflow",
+        metavar="WORKFLOW",
+        help="a workflow file, or a workflow's name (looked up in the nearest workflows/ folder)",
+    )
     add_format(parser)
     return parser
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    workflow = load_one_workflow(args.workflow, out, args.format)
+    from pathlib import Path
+
+    if Path(args.workflow).exists():
+        workflow = load_one_workflow(args.workflow, out, args.format)
+    else:
+        from engine.cli.commands.render import load_selection
+
+        loaded = load_selection([args.workflow], "show", out, args.format)
+        workflow = None if loaded is None else loaded[0][args.workflow]
     if workflow is None:
         return EXIT_PROBLEMS
     from engine.output.describe import describe_workflow, workflow_summary
