@@ -42,7 +42,7 @@ def test_the_same_workflow_twice_is_a_problem() -> None:
     result = linkflow("validate", f"{VALID}/document_review.yaml", EXAMPLE)
     assert result.returncode == 1
     assert (
-        f"{EXAMPLE}:3:11: workflow 'document_review' is already defined in "
+        f"{EXAMPLE}:4:11: workflow 'document_review' is already defined in "
         f"{VALID}/document_review.yaml:3:11"
     ) in result.stdout
 
