@@ -53,6 +53,17 @@ def test_every_command_speaks_json_on_stdout(
     assert report
 
 
+def test_an_up_to_date_check_in_json_is_json_only(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["render", "--file-types", "dot"]) == 0
+    assert main(["docs"]) == 0
+    capsys.readouterr()
+    for argv in (["render", "--file-types", "dot", "--check"], ["docs", "--check"]):
+        assert main([*argv, "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["ok"] is True
+
+
 def test_run_waits_shows_world_changes_and_puts_the_world_in_json(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

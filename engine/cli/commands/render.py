@@ -200,7 +200,7 @@ def sync_files(
         if stale:
             count = len(stale)
             say(f"{count} file{'s' if count != 1 else ''} out of date: run `{fix}`", "fail")
-        else:
+        elif fmt == "text":
             say(f"ok: {len(files)} files in {out_dir} are up to date", "ok", out)
         report.update(ok=not stale, stale=stale, files=len(files))
         if fmt == "json":
