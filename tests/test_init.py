@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 
 from engine.cli import main
 from engine.cli.project_template import SCHEMA_DIR
@@ -36,7 +39,7 @@ def test_a_new_project_validates_and_passes_its_scenarios(
 
 def test_every_yaml_file_names_a_schema_that_exists_next_to_it(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path)]) == 0
-    yaml_files = sorted(tmp_path.rglob("*.yaml"))
+    yaml_files = sorted(p for p in tmp_path.rglob("*.yaml") if p.name != ".pre-commit-config.yaml")
     assert len(yaml_files) == 4
     for path in yaml_files:
         first = path.read_text(encoding="utf-8").splitlines()[0]
@@ -48,6 +51,21 @@ def test_every_yaml_file_names_a_schema_that_exists_next_to_it(tmp_path: Path) -
     settings = json.loads((tmp_path / ".vscode" / "settings.json").read_text(encoding="utf-8"))
     for schema_file in settings["yaml.schemas"]:
         assert (tmp_path / schema_file).is_file()
+
+
+def test_the_projects_pre_commit_hooks_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["init", str(tmp_path)]) == 0
+    config = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = config["repos"][0]["hooks"]
+    assert [h["id"] for h in hooks] == ["linkflow-validate", "linkflow-test"]
+    monkeypatch.chdir(tmp_path)
+    for hook in hooks:
+        command = shlex.split(hook["entry"])
+        assert command[0] == "linkflow"
+        assert re.search(hook["files"], "workflows/leave_request.yaml")
+        assert main(command[1:]) == 0
 
 
 def test_init_refuses_to_overwrite_and_writes_nothing(

@@ -163,6 +163,7 @@ Workflows for [linkflow](https://pypi.org/project/linkflow/), made by `linkflow 
 
 - `workflows/`: the workflows (`*.yaml`) and, in `workflows/worlds/`, the data they act on.
 - `tests/scenarios/`: scenarios, each a list of events and what must happen.
+- `.pre-commit-config.yaml`: validate and test before each commit (`pre-commit install`).
 - `.linkflow/schemas/`: the JSON schemas your editor checks the YAML files against
   (`linkflow schema workflow --path` shows the installed copy; copy it again after an upgrade).
 
@@ -172,6 +173,26 @@ linkflow test                # run the scenarios (pytest runs them too)
 linkflow show leave_request  # the workflow in words
 linkflow render              # draw the diagrams into diagrams/
 ```
+"""
+
+PRE_COMMIT_CONFIG = """\
+# https://pre-commit.com: `pre-commit install` runs these before each commit. They use the
+# linkflow installed here; see linkflow's README for the hooks from its repository instead.
+repos:
+  - repo: local
+    hooks:
+      - id: linkflow-validate
+        name: linkflow validate
+        entry: linkflow validate workflows tests/scenarios
+        language: system
+        files: \\.ya?ml$
+        pass_filenames: false
+      - id: linkflow-test
+        name: linkflow test
+        entry: linkflow test
+        language: system
+        files: \\.ya?ml$
+        pass_filenames: false
 """
 
 VSCODE_SETTINGS = """\
@@ -196,4 +217,5 @@ def project_files(name: str) -> dict[str, str]:
         "tests/scenarios/l2_not_enough_days_left.yaml": schema_line("scenario", 2)
         + SCENARIO_REFUSED,
         ".vscode/settings.json": VSCODE_SETTINGS,
+        ".pre-commit-config.yaml": PRE_COMMIT_CONFIG,
     }
