@@ -150,6 +150,7 @@ def test_run_an_invalid_workflow_exits_1_with_located_problems() -> None:
         (["frobnicate"], "unknown command 'frobnicate' (commands: init, validate,"),
         (["valdiate"], "unknown command 'valdiate' (did you mean 'validate'?)"),
         (["run", EXAMPLE, "--wait", "soon"], "'soon' is not a number of seconds"),
+        (["run", EXAMPLE, "-e", "timeout"], "--wait SECONDS lets a state's wait run out"),
         (["validate", "--colour"], "unrecognized arguments: --colour"),
         (["validate", "--format", "xml"], "invalid choice: 'xml'"),
         (["run"], "the following arguments are required: WORKFLOW"),

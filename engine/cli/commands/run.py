@@ -171,6 +171,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     except ValueError as err:
         error("run", str(err))
         return EXIT_USAGE
+    from engine.language.workflow_builder import TIMEOUT_EVENT
+
+    if any(not isinstance(e, Wait) and e[0] == TIMEOUT_EVENT for e in events):
+        error("run", f"'{TIMEOUT_EVENT}' is not sent: --wait SECONDS lets a state's wait run out")
+        return EXIT_USAGE
     data, problem = load_data(args.data)
     if data is None:
         error("run", problem)
