@@ -155,13 +155,15 @@ def test_generated_skeletons_are_skipped_until_finished_and_survive_a_move(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["generate", WORKFLOW, "--missing"]) == 0
-    todo = sorted((project / "scenarios_todo").glob("*.yaml"))
+    todo = sorted((project / "tests" / "scenarios_todo").glob("*.yaml"))
     assert todo
     text = todo[0].read_text(encoding="utf-8")
-    assert text.startswith("# yaml-language-server: $schema=../.linkflow/schemas/")
+    schema_line = "# yaml-language-server: $schema=../../.linkflow/schemas/scenario.schema.json"
+    assert text.startswith(schema_line)  # resolves before and after the move
     assert "\nworkflows:" not in text  # found by looking up for workflows/, wherever it is
     moved = project / "tests" / "scenarios" / todo[0].name
     todo[0].rename(moved)
+    assert (moved.parent / schema_line.split("=")[1]).resolve().is_file()
     capsys.readouterr()
     assert main(["test"]) == 0
     assert "2 passed, 0 failed, 1 skipped" in capsys.readouterr().out

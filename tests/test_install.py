@@ -11,6 +11,7 @@ the `linkflow` script, the pytest plugin's entry point and the schemas all come 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -34,7 +35,14 @@ def test_a_wheel_installed_in_a_fresh_venv_inits_a_project_that_passes(tmp_path:
     wheels = tmp_path / "wheels"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels)]
-    run([*build, str(ROOT)], tmp_path, env)
+    # Build from a copy: setuptools writes build/ and *.egg-info/ into the source folder, and
+    # a stale build/lib would slip deleted modules into the wheel.
+    source = tmp_path / "source"
+    for name in ("engine", "schemas"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
+    run([*build, str(source)], tmp_path, env)
     (wheel,) = wheels.glob("linkflow-*.whl")
 
     fresh = tmp_path / "fresh"

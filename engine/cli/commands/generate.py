@@ -35,10 +35,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--out",
-        default="scenarios_todo",
+        default="tests/scenarios_todo",
         metavar="DIR",
-        help="where to write the skeletons (default: scenarios_todo; outside tests/, so the "
-        "unfinished files are not collected as tests)",
+        help="where to write the skeletons (default: tests/scenarios_todo, as deep as "
+        "tests/scenarios, so relative paths in them survive the move; marked unfinished, "
+        "so pytest and `linkflow test` skip them)",
     )
     add_format(parser)
     return parser
