@@ -200,3 +200,22 @@ def test_colour_only_in_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPa
     assert paint("FAIL", "fail", io.StringIO()) == "FAIL"
     monkeypatch.setenv("NO_COLOR", "1")
     assert paint("FAIL", "fail", Terminal()) == "FAIL"
+
+
+def test_a_broken_workflow_is_reported_once_not_per_scenario(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow = project / WORKFLOW
+    workflow.write_text(
+        workflow.read_text(encoding="utf-8").replace(
+            "guards: [is_their_manager]", "guards: [is_their_managr]"
+        ),
+        encoding="utf-8",
+    )
+    assert main(["test"]) == 1
+    out = capsys.readouterr().out
+    problem = "unknown guard 'is_their_managr' (did you mean 'is_their_manager'?)"
+    assert out.count(problem) == 1
+    assert f"{WORKFLOW}:" in out.splitlines()[0]  # relative, as a person would type it
+    assert "is defined but no transition uses it" not in out
+    assert out.count("cannot run: 1 problem(s) in its workflows, above") == 2

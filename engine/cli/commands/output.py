@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 from engine.cli.commands.console import emit_json, paint
@@ -16,6 +18,17 @@ if TYPE_CHECKING:
 
 _SUGGESTED = re.compile(r"\(did you mean '([^']+)'\?\)")
 _UNUSED = re.compile(r"^\w+ '([^']+)' is defined but no \w+ uses it$")
+
+
+def near(problem: Problem) -> Problem:
+    """The problem with an absolute path below the current folder shown relative to it (the
+    scenario runner resolves workflow folders; people read the path they would type)."""
+    file = problem.location.file
+    if os.path.isabs(file):
+        relative = os.path.relpath(file)
+        if not relative.startswith(".."):
+            return replace(problem, location=replace(problem.location, file=relative))
+    return problem
 
 
 def root_causes(problems: Iterable[Problem]) -> list[Problem]:

@@ -53,12 +53,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         from pathlib import Path
 
-        from engine.cli.commands.output import print_problems, root_causes
+        from engine.cli.commands.output import near, print_problems, root_causes
 
         # A broken workflow breaks every scenario that runs it: say what is wrong once.
         def shared(result: Any) -> list[Any]:
             mine = Path(result.file).resolve()
-            return [p for p in result.problems if Path(p.location.file).resolve() != mine]
+            return [near(p) for p in result.problems if Path(p.location.file).resolve() != mine]
 
         print_problems([*problems, *(p for r in results for p in shared(r))], out)
         for path in skipped:
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                 count = len(root_causes(elsewhere))
                 print(f"     cannot run: {count} problem(s) in its workflows, above", file=out)
             for problem in result.problems:
-                if problem not in elsewhere:
+                if near(problem) not in elsewhere:
                     print(f"     {problem}", file=out)
             for failure in result.failures:
                 print(f"     {failure}", file=out)
