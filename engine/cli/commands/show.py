@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any, TextIO
 
 from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, add_format
+from engine.cli.commands.console import emit_json
 from engine.cli.commands.output import load_one_workflow
 
 
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from engine.output.describe import describe_workflow, workflow_summary
 
     if args.format == "json":
-        print(json.dumps(workflow_summary(workflow), indent=2), file=out)
+        emit_json(workflow_summary(workflow), out)
     else:
         print(describe_workflow(workflow), file=out)
     return EXIT_OK
