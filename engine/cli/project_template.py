@@ -159,13 +159,14 @@ steps:
 README = """\
 # {name}
 
-Workflows for [linkflow](https://pypi.org/project/linkflow/), made by `linkflow init`.
+Workflows run by linkflow; the project was started with `linkflow init`.
 
 - `workflows/`: the workflows (`*.yaml`) and, in `workflows/worlds/`, the data they act on.
 - `tests/scenarios/`: scenarios, each a list of events and what must happen.
 - `.pre-commit-config.yaml`: validate and test before each commit (`pre-commit install`).
-- `.linkflow/schemas/`: the JSON schemas your editor checks the YAML files against
-  (`linkflow schema workflow --path` shows the installed copy; copy it again after an upgrade).
+- `.linkflow/schemas/`: the JSON schemas your editor checks the YAML files against; after
+  upgrading linkflow, refresh them with
+  `linkflow schema workflow > .linkflow/schemas/workflow.schema.json` (and `world`, `scenario`).
 
 ```
 linkflow validate            # check the workflows and worlds
