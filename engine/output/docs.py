@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from engine.language.durations import duration
 from engine.language.model import Guard, Outcome, State, Transition, Workflow
 from engine.output.diagram import (
     completing_states,
-    duration,
     guard_words,
     is_from_any,
     rule_key,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from engine.language.durations import duration
 from engine.language.model import State, Transition, Workflow
 from engine.output.diagram import (
     START,
@@ -28,7 +29,6 @@ from engine.output.diagram import (
     Node,
     Role,
     View,
-    duration,
     is_from_any,
     state_node,
     state_tooltip,
