@@ -131,7 +131,8 @@ _OUTCOME_ROLES = {
     Outcome.TIMED_OUT: Role.TIMED_OUT,
 }
 
-_OUTCOME_WORDS = {
+#: An outcome in words, as diagrams and docs say it.
+OUTCOME_WORDS = {
     Outcome.COMPLETED: "completed",
     Outcome.CANCELLED: "cancelled",
     Outcome.REFUSED: "refused",
@@ -424,7 +425,7 @@ def state_node(workflow: Workflow, state: State, cluster: str = "") -> Node:
     lines: list[str] = []
     if state.final is not None:
         role = _OUTCOME_ROLES[state.final]
-        lines.append(_OUTCOME_WORDS[state.final])
+        lines.append(OUTCOME_WORDS[state.final])
         if state.handoff:
             lines.append(f"→ {state.handoff}")
     elif state.waiting is not None:
@@ -802,7 +803,7 @@ def _outcomes(workflow: Workflow) -> str:
     seen: dict[str, None] = {}
     for state in workflow.states.values():
         if state.final is not None and not state.handoff:
-            seen.setdefault(_OUTCOME_WORDS[state.final], None)
+            seen.setdefault(OUTCOME_WORDS[state.final], None)
     return " · ".join(seen)
 
 
