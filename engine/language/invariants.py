@@ -334,12 +334,17 @@ class _Checker:
             Violation(self.workflow, self.invariant, message, tuple(path), offending, remedy)
         )
 
-    def edges(self) -> list[tuple[Node, Node, Any, Transition]]:
-        return [
-            (u, v, k, d["transition"])
-            for u, v, k, d in self.graph.edges(keys=True, data=True)
-            if d["transition"] is not None
-        ]
+    def edges(self) -> tuple[tuple[Node, Node, Any, Transition], ...]:
+        """Every transition edge; listed once per graph (its invariants all walk them)."""
+        found: tuple[tuple[Node, Node, Any, Transition], ...] | None
+        found = self.graph.graph.get("transition_edges")
+        if found is None:
+            found = self.graph.graph["transition_edges"] = tuple(
+                (u, v, k, d["transition"])
+                for u, v, k, d in self.graph.edges(keys=True, data=True)
+                if d["transition"] is not None
+            )
+        return found
 
     def transitions(self) -> list[tuple[Node, Node, Any, Transition]]:
         """One edge per transition: from its source nearest the start (reachable ones first)."""
@@ -399,11 +404,11 @@ class _Checker:
             if self.out:
                 return
         pattern = parse_pattern(inv.writes) if inv.writes else []
-        selected = [
-            (u, v, k, t)
-            for u, v, k, t in self.edges()
-            if self.selected(self.workflows[u[0]], t, pattern)
-        ]
+        chosen: dict[int, bool] = {}  # by transition: an edge per source shares the answer
+        for u, _, _, t in self.edges():
+            if id(t) not in chosen:
+                chosen[id(t)] = self.selected(self.workflows[u[0]], t, pattern)
+        selected = [(u, v, k, t) for u, v, k, t in self.edges() if chosen[id(t)]]
         if not selected:
             if self.partial:
                 return
@@ -416,10 +421,7 @@ class _Checker:
         for label in inv.guards:
             # A view without the edges that pass the guard: no copy of the graph per label.
             hidden = {
-                (u, v, k)
-                for u, v, k, d in self.graph.edges(keys=True, data=True)
-                if d["transition"] is not None
-                and any(g.label == label for g in d["transition"].guards)
+                (u, v, k) for u, v, k, t in self.edges() if any(g.label == label for g in t.guards)
             }
             bypass = nx.subgraph_view(
                 self.graph, filter_edge=lambda u, v, k, hidden=hidden: (u, v, k) not in hidden

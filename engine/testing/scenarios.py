@@ -146,6 +146,11 @@ def _catalog(source: Path) -> tuple[LoadResult, EngineCache]:
     return result, EngineCache(result.workflows)
 
 
+def engines(source: Path) -> EngineCache:
+    """The compiled workflows of a scenario source (`ScenarioResult.source`), shared."""
+    return _catalog(source.resolve())[1]
+
+
 @cache
 def _world_doc(path: Path) -> tuple[World | None, tuple[Problem, ...]]:
     world, problems = load_world(path)
