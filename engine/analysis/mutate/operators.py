@@ -63,17 +63,33 @@ def _same_kind(workflow: Workflow, name: str) -> list[str]:
     return [n for n, s in workflow.states.items() if s.is_final == final and n != name]
 
 
+def _without_guard(workflow: Workflow, name: str) -> Workflow:
+    """`workflow` without the definition of guard `name` (nothing uses it any more)."""
+    return replace(
+        workflow,
+        guards={k: g for k, g in workflow.guards.items() if k != name},
+        exclusive=tuple(group - {name} for group in workflow.exclusive),
+    )
+
+
 def drop_guard(workflow: Workflow) -> Iterator[Mutant]:
+    """The check is forgotten on one transition. When that was its only use, its definition
+    goes too: an unused definition changes nothing and the language would flag it, so keeping
+    it would test that rule instead of the scenarios."""
     for t in _declared(workflow):
         for use in t.guards:
             new = replace(t, guards=tuple(u for u in t.guards if u is not use))
+            model = _with_transition(workflow, t, new)
+            name = use.guard.name
+            if not any(u.guard.name == name for other in model.transitions for u in other.guards):
+                model = _without_guard(model, name)
             yield Mutant(
                 workflow.name,
                 "drop_guard",
                 use.label,
                 f"{t.label} no longer checks guard {use.label}",
                 use.location or t.location,
-                _with_transition(workflow, t, new),
+                model,
                 transition=t,
             )
 
