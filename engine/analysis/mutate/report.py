@@ -11,6 +11,7 @@ from typing import Any
 from engine.analysis.mutate.justify import FORM
 from engine.analysis.mutate.runner import MutantResult, Verdict
 from engine.errors import Problem
+from engine.language.model import ActionKind
 
 COLUMNS = (Verdict.KILLED, Verdict.SURVIVED, Verdict.EQUIVALENT, Verdict.REJECTED, Verdict.NOT_RUN)
 
@@ -43,9 +44,13 @@ def catch_hint(result: MutantResult) -> str:
         )
     if m.operator == "redirect" and t is not None:
         return f"after {t.event}, expect `state: {t.target}` (or what only '{t.target}' allows)"
-    if m.operator in ("drop_action", "swap_add_set") and t is not None:
-        what = "what it writes" if m.operator == "drop_action" else "a value already there"
-        return f"after {t.event}, expect {m.subject} (`data:`, `world:` or `includes:`), {what}"
+    if m.operator == "drop_action" and t is not None:
+        return f"after {t.event}, expect what it writes to {m.subject} (`data:`, `world:`)"
+    if m.operator == "swap_add_set" and t is not None:
+        kinds = {a.kind for a in t.actions if a.target.text == m.subject}
+        if ActionKind.ADD in kinds:
+            return f"after {t.event}, expect {m.subject} to keep what it held before (`includes:`)"
+        return f"after {t.event}, expect {m.subject} to hold only the new value (`data:`, `world:`)"
     if m.operator == "complete_final":
         return f"on reaching '{m.state}', expect its `outcome:`"
     if m.operator == "unmark_secret":

@@ -153,7 +153,9 @@ def _reached(mutant: Mutant, step: Step) -> str:
         return f"times out in '{step.source}'" if hit else ""
     if taken is not None and taken.index == t.index:
         return f"takes {t.event}: {step.source} -> {step.target}"
-    if any(index == t.index for index, _, _ in step.checks):
+    # A refusal by one of its guards reaches a guard, not what the transition does.
+    guarded = mutant.operator in ("drop_guard", "negate_guard")
+    if guarded and any(index == t.index for index, _, _ in step.checks):
         return f"{t.event} in '{step.source}' is refused"
     return ""
 
