@@ -1,49 +1,46 @@
-"""`linkflow mutate` on the domain: mutants per second, and what one mutant costs.
+"""`linkflow mutate` on the domain: mutants per second, and what the run costs.
 
-The run is what `make check` gates on (`linkflow mutate workflows --scenarios tests/scenarios`),
-measured in process: one worker, then every usable core. The anchor, in the same round-robin,
-is one pass of the whole scenario suite on the unchanged workflows (what `linkflow test` runs),
-so "a mutant costs N suite passes" stays comparable from machine to machine. A quick run
-mutates with one operator only.
+The run is the one `make check` gates on (`linkflow mutate workflows --scenarios
+tests/scenarios`), each repeat a fresh process (nothing cached from an earlier repeat): with one
+worker, then with every usable core. The anchor, in the same round-robin, is `linkflow test
+tests/scenarios`, one pass of the scenario suite, so "the mutation run costs N suite runs" stays
+comparable from machine to machine. A quick run mutates with one operator only.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from benchmarks.figures import Config, Figure
+from benchmarks.processes import TIMEOUT_S, linkflow_argv
 from benchmarks.timing import interleaved
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKFLOWS = ROOT / "workflows"
-SCENARIOS = ROOT / "tests" / "scenarios"
 ONE_JOB = "mutate, 1 job"
-SUITE = "one pass of the scenario suite (anchor)"
+SUITE = "linkflow test tests/scenarios (anchor)"
+MUTATE = ["mutate", "workflows", "--scenarios", "tests/scenarios", "--format", "json"]
 
 
-def _mutate_s(jobs: int, operators: tuple[str, ...]) -> tuple[float, int]:
-    """Seconds for the whole run (reading, baseline, mutants) and the number of mutants."""
-    from engine.analysis.mutate.runner import Spec, load_suite, run_suite
-
+def _process_s(args: list[str]) -> tuple[float, str]:
+    """Wall time and standard output of one `linkflow` process."""
     started = time.perf_counter()
-    suite = load_suite(Spec((str(WORKFLOWS),), None, (str(SCENARIOS),), operators))
-    results = run_suite(suite, jobs)
-    return time.perf_counter() - started, len(results)
-
-
-def _suite_s() -> float:
-    from engine.language.scenario_check import read_scenario
-    from engine.testing.scenarios import run_scenario, scenario_files
-
-    files, _ = scenario_files([SCENARIOS])
-    docs = [doc for doc in (read_scenario(f)[0] for f in files) if doc is not None]
-    started = time.perf_counter()
-    for doc in docs:
-        run_scenario(doc)
-    return time.perf_counter() - started
+    done = subprocess.run(
+        [*linkflow_argv(), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=TIMEOUT_S,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"linkflow {' '.join(args)} exited {done.returncode}: {done.stderr}")
+    return elapsed, done.stdout
 
 
 def figure_mutate(cfg: Config) -> Figure:
@@ -51,43 +48,44 @@ def figure_mutate(cfg: Config) -> Figure:
     from engine.analysis.mutate.runner import default_jobs
 
     operators = ("complete_final",) if cfg.quick else tuple(OPERATORS)
+    chosen = [arg for name in operators for arg in ("--operator", name)]
     cores = default_jobs()
-    all_jobs = f"mutate, {cores} jobs"
     fig = Figure(
-        "mutate",
-        "`linkflow mutate workflows --scenarios tests/scenarios` (in process)",
-        "s",
-        ["wall time"],
+        "mutate", "`linkflow mutate workflows --scenarios tests/scenarios`", "s", ["wall time"]
     )
     counts: dict[str, int] = {}
 
     def mutate(key: str, jobs: int) -> float:
-        elapsed, counts[key] = _mutate_s(jobs, operators)
+        elapsed, out = _process_s([*MUTATE, "--jobs", str(jobs), *chosen])
+        counts[key] = json.loads(out)["total"]["mutants"]
         return elapsed
+
+    def suite() -> float:
+        return _process_s(["test", "tests/scenarios"])[0]
 
     subjects: dict[str, Callable[[], float]] = {
         ONE_JOB: partial(mutate, ONE_JOB, 1),
-        SUITE: _suite_s,
+        SUITE: suite,
     }
     if cores > 1:
-        subjects[all_jobs] = partial(mutate, all_jobs, cores)
+        subjects[f"mutate, {cores} jobs"] = partial(mutate, f"mutate, {cores} jobs", cores)
     repeats = max(1, min(cfg.repeats, 3))
     stats = interleaved(subjects, repeats, "s")
-    fig.derived_columns = ["mutants/s", "suite passes per mutant"]
+    fig.derived_columns = ["mutants/s", "suite runs"]
     anchor = stats[SUITE].median
     for key, stat in stats.items():
         fig.rows[key] = {"wall time": stat}
         if key in counts:
-            per_second = counts[key] / stat.median
             fig.derived[key] = {
-                "mutants/s": per_second,
-                "suite passes per mutant": (1 / per_second) / anchor,
+                "mutants/s": counts[key] / stat.median,
+                "suite runs": stat.median / anchor,
             }
-    mutants = next(iter(counts.values()), 0)
     fig.notes.append(
-        f"{mutants} mutants ({', '.join(operators)}) of every workflow in workflows/, tried "
-        f"against {SCENARIOS.relative_to(ROOT)}; the time includes reading the files and the "
-        f"baseline run. {repeats} repeats, round-robin, with the scenario suite's one pass as "
-        "the anchor. The mutants a validation check rejects cost a re-check and no scenario."
+        f"{next(iter(counts.values()), 0)} mutants ({', '.join(operators)}) of every workflow "
+        "in workflows/, tried against tests/scenarios; each repeat is a fresh process, so the "
+        f"time includes start-up, reading the files and the baseline run. {repeats} repeats, "
+        "round-robin; `suite runs` is the run's time over that of `linkflow test "
+        "tests/scenarios`. A mutant the validation checks reject costs a re-check and no "
+        "scenario."
     )
     return fig

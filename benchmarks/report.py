@@ -309,11 +309,7 @@ def render_markdown(
         add("|" + "---|" * len(header))
         for row in figure.rows:
             cells = [_cell(figure, row, c) for c in figure.columns]
-            # a rate names its unit ("mutants/s"); any other derived column is a ratio
-            derived = [
-                f"{figure.derived.get(row, {}).get(c, math.nan):.2f}{'' if '/' in c else 'x'}"
-                for c in figure.derived_columns
-            ]
+            derived = [_derived(figure.derived.get(row, {}), c) for c in figure.derived_columns]
             label = labels.get(row, row)
             add("| " + " | ".join([label, *cells, *derived]) + " |")
         if figure.key == "processes":
@@ -371,6 +367,14 @@ def write_results(
     md_path = out_dir / "RESULTS.md"
     md_path.write_text(render_markdown(results, figures, targets, profiles, labels))
     return md_path, json_path
+
+
+def _derived(values: dict[str, float], column: str) -> str:
+    """A derived cell: a rate names its unit ("mutants/s"), anything else is a ratio; a row
+    without the value (an anchor) shows a dash."""
+    if column not in values:
+        return "—"
+    return f"{values[column]:.2f}{'' if '/' in column else 'x'}"
 
 
 def _clean(value: Any) -> Any:
