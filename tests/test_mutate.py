@@ -355,11 +355,17 @@ def test_a_justified_mutant_that_is_killed_is_reported(tmp_path: Path) -> None:
     )
 
 
-def test_the_budget_bounds_the_run(tmp_path: Path) -> None:
+def test_the_budget_bounds_the_run() -> None:
     suite = load_suite(link_qr_spec(ROOT, ("redirect",)))
     results = run_suite(suite, budget=-1.0)
     assert {r.verdict for r in results} == {Verdict.NOT_RUN}
-    assert not Report(results, 1, 1, 1.0).complete
+    report = Report(results, 1, 1, 1.0)
+    assert not report.complete
+    first = results[0].mutant
+    assert (
+        f"  the --budget ran out: {first.location} redirect [{first.subject}] and "
+        f"{len(results) - 1} more" in report.text()
+    )
 
 
 # -- the command -------------------------------------------------------------------------------

@@ -180,9 +180,18 @@ class Report:
                 hint = catch_hint(r)
                 if hint:
                     lines.append(f"    to catch it: {hint}")
-        not_run = sum(r.verdict is Verdict.NOT_RUN for r in self.results)
+        not_run = [r for r in self.results if r.verdict is Verdict.NOT_RUN]
         if not_run:
-            lines += ["", f"{not_run} mutant(s) not run: the --budget ran out"]
+            lines += ["", f"{len(not_run)} mutant(s) not run:"]
+            reasons: dict[str, list[MutantResult]] = {}
+            for r in not_run:
+                reasons.setdefault(r.detail, []).append(r)
+            for reason, which in reasons.items():
+                first = which[0].mutant
+                more = f" and {len(which) - 1} more" if len(which) > 1 else ""
+                lines.append(
+                    f"  {reason}: {first.location} {first.operator} [{first.subject}]{more}"
+                )
         judged = sum(r.verdict in (Verdict.KILLED, Verdict.SURVIVED) for r in self.results)
         lines += ["", f"score: {self.score:.1f}% of {judged} non-equivalent mutants killed"]
         return "\n".join(lines)

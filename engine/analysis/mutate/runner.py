@@ -239,7 +239,10 @@ def load_suite(spec: Spec) -> Suite:
 
 def try_mutant(suite: Suite, number: int) -> tuple[Verdict, str]:
     mutant = suite.mutants[number]
-    problems = recheck({**suite.workflows, mutant.workflow: mutant.model}, [mutant.workflow])
+    try:
+        problems = recheck({**suite.workflows, mutant.workflow: mutant.model}, [mutant.workflow])
+    except Exception as err:  # a check that breaks on a mutant: say so, do not guess a verdict
+        return Verdict.NOT_RUN, f"the checks raised {type(err).__name__}: {err}"
     if problems:
         return Verdict.REJECTED, problems[0].message.splitlines()[0]
     replaced: dict[Path, EngineCache] = {}
@@ -318,9 +321,13 @@ def run_suite(
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_worker_init, initargs=(suite.spec,)
         ) as pool:
-            futures = [pool.submit(_worker_batch, batch, deadline) for batch in batches]
+            futures = {pool.submit(_worker_batch, batch, deadline): batch for batch in batches}
             for future in as_completed(futures):
-                raw += future.result()
+                try:
+                    raw += future.result()
+                except Exception as err:  # a worker that died (killed, out of memory)
+                    why = f"its worker process failed: {type(err).__name__}: {err}"
+                    raw += [(n, Verdict.NOT_RUN, why) for n in futures[future]]
                 if progress:
                     progress(len(raw), len(numbers))
     return judge(suite, sorted(raw))

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from engine.analysis.mutate.operators import OPERATORS
     from engine.analysis.mutate.report import Report
     from engine.analysis.mutate.runner import Spec, build_suite, default_jobs, run_suite
-    from engine.cli.commands.render import load_selection
+    from engine.cli.commands.render import load_selection, split_arguments
 
     unknown = [name for name in args.operator or () if name not in OPERATORS]
     if unknown:
@@ -93,8 +93,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, _ = loaded
+    paths, _, _ = split_arguments(args.paths)  # names are looked up in `workflows`
     spec = Spec(
-        tuple(args.paths) or ("workflows",),
+        tuple(paths) or ("workflows",),
         tuple(selected) if selected is not None else None,
         tuple(args.scenarios or ["tests/scenarios"]),
         tuple(args.operator or OPERATORS),
