@@ -13,7 +13,7 @@ import yaml
 from engine.analysis.mutate.justify import read_justifications
 from engine.analysis.mutate.operators import OPERATORS, Mutant, mutants
 from engine.analysis.mutate.report import Report, catch_hint
-from engine.analysis.mutate.runner import Spec, Verdict, load_suite, run_suite
+from engine.analysis.mutate.runner import Spec, Verdict, first_reach, load_suite, run_suite
 from engine.cli import main
 from engine.language.loader import load, load_workflow
 from engine.language.model import ActionKind, Outcome, Workflow
@@ -443,3 +443,16 @@ def test_cli_refuses_a_suite_that_fails_on_the_unchanged_workflows(
     assert "x1_cancel_the_qr_code.yaml" in err
     assert "expected state 'done', got 'cancelled'" in err
     assert "the scenarios must pass on the unchanged workflows" in err
+
+
+def test_the_nearest_step_follows_a_handoff_into_the_mutated_workflow() -> None:
+    suite = load_suite(link_qr_spec(ROOT, ("widen_from",)))
+    mutant = next(m for m in suite.mutants if m.state == "qr_shown")
+    entry = next(
+        s
+        for s, _ in suite.scenarios_for(mutant)
+        if s.file.endswith("r14_r15_r16_r17_creator_approves_qr_code_and_account_is_linked.yaml")
+    )
+    reach = first_reach(mutant, entry)
+    assert reach is not None
+    assert (reach.step, reach.what) == (4, "hands off to link_qr in 'qr_shown'")

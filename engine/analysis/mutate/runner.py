@@ -126,11 +126,18 @@ def first_reach(mutant: Mutant, scenario: Scenario) -> Reach | None:
         and scenario.engines.workflows[start].initial == mutant.state
     ):
         return Reach(scenario, 0, f"starts in '{mutant.state}'")
+    initial = scenario.engines.workflows[mutant.workflow].initial
     for number, entry in scenario.steps:
         if entry.workflow == mutant.workflow:
             what = _reached(mutant, entry.step)
             if what:
                 return Reach(scenario, number, what)
+        if (
+            mutant.operator == "widen_from"
+            and entry.handed_to == mutant.workflow
+            and initial == mutant.state
+        ):
+            return Reach(scenario, number, f"hands off to {mutant.workflow} in '{initial}'")
     return None
 
 
