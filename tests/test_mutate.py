@@ -442,7 +442,7 @@ def test_cli_refuses_a_suite_that_fails_on_the_unchanged_workflows(
     err = capsys.readouterr().err
     assert "x1_cancel_the_qr_code.yaml" in err
     assert "expected state 'done', got 'cancelled'" in err
-    assert "the scenarios must pass on the unchanged workflows" in err
+    assert "the scenarios must load and pass on the unchanged workflows" in err
 
 
 def test_the_nearest_step_follows_a_handoff_into_the_mutated_workflow() -> None:
@@ -456,3 +456,11 @@ def test_the_nearest_step_follows_a_handoff_into_the_mutated_workflow() -> None:
     reach = first_reach(mutant, entry)
     assert reach is not None
     assert (reach.step, reach.what) == (4, "hands off to link_qr in 'qr_shown'")
+
+
+def test_cli_warns_when_no_scenario_reaches_a_workflow(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["mutate", str(EXAMPLE), "--scenarios", str(ROOT / "tests" / "scenarios" / "link_qr")]
+    assert main([*args, "--jobs", "1", "--operator", "complete_final"]) == 0
+    out, err = capsys.readouterr()
+    assert "no scenario reaches workflow 'document_review'" in err
+    assert "nearest: no scenario reaches it" in out

@@ -90,6 +90,18 @@ class Suite:
     justifications: list[Justification] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    def unreached(self) -> list[str]:
+        """The mutated workflows no scenario can reach (all their mutants will survive)."""
+        names = dict.fromkeys(m.workflow for m in self.mutants)
+        return [
+            name
+            for name in names
+            if not any(
+                name in s.reaches and s.files.get(name) == Path(self.workflows[name].file).resolve()
+                for s in self.scenarios
+            )
+        ]
+
     def scenarios_for(self, mutant: Mutant) -> list[tuple[Scenario, Reach | None]]:
         """The scenarios that can reach the mutant's workflow, those that reach its element
         first (nearest step first), each with where it does."""

@@ -106,14 +106,20 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         for problem in suite.problems:
             print(problem, file=sys.stderr)
         print(
-            "linkflow mutate: error: fix these first (the scenarios must pass on the unchanged "
-            "workflows)",
+            "linkflow mutate: error: fix these first: the scenarios must load and pass on the "
+            "unchanged workflows",
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
     if not suite.scenarios:
         print("linkflow mutate: error: no scenarios found", file=sys.stderr)
         return EXIT_PROBLEMS
+    for name in suite.unreached():
+        print(
+            f"linkflow mutate: warning: no scenario reaches workflow '{name}' (scenarios: "
+            f"{', '.join(spec.scenario_paths)}): every mutant of it survives",
+            file=sys.stderr,
+        )
     jobs = args.jobs or default_jobs()
     results = run_suite(suite, jobs, args.budget)
     report = Report(
