@@ -370,11 +370,12 @@ def write_results(
 
 
 def _derived(values: dict[str, float], column: str) -> str:
-    """A derived cell: a rate names its unit ("mutants/s"), anything else is a ratio; a row
-    without the value (an anchor) shows a dash."""
+    """A derived cell: a rate or a time names its unit ("mutants/s", "CPU s"), anything else
+    is a ratio; a row without the value (an anchor) shows a dash."""
     if column not in values:
         return "—"
-    return f"{values[column]:.2f}{'' if '/' in column else 'x'}"
+    unit = "" if "/" in column or column.endswith(" s") else "x"
+    return f"{values[column]:.2f}{unit}"
 
 
 def _clean(value: Any) -> Any:
