@@ -20,6 +20,7 @@ from pathlib import Path
 from engine.analysis.mutate.justify import Justification, read_justifications
 from engine.analysis.mutate.operators import OPERATORS, Mutant, mutants
 from engine.errors import Problem
+from engine.language.invariants import scope
 from engine.language.model import Workflow
 from engine.language.model_checks import recheck
 from engine.language.scenario_check import read_scenario
@@ -90,29 +91,25 @@ class Suite:
     justifications: list[Justification] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    def touching(self, workflow: Workflow) -> list[Scenario]:
+        """The scenarios that can reach `workflow`: it is their start or a handoff from it, in
+        the same file (not a workflow of the same name from another folder)."""
+        wanted = Path(workflow.file).resolve()
+        return [
+            s
+            for s in self.scenarios
+            if workflow.name in s.reaches and s.files.get(workflow.name) == wanted
+        ]
+
     def unreached(self) -> list[str]:
         """The mutated workflows no scenario can reach (all their mutants will survive)."""
         names = dict.fromkeys(m.workflow for m in self.mutants)
-        return [
-            name
-            for name in names
-            if not any(
-                name in s.reaches and s.files.get(name) == Path(self.workflows[name].file).resolve()
-                for s in self.scenarios
-            )
-        ]
+        return [name for name in names if not self.touching(self.workflows[name])]
 
     def scenarios_for(self, mutant: Mutant) -> list[tuple[Scenario, Reach | None]]:
         """The scenarios that can reach the mutant's workflow, those that reach its element
         first (nearest step first), each with where it does."""
-        wanted = Path(mutant.model.file).resolve()
-        found: list[tuple[Scenario, Reach | None]] = []
-        for scenario in self.scenarios:
-            if mutant.workflow not in scenario.reaches:
-                continue
-            if scenario.files.get(mutant.workflow) != wanted:
-                continue  # a workflow of the same name from another folder
-            found.append((scenario, first_reach(mutant, scenario)))
+        found = [(s, first_reach(mutant, s)) for s in self.touching(mutant.model)]
         found.sort(key=lambda p: (p[1] is None, p[1].step if p[1] else 0, len(p[0].steps)))
         return found
 
@@ -195,16 +192,6 @@ def _numbered_steps(doc: Document, taken: Sequence[SessionStep]) -> list[tuple[i
     return out
 
 
-def _handoff_closure(start: str, workflows: Mapping[str, Workflow]) -> frozenset[str]:
-    found = [start]
-    for name in found:
-        workflow = workflows.get(name)
-        for state in workflow.states.values() if workflow else ():
-            if state.handoff and state.handoff not in found:
-                found.append(state.handoff)
-    return frozenset(found)
-
-
 def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
     """Read the scenarios, run them once on the unchanged workflows (each must pass: a
     scenario that already fails would kill every mutant), list the mutants."""
@@ -233,7 +220,7 @@ def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
             Scenario(
                 doc,
                 result.source,
-                _handoff_closure(result.workflow, compiled.workflows),
+                frozenset(scope(compiled.workflows[result.workflow], compiled.workflows)),
                 _numbered_steps(doc, result.steps),
                 compiled,
                 {n: Path(w.file).resolve() for n, w in compiled.workflows.items()},
