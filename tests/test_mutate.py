@@ -464,3 +464,25 @@ def test_cli_warns_when_no_scenario_reaches_a_workflow(capsys: pytest.CaptureFix
     out, err = capsys.readouterr()
     assert "no scenario reaches workflow 'document_review'" in err
     assert "nearest: no scenario reaches it" in out
+
+
+@pytest.mark.parametrize(
+    ("operator", "subject", "old", "new"),
+    [
+        ("redirect", "draft", "to: in_review\n", "to: draft\n"),
+        ("negate_guard", "document_exists", "[document_exists]", '["!document_exists"]'),
+    ],
+)
+def test_recheck_says_what_loading_the_edited_yaml_says(
+    example: Workflow, tmp_path: Path, operator: str, subject: str, old: str, new: str
+) -> None:
+    """The mutant, re-checked as a model, gets the messages the same edit gets from `load`."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    edited = tmp_path / "document_review.yaml"
+    edited.write_text(text.replace(old, new), encoding="utf-8")
+    from_yaml = {p.message for p in load([edited]).problems}
+    (mutant,) = [m for m in of(example, operator) if m.subject == subject]
+    from_model = {p.message for p in recheck({example.name: mutant.model}, [example.name])}
+    assert from_yaml
+    assert from_model == from_yaml
