@@ -486,3 +486,16 @@ def test_recheck_says_what_loading_the_edited_yaml_says(
     from_model = {p.message for p in recheck({example.name: mutant.model}, [example.name])}
     assert from_yaml
     assert from_model == from_yaml
+
+
+def test_a_spawned_worker_builds_its_own_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where processes are spawned, not forked, a worker starts without the parent's suite."""
+    from engine.analysis.mutate import runner
+
+    spec = link_qr_spec(ROOT, ("complete_final",))
+    monkeypatch.setattr(runner, "_SUITE", None)
+    runner._worker_init(spec)
+    assert runner._SUITE is not None
+    assert runner._SUITE.spec == spec
+    (result,) = runner._worker_batch([0], deadline=float("inf"))
+    assert result[:2] == (0, Verdict.KILLED)
