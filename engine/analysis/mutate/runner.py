@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from engine.analysis.coverage import transition_position
 from engine.analysis.mutate.justify import Justification, read_justifications
 from engine.analysis.mutate.operators import OPERATORS, Mutant, mutants
 from engine.errors import Problem
@@ -135,10 +136,11 @@ def first_reach(mutant: Mutant, scenario: Scenario) -> Reach | None:
         and scenario.engines.workflows[start].initial == mutant.state
     ):
         return Reach(scenario, 0, f"starts in '{mutant.state}'")
-    initial = scenario.engines.workflows[mutant.workflow].initial
+    workflow = scenario.engines.workflows[mutant.workflow]
+    initial = workflow.initial
     for number, entry in scenario.steps:
         if entry.workflow == mutant.workflow:
-            what = _reached(mutant, entry.step)
+            what = _reached(mutant, workflow, entry.step)
             if what:
                 return Reach(scenario, number, what)
         if (
@@ -150,8 +152,9 @@ def first_reach(mutant: Mutant, scenario: Scenario) -> Reach | None:
     return None
 
 
-def _reached(mutant: Mutant, step: Step) -> str:
-    """How `step` reaches what `mutant` changed, in words, or ''."""
+def _reached(mutant: Mutant, workflow: Workflow, step: Step) -> str:
+    """How `step` (of `workflow`, the mutant's original) reaches what `mutant` changed, in
+    words, or ''. Transitions are matched by position, as coverage counts them."""
     t = mutant.transition
     if mutant.operator == "widen_from":
         hit = step.target == mutant.state
@@ -163,16 +166,18 @@ def _reached(mutant: Mutant, step: Step) -> str:
         return f"sends {step.event}" if step.event == mutant.event else ""
     if t is None:
         return ""
+    position = transition_position(workflow, t)
+    if mutant.operator in ("drop_guard", "negate_guard"):  # the element is the guard check
+        for index, label, held in step.checks:
+            if index == position and label == mutant.subject:
+                outcome = "holds" if held else "refuses"
+                return f"{t.event} in '{step.source}' checks {label}, which {outcome}"
+        return ""
     taken = step.transition
-    if t.is_timeout:
-        hit = taken is not None and taken.is_timeout and step.source == t.sources[0]
-        return f"times out in '{step.source}'" if hit else ""
-    if taken is not None and taken.index == t.index:
+    if taken is not None and transition_position(workflow, taken, step.source) == position:
+        if t.is_timeout:
+            return f"times out in '{step.source}'"
         return f"takes {t.event}: {step.source} -> {step.target}"
-    # A refusal by one of its guards reaches a guard, not what the transition does.
-    guarded = mutant.operator in ("drop_guard", "negate_guard")
-    if guarded and any(index == t.index for index, _, _ in step.checks):
-        return f"{t.event} in '{step.source}' is refused"
     return ""
 
 
