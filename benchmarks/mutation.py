@@ -81,7 +81,7 @@ def figure_mutate(cfg: Config) -> Figure:
     }
     if cores > 1:
         subjects[f"mutate, {cores} jobs"] = partial(mutate, f"mutate, {cores} jobs", cores)
-    repeats = max(1, min(cfg.repeats, 3))
+    repeats = 1 if cfg.quick else max(1, min(cfg.repeats, 3))
     stats = interleaved(subjects, repeats, "s")
     fig.derived_columns = ["mutants/s", "CPU s", "suite runs"]
     anchor = stats[SUITE].median
