@@ -338,9 +338,11 @@ def test_a_justification_turns_a_survivor_equivalent_and_a_stale_one_is_reported
     assert declined.verdict is Verdict.EQUIVALENT
     assert declined.justification is not None
     assert declined.justification.reason == "(a test) nothing reads this outcome"
-    assert [p.message.split(":")[0] for p in suite.problems] == ["justifies no mutant"]
+    assert suite.problems == []  # nothing that stops the run
+    (stale,) = suite.justification_problems
+    assert stale.message.startswith("justifies no mutant")
     assert (
-        suite.problems[0].location.line
+        stale.location.line
         == text.splitlines().index("initial: qr_shown  # mutate: equivalent drop_action -- stale")
         + 1
     )
@@ -356,9 +358,9 @@ def test_a_justified_mutant_that_is_killed_is_reported(tmp_path: Path) -> None:
     )
     suite = load_suite(link_qr_spec(tmp_path, ("complete_final",)))
     run_suite(suite)
-    assert len(suite.problems) == 1
+    assert len(suite.justification_problems) == 1
     assert "justified as equivalent, but complete_final [cancelled] is killed" in str(
-        suite.problems[0]
+        suite.justification_problems[0]
     )
 
 
@@ -507,3 +509,24 @@ def test_a_spawned_worker_builds_its_own_suite(monkeypatch: pytest.MonkeyPatch) 
     assert runner._SUITE.spec == spec
     (result,) = runner._worker_batch([0], deadline=float("inf"))
     assert result[:2] == (0, Verdict.KILLED)
+
+
+def test_cli_a_malformed_justification_fails_the_run_after_reporting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = weakened_copy(tmp_path)
+    flow = root / "workflows" / "link_qr.yaml"
+    text = flow.read_text(encoding="utf-8")
+    flow.write_text(
+        text.replace("  declined:\n", "  declined:  # mutate: equivalent complete_final\n"),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(root)
+    assert main(["mutate", "link_qr", "--jobs", "1", "--operator", "complete_final"]) == 1
+    out, err = capsys.readouterr()
+    assert "3 survivor(s)" in out  # the run went ahead
+    assert (
+        f"workflows/link_qr.yaml:{declined_line()}:14: a mutate comment reads "
+        "`# mutate: equivalent OPERATOR [SUBJECT] -- WHY`" in err
+    )
+    assert "fix these first" not in err

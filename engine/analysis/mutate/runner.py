@@ -90,7 +90,10 @@ class Suite:
     mutants: list[Mutant]
     scenarios: list[Scenario]
     justifications: list[Justification] = field(default_factory=list)
+    #: What stops the run: scenarios that do not load, or fail on the unchanged workflows.
     problems: list[Problem] = field(default_factory=list)
+    #: `# mutate:` comments that are malformed, stale or wrong: reported, and fail the run.
+    justification_problems: list[Problem] = field(default_factory=list)
 
     def touching(self, workflow: Workflow) -> list[Scenario]:
         """The scenarios that can reach `workflow`: it is their start or a handoff from it, in
@@ -232,8 +235,9 @@ def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
             )
         )
     wanted = {workflows[n].file for n in names}
-    suite.justifications, problems = read_justifications(sorted(wanted), OPERATORS)
-    suite.problems += problems
+    suite.justifications, suite.justification_problems = read_justifications(
+        sorted(wanted), OPERATORS
+    )
     return suite
 
 
@@ -366,7 +370,7 @@ def judge(suite: Suite, raw: Iterable[tuple[int, Verdict, str]]) -> list[MutantR
             if verdict is Verdict.SURVIVED:
                 verdict = Verdict.EQUIVALENT
             elif verdict in (Verdict.KILLED, Verdict.REJECTED):
-                suite.problems.append(
+                suite.justification_problems.append(
                     Problem(
                         justification.location,
                         f"justified as equivalent, but {mutant.operator} [{mutant.subject}] "
@@ -380,7 +384,7 @@ def judge(suite: Suite, raw: Iterable[tuple[int, Verdict, str]]) -> list[MutantR
         results.append(MutantResult(number, mutant, verdict, detail, justification, nearest))
     for j in suite.justifications:
         if j not in used:
-            suite.problems.append(
+            suite.justification_problems.append(
                 Problem(
                     j.location,
                     f"justifies no mutant: no {j.operator}"

@@ -123,7 +123,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     jobs = args.jobs or default_jobs()
     results = run_suite(suite, jobs, args.budget)
     report = Report(
-        results, len(suite.scenarios), jobs, time.perf_counter() - started, suite.problems
+        results,
+        len(suite.scenarios),
+        jobs,
+        time.perf_counter() - started,
+        suite.justification_problems,
     )
     if args.format == "json":
         print(json.dumps(report.as_dict(), indent=2), file=out)
