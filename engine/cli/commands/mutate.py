@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from typing import Any, TextIO
 
 from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
+from engine.cli.commands.console import emit_json, error, say
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -69,7 +68,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def _usage(message: str) -> int:
-    print(f"linkflow mutate: error: {message}", file=sys.stderr)
+    error("mutate", message)
     return EXIT_USAGE
 
 
@@ -83,19 +82,21 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from engine.analysis.mutate.operators import OPERATORS
     from engine.analysis.mutate.report import Report
     from engine.analysis.mutate.runner import Spec, build_suite, default_jobs, run_suite
-    from engine.cli.commands.render import load_selection, split_arguments
+    from engine.cli.commands.console import did_you_mean
+    from engine.cli.commands.render import default_workflows, load_selection, split_arguments
 
     unknown = [name for name in args.operator or () if name not in OPERATORS]
     if unknown:
-        return _usage(f"unknown operator {', '.join(unknown)} (operators: {', '.join(OPERATORS)})")
+        hint = did_you_mean(unknown[0], OPERATORS) or f" (operators: {', '.join(OPERATORS)})"
+        return _usage(f"unknown operator {', '.join(unknown)}{hint}")
 
-    loaded = load_selection(args.paths, "mutate")
+    loaded = load_selection(args.paths, "mutate", out, args.format)
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, _ = loaded
-    paths, _, _ = split_arguments(args.paths)  # names are looked up in `workflows`
+    paths, _, _ = split_arguments(args.paths)  # names are looked up in the workflows folder
     spec = Spec(
-        tuple(paths) or ("workflows",),
+        tuple(paths) or (str(default_workflows()),),
         tuple(selected) if selected is not None else None,
         tuple(args.scenarios or ["tests/scenarios"]),
         tuple(args.operator or OPERATORS),
@@ -104,21 +105,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     suite = build_suite(spec, workflows)
     if suite.problems:  # a scenario that fails already would kill every mutant
         for problem in suite.problems:
-            print(problem, file=sys.stderr)
-        print(
-            "linkflow mutate: error: fix these first: the scenarios must load and pass on the "
-            "unchanged workflows",
-            file=sys.stderr,
+            say(str(problem), "problem")
+        error(
+            "mutate", "fix these first: the scenarios must load and pass on the unchanged workflows"
         )
         return EXIT_PROBLEMS
     if not suite.scenarios:
-        print("linkflow mutate: error: no scenarios found", file=sys.stderr)
-        return EXIT_PROBLEMS
+        error("mutate", f"no scenario files in {', '.join(spec.scenario_paths)}")
+        return EXIT_USAGE
     for name in suite.unreached():
-        print(
+        say(
             f"linkflow mutate: warning: no scenario reaches workflow '{name}' (scenarios: "
             f"{', '.join(spec.scenario_paths)}): every mutant of it survives",
-            file=sys.stderr,
+            "warning",
         )
     jobs = args.jobs or default_jobs()
     results = run_suite(suite, jobs, args.budget)
@@ -130,19 +129,21 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         suite.justification_problems,
     )
     if args.format == "json":
-        print(json.dumps(report.as_dict(), indent=2), file=out)
+        emit_json(report.as_dict(), out)
     else:
         print(report.text(), file=out)
     for problem in report.problems:
-        print(problem, file=sys.stderr)
+        say(str(problem), "problem")
     failed = bool(report.problems)
-    if args.fail_under and (report.score < args.fail_under or not report.complete):
-        why = "not every mutant was tried" if not report.complete else ""
-        print(
-            f"mutation score {report.score:.1f}% is below --fail-under {args.fail_under:g}%"
-            if not why
-            else f"--fail-under {args.fail_under:g}%: {why} (raise --budget)",
-            file=sys.stderr,
+    if args.fail_under and not report.complete:
+        say(
+            f"--fail-under {args.fail_under:g}%: not every mutant was tried (raise --budget)",
+            "fail",
+        )
+        failed = True
+    elif report.score < args.fail_under:
+        say(
+            f"mutation score {report.score:.1f}% is below --fail-under {args.fail_under:g}%", "fail"
         )
         failed = True
     return EXIT_PROBLEMS if failed else EXIT_OK
