@@ -144,6 +144,8 @@ class GuardUse:
 
     guard: Guard
     negated: bool
+    #: Where the transition lists it (so a report can point at `!name` itself).
+    location: SourceLocation | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -316,3 +318,14 @@ class Workflow:
             if transition.assumption:
                 found.setdefault(transition.assumption, None)
         return tuple(found)
+
+
+def transitions_by_source(
+    transitions: tuple[Transition, ...],
+) -> dict[tuple[str, str], tuple[Transition, ...]]:
+    """`Workflow.by_source` for these transitions: per (state, event), in the order tried."""
+    out: dict[tuple[str, str], list[Transition]] = {}
+    for transition in transitions:
+        for source in transition.sources:
+            out.setdefault((source, transition.event), []).append(transition)
+    return {key: tuple(found) for key, found in out.items()}
