@@ -42,8 +42,12 @@ def edit(path: Path, change: Callable[[Doc], None]) -> None:
 def check(folder: Path) -> list[Problem]:
     """What `linkflow validate` reports: the loader checks invariants with everything else."""
     result = load([folder], kinds=["workflow"])
-    assert result.problems == all_invariant_problems(result.workflows)
-    return result.problems
+    invariant_problems = all_invariant_problems(result.workflows)
+    # Moving a guard onto `cancel` may also make it read a payload `cancel` lacks: that is
+    # reported too, by the payload checks, and is not what these tests look at.
+    others = [p for p in result.problems if p not in invariant_problems]
+    assert all("which event 'cancel' does not declare" in p.message for p in others), others
+    return invariant_problems
 
 
 def transition(doc: Doc, event: str, source: str = "") -> Doc:

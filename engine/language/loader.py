@@ -166,6 +166,9 @@ def load(
         from engine.language.invariants import all_invariant_problems
 
         result.problems.extend(all_invariant_problems(result.workflows))
+        from engine.language.static_checks import static_problems
+
+        result.problems.extend(static_problems(result.workflows))
     return result
 
 
