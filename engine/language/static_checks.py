@@ -221,8 +221,10 @@ def _transition_reads(
     bindings = workflow.bindings
     for use in transition.guards:
         guard = use.guard
-        yield guard.location, f"guard '{guard.name}'", _with_bindings(
-            _guard_expressions(guard), bindings
+        yield (
+            guard.location,
+            f"guard '{guard.name}'",
+            _with_bindings(_guard_expressions(guard), bindings),
         )
     for action in transition.actions:
         yield action.location, "action", _with_bindings(_action_expressions(action), bindings)
