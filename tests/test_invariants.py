@@ -301,7 +301,12 @@ def test_r11_an_unmarked_password_breaks_the_rule(tmp_path: Path) -> None:
 
 def test_x1_cancelling_after_the_link_breaks_the_rule(tmp_path: Path) -> None:
     folder = domain_copy(tmp_path)
-    edit(folder / "link_login.yaml", lambda d: transition(d, "cancel")["from"].append("linked"))
+
+    def cancel_after_link(doc: Doc) -> None:
+        transition(doc, "cancel")["from"].append("linked")
+        doc["states"]["linked"].pop("refuses")  # the state explained why it refused cancel
+
+    edit(folder / "link_login.yaml", cancel_after_link)
     found = broken(folder)
     assert "cancel_changes_nothing" in found  # declared in the entry workflow, across handoff
     assert "nothing_half_linked" in found

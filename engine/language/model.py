@@ -51,6 +51,8 @@ class State:
     waiting: Waiting | None = None
     #: The workflow that takes over when this final state is reached.
     handoff: str = ""
+    #: Events this state does not take, each with the explanation a person gets: (message, rule).
+    refuses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def is_final(self) -> bool:
@@ -178,6 +180,8 @@ class Transition:
     index: int
     #: True for the transition a waiting state's timeout creates.
     is_timeout: bool = False
+    #: When refused, check every guard and report each one that fails, not only the first.
+    check_all_guards: bool = False
 
     @property
     def label(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from engine.errors import Problem
 from engine.language.model import Workflow
 from engine.language.schema import validate_document
+from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.language.yaml_loader import Document, read_file
 from engine.source import DocPath
 
@@ -74,7 +75,8 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             if state.handoff and state.handoff not in reachable:
                 reachable.append(state.handoff)
     flows = [workflows[n] for n in reachable if n in workflows]
-    events = {e for w in flows for e in w.events}
+    # `timeout` is the engine's own event: a scenario may show that sending it is refused.
+    events = {e for w in flows for e in w.events} | {TIMEOUT_EVENT}
     states = {s for w in flows for s in w.states}
     problems = []
     offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}

@@ -172,6 +172,7 @@ class _Builder:
         exclusive = self.exclusive(raw.get("exclusive") or [], guards)
         transitions = self.transitions(raw["transitions"], states, events, guards, bindings)
         transitions += self.timeout_transitions(states)
+        self.explained_refusals(states, events, transitions)
         invariants = self.invariants(raw.get("invariants") or {})
 
         initial = raw["initial"]
@@ -271,6 +272,10 @@ class _Builder:
                 final=Outcome(spec["final"]) if "final" in spec else None,
                 waiting=waiting,
                 handoff=self.text(spec, "handoff"),
+                refuses={
+                    event: (body["message"], self.text(body, "rule"))
+                    for event, body in (spec.get("refuses") or {}).items()
+                },
             )
             if out[name].handoff and out[name].final is not Outcome.COMPLETED:
                 self.problem(
@@ -497,9 +502,30 @@ class _Builder:
                         rule=self.text(spec, "rule"),
                         location=self.doc.locate(path),
                         index=index,
+                        check_all_guards=bool(spec.get("check_all_guards")),
                     )
                 )
         return out
+
+    def explained_refusals(
+        self,
+        states: Mapping[str, State],
+        events: Mapping[str, Event],
+        transitions: list[Transition],
+    ) -> None:
+        """A state's `refuses` names declared events that no transition takes there."""
+        for state in states.values():
+            for event in state.refuses:
+                path: DocPath = ("states", state.name, "refuses", event)
+                if event not in events:
+                    hint = _suggest(event, events)
+                    self.problem(path, f"refuses unknown event '{event}'{hint}", key=True)
+                elif any(t.event == event and state.name in t.sources for t in transitions):
+                    self.problem(
+                        path,
+                        f"state '{state.name}' both takes and refuses event '{event}'",
+                        key=True,
+                    )
 
     def timeout_transitions(self, states: Mapping[str, State]) -> list[Transition]:
         out = []
