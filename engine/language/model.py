@@ -241,6 +241,8 @@ class Workflow:
     by_source: Mapping[tuple[str, str], tuple[Transition, ...]] = field(repr=False)
     #: safety properties, by name; checked by engine.language.invariants.
     invariants: Mapping[str, Invariant] = field(default_factory=dict, repr=False)
+    #: Each data field's JSON Schema (declared, or inferred from its default).
+    data_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def file(self) -> str:

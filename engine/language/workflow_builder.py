@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.errors import Problem
+from engine.language.data_types import declaration_problems, default_of, field_type
 from engine.language.durations import duration
 from engine.language.expressions import Expression, ExpressionError, Template
 from engine.language.model import (
@@ -161,9 +162,13 @@ class _Builder:
                 f"workflow name '{name}' is reserved: "
                 f"diagrams/{name}.* shows all workflows together",
             )
-        data = dict(raw.get("data") or {})
-        for field_name in data:
+        declared = dict(raw.get("data") or {})
+        for field_name, value in declared.items():
             self.check_reserved(field_name, ("data", field_name), "data field")
+            for inner, message in declaration_problems(field_name, value):
+                self.problem(("data", field_name, *inner), message)
+        data = {k: default_of(v) for k, v in declared.items()}
+        data_types = {k: field_type(v) for k, v in declared.items()}
 
         bindings = self.bindings(raw.get("bindings") or {})
         base_names = frozenset({"data", "payload", *bindings})
@@ -207,6 +212,7 @@ class _Builder:
             location=self.doc.locate(("workflow",)),
             by_source={k: tuple(v) for k, v in by_source.items()},
             invariants=invariants,
+            data_types=data_types,
         )
         self.nondeterminism(workflow)
         return None if self.problems else workflow

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from engine.errors import UsageError
+from engine.language.data_types import value_problem
 from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
 from engine.language.schema import describe, fragment_validator
@@ -262,6 +263,9 @@ class Engine:
                 raise UsageError(
                     f"workflow '{self.workflow.name}' has no data field '{key}' (fields: {known})"
                 )
+            why = value_problem(self.workflow.data_types.get(key, {}), value)
+            if why:
+                raise UsageError(f"data field '{key}' of workflow '{self.workflow.name}' {why}")
             values[key] = copy_json(value)
         return Instance(self, values, world if world is not None else World(), clock)
 
@@ -416,6 +420,8 @@ class Engine:
             raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
         kind = action.kind
         if kind is ActionKind.SET:
+            if target.root == "data" and len(keys) == 1:
+                self._check_type(last, value, action)
             journal.put(container, last, copy_json(value))
             return
         if kind is ActionKind.REMOVE and action.value is None:
@@ -440,7 +446,15 @@ class Engine:
                     continue
                 updated.append(copy_json(item))
         if updated != current or last not in container:
+            if target.root == "data" and len(keys) == 1:
+                self._check_type(last, updated, action)
             journal.put(container, last, updated)
+
+    def _check_type(self, name: str, value: Any, action: Action) -> None:
+        """A data field keeps its declared type: a write that breaks it fails the step."""
+        why = value_problem(self.workflow.data_types.get(name, {}), value)
+        if why:
+            raise ActionFailed(f"{action.location}: data field '{name}' {why}")
 
     # -- choices ----------------------------------------------------------------------------
 
