@@ -167,6 +167,9 @@ def load(
 
         result.problems.extend(handoff_problems(result.workflows))
         result.problems.extend(all_invariant_problems(result.workflows))
+        from engine.language.static_checks import static_problems
+
+        result.problems.extend(static_problems(result.workflows))
     return result
 
 

@@ -59,6 +59,8 @@ class State:
     #: A few words for the reader diagram ("" means: use the step).
     label: str = ""
     assumption: str = ""
+    #: Events this state does not take, each with the explanation a person gets: (message, rule).
+    refuses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def is_final(self) -> bool:
@@ -208,6 +210,8 @@ class Transition:
     assumption: str = ""
     #: What the person does to take it, in their words ("" means: the event's step).
     step: str = ""
+    #: When refused, check every guard and report each one that fails, not only the first.
+    check_all_guards: bool = False
 
     @property
     def label(self) -> str:
@@ -281,6 +285,8 @@ class Workflow:
     why: str = ""
     glossary: Mapping[str, str] = field(default_factory=dict, repr=False)
     notes: tuple[Note, ...] = ()
+    #: Each data field's JSON Schema (declared, or inferred from its default).
+    data_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def file(self) -> str:

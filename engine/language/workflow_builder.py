@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.errors import Problem
+from engine.language.data_types import declaration_problems, default_of, field_type
 from engine.language.durations import duration
 from engine.language.expressions import Expression, ExpressionError, Template
 from engine.language.model import (
@@ -164,9 +165,13 @@ class _Builder:
                 f"workflow name '{name}' is reserved: "
                 f"diagrams/{name}.* shows all workflows together",
             )
-        data = dict(raw.get("data") or {})
-        for field_name in data:
+        declared = dict(raw.get("data") or {})
+        for field_name, value in declared.items():
             self.check_reserved(field_name, ("data", field_name), "data field")
+            for inner, message in declaration_problems(field_name, value):
+                self.problem(("data", field_name, *inner), message)
+        data = {k: default_of(v) for k, v in declared.items()}
+        data_types = {k: field_type(v) for k, v in declared.items()}
 
         bindings = self.bindings(raw.get("bindings") or {})
         base_names = frozenset({"data", "payload", *bindings})
@@ -176,6 +181,7 @@ class _Builder:
         exclusive = self.exclusive(raw.get("exclusive") or [], guards)
         transitions = self.transitions(raw["transitions"], states, events, guards, bindings)
         transitions += self.timeout_transitions(states)
+        self.explained_refusals(states, events, transitions)
         invariants = self.invariants(raw.get("invariants") or {})
 
         initial = raw["initial"]
@@ -214,6 +220,7 @@ class _Builder:
                 Note(self.text(n, "title"), self.text(n, "text"), self.text(n, "rule"))
                 for n in raw.get("notes") or ()
             ),
+            data_types=data_types,
         )
         self.problems.extend(nondeterminism_problems(workflow))
         return None if self.problems else workflow
@@ -283,6 +290,10 @@ class _Builder:
                 handoff=self.text(spec, "handoff"),
                 label=self.text(spec, "label"),
                 assumption=self.text(spec, "assumption"),
+                refuses={
+                    event: (body["message"], self.text(body, "rule"))
+                    for event, body in (spec.get("refuses") or {}).items()
+                },
             )
             if out[name].handoff and out[name].final is not Outcome.COMPLETED:
                 self.problem(
@@ -514,9 +525,30 @@ class _Builder:
                         index=index,
                         assumption=self.text(spec, "assumption"),
                         step=self.text(spec, "step"),
+                        check_all_guards=bool(spec.get("check_all_guards")),
                     )
                 )
         return out
+
+    def explained_refusals(
+        self,
+        states: Mapping[str, State],
+        events: Mapping[str, Event],
+        transitions: list[Transition],
+    ) -> None:
+        """A state's `refuses` names declared events that no transition takes there."""
+        for state in states.values():
+            for event in state.refuses:
+                path: DocPath = ("states", state.name, "refuses", event)
+                if event not in events:
+                    hint = _suggest(event, events)
+                    self.problem(path, f"refuses unknown event '{event}'{hint}", key=True)
+                elif any(t.event == event and state.name in t.sources for t in transitions):
+                    self.problem(
+                        path,
+                        f"state '{state.name}' both takes and refuses event '{event}'",
+                        key=True,
+                    )
 
     def timeout_transitions(self, states: Mapping[str, State]) -> list[Transition]:
         out = []

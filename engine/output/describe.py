@@ -104,6 +104,8 @@ def describe_workflow(workflow: Workflow) -> str:
         detail = f" [{kind}]" if kind else ""
         about = f" - {state.description}" if state.description else ""
         lines.append(f"  {state.name}{detail}{about}")
+        for refused, (words, rule) in state.refuses.items():
+            lines.append(f"      refuses {refused}{f' [{rule}]' if rule else ''}: {words}")
     lines += ["", "Events:"]
     for event in workflow.events.values():
         fields = event.fields

@@ -280,6 +280,11 @@ def _refusals(workflow: Workflow) -> list[str]:
             label = f"!{name}" if use.negated else name
             text = message_md(message.source) if message is not None else ""
             rows.append(f"| {guard.rule or ''} | {code(label)} | {where} | {text} |")
+    for state in workflow.states.values():
+        for refused, (words, rule) in state.refuses.items():
+            rows.append(
+                f"| {rule} | {code(refused)} refused | in {code(state.name)} | {md(words)} |"
+            )
     if not rows:
         return []
     return [

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from engine.errors import UsageError
+from engine.language.data_types import value_problem
 from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
 from engine.language.schema import describe, fragment_validator
@@ -262,6 +263,9 @@ class Engine:
                 raise UsageError(
                     f"workflow '{self.workflow.name}' has no data field '{key}' (fields: {known})"
                 )
+            why = value_problem(self.workflow.data_types.get(key, {}), value)
+            if why:
+                raise UsageError(f"data field '{key}' of workflow '{self.workflow.name}' {why}")
             values[key] = copy_json(value)
         return Instance(self, values, world if world is not None else World(), clock)
 
@@ -416,6 +420,8 @@ class Engine:
             raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
         kind = action.kind
         if kind is ActionKind.SET:
+            if target.root == "data" and len(keys) == 1:
+                self._check_type(last, value, action)
             journal.put(container, last, copy_json(value))
             return
         if kind is ActionKind.REMOVE and action.value is None:
@@ -440,7 +446,15 @@ class Engine:
                     continue
                 updated.append(copy_json(item))
         if updated != current or last not in container:
+            if target.root == "data" and len(keys) == 1:
+                self._check_type(last, updated, action)
             journal.put(container, last, updated)
+
+    def _check_type(self, name: str, value: Any, action: Action) -> None:
+        """A data field keeps its declared type: a write that breaks it fails the step."""
+        why = value_problem(self.workflow.data_types.get(name, {}), value)
+        if why:
+            raise ActionFailed(f"{action.location}: data field '{name}' {why}")
 
     # -- choices ----------------------------------------------------------------------------
 
@@ -547,7 +561,8 @@ class Instance:
                 event,
                 {},
                 RefusalKind.UNKNOWN_EVENT,
-                "the timeout event is sent by the engine when a wait runs out; use expire()",
+                "'timeout' is not something you can send: a wait runs out by itself when its "
+                "time is up.",
             )
         return self._fire(event, payload)
 
@@ -578,31 +593,26 @@ class Instance:
                 RefusalKind.UNKNOWN_EVENT,
                 f"workflow '{workflow.name}' has no event '{event}' (events: {known})",
             )
+        explained = workflow.states[self.state].refuses.get(event)
+        if explained is not None:
+            message, rule = explained
+            why = Refusal(RefusalKind.WRONG_STATE, message, rule=rule)
+            return self._refuse(event, public, why.kind, message, why)
         if self.finished:
-            return self._refuse(
-                event,
-                public,
-                RefusalKind.FINISHED,
-                f"the workflow has already ended in '{self.state}' ({self.outcome})",
-            )
+            return self._refuse(event, public, RefusalKind.FINISHED, self._ended_words(event))
         if (self.state, event) not in workflow.by_source:
-            accepted = ", ".join(workflow.events_from(self.state)) or "none"
-            return self._refuse(
-                event,
-                public,
-                RefusalKind.WRONG_STATE,
-                f"event '{event}' is not accepted in state '{self.state}' "
-                f"(accepted now: {accepted})",
-            )
+            return self._refuse(event, public, RefusalKind.WRONG_STATE, self._not_now_words(event))
         problem = self.engine.check_payload(event, payload)
         if problem:
             return self._refuse(
                 event, public, RefusalKind.INVALID_PAYLOAD, _scrub(problem, secrets)
             )
         if definition is not None and definition.choices:
-            refusal, raw = self.engine.check_choices(self, definition, raw)
-            if refusal is not None:
-                return self._refuse(event, public, refusal.kind, refusal.message, refusal)
+            not_offered, raw = self.engine.check_choices(self, definition, raw)
+            if not_offered is not None:
+                return self._refuse(
+                    event, public, not_offered.kind, not_offered.message, not_offered
+                )
             public = {k: v for k, v in raw.items() if k in recordable}
         ctx = _Context(raw, public, secrets)
         source = self.state
@@ -624,13 +634,55 @@ class Instance:
             first, *rest = ctx.failures or [
                 Refusal(RefusalKind.GUARD, "no transition's guards held")
             ]
-            refusal = Refusal(first.kind, first.message, first.guard, first.rule, tuple(rest))
+            more = self._other_failures(event, source, ctx)
+            message = " ".join([first.message, *(r.message for r in more)])
+            refusal = Refusal(first.kind, message, first.guard, first.rule, (*more, *rest))
             return self._refuse(
                 event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
             )
         self.entered_at = self.clock()
         self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
         return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
+
+    def _other_failures(self, event: str, source: str, ctx: _Context) -> list[Refusal]:
+        """For a transition that checks all its guards: every failing guard after the first."""
+        failed = next((index for index, _, held in ctx.checks if not held), None)
+        candidates = self.workflow.by_source.get((source, event), ())
+        transition = next((t for t in candidates if t.index == failed), None)
+        if transition is None or not transition.check_all_guards:
+            return []
+        checked = {label for index, label, _ in ctx.checks if index == failed}
+        more: list[Refusal] = []
+        for use in transition.guards:
+            if use.label in checked:
+                continue
+            refusal = self.engine.check_guard(self, ctx, use)
+            ctx.checks.append((transition.index, use.label, refusal is None))
+            if refusal is not None:
+                more.append(refusal)
+        return more
+
+    def _ended_words(self, event: str) -> str:
+        words = {
+            "completed": "been completed",
+            "cancelled": "been cancelled",
+            "refused": "been stopped by a refused step",
+            "declined": "been declined",
+            "failed": "failed",
+            "timed_out": "timed out",
+        }
+        return f"'{event}' cannot be done any more: this has already {words[self.outcome or '']}."
+
+    def _not_now_words(self, event: str) -> str:
+        """Why an event is not taken now, in words: what to do next and what can be done."""
+        state = self.workflow.states[self.state]
+        parts = [f"'{event}' cannot be done at this point."]
+        if state.step:
+            parts.append(f"Next: {state.step.rstrip('.')}.")
+        here = [e for e in self.workflow.events_from(self.state) if e != TIMEOUT_EVENT]
+        if here:
+            parts.append(f"What you can do now: {', '.join(here)}.")
+        return " ".join(parts)
 
     def _refuse(
         self,
@@ -652,8 +704,12 @@ class Instance:
         options: list[EventOption] = []
         here = set(workflow.events_from(self.state))
         for name in workflow.events:
+            explained = workflow.states[self.state].refuses.get(name)
+            if explained is not None:
+                options.append(EventOption(name, False, explained[0], explained[1]))
+                continue
             if self.finished or name not in here:
-                options.append(EventOption(name, False, f"not accepted in state '{self.state}'"))
+                options.append(EventOption(name, False, "not possible at this point"))
                 continue
             option = self._option(name)
             event = workflow.events[name]

@@ -272,6 +272,7 @@ class _Run:
             path: DocPath = ("steps", number - 1)
             entry: SessionStep | None = None
             did_something = "send" in spec or "wait" in spec
+            before = self.picture(session) if (spec.get("expect") or {}).get("unchanged") else None
             if "send" in spec:
                 entry = session.send(spec["send"], spec.get("payload"))
             elif "wait" in spec:
@@ -281,6 +282,8 @@ class _Run:
                 self.result.steps.append(entry)
             expect = spec.get("expect") or {}
             self.check_step(session, entry, did_something, expect, path, number, spec)
+            if before is not None:
+                self.check_unchanged(before, self.picture(session), path, number)
 
     def check_step(
         self,
@@ -369,6 +372,40 @@ class _Run:
                     (*at, "nowhere"),
                     number,
                     f"a value that must appear nowhere was found in {where}",
+                )
+
+    @staticmethod
+    def picture(session: Session) -> dict[str, Any]:
+        """What `unchanged` compares: where the session is, its data and the world."""
+        return {
+            "workflow": session.workflow,
+            "state": session.instance.state,
+            "data": copy_json(session.instance.data),
+            "world": copy_json(session.world.collections),
+        }
+
+    def check_unchanged(
+        self, before: Mapping[str, Any], after: Mapping[str, Any], path: DocPath, number: int
+    ) -> None:
+        for key in ("workflow", "state"):
+            if before[key] != after[key]:
+                self.fail(
+                    (*path, "expect", "unchanged"),
+                    number,
+                    f"expected nothing to change, but the {key} went from "
+                    f"'{before[key]}' to '{after[key]}'",
+                )
+        for key in ("data", "world"):
+            changed = sorted(
+                k
+                for k in set(before[key]) | set(after[key])
+                if before[key].get(k, _ABSENT) != after[key].get(k, _ABSENT)
+            )
+            if changed:
+                self.fail(
+                    (*path, "expect", "unchanged"),
+                    number,
+                    f"expected nothing to change, but {key} changed at: {', '.join(changed)}",
                 )
 
     def check_choices(

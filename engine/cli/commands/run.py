@@ -243,10 +243,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "state": instance.state,
             "outcome": instance.outcome,
             "data": instance.data,
+            "world": hide_secrets(session.world.collections, secrets),
             "available": [
                 o.as_dict() for o in instance.available_events() if o.available is not False
             ],
-            "world": hide_secrets(session.world.collections, secrets),
         }
         emit_json(report, out)
     else:
