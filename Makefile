@@ -31,7 +31,7 @@ run: setup
 	$(LINKFLOW) render
 	$(LINKFLOW) docs
 	@echo; echo "== Link existing: select from your Business Center"
-	@$(DEMO) -e choose_link_existing -e choose_select_from_business_center -e confirm \
+	@$(DEMO) -e choose_link_existing -e choose_select_from_business_center \
 	  -e select='{"tiktok_account": "acme_outlet"}' -e select='{"tiktok_account": "acme_kids"}' \
 	  -e confirm -e refresh
 	@echo; echo "== Link existing: log in to an existing TikTok account"
@@ -41,11 +41,11 @@ run: setup
 	@$(DEMO) -e choose_link_existing -e choose_qr_code -e confirm \
 	  -e approve='{"tiktok_account": "mia_makes", "user": "mia"}' -e refresh
 	@echo; echo "== Create new: organization-owned TikTok account"
-	@$(DEMO) -e choose_create_new -e choose_organization_owned -e confirm \
+	@$(DEMO) -e choose_create_new -e choose_create_option='{"option": "organization_owned"}' -e confirm \
 	  -e create='{"nickname": "Acme Careers", "region": "Singapore", "username": "acme_careers"}' \
 	  -e refresh
 	@echo; echo "== Create new: sign up for a new TikTok account"
-	@$(DEMO) -e choose_create_new -e choose_sign_up -e confirm \
+	@$(DEMO) -e choose_create_new -e choose_create_option='{"option": "sign_up"}' -e confirm \
 	  -e sign_up='{"username": "acme_fresh", "nickname": "Acme Fresh", "password": "Fresh-Start-2026"}' \
 	  -e approve -e refresh
 

@@ -10,7 +10,7 @@ import pytest
 from engine import Engine, RefusalKind, load_workflow, load_world
 from engine.cli import main
 from engine.output.describe import describe_workflow, workflow_summary
-from engine.output.docs import workflow_page
+from engine.output.pages import workflow_page
 from engine.runtime.machine import Instance
 from engine.testing.scenarios import run_scenario_file
 

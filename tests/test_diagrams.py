@@ -253,6 +253,7 @@ def test_trace_of_a_timeout_is_matched_by_source_and_target(example: Workflow) -
 def _args(paths: list[str], out: Path, **extra: object) -> argparse.Namespace:
     values = {"paths": paths, "file_types": "svg,dot,mermaid", "out": str(out), "check": False}
     values["format"] = "text"
+    values["view"] = "both"
     values.update({"trace": None, **extra})
     return argparse.Namespace(**values)
 

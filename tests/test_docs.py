@@ -13,7 +13,8 @@ from engine.cli import main
 from engine.cli.commands.docs import run as docs_run
 from engine.language.loader import load_workflow
 from engine.language.model import Workflow
-from engine.output.docs import doc_files, md, workflow_page
+from engine.output.docs import md, message_md
+from engine.output.pages import doc_files, workflow_page
 
 from .test_diagrams import HOSTILE
 
@@ -25,7 +26,7 @@ def example(root: Path) -> Workflow:
 
 def test_page_has_steps_in_walking_order(example: Workflow) -> None:
     page = workflow_page(example)
-    steps = page.split("## Steps", 1)[1].split("\n## ", 1)[0]
+    steps = page.split("### Steps", 1)[1].split("\n### ", 1)[0]
     assert steps.index("1. **The author is writing.** (`draft`)") < steps.index(
         "2. **The reviewer has the document.** (`in_review`)"
     )
@@ -33,7 +34,7 @@ def test_page_has_steps_in_walking_order(example: Workflow) -> None:
     assert "needs `document_exists D1`" in steps
     assert "It is done in `published`." in steps
     # cancel and timeout are listed apart from the steps
-    other = page.split("## Other branches", 1)[1].split("\n## ", 1)[0]
+    other = page.split("### Other branches", 1)[1].split("\n### ", 1)[0]
     assert "From any step that is not final:" in other
     assert "`withdraw` → `withdrawn`" in other
     assert "in `in_review` after 24 h: no answer → `expired`" in other
@@ -42,7 +43,11 @@ def test_page_has_steps_in_walking_order(example: Workflow) -> None:
 
 def test_page_lists_guards_with_rules_and_messages(example: Workflow) -> None:
     page = workflow_page(example)
-    assert "![Diagram of Document review](../diagrams/document_review.svg)" in page
+    assert (
+        "![Document review: what a person sees and does](../diagrams/document_review.reader.svg)"
+    ) in page
+    assert "[document_review.svg](../diagrams/document_review.svg)" in page
+    assert "```mermaid\n%% Document review (document_review.reader)" in page
     assert "- **D2** `payload.reviewer != doc.author`" in page
     assert (
         "| D2 | `reviewer_is_not_author` | on `approve` in `in_review` | "
@@ -93,6 +98,7 @@ def test_docs_check_names_stale_and_missing(
             out=str(out),
             diagrams="diagrams",
             check=check,
+            scenarios=str(root / "examples" / "scenarios"),
             format=fmt,
         )
 
@@ -136,3 +142,106 @@ def test_docs_never_overwrite_a_page_they_did_not_generate(
 
 def test_docs_are_deterministic(example: Workflow) -> None:
     assert doc_files({"d": example}) == doc_files({"d": example})
+
+
+def test_placeholders_keep_their_spaces() -> None:
+    assert message_md("{a.name} is not in '{b}', see {c}.") == (
+        "`{a.name}` is not in '`{b}`', see `{c}`."
+    )
+
+
+# -- the domain's pages, as committed -------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+METHODS = ["link_from_bc", "link_login", "link_qr", "create_org_account", "create_signup"]
+
+
+def _page(name: str) -> str:
+    return (DOCS / f"{name}.md").read_text(encoding="utf-8")
+
+
+def _section(page: str, heading: str) -> str:
+    return page.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_a_method_page_starts_with_its_click_path_and_ends_with_the_implementation(
+    name: str,
+) -> None:
+    page = _page(name)
+    headings = [line for line in page.splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Click path"
+    assert headings[-1] == "## Implementation"
+    reader = page.split("-->", 1)[1].split("\n## Diagram\n", 1)[0]
+    assert "`" not in reader  # no ids, expressions or actions before the implementation
+    path = _section(page, "Click path")
+    assert path.startswith("\n1. From the Identity section of the Spark Ad, click Link TikTok")
+    assert "Refresh the page" in path or "refresh the page" in path
+    assert "(../diagrams/" + name + ".reader.svg)" in page
+    assert "```mermaid" in page
+
+
+def test_l1_clicks_confirm_once_after_selecting() -> None:
+    path = _section(_page("link_from_bc"), "Click path")
+    assert path.count("Confirm") == 1
+    assert "4. Select one or more of the listed TikTok accounts, then click Confirm." in path
+
+
+@pytest.mark.parametrize("name", ["link_tiktok_account", *METHODS])
+def test_refusals_are_filled_in_and_worded_positively(name: str) -> None:
+    page = _page(name)
+    refused = _section(page, "When a step is refused")
+    assert "{" not in refused
+    assert "|" in refused
+    assert "must **not** hold" not in page
+
+
+def test_declining_is_declined_not_refused() -> None:
+    for name in ["link_login", "link_qr", "create_signup"]:
+        endings = _section(_page(name), "Other endings")
+        assert "(declined)" in endings
+        assert "(refused)" not in endings
+
+
+def test_the_qr_page_takes_no_password() -> None:
+    assert "password" not in _page("link_qr")
+
+
+def test_assumptions_are_said_on_the_pages() -> None:
+    assert "15 minutes are assumed" in _section(_page("link_login"), "Assumptions")
+    assert "(assumed)" in _section(_page("link_qr"), "Other endings")
+    assert "Going back" in _section(_page("link_tiktok_account"), "Assumptions")
+
+
+def test_the_landing_page() -> None:
+    page = _page("README")
+    headings = [line for line in page.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Where to find it",
+        "## Before you begin",
+        "## Which one when",
+        "## Refresh after every method",
+        "## Glossary",
+        "## Rules",
+        "## All pages",
+    ]
+    which = _section(page, "Which one when")
+    assert "most secure way to link someone else's account" in which
+    assert "Recommended for official brand accounts" in which
+    assert "| [Link TikTok accounts from your Business Center](link_from_bc.md) |" in which
+    assert "(../diagrams/link_tiktok_account.reader.svg)" in page
+    assert "- **A2** " in _section(page, "Rules")
+
+
+def test_r19_the_org_option_is_not_shown_and_the_reason_is_given_on_request() -> None:
+    page = _page("link_tiktok_account")
+    checked = _section(page, "What is checked")
+    assert "Create Organization-owned TikTok account only for a Business Center that passed" in (
+        checked
+    )
+    refused = _section(page, "When a step is refused")
+    assert (
+        "Create Organization-owned TikTok account is not shown because Business Center 'Acme Ltd'"
+        " has not passed business verification. Options shown: Sign up for a new TikTok"
+        " account. | R19 |"
+    ) in refused

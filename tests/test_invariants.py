@@ -308,9 +308,9 @@ def test_x1_cancelling_after_the_link_breaks_the_rule(tmp_path: Path) -> None:
 
     edit(folder / "link_login.yaml", cancel_after_link)
     found = broken(folder)
-    assert "cancel_changes_nothing" in found  # declared in the entry workflow, across handoff
+    assert "cancel_links_nothing" in found  # declared in the entry workflow, across handoff
     assert "nothing_half_linked" in found
-    assert "then ends cancelled in 'cancelled'" in found["cancel_changes_nothing"]
+    assert "then ends cancelled in 'cancelled'" in found["cancel_links_nothing"]
 
 
 def test_x4_a_repeatable_approval_that_appends_breaks_the_rule(tmp_path: Path) -> None:
@@ -332,3 +332,28 @@ def test_x4_a_repeatable_approval_that_appends_breaks_the_rule(tmp_path: Path) -
     edit(folder / "link_login.yaml", repeat)
     found = broken(folder)
     assert "'approve' sent twice writes twice" in found["repeated_approval_links_once"]
+
+
+def test_no_writes_on_with_a_pattern_counts_only_writes_below_it(tmp_path: Path) -> None:
+    """R23: signing up creates the account before the approval, so a decline keeps it; the
+    invariant narrowed to the ad account's identities holds, the unnarrowed one is broken."""
+    folder = domain_copy(tmp_path)
+    assert broken(folder) == {}
+
+    def widen(doc: Doc) -> None:
+        doc["invariants"]["nothing_half_linked"].pop("writes")
+
+    edit(folder / "create_signup.yaml", widen)
+    found = broken(folder)
+    assert "'sign_up' writes to the world, and the path then ends" in found["nothing_half_linked"]
+
+
+def test_a_bad_no_writes_on_pattern_is_located(tmp_path: Path) -> None:
+    folder = domain_copy(tmp_path)
+    edit(
+        folder / "create_signup.yaml",
+        lambda d: d["invariants"]["nothing_half_linked"].update(writes="world.x[]"),
+    )
+    problems = load([folder]).problems
+    assert problems[0].message == "path pattern 'world.x[]': empty '[]' at character 8"
+    assert problems[0].location.file.endswith("create_signup.yaml")

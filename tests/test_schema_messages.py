@@ -43,8 +43,8 @@ def test_unknown_key_suggests_the_close_one_at_the_key() -> None:
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     assert problems(BASE + "    colour: red\n") == [
-        "f.yaml:12:5: unknown key 'colour'; allowed keys: actions, check_all_guards, "
-        "description, event, from, guards, rule, to"
+        "f.yaml:12:5: unknown key 'colour'; allowed keys: actions, assumption, "
+        "check_all_guards, description, event, from, guards, rule, step, to"
     ]
 
 
@@ -62,7 +62,8 @@ def test_missing_required_key() -> None:
 
 def test_final_yes_is_a_string_not_an_outcome() -> None:
     assert problems(BASE.replace("{final: completed}", "{final: yes}")) == [
-        "f.yaml:5:17: must be one of: completed, cancelled, refused, failed, timed_out (got 'yes')"
+        "f.yaml:5:17: must be one of: completed, cancelled, refused, declined, failed, "
+        "timed_out (got 'yes')"
     ]
 
 

@@ -10,6 +10,8 @@ follows handoffs into the workflows W hands off to (and theirs, transitively). F
   whole payload), no refusal message shows it, and every event carrying it marks it secret.
 - `no_writes_on: [outcome]`: no path that ends in a final state with one of these outcomes
   writes to the world (a refused event writes nothing by construction; this is about endings).
+  With `writes: pattern` beside it, only writes at or below that path count (a flow that
+  creates something before asking for approval may keep it, but links nothing).
 - `idempotent: event`: sent again right after a transition on it that writes, the event is
   refused, or accepted by a transition that writes only with `add`, `set` or `remove`.
 
@@ -110,9 +112,16 @@ def build_invariant(
             kind=InvariantKind.NEVER_STORES, fields=tuple(spec["never_stores"]), **common
         )
     elif "no_writes_on" in spec:
+        writes = str(spec.get("writes", ""))
+        if writes:
+            try:
+                parse_pattern(writes)
+            except ValueError as err:
+                problems.append((("writes",), f"path pattern '{writes}': {err}"))
         invariant = Invariant(
             kind=InvariantKind.NO_WRITES_ON,
             outcomes=tuple(Outcome(o) for o in spec["no_writes_on"]),
+            writes=writes,
             **common,
         )
     else:
@@ -516,6 +525,7 @@ class _Checker:
             return
         reach = nx.single_source_shortest_path(self.graph, self.start)
         back = nx.multi_source_dijkstra_path(self.graph.reverse(copy=False), set(ends))
+        pattern = parse_pattern(self.invariant.writes) if self.invariant.writes else None
         reported: set[tuple[str, int]] = set()
         for u, v, k, t in sorted(
             self.edges(), key=lambda e: (len(reach.get(e[0], ())), _key_order(e[2]))
@@ -523,7 +533,11 @@ class _Checker:
             wf = self.workflows[u[0]]
             if k in reported or u not in reach or v not in back:
                 continue
-            if not any(writes_world(wf, a) for a in t.actions):
+            if not any(
+                writes_world(wf, a)
+                and (pattern is None or pattern_matches(pattern, write_parts(wf, a)))
+                for a in t.actions
+            ):
                 continue
             reported.add(k)
             tail_nodes = list(reversed(back[v]))

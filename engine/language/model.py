@@ -19,7 +19,10 @@ class Outcome(StrEnum):
 
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    #: A step was blocked (a guard refused it) and the flow cannot go on.
     REFUSED = "refused"
+    #: Someone asked to agree said no; nothing was blocked.
+    DECLINED = "declined"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
 
@@ -30,6 +33,8 @@ class Timeout:
     to: str
     description: str
     location: SourceLocation
+    #: What the source does not say and the workflow assumes ("" when the source says it).
+    assumption: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,9 @@ class State:
     waiting: Waiting | None = None
     #: The workflow that takes over when this final state is reached.
     handoff: str = ""
+    #: A few words for the reader diagram ("" means: use the step).
+    label: str = ""
+    assumption: str = ""
     #: Events this state does not take, each with the explanation a person gets: (message, rule).
     refuses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -102,6 +110,22 @@ class Event:
     location: SourceLocation
     #: The payload fields whose values are picked from a list, by field name.
     choices: Mapping[str, Choices] = field(default_factory=dict)
+    #: The words a person sees for it (a button), and what they do, in their words.
+    label: str = ""
+    step: str = ""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The payload fields it takes, sorted; a field declared only so that sending it is
+        refused (schema `false` or `not: {}`) is no input and is left out."""
+        props = (self.payload_schema or {}).get("properties", {})
+        return tuple(
+            sorted(
+                name
+                for name, spec in props.items()
+                if spec is not False and not (isinstance(spec, dict) and spec.get("not") == {})
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +137,7 @@ class Guard:
     rule: str
     description: str
     location: SourceLocation
+    assumption: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +207,9 @@ class Transition:
     index: int
     #: True for the transition a waiting state's timeout creates.
     is_timeout: bool = False
+    assumption: str = ""
+    #: What the person does to take it, in their words ("" means: the event's step).
+    step: str = ""
     #: When refused, check every guard and report each one that fails, not only the first.
     check_all_guards: bool = False
 
@@ -222,6 +250,15 @@ class Invariant:
     outcomes: tuple[Outcome, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A short fact for readers besides the steps (such as "refresh after every method")."""
+
+    title: str
+    text: str
+    rule: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class Workflow:
     """A compiled workflow; compared and hashed by identity (it is built once per file)."""
@@ -243,6 +280,11 @@ class Workflow:
     by_source: Mapping[tuple[str, str], tuple[Transition, ...]] = field(repr=False)
     #: safety properties, by name; checked by engine.language.invariants.
     invariants: Mapping[str, Invariant] = field(default_factory=dict, repr=False)
+    #: For readers: when to pick this workflow, the source's reason for it, words and notes.
+    use_when: str = ""
+    why: str = ""
+    glossary: Mapping[str, str] = field(default_factory=dict, repr=False)
+    notes: tuple[Note, ...] = ()
     #: Each data field's JSON Schema (declared, or inferred from its default).
     data_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -264,7 +306,24 @@ class Workflow:
         ids.update(g.rule for g in self.guards.values() if g.rule)
         ids.update(t.rule for t in self.transitions if t.rule)
         ids.update(s.rule for s in self.states.values() if s.rule)
+        ids.update(n.rule for n in self.notes if n.rule)
         return frozenset(ids)
+
+    def assumptions(self) -> tuple[str, ...]:
+        """Everything the workflow marks as assumed, in definition order, each once."""
+        found: dict[str, None] = {}
+        for state in self.states.values():
+            timeout = state.waiting.timeout if state.waiting else None
+            for text in (state.assumption, timeout.assumption if timeout else ""):
+                if text:
+                    found.setdefault(text, None)
+        for guard in self.guards.values():
+            if guard.assumption:
+                found.setdefault(guard.assumption, None)
+        for transition in self.transitions:
+            if transition.assumption:
+                found.setdefault(transition.assumption, None)
+        return tuple(found)
 
 
 def transitions_by_source(

@@ -24,6 +24,7 @@ from engine.language.model import (
     Guard,
     GuardUse,
     Invariant,
+    Note,
     Outcome,
     PathStep,
     State,
@@ -210,6 +211,15 @@ class _Builder:
             location=self.doc.locate(("workflow",)),
             by_source=transitions_by_source(tuple(transitions)),
             invariants=invariants,
+            use_when=self.text(raw, "use_when"),
+            why=self.text(raw, "why"),
+            glossary={
+                str(k): " ".join(str(v).split()) for k, v in (raw.get("glossary") or {}).items()
+            },
+            notes=tuple(
+                Note(self.text(n, "title"), self.text(n, "text"), self.text(n, "rule"))
+                for n in raw.get("notes") or ()
+            ),
             data_types=data_types,
         )
         self.problems.extend(nondeterminism_problems(workflow))
@@ -266,6 +276,7 @@ class _Builder:
                         t["to"],
                         self.text(t, "description"),
                         self.doc.locate((*path, "waiting", "timeout", "to")),
+                        self.text(t, "assumption"),
                     )
                 waiting = Waiting(wait["for"], timeout)
             out[name] = State(
@@ -277,6 +288,8 @@ class _Builder:
                 final=Outcome(spec["final"]) if "final" in spec else None,
                 waiting=waiting,
                 handoff=self.text(spec, "handoff"),
+                label=self.text(spec, "label"),
+                assumption=self.text(spec, "assumption"),
                 refuses={
                     event: (body["message"], self.text(body, "rule"))
                     for event, body in (spec.get("refuses") or {}).items()
@@ -325,6 +338,8 @@ class _Builder:
                 frozenset(secrets),
                 self.doc.locate(path, key=True),
                 choices,
+                self.text(spec, "label"),
+                self.text(spec, "step"),
             )
         return out
 
@@ -407,6 +422,7 @@ class _Builder:
                     self.text(spec, "rule"),
                     self.text(spec, "description"),
                     self.doc.locate(path, key=True),
+                    self.text(spec, "assumption"),
                 )
         return out
 
@@ -507,6 +523,8 @@ class _Builder:
                         rule=self.text(spec, "rule"),
                         location=self.doc.locate(path),
                         index=index,
+                        assumption=self.text(spec, "assumption"),
+                        step=self.text(spec, "step"),
                         check_all_guards=bool(spec.get("check_all_guards")),
                     )
                 )
@@ -551,6 +569,7 @@ class _Builder:
                     location=timeout.location,
                     index=-1,
                     is_timeout=True,
+                    assumption=timeout.assumption,
                 )
             )
         return out

@@ -63,8 +63,8 @@ def workflow_summary(workflow: Workflow) -> dict[str, Any]:
             {
                 "name": e.name,
                 "description": e.description,
-                "payload": sorted((e.payload_schema or {}).get("properties", {})),
-                "secret": sorted(e.secret_fields),
+                "payload": list(e.fields),
+                "secret": sorted(set(e.secret_fields) & set(e.fields)),
                 "choices": {f: choices_summary(c) for f, c in e.choices.items()},
             }
             for e in workflow.events.values()
@@ -108,7 +108,7 @@ def describe_workflow(workflow: Workflow) -> str:
             lines.append(f"      refuses {refused}{f' [{rule}]' if rule else ''}: {words}")
     lines += ["", "Events:"]
     for event in workflow.events.values():
-        fields = sorted((event.payload_schema or {}).get("properties", {}))
+        fields = event.fields
         shown = [f"{f} (secret)" if f in event.secret_fields else f for f in fields]
         payload = f" payload: {', '.join(shown)}" if shown else ""
         about = f" - {event.description}" if event.description else ""

@@ -46,6 +46,7 @@ class Role(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     REFUSED = "refused"
+    DECLINED = "declined"
     FAILED = "failed"
     TIMED_OUT = "timed_out"
     WORKFLOW = "workflow"
@@ -66,6 +67,8 @@ class EdgeRole(StrEnum):
     COVERED = "covered"
     COVERED_TIMEOUT = "covered_timeout"
     COVERED_ANY = "covered_any"
+    #: Reader view: a move the source does not describe (an assumption).
+    ASSUMED = "assumed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ NODE_STYLES: Mapping[Role, NodeStyle] = {
     Role.COMPLETED: NodeStyle("box", "#e3f4e1", "#2e7d32", double=True),
     Role.CANCELLED: NodeStyle("box", "#eeeeee", "#757575", double=True),
     Role.REFUSED: NodeStyle("box", "#fde8e8", "#c62828", double=True),
+    Role.DECLINED: NodeStyle("box", "#fce4ec", "#ad1457", double=True),
     Role.FAILED: NodeStyle("box", "#f3e5f5", "#6a1b9a", double=True),
     Role.TIMED_OUT: NodeStyle("box", "#fff3e0", "#e65100", double=True),
     Role.WORKFLOW: NodeStyle("box", "#eef3fb", "#4a6fa5"),
@@ -111,6 +115,7 @@ EDGE_STYLES: Mapping[EdgeRole, EdgeStyle] = {
     EdgeRole.COVERED: EdgeStyle("#a8a8a8", "#6e6e6e"),
     EdgeRole.COVERED_TIMEOUT: EdgeStyle("#f0b48a", "#a0704a", dashed=True),
     EdgeRole.COVERED_ANY: EdgeStyle("#c8c8c8", "#8e8e8e", dashed=True, width=0.8),
+    EdgeRole.ASSUMED: EdgeStyle("#7b1fa2", "#6a1b9a", dashed=True, width=1.2),
 }
 
 #: How a traced (visited) node or edge is drawn over its usual style.
@@ -121,14 +126,17 @@ _OUTCOME_ROLES = {
     Outcome.COMPLETED: Role.COMPLETED,
     Outcome.CANCELLED: Role.CANCELLED,
     Outcome.REFUSED: Role.REFUSED,
+    Outcome.DECLINED: Role.DECLINED,
     Outcome.FAILED: Role.FAILED,
     Outcome.TIMED_OUT: Role.TIMED_OUT,
 }
 
-_OUTCOME_WORDS = {
+#: An outcome in words, as diagrams and docs say it.
+OUTCOME_WORDS = {
     Outcome.COMPLETED: "completed",
     Outcome.CANCELLED: "cancelled",
     Outcome.REFUSED: "refused",
+    Outcome.DECLINED: "declined",
     Outcome.FAILED: "failed",
     Outcome.TIMED_OUT: "timed out",
 }
@@ -176,6 +184,22 @@ class Cluster:
 
 
 @dataclass(frozen=True, slots=True)
+class LegendItem:
+    """One entry of a diagram's legend: a node role or an edge kind, and what it means."""
+
+    words: str
+    role: Role | None = None
+    edge: EdgeRole | None = None
+
+
+class View(StrEnum):
+    """Who a diagram is drawn for: people learning the flow, or engineers changing it."""
+
+    READER = "reader"
+    ENGINEER = "engineer"
+
+
+@dataclass(frozen=True, slots=True)
 class Diagram:
     name: str
     title: str
@@ -186,6 +210,10 @@ class Diagram:
     #: "LR" (left to right) or "TB" (top to bottom).
     direction: str = "LR"
     traced: bool = field(default=False)
+    view: View = View.ENGINEER
+    legend: tuple[LegendItem, ...] = ()
+    #: Short sentences under the title (what holds at any step, what is assumed).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +297,8 @@ def state_tooltip(state: State) -> str:
         parts.append(wait)
     if state.handoff:
         parts.append(f"Hands off to the workflow '{state.handoff}'")
+    if state.assumption:
+        parts.append(f"Assumed: {state.assumption.strip()}")
     if state.rule:
         parts.append(f"Rule {state.rule}")
     return "\n".join(parts) or state.name
@@ -287,6 +317,8 @@ def transition_tooltip(transition: Transition) -> str:
         parts.append(f"Guard {use.label}{rule}: {words}{refuses}")
     for action in transition.actions:
         parts.append(f"Action: {action_long(action)}")
+    if transition.assumption:
+        parts.append(f"Assumed: {transition.assumption.strip()}")
     if transition.rule:
         parts.append(f"Rule {transition.rule}")
     return "\n".join(parts) or transition.label
@@ -393,7 +425,7 @@ def state_node(workflow: Workflow, state: State, cluster: str = "") -> Node:
     lines: list[str] = []
     if state.final is not None:
         role = _OUTCOME_ROLES[state.final]
-        lines.append(_OUTCOME_WORDS[state.final])
+        lines.append(OUTCOME_WORDS[state.final])
         if state.handoff:
             lines.append(f"→ {state.handoff}")
     elif state.waiting is not None:
@@ -457,7 +489,9 @@ def _edge_parts(workflow: Workflow, transition: Transition) -> tuple[str, tuple[
     shown = transition.actions if len(transition.actions) <= 3 else transition.actions[:2]
     lines.extend(f"/ {action_short(a)}" for a in shown)
     if len(shown) < len(transition.actions):
-        lines.append(f"/ … {len(transition.actions) - len(shown)} more (see tooltip)")
+        lines.append(f"/ … and {len(transition.actions) - len(shown)} more")
+    if transition.assumption:
+        lines.append("assumed (not in the source)")
     title = transition.event
     if transition.rule:
         title += f" ({transition.rule})"
@@ -769,7 +803,7 @@ def _outcomes(workflow: Workflow) -> str:
     seen: dict[str, None] = {}
     for state in workflow.states.values():
         if state.final is not None and not state.handoff:
-            seen.setdefault(_OUTCOME_WORDS[state.final], None)
+            seen.setdefault(OUTCOME_WORDS[state.final], None)
     return " · ".join(seen)
 
 

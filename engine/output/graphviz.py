@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 
 from engine.output.diagram import (
     EDGE_STYLES,
@@ -22,7 +23,9 @@ from engine.output.diagram import (
     Diagram,
     Edge,
     EdgeRole,
+    LegendItem,
     Node,
+    View,
     wrap,
 )
 
@@ -52,14 +55,41 @@ def html_text(text: str) -> str:
     return html.escape(" ".join(_clean(text).split()), quote=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Font sizes (points) and title wrapping of one view."""
+
+    title: int
+    node: int
+    line: int
+    edge: int
+    edge_line: int
+    #: Characters per line of a node or edge title; 0 keeps titles on one line.
+    wrap: int = 0
+
+
+#: The engineer view keeps today's compact sizes; the reader view never goes below 11 pt.
+SIZES = {
+    View.ENGINEER: Sizes(title=16, node=11, line=9, edge=9, edge_line=8),
+    View.READER: Sizes(title=18, node=13, line=11, edge=12, edge_line=11, wrap=20),
+}
+
+
+def _title_lines(text: str, sizes: Sizes) -> list[str]:
+    if not sizes.wrap:
+        return [text]
+    return list(wrap(text, sizes.wrap)) or [text]
+
+
 def _attrs(pairs: list[tuple[str, str]]) -> str:
     return "[" + ", ".join(f"{key}={value}" for key, value in pairs) + "]"
 
 
-def _node_label(node: Node) -> str:
-    parts = [f"<B>{html_text(node.title)}</B>"]
+def _node_label(node: Node, sizes: Sizes) -> str:
+    parts = [f"<B>{html_text(line)}</B>" for line in _title_lines(node.title, sizes)]
     parts.extend(
-        f'<FONT POINT-SIZE="9" COLOR="#4a4a4a">{html_text(line)}</FONT>' for line in node.lines
+        f'<FONT POINT-SIZE="{sizes.line}" COLOR="#4a4a4a">{html_text(line)}</FONT>'
+        for line in node.lines
     )
     return "<" + "<BR/>".join(parts) + ">"
 
@@ -69,20 +99,23 @@ def _node_label(node: Node) -> str:
 _LOOP_SPACER = '<FONT POINT-SIZE="22"> </FONT>'
 
 
-def _edge_label(edge: Edge, loop: int = -1) -> str:
-    title = html_text(edge.title)
+def _edge_label(edge: Edge, sizes: Sizes, loop: int = -1) -> str:
+    titles = [html_text(line) for line in _title_lines(edge.title, sizes)] if edge.title else []
     if edge.order:
         numbers = ", ".join(str(n) for n in edge.order if n > 0)
         if numbers:
-            title = f'<FONT COLOR="{TRACE_COLOR}">{numbers}.</FONT> {title}'
-    parts = [f"<B>{title}</B>"] if title else []
-    parts.extend(f'<FONT POINT-SIZE="8">{html_text(line)}</FONT>' for line in edge.lines)
+            first = titles[0] if titles else ""
+            titles[:1] = [f'<FONT COLOR="{TRACE_COLOR}">{numbers}.</FONT> {first}']
+    parts = [f"<B>{title}</B>" for title in titles]
+    parts.extend(
+        f'<FONT POINT-SIZE="{sizes.edge_line}">{html_text(line)}</FONT>' for line in edge.lines
+    )
     if parts and loop >= 0:
         parts = [*parts, _LOOP_SPACER] if loop % 2 == 0 else [_LOOP_SPACER, *parts]
     return "<" + "<BR/>".join(parts) + ">" if parts else '""'
 
 
-def _node_line(node: Node, traced_diagram: bool) -> str:
+def _node_line(node: Node, traced_diagram: bool, sizes: Sizes) -> str:
     style = NODE_STYLES[node.role]
     pairs: list[tuple[str, str]] = []
     if style.shape == "point":
@@ -98,7 +131,7 @@ def _node_line(node: Node, traced_diagram: bool) -> str:
         pairs += [
             ("shape", "box"),
             ("style", quote(",".join(styles))),
-            ("label", _node_label(node)),
+            ("label", _node_label(node, sizes)),
             ("fillcolor", quote(style.fill)),
             ("color", quote(style.border)),
             ("fontcolor", quote(style.font)),
@@ -114,7 +147,7 @@ def _node_line(node: Node, traced_diagram: bool) -> str:
 
 
 def _edge_line(
-    edge: Edge, traced_diagram: bool, cluster_ids: dict[str, str], loop: int = -1
+    edge: Edge, traced_diagram: bool, cluster_ids: dict[str, str], sizes: Sizes, loop: int = -1
 ) -> str:
     style = EDGE_STYLES[edge.role]
     color, font, width = style.color, style.font, style.width
@@ -124,7 +157,7 @@ def _edge_line(
         else:
             color, font = FADED, "#8a8a8a"
     pairs: list[tuple[str, str]] = [
-        ("label", _edge_label(edge, loop)),
+        ("label", _edge_label(edge, sizes, loop)),
         ("color", quote(color)),
         ("fontcolor", quote(font)),
     ]
@@ -182,15 +215,59 @@ def _body(diagram: Diagram, cluster: str, indent: str) -> list[str]:
                 done.add(owner)
                 lines.extend(_cluster_lines(diagram, children[owner], indent))
         elif node.cluster == cluster or (cluster == "" and node.cluster not in known):
-            lines.append(indent + _node_line(node, diagram.traced))
+            lines.append(indent + _node_line(node, diagram.traced, SIZES[diagram.view]))
     return lines
+
+
+def _swatch(item: LegendItem) -> str:
+    """A legend cell showing a node colour or an edge stroke."""
+    if item.role is not None:
+        style = NODE_STYLES[item.role]
+        return (
+            f'<TD BGCOLOR="{style.fill}" COLOR="{style.border}" BORDER="1" WIDTH="34" '
+            'HEIGHT="16" FIXEDSIZE="TRUE"> </TD>'
+        )
+    if item.edge is not None:
+        edge = EDGE_STYLES[item.edge]
+        stroke = "- - - &gt;" if edge.dashed else "——&gt;"
+        return f'<TD WIDTH="34"><FONT COLOR="{edge.color}"><B>{stroke}</B></FONT></TD>'
+    return (
+        '<TD><TABLE BORDER="1" CELLBORDER="1" CELLSPACING="2" CELLPADDING="0" '
+        'COLOR="#555555"><TR><TD WIDTH="26" HEIGHT="8"> </TD></TR></TABLE></TD>'
+    )
+
+
+def _graph_label(diagram: Diagram, sizes: Sizes) -> str:
+    """The title; in a diagram with a legend, a table: title, notes, then the legend."""
+    if not diagram.legend and not diagram.notes:
+        return f"<<B>{html_text(diagram.title)}</B>>"
+    rows = [f'<TR><TD ALIGN="LEFT" COLSPAN="4"><B>{html_text(diagram.title)}</B></TD></TR>']
+    small = sizes.line
+    for note in diagram.notes:
+        text = '<BR ALIGN="LEFT"/>'.join(html_text(line) for line in wrap(note, 100))
+        rows.append(
+            f'<TR><TD ALIGN="LEFT" COLSPAN="4"><FONT POINT-SIZE="{small}">'
+            f'{text}<BR ALIGN="LEFT"/></FONT></TD></TR>'
+        )
+    items = list(diagram.legend)
+    for start in range(0, len(items), 2):
+        cells = []
+        for item in items[start : start + 2]:
+            cells.append(_swatch(item))
+            cells.append(
+                f'<TD ALIGN="LEFT"><FONT POINT-SIZE="{small}">{html_text(item.words)}</FONT></TD>'
+            )
+        rows.append("<TR>" + "".join(cells) + "</TR>")
+    table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
+    return "<" + table + "".join(rows) + "</TABLE>>"
 
 
 def to_dot(diagram: Diagram) -> str:
     """The diagram as DOT text."""
     cluster_ids = {c.id: f"cluster_{c.id}" for c in diagram.clusters}
     rank = "LR" if diagram.direction == "LR" else "TB"
-    title = f"<<B>{html_text(diagram.title)}</B>>"
+    sizes = SIZES[diagram.view]
+    title = _graph_label(diagram, sizes)
     lines = [
         f"digraph {quote(diagram.name)} {{",
         "  "
@@ -202,7 +279,7 @@ def to_dot(diagram: Diagram) -> str:
                 ("labelloc", "t"),
                 ("labeljust", "l"),
                 ("fontname", quote(FONT)),
-                ("fontsize", "16"),
+                ("fontsize", str(sizes.title)),
                 ("tooltip", quote(diagram.tooltip)),
                 ("nodesep", "0.35"),
                 ("ranksep", "0.45"),
@@ -214,10 +291,12 @@ def to_dot(diagram: Diagram) -> str:
         )
         + ";",
         "  node "
-        + _attrs([("fontname", quote(FONT)), ("fontsize", "11"), ("margin", '"0.16,0.08"')])
+        + _attrs(
+            [("fontname", quote(FONT)), ("fontsize", str(sizes.node)), ("margin", '"0.16,0.08"')]
+        )
         + ";",
         "  edge "
-        + _attrs([("fontname", quote(FONT)), ("fontsize", "9"), ("arrowsize", "0.7")])
+        + _attrs([("fontname", quote(FONT)), ("fontsize", str(sizes.edge)), ("arrowsize", "0.7")])
         + ";",
     ]
     lines.extend(_body(diagram, "", "  "))
@@ -226,7 +305,7 @@ def to_dot(diagram: Diagram) -> str:
         loop = -1
         if edge.source == edge.target:
             loop = loops[edge.source] = loops.get(edge.source, -1) + 1
-        lines.append("  " + _edge_line(edge, diagram.traced, cluster_ids, loop))
+        lines.append("  " + _edge_line(edge, diagram.traced, cluster_ids, sizes, loop))
     lines.append("}")
     return "\n".join(lines) + "\n"
 

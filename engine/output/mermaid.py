@@ -22,7 +22,12 @@ from engine.output.diagram import (
     EdgeRole,
     Node,
     Role,
+    View,
+    wrap,
 )
+
+#: Characters per line of a title in the reader view.
+READER_WRAP = 20
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ENTITIES = {
@@ -49,8 +54,14 @@ def _id(node_id: str, diagram: Diagram) -> str:
     return ("w_" if diagram.name == "overview" else "s_") + node_id
 
 
-def _node_label(node: Node) -> str:
-    parts = [f"<b>{text(node.title)}</b>"]
+def _titles(title: str, diagram: Diagram) -> list[str]:
+    if diagram.view is View.READER:
+        return [text(line) for line in wrap(title, READER_WRAP)] or [text(title)]
+    return [text(title)]
+
+
+def _node_label(node: Node, diagram: Diagram) -> str:
+    parts = [f"<b>{'<br/>'.join(_titles(node.title, diagram))}</b>"]
     parts.extend(f"<small>{text(line)}</small>" for line in node.lines)
     return '"' + "<br/>".join(parts) + '"'
 
@@ -59,15 +70,15 @@ def _node(node: Node, diagram: Diagram) -> str:
     ident = _id(node.id, diagram)
     if node.role is Role.START:
         return f'{ident}((" ")):::start'
-    label = _node_label(node)
+    label = _node_label(node, diagram)
     style = NODE_STYLES[node.role]
     shape = f"([{label}])" if style.double else f"({label})"
     classes = f":::{node.role.value}"
     return f"{ident}{shape}{classes}"
 
 
-def _edge_label(edge: Edge) -> str:
-    title = text(edge.title)
+def _edge_label(edge: Edge, diagram: Diagram) -> str:
+    title = "<br/>".join(_titles(edge.title, diagram)) if edge.title else ""
     numbers = ", ".join(str(n) for n in edge.order if n > 0)
     if numbers:
         title = f"{numbers}. {title}"
@@ -81,7 +92,7 @@ def _link(edge: Edge, diagram: Diagram) -> str:
     target = _id(edge.target, diagram)
     style = EDGE_STYLES[edge.role]
     arrow = "==>" if edge.traced and diagram.traced else ("-.->" if style.dashed else "-->")
-    label = _edge_label(edge)
+    label = _edge_label(edge, diagram)
     return f'{source} {arrow}|"{label}"| {target}' if label else f"{source} {arrow} {target}"
 
 
@@ -132,6 +143,25 @@ def _body(diagram: Diagram, cluster: str, indent: str) -> list[str]:
     return lines
 
 
+def _legend(diagram: Diagram) -> list[str]:
+    """The reader view's notes and legend, as a box of sample nodes (Mermaid has no legend)."""
+    if not diagram.legend and not diagram.notes:
+        return []
+    lines = ['subgraph legend["Legend"]', "  direction TB"]
+    for number, note in enumerate(diagram.notes, 1):
+        lines.append(f'  note_{number}["{text(note)}"]:::note')
+    for number, item in enumerate(diagram.legend, 1):
+        words = text(item.words)
+        if item.role is not None:
+            lines.append(f'  legend_{number}("{words}"):::{item.role.value}')
+        elif item.edge is not None:
+            lines.append(f'  legend_{number}["{words}"]:::{item.edge.value}')
+        else:
+            lines.append(f'  legend_{number}(["{words}"]):::note')
+    lines.append("end")
+    return lines
+
+
 def to_mermaid(diagram: Diagram) -> str:
     """The diagram as a Mermaid flowchart."""
     lines = [
@@ -139,6 +169,14 @@ def to_mermaid(diagram: Diagram) -> str:
         f"flowchart {diagram.direction}",
     ]
     lines.extend("  " + line for line in _class_defs())
+    if diagram.view is View.READER:
+        lines.append("  classDef note fill:#ffffff,stroke:#9e9e9e,color:#1f2933")
+        lines.extend(
+            f"  classDef {role.value} fill:#ffffff,stroke:{EDGE_STYLES[role].color},"
+            f"color:{EDGE_STYLES[role].font},stroke-dasharray:5 3"
+            for role in (EdgeRole.ASSUMED, EdgeRole.TIMEOUT)
+        )
+        lines.extend("  " + line for line in _legend(diagram))
     lines.extend(_body(diagram, "", "  "))
     for edge in diagram.edges:
         lines.append("  " + _link(edge, diagram))

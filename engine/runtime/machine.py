@@ -666,7 +666,8 @@ class Instance:
         words = {
             "completed": "been completed",
             "cancelled": "been cancelled",
-            "refused": "been declined",
+            "refused": "been stopped by a refused step",
+            "declined": "been declined",
             "failed": "failed",
             "timed_out": "timed out",
         }

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("svg", "png", "dot", "mermaid")
 DEFAULT_FORMATS = "svg,dot,mermaid"
+VIEWS = ("reader", "engineer", "both")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -47,6 +48,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="text|json",
         help="text for people, json (on stdout; messages stay on stderr) for programs "
         "(default: text)",
+    )
+    parser.add_argument(
+        "--view",
+        choices=VIEWS,
+        default="both",
+        help="reader: what a person sees and clicks, with a legend (files <workflow>.reader.*); "
+        "engineer: ids, guards and actions (files <workflow>.*, plus the overview); "
+        "default: both",
     )
     parser.add_argument(
         "--out", default="diagrams", metavar="DIR", help="output folder (default: diagrams)"
@@ -272,7 +281,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, whole = loaded
-    from engine.output.files import EXTENSIONS, diagram_files
+    from engine.output.diagram import View
+    from engine.output.files import EXTENSIONS, VIEWS, diagram_files
+
+    views = VIEWS if args.view == "both" else (View(args.view),)
 
     out_dir = Path(args.out)
     if args.trace:
@@ -285,7 +297,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         visited = sorted({s.workflow for s in steps if s.workflow in workflows})
         chosen = selected if selected is not None else visited
         files = diagram_files(
-            workflows, formats, selected=chosen, overview=len(visited) > 1, trace=steps
+            workflows,
+            formats,
+            selected=chosen,
+            overview=len(visited) > 1,
+            trace=steps,
+            views=(View.ENGINEER,),
         )
         return sync_files(
             out_dir / "traces" / scenario,
@@ -296,9 +313,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             fmt=fmt,
         )
     overview = selected is None and len(workflows) > 1
-    files = diagram_files(workflows, formats, selected=selected, overview=overview)
-    managed = [EXTENSIONS[f] for f in formats] if whole else []
-    command = "linkflow render " + " ".join([*args.paths, "--file-types", ",".join(formats)])
+    files = diagram_files(workflows, formats, selected=selected, overview=overview, views=views)
+    managed = [EXTENSIONS[f] for f in formats] if whole and args.view == "both" else []
+    view = [] if args.view == "both" else ["--view", args.view]
+    command = "linkflow render " + " ".join([*args.paths, "--file-types", ",".join(formats), *view])
     return sync_files(
         out_dir, files, check=args.check, managed=managed, out=out, fix=command.strip(), fmt=fmt
     )
