@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import Store
+from engine.cli import main
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,12 +87,16 @@ def test_start_send_status_history_instances_world_and_feed(store_url: str) -> N
     assert " close open -> closed (completed)" in linkflow("feed", store=s).stdout
 
 
-def test_errors_are_one_line_with_exit_1_or_2(store_url: str) -> None:
+def test_errors_are_one_line_with_exit_1_or_2(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process (the CLI code is the same; separate processes are tested above)."""
     s = store_url
     with Store.open(s) as store:
         store.load_world(BOARDS)
         first = store.start(TALLY, {"board": "main"}).id
         store.send(first, "add", {"item": "pen"}, event_id="k1")
+        where = store.where
     cases = [
         (("send", "ghost", "add"), 1, "no instance 'ghost' in the store"),
         (("status", "ghost"), 1, "no instance 'ghost'"),
@@ -105,14 +110,14 @@ def test_errors_are_one_line_with_exit_1_or_2(store_url: str) -> None:
         (("world", "show", "boards", "nope"), 1, "no record 'nope' in collection 'boards'"),
     ]
     for args, code, message in cases:
-        result = linkflow(*args, store=s)
-        assert result.returncode == code, (args, result.stdout, result.stderr)
-        assert message in result.stdout + result.stderr, (args, result.stdout, result.stderr)
-        assert len(result.stderr.strip().splitlines()) <= 1, result.stderr
-    as_json = linkflow("status", "ghost", "--format", "json", store=s)
-    assert json.loads(as_json.stdout) == {
+        assert main([*args, "--store", s]) == code, args
+        captured = capsys.readouterr()
+        assert message in captured.out + captured.err, (args, captured)
+        assert len(captured.err.strip().splitlines()) <= 1, captured.err
+    assert main(["status", "ghost", "--format", "json", "--store", s]) == 1
+    assert json.loads(capsys.readouterr().out) == {
         "ok": False,
-        "error": f"no instance 'ghost' in the store at {Store.open(s).where}",
+        "error": f"no instance 'ghost' in the store at {where}",
     }
 
 
