@@ -29,6 +29,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
         type=int,
         help="refuse (conflict) unless the instance is still at this version",
     )
+    parser.add_argument(
+        "--current",
+        action="store_true",
+        help="send to the instance that runs ID's session now (after its handoffs)",
+    )
     add_store(parser)
     return parser
 
@@ -42,8 +47,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return fail("send", str(err), out, args.format, EXIT_USAGE)
 
     def body(store: Store) -> int:
+        target = store.current(args.instance).id if args.current else args.instance
         sent = store.send(
-            args.instance,
+            target,
             event,
             payload,
             event_id=args.event_id,
