@@ -111,8 +111,8 @@ def _fill(store: Store, instances: int) -> None:
             (instances, definition),
         )
         tx.run(
-            "INSERT INTO history (instance, time, event, source, target, accepted, event_id, "
-            "request) SELECT id, created, 'stop', 'low', 'stopped', 1, 'e-' || id, 'x' "
+            "INSERT INTO history (instance, seq, time, event, source, target, accepted, event_id, "
+            "request) SELECT id, 1, created, 'stop', 'low', 'stopped', 1, 'e-' || id, 'x' "
             "FROM instances WHERE id LIKE 'filler-%'"
         )
 
