@@ -285,12 +285,16 @@ class Store:
         )
         return record
 
-    def get(self, instance_id: str) -> InstanceRecord:
-        with self.backend.read() as tx:
-            row = tx.one(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (instance_id,))
+    def _row(self, tx: Tx, instance_id: str, lock: str = "") -> InstanceRecord:
+        """The stored instance, or NotFound."""
+        row = tx.one(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?{lock}", (instance_id,))
         if row is None:
             raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
         return _record(row)
+
+    def get(self, instance_id: str) -> InstanceRecord:
+        with self.backend.read() as tx:
+            return self._row(tx, instance_id)
 
     def current(self, instance_id: str) -> InstanceRecord:
         """The newest instance of the handoff chain `instance_id` belongs to."""
@@ -352,10 +356,7 @@ class Store:
     def available(self, instance_id: str) -> list[EventOption]:
         """Every event of the instance and whether it could be sent now (nothing is changed)."""
         with self.backend.read() as tx:
-            row = tx.one(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (instance_id,))
-            if row is None:
-                raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
-            instance, _ = self._materialize(tx, _record(row), lock="")
+            instance, _ = self._materialize(tx, self._row(tx, instance_id), lock="")
             return instance.available_events()
 
     def _materialize(
@@ -397,13 +398,7 @@ class Store:
             raise UsageError("an event id cannot be empty")
 
         def work(tx: Tx) -> Sent:
-            row = tx.one(
-                f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?{self.backend.lock}",
-                (instance_id,),
-            )
-            if row is None:
-                raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
-            record = _record(row)
+            record = self._row(tx, instance_id, self.backend.lock)
             engine = self._engine(tx, record.definition)
             recordable = engine.recordable_fields.get(event, frozenset())
             public = {k: v for k, v in (payload or {}).items() if k in recordable}
