@@ -3,6 +3,7 @@
 Load workflows (`load`, `load_workflow`), compile one with `Engine`, create instances and send
 events; every outcome is a value (`Step`, `Refusal`), never an exception for a refused event.
 `Session` follows handoffs between workflows; `run_scenario_file` runs a scenario file.
+`Store.open(url)` keeps instances, history and the world durably (SQLite or PostgreSQL).
 
 Names are imported on first use (PEP 562), so `import engine` and `linkflow --help` stay fast:
 the command line needs none of the loader, schemas or expression library to print its help.
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from engine.runtime.world import World
     from engine.runtime.world_loader import load_world
     from engine.source import SourceLocation
+    from engine.store import Store
     from engine.testing.scenarios import ScenarioResult, run_scenario_file
 
 #: Public name -> the module that defines it.
@@ -52,6 +54,7 @@ _WHERE = {
     "SessionStep": "engine.runtime.session",
     "SourceLocation": "engine.source",
     "Step": "engine.runtime.machine",
+    "Store": "engine.store",
     "UsageError": "engine.errors",
     "Workflow": "engine.language.model",
     "World": "engine.runtime.world",
@@ -81,6 +84,7 @@ __all__ = [
     "SessionStep",
     "SourceLocation",
     "Step",
+    "Store",
     "UsageError",
     "Workflow",
     "World",

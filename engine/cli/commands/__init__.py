@@ -23,6 +23,14 @@ COMMAND_MODULES = [
     "generate",
     "mutate",
     "schema",
+    "start",
+    "send",
+    "status",
+    "history",
+    "instances",
+    "world",
+    "timers",
+    "feed",
 ]
 
 
