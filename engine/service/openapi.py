@@ -83,6 +83,149 @@ SCHEMAS: dict[str, Any] = {
             "transitions": {"type": "array", "items": _JSON_OBJECT},
         },
     },
+    "StartRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["workflow"],
+        "properties": {
+            "workflow": {"type": "string", "pattern": NAME_PATTERN},
+            "data": {"type": "object", "description": "values for the workflow's data fields"},
+            "id": {
+                "type": "string",
+                "pattern": ID_PATTERN,
+                "description": "starting again with the same id and data returns the instance",
+            },
+        },
+    },
+    "EventRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["event"],
+        "properties": {
+            "event": {"type": "string", "minLength": 1, "maxLength": 100},
+            "payload": {"type": "object"},
+        },
+    },
+    "EventOption": {
+        "type": "object",
+        "required": ["event", "available", "reason", "rule"],
+        "properties": {
+            "event": {"type": "string"},
+            "available": {
+                "type": ["boolean", "null"],
+                "description": "null when it depends on the payload",
+            },
+            "reason": {"type": "string"},
+            "rule": {"type": "string"},
+        },
+    },
+    "Instance": {
+        "type": "object",
+        "required": ["id", "workflow", "definition", "state", "outcome", "version", "data"],
+        "properties": {
+            "id": {"type": "string"},
+            "workflow": {"type": "string"},
+            "definition": {"type": "string", "description": "the definition version it runs"},
+            "state": {"type": "string"},
+            "outcome": {"type": ["string", "null"]},
+            "version": {"type": "integer", "description": "accepted steps so far (the ETag)"},
+            "data": {"type": "object"},
+            "created": {"type": "number"},
+            "updated": {"type": "number"},
+            "entered": {"type": "number"},
+            "due": {"type": ["number", "null"], "description": "when its timeout fires"},
+            "session": {"type": "string"},
+            "available": {"type": "array", "items": _ref("EventOption")},
+        },
+    },
+    "InstanceList": {
+        "type": "object",
+        "required": ["instances", "next_cursor"],
+        "properties": {
+            "instances": {"type": "array", "items": _ref("Instance")},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+    "Refusal": {
+        "type": "object",
+        "required": ["kind", "message"],
+        "properties": {
+            "kind": {"type": "string"},
+            "message": {"type": "string"},
+            "guard": {"type": "string"},
+            "rule": {"type": "string"},
+            "also": {"type": "array", "items": _JSON_OBJECT},
+        },
+    },
+    "Step": {
+        "type": "object",
+        "required": ["instance", "event", "accepted", "from", "to", "version", "replayed"],
+        "properties": {
+            "instance": {"type": "string"},
+            "workflow": {"type": "string"},
+            "event": {"type": "string"},
+            "accepted": {"type": "boolean"},
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "description": {"type": "string"},
+            "refusal": _ref("Refusal"),
+            "version": {"type": "integer"},
+            "outcome": {"type": ["string", "null"]},
+            "replayed": {
+                "type": "boolean",
+                "description": "true when the Idempotency-Key was seen: nothing was applied again",
+            },
+            "handed_to": {"type": ["string", "null"]},
+            "feed_seq": {"type": ["integer", "null"]},
+        },
+    },
+    "History": {
+        "type": "object",
+        "required": ["instance", "history"],
+        "properties": {
+            "instance": {"type": "string"},
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["seq", "time", "event", "from", "to", "accepted"],
+                    "properties": {
+                        "seq": {"type": "integer"},
+                        "time": {"type": "number"},
+                        "event": {"type": "string"},
+                        "from": {"type": "string"},
+                        "to": {"type": "string"},
+                        "accepted": {"type": "boolean"},
+                        "payload": {"type": "object"},
+                        "refusal": _ref("Refusal"),
+                        "event_id": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "FeedEntry": {
+        "type": "object",
+        "required": ["seq", "instance", "workflow", "event", "from", "to", "outcome", "time"],
+        "properties": {
+            "seq": {"type": "integer"},
+            "instance": {"type": "string"},
+            "workflow": {"type": "string"},
+            "event": {"type": "string"},
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "outcome": {"type": ["string", "null"]},
+            "time": {"type": "number"},
+        },
+    },
+    "Feed": {
+        "type": "object",
+        "required": ["entries", "last"],
+        "properties": {
+            "entries": {"type": "array", "items": _ref("FeedEntry")},
+            "last": {"type": "integer", "description": "pass as ?after= to read on"},
+        },
+    },
     "Health": {
         "type": "object",
         "required": ["status"],
@@ -171,6 +314,135 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+
+def _id_param() -> dict[str, Any]:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": ID_PATTERN},
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        **({"description": description} if description else {}),
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 500}
+_FILTER = {"type": "string", "minLength": 1, "maxLength": 200}
+
+PATHS.update(
+    {
+        "/instances": {
+            "post": {
+                "summary": "Start an instance (idempotent on `id`)",
+                "requestBody": _body("StartRequest"),
+                "responses": {
+                    "201": _json("Instance", "started"),
+                    "200": _json("Instance", "an instance with this id and data already exists"),
+                    "404": _problem("no workflow by that name"),
+                    "409": _problem("the id is taken by an instance with other start data"),
+                    "422": _problem("a data field the workflow does not declare"),
+                },
+            },
+            "get": {
+                "summary": "Instances, newest first, a page at a time",
+                "parameters": [
+                    _query("workflow", _FILTER),
+                    _query("state", _FILTER),
+                    _query("outcome", _FILTER),
+                    _query("limit", _LIMIT, "page size (default 50)"),
+                    _query("cursor", _FILTER, "next_cursor of the page before"),
+                ],
+                "responses": {"200": _json("InstanceList", "one page")},
+            },
+        },
+        "/instances/{id}": {
+            "get": {
+                "summary": "State, data, outcome, version and the events available now",
+                "parameters": [_id_param()],
+                "responses": {
+                    "200": _json("Instance", "the instance; ETag is its version"),
+                    "404": _problem("no instance by that id"),
+                },
+            }
+        },
+        "/instances/{id}/events": {
+            "post": {
+                "summary": "Send an event. A refusal is an answer: 200 with accepted false",
+                "parameters": [
+                    _id_param(),
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": KEY_PATTERN},
+                        "description": "the event id: the same key again returns the first "
+                        "answer and applies nothing",
+                    },
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": r'^"\d+"$'},
+                        "description": "the version the client saw, in quotes",
+                    },
+                ],
+                "requestBody": _body("EventRequest"),
+                "responses": {
+                    "200": _json("Step", "the step taken, or the refusal"),
+                    "404": _problem("no instance by that id"),
+                    "409": _problem("the Idempotency-Key was used for another event or payload"),
+                    "412": _problem("If-Match is stale: another step came first"),
+                    "422": _problem("an unknown event, or a payload that fails its schema"),
+                },
+            }
+        },
+        "/instances/{id}/history": {
+            "get": {
+                "summary": "Every event the instance received, accepted or refused (no secrets)",
+                "parameters": [_id_param()],
+                "responses": {
+                    "200": _json("History", "oldest first"),
+                    "404": _problem("no instance by that id"),
+                },
+            }
+        },
+        "/feed": {
+            "get": {
+                "summary": "Accepted steps of every instance, numbered in commit order",
+                "parameters": [
+                    _query("after", {"type": "integer", "minimum": 0}, "feed number to read after"),
+                    _query("limit", _LIMIT, "entries at most (default 50)"),
+                ],
+                "responses": {"200": _json("Feed", "the entries after `after`")},
+            }
+        },
+        "/feed/stream": {
+            "get": {
+                "summary": "The feed as server-sent events; reconnect with Last-Event-ID",
+                "parameters": [_query("after", {"type": "integer", "minimum": 0})],
+                "responses": {
+                    "200": {
+                        "description": "events `step`, each with id = feed number",
+                        "content": {"text/event-stream": {}},
+                    }
+                },
+            }
+        },
+    }
+)
 
 COMMON_RESPONSES = {
     "400": "malformed JSON, a body nested too deeply, or a request of the wrong form",

@@ -46,6 +46,7 @@ _TYPES = [
     ProblemType("body-too-large", 413, "The request body is larger than the limit"),
     ProblemType("unsupported-media-type", 415, "The request body must be application/json"),
     ProblemType("unknown-event", 422, "The workflow has no such event"),
+    ProblemType("invalid-payload", 422, "The payload does not fit the event's schema"),
     ProblemType("invalid-data", 422, "The data do not fit the workflow"),
     ProblemType("overloaded", 503, "Too many requests at once; retry shortly"),
     ProblemType("store-unavailable", 503, "The store cannot be reached; retry shortly"),

@@ -18,13 +18,17 @@ GRACE_SECONDS = 10
 
 if TYPE_CHECKING:
     from engine.language.model import Workflow
+    from engine.store import Store
 
 
 def serve(
-    config: ServiceConfig, token: str | None, workflows: Mapping[str, Workflow] | None = None
+    config: ServiceConfig,
+    token: str | None,
+    workflows: Mapping[str, Workflow] | None = None,
+    store: Store | None = None,
 ) -> None:
-    """Run until SIGTERM or SIGINT. `workflows` (already loaded) spare the single process a
-    second load; worker processes load them from `config.workflow_paths`."""
+    """Run until SIGTERM or SIGINT. `workflows` and `store` (already open) spare the single
+    process a second start; worker processes open their own from `config`."""
     import uvicorn
 
     from engine.service.request_log import configure_logging
@@ -40,6 +44,8 @@ def serve(
         "lifespan": "on",
     }
     if config.workers > 1:
+        if store is not None:
+            store.close()
         os.environ[CONFIG_ENV] = config.to_json()
         uvicorn.run(
             "engine.service.app:app_from_environment",
@@ -50,4 +56,5 @@ def serve(
         return
     from engine.service.app import create_app
 
-    uvicorn.run(create_app(config, workflows=workflows, token=token), **common)  # type: ignore[arg-type]
+    app = create_app(config, workflows=workflows, store=store, token=token)
+    uvicorn.run(app, **common)  # type: ignore[arg-type]

@@ -50,6 +50,7 @@ class ServiceProcess:
         self.env = {**os.environ, **(env or {})}
         self.env.pop("LINKFLOW_TOKEN", None)
         self.process: subprocess.Popen[bytes] | None = None
+        self.backend = "sqlite" if store is None or store.startswith("sqlite") else "postgresql"
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         self._token_dir = tempfile.TemporaryDirectory()
 

@@ -80,5 +80,15 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         catalog = load_catalog(config.workflow_paths)  # fail in words before binding the port
     except WorkflowLoadError as err:
         return _fail(f"the workflows do not load:\n{err}", EXIT_PROBLEMS)
-    serve(config, token, catalog.workflows)
+    from engine.errors import DefinitionError, UsageError
+    from engine.service.app import open_store
+    from engine.store import StoreError
+
+    try:
+        store = open_store(config, catalog)  # an unreachable store is said now, in words
+    except (StoreError, DefinitionError) as err:
+        return _fail(str(err), EXIT_PROBLEMS)
+    except UsageError as err:
+        return _fail(str(err), EXIT_USAGE)
+    serve(config, token, catalog.workflows, store)
     return EXIT_OK
