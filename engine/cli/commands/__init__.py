@@ -20,6 +20,14 @@ COMMAND_MODULES = [
     "explore",
     "coverage",
     "generate",
+    "start",
+    "send",
+    "status",
+    "history",
+    "instances",
+    "world",
+    "timers",
+    "feed",
     "serve",
 ]
 
