@@ -4,13 +4,13 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit check generate bench clean graphviz
+.PHONY: setup run test lint typecheck unit check generate bench clean graphviz postgresql
 
 setup: $(STAMP) graphviz
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $(STAMP)
 
 # Graphviz's `dot` draws the diagrams; install it from Debian when it is missing.
@@ -19,6 +19,13 @@ graphviz:
 	  echo "Graphviz 'dot' not found: installing it with apt-get"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+# The store's tests start a throwaway PostgreSQL server: install its binaries when missing.
+postgresql:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "PostgreSQL server binaries not found: installing them with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 # The demo: every method end to end on the demo world, with the identity dropdown after each step.
 ENTRY := workflows/link_tiktok_account.yaml
@@ -57,7 +64,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-unit: setup
+unit: setup postgresql
 	$(VENV)/bin/pytest
 
 # The definitions are valid, and the committed diagrams and docs match them.
