@@ -31,7 +31,7 @@ def test_a_new_project_validates_and_passes_its_scenarios(
     project = tmp_path / "demo"
     capsys.readouterr()
     assert in_folder(project, "validate") == 0
-    assert capsys.readouterr().out == "ok: 2 files valid\n"
+    assert capsys.readouterr().out == "ok: 3 files valid\n"  # workflow, world schema, world
     assert in_folder(project, "test") == 0
     assert capsys.readouterr().out.endswith("2 passed, 0 failed\n")
     assert in_folder(project, "validate", "tests/scenarios") == 0
@@ -40,7 +40,7 @@ def test_a_new_project_validates_and_passes_its_scenarios(
 def test_every_yaml_file_names_a_schema_that_exists_next_to_it(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path)]) == 0
     yaml_files = sorted(p for p in tmp_path.rglob("*.yaml") if p.name != ".pre-commit-config.yaml")
-    assert len(yaml_files) == 4
+    assert len(yaml_files) == 5
     for path in yaml_files:
         first = path.read_text(encoding="utf-8").splitlines()[0]
         prefix = "# yaml-language-server: $schema="

@@ -70,7 +70,7 @@ def test_a_wheel_installed_in_a_fresh_venv_inits_a_project_that_passes(tmp_path:
     linkflow = str(fresh / "bin" / "linkflow")
     run([linkflow, "init", "demo"], empty, env)
     demo = empty / "demo"
-    assert run([linkflow, "validate"], demo, env).stdout == "ok: 2 files valid\n"
+    assert run([linkflow, "validate"], demo, env).stdout == "ok: 3 files valid\n"
     assert run([linkflow, "test"], demo, env).stdout.endswith("2 passed, 0 failed\n")
     tests = run([str(python), "-m", "pytest"], demo, env)
     assert "2 passed" in tests.stdout

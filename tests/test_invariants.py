@@ -42,8 +42,12 @@ def edit(path: Path, change: Callable[[Doc], None]) -> None:
 def check(folder: Path) -> list[Problem]:
     """What `linkflow validate` reports: the loader checks invariants with everything else."""
     result = load([folder], kinds=["workflow"])
-    assert result.problems == all_invariant_problems(result.workflows)
-    return result.problems
+    invariant_problems = all_invariant_problems(result.workflows)
+    # Moving a guard onto `cancel` may also make it read a payload `cancel` lacks: that is
+    # reported too, by the payload checks, and is not what these tests look at.
+    others = [p for p in result.problems if p not in invariant_problems]
+    assert all("which event 'cancel' does not declare" in p.message for p in others), others
+    return invariant_problems
 
 
 def transition(doc: Doc, event: str, source: str = "") -> Doc:
@@ -266,7 +270,6 @@ def test_domain_invariants_hold() -> None:
          "only_operators_and_admins_link"),
         ("R15", "link_qr", "scanner_uses_account", "approve", "only_users_of_the_account_approve"),
         ("R19", "create_org_account", "bc_verified", "create", "only_verified_bcs_create"),
-        ("R21", "create_org_account", "region_offered", "create", "only_offered_regions"),
     ],
 )  # fmt: skip
 def test_dropping_a_guard_breaks_the_rule(
@@ -298,7 +301,12 @@ def test_r11_an_unmarked_password_breaks_the_rule(tmp_path: Path) -> None:
 
 def test_x1_cancelling_after_the_link_breaks_the_rule(tmp_path: Path) -> None:
     folder = domain_copy(tmp_path)
-    edit(folder / "link_login.yaml", lambda d: transition(d, "cancel")["from"].append("linked"))
+
+    def cancel_after_link(doc: Doc) -> None:
+        transition(doc, "cancel")["from"].append("linked")
+        doc["states"]["linked"].pop("refuses")  # the state explained why it refused cancel
+
+    edit(folder / "link_login.yaml", cancel_after_link)
     found = broken(folder)
     assert "cancel_changes_nothing" in found  # declared in the entry workflow, across handoff
     assert "nothing_half_linked" in found

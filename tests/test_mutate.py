@@ -236,8 +236,9 @@ def test_justifications_are_read_on_the_line_or_the_comment_block_above(tmp_path
 
 #: What a scenario suite for link_qr that checks only acceptance and refusals lets live: every
 #: write (nothing looks at data or the world), the add/set swaps that do not fail at run time,
-#: the outcome of each refusing ending, and refresh accepted before the approval (only a
-#: `state:` expectation noticed the instance skipping to 'done').
+#: the outcome of each refusing ending. (Refresh accepted before the approval and the
+#: identities add swapped for set are killed even so, by the refusals that
+#: x1_x2_refusals_read_as_written_for_a_person expects.)
 WEAK_SURVIVORS = {
     ("drop_action", "data.tiktok_account"),
     ("drop_action", "data.approver"),
@@ -247,12 +248,10 @@ WEAK_SURVIVORS = {
     ("drop_action", "data.dropdown"),
     ("swap_add_set", "world.tiktok_accounts[payload.tiktok_account].business_centers"),
     ("swap_add_set", "world.business_centers[data.business_center].tiktok_accounts"),
-    ("swap_add_set", "world.ad_accounts[data.ad_account].identities"),
     ("swap_add_set", "data.dropdown"),
     ("complete_final", "declined"),
     ("complete_final", "cancelled"),
     ("complete_final", "timed_out"),
-    ("widen_from", "qr_shown"),
 }
 
 
@@ -307,7 +306,7 @@ def test_a_weakened_suite_lets_the_expected_mutants_survive(tmp_path: Path) -> N
     }
     assert survivors == WEAK_SURVIVORS
     report = Report(results, len(suite.scenarios), 1, 1.0)
-    assert report.score == pytest.approx(100 * 6 / 20)
+    assert report.score == pytest.approx(100 * 8 / 20)
     # each survivor says where the element is, which step reaches it, and what would catch it
     declined = next(r for r in report.survivors if r.mutant.subject == "declined")
     flow = root / "workflows" / "link_qr.yaml"
@@ -387,14 +386,14 @@ def test_cli_reports_survivors_and_fails_under(
     code = main(["mutate", "workflows/link_qr.yaml", "--jobs", "2", "--fail-under", "100"])
     out, err = capsys.readouterr()
     assert code == 1
-    assert "14 survivor(s)" in out
+    assert "12 survivor(s)" in out
     assert (
         f"workflows/link_qr.yaml:{declined_line()}:3: complete_final [declined]: final state "
         "'declined' ends "
         "completed instead of refused" in out
     )
-    assert "score: 30.0% of 20 non-equivalent mutants killed" in out
-    assert "mutation score 30.0% is below --fail-under 100%" in err
+    assert "score: 40.0% of 20 non-equivalent mutants killed" in out
+    assert "mutation score 40.0% is below --fail-under 100%" in err
 
 
 def test_cli_json(

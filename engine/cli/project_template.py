@@ -11,7 +11,7 @@ from __future__ import annotations
 SCHEMA_DIR = ".linkflow/schemas"
 
 #: The schemas, by the name `linkflow schema` knows them.
-SCHEMAS = ("workflow", "world", "scenario")
+SCHEMAS = ("workflow", "world", "world_schema", "scenario")
 
 
 def schema_line(kind: str, depth: int) -> str:
@@ -116,6 +116,23 @@ collections:
     ben: {name: Ben, manager: mo, days_left: 2}
 """
 
+WORLD_SCHEMA = """\
+# The shape of the world's records: which collections exist and what a record holds.
+# Worlds below this folder are checked against it, and so is what the workflows read.
+world_schema: office
+collections:
+  employees:
+    description: Employees, by user id.
+    record:
+      type: object
+      additionalProperties: false
+      required: [name, manager, days_left]
+      properties:
+        name: {type: string, minLength: 1}
+        manager: {type: string, description: The user id of the employee's manager.}
+        days_left: {type: integer, minimum: 0, description: Days of leave left this year.}
+"""
+
 SCENARIO_APPROVED = """\
 scenario: l1_l3_manager_approves_leave
 description: Ana asks for five days; someone else cannot approve, her manager can.
@@ -213,6 +230,7 @@ def project_files(name: str) -> dict[str, str]:
         "README.md": README.replace("{name}", name),
         "workflows/leave_request.yaml": schema_line("workflow", 1) + WORKFLOW,
         "workflows/worlds/office.yaml": schema_line("world", 2) + WORLD,
+        "workflows/world.schema.yaml": schema_line("world_schema", 1) + WORLD_SCHEMA,
         "tests/scenarios/l1_l3_manager_approves_leave.yaml": schema_line("scenario", 2)
         + SCENARIO_APPROVED,
         "tests/scenarios/l2_not_enough_days_left.yaml": schema_line("scenario", 2)

@@ -256,3 +256,7 @@ def _show(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_show(v) for v in value)
     return str(value)
+
+
+#: A value as messages and labels show it (lists joined, true/false, none).
+show_value = _show

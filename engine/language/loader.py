@@ -23,6 +23,7 @@ KINDS = {
     "scenario": "scenario.schema.json",
     "world": "world.schema.json",
     "workflow": "workflow.schema.json",
+    "world_schema": "world_schema.schema.json",
 }
 
 
@@ -94,8 +95,16 @@ def _build_workflow(doc: Document, result: LoadResult) -> list[Problem]:
     return []
 
 
-def _schema_only(doc: Document, result: LoadResult) -> list[Problem]:
-    return []  # schema-valid worlds need no further build step to be checked
+def _check_world(doc: Document, result: LoadResult) -> list[Problem]:
+    from engine.language.world_schema import world_problems
+
+    return world_problems(doc)  # the records against the project's own world schema
+
+
+def _check_world_schema(doc: Document, result: LoadResult) -> list[Problem]:
+    from engine.language.world_schema import build_world_schema
+
+    return build_world_schema(doc)[1]
 
 
 def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
@@ -110,7 +119,8 @@ def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
 
 BUILDERS: dict[str, Builder] = {
     "workflow": _build_workflow,
-    "world": _schema_only,
+    "world": _check_world,
+    "world_schema": _check_world_schema,
     "scenario": _check_scenario,
 }
 
@@ -157,6 +167,9 @@ def load(
 
         result.problems.extend(handoff_problems(result.workflows))
         result.problems.extend(all_invariant_problems(result.workflows))
+        from engine.language.static_checks import static_problems
+
+        result.problems.extend(static_problems(result.workflows))
     return result
 
 

@@ -51,6 +51,8 @@ class State:
     waiting: Waiting | None = None
     #: The workflow that takes over when this final state is reached.
     handoff: str = ""
+    #: Events this state does not take, each with the explanation a person gets: (message, rule).
+    refuses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def is_final(self) -> bool:
@@ -70,12 +72,36 @@ class Binding:
 
 
 @dataclass(frozen=True, slots=True)
+class Choices:
+    """What a person is offered for one payload field, worked out from the world before sending.
+
+    `values` gives a list of values, or of `{value, label}` maps. With `records` (a collection),
+    each value is a record id and `label` may read that record as `record`. A value sent
+    outside the list is refused with `rule`.
+    """
+
+    event: str
+    field: str
+    values: Expression
+    label: Expression | None
+    records: str
+    rule: str
+    description: str
+    ignore_case: bool
+    location: SourceLocation
+    #: The refusal for a value outside the list; it sees `value` and `offered` (the labels).
+    message: Template | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     name: str
     description: str
     payload_schema: Mapping[str, Any] | None
     secret_fields: frozenset[str]
     location: SourceLocation
+    #: The payload fields whose values are picked from a list, by field name.
+    choices: Mapping[str, Choices] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +182,8 @@ class Transition:
     index: int
     #: True for the transition a waiting state's timeout creates.
     is_timeout: bool = False
+    #: When refused, check every guard and report each one that fails, not only the first.
+    check_all_guards: bool = False
 
     @property
     def label(self) -> str:
@@ -215,6 +243,8 @@ class Workflow:
     by_source: Mapping[tuple[str, str], tuple[Transition, ...]] = field(repr=False)
     #: safety properties, by name; checked by engine.language.invariants.
     invariants: Mapping[str, Invariant] = field(default_factory=dict, repr=False)
+    #: Each data field's JSON Schema (declared, or inferred from its default).
+    data_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def file(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from engine.errors import Problem
 from engine.language.model import Workflow
 from engine.language.schema import validate_document
+from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.language.yaml_loader import Document, read_file
 from engine.source import DocPath
 
@@ -89,11 +90,23 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             if state.handoff and state.handoff not in reachable:
                 reachable.append(state.handoff)
     flows = [workflows[n] for n in reachable if n in workflows]
-    events = {e for w in flows for e in w.events}
+    # `timeout` is the engine's own event: a scenario may show that sending it is refused.
+    events = {e for w in flows for e in w.events} | {TIMEOUT_EVENT}
     states = {s for w in flows for s in w.states}
-    problems = []
+    problems = _data_problems(doc, workflows[start])
+    offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
     for number, step in enumerate(spec["steps"]):
         path: DocPath = ("steps", number)
+        for dotted in (step.get("expect") or {}).get("choices") or {}:
+            if dotted not in offering:
+                close = difflib.get_close_matches(dotted, sorted(offering), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(
+                    Problem(
+                        doc.locate((*path, "expect", "choices", dotted), key=True),
+                        f"no event field '{dotted}' offers choices{hint}",
+                    )
+                )
         checks = [
             ("send", step.get("send"), events, "event"),
             ("state", (step.get("expect") or {}).get("state"), states, "state"),
@@ -114,4 +127,22 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
                     scope += " or the workflows it hands off to"
                 message = f"no {noun} '{name}' in {scope}{hint}"
             problems.append(Problem(doc.locate(at), message))
+    return problems
+
+
+def _data_problems(doc: Document, workflow: Workflow) -> list[Problem]:
+    """The scenario's `data:` against the fields and types the start workflow declares."""
+    from engine.language.data_types import value_problem
+
+    problems = []
+    for key, value in (doc.value.get("data") or {}).items():
+        if key not in workflow.data:
+            close = difflib.get_close_matches(key, sorted(workflow.data), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            message = f"workflow '{workflow.name}' has no data field '{key}'{hint}"
+            problems.append(Problem(doc.locate(("data", key), key=True), message))
+            continue
+        why = value_problem(workflow.data_types.get(key, {}), value)
+        if why:
+            problems.append(Problem(doc.locate(("data", key)), f"data field '{key}' {why}"))
     return problems

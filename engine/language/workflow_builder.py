@@ -12,12 +12,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.errors import Problem
+from engine.language.data_types import declaration_problems, default_of, field_type
 from engine.language.durations import duration
 from engine.language.expressions import Expression, ExpressionError, Template
 from engine.language.model import (
     Action,
     ActionKind,
     Binding,
+    Choices,
     Event,
     Guard,
     GuardUse,
@@ -89,14 +91,28 @@ class _Builder:
     # -- expressions -----------------------------------------------------------------------
 
     def expression(
-        self, source: str, path: DocPath, allowed: frozenset[str], what: str
+        self,
+        source: str,
+        path: DocPath,
+        allowed: frozenset[str],
+        what: str,
+        before_payload: Iterable[str] | None = None,
     ) -> Expression | None:
         try:
             expr = Expression.compile(source)
         except ExpressionError as err:
             self.problem(path, f"{what} does not compile: {err}")
             return None
-        self.check_names(expr.names, source, path, allowed, what)
+        # Choices are worked out before a payload exists: nothing may read one.
+        late = set() if before_payload is None else expr.names & {"payload", *before_payload}
+        for name in sorted(late):
+            about = (
+                "the payload" if name == "payload" else f"binding '{name}' (keyed by the payload)"
+            )
+            self.problem(
+                path, f"{what} cannot use {about}: choices are offered before the payload is sent"
+            )
+        self.check_names(expr.names - late, source, path, allowed, what)
         return expr
 
     def template(self, source: str, path: DocPath, allowed: frozenset[str]) -> Template | None:
@@ -148,18 +164,23 @@ class _Builder:
                 f"workflow name '{name}' is reserved: "
                 f"diagrams/{name}.* shows all workflows together",
             )
-        data = dict(raw.get("data") or {})
-        for field_name in data:
+        declared = dict(raw.get("data") or {})
+        for field_name, value in declared.items():
             self.check_reserved(field_name, ("data", field_name), "data field")
+            for inner, message in declaration_problems(field_name, value):
+                self.problem(("data", field_name, *inner), message)
+        data = {k: default_of(v) for k, v in declared.items()}
+        data_types = {k: field_type(v) for k, v in declared.items()}
 
         bindings = self.bindings(raw.get("bindings") or {})
         base_names = frozenset({"data", "payload", *bindings})
         states = self.states(raw["states"])
-        events = self.events(raw.get("events") or {})
+        events = self.events(raw.get("events") or {}, bindings)
         guards = self.guards(raw.get("guards") or {}, base_names, events)
         exclusive = self.exclusive(raw.get("exclusive") or [], guards)
         transitions = self.transitions(raw["transitions"], states, events, guards, bindings)
         transitions += self.timeout_transitions(states)
+        self.explained_refusals(states, events, transitions)
         invariants = self.invariants(raw.get("invariants") or {})
 
         initial = raw["initial"]
@@ -189,6 +210,7 @@ class _Builder:
             location=self.doc.locate(("workflow",)),
             by_source=transitions_by_source(tuple(transitions)),
             invariants=invariants,
+            data_types=data_types,
         )
         self.problems.extend(nondeterminism_problems(workflow))
         return None if self.problems else workflow
@@ -255,6 +277,10 @@ class _Builder:
                 final=Outcome(spec["final"]) if "final" in spec else None,
                 waiting=waiting,
                 handoff=self.text(spec, "handoff"),
+                refuses={
+                    event: (body["message"], self.text(body, "rule"))
+                    for event, body in (spec.get("refuses") or {}).items()
+                },
             )
             if out[name].handoff and out[name].final is not Outcome.COMPLETED:
                 self.problem(
@@ -269,7 +295,7 @@ class _Builder:
                 )
         return out
 
-    def events(self, raw: Mapping[str, Any]) -> dict[str, Event]:
+    def events(self, raw: Mapping[str, Any], bindings: Mapping[str, Binding]) -> dict[str, Event]:
         out: dict[str, Event] = {}
         for name, given in raw.items():
             path = ("events", name)
@@ -277,6 +303,7 @@ class _Builder:
             spec = given or {}
             payload = spec.get("payload")
             secrets: set[str] = set()
+            props: Any = {}
             if payload is not None:
                 for inner, message in check_fragment_schema(payload):
                     self.problem((*path, "payload", *inner), f"payload schema: {message}")
@@ -285,14 +312,74 @@ class _Builder:
                     secrets = {
                         k for k, v in props.items() if isinstance(v, dict) and v.get("secret")
                     }
+            fields = frozenset(props) if isinstance(props, dict) else frozenset()
+            choices = {
+                field_name: built
+                for field_name, choice in (spec.get("choices") or {}).items()
+                if (built := self.choices(name, field_name, choice, fields, secrets, bindings))
+            }
             out[name] = Event(
                 name,
                 self.text(spec, "description"),
                 payload,
                 frozenset(secrets),
                 self.doc.locate(path, key=True),
+                choices,
             )
         return out
+
+    def choices(
+        self,
+        event: str,
+        field_name: str,
+        spec: Mapping[str, Any],
+        fields: frozenset[str],
+        secrets: set[str],
+        bindings: Mapping[str, Binding],
+    ) -> Choices | None:
+        """One field's list of choices; it reads no payload, since it is shown before one exists."""
+        path: DocPath = ("events", event, "choices", field_name)
+        if field_name not in fields:
+            hint = _suggest(field_name, fields)
+            self.problem(
+                path,
+                f"choices for '{field_name}', which the payload does not declare{hint}",
+                key=True,
+            )
+            return None
+        if field_name in secrets:
+            self.problem(path, f"a secret field ('{field_name}') cannot offer choices", key=True)
+            return None
+        # Bindings keyed by the payload are unknown until the payload is sent.
+        usable = frozenset(n for n, b in bindings.items() if "payload" not in b.key.names)
+        names = frozenset({"data", *usable})
+        late = sorted(set(bindings) - usable)
+        values = self.expression(spec["values"], (*path, "values"), names, "choices", late)
+        label = None
+        label_names = names | {"value"} | ({"record"} if "records" in spec else set())
+        if "label" in spec:
+            label = self.expression(spec["label"], (*path, "label"), label_names, "label", late)
+        message = None
+        if "message" in spec:
+            message = self.template(
+                spec["message"], (*path, "message"), names | {"value", "offered"}
+            )
+        if values is None or ("label" in spec and label is None):
+            return None
+        if "message" in spec and message is None:
+            return None
+        return Choices(
+            event=event,
+            field=field_name,
+            values=values,
+            label=label,
+            records=self.text(spec, "records"),
+            rule=self.text(spec, "rule"),
+            description=self.text(spec, "description"),
+            ignore_case=bool(spec.get("ignore_case")),
+            location=self.doc.locate(path, key=True),
+            message=message,
+        )
 
     def guards(
         self, raw: Mapping[str, Any], names: frozenset[str], events: Mapping[str, Event]
@@ -420,9 +507,30 @@ class _Builder:
                         rule=self.text(spec, "rule"),
                         location=self.doc.locate(path),
                         index=index,
+                        check_all_guards=bool(spec.get("check_all_guards")),
                     )
                 )
         return out
+
+    def explained_refusals(
+        self,
+        states: Mapping[str, State],
+        events: Mapping[str, Event],
+        transitions: list[Transition],
+    ) -> None:
+        """A state's `refuses` names declared events that no transition takes there."""
+        for state in states.values():
+            for event in state.refuses:
+                path: DocPath = ("states", state.name, "refuses", event)
+                if event not in events:
+                    hint = _suggest(event, events)
+                    self.problem(path, f"refuses unknown event '{event}'{hint}", key=True)
+                elif any(t.event == event and state.name in t.sources for t in transitions):
+                    self.problem(
+                        path,
+                        f"state '{state.name}' both takes and refuses event '{event}'",
+                        key=True,
+                    )
 
     def timeout_transitions(self, states: Mapping[str, State]) -> list[Transition]:
         out = []

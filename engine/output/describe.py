@@ -5,8 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from engine.language.durations import duration
-from engine.language.model import State, Workflow
+from engine.language.model import Choices, State, Workflow
 from engine.output.diagram import action_long
+
+
+def choices_words(choices: Choices) -> str:
+    """A list of choices in words: what is offered, from where, under which rule."""
+    rule = f" [{choices.rule}]" if choices.rule else ""
+    about = choices.description or f"the values of `{choices.values.source}`"
+    return f"{choices.field} is picked from a list{rule}: {about}"
+
+
+def choices_summary(choices: Choices) -> dict[str, Any]:
+    return {
+        "values": choices.values.source,
+        "label": choices.label.source if choices.label else None,
+        "records": choices.records or None,
+        "rule": choices.rule,
+        "description": choices.description,
+        "ignore_case": choices.ignore_case,
+    }
 
 
 def _state_kind(workflow: Workflow, state: State) -> str:
@@ -47,6 +65,7 @@ def workflow_summary(workflow: Workflow) -> dict[str, Any]:
                 "description": e.description,
                 "payload": sorted((e.payload_schema or {}).get("properties", {})),
                 "secret": sorted(e.secret_fields),
+                "choices": {f: choices_summary(c) for f, c in e.choices.items()},
             }
             for e in workflow.events.values()
         ],
@@ -85,6 +104,8 @@ def describe_workflow(workflow: Workflow) -> str:
         detail = f" [{kind}]" if kind else ""
         about = f" - {state.description}" if state.description else ""
         lines.append(f"  {state.name}{detail}{about}")
+        for refused, (words, rule) in state.refuses.items():
+            lines.append(f"      refuses {refused}{f' [{rule}]' if rule else ''}: {words}")
     lines += ["", "Events:"]
     for event in workflow.events.values():
         fields = sorted((event.payload_schema or {}).get("properties", {}))
@@ -92,6 +113,7 @@ def describe_workflow(workflow: Workflow) -> str:
         payload = f" payload: {', '.join(shown)}" if shown else ""
         about = f" - {event.description}" if event.description else ""
         lines.append(f"  {event.name}{about}{payload}")
+        lines.extend(f"      {choices_words(c)}" for c in event.choices.values())
     if workflow.guards:
         lines += ["", "Guards:"]
         for guard in workflow.guards.values():

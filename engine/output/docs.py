@@ -285,6 +285,11 @@ def _refusals(workflow: Workflow) -> list[str]:
             label = f"!{name}" if use.negated else name
             text = message_md(message.source) if message is not None else ""
             rows.append(f"| {guard.rule or ''} | {code(label)} | {where} | {text} |")
+    for state in workflow.states.values():
+        for refused, (words, rule) in state.refuses.items():
+            rows.append(
+                f"| {rule} | {code(refused)} refused | in {code(state.name)} | {md(words)} |"
+            )
     if not rows:
         return []
     return [
@@ -327,6 +332,18 @@ def _events(workflow: Workflow) -> list[str]:
             code(f, table=True) + (" (secret)" if f in event.secret_fields else "") for f in fields
         )
         out.append(f"| {code(name)} | {md(event.description)} | {payload} |")
+    lists = [c for e in workflow.events.values() for c in e.choices.values()]
+    if lists:
+        out += [
+            "",
+            "Some fields are picked from a list worked out from the world;"
+            " a value outside it is refused:",
+            "",
+        ]
+        for choices in lists:
+            rule = f" ({choices.rule})" if choices.rule else ""
+            about = md(choices.description) if choices.description else code(choices.values.source)
+            out.append(f"- {code(choices.event)}, {code(choices.field)}: {about}{rule}.")
     return [*out, ""]
 
 

@@ -19,10 +19,12 @@ from enum import StrEnum
 from typing import Any
 
 from engine.errors import UsageError
+from engine.language.data_types import value_problem
 from engine.language.expressions import ExpressionError
-from engine.language.model import Action, ActionKind, GuardUse, Transition, Workflow
+from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
 from engine.language.schema import describe, fragment_validator
 from engine.language.workflow_builder import TIMEOUT_EVENT
+from engine.runtime.choices import Choice, match, not_offered_message, offered
 from engine.runtime.world import Journal, World, copy_json
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -36,6 +38,7 @@ class RefusalKind(StrEnum):
     INVALID_PAYLOAD = "invalid_payload"
     ACTION_FAILED = "action_failed"
     FINISHED = "finished"
+    NOT_OFFERED = "not_offered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,18 @@ class EventOption:
     available: bool | None
     reason: str = ""
     rule: str = ""
+    #: What the person may pick for each payload field that offers choices.
+    choices: Mapping[str, tuple[Choice, ...]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"event": self.event, "available": self.available}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.rule:
+            out["rule"] = self.rule
+        if self.choices:
+            out["choices"] = {f: [c.as_dict() for c in cs] for f, cs in self.choices.items()}
+        return out
 
 
 class ActionFailed(Exception):
@@ -248,6 +263,9 @@ class Engine:
                 raise UsageError(
                     f"workflow '{self.workflow.name}' has no data field '{key}' (fields: {known})"
                 )
+            why = value_problem(self.workflow.data_types.get(key, {}), value)
+            if why:
+                raise UsageError(f"data field '{key}' of workflow '{self.workflow.name}' {why}")
             values[key] = copy_json(value)
         return Instance(self, values, world if world is not None else World(), clock)
 
@@ -402,6 +420,8 @@ class Engine:
             raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
         kind = action.kind
         if kind is ActionKind.SET:
+            if target.root == "data" and len(keys) == 1:
+                self._check_type(last, value, action)
             journal.put(container, last, copy_json(value))
             return
         if kind is ActionKind.REMOVE and action.value is None:
@@ -426,7 +446,52 @@ class Engine:
                     continue
                 updated.append(copy_json(item))
         if updated != current or last not in container:
+            if target.root == "data" and len(keys) == 1:
+                self._check_type(last, updated, action)
             journal.put(container, last, updated)
+
+    def _check_type(self, name: str, value: Any, action: Action) -> None:
+        """A data field keeps its declared type: a write that breaks it fails the step."""
+        why = value_problem(self.workflow.data_types.get(name, {}), value)
+        if why:
+            raise ActionFailed(f"{action.location}: data field '{name}' {why}")
+
+    # -- choices ----------------------------------------------------------------------------
+
+    def offered(
+        self, instance: Instance, event: Event, ctx: _Context | None = None
+    ) -> dict[str, tuple[Choice, ...]]:
+        """Each choice field's list as offered now; a list that cannot be worked out is empty."""
+        ctx = ctx or _Context({}, {}, [])
+        out: dict[str, tuple[Choice, ...]] = {}
+        for name, choices in event.choices.items():
+            names = choices.values.names | (choices.label.names if choices.label else frozenset())
+            try:
+                out[name] = offered(choices, self.activation(instance, ctx, names), instance.world)
+            except ExpressionError:
+                out[name] = ()
+        return out
+
+    def check_choices(
+        self, instance: Instance, event: Event, payload: Mapping[str, Any]
+    ) -> tuple[Refusal | None, Mapping[str, Any]]:
+        """Refuse a value outside its list; a loose match is replaced by the offered value."""
+        sent = [n for n in event.choices if n in payload]
+        if not sent:
+            return None, payload
+        ctx = _Context({}, {}, [])
+        lists = self.offered(instance, event, ctx)
+        fixed = dict(payload)
+        for name in sent:
+            choices = event.choices[name]
+            found = match(choices, lists[name], payload[name])
+            if found is None:
+                names = choices.message.names if choices.message else frozenset()
+                scope = self.activation(instance, ctx, names)
+                message = not_offered_message(choices, lists[name], payload[name], scope)
+                return Refusal(RefusalKind.NOT_OFFERED, message, rule=choices.rule), payload
+            fixed[name] = found.value
+        return None, fixed
 
     # -- payloads ---------------------------------------------------------------------------
 
@@ -496,7 +561,8 @@ class Instance:
                 event,
                 {},
                 RefusalKind.UNKNOWN_EVENT,
-                "the timeout event is sent by the engine when a wait runs out; use expire()",
+                "'timeout' is not something you can send: a wait runs out by itself when its "
+                "time is up.",
             )
         return self._fire(event, payload)
 
@@ -546,27 +612,27 @@ class Instance:
                 RefusalKind.UNKNOWN_EVENT,
                 f"workflow '{workflow.name}' has no event '{event}' (events: {known})",
             )
+        explained = workflow.states[self.state].refuses.get(event)
+        if explained is not None:
+            message, rule = explained
+            why = Refusal(RefusalKind.WRONG_STATE, message, rule=rule)
+            return self._refuse(event, public, why.kind, message, why)
         if self.finished:
-            return self._refuse(
-                event,
-                public,
-                RefusalKind.FINISHED,
-                f"the workflow has already ended in '{self.state}' ({self.outcome})",
-            )
+            return self._refuse(event, public, RefusalKind.FINISHED, self._ended_words(event))
         if (self.state, event) not in workflow.by_source:
-            accepted = ", ".join(workflow.events_from(self.state)) or "none"
-            return self._refuse(
-                event,
-                public,
-                RefusalKind.WRONG_STATE,
-                f"event '{event}' is not accepted in state '{self.state}' "
-                f"(accepted now: {accepted})",
-            )
+            return self._refuse(event, public, RefusalKind.WRONG_STATE, self._not_now_words(event))
         problem = self.engine.check_payload(event, payload)
         if problem:
             return self._refuse(
                 event, public, RefusalKind.INVALID_PAYLOAD, _scrub(problem, secrets)
             )
+        if definition is not None and definition.choices:
+            not_offered, raw = self.engine.check_choices(self, definition, raw)
+            if not_offered is not None:
+                return self._refuse(
+                    event, public, not_offered.kind, not_offered.message, not_offered
+                )
+            public = {k: v for k, v in raw.items() if k in recordable}
         ctx = _Context(raw, public, secrets)
         source = self.state
         self._ctx = ctx
@@ -587,13 +653,54 @@ class Instance:
             first, *rest = ctx.failures or [
                 Refusal(RefusalKind.GUARD, "no transition's guards held")
             ]
-            refusal = Refusal(first.kind, first.message, first.guard, first.rule, tuple(rest))
+            more = self._other_failures(event, source, ctx)
+            message = " ".join([first.message, *(r.message for r in more)])
+            refusal = Refusal(first.kind, message, first.guard, first.rule, (*more, *rest))
             return self._refuse(
                 event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
             )
         self.entered_at = self.clock()
         self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
         return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
+
+    def _other_failures(self, event: str, source: str, ctx: _Context) -> list[Refusal]:
+        """For a transition that checks all its guards: every failing guard after the first."""
+        failed = next((index for index, _, held in ctx.checks if not held), None)
+        candidates = self.workflow.by_source.get((source, event), ())
+        transition = next((t for t in candidates if t.index == failed), None)
+        if transition is None or not transition.check_all_guards:
+            return []
+        checked = {label for index, label, _ in ctx.checks if index == failed}
+        more: list[Refusal] = []
+        for use in transition.guards:
+            if use.label in checked:
+                continue
+            refusal = self.engine.check_guard(self, ctx, use)
+            ctx.checks.append((transition.index, use.label, refusal is None))
+            if refusal is not None:
+                more.append(refusal)
+        return more
+
+    def _ended_words(self, event: str) -> str:
+        words = {
+            "completed": "been completed",
+            "cancelled": "been cancelled",
+            "refused": "been declined",
+            "failed": "failed",
+            "timed_out": "timed out",
+        }
+        return f"'{event}' cannot be done any more: this has already {words[self.outcome or '']}."
+
+    def _not_now_words(self, event: str) -> str:
+        """Why an event is not taken now, in words: what to do next and what can be done."""
+        state = self.workflow.states[self.state]
+        parts = [f"'{event}' cannot be done at this point."]
+        if state.step:
+            parts.append(f"Next: {state.step.rstrip('.')}.")
+        here = [e for e in self.workflow.events_from(self.state) if e != TIMEOUT_EVENT]
+        if here:
+            parts.append(f"What you can do now: {', '.join(here)}.")
+        return " ".join(parts)
 
     def _refuse(
         self,
@@ -615,10 +722,24 @@ class Instance:
         options: list[EventOption] = []
         here = set(workflow.events_from(self.state))
         for name in workflow.events:
-            if self.finished or name not in here:
-                options.append(EventOption(name, False, f"not accepted in state '{self.state}'"))
+            explained = workflow.states[self.state].refuses.get(name)
+            if explained is not None:
+                options.append(EventOption(name, False, explained[0], explained[1]))
                 continue
-            options.append(self._option(name))
+            if self.finished or name not in here:
+                options.append(EventOption(name, False, "not possible at this point"))
+                continue
+            option = self._option(name)
+            event = workflow.events[name]
+            if event.choices and option.available is not False:
+                option = EventOption(
+                    option.event,
+                    option.available,
+                    option.reason,
+                    option.rule,
+                    self.engine.offered(self, event),
+                )
+            options.append(option)
         return options
 
     def _option(self, event: str) -> EventOption:

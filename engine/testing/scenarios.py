@@ -20,13 +20,14 @@ from engine.language.scenario_check import (
     is_scenario_file,
     read_scenario,
 )
+from engine.language.world_schema import WorldSchema
 from engine.language.yaml_loader import Document
 from engine.runtime.paths import ABSENT as _ABSENT
-from engine.runtime.paths import lookup
+from engine.runtime.paths import lookup, parent
 from engine.runtime.paths import show as _show
 from engine.runtime.session import EngineCache, Session, SessionStep
 from engine.runtime.world import World, copy_json
-from engine.runtime.world_loader import load_world
+from engine.runtime.world_loader import collections_problems, load_world_and_schema
 from engine.source import DocPath, SourceLocation
 
 #: Scenario clocks start here (2026-01-01 UTC), so histories are reproducible.
@@ -152,16 +153,16 @@ def engines(source: Path) -> EngineCache:
 
 
 @cache
-def _world_doc(path: Path) -> tuple[World | None, tuple[Problem, ...]]:
-    world, problems = load_world(path)
-    return world, tuple(problems)
+def _world_doc(path: Path) -> tuple[World | None, WorldSchema | None, tuple[Problem, ...]]:
+    world, schema, problems = load_world_and_schema(path)
+    return world, schema, tuple(problems)
 
 
-def _fresh_world(path: Path) -> tuple[World | None, list[Problem]]:
-    world, problems = _world_doc(path)
+def _fresh_world(path: Path) -> tuple[World | None, WorldSchema | None, list[Problem]]:
+    world, schema, problems = _world_doc(path)
     if world is None:
-        return None, list(problems)
-    return World(world.collections, world.name), []
+        return None, None, list(problems)
+    return World(world.collections, world.name), schema, []
 
 
 # -- paths into data and world ---------------------------------------------------------------
@@ -202,14 +203,15 @@ class _Run:
             self.problem(("workflow",), f"no workflow named '{name}' in {source} (there: {known})")
             return None
         world: World | None = World()
+        schema: WorldSchema | None = None
         if "world" in spec:
-            world, problems = _fresh_world((here / spec["world"]).resolve())
+            world, schema, problems = _fresh_world((here / spec["world"]).resolve())
             if world is None:
                 self.result.problems.extend(problems)
                 return None
         assert world is not None
-        for index, change in enumerate(spec.get("world_changes") or ()):
-            if not self.change_world(world, change, ("world_changes", index, "path")):
+        for where, change in self.world_changes(spec.get("world_changes") or ()):
+            if not self.change_world(world, schema, change, where):
                 return None
         clock = ManualClock()
         from engine.errors import UsageError
@@ -224,19 +226,41 @@ class _Run:
     def problem(self, path: DocPath, message: str) -> None:
         self.result.problems.append(Problem(self.doc.locate(path), message))
 
-    def change_world(self, world: World, change: Mapping[str, Any], where: DocPath) -> bool:
-        parts = change["path"].split(".")
-        container: Any = world.collections
-        for part in parts[:-1]:
-            child = container.get(part) if isinstance(container, dict) else None
-            if not isinstance(child, dict):
-                self.problem(where, f"world has nothing at '{change['path']}' to change")
-                return False
-            container = child
+    @staticmethod
+    def world_changes(raw: Any) -> list[tuple[DocPath, Mapping[str, Any]]]:
+        """Both forms of `world_changes`, as (where, {path, value | remove}) in file order."""
+        if isinstance(raw, dict):
+            return [
+                (("world_changes", path), {"path": path, "value": v}) for path, v in raw.items()
+            ]
+        return [(("world_changes", i, "path"), change) for i, change in enumerate(raw)]
+
+    def change_world(
+        self, world: World, schema: WorldSchema | None, change: Mapping[str, Any], where: DocPath
+    ) -> bool:
+        """Apply one change; a path that leads nowhere or a world left invalid is a problem."""
+        found = parent(world.collections, change["path"])
+        if found is None or found[0] is world.collections:
+            self.problem(where, f"world has nothing at '{change['path']}' to change")
+            return False
+        container, key = found
+        before = copy_json(container.get(key))
+        had = key in container
         if change.get("remove"):
-            container.pop(parts[-1], None)
+            container.pop(key, None)
         else:
-            container[parts[-1]] = copy_json(change["value"])
+            container[key] = copy_json(change["value"])
+        wrong = collections_problems(world.collections, schema)
+        if wrong:
+            if had:
+                container[key] = before
+            else:
+                container.pop(key, None)
+            shown = "; ".join(wrong[:3]) + (
+                f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
+            )
+            self.problem(where, f"this change leaves the world invalid: {shown}")
+            return False
         return True
 
     def run(self) -> None:
@@ -248,6 +272,7 @@ class _Run:
             path: DocPath = ("steps", number - 1)
             entry: SessionStep | None = None
             did_something = "send" in spec or "wait" in spec
+            before = self.picture(session) if (spec.get("expect") or {}).get("unchanged") else None
             if "send" in spec:
                 entry = session.send(spec["send"], spec.get("payload"))
             elif "wait" in spec:
@@ -257,6 +282,8 @@ class _Run:
                 self.result.steps.append(entry)
             expect = spec.get("expect") or {}
             self.check_step(session, entry, did_something, expect, path, number, spec)
+            if before is not None:
+                self.check_unchanged(before, self.picture(session), path, number)
 
     def check_step(
         self,
@@ -335,6 +362,8 @@ class _Run:
                 self.fail(
                     (*at, "available"), number, f"expected available events {wanted}, got {now}"
                 )
+        for dotted, wanted in (expect.get("choices") or {}).items():
+            self.check_choices(instance, dotted, wanted, (*at, "choices", dotted), number)
         for secret in expect.get("nowhere") or ():
             where = self.find_anywhere(session, secret)
             if where:
@@ -344,6 +373,56 @@ class _Run:
                     number,
                     f"a value that must appear nowhere was found in {where}",
                 )
+
+    @staticmethod
+    def picture(session: Session) -> dict[str, Any]:
+        """What `unchanged` compares: where the session is, its data and the world."""
+        return {
+            "workflow": session.workflow,
+            "state": session.instance.state,
+            "data": copy_json(session.instance.data),
+            "world": copy_json(session.world.collections),
+        }
+
+    def check_unchanged(
+        self, before: Mapping[str, Any], after: Mapping[str, Any], path: DocPath, number: int
+    ) -> None:
+        for key in ("workflow", "state"):
+            if before[key] != after[key]:
+                self.fail(
+                    (*path, "expect", "unchanged"),
+                    number,
+                    f"expected nothing to change, but the {key} went from "
+                    f"'{before[key]}' to '{after[key]}'",
+                )
+        for key in ("data", "world"):
+            changed = sorted(
+                k
+                for k in set(before[key]) | set(after[key])
+                if before[key].get(k, _ABSENT) != after[key].get(k, _ABSENT)
+            )
+            if changed:
+                self.fail(
+                    (*path, "expect", "unchanged"),
+                    number,
+                    f"expected nothing to change, but {key} changed at: {', '.join(changed)}",
+                )
+
+    def check_choices(
+        self, instance: Any, dotted: str, wanted: Sequence[Any], at: DocPath, number: int
+    ) -> None:
+        event_name, _, field_name = dotted.partition(".")
+        event = instance.workflow.events.get(event_name)
+        if event is None or field_name not in event.choices:
+            self.fail(
+                at, number, f"'{dotted}' offers no choices in workflow '{instance.workflow.name}'"
+            )
+            return
+        got = [c.value for c in instance.engine.offered(instance, event)[field_name]]
+        if sorted(map(_show, got)) != sorted(map(_show, wanted)):
+            self.fail(
+                at, number, f"{dotted}: expected choices {_show(list(wanted))}, got {_show(got)}"
+            )
 
     def check_refusal(self, step: Any, wanted: Mapping[str, Any], at: DocPath, number: int) -> None:
         refusal = step.refusal

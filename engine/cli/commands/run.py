@@ -244,6 +244,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "outcome": instance.outcome,
             "data": instance.data,
             "world": hide_secrets(session.world.collections, secrets),
+            "available": [
+                o.as_dict() for o in instance.available_events() if o.available is not False
+            ],
         }
         emit_json(report, out)
     else:

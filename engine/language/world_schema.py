@@ -1,0 +1,166 @@
+"""A project's world schema: which collections its worlds hold and the shape of their records.
+
+The engine ships only the generic world format (collections of records keyed by id). The
+records' shapes belong to the project, in a `world.schema.yaml` file (top-level `world_schema:`)
+beside its workflows: a world is checked against the nearest one at or above its folder (or the
+file its `schema:` names), and `linkflow validate` uses it to check what workflows read and write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem
+from engine.language.schema import (
+    check_fragment_schema,
+    fragment_validator,
+    located_problems,
+    validate_document,
+)
+from engine.language.yaml_loader import Document, read_file
+
+#: The file name looked for in a folder and the folders above it.
+WORLD_SCHEMA_FILE = "world.schema.yaml"
+
+
+@dataclass(frozen=True, eq=False)
+class WorldSchema:
+    """The collections a project declares, each with the JSON Schema of one record."""
+
+    name: str
+    file: str
+    records: Mapping[str, Mapping[str, Any]]
+    #: Shared pieces the records refer to as `#/$defs/<name>`.
+    defs: Mapping[str, Any] = field(default_factory=dict)
+    #: Per collection, an extra JSON Schema for its record ids.
+    ids: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def whole(self) -> dict[str, Any]:
+        """One JSON Schema for a world's `collections` mapping."""
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                name: {
+                    "type": "object",
+                    "additionalProperties": dict(record),
+                    **({"propertyNames": dict(self.ids[name])} if name in self.ids else {}),
+                }
+                for name, record in self.records.items()
+            },
+            "$defs": dict(self.defs),
+        }
+
+    def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A record (or field) schema with a local `$ref` followed, for field look-ups."""
+        seen = 0
+        while isinstance(schema, Mapping) and "$ref" in schema and seen < 16:
+            ref = str(schema["$ref"])
+            if not ref.startswith("#/$defs/"):
+                return schema
+            target = self.defs.get(ref.removeprefix("#/$defs/"))
+            if not isinstance(target, Mapping):
+                return schema
+            schema, seen = target, seen + 1
+        return schema
+
+    def fields(self, collection: str) -> frozenset[str] | None:
+        """The fields a record of `collection` may have, or None when any field may be there."""
+        record = self.resolve(self.records.get(collection) or {})
+        props = record.get("properties")
+        if record.get("additionalProperties") is False and isinstance(props, Mapping):
+            return frozenset(props)
+        return None
+
+
+def build_world_schema(doc: Document) -> tuple[WorldSchema | None, list[Problem]]:
+    """A schema-valid `world_schema:` document, with every record schema itself checked."""
+    spec: dict[str, Any] = doc.value
+    collections = spec["collections"]
+    built = WorldSchema(
+        spec["world_schema"],
+        doc.file,
+        {name: c["record"] for name, c in collections.items()},
+        spec.get("$defs") or {},
+        {name: c["id"] for name, c in collections.items() if "id" in c},
+    )
+    problems = [
+        Problem(doc.locate(_source_path(inner)), f"record schema: {message}")
+        for inner, message in check_fragment_schema(built.whole())
+    ]
+    return (None if problems else built), problems
+
+
+def _source_path(inner: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Where a path inside `WorldSchema.whole()` was written in the world schema file."""
+    if inner[:1] == ("properties",) and len(inner) >= 3:
+        part = "record" if inner[2] == "additionalProperties" else "id"
+        return ("collections", inner[1], part, *inner[3:])
+    return inner
+
+
+def find_world_schema(start: Path) -> Path | None:
+    """The nearest `world.schema.yaml` in `start` (a folder, or a file's folder) or above it."""
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.resolve().parents):
+        path = candidate / WORLD_SCHEMA_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+@cache
+def _load(path: Path) -> tuple[WorldSchema | None, tuple[Problem, ...]]:
+    doc, problems = read_file(path, str(path))
+    if doc is None or problems:
+        return None, tuple(problems)
+    if not isinstance(doc.value, dict) or "world_schema" not in doc.value:
+        return None, (Problem(doc.locate(()), "not a world schema: expected `world_schema:`"),)
+    problems = validate_document(doc, "world_schema.schema.json")
+    if problems:
+        return None, tuple(problems)
+    schema, problems = build_world_schema(doc)
+    return schema, tuple(problems)
+
+
+def load_world_schema(path: Path) -> tuple[WorldSchema | None, list[Problem]]:
+    """A world schema file, read once per process."""
+    schema, problems = _load(path.resolve())
+    return schema, list(problems)
+
+
+def schema_for(start: Path) -> tuple[WorldSchema | None, list[Problem]]:
+    """The world schema that governs files at `start`, or None when the project has none."""
+    found = find_world_schema(start)
+    return (None, []) if found is None else load_world_schema(found)
+
+
+def world_schema_of(doc: Document) -> tuple[WorldSchema | None, list[Problem]]:
+    """The schema a world document names with `schema:`, or the nearest one above it."""
+    named = doc.value.get("schema")
+    if isinstance(named, str):
+        path = Path(doc.file).parent / named
+        if not path.is_file():
+            return None, [Problem(doc.locate(("schema",)), f"no world schema file '{named}'")]
+        return load_world_schema(path)
+    return schema_for(Path(doc.file))
+
+
+def world_problems(doc: Document) -> list[Problem]:
+    """A generic-valid world checked against its project's schema, located in the world file."""
+    schema, problems = world_schema_of(doc)
+    if schema is None:
+        return problems
+    return collection_problems(doc, schema, doc.value.get("collections") or {}, ("collections",))
+
+
+def collection_problems(
+    doc: Document, schema: WorldSchema, collections: Any, base: tuple[str | int, ...]
+) -> list[Problem]:
+    """Where `collections` breaks `schema`, located at `base` in `doc`."""
+    validator = fragment_validator(schema.whole())
+    return located_problems(doc, validator.iter_errors(collections), base=base)
