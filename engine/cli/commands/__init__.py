@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "world",
     "timers",
     "feed",
+    "serve",
 ]
 
 
