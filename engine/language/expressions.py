@@ -46,6 +46,49 @@ def _cel() -> Any:
     return cel
 
 
+#: Bounds checked before the expression library sees a text. Its parser recurses: a very long
+#: chain (`1 + 1 + ...`, `a.y.y...`) crashes the whole process instead of raising, and nested
+#: comprehensions multiply their cost by each list's length. The project's longest expression
+#: is about 120 characters with a dozen operations; these leave ample room.
+MAX_EXPRESSION_CHARS = 1000
+MAX_OPERATIONS = 100
+MAX_NESTING = 16
+MAX_COMPREHENSION_NESTING = 2
+_OPERATION = re.compile(r"&&|\|\||[=!<>]=|[-+*/%<>?!.\[]|\bin\b")
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+
+
+def bound_problem(source: str) -> str:
+    """Why an expression is too big or too deep to hand to the library, or ''."""
+    if len(source) > MAX_EXPRESSION_CHARS:
+        return (
+            f"the expression is {len(source)} characters long; at most "
+            f"{MAX_EXPRESSION_CHARS} are allowed (split it into several guards)"
+        )
+    text = _QUOTED.sub("''", source)
+    operations = len(_OPERATION.findall(text))
+    if operations > MAX_OPERATIONS:
+        return (
+            f"the expression has {operations} operations; at most {MAX_OPERATIONS} are allowed "
+            "(split it into several guards)"
+        )
+    comprehension_opens = {m.end() - 1 for m in _COMPREHENSION.finditer(text)}
+    stack: list[bool] = []
+    for index, char in enumerate(text):
+        if char in _OPENING:
+            stack.append(index in comprehension_opens)
+            if len(stack) > MAX_NESTING:
+                return f"the expression nests brackets more than {MAX_NESTING} deep"
+            if sum(stack) > MAX_COMPREHENSION_NESTING:
+                return (
+                    "the expression nests list macros (all, exists, exists_one, map, filter) "
+                    f"more than {MAX_COMPREHENSION_NESTING} deep: each level multiplies the cost"
+                )
+        elif char in ")]}" and stack:
+            stack.pop()
+    return ""
+
+
 _SYNTAX = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*?)\n", re.S)
 
 
@@ -103,6 +146,7 @@ def _shortcut(source: str) -> tuple[Any, bool] | None:
 
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_COMPREHENSION = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(")
 _MACRO_BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
@@ -155,6 +199,9 @@ class Expression:
 
     @classmethod
     def compile(cls, source: str) -> Expression:
+        too_big = bound_problem(source)
+        if too_big:
+            raise ExpressionError(too_big)
         try:
             program = _cel().compile(source)
         except (ValueError, RuntimeError) as err:
