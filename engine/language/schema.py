@@ -89,11 +89,54 @@ def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]
     from jsonschema import Draft202012Validator
 
     meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
-    return [
+    found = [
         (tuple(leaf.absolute_path), describe(leaf))
         for error in meta.iter_errors(dict(schema))
         for leaf in _leaf_errors(error)
     ]
+    return found + list(_regex_problems(schema, ()))
+
+
+#: Keywords whose values are data, not schemas: a `pattern` inside them is not a regex.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+
+
+def _regex_problems(node: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
+    """Every `pattern` and `patternProperties` key that is not a valid regular expression.
+
+    The meta-schema only says "a string"; jsonschema compiles the pattern when a payload is
+    checked, so a broken one would fail at run time instead of at validate.
+    """
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _regex_problems(item, (*path, index))
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in _DATA_KEYWORDS:
+            continue
+        if key == "pattern" and isinstance(value, str):
+            problem = _regex_problem(value)
+            if problem:
+                yield (*path, key), problem
+            continue
+        if key == "patternProperties" and isinstance(value, dict):
+            for regex in value:
+                problem = _regex_problem(regex)
+                if problem:
+                    yield (*path, key, regex), problem
+        yield from _regex_problems(value, (*path, key))
+
+
+def _regex_problem(regex: str) -> str:
+    try:
+        re.compile(regex)
+    except re.error as err:
+        return f"'{regex}' is not a valid regular expression ({err.msg})"
+    except (OverflowError, RecursionError):
+        return "the regular expression is too large"
+    return ""
 
 
 def type_word(value: Any) -> str:
