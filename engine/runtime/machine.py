@@ -12,6 +12,7 @@ Design, shaped by how `transitions` behaves:
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,10 +24,20 @@ from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, GuardUse, Transition, Workflow
 from engine.language.schema import describe, fragment_validator
 from engine.language.workflow_builder import TIMEOUT_EVENT
+from engine.runtime.json_values import json_problem
 from engine.runtime.world import Journal, World, copy_json
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 Clock = Callable[[], float]
+
+
+#: What history and steps show for an event name that is not a name at all.
+UNREADABLE_EVENT = "(not an event name)"
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _is_name(event: Any) -> bool:
+    return isinstance(event, str) and _NAME.fullmatch(event) is not None
 
 
 class RefusalKind(StrEnum):
@@ -248,6 +259,9 @@ class Engine:
                 raise UsageError(
                     f"workflow '{self.workflow.name}' has no data field '{key}' (fields: {known})"
                 )
+            problem = json_problem(value)
+            if problem:
+                raise UsageError(f"data field '{key}' is not plain JSON data: {problem}")
             values[key] = copy_json(value)
         return Instance(self, values, world if world is not None else World(), clock)
 
@@ -440,10 +454,10 @@ class Engine:
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
         if payload:
-            try:
-                size = len(json.dumps(payload, separators=(",", ":"), default=str))
-            except (TypeError, ValueError):
-                return "the payload must be plain JSON data"
+            not_json = json_problem(payload)
+            if not_json:
+                return f"the payload must be plain JSON data: {not_json}"
+            size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
             if size > MAX_PAYLOAD_BYTES:
                 return f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
         if validator is None:
@@ -518,6 +532,15 @@ class Instance:
         secrets = [str(v) for k, v in raw.items() if k in secret_fields and v is not None]
         recordable = self.engine.recordable_fields.get(event, frozenset())
         public = {k: v for k, v in raw.items() if k in recordable}
+        if definition is None and event != TIMEOUT_EVENT and not _is_name(event):
+            # A mistyped command line can put a payload, password and all, into the name.
+            return self._refuse(
+                UNREADABLE_EVENT,
+                {},
+                RefusalKind.UNKNOWN_EVENT,
+                "an event name uses lowercase letters, digits and _ "
+                "(the name given is not repeated here)",
+            )
         if definition is None and event != TIMEOUT_EVENT:
             known = ", ".join(workflow.events) or "none"
             return self._refuse(
