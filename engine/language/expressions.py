@@ -18,7 +18,15 @@ from typing import Any
 
 
 class ExpressionError(Exception):
-    """An expression failed to compile or to evaluate; the message is for people."""
+    """An expression failed to compile or to evaluate; the message is for people.
+
+    `safe` says the same without any value the expression was given (the library's own text
+    may quote one): what a message shows when the input holds a secret.
+    """
+
+    def __init__(self, message: str, safe: str = "") -> None:
+        super().__init__(message)
+        self.safe = safe or message
 
 
 @cache
@@ -229,10 +237,14 @@ class Expression:
         try:
             return self.program.execute(inputs)
         except KeyError as err:
-            raise ExpressionError(f"no field {err} in `{self.source}`") from None
+            raise ExpressionError(
+                f"no field {err} in `{self.source}`", f"a field is missing in `{self.source}`"
+            ) from None
         except Exception as err:  # the extension raises several plain types
             first = str(err).split("\n", 1)[0].split(". ", 1)[0]  # the rest is a tutorial
-            raise ExpressionError(f"`{self.source}` failed: {first}") from None
+            raise ExpressionError(
+                f"`{self.source}` failed: {first}", f"`{self.source}` could not be evaluated"
+            ) from None
 
     def _follow(self, activation: Mapping[str, Any]) -> Any:
         """A plain path, with CEL's errors: an unknown name or a missing key fails."""

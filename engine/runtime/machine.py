@@ -149,30 +149,24 @@ class _Context:
         "bound",
         "checks",
         "failures",
+        "has_secrets",
         "journal",
         "public_payload",
-        "secrets",
         "transition",
     )
 
     def __init__(
-        self, payload: Mapping[str, Any], public: Mapping[str, Any], secrets: list[str]
+        self, payload: Mapping[str, Any], public: Mapping[str, Any], has_secrets: bool
     ) -> None:
         self.activation: dict[str, Any] = {"payload": payload}
         self.public_payload = public
-        self.secrets = secrets
+        #: The payload holds a secret field: messages carry no library text and no values.
+        self.has_secrets = has_secrets
         self.bound: set[str] = set()
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
         self.journal = Journal()
         self.transition: Transition | None = None
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _names_read(transition: Transition) -> frozenset[str]:
@@ -327,7 +321,7 @@ class Engine:
         try:
             result = guard.when.evaluate(act)
         except ExpressionError as err:
-            result, problem = None, str(err)
+            result, problem = None, err.safe if ctx.has_secrets else str(err)
         if problem == "" and not isinstance(result, bool):
             problem = f"it gave {type(result).__name__}, not true or false"
         if problem == "" and result is not use.negated:
@@ -341,9 +335,7 @@ class Engine:
             assert template is not None  # the builder requires it for negated uses
             shown = dict(act, payload=ctx.public_payload)
             message = template.render(self.activation(instance, ctx, template.names) | shown)
-        return Refusal(
-            RefusalKind.GUARD, _scrub(message, ctx.secrets), guard=use.label, rule=guard.rule
-        )
+        return Refusal(RefusalKind.GUARD, message, guard=use.label, rule=guard.rule)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -529,7 +521,7 @@ class Instance:
         # event that takes no payload): it is never recorded, and scrubbed from messages.
         secret_fields = self.engine.secret_fields
         raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
-        secrets = [str(v) for k, v in raw.items() if k in secret_fields and v is not None]
+        has_secrets = not secret_fields.isdisjoint(raw)
         recordable = self.engine.recordable_fields.get(event, frozenset())
         public = {k: v for k, v in raw.items() if k in recordable}
         if definition is None and event != TIMEOUT_EVENT and not _is_name(event):
@@ -567,10 +559,8 @@ class Instance:
             )
         problem = self.engine.check_payload(event, payload)
         if problem:
-            return self._refuse(
-                event, public, RefusalKind.INVALID_PAYLOAD, _scrub(problem, secrets)
-            )
-        ctx = _Context(raw, public, secrets)
+            return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)
+        ctx = _Context(raw, public, has_secrets)
         source = self.state
         self._ctx = ctx
         try:
@@ -582,7 +572,7 @@ class Instance:
                 event,
                 public,
                 RefusalKind.ACTION_FAILED,
-                _scrub(f"the step could not be completed, nothing was changed: {err}", secrets),
+                f"the step could not be completed, nothing was changed: {err}",
             )
         finally:
             self._ctx = None
@@ -625,7 +615,7 @@ class Instance:
         return options
 
     def _option(self, event: str) -> EventOption:
-        ctx = _Context({}, {}, [])
+        ctx = _Context({}, {}, False)
         first: Refusal | None = None
         for transition in self.workflow.by_source[(self.state, event)]:
             if any(self.engine.needs_payload(u) for u in transition.guards):
