@@ -22,7 +22,7 @@ from typing import Any
 from engine.errors import UsageError
 from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, GuardUse, Transition, Workflow
-from engine.language.schema import describe, fragment_validator
+from engine.language.schema import describe, fragment_validator, type_word
 from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.json_values import json_problem
 from engine.runtime.world import Journal, World, copy_json
@@ -187,6 +187,43 @@ def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
         return None
 
 
+def _key(value: Any, action: Action) -> str:
+    """A computed path key as the world stores it: text or a whole number, nothing else
+    (a list would otherwise become the id "['a', 'b']")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ActionFailed(
+        f"{action.location}: a key in '{action.target.text}' must be text or a whole number, "
+        f"not {type_word(value)}"
+    )
+
+
+def _check_world_target(world: World, action: Action, keys: list[str]) -> None:
+    """A world write needs its collection, and its record unless it sets the whole record.
+
+    Creating a collection or a partial record by writing one of its fields would leave the
+    world in a shape no world file could have; `set: {path: world.<c>[<key>]}` creates one.
+    """
+    collection, key = keys[0], keys[1]
+    records = world.collections.get(collection)
+    if records is None:
+        raise ActionFailed(
+            f"{action.location}: the world has no collection '{collection}' to write to"
+        )
+    whole_record = len(keys) == 2
+    if whole_record and action.kind is ActionKind.SET:
+        return
+    if not isinstance(records.get(key), dict):
+        if whole_record and action.kind is ActionKind.REMOVE and action.value is None:
+            return  # removing what is not there changes nothing
+        raise ActionFailed(
+            f"{action.location}: no {collection} record '{key}' to write to "
+            f"(only `set: {{path: world.{collection}[...]}}` creates a record)"
+        )
+
+
 def _context_of(instance: Instance) -> _Context:
     ctx = instance._ctx
     if ctx is None:  # pragma: no cover - transitions only calls back during send()
@@ -340,12 +377,13 @@ class Engine:
     # -- actions ----------------------------------------------------------------------------
 
     def apply_actions(self, instance: Instance, ctx: _Context, transition: Transition) -> None:
-        """Evaluate every value first (against the state before the step), then write."""
+        """Evaluate every value and path key first (against the state before the step), then
+        write: a key that reads a field an earlier action changes still means the old one."""
         if not transition.actions:
             return
         names = self._action_names[id(transition)]
         base = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
-        writes: list[tuple[Action, dict[str, Any], Any]] = []
+        writes: list[tuple[Action, dict[str, Any], Any, list[str]]] = []
         for action in transition.actions:
             scopes: list[dict[str, Any]] = [base]
             if action.for_in is not None and action.for_item is not None:
@@ -355,9 +393,13 @@ class Engine:
                 scopes = [dict(base, **{action.for_item: item}) for item in items]
             for scope in scopes:
                 value = self._eval(action.value, scope, action) if action.value else None
-                writes.append((action, scope, value))
-        for action, scope, value in writes:
-            self._write(instance, ctx.journal, action, scope, value)
+                keys = [
+                    s.name if s.name is not None else _key(self._eval(s.key, scope, action), action)
+                    for s in action.target.steps
+                ]
+                writes.append((action, scope, value, keys))
+        for action, scope, value, keys in writes:
+            self._write(instance, ctx.journal, action, scope, value, keys)
 
     @staticmethod
     def _eval(expr: Any, scope: Mapping[str, Any], action: Action) -> Any:
@@ -373,9 +415,9 @@ class Engine:
         action: Action,
         scope: Mapping[str, Any],
         value: Any,
+        keys: list[str],
     ) -> None:
         target = action.target
-        steps = list(target.steps)
         container: Any
         if target.root == "data":
             container = instance.data
@@ -390,10 +432,10 @@ class Engine:
                     f"'{_key_or_none(binding, scope)}' to write to"
                 )
             container = record
-        keys = [s.name if s.name is not None else self._eval(s.key, scope, action) for s in steps]
+        if target.root == "world":
+            _check_world_target(instance.world, action, keys)
         create = action.kind is not ActionKind.REMOVE
-        for raw_key in keys[:-1]:
-            key = str(raw_key)
+        for key in keys[:-1]:
             if not isinstance(container, dict):
                 raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
             child = container.get(key)
@@ -403,7 +445,7 @@ class Engine:
                 child = {}
                 journal.put(container, key, child)
             container = child
-        last = str(keys[-1])
+        last = keys[-1]
         if not isinstance(container, dict):
             raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
         kind = action.kind
@@ -574,6 +616,22 @@ class Instance:
                 RefusalKind.ACTION_FAILED,
                 f"the step could not be completed, nothing was changed: {err}",
             )
+        except Exception as err:
+            # Not the engine's own failure (a bug, memory, a library): the step still leaves
+            # nothing behind, and says so without the exception's text (it may hold values).
+            ctx.journal.rollback()
+            self.state = source
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.ACTION_FAILED,
+                "the step could not be completed, nothing was changed: "
+                f"an internal error ({type(err).__name__}) stopped it",
+            )
+        except BaseException:
+            ctx.journal.rollback()  # an interrupt: undo, then let it through
+            self.state = source
+            raise
         finally:
             self._ctx = None
         if not taken:
