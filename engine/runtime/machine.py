@@ -12,6 +12,7 @@ Design, shaped by how `transitions` behaves:
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -511,7 +512,17 @@ class Engine:
 class Instance:
     """One run of a workflow: its state, data and history. Cheap: no per-instance Machine."""
 
-    __slots__ = ("_ctx", "clock", "data", "engine", "entered_at", "history", "state", "world")
+    __slots__ = (
+        "_ctx",
+        "_latest",
+        "clock",
+        "data",
+        "engine",
+        "entered_at",
+        "history",
+        "state",
+        "world",
+    )
 
     def __init__(self, engine: Engine, data: dict[str, Any], world: World, clock: Clock) -> None:
         self.engine = engine
@@ -519,9 +530,22 @@ class Instance:
         self.data = data
         self.world = world
         self.clock = clock
-        self.entered_at = clock()
+        self._latest = -math.inf
+        self.entered_at = self.now()
         self.history: list[HistoryEntry] = []
         self._ctx: _Context | None = None
+
+    def now(self) -> float:
+        """The clock's time, never earlier than a time this instance has already seen.
+
+        A clock that goes backwards (a corrected system clock, a test) makes time stand still
+        until it catches up: no wait runs out early or twice, and history times never decrease.
+        A reading that is not a finite number counts as standing still too.
+        """
+        reading = self.clock()
+        if math.isfinite(reading) and reading > self._latest:
+            self._latest = reading
+        return self._latest if math.isfinite(self._latest) else 0.0
 
     @property
     def workflow(self) -> Workflow:
@@ -548,15 +572,21 @@ class Instance:
         return self._fire(event, payload)
 
     def expire(self) -> Step | None:
-        """If the current state waits and its wait has run out, take its timeout transition."""
+        """If the current state waits and its wait has run out, take its timeout transition.
+
+        The next state is entered when the wait ran out, not now: after a long pause, calling
+        again fires the next timeout of a chain in turn (a -> b -> c at 10 s each, 25 s later,
+        ends in c with b entered at 10 and c at 20).
+        """
         waiting = self.workflow.states[self.state].waiting
         if waiting is None or waiting.timeout is None:
             return None
-        if self.clock() - self.entered_at < waiting.timeout.seconds:
+        due = self.entered_at + waiting.timeout.seconds
+        if self.now() < due:
             return None
-        return self._fire(TIMEOUT_EVENT, None)
+        return self._fire(TIMEOUT_EVENT, None, at=due)
 
-    def _fire(self, event: str, payload: Mapping[str, Any] | None) -> Step:
+    def _fire(self, event: str, payload: Mapping[str, Any] | None, at: float | None = None) -> Step:
         workflow = self.workflow
         definition = workflow.events.get(event)
         # A field secret in any event stays secret when sent with another one (a typo, an
@@ -642,7 +672,7 @@ class Instance:
             return self._refuse(
                 event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
             )
-        self.entered_at = self.clock()
+        self.entered_at = self.now() if at is None else at
         self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
         return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
 
@@ -656,7 +686,7 @@ class Instance:
         checks: tuple[tuple[int, str, bool], ...] = (),
     ) -> Step:
         refusal = refusal or Refusal(kind, message)
-        entry = HistoryEntry(self.clock(), event, self.state, self.state, False, public, refusal)
+        entry = HistoryEntry(self.now(), event, self.state, self.state, False, public, refusal)
         self.history.append(entry)
         return Step(event, self.state, self.state, None, refusal, checks)
 
