@@ -19,6 +19,7 @@ from engine.language.scenario_check import (
     find_workflows_dir,
     is_scenario_file,
     read_scenario,
+    scenario_path,
 )
 from engine.language.yaml_loader import Document
 from engine.runtime.paths import ABSENT as _ABSENT
@@ -183,7 +184,14 @@ class _Run:
     def setup(self) -> tuple[Session, ManualClock] | None:
         spec: dict[str, Any] = self.doc.value
         here = Path(self.doc.file).parent
-        source = here / spec["workflows"] if "workflows" in spec else find_workflows_dir(here)
+        source: Path | None
+        if "workflows" in spec:
+            source, problem = scenario_path(self.doc, "workflows")
+            if problem is not None:
+                self.result.problems.append(problem)
+                return None
+        else:
+            source = find_workflows_dir(here)
         if source is None:
             self.problem(
                 ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
@@ -201,7 +209,11 @@ class _Run:
             return None
         world: World | None = World()
         if "world" in spec:
-            world, problems = _fresh_world((here / spec["world"]).resolve())
+            path, problem = scenario_path(self.doc, "world")
+            if path is None:
+                self.result.problems.extend([problem] if problem else [])
+                return None
+            world, problems = _fresh_world(path)
             if world is None:
                 self.result.problems.extend(problems)
                 return None
