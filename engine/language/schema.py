@@ -78,10 +78,66 @@ def validator_for(name: str) -> Any:
 
 
 def fragment_validator(schema: Mapping[str, Any]) -> Any:
-    """A validator for a schema fragment written inside a definition (an event's payload)."""
+    """A validator for a schema fragment written inside a definition (an event's payload),
+    with the default size limits of `bounded`."""
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(dict(schema), registry=_registry())
+    return Draft202012Validator(bounded(schema), registry=_registry())
+
+
+#: Default sizes for payload values whose schema sets none: what an expression may be handed
+#: decides what it costs, so nothing a sender controls is unbounded. A schema's own limits win.
+DEFAULT_LIMITS = {"maxLength": 1000, "maxItems": 100, "maxProperties": 100}
+_BOUNDED_DEF = "linkflow_bounded"
+_BOUNDED_REF = {"$ref": f"#/$defs/{_BOUNDED_DEF}"}
+#: Keywords whose value is one schema, or a mapping or list of schemas.
+_ONE_SCHEMA = ("items", "additionalProperties", "contains", "not", "if", "then", "else")
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_LISTS = ("prefixItems", "allOf", "anyOf", "oneOf")
+
+
+def bounded(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a payload schema where every (sub)schema without its own size limits gets
+    DEFAULT_LIMITS, and values no keyword describes (extra keys, list items) get them too.
+
+    The limits only apply to their own type (maxLength to strings, ...), and an absent `items`
+    or `additionalProperties` means "anything": bounding it refuses nothing else.
+    """
+    # `unevaluated*` counts what `items`/`additionalProperties` saw anywhere in the schema:
+    # adding those would switch it off, so such a schema gets only the size keywords.
+    fill = "unevaluated" not in json.dumps(schema, default=str)
+    out: dict[str, Any] = _bounded_node(schema, fill)
+    defs = dict(out.get("$defs") or {})
+    defs[_BOUNDED_DEF] = {
+        **DEFAULT_LIMITS,
+        "items": _BOUNDED_REF,
+        "additionalProperties": _BOUNDED_REF,
+    }
+    out["$defs"] = defs
+    return out
+
+
+def _bounded_node(node: Any, fill: bool) -> Any:
+    if node is True:
+        return _BOUNDED_REF if fill else True
+    if not isinstance(node, Mapping):
+        return node
+    out: dict[str, Any] = dict(node)
+    for key, limit in DEFAULT_LIMITS.items():
+        out.setdefault(key, limit)
+    for key in _ONE_SCHEMA:
+        if key in out:
+            out[key] = _bounded_node(out[key], fill)
+    if fill:
+        for key in ("items", "additionalProperties"):
+            out.setdefault(key, _BOUNDED_REF)
+    for key in _SCHEMA_MAPS:
+        if isinstance(out.get(key), Mapping):
+            out[key] = {name: _bounded_node(sub, fill) for name, sub in out[key].items()}
+    for key in _SCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_bounded_node(sub, fill) for sub in out[key]]
+    return out
 
 
 def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]]:
