@@ -29,6 +29,8 @@ from engine.runtime.json_values import json_problem
 from engine.runtime.world import Journal, World, copy_json
 
 MAX_PAYLOAD_BYTES = 256 * 1024
+#: The most of a payload one history entry keeps (the fields that are not secret).
+MAX_HISTORY_PAYLOAD_BYTES = 4 * 1024
 Clock = Callable[[], float]
 
 
@@ -112,6 +114,8 @@ class HistoryEntry:
     accepted: bool
     payload: Mapping[str, Any] = field(default_factory=dict)
     refusal: Refusal | None = None
+    #: Why the payload was left out, when it was (too large, or not JSON data).
+    payload_omitted: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -125,7 +129,22 @@ class HistoryEntry:
             out["payload"] = copy_json(dict(self.payload))
         if self.refusal is not None:
             out["refusal"] = self.refusal.as_dict()
+        if self.payload_omitted:
+            out["payload_omitted"] = self.payload_omitted
         return out
+
+
+def history_payload(public: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """The payload as history keeps it, or nothing and why: an entry never holds more than
+    MAX_HISTORY_PAYLOAD_BYTES (a refused 10 MB payload is not kept 10 MB large)."""
+    if not public:
+        return public, ""
+    if json_problem(public):
+        return {}, "not plain JSON data"
+    size = len(json.dumps(public, separators=(",", ":"), ensure_ascii=False))
+    if size > MAX_HISTORY_PAYLOAD_BYTES:
+        return {}, f"larger than {MAX_HISTORY_PAYLOAD_BYTES // 1024} KiB"
+    return public, ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -673,7 +692,10 @@ class Instance:
                 event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
             )
         self.entered_at = self.now() if at is None else at
-        self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
+        kept, omitted = history_payload(public)
+        self.history.append(
+            HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
+        )
         return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
 
     def _refuse(
@@ -686,7 +708,10 @@ class Instance:
         checks: tuple[tuple[int, str, bool], ...] = (),
     ) -> Step:
         refusal = refusal or Refusal(kind, message)
-        entry = HistoryEntry(self.now(), event, self.state, self.state, False, public, refusal)
+        kept, omitted = history_payload(public)
+        entry = HistoryEntry(
+            self.now(), event, self.state, self.state, False, kept, refusal, omitted
+        )
         self.history.append(entry)
         return Step(event, self.state, self.state, None, refusal, checks)
 
