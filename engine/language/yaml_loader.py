@@ -296,6 +296,20 @@ def _syntax_error(err: yaml.MarkedYAMLError, text: str) -> tuple[tuple[int, int]
     return where, detail
 
 
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of a character offset into the text."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _reader_message(err: yaml.reader.ReaderError) -> str:
+    char = err.character
+    code = f"U+{char:04X}" if isinstance(char, int) else "a character"
+    name = unicodedata.name(chr(char), "control character") if isinstance(char, int) else ""
+    shown = f" ({name})" if name else ""
+    return f"{code}{shown} cannot appear in YAML: remove it, or write it as an escape in quotes"
+
+
 def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML text; the document is None when nothing usable could be read."""
     builder = _Builder(file)
@@ -321,8 +335,11 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         where, detail = _syntax_error(err, text)
         builder.problem(where, f"YAML syntax error: {detail}")
         return None, builder.problems
+    except yaml.reader.ReaderError as err:
+        builder.problem(_position(text, err.position), _reader_message(err))
+        return None, builder.problems
     except yaml.YAMLError as err:
-        builder.problem((1, 1), f"YAML error: {err}")
+        builder.problem((1, 1), f"YAML error: {str(err).splitlines()[0]}")
         return None, builder.problems
     except YamlProblems:
         return None, builder.problems
