@@ -220,10 +220,16 @@ def test_a_payload_for_an_event_that_takes_none_is_refused(cart: Instance) -> No
 
 
 def test_a_payload_that_is_not_json_is_refused(cart: Instance) -> None:
+    # `tag` allows extra fields (no additionalProperties: false): only NaN can refuse this.
+    assert cart.engine.check_payload("tag", {"tags": ["a"], "x": 1.5}) == ""
     step = assert_refused_without_change(
-        cart, "add_item", {"sku": "a", "x": float("nan")}, RefusalKind.INVALID_PAYLOAD
+        cart, "tag", {"tags": ["a"], "x": float("nan")}, RefusalKind.INVALID_PAYLOAD
     )
     assert step.refusal is not None
+    assert step.refusal.message == (
+        "the payload must be plain JSON data: "
+        "a number is not finite (NaN and infinity are not JSON)"
+    )
 
 
 def test_a_payload_over_256_kib_is_refused(cart: Instance) -> None:
