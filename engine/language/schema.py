@@ -86,10 +86,9 @@ def fragment_validator(schema: Mapping[str, Any]) -> Any:
 
 
 #: Default sizes for payload values whose schema sets none: what an expression may be handed
-#: decides what it costs, so nothing a sender controls is unbounded. A schema's own limits win.
+#: decides what it costs. A schema's own limits win; values no schema describes are bounded by
+#: the payload's total size and value count (engine.runtime.machine).
 DEFAULT_LIMITS = {"maxLength": 1000, "maxItems": 100, "maxProperties": 100}
-_BOUNDED_DEF = "linkflow_bounded"
-_BOUNDED_REF = {"$ref": f"#/$defs/{_BOUNDED_DEF}"}
 #: Keywords whose value is one schema, or a mapping or list of schemas.
 _ONE_SCHEMA = ("items", "additionalProperties", "contains", "not", "if", "then", "else")
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
@@ -98,28 +97,13 @@ _SCHEMA_LISTS = ("prefixItems", "allOf", "anyOf", "oneOf")
 
 def bounded(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a payload schema where every (sub)schema without its own size limits gets
-    DEFAULT_LIMITS, and values no keyword describes (extra keys, list items) get them too.
-
-    The limits only apply to their own type (maxLength to strings, ...), and an absent `items`
-    or `additionalProperties` means "anything": bounding it refuses nothing else.
-    """
-    # `unevaluated*` counts what `items`/`additionalProperties` saw anywhere in the schema:
-    # adding those would switch it off, so such a schema gets only the size keywords.
-    fill = "unevaluated" not in json.dumps(schema, default=str)
-    out: dict[str, Any] = _bounded_node(schema, fill)
-    defs = dict(out.get("$defs") or {})
-    defs[_BOUNDED_DEF] = {
-        **DEFAULT_LIMITS,
-        "items": _BOUNDED_REF,
-        "additionalProperties": _BOUNDED_REF,
-    }
-    out["$defs"] = defs
+    DEFAULT_LIMITS. Each limit applies only to its own type (maxLength to strings, ...), so
+    adding them refuses nothing but oversized values."""
+    out: dict[str, Any] = _bounded_node(schema)
     return out
 
 
-def _bounded_node(node: Any, fill: bool) -> Any:
-    if node is True:
-        return _BOUNDED_REF if fill else True
+def _bounded_node(node: Any) -> Any:
     if not isinstance(node, Mapping):
         return node
     out: dict[str, Any] = dict(node)
@@ -127,16 +111,13 @@ def _bounded_node(node: Any, fill: bool) -> Any:
         out.setdefault(key, limit)
     for key in _ONE_SCHEMA:
         if key in out:
-            out[key] = _bounded_node(out[key], fill)
-    if fill:
-        for key in ("items", "additionalProperties"):
-            out.setdefault(key, _BOUNDED_REF)
+            out[key] = _bounded_node(out[key])
     for key in _SCHEMA_MAPS:
         if isinstance(out.get(key), Mapping):
-            out[key] = {name: _bounded_node(sub, fill) for name, sub in out[key].items()}
+            out[key] = {name: _bounded_node(sub) for name, sub in out[key].items()}
     for key in _SCHEMA_LISTS:
         if isinstance(out.get(key), list):
-            out[key] = [_bounded_node(sub, fill) for sub in out[key]]
+            out[key] = [_bounded_node(sub) for sub in out[key]]
     return out
 
 

@@ -14,14 +14,33 @@ from typing import Any
 from engine.language.yaml_loader import MAX_DEPTH, MAX_SAFE_INTEGER
 
 
-def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> str:
-    """Why `value` is not strict, bounded JSON data, or ''. Never repeats a value."""
+def json_problem(
+    value: Any,
+    max_depth: int = MAX_DEPTH,
+    *,
+    max_values: int | None = None,
+    max_chars: int | None = None,
+) -> str:
+    """Why `value` is not strict, bounded JSON data, or ''. Never repeats a value.
+
+    With `max_values`, it may hold at most that many values (containers included); with
+    `max_chars`, its JSON text may be at most that long (counted as it is walked, so a 10 MB
+    string is refused without writing 10 MB of JSON first).
+    """
     pending: list[tuple[Any, int]] = [(value, 0)]
+    values = 0
+    chars = 0
     while pending:
         item, depth = pending.pop()
+        values += 1
+        if max_values is not None and values > max_values:
+            return f"it holds more than {max_values:,} values"
         if depth > max_depth:
             return f"nesting is deeper than {max_depth} levels"
         kind = type(item)
+        chars += len(item) + 3 if kind is str else 8
+        if max_chars is not None and chars > max_chars:
+            return f"it is larger than {max_chars // 1024} KiB"
         if item is None or kind is bool or kind is str:
             continue
         if kind is int:
@@ -33,12 +52,17 @@ def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> str:
                 return "a number is not finite (NaN and infinity are not JSON)"
             continue
         if kind is dict:
+            if max_values is not None and values + len(item) > max_values:
+                return f"it holds more than {max_values:,} values"
             for key, child in item.items():
                 if type(key) is not str:
                     return "a key is not a string"
+                chars += len(key) + 3
                 pending.append((child, depth + 1))
             continue
         if kind is list:
+            if max_values is not None and values + len(item) > max_values:
+                return f"it holds more than {max_values:,} values"
             pending.extend((child, depth + 1) for child in item)
             continue
         return f"a value is not JSON data ({kind.__name__})"

@@ -28,7 +28,11 @@ from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.json_values import json_problem
 from engine.runtime.world import Journal, World, copy_json
 
-MAX_PAYLOAD_BYTES = 256 * 1024
+#: A payload's size, measured as the length of its JSON text, and how many values it holds.
+#: Every expression step that touches the payload may copy it (the expression library clones
+#: what it reads), and schema validation visits every value: both bound what an event costs.
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_PAYLOAD_VALUES = 1000
 #: The most of a payload one history entry keeps (the fields that are not secret).
 MAX_HISTORY_PAYLOAD_BYTES = 4 * 1024
 Clock = Callable[[], float]
@@ -508,12 +512,13 @@ class Engine:
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
         if payload:
-            not_json = json_problem(payload)
+            not_json = json_problem(
+                payload, max_values=MAX_PAYLOAD_VALUES, max_chars=MAX_PAYLOAD_BYTES
+            )
+            if not_json.startswith("it "):  # a size limit
+                return "the payload" + not_json.removeprefix("it")
             if not_json:
                 return f"the payload must be plain JSON data: {not_json}"
-            size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
-            if size > MAX_PAYLOAD_BYTES:
-                return f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
         if validator is None:
             return f"event '{event}' takes no payload" if event in self.workflow.events else ""
         if validator.is_valid(payload):

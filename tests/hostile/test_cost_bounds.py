@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine import Engine, load_workflow
-from engine.language.schema import DEFAULT_LIMITS, bounded, fragment_validator
+from engine.language.schema import bounded, fragment_validator
 from engine.runtime.machine import RefusalKind
 from tests.hostile.helpers import tiny_workflow, write
 
@@ -21,9 +21,6 @@ OPEN = {"type": "object", "properties": {"items": {"type": "array"}, "name": {"t
     [
         ({"items": list(range(101))}, "field 'items' must hold at most 100 items"),
         ({"name": "x" * 1001}, "field 'name' must hold at most 1000 characters"),
-        ({"other": ["x" * 1001]}, "field 'other.0' must hold at most 1000 characters"),
-        ({"other": {str(i): i for i in range(101)}}, "field 'other' must hold at most 100 keys"),
-        ({"items": [[0] * 101]}, "field 'items.0' must hold at most 100 items"),
     ],
 )
 def test_a_schema_without_limits_gets_the_default_ones(
@@ -48,15 +45,3 @@ def test_a_schemas_own_limits_win_and_nothing_else_changes() -> None:
     assert not validator.is_valid({"long": "x" * 5001})
     assert not validator.is_valid({"other": 1})  # additionalProperties: false stays
     assert bounded(schema)["properties"]["long"]["maxLength"] == 5000
-
-
-def test_unevaluated_properties_keep_refusing() -> None:
-    schema = {
-        "type": "object",
-        "allOf": [{"properties": {"a": {"type": "string"}}}],
-        "unevaluatedProperties": False,
-    }
-    validator = fragment_validator(schema)
-    assert validator.is_valid({"a": "x"})
-    assert not validator.is_valid({"a": "x", "b": 1})
-    assert not validator.is_valid({"a": "x" * (DEFAULT_LIMITS["maxLength"] + 1)})
