@@ -733,6 +733,8 @@ class Instance:
         return options
 
     def _option(self, event: str) -> EventOption:
+        if self.engine.check_payload(event, {}):
+            return EventOption(event, None, "depends on the payload")  # it needs fields
         ctx = _Context({}, {}, False)
         first: Refusal | None = None
         for transition in self.workflow.by_source[(self.state, event)]:
