@@ -70,7 +70,7 @@ def check_step(instance: Instance, action: tuple[str, Any], clock: Clock) -> Non
     entry = instance.history[-1]
     assert entry.event == step.event
     assert entry.accepted is step.accepted
-    hypothesis.event("accepted" if step.accepted else f"refused: {step.refusal.kind}")
+    hypothesis.event(f"refused: {step.refusal.kind}" if step.refusal else "accepted")
     if option is not None and option.available is not None:
         # The list and send agree, for every guard form (g, !g, several, none).
         hypothesis.event(f"option checked: {option.available}")
@@ -235,7 +235,8 @@ def small_workflows(draw: st.DrawFn) -> str:
         "transitions": transitions,
     }
     if not any("even" in g.lstrip("!") for t in transitions for g in t.get("guards", [])):
-        del workflow["guards"]["even"]  # an unused guard is a definition problem
+        guards: dict[str, Any] = workflow["guards"]
+        del guards["even"]  # an unused guard is a definition problem
     return json.dumps(workflow, indent=1)  # JSON is YAML too, and never writes aliases
 
 
