@@ -210,7 +210,7 @@ def small_workflows(draw: st.DrawFn) -> str:
         transitions.append(transition)
     used = {t["event"] for t in transitions}
     note = {"type": "object", "properties": {"note": {"type": "string"}}, "required": ["note"]}
-    workflow = {
+    workflow: dict[str, Any] = {
         "workflow": "generated",
         "initial": "s0",
         "data": {"count": 0, "log": [], "last": "", "box": {}},
