@@ -662,31 +662,24 @@ class Instance:
         self._ctx = ctx
         try:
             taken = self.engine._triggers[event](self)
-        except ActionFailed as err:
-            ctx.journal.rollback()
+        except BaseException as err:
+            ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
             self.state = source
+            if not isinstance(err, Exception):
+                raise  # an interrupt: undone, then let through
+            # Another failure than the engine's own (a bug, memory, a library) is named by
+            # its type only: its text may hold values.
+            why = (
+                str(err)
+                if isinstance(err, ActionFailed)
+                else (f"an internal error ({type(err).__name__}) stopped it")
+            )
             return self._refuse(
                 event,
                 public,
                 RefusalKind.ACTION_FAILED,
-                f"the step could not be completed, nothing was changed: {err}",
+                f"the step could not be completed, nothing was changed: {why}",
             )
-        except Exception as err:
-            # Not the engine's own failure (a bug, memory, a library): the step still leaves
-            # nothing behind, and says so without the exception's text (it may hold values).
-            ctx.journal.rollback()
-            self.state = source
-            return self._refuse(
-                event,
-                public,
-                RefusalKind.ACTION_FAILED,
-                "the step could not be completed, nothing was changed: "
-                f"an internal error ({type(err).__name__}) stopped it",
-            )
-        except BaseException:
-            ctx.journal.rollback()  # an interrupt: undo, then let it through
-            self.state = source
-            raise
         finally:
             self._ctx = None
         if not taken:
