@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit check generate bench clean graphviz postgresql
+.PHONY: setup run test lint typecheck unit check generate bench fuzz clean graphviz postgresql
 
 setup: $(STAMP) graphviz
 
@@ -83,6 +83,11 @@ generate: setup
 	$(LINKFLOW) coverage examples/scenarios --diagrams examples/coverage
 
 test: lint typecheck check unit
+
+# A long fuzz run (tests/fuzz and the property tests, hypothesis profile `fuzz`: random seeds,
+# many more cases); `make test` runs a bounded one. FUZZ_MUTATIONS and FUZZ_GENERATED resize it.
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/fuzz tests/test_properties.py -s -p no:cacheprovider
 
 # Benchmarks: linkflow against raw transitions, python-statemachine, sismic and a dict machine.
 bench: setup

@@ -29,6 +29,7 @@ from benchmarks.figures import (
     figure_memory,
     figure_refusal,
 )
+from benchmarks.hostile import figure_hostile
 from benchmarks.impls import Implementation
 from benchmarks.mutation import figure_mutate
 from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
@@ -245,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("memory", lambda: figure_memory(impls, cfg)),
         ("guards", lambda: figure_guards(impls, cfg)),
         ("domain", lambda: figure_domain(impls, cfg)),
+        ("hostile", lambda: figure_hostile(cfg)),
         ("mutate", lambda: figure_mutate(cfg)),
     ]
     with tempfile.TemporaryDirectory(prefix="linkflow-bench-") as work:

@@ -39,6 +39,11 @@ _ENTITIES = {
     "|": "#124;",
     "`": "#96;",
     "\\": "#92;",
+    # `%%{init: ...}%%` directives and other syntax in a label stay plain text.
+    "%": "#37;",
+    "{": "#123;",
+    "}": "#125;",
+    "'": "#39;",
 }
 
 

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.language.durations import duration
+from engine.language.markdown import code, md
 from engine.language.model import Guard, Note, Outcome, Transition, Workflow
 from engine.output.click_path import click_path, event_path, handoff_paths
 from engine.output.diagram import entry_workflows, handoff_order, walking_order
-from engine.output.docs import GENERATED, code, implementation, md, paragraphs
+from engine.output.docs import GENERATED, implementation, paragraphs
 from engine.output.reader import event_words, reader_diagram, state_words, words
 from engine.output.refusal_examples import Examples
 from engine.output.rule_list import Rule

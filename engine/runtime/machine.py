@@ -12,6 +12,8 @@ Design, shaped by how `transitions` behaves:
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,13 +24,29 @@ from engine.errors import UsageError
 from engine.language.data_types import value_problem
 from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
-from engine.language.schema import describe, fragment_validator
+from engine.language.schema import describe, fragment_validator, type_word
 from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.choices import Choice, match, not_offered_message, offered
+from engine.runtime.json_values import json_problem
 from engine.runtime.world import Journal, World, copy_json
 
-MAX_PAYLOAD_BYTES = 256 * 1024
+#: A payload's size, measured as the length of its JSON text, and how many values it holds.
+#: Every expression step that touches the payload may copy it (the expression library clones
+#: what it reads), and schema validation visits every value: both bound what an event costs.
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_PAYLOAD_VALUES = 1000
+#: The most of a payload one history entry keeps (the fields that are not secret).
+MAX_HISTORY_PAYLOAD_BYTES = 4 * 1024
 Clock = Callable[[], float]
+
+
+#: What history and steps show for an event name that is not a name at all.
+UNREADABLE_EVENT = "(not an event name)"
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _is_name(event: Any) -> bool:
+    return isinstance(event, str) and _NAME.fullmatch(event) is not None
 
 
 class RefusalKind(StrEnum):
@@ -103,6 +121,8 @@ class HistoryEntry:
     accepted: bool
     payload: Mapping[str, Any] = field(default_factory=dict)
     refusal: Refusal | None = None
+    #: Why the payload was left out, when it was (too large, or not JSON data).
+    payload_omitted: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -116,7 +136,22 @@ class HistoryEntry:
             out["payload"] = copy_json(dict(self.payload))
         if self.refusal is not None:
             out["refusal"] = self.refusal.as_dict()
+        if self.payload_omitted:
+            out["payload_omitted"] = self.payload_omitted
         return out
+
+
+def history_payload(public: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+    """The payload as history keeps it, or nothing and why: an entry never holds more than
+    MAX_HISTORY_PAYLOAD_BYTES (a refused 10 MB payload is not kept 10 MB large)."""
+    if not public:
+        return public, ""
+    if json_problem(public):
+        return {}, "not plain JSON data"
+    size = len(json.dumps(public, separators=(",", ":"), ensure_ascii=False))
+    if size > MAX_HISTORY_PAYLOAD_BYTES:
+        return {}, f"larger than {MAX_HISTORY_PAYLOAD_BYTES // 1024} KiB"
+    return public, ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,30 +188,24 @@ class _Context:
         "bound",
         "checks",
         "failures",
+        "has_secrets",
         "journal",
         "public_payload",
-        "secrets",
         "transition",
     )
 
     def __init__(
-        self, payload: Mapping[str, Any], public: Mapping[str, Any], secrets: list[str]
+        self, payload: Mapping[str, Any], public: Mapping[str, Any], has_secrets: bool
     ) -> None:
         self.activation: dict[str, Any] = {"payload": payload}
         self.public_payload = public
-        self.secrets = secrets
+        #: The payload holds a secret field: messages carry no library text and no values.
+        self.has_secrets = has_secrets
         self.bound: set[str] = set()
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
         self.journal = Journal()
         self.transition: Transition | None = None
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _names_read(transition: Transition) -> frozenset[str]:
@@ -195,6 +224,43 @@ def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
         return binding.key.evaluate(scope)
     except ExpressionError:
         return None
+
+
+def _key(value: Any, action: Action) -> str:
+    """A computed path key as the world stores it: text or a whole number, nothing else
+    (a list would otherwise become the id "['a', 'b']")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ActionFailed(
+        f"{action.location}: a key in '{action.target.text}' must be text or a whole number, "
+        f"not {type_word(value)}"
+    )
+
+
+def _check_world_target(world: World, action: Action, keys: list[str]) -> None:
+    """A world write needs its collection, and its record unless it sets the whole record.
+
+    Creating a collection or a partial record by writing one of its fields would leave the
+    world in a shape no world file could have; `set: {path: world.<c>[<key>]}` creates one.
+    """
+    collection, key = keys[0], keys[1]
+    records = world.collections.get(collection)
+    if records is None:
+        raise ActionFailed(
+            f"{action.location}: the world has no collection '{collection}' to write to"
+        )
+    whole_record = len(keys) == 2
+    if whole_record and action.kind is ActionKind.SET:
+        return
+    if not isinstance(records.get(key), dict):
+        if whole_record and action.kind is ActionKind.REMOVE and action.value is None:
+            return  # removing what is not there changes nothing
+        raise ActionFailed(
+            f"{action.location}: no {collection} record '{key}' to write to "
+            f"(only `set: {{path: world.{collection}[...]}}` creates a record)"
+        )
 
 
 def _context_of(instance: Instance) -> _Context:
@@ -263,6 +329,9 @@ class Engine:
                 raise UsageError(
                     f"workflow '{self.workflow.name}' has no data field '{key}' (fields: {known})"
                 )
+            problem = json_problem(value)
+            if problem:
+                raise UsageError(f"data field '{key}' is not plain JSON data: {problem}")
             why = value_problem(self.workflow.data_types.get(key, {}), value)
             if why:
                 raise UsageError(f"data field '{key}' of workflow '{self.workflow.name}' {why}")
@@ -331,7 +400,7 @@ class Engine:
         try:
             result = guard.when.evaluate(act)
         except ExpressionError as err:
-            result, problem = None, str(err)
+            result, problem = None, err.safe if ctx.has_secrets else str(err)
         if problem == "" and not isinstance(result, bool):
             problem = f"it gave {type(result).__name__}, not true or false"
         if problem == "" and result is not use.negated:
@@ -345,19 +414,18 @@ class Engine:
             assert template is not None  # the builder requires it for negated uses
             shown = dict(act, payload=ctx.public_payload)
             message = template.render(self.activation(instance, ctx, template.names) | shown)
-        return Refusal(
-            RefusalKind.GUARD, _scrub(message, ctx.secrets), guard=use.label, rule=guard.rule
-        )
+        return Refusal(RefusalKind.GUARD, message, guard=use.label, rule=guard.rule)
 
     # -- actions ----------------------------------------------------------------------------
 
     def apply_actions(self, instance: Instance, ctx: _Context, transition: Transition) -> None:
-        """Evaluate every value first (against the state before the step), then write."""
+        """Evaluate every value and path key first (against the state before the step), then
+        write: a key that reads a field an earlier action changes still means the old one."""
         if not transition.actions:
             return
         names = self._action_names[id(transition)]
         base = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
-        writes: list[tuple[Action, dict[str, Any], Any]] = []
+        writes: list[tuple[Action, dict[str, Any], Any, list[str]]] = []
         for action in transition.actions:
             scopes: list[dict[str, Any]] = [base]
             if action.for_in is not None and action.for_item is not None:
@@ -367,9 +435,13 @@ class Engine:
                 scopes = [dict(base, **{action.for_item: item}) for item in items]
             for scope in scopes:
                 value = self._eval(action.value, scope, action) if action.value else None
-                writes.append((action, scope, value))
-        for action, scope, value in writes:
-            self._write(instance, ctx.journal, action, scope, value)
+                keys = [
+                    s.name if s.name is not None else _key(self._eval(s.key, scope, action), action)
+                    for s in action.target.steps
+                ]
+                writes.append((action, scope, value, keys))
+        for action, scope, value, keys in writes:
+            self._write(instance, ctx.journal, action, scope, value, keys)
 
     @staticmethod
     def _eval(expr: Any, scope: Mapping[str, Any], action: Action) -> Any:
@@ -385,9 +457,9 @@ class Engine:
         action: Action,
         scope: Mapping[str, Any],
         value: Any,
+        keys: list[str],
     ) -> None:
         target = action.target
-        steps = list(target.steps)
         container: Any
         if target.root == "data":
             container = instance.data
@@ -402,10 +474,10 @@ class Engine:
                     f"'{_key_or_none(binding, scope)}' to write to"
                 )
             container = record
-        keys = [s.name if s.name is not None else self._eval(s.key, scope, action) for s in steps]
+        if target.root == "world":
+            _check_world_target(instance.world, action, keys)
         create = action.kind is not ActionKind.REMOVE
-        for raw_key in keys[:-1]:
-            key = str(raw_key)
+        for key in keys[:-1]:
             if not isinstance(container, dict):
                 raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
             child = container.get(key)
@@ -415,7 +487,7 @@ class Engine:
                 child = {}
                 journal.put(container, key, child)
             container = child
-        last = str(keys[-1])
+        last = keys[-1]
         if not isinstance(container, dict):
             raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
         kind = action.kind
@@ -462,7 +534,7 @@ class Engine:
         self, instance: Instance, event: Event, ctx: _Context | None = None
     ) -> dict[str, tuple[Choice, ...]]:
         """Each choice field's list as offered now; a list that cannot be worked out is empty."""
-        ctx = ctx or _Context({}, {}, [])
+        ctx = ctx or _Context({}, {}, False)
         out: dict[str, tuple[Choice, ...]] = {}
         for name, choices in event.choices.items():
             names = choices.values.names | (choices.label.names if choices.label else frozenset())
@@ -479,7 +551,7 @@ class Engine:
         sent = [n for n in event.choices if n in payload]
         if not sent:
             return None, payload
-        ctx = _Context({}, {}, [])
+        ctx = _Context({}, {}, False)
         lists = self.offered(instance, event, ctx)
         fixed = dict(payload)
         for name in sent:
@@ -505,12 +577,13 @@ class Engine:
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
         if payload:
-            try:
-                size = len(json.dumps(payload, separators=(",", ":"), default=str))
-            except (TypeError, ValueError):
-                return "the payload must be plain JSON data"
-            if size > MAX_PAYLOAD_BYTES:
-                return f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
+            not_json = json_problem(
+                payload, max_values=MAX_PAYLOAD_VALUES, max_chars=MAX_PAYLOAD_BYTES
+            )
+            if not_json.startswith("it "):  # a size limit
+                return "the payload" + not_json.removeprefix("it")
+            if not_json:
+                return f"the payload must be plain JSON data: {not_json}"
         if validator is None:
             return f"event '{event}' takes no payload" if event in self.workflow.events else ""
         if validator.is_valid(payload):
@@ -529,7 +602,17 @@ class Engine:
 class Instance:
     """One run of a workflow: its state, data and history. Cheap: no per-instance Machine."""
 
-    __slots__ = ("_ctx", "clock", "data", "engine", "entered_at", "history", "state", "world")
+    __slots__ = (
+        "_ctx",
+        "_latest",
+        "clock",
+        "data",
+        "engine",
+        "entered_at",
+        "history",
+        "state",
+        "world",
+    )
 
     def __init__(self, engine: Engine, data: dict[str, Any], world: World, clock: Clock) -> None:
         self.engine = engine
@@ -537,9 +620,22 @@ class Instance:
         self.data = data
         self.world = world
         self.clock = clock
-        self.entered_at = clock()
+        self._latest = -math.inf
+        self.entered_at = self.now()
         self.history: list[HistoryEntry] = []
         self._ctx: _Context | None = None
+
+    def now(self) -> float:
+        """The clock's time, never earlier than a time this instance has already seen.
+
+        A clock that goes backwards (a corrected system clock, a test) makes time stand still
+        until it catches up: no wait runs out early or twice, and history times never decrease.
+        A reading that is not a finite number counts as standing still too.
+        """
+        reading = self.clock()
+        if math.isfinite(reading) and reading > self._latest:
+            self._latest = reading
+        return self._latest if math.isfinite(self._latest) else 0.0
 
     @property
     def workflow(self) -> Workflow:
@@ -567,13 +663,19 @@ class Instance:
         return self._fire(event, payload)
 
     def expire(self) -> Step | None:
-        """If the current state waits and its wait has run out, take its timeout transition."""
+        """If the current state waits and its wait has run out, take its timeout transition.
+
+        The next state is entered when the wait ran out, not now: after a long pause, calling
+        again fires the next timeout of a chain in turn (a -> b -> c at 10 s each, 25 s later,
+        ends in c with b entered at 10 and c at 20).
+        """
         waiting = self.workflow.states[self.state].waiting
         if waiting is None or waiting.timeout is None:
             return None
-        if self.clock() - self.entered_at < waiting.timeout.seconds:
+        due = self.entered_at + waiting.timeout.seconds
+        if self.now() < due:
             return None
-        return self._fire(TIMEOUT_EVENT, None)
+        return self._fire(TIMEOUT_EVENT, None, at=due)
 
     def time_out(self) -> Step | None:
         """Take the current state's timeout transition now, if it has one.
@@ -594,16 +696,25 @@ class Instance:
             return None
         return self.entered_at + waiting.timeout.seconds
 
-    def _fire(self, event: str, payload: Mapping[str, Any] | None) -> Step:
+    def _fire(self, event: str, payload: Mapping[str, Any] | None, at: float | None = None) -> Step:
         workflow = self.workflow
         definition = workflow.events.get(event)
         # A field secret in any event stays secret when sent with another one (a typo, an
         # event that takes no payload): it is never recorded, and scrubbed from messages.
         secret_fields = self.engine.secret_fields
         raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
-        secrets = [str(v) for k, v in raw.items() if k in secret_fields and v is not None]
+        has_secrets = not secret_fields.isdisjoint(raw)
         recordable = self.engine.recordable_fields.get(event, frozenset())
         public = {k: v for k, v in raw.items() if k in recordable}
+        if definition is None and event != TIMEOUT_EVENT and not _is_name(event):
+            # A mistyped command line can put a payload, password and all, into the name.
+            return self._refuse(
+                UNREADABLE_EVENT,
+                {},
+                RefusalKind.UNKNOWN_EVENT,
+                "an event name uses lowercase letters, digits and _ "
+                "(the name given is not repeated here)",
+            )
         if definition is None and event != TIMEOUT_EVENT:
             known = ", ".join(workflow.events) or "none"
             return self._refuse(
@@ -615,17 +726,15 @@ class Instance:
         explained = workflow.states[self.state].refuses.get(event)
         if explained is not None:
             message, rule = explained
-            why = Refusal(RefusalKind.WRONG_STATE, message, rule=rule)
-            return self._refuse(event, public, why.kind, message, why)
+            explanation = Refusal(RefusalKind.WRONG_STATE, message, rule=rule)
+            return self._refuse(event, public, explanation.kind, message, explanation)
         if self.finished:
             return self._refuse(event, public, RefusalKind.FINISHED, self._ended_words(event))
         if (self.state, event) not in workflow.by_source:
             return self._refuse(event, public, RefusalKind.WRONG_STATE, self._not_now_words(event))
         problem = self.engine.check_payload(event, payload)
         if problem:
-            return self._refuse(
-                event, public, RefusalKind.INVALID_PAYLOAD, _scrub(problem, secrets)
-            )
+            return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)
         if definition is not None and definition.choices:
             not_offered, raw = self.engine.check_choices(self, definition, raw)
             if not_offered is not None:
@@ -633,19 +742,28 @@ class Instance:
                     event, public, not_offered.kind, not_offered.message, not_offered
                 )
             public = {k: v for k, v in raw.items() if k in recordable}
-        ctx = _Context(raw, public, secrets)
+        ctx = _Context(raw, public, has_secrets)
         source = self.state
         self._ctx = ctx
         try:
             taken = self.engine._triggers[event](self)
-        except ActionFailed as err:
-            ctx.journal.rollback()
+        except BaseException as err:
+            ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
             self.state = source
+            if not isinstance(err, Exception):
+                raise  # an interrupt: undone, then let through
+            # Another failure than the engine's own (a bug, memory, a library) is named by
+            # its type only: its text may hold values.
+            why = (
+                str(err)
+                if isinstance(err, ActionFailed)
+                else (f"an internal error ({type(err).__name__}) stopped it")
+            )
             return self._refuse(
                 event,
                 public,
                 RefusalKind.ACTION_FAILED,
-                _scrub(f"the step could not be completed, nothing was changed: {err}", secrets),
+                f"the step could not be completed, nothing was changed: {why}",
             )
         finally:
             self._ctx = None
@@ -659,8 +777,11 @@ class Instance:
             return self._refuse(
                 event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
             )
-        self.entered_at = self.clock()
-        self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
+        self.entered_at = self.now() if at is None else at
+        kept, omitted = history_payload(public)
+        self.history.append(
+            HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
+        )
         return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
 
     def _other_failures(self, event: str, source: str, ctx: _Context) -> list[Refusal]:
@@ -713,7 +834,10 @@ class Instance:
         checks: tuple[tuple[int, str, bool], ...] = (),
     ) -> Step:
         refusal = refusal or Refusal(kind, message)
-        entry = HistoryEntry(self.clock(), event, self.state, self.state, False, public, refusal)
+        kept, omitted = history_payload(public)
+        entry = HistoryEntry(
+            self.now(), event, self.state, self.state, False, kept, refusal, omitted
+        )
         self.history.append(entry)
         return Step(event, self.state, self.state, None, refusal, checks)
 
@@ -744,7 +868,9 @@ class Instance:
         return options
 
     def _option(self, event: str) -> EventOption:
-        ctx = _Context({}, {}, [])
+        if self.engine.check_payload(event, {}):
+            return EventOption(event, None, "depends on the payload")  # it needs fields
+        ctx = _Context({}, {}, False)
         first: Refusal | None = None
         for transition in self.workflow.by_source[(self.state, event)]:
             if any(self.engine.needs_payload(u) for u in transition.guards):
