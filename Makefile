@@ -4,9 +4,9 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit check generate bench clean graphviz
+.PHONY: setup run test lint typecheck unit check generate bench clean graphviz chromium studio
 
-setup: $(STAMP) graphviz
+setup: $(STAMP) graphviz chromium
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,6 +19,16 @@ graphviz:
 	  echo "Graphviz 'dot' not found: installing it with apt-get"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+# Debian's Chromium runs the studio's browser tests (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Chromium not found: installing Debian's chromium with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The browser tests and the screenshots use this Chromium.
+CHROMIUM = LINKFLOW_CHROMIUM="$${LINKFLOW_CHROMIUM:-$$(command -v chromium)}"
 
 # The demo: every method end to end on the demo world, with the identity dropdown after each step.
 ENTRY := workflows/link_tiktok_account.yaml
@@ -57,7 +67,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 unit: setup
-	$(VENV)/bin/pytest
+	$(CHROMIUM) $(VENV)/bin/pytest
 
 # The definitions are valid, and the committed diagrams and docs match them.
 check: setup
