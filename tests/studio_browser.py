@@ -1,0 +1,164 @@
+"""Running `linkflow studio` and Debian's Chromium for the browser tests and the screenshots.
+
+Chromium is the system one (`make` installs Debian's `chromium`); its path comes from
+LINKFLOW_CHROMIUM or PATH and is handed to Playwright, which never downloads a browser.
+
+`python -m tests.studio_browser DIR` writes the README's screenshots into DIR (`make generate`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LINKFLOW = Path(sys.executable).parent / "linkflow"
+WORLD = "workflows/worlds/ads_manager_demo.yaml"
+DEMO_DATA = {
+    "actor": "ana",
+    "business_center": "acme_brands",
+    "ad_account": "acme_us",
+    "campaign": "spring_sale",
+}
+START_SECONDS = 30.0
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable: LINKFLOW_CHROMIUM, else `chromium` on PATH."""
+    given = os.environ.get("LINKFLOW_CHROMIUM", "")
+    if given and Path(given).is_file():
+        return given
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def demo_tree(target: Path) -> Path:
+    """A copy of the workflows, the world and the scenarios, so a test may edit them."""
+    shutil.copytree(ROOT / "workflows", target / "workflows")
+    shutil.copytree(ROOT / "tests" / "scenarios", target / "tests" / "scenarios")
+    return target
+
+
+@contextmanager
+def studio(cwd: Path, *extra: str, log: Path | None = None) -> Iterator[str]:
+    """`linkflow studio` on the demo, run in `cwd`; yields its URL, stops it afterwards."""
+    port = free_port()
+    args = [
+        str(LINKFLOW),
+        "studio",
+        "workflows",
+        "--world",
+        WORLD,
+        "--data",
+        json.dumps(DEMO_DATA),
+        "--port",
+        str(port),
+        *extra,
+    ]
+    log_path = log or cwd / "studio.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            _wait_until_up(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"linkflow studio exited: {log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url + "api/defaults", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"linkflow studio did not answer within {START_SECONDS} s")
+
+
+def click_events(page: Any, events: Sequence[str]) -> None:
+    """Click event buttons in order, waiting for each step to land in the history."""
+    for event in events:
+        count = page.locator("#history > li").count()
+        page.click(f"#event-{event}")
+        page.wait_for_function(
+            f"document.querySelectorAll('#history > li').length > {count}", timeout=5000
+        )
+
+
+def log_in(page: Any, username: str, password: str) -> None:
+    count = page.locator("#history > li").count()
+    page.click("#event-log_in")
+    page.fill("#field-username", username)
+    page.fill("#field-password", password)
+    page.click("#payload-send")
+    page.wait_for_function(
+        f"document.querySelectorAll('#history > li').length > {count}", timeout=5000
+    )
+
+
+TO_LOGIN = ["click_link_tiktok_account", "choose_link_existing", "choose_log_in", "confirm"]
+
+
+def screenshots(out_dir: Path) -> list[Path]:
+    """The playground after a refused login (wide and narrow) and the coverage view."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise SystemExit("Chromium not found: run `make setup` (installs Debian's chromium)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp, studio(demo_tree(Path(tmp))) as url:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(url)
+            page.wait_for_selector("#events button")
+            click_events(page, TO_LOGIN)
+            log_in(page, "ana_cooks", "not-the-password")
+            page.evaluate("window.scrollTo(0, 0)")
+            for name, width in (("studio-playground.png", 1280), ("studio-narrow.png", 420)):
+                page.set_viewport_size({"width": width, "height": 800})
+                page.evaluate("window.scrollTo(0, 0)")
+                page.screenshot(path=str(out_dir / name))
+                written.append(out_dir / name)
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page.click("#tab-coverage")
+            page.wait_for_selector("#coverage-diagram svg", timeout=60000)
+            page.select_option("#coverage-workflow", "link_login")
+            page.screenshot(path=str(out_dir / "studio-coverage.png"))
+            written.append(out_dir / "studio-coverage.png")
+            browser.close()
+    return written
+
+
+if __name__ == "__main__":
+    for path in screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+        print(f"wrote {path}")

@@ -1,0 +1,241 @@
+"""The studio in real Chromium (Debian's, driven by Playwright, headless).
+
+In CI (CI=true) a test that cannot start Chromium fails; elsewhere it is skipped with the reason.
+Each test runs `linkflow studio` as a subprocess on a copy of the demo, so files may be edited.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.studio_browser import LINKFLOW, TO_LOGIN, click_events, demo_tree, find_chromium
+from tests.studio_browser import log_in as send_log_in
+from tests.studio_browser import studio as run_studio
+
+WRONG = "not-the-pw-7731"
+RIGHT = "open-sesame-42"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests need Chromium in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = find_chromium()
+    if chromium is None:
+        _unavailable("no Chromium found (set LINKFLOW_CHROMIUM or run `make setup`)")
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            launched = p.chromium.launch(executable_path=chromium, headless=True)
+        except Error as err:
+            _unavailable(f"Chromium at {chromium} did not start: {err}")
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return demo_tree(tmp_path)
+
+
+@pytest.fixture
+def url(tree: Path) -> Iterator[str]:
+    with run_studio(tree) as address:
+        yield address
+
+
+@pytest.fixture
+def page(browser: Any, url: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda err: errors.append(str(err)))
+    opened.goto(url)
+    opened.wait_for_selector("#events button")
+    yield opened
+    context.close()
+    assert errors == [], f"the page raised: {errors}"
+
+
+def current(page: Any) -> str:
+    return str(page.locator("#current code").inner_text())
+
+
+def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) -> None:
+    responses: list[Any] = []
+    page.on("response", lambda response: responses.append(response))
+    click_events(page, TO_LOGIN)
+    assert current(page) == "login_window"
+    assert "link_login" in page.locator("#chain").inner_text()
+
+    page.click("#event-log_in")
+    assert page.get_attribute("#field-password", "type") == "password"
+    assert page.get_attribute("#field-username", "type") == "text"
+    page.fill("#field-username", "ana_cooks")
+    page.fill("#field-password", WRONG)
+    page.click("#payload-send")
+    result = page.locator("#result")
+    result.get_by_text("refused").wait_for()
+    text = result.inner_text()
+    assert "credentials_valid" in text
+    assert "[R11]" in text
+    assert "Could not log in to TikTok account 'ana_cooks'" in text
+    assert current(page) == "login_window"  # unchanged
+    assert page.locator("#history > li.refused").count() == 1
+    assert page.is_hidden("#payload-form")
+    assert page.locator("#field-password").count() == 0  # the form is gone, value and all
+
+    send_log_in(page, "ana_cooks", RIGHT)
+    assert current(page) == "authorizing"
+    click_events(page, ["approve", "refresh"])
+    assert current(page) == "done"
+    assert "completed" in page.locator("#current").inner_text()
+
+    # Saving refuses: the secret steps cannot be written, and nothing is written instead.
+    page.fill("#scenario-name", "l2_session")
+    page.click("#save-scenario")
+    page.locator("#save-result").get_by_text("Not saved").wait_for()
+    assert "secret" in page.locator("#save-result").inner_text()
+    assert not (tree / "tests" / "scenarios" / "studio" / "l2_session.yaml").exists()
+
+    html = page.content()
+    for secret in (WRONG, RIGHT):
+        assert secret not in html
+        assert secret not in page.evaluate("document.body.innerText")
+    bodies = [r.body() for r in responses if "api/events" not in r.url]
+    assert len(bodies) >= 8
+    for body in bodies:
+        assert WRONG.encode() not in body
+        assert RIGHT.encode() not in body
+    assert WRONG not in (tree / "studio.log").read_text()
+    assert RIGHT not in (tree / "studio.log").read_text()
+
+
+def test_l2_saved_before_login_holds_no_password(page: Any, tree: Path) -> None:
+    click_events(page, TO_LOGIN)
+    page.fill("#scenario-name", "l2_up_to_the_login")
+    page.click("#save-scenario")
+    page.locator("#save-result").get_by_text("Saved").wait_for()
+    send_log_in(page, "ana_cooks", RIGHT)
+    saved = tree / "tests" / "scenarios" / "studio" / "l2_up_to_the_login.yaml"
+    text = saved.read_text()
+    assert RIGHT not in text
+    assert "state: login_window" in text
+    run = subprocess.run(
+        [str(LINKFLOW), "test", str(saved)], cwd=tree, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_qr_flow_times_out_and_saved_scenario_passes(page: Any, tree: Path) -> None:
+    click_events(page, ["click_link_tiktok_account", "choose_link_existing", "choose_qr_code"])
+    click_events(page, ["confirm"])
+    assert current(page) == "qr_shown"
+    assert "times out after 1800" in page.locator("#clock").inner_text()
+
+    page.fill("#wait-seconds", "600")
+    page.click("#wait")
+    page.locator("#result").get_by_text("nothing timed out").wait_for()
+    assert current(page) == "qr_shown"
+    page.fill("#wait-seconds", "1200")
+    page.click("#wait")
+    page.locator("#current").get_by_text("timed out").wait_for()
+    assert current(page) == "timed_out"
+    assert page.is_disabled("#event-approve")
+    assert "not accepted in state 'timed_out'" in page.locator("#event-approve-reason").inner_text()
+
+    page.fill("#scenario-name", "qr_left_to_time_out")
+    page.fill("#scenario-description", "Saved from the browser test.")
+    page.click("#save-scenario")
+    page.locator("#save-result").get_by_text("Saved").wait_for()
+    with page.expect_download() as info:
+        page.click("#scenario-download")
+    downloaded = Path(info.value.path()).read_text()
+    saved = tree / "tests" / "scenarios" / "studio" / "qr_left_to_time_out.yaml"
+    assert saved.read_text() == downloaded
+    assert "wait: 1200" in downloaded
+    run = subprocess.run(
+        [str(LINKFLOW), "test", str(saved)], cwd=tree, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout or "passed" in run.stdout
+
+
+def test_editing_a_workflow_updates_the_page_and_a_broken_one_is_located(
+    page: Any, tree: Path
+) -> None:
+    entry = tree / "workflows" / "link_tiktok_account.yaml"
+    good = entry.read_text()
+    assert "title: Link or create a TikTok account as a Spark Ads identity" in good
+    edited = good.replace(
+        "title: Link or create a TikTok account as a Spark Ads identity",
+        "title: Edited while the page was open",
+    )
+    started = time.monotonic()
+    entry.write_text(edited)
+    page.locator("#current").get_by_text("Edited while the page was open").wait_for(timeout=3000)
+    seconds = time.monotonic() - started
+    assert seconds < 3.0
+
+    broken_at = edited.index("initial: identity_section")
+    line = edited[:broken_at].count("\n") + 1
+    entry.write_text(edited.replace("initial: identity_section", "initial: no_such_state"))
+    problems = page.locator("#problems")
+    problems.get_by_text("no_such_state").wait_for(timeout=3000)
+    located = re.search(r"link_tiktok_account\.yaml:(\d+):(\d+)", problems.inner_text())
+    assert located is not None, problems.inner_text()
+    assert int(located.group(1)) == line
+    # The last good version keeps running.
+    assert "Edited while the page was open" in page.locator("#current").inner_text()
+    click_events(page, ["click_link_tiktok_account"])
+    assert current(page) == "link_dialog"
+
+    entry.write_text(good)
+    page.wait_for_selector("#problems", state="hidden", timeout=3000)
+    page.locator("#current").get_by_text("Spark Ads identity").wait_for(timeout=3000)
+    assert current(page) == "link_dialog"  # the steps were replayed on the fixed file
+
+
+def test_coverage_view_draws_the_overlay(page: Any) -> None:
+    page.click("#tab-coverage")
+    assert page.is_hidden("#playground")
+    page.wait_for_selector("#coverage-diagram svg", timeout=60000)
+    assert "scenario file(s) in tests/scenarios" in page.locator("#coverage-status").inner_text()
+    page.select_option("#coverage-workflow", "link_qr")
+    assert "link_qr" in page.locator("#coverage-caption").inner_text()
+    assert "link_qr" in page.locator("#coverage-table").inner_text()
+    page.fill("#coverage-folder", "no/such/folder")
+    page.click("#coverage-run")
+    page.locator("#coverage-status").get_by_text("no such folder").wait_for()
+
+
+def test_keyboard_labels_and_narrow_window(page: Any) -> None:
+    unlabelled = page.evaluate(
+        """[...document.querySelectorAll('input, select, textarea, button')]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !e.textContent.trim())
+        .map(e => e.id || e.outerHTML)"""
+    )
+    assert unlabelled == []
+    page.focus("#event-click_link_tiktok_account")
+    page.keyboard.press("Enter")
+    page.locator("#current").get_by_text("link_dialog").wait_for()
+    page.focus("#event-choose_link_existing")
+    page.keyboard.press("Space")
+    page.locator("#current").get_by_text("link_existing_options").wait_for()
+    page.set_viewport_size({"width": 400, "height": 800})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
