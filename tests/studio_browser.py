@@ -31,6 +31,8 @@ DEMO_DATA = {
     "campaign": "spring_sale",
 }
 START_SECONDS = 30.0
+#: How long one step may take on a busy machine (well under a second when idle).
+STEP_MS = 15000
 
 
 def find_chromium() -> str | None:
@@ -106,7 +108,7 @@ def click_events(page: Any, events: Sequence[str]) -> None:
         count = page.locator("#history > li").count()
         page.click(f"#event-{event}")
         page.wait_for_function(
-            f"document.querySelectorAll('#history > li').length > {count}", timeout=5000
+            f"document.querySelectorAll('#history > li').length > {count}", timeout=STEP_MS
         )
 
 
@@ -117,7 +119,7 @@ def log_in(page: Any, username: str, password: str) -> None:
     page.fill("#field-password", password)
     page.click("#payload-send")
     page.wait_for_function(
-        f"document.querySelectorAll('#history > li').length > {count}", timeout=5000
+        f"document.querySelectorAll('#history > li').length > {count}", timeout=STEP_MS
     )
 
 

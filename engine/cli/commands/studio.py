@@ -41,6 +41,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="DIR",
         help="the scenario folder the coverage view opens with (default: tests/scenarios)",
     )
+    parser.add_argument(
+        "--verbose", action="store_true", help="log every request (method and path, no body)"
+    )
     return parser
 
 
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         app,
         host="127.0.0.1",
         port=args.port,
-        log_level="warning",
+        log_level="info" if args.verbose else "warning",
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
