@@ -137,27 +137,30 @@ def screenshots(out_dir: Path) -> list[Path]:
         raise SystemExit("Chromium not found: run `make setup` (installs Debian's chromium)")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    with tempfile.TemporaryDirectory() as tmp, studio(demo_tree(Path(tmp))) as url:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, headless=True)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(url)
-            page.wait_for_selector("#events button")
-            click_events(page, TO_LOGIN)
-            log_in(page, "ana_cooks", "not-the-password")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        studio(demo_tree(Path(tmp))) as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=chromium, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        page.wait_for_selector("#events button")
+        click_events(page, TO_LOGIN)
+        log_in(page, "ana_cooks", "not-the-password")
+        page.evaluate("window.scrollTo(0, 0)")
+        for name, width in (("studio-playground.png", 1280), ("studio-narrow.png", 420)):
+            page.set_viewport_size({"width": width, "height": 800})
             page.evaluate("window.scrollTo(0, 0)")
-            for name, width in (("studio-playground.png", 1280), ("studio-narrow.png", 420)):
-                page.set_viewport_size({"width": width, "height": 800})
-                page.evaluate("window.scrollTo(0, 0)")
-                page.screenshot(path=str(out_dir / name))
-                written.append(out_dir / name)
-            page.set_viewport_size({"width": 1280, "height": 800})
-            page.click("#tab-coverage")
-            page.wait_for_selector("#coverage-diagram svg", timeout=60000)
-            page.select_option("#coverage-workflow", "link_login")
-            page.screenshot(path=str(out_dir / "studio-coverage.png"))
-            written.append(out_dir / "studio-coverage.png")
-            browser.close()
+            page.screenshot(path=str(out_dir / name))
+            written.append(out_dir / name)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.click("#tab-coverage")
+        page.wait_for_selector("#coverage-diagram svg", timeout=60000)
+        page.select_option("#coverage-workflow", "link_login")
+        page.screenshot(path=str(out_dir / "studio-coverage.png"))
+        written.append(out_dir / "studio-coverage.png")
+        browser.close()
     return written
 
 

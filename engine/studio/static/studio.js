@@ -264,10 +264,10 @@ function showResult(data) {
     if (last.description) box.append(el("div", {class: "muted"}, last.description));
   } else if (last.refusal) {
     const r = last.refusal;
-    const line = el("span", {class: "refused"}, `${last.event} refused`);
-    if (r.guard) line.append(` by guard ${r.guard}`);
-    if (r.rule) line.append(" ", el("span", {class: "rule"}, `[${r.rule}]`));
-    line.append(`: ${r.message} Still in '${last.from}'; nothing changed.`);
+    const head = el("strong", {}, `${last.event} refused`);
+    if (r.guard) head.append(` by guard ${r.guard}`);
+    if (r.rule) head.append(" ", el("span", {class: "rule"}, `[${r.rule}]`));
+    const line = el("span", {class: "refused"}, head, r.message, ` Still in '${last.from}'; nothing changed.`);
     box.append(line);
   } else {
     box.append(el("span", {}, `Waited ${last.wait} s: nothing timed out in '${last.from}'.`));
