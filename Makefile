@@ -81,6 +81,7 @@ generate: setup
 	$(LINKFLOW) render
 	$(LINKFLOW) docs
 	$(LINKFLOW) coverage examples/scenarios --diagrams examples/coverage
+	$(CHROMIUM) $(PY) -m tests.studio_browser docs/screenshots
 
 test: lint typecheck check unit
 
