@@ -115,8 +115,8 @@ def click_events(page: Any, events: Sequence[str]) -> None:
 def log_in(page: Any, username: str, password: str) -> None:
     count = page.locator("#history > li").count()
     page.click("#event-log_in")
-    page.fill("#field-username", username)
-    page.fill("#field-password", password)
+    page.fill("#payload-field-username", username)
+    page.fill("#payload-field-password", password)
     page.click("#payload-send")
     page.wait_for_function(
         f"document.querySelectorAll('#history > li').length > {count}", timeout=STEP_MS

@@ -17,7 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.studio_browser import LINKFLOW, STEP_MS, TO_LOGIN, click_events, demo_tree, find_chromium
+from tests.studio_browser import (
+    DEMO_DATA,
+    LINKFLOW,
+    STEP_MS,
+    TO_LOGIN,
+    click_events,
+    demo_tree,
+    find_chromium,
+)
 from tests.studio_browser import log_in as send_log_in
 from tests.studio_browser import studio as run_studio
 
@@ -107,10 +115,10 @@ def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) 
     assert "link_login" in page.locator("#chain").inner_text()
 
     page.click("#event-log_in")
-    assert page.get_attribute("#field-password", "type") == "password"
-    assert page.get_attribute("#field-username", "type") == "text"
-    page.fill("#field-username", "ana_cooks")
-    page.fill("#field-password", WRONG)
+    assert page.get_attribute("#payload-field-password", "type") == "password"
+    assert page.get_attribute("#payload-field-username", "type") == "text"
+    page.fill("#payload-field-username", "ana_cooks")
+    page.fill("#payload-field-password", WRONG)
     page.click("#payload-send")
     result = page.locator("#result")
     result.get_by_text("refused").wait_for()
@@ -121,7 +129,7 @@ def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) 
     assert current(page) == "login_window"  # unchanged
     assert page.locator("#history > li.refused").count() == 1
     assert page.is_hidden("#payload-form")
-    assert page.locator("#field-password").count() == 0  # the form is gone, value and all
+    assert page.locator("#payload-field-password").count() == 0  # the form is gone, value and all
 
     send_log_in(page, "ana_cooks", RIGHT)
     assert current(page) == "authorizing"
@@ -267,3 +275,52 @@ def test_keyboard_labels_and_narrow_window(page: Any) -> None:
     page.set_viewport_size({"width": 400, "height": 800})
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def test_instances_view_lists_opens_and_sends_with_confirmation(
+    browser: Any, own_tree: Path
+) -> None:
+    from engine.store import Store
+
+    url = f"sqlite:///{own_tree / 'instances.db'}"
+    with Store.open(url) as store:
+        store.load_world(own_tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+        flow = own_tree / "workflows" / "link_qr.yaml"
+        waiting = store.start(flow, DEMO_DATA, instance_id="qr-waiting")
+        done = store.start(flow, DEMO_DATA, instance_id="qr-declined")
+        store.send(done.id, "decline", {"tiktok_account": "mia_makes", "user": "mia"})
+    assert waiting.state == "qr_shown"
+
+    with run_studio(own_tree, "--store", url) as address:
+        for page in open_page(browser, address):
+            page.click("#tab-instances")
+            rows = page.locator("#instances-table tbody tr")
+            rows.nth(1).wait_for()
+            assert rows.count() == 2
+            assert "qr-waiting" in page.locator("#instances-table").inner_text()
+            page.fill("#filter-state", "declined")
+            page.click("#instances-list")
+            page.locator("#instances-status").get_by_text("1 instance(s)").wait_for()
+            assert "qr-declined" in rows.first.inner_text()
+            page.click("button[data-instance='qr-declined']")
+            page.locator("#instance-heading").get_by_text("qr-declined").wait_for()
+            assert "decline: qr_shown → declined" in page.locator("#instance-history").inner_text()
+            assert page.locator("#instance-diagram g.node.current").count() == 1
+
+            page.fill("#filter-state", "")
+            page.click("#instances-list")
+            page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()
+            page.click("button[data-instance='qr-waiting']")
+            page.locator("#instance-heading").get_by_text("qr-waiting").wait_for()
+            assert page.is_enabled("#instance-event-cancel")
+            page.once("dialog", lambda dialog: dialog.dismiss())
+            page.click("#instance-event-cancel")
+            page.locator("#instance-result").get_by_text("Not sent").wait_for()
+            assert "qr_shown" in page.locator("#instance-current").inner_text()
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.click("#instance-event-cancel")
+            page.locator("#instance-result").get_by_text("cancel: qr_shown → cancelled").wait_for()
+            assert "cancelled" in page.locator("#instance-current").inner_text()
+
+    with Store.open(url) as store:
+        assert store.get("qr-waiting").state == "cancelled"

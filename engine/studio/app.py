@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from engine.studio.coverage_view import coverage_view
+from engine.studio.instances import InstancesView, UnknownInstance
 from engine.studio.playground import Playground, PlaygroundError, payload_size_ok
 from engine.studio.scenario_file import save_scenario, scenario_text
 
@@ -83,8 +84,10 @@ def create_app(
     scenario_folder: str = "tests/scenarios/studio",
     coverage_folder: str = "tests/scenarios",
     watch: bool = True,
+    instances: InstancesView | None = None,
 ) -> Starlette:
-    """The studio app; `watch` reloads the definitions when their files change."""
+    """The studio app; `watch` reloads the definitions when their files change; `instances`
+    adds the view over a store."""
     lock = asyncio.Lock()
     hub = Hub()
 
@@ -161,8 +164,67 @@ def create_app(
 
     async def defaults(request: Request) -> Response:
         return JSONResponse(
-            {"scenario_folder": scenario_folder, "coverage_folder": coverage_folder}
+            {
+                "scenario_folder": scenario_folder,
+                "coverage_folder": coverage_folder,
+                "instances": instances is not None,
+            }
         )
+
+    def store_view() -> InstancesView:
+        if instances is None:
+            raise BadRequest("this studio has no store: start it with --store URL", 404)
+        return instances
+
+    async def instance_list(request: Request) -> Response:
+        query = request.query_params
+        try:
+            view = store_view()
+            limit = int(query.get("limit") or 100)
+        except BadRequest as err:
+            return JSONResponse({"error": str(err)}, status_code=err.status)
+        except ValueError:
+            return JSONResponse({"error": "`limit` must be a whole number"}, status_code=400)
+        async with lock:
+            try:
+                found = view.listing(
+                    query.get("workflow"), query.get("state"), query.get("outcome"), limit
+                )
+            except PlaygroundError as err:
+                return JSONResponse({"error": str(err)}, status_code=422)
+        return JSONResponse(found)
+
+    async def instance_detail(request: Request) -> Response:
+        try:
+            view = store_view()
+            async with lock:
+                return JSONResponse(view.detail(request.path_params["id"]))
+        except BadRequest as err:
+            return JSONResponse({"error": str(err)}, status_code=err.status)
+        except PlaygroundError as err:
+            status = 404 if isinstance(err, UnknownInstance) else 422
+            return JSONResponse({"error": str(err)}, status_code=status)
+
+    async def instance_send(request: Request) -> Response:
+        instance_id = request.path_params["id"]
+        try:
+            view = store_view()
+            body = await read_json(request)
+            event, payload = body.get("event"), body.get("payload")
+            if not isinstance(event, str) or not event:
+                raise BadRequest("`event` must be the name of an event")
+            if payload is not None and not isinstance(payload, dict):
+                raise BadRequest("`payload` must be a JSON object")
+            async with lock:
+                sent = view.send(instance_id, event, payload)
+                detail = view.detail(instance_id)
+        except BadRequest as err:
+            return JSONResponse({"error": str(err)}, status_code=err.status)
+        except PlaygroundError as err:
+            status = 404 if isinstance(err, UnknownInstance) else 422
+            return JSONResponse({"error": str(err)}, status_code=status)
+        hub.publish({"version": playground.version, "instance": instance_id})
+        return JSONResponse({"result": sent, "instance": detail})
 
     async def events(request: Request) -> Response:
         queue = hub.subscribe()
@@ -222,6 +284,9 @@ def create_app(
         Route("/api/scenario", action(scenario), methods=["POST"]),
         Route("/api/coverage", coverage),
         Route("/api/events", events),
+        Route("/api/instances", instance_list),
+        Route("/api/instances/{id}", instance_detail),
+        Route("/api/instances/{id}/send", instance_send, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -28,6 +28,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="WORKFLOW",
         help="the workflow to start (default: the first one nothing hands off to)",
     )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="also show the instances of this store (sqlite:///path.db or postgresql://...)",
+    )
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default: 8765)")
     parser.add_argument(
         "--scenarios",
@@ -68,7 +73,27 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     except PlaygroundError as err:
         print(f"linkflow studio: error: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
-    app = create_app(playground, scenario_folder=args.scenarios, coverage_folder=args.coverage)
+    instances = None
+    if args.store:
+        from engine.errors import UsageError
+        from engine.store import Store, StoreError
+        from engine.studio.instances import InstancesView
+
+        try:
+            store = Store.open(args.store)
+        except UsageError as err:
+            print(f"linkflow studio: error: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        except StoreError as err:
+            print(f"linkflow studio: error: {err}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        instances = InstancesView(store)
+    app = create_app(
+        playground,
+        scenario_folder=args.scenarios,
+        coverage_folder=args.coverage,
+        instances=instances,
+    )
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -83,4 +108,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as err:  # pragma: no cover - e.g. the port is taken
         print(f"linkflow studio: error: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
+    finally:
+        if instances is not None:
+            instances.store.close()
     return EXIT_OK if server.started else EXIT_PROBLEMS

@@ -5,7 +5,9 @@
 
 const $ = (id) => document.getElementById(id);
 let view = null;          // the playground's last state from the server
-let openEvent = null;     // the event whose payload form is open
+let playgroundForm = null; // the playground's payload form
+let instanceForm = null;   // the instance view's payload form
+let instance = null;       // the instance open in the instances view
 let coverage = null;
 
 function el(tag, attrs, ...children) {
@@ -95,10 +97,17 @@ function reasonText(option) {
 }
 
 function renderEvents(state) {
-  const list = $("events");
+  renderEventList($("events"), "event", state.events, (option) => (option.schema ? playgroundForm.open(option) : send(option.event, {})));
+  if (playgroundForm.event) {
+    const still = state.events.find((o) => o.event === playgroundForm.event && o.available !== false);
+    if (!still) playgroundForm.close();
+  }
+}
+
+function renderEventList(list, prefix, options, choose) {
   list.replaceChildren();
-  for (const option of state.events) {
-    const id = `event-${option.event}`;
+  for (const option of options) {
+    const id = `${prefix}-${option.event}`;
     const enabled = option.available !== false;
     const reason = el("span", {class: "reason", id: `${id}-reason`}, enabled ? "" : "refused: ");
     reason.append(reasonText(option));
@@ -107,12 +116,8 @@ function renderEvents(state) {
       type: "button", id, class: "event", "data-event": option.event, disabled: !enabled,
       "aria-describedby": `${id}-reason`, title: option.description,
     }, option.schema ? `${option.event}…` : option.event);
-    button.addEventListener("click", () => chooseEvent(option));
+    button.addEventListener("click", () => choose(option));
     list.append(el("li", {"data-available": String(option.available)}, button, reason));
-  }
-  if (openEvent) {
-    const still = state.events.find((o) => o.event === openEvent && o.available !== false);
-    if (!still) closeForm();
   }
 }
 
@@ -182,8 +187,8 @@ function renderStart(state) {
 
 // -- the payload form ----------------------------------------------------------------------
 
-function fieldInput(name, schema, required, secret) {
-  const id = `field-${name}`;
+function fieldInput(idPrefix, name, schema, required, secret) {
+  const id = `${idPrefix}-${name}`;
   const label = el("label", {for: id}, name, required ? el("span", {class: "required", "aria-hidden": "true"}, " *") : null);
   let input;
   const enumValues = schema.enum || (schema.items && schema.items.enum);
@@ -210,35 +215,50 @@ function fieldInput(name, schema, required, secret) {
   return [label, input, help ? el("p", {class: "field-help", id: helpId}, help) : null];
 }
 
-function chooseEvent(option) {
-  if (!option.schema) { send(option.event, {}); return; }
-  openEvent = option.event;
-  const schema = option.schema;
-  const required = new Set(schema.required || []);
-  const fields = $("payload-fields");
-  fields.replaceChildren();
-  for (const [name, prop] of Object.entries(schema.properties || {})) {
-    fields.append(...fieldInput(name, prop, required.has(name), option.secret_fields.includes(name) || prop.secret === true).filter(Boolean));
-  }
-  $("payload-legend").textContent = `Payload for ${option.event}`;
-  $("payload-description").textContent = option.description;
-  $("payload-send").textContent = `Send ${option.event}`;
-  $("payload-form").hidden = false;
-  const first = fields.querySelector("input, select, textarea");
-  if (first) first.focus();
+// A payload form: the playground's and the instance view's, each with its own elements.
+function payloadForm(prefix, onSend) {
+  const ids = prefix === "payload"
+    ? {form: "payload-form", fields: "payload-fields", legend: "payload-legend", description: "payload-description", send: "payload-send", cancel: "payload-cancel"}
+    : {form: `${prefix}-form`, fields: `${prefix}-fields`, legend: `${prefix}-legend`, description: `${prefix}-description`, send: `${prefix}-send`, cancel: `${prefix}-cancel`};
+  const form = {event: null};
+  form.open = (option) => {
+    form.event = option.event;
+    const schema = option.schema;
+    const required = new Set(schema.required || []);
+    const fields = $(ids.fields);
+    fields.replaceChildren();
+    for (const [name, prop] of Object.entries(schema.properties || {})) {
+      const secret = option.secret_fields.includes(name) || prop.secret === true;
+      fields.append(...fieldInput(`${prefix}-field`, name, prop, required.has(name), secret).filter(Boolean));
+    }
+    $(ids.legend).textContent = `Payload for ${option.event}`;
+    $(ids.description).textContent = option.description;
+    $(ids.send).textContent = `Send ${option.event}`;
+    $(ids.form).hidden = false;
+    const first = fields.querySelector("input, select, textarea");
+    if (first) first.focus();
+  };
+  form.close = () => {
+    $(ids.form).reset();
+    $(ids.fields).replaceChildren();   // nothing typed, secret or not, stays in the page
+    $(ids.form).hidden = true;
+    form.event = null;
+  };
+  $(ids.form).addEventListener("submit", async (e) => {
+    e.preventDefault();
+    let payload;
+    try { payload = readPayload($(ids.fields)); } catch (err) { onSend(null, null, err); return; }
+    const event = form.event;
+    form.close();          // clears every field, passwords included, before anything else
+    await onSend(event, payload, null);
+  });
+  $(ids.cancel).addEventListener("click", form.close);
+  return form;
 }
 
-function closeForm() {
-  const form = $("payload-form");
-  form.reset();
-  $("payload-fields").replaceChildren();   // nothing typed, secret or not, stays in the page
-  form.hidden = true;
-  openEvent = null;
-}
-
-function readPayload() {
+function readPayload(fields) {
   const payload = {};
-  for (const input of $("payload-fields").querySelectorAll("input, select, textarea")) {
+  for (const input of fields.querySelectorAll("input, select, textarea")) {
     const raw = input.value;
     if (raw === "" && !input.required) continue;
     const kind = input.dataset.kind;
@@ -299,17 +319,15 @@ function listen() {
 }
 
 function wire() {
-  $("payload-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    let payload;
-    try { payload = readPayload(); } catch (err) { $("result").replaceChildren(el("span", {class: "refused"}, err.message)); return; }
-    const event = openEvent;
-    closeForm();          // clears every field, passwords included, before anything else
+  playgroundForm = payloadForm("payload", async (event, payload, error) => {
+    if (error) { $("result").replaceChildren(el("span", {class: "refused"}, error.message)); return; }
     await send(event, payload);
-    payload = null;
     $("events-heading").focus();
   });
-  $("payload-cancel").addEventListener("click", closeForm);
+  instanceForm = payloadForm("instance", async (event, payload, error) => {
+    if (error) { $("instance-result").replaceChildren(el("span", {class: "refused"}, error.message)); return; }
+    await sendToInstance(event, payload);
+  });
   $("wait-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
@@ -330,7 +348,7 @@ function wire() {
     try {
       const result = await api("api/reset", body);
       delete $("start-data").dataset.touched;
-      closeForm();
+      playgroundForm.close();
       $("result").replaceChildren(el("span", {class: "ok"}, `Started ${result.state.start} again.`));
       render(result.state);
     } catch (err) { $("result").replaceChildren(el("span", {class: "refused"}, err.message)); }
@@ -354,15 +372,18 @@ function wire() {
       $("save-result").textContent = `Not saved: ${err.message}`;
     }
   });
-  for (const [tab, panel] of [["tab-playground", "playground"], ["tab-coverage", "coverage"]]) {
+  const tabs = [["tab-playground", "playground"], ["tab-coverage", "coverage"], ["tab-instances", "instances"]];
+  for (const [tab, panel] of tabs) {
     $(tab).addEventListener("click", () => {
-      for (const [t, p] of [["tab-playground", "playground"], ["tab-coverage", "coverage"]]) {
+      for (const [t, p] of tabs) {
         $(t).setAttribute("aria-pressed", String(t === tab));
         $(p).hidden = p !== panel;
       }
       if (panel === "coverage" && !coverage) measure();
+      if (panel === "instances") listInstances();
     });
   }
+  $("instances-form").addEventListener("submit", (e) => { e.preventDefault(); listInstances(); });
   $("coverage-form").addEventListener("submit", (e) => { e.preventDefault(); measure(); });
   $("coverage-workflow").addEventListener("change", showCoverage);
 }
@@ -389,12 +410,85 @@ function showCoverage() {
   renderDiagram($("coverage-diagram"), chosen.svg, "");
 }
 
+// -- the instances view -----------------------------------------------------------------------
+
+const when = (seconds) => new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19);
+
+async function listInstances() {
+  const params = new URLSearchParams();
+  for (const name of ["workflow", "state", "outcome", "limit"]) {
+    const value = $(`filter-${name}`).value.trim();
+    if (value) params.set(name, value);
+  }
+  let found;
+  try { found = await api(`api/instances?${params}`); } catch (err) { $("instances-status").textContent = err.message; return; }
+  $("store-name").textContent = `Store: ${found.store}`;
+  const outcome = $("filter-outcome");
+  if (outcome.options.length === 1) for (const o of found.outcomes) outcome.append(el("option", {value: o}, o.replace("_", " ")));
+  const body = $("instances-table").querySelector("tbody");
+  body.replaceChildren();
+  for (const item of found.instances) {
+    const open = el("button", {type: "button", class: "secondary", "data-instance": item.id, "aria-label": `Open instance ${item.id}`}, item.id);
+    open.addEventListener("click", () => openInstance(item.id));
+    body.append(el("tr", {}, el("td", {}, open), el("td", {}, item.workflow), el("td", {}, item.state),
+      el("td", {}, item.outcome || "running"), el("td", {}, String(item.version)), el("td", {}, when(item.updated))));
+  }
+  $("instances-status").textContent = `${found.instances.length} instance(s)`;
+}
+
+async function openInstance(id) {
+  try { renderInstance(await api(`api/instances/${encodeURIComponent(id)}`)); } catch (err) { $("instances-status").textContent = err.message; return; }
+  $("instance-result").replaceChildren();
+  $("instance-heading").focus();
+}
+
+function renderInstance(detail) {
+  instance = detail;
+  const rec = detail.instance;
+  $("instance").hidden = false;
+  $("instance-heading").textContent = `Instance ${rec.id}`;
+  const line = $("instance-current");
+  line.replaceChildren(el("span", {}, `${detail.title}: `), el("code", {}, rec.state));
+  if (rec.outcome) line.append(el("span", {class: `badge ${rec.outcome}`}, rec.outcome.replace("_", " ")));
+  line.append(el("span", {class: "muted"}, ` — version ${rec.version}, definition ${rec.definition}`));
+  $("instance-caption").textContent = `Path taken by ${rec.id} through ${rec.workflow}`;
+  renderDiagram($("instance-diagram"), detail.diagram, rec.state);
+  const history = $("instance-history");
+  history.replaceChildren();
+  for (const item of detail.history) {
+    const li = el("li", {class: item.accepted ? "accepted" : "refused"}, el("strong", {}, item.accepted ? `${item.event}: ${item.from} → ${item.to}` : `${item.event}: refused`), ` (${when(item.time)})`);
+    if (item.payload) li.append(" ", el("code", {}, JSON.stringify(item.payload)));
+    if (item.refusal) li.append(el("div", {}, `${item.refusal.guard ? `guard ${item.refusal.guard} ` : ""}${item.refusal.rule ? `[${item.refusal.rule}] ` : ""}: ${item.refusal.message}`));
+    history.append(li);
+  }
+  renderEventList($("instance-events"), "instance-event", detail.events, (option) => (option.schema ? instanceForm.open(option) : sendToInstance(option.event, {})));
+}
+
+async function sendToInstance(event, payload) {
+  if (!instance) return;
+  const id = instance.instance.id;
+  if (!window.confirm(`Send '${event}' to instance ${id}? This changes the stored instance.`)) {
+    $("instance-result").replaceChildren(el("span", {}, `Not sent: '${event}' was cancelled.`));
+    return;
+  }
+  try {
+    const data = await api(`api/instances/${encodeURIComponent(id)}/send`, {event, payload});
+    renderInstance(data.instance);
+    const r = data.result;
+    const box = $("instance-result");
+    if (r.accepted) box.replaceChildren(el("span", {class: "ok"}, `${r.event}: ${r.from} → ${r.to}`));
+    else box.replaceChildren(el("span", {class: "refused"}, el("strong", {}, `${r.event} refused${r.refusal.guard ? ` by guard ${r.refusal.guard}` : ""}${r.refusal.rule ? ` [${r.refusal.rule}]` : ""}`), r.refusal.message));
+    listInstances();
+  } catch (err) { $("instance-result").replaceChildren(el("span", {class: "refused"}, err.message)); }
+}
+
 async function start() {
   wire();
   try {
     const defaults = await api("api/defaults");
     $("scenario-folder").value = defaults.scenario_folder;
     $("coverage-folder").value = defaults.coverage_folder;
+    $("tab-instances").hidden = !defaults.instances;
   } catch (err) { /* the fields stay empty; the server uses its defaults */ }
   await refresh();
   listen();
