@@ -126,8 +126,27 @@ def log_in(page: Any, username: str, password: str) -> None:
 TO_LOGIN = ["click_link_tiktok_account", "choose_link_existing", "choose_log_in", "confirm"]
 
 
+def demo_store(tree: Path) -> str:
+    """A SQLite store in `tree` with a few instances of the demo flows; its URL."""
+    from engine.store import Store
+
+    url = f"sqlite:///{tree / 'demo.db'}"
+    flows = tree / "workflows"
+    qr = {"tiktok_account": "mia_makes", "user": "mia"}
+    with Store.open(url) as store:
+        store.load_world(tree / WORLD)
+        store.start(flows / "link_login.yaml", DEMO_DATA, instance_id="login-waiting")
+        linked = store.start(flows / "link_qr.yaml", DEMO_DATA, instance_id="qr-linked")
+        store.send(linked.id, "approve", qr)
+        store.send(linked.id, "refresh")
+        declined = store.start(flows / "link_qr.yaml", DEMO_DATA, instance_id="qr-declined")
+        store.send(declined.id, "decline", qr)
+    return url
+
+
 def screenshots(out_dir: Path) -> list[Path]:
-    """The playground after a refused login (wide and narrow) and the coverage view."""
+    """The playground after a refused login (wide and narrow), the coverage view and the
+    instances view."""
     import tempfile
 
     from playwright.sync_api import sync_playwright
@@ -139,7 +158,7 @@ def screenshots(out_dir: Path) -> list[Path]:
     written = []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        studio(demo_tree(Path(tmp))) as url,
+        studio(demo_tree(Path(tmp)), "--store", demo_store(Path(tmp))) as url,
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=chromium, headless=True)
@@ -160,6 +179,12 @@ def screenshots(out_dir: Path) -> list[Path]:
         page.select_option("#coverage-workflow", "link_login")
         page.screenshot(path=str(out_dir / "studio-coverage.png"))
         written.append(out_dir / "studio-coverage.png")
+        page.click("#tab-instances")
+        page.click("button[data-instance='qr-linked']")
+        page.locator("#instance-heading").get_by_text("qr-linked").wait_for()
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(out_dir / "studio-instances.png"), full_page=True)
+        written.append(out_dir / "studio-instances.png")
         browser.close()
     return written
 

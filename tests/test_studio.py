@@ -233,3 +233,41 @@ def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path)
     assert "<svg" in coverage["workflows"][0]["svg"]
     missing = client.get("/api/coverage", params={"folder": str(tree / "none")})
     assert missing.status_code == 422
+
+
+def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) -> None:
+    from engine.store import Store
+    from engine.studio.instances import InstancesView
+
+    without = TestClient(create_app(playground, watch=False))
+    assert without.get("/api/instances").status_code == 404
+    assert without.get("/api/defaults").json()["instances"] is False
+    with Store.open(f"sqlite:///{tree / 'i.db'}") as store:
+        started = store.start(tree / "workflows" / "link_qr.yaml", DEMO_DATA, instance_id="one")
+        app = create_app(playground, watch=False, instances=InstancesView(store))
+        with TestClient(app) as client:
+            assert client.get("/api/defaults").json()["instances"] is True
+            listed = client.get("/api/instances", params={"workflow": "link_qr"}).json()
+            assert [i["id"] for i in listed["instances"]] == [started.id]
+            assert client.get("/api/instances", params={"limit": "x"}).status_code == 400
+            assert client.get("/api/instances", params={"limit": "0"}).status_code == 422
+            assert client.get("/api/instances", params={"outcome": "won"}).status_code == 422
+            assert client.get("/api/instances/nope").status_code == 404
+            assert client.post("/api/instances/nope/send", json={"event": "x"}).status_code == 404
+            assert client.post("/api/instances/one/send", json={"event": 1}).status_code == 400
+            bad_payload = client.post("/api/instances/one/send", json={"event": "a", "payload": 1})
+            assert bad_payload.status_code == 400
+            sent = client.post(
+                "/api/instances/one/send",
+                json={
+                    "event": "approve",
+                    "payload": {"tiktok_account": "x", "user": "y", "password": "hunter22"},
+                },
+            )
+            assert sent.status_code == 200
+            assert sent.json()["result"]["accepted"] is False
+            assert "hunter22" not in sent.text
+            detail = client.get("/api/instances/one").json()
+            assert detail["instance"]["state"] == "qr_shown"
+            assert "<svg" in detail["diagram"]
+            assert "hunter22" not in json.dumps(detail)
