@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "explore",
     "coverage",
     "generate",
+    "serve",
     "studio",
 ]
 
