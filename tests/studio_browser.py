@@ -88,13 +88,48 @@ def studio(cwd: Path, *extra: str, log: Path | None = None) -> Iterator[str]:
                 process.wait()
 
 
+@contextmanager
+def serve(cwd: Path, store_url: str) -> Iterator[str]:
+    """`linkflow serve` on the demo workflows and a store; yields its base URL (no slash)."""
+    port = free_port()
+    args = [str(LINKFLOW), "serve", "workflows", "--store", store_url, "--port", str(port)]
+    log_path = cwd / "serve.log"
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url + "/healthz", process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+                process.kill()
+                process.wait()
+
+
+def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+    return answer
+
+
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_SECONDS
+    if not url.endswith("/healthz"):
+        url += "api/defaults"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"linkflow studio exited: {log.read_text(errors='replace')}")
+            raise RuntimeError(f"the server exited: {log.read_text(errors='replace')}")
         try:
-            with urllib.request.urlopen(url + "api/defaults", timeout=1) as response:
+            with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:

@@ -25,6 +25,8 @@ from tests.studio_browser import (
     click_events,
     demo_tree,
     find_chromium,
+    post_json,
+    serve,
 )
 from tests.studio_browser import log_in as send_log_in
 from tests.studio_browser import studio as run_studio
@@ -324,3 +326,30 @@ def test_instances_view_lists_opens_and_sends_with_confirmation(
 
     with Store.open(url) as store:
         assert store.get("qr-waiting").state == "cancelled"
+
+
+def test_serve_mounts_the_studio_and_it_lists_instances_made_through_the_api(
+    browser: Any, own_tree: Path
+) -> None:
+    url = f"sqlite:///{own_tree / 'served.db'}"
+    with serve(own_tree, url) as base:
+        data = {"workflow": "link_qr", "data": DEMO_DATA}
+        post_json(f"{base}/instances", {**data, "id": "api-first"})
+        post_json(f"{base}/instances", {**data, "id": "api-second"})
+        sent = post_json(f"{base}/instances/api-second/events", {"event": "cancel"})
+        assert sent["accepted"] is True
+        for page in open_page(browser, f"{base}/studio/"):
+            assert page.is_visible("#tab-instances")
+            page.click("#tab-instances")
+            page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()
+            table = page.locator("#instances-table").inner_text()
+            assert "api-first" in table
+            assert "api-second" in table
+            page.click("button[data-instance='api-second']")
+            page.locator("#instance-heading").get_by_text("api-second").wait_for()
+            assert "cancel: qr_shown → cancelled" in page.locator("#instance-history").inner_text()
+            # the path is drawn: the taken edge is numbered on the diagram
+            assert "1." in page.locator("#instance-diagram").inner_text()
+            assert (
+                page.locator("#instance-diagram g.node.current title").text_content() == "cancelled"
+            )

@@ -182,6 +182,8 @@ def create_app(
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the configuration comes in CONFIG_ENV."""
+    from engine.service.studio_mount import studio_mount
+
     config = ServiceConfig.from_json(os.environ[CONFIG_ENV])
     configure_logging(config.log_format)
-    return create_app(config, token=read_token(config.token_file))
+    return create_app(config, token=read_token(config.token_file), mounts=[studio_mount(config)])

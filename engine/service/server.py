@@ -55,6 +55,9 @@ def serve(
         )
         return
     from engine.service.app import create_app
+    from engine.service.studio_mount import studio_mount
 
-    app = create_app(config, workflows=workflows, store=store, token=token)
+    app = create_app(
+        config, workflows=workflows, store=store, token=token, mounts=[studio_mount(config)]
+    )
     uvicorn.run(app, **common)  # type: ignore[arg-type]
