@@ -59,6 +59,11 @@ run: setup
 	  -e sign_up='{"username": "acme_fresh", "nickname": "Acme Fresh", "password": "Fresh-Start-2026"}' \
 	  -e approve -e refresh
 
+# The studio on the demo world: http://127.0.0.1:8765/
+studio: setup
+	$(LINKFLOW) studio workflows --world workflows/worlds/ads_manager_demo.yaml \
+	  --data '{"actor": "ana", "business_center": "acme_brands", "ad_account": "acme_us", "campaign": "spring_sale"}'
+
 lint: setup
 	$(VENV)/bin/ruff check engine tests benchmarks
 	$(VENV)/bin/ruff format --check engine tests benchmarks

@@ -57,48 +57,33 @@ def demo_tree(target: Path) -> Path:
 
 
 @contextmanager
-def studio(cwd: Path, *extra: str, log: Path | None = None) -> Iterator[str]:
+def studio(cwd: Path, *extra: str) -> Iterator[str]:
     """`linkflow studio` on the demo, run in `cwd`; yields its URL, stops it afterwards."""
     port = free_port()
-    args = [
-        str(LINKFLOW),
-        "studio",
-        "workflows",
-        "--world",
-        WORLD,
-        "--data",
-        json.dumps(DEMO_DATA),
-        "--port",
-        str(port),
-        *extra,
-    ]
-    log_path = log or cwd / "studio.log"
-    with log_path.open("wb") as out:
-        process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            _wait_until_up(url, process, log_path)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-                process.kill()
-                process.wait()
+    demo = ["workflows", "--world", WORLD, "--data", json.dumps(DEMO_DATA)]
+    args = ["studio", *demo, "--port", str(port), *extra]
+    with _server(cwd, args, f"http://127.0.0.1:{port}/", "api/defaults") as url:
+        yield url
 
 
 @contextmanager
 def serve(cwd: Path, store_url: str) -> Iterator[str]:
     """`linkflow serve` on the demo workflows and a store; yields its base URL (no slash)."""
     port = free_port()
-    args = [str(LINKFLOW), "serve", "workflows", "--store", store_url, "--port", str(port)]
-    log_path = cwd / "serve.log"
+    args = ["serve", "workflows", "--store", store_url, "--port", str(port)]
+    with _server(cwd, args, f"http://127.0.0.1:{port}", "/healthz") as url:
+        yield url
+
+
+@contextmanager
+def _server(cwd: Path, args: list[str], url: str, probe: str) -> Iterator[str]:
+    """A `linkflow` server process logging to cwd/<command>.log, up once `probe` answers."""
+    log_path = cwd / f"{args[0]}.log"
     with log_path.open("wb") as out:
-        process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+        command = [str(LINKFLOW), *args]
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait_until_up(url + "/healthz", process, log_path)
+            _wait_until_up(url + probe, process, log_path)
             yield url
         finally:
             process.terminate()
@@ -123,8 +108,6 @@ def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_SECONDS
-    if not url.endswith("/healthz"):
-        url += "api/defaults"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited: {log.read_text(errors='replace')}")

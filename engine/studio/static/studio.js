@@ -217,9 +217,10 @@ function fieldInput(idPrefix, name, schema, required, secret) {
 
 // A payload form: the playground's and the instance view's, each with its own elements.
 function payloadForm(prefix, onSend) {
-  const ids = prefix === "payload"
-    ? {form: "payload-form", fields: "payload-fields", legend: "payload-legend", description: "payload-description", send: "payload-send", cancel: "payload-cancel"}
-    : {form: `${prefix}-form`, fields: `${prefix}-fields`, legend: `${prefix}-legend`, description: `${prefix}-description`, send: `${prefix}-send`, cancel: `${prefix}-cancel`};
+  const copy = $("payload-form-template").content.cloneNode(true);
+  for (const part of copy.querySelectorAll("[data-id]")) part.id = `${prefix}-${part.dataset.id}`;
+  document.querySelector(`[data-payload-form="${prefix}"]`).replaceWith(copy);
+  const ids = {form: `${prefix}-form`, fields: `${prefix}-fields`, legend: `${prefix}-legend`, description: `${prefix}-description`, send: `${prefix}-send`, cancel: `${prefix}-cancel`};
   const form = {event: null};
   form.open = (option) => {
     form.event = option.event;
