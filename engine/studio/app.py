@@ -257,7 +257,7 @@ def create_app(
         paths = [p for p in [*playground.paths, playground.world_file] if p and Path(p).exists()]
         if not paths:
             return
-        async for _ in awatch(*paths, stop_event=stop, debounce=150, step=30):
+        async for _ in awatch(*paths, stop_event=stop, debounce=50, step=30):
             async with lock:
                 playground.apply_reload()
             changed()

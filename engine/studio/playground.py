@@ -98,6 +98,9 @@ class Playground:
         self.notice = ""
         self.records: list[Record] = []
         self._secrets: frozenset[str] = frozenset()
+        self._world: World | None = None
+        #: The last diagram drawn, by workflow and path: a view asked again draws nothing.
+        self._drawn: tuple[tuple[Workflow, tuple[TraceStep, ...]], str] | None = None
         problems = self.reload_definitions()
         if problems:
             raise PlaygroundError("\n".join(str(p) for p in problems))
@@ -121,26 +124,25 @@ class Playground:
         """Load the workflows and world again; keep the last good ones on problems."""
         result = load(self.paths, kinds=["workflow"])
         problems = list(result.problems)
-        world_problems: list[Problem] = []
+        world: World | None = None
         if self.world_file is not None:
-            _, world_problems = load_world(self.world_file)
+            world, world_problems = load_world(self.world_file)
             problems.extend(world_problems)
         self.problems = problems
         if problems:
             self.version += 1
             return problems
+        self._world = world
         self.workflows = dict(result.workflows)
         self._secrets = secret_fields(self.workflows)
         return []
 
     def world(self) -> World:
-        """A fresh copy of the world file (or an empty world)."""
-        if self.world_file is None:
+        """A fresh copy of the world as last loaded (or an empty world); the watcher reloads
+        it when its file changes."""
+        if self._world is None:
             return World()
-        world, problems = load_world(self.world_file)
-        if world is None:  # checked by reload_definitions; the file changed since
-            raise PlaygroundError("\n".join(str(p) for p in problems))
-        return world
+        return World(self._world.collections, self._world.name)
 
     def _new_session(self, start: str, data: Mapping[str, Any]) -> tuple[Session, ManualClock]:
         clock = ManualClock()
@@ -242,12 +244,15 @@ class Playground:
     def diagram_svg(self) -> str:
         """The current workflow's diagram with the path taken in it numbered."""
         workflow = self.session.instance.workflow
-        trace = [
+        trace = tuple(
             TraceStep(e.workflow, e.step.transition.index, e.step.source, e.step.target)
             for e in self.session.steps
             if e.step.transition is not None and e.workflow == workflow.name
-        ]
-        return draw(workflow_diagram(workflow, trace), "svg").decode("utf-8")
+        )
+        key = (workflow, trace)  # a workflow compares by identity: a reload draws anew
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = (key, draw(workflow_diagram(workflow, trace), "svg").decode("utf-8"))
+        return self._drawn[1]
 
     def events_view(self) -> list[dict[str, Any]]:
         instance = self.session.instance
