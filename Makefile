@@ -58,6 +58,7 @@ run: setup
 	@$(DEMO) -e choose_create_new -e choose_sign_up -e confirm \
 	  -e sign_up='{"username": "acme_fresh", "nickname": "Acme Fresh", "password": "Fresh-Start-2026"}' \
 	  -e approve -e refresh
+	@LINKFLOW=$(LINKFLOW) sh examples/durable_demo.sh
 
 # The studio on the demo world: http://127.0.0.1:8765/
 studio: setup

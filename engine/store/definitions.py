@@ -37,8 +37,11 @@ def content_hash(source: str) -> str:
 
 
 def compile_source(source: str, file: str) -> Workflow:
-    """Build a workflow from stored YAML text, with the same checks as loading a file."""
-    from engine.language.graph import graph_problems
+    """Build a workflow from stored YAML text.
+
+    The whole of `validate` ran when it was stored; building it again needs only the schema
+    (the graph checks would import networkx into every `linkflow send`).
+    """
     from engine.language.schema import validate_document
     from engine.language.workflow_builder import build_workflow
     from engine.language.yaml_loader import parse_text
@@ -49,8 +52,6 @@ def compile_source(source: str, file: str) -> Workflow:
     workflow = None
     if doc is not None and not problems:
         workflow, problems = build_workflow(doc)
-    if workflow is not None and not problems:
-        problems = graph_problems(workflow)
     if workflow is None or problems:
         raise DefinitionError(problems or [Problem(SourceLocation(file), "no workflow")])
     return workflow

@@ -44,7 +44,7 @@ T = TypeVar("T")
 #: How often a transaction that lost a race (PostgreSQL) is run again before giving up.
 ATTEMPTS = 30
 FEED_COLUMNS = "seq, instance, workflow, event, source, target, outcome, time"
-HISTORY_COLUMNS = "id, time, event, source, target, accepted, payload, refusal, event_id"
+HISTORY_COLUMNS = "seq, time, event, source, target, accepted, payload, refusal, event_id"
 
 
 def _load(text: str | None) -> Any:
@@ -285,12 +285,16 @@ class Store:
         )
         return record
 
-    def get(self, instance_id: str) -> InstanceRecord:
-        with self.backend.read() as tx:
-            row = tx.one(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (instance_id,))
+    def _row(self, tx: Tx, instance_id: str, lock: str = "") -> InstanceRecord:
+        """The stored instance, or NotFound."""
+        row = tx.one(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?{lock}", (instance_id,))
         if row is None:
             raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
         return _record(row)
+
+    def get(self, instance_id: str) -> InstanceRecord:
+        with self.backend.read() as tx:
+            return self._row(tx, instance_id)
 
     def current(self, instance_id: str) -> InstanceRecord:
         """The newest instance of the handoff chain `instance_id` belongs to."""
@@ -339,7 +343,7 @@ class Store:
         self.get(instance_id)  # NotFound for an unknown id, rather than an empty history
         with self.backend.read() as tx:
             rows = tx.all(
-                f"SELECT {HISTORY_COLUMNS} FROM history WHERE instance = ? ORDER BY id",
+                f"SELECT {HISTORY_COLUMNS} FROM history WHERE instance = ? ORDER BY seq",
                 (instance_id,),
             )
         return [self._entry(r) for r in rows]
@@ -361,10 +365,7 @@ class Store:
     def available(self, instance_id: str) -> list[EventOption]:
         """Every event of the instance and whether it could be sent now (nothing is changed)."""
         with self.backend.read() as tx:
-            row = tx.one(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?", (instance_id,))
-            if row is None:
-                raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
-            instance, _ = self._materialize(tx, _record(row), lock="")
+            instance, _ = self._materialize(tx, self._row(tx, instance_id), lock="")
             return instance.available_events()
 
     def _materialize(
@@ -406,13 +407,7 @@ class Store:
             raise UsageError("an event id cannot be empty")
 
         def work(tx: Tx) -> Sent:
-            row = tx.one(
-                f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ?{self.backend.lock}",
-                (instance_id,),
-            )
-            if row is None:
-                raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
-            record = _record(row)
+            record = self._row(tx, instance_id, self.backend.lock)
             engine = self._engine(tx, record.definition)
             recordable = engine.recordable_fields.get(event, frozenset())
             public = {k: v for k, v in (payload or {}).items() if k in recordable}
@@ -465,11 +460,14 @@ class Store:
         """Write one step: history always; for an accepted step also the instance row, the
         changed world records, a handoff's next instance and the feed entry."""
         entry = instance.history[-1]
+        last = tx.one("SELECT MAX(seq) FROM history WHERE instance = ?", (record.id,))
+        seq = 1 if last is None or last[0] is None else int(last[0]) + 1
         tx.run(
-            "INSERT INTO history (instance, time, event, source, target, accepted, payload, "
-            "refusal, transition, event_id, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO history (instance, seq, time, event, source, target, accepted, payload, "
+            "refusal, transition, event_id, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
+                seq,
                 entry.time,
                 entry.event,
                 entry.source,
@@ -479,7 +477,7 @@ class Store:
                 None if entry.refusal is None else dump(entry.refusal.as_dict()),
                 None if step.transition is None else step.transition.index,
                 event_id,
-                request,
+                None if event_id is None else request,
             ),
         )
         if not step.accepted:
@@ -529,11 +527,11 @@ class Store:
             ),
         )
         handed = self._hand_off(tx, instance, after)
-        seq = self.backend.next_feed_seq(tx)
+        number = self.backend.next_feed_seq(tx)
         tx.run(
             f"INSERT INTO feed ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                seq,
+                number,
                 record.id,
                 record.workflow,
                 step.event,
@@ -543,7 +541,7 @@ class Store:
                 now,
             ),
         )
-        return Sent(step, after, handed_to=handed, feed_seq=seq)
+        return Sent(step, after, handed_to=handed, feed_seq=number)
 
     def _hand_off(self, tx: Tx, instance: Instance, after: InstanceRecord) -> InstanceRecord | None:
         target = instance.workflow.states[instance.state].handoff

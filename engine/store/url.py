@@ -35,9 +35,10 @@ class StoreUrl:
         if self.backend == "sqlite":
             return str(self.path)
         parts = urlsplit(self.conninfo)
-        host = parts.hostname or dict(parse_qsl(parts.query)).get("host", "local socket")
         port = f":{parts.port}" if parts.port else ""
-        return f"postgresql://{host}{port}{parts.path}"
+        socket = dict(parse_qsl(parts.query)).get("host")
+        where = f"?host={socket}" if socket else ""
+        return f"postgresql://{parts.hostname or ''}{port}{parts.path}{where}"
 
 
 def resolve(url: str | None) -> str:

@@ -140,9 +140,13 @@ class ServiceProcess:
             if self.process is not None and self.process.poll() is None:
                 self.stop()
         finally:
-            self.kill()
-            self._log.close()
-            self._token_dir.cleanup()
+            self.close()
+
+    def close(self) -> None:
+        """Kill the process if it still runs and let go of its log and token files."""
+        self.kill()
+        self._log.close()
+        self._token_dir.cleanup()
 
 
 def serve(*args: str, **kwargs: Any) -> ServiceProcess:
