@@ -8,9 +8,9 @@ LINKFLOW := $(VENV)/bin/linkflow
 
 setup: $(STAMP) graphviz chromium
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
 	touch $(STAMP)
 
 # Graphviz's `dot` draws the diagrams; install it from Debian when it is missing.

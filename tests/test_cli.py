@@ -42,7 +42,7 @@ def test_the_same_workflow_twice_is_a_problem() -> None:
     result = linkflow("validate", f"{VALID}/document_review.yaml", EXAMPLE)
     assert result.returncode == 1
     assert (
-        f"{EXAMPLE}:3:11: workflow 'document_review' is already defined in "
+        f"{EXAMPLE}:4:11: workflow 'document_review' is already defined in "
         f"{VALID}/document_review.yaml:3:11"
     ) in result.stdout
 
@@ -147,7 +147,10 @@ def test_run_an_invalid_workflow_exits_1_with_located_problems() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["frobnicate"], "unknown command 'frobnicate' (commands: init, validate,"),
+        (["valdiate"], "unknown command 'valdiate' (did you mean 'validate'?)"),
+        (["run", EXAMPLE, "--wait", "soon"], "'soon' is not a number of seconds"),
+        (["run", EXAMPLE, "-e", "timeout"], "--wait SECONDS lets a state's wait run out"),
         (["validate", "--colour"], "unrecognized arguments: --colour"),
         (["validate", "--format", "xml"], "invalid choice: 'xml'"),
         (["run"], "the following arguments are required: WORKFLOW"),

@@ -251,7 +251,8 @@ def test_trace_of_a_timeout_is_matched_by_source_and_target(example: Workflow) -
 
 
 def _args(paths: list[str], out: Path, **extra: object) -> argparse.Namespace:
-    values = {"paths": paths, "format": "svg,dot,mermaid", "out": str(out), "check": False}
+    values = {"paths": paths, "file_types": "svg,dot,mermaid", "out": str(out), "check": False}
+    values["format"] = "text"
     values.update({"trace": None, **extra})
     return argparse.Namespace(**values)
 
@@ -280,7 +281,7 @@ def test_trace_command_runs_the_scenario(root: Path, tmp_path: Path) -> None:
     if not scenario.is_file():
         pytest.skip("example scenario not present")
     out = tmp_path / "diagrams"
-    args = _args([str(root / "examples")], out, trace=str(scenario), format="dot")
+    args = _args([str(root / "examples")], out, trace=str(scenario), file_types="dot")
     assert render_run(args, io.StringIO()) == 0
     (drawn,) = (out / "traces").rglob("document_review.dot")
     dot = drawn.read_text(encoding="utf-8")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 from pathlib import Path
 
 import pytest
 
+from engine.cli import main
 from engine.cli.commands.docs import run as docs_run
 from engine.language.loader import load_workflow
 from engine.language.model import Workflow
@@ -85,9 +87,13 @@ def test_docs_check_names_stale_and_missing(
 ) -> None:
     out = tmp_path / "docs"
 
-    def args(check: bool) -> argparse.Namespace:
+    def args(check: bool, fmt: str = "text") -> argparse.Namespace:
         return argparse.Namespace(
-            paths=[str(root / "examples")], out=str(out), diagrams="diagrams", check=check
+            paths=[str(root / "examples")],
+            out=str(out),
+            diagrams="diagrams",
+            check=check,
+            format=fmt,
         )
 
     assert docs_run(args(False), io.StringIO()) == 0
@@ -99,6 +105,33 @@ def test_docs_check_names_stale_and_missing(
     err = capsys.readouterr().err
     assert f"stale: {out / 'document_review.md'}" in err
     assert f"missing: {out / 'README.md'}" in err
+
+
+def test_docs_never_overwrite_a_page_they_did_not_generate(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "README.md").write_text("# My own notes\n", encoding="utf-8")
+    (out / "notes.md").write_text("# Not a workflow page\n", encoding="utf-8")
+    argv = ["docs", str(root / "examples"), "--out", str(out), "--format", "json"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert f"not overwriting {out / 'README.md'}" in captured.err
+    report = json.loads(captured.out)
+    assert report["not_overwritten"] == [str(out / "README.md")]
+    assert report["written"] == [str(out / "document_review.md")]
+    assert report["orphans"] == []
+    assert (out / "README.md").read_text(encoding="utf-8") == "# My own notes\n"
+    assert (out / "notes.md").is_file()
+    # A page it generated is rewritten when its workflow changes.
+    (out / "document_review.md").write_text(
+        (out / "document_review.md").read_text(encoding="utf-8") + "edited\n", encoding="utf-8"
+    )
+    (out / "README.md").unlink()
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(report["written"]) == [str(out / "README.md"), str(out / "document_review.md")]
 
 
 def test_docs_are_deterministic(example: Workflow) -> None:

@@ -54,3 +54,43 @@ def test_every_engine_package_is_in_the_wheel() -> None:
     assert "engine.cli.commands" in packages
     missing = [p for p in packages if not any(fnmatch.fnmatch(p, pat) for pat in include)]
     assert missing == []
+
+
+def test_runtime_dependencies_are_ranges_pinned_by_the_constraints_file() -> None:
+    from packaging.requirements import Requirement
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins: dict[str, str] = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    for text in config["project"]["dependencies"]:
+        requirement = Requirement(text)
+        name = requirement.name.lower().replace("_", "-")
+        exact = [s for s in requirement.specifier if s.operator == "=="]
+        if exact:  # a new dependency pinned in pyproject itself is still reproducible
+            continue
+        assert name in pins, f"{name}: add its pin to constraints.txt"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} vs {text}"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert config["project"]["license"] == "MIT"
+
+
+def test_linkflow_runs_without_the_cel_packages_interactive_shell() -> None:
+    """common-expression-language requires typer, rich, prompt-toolkit and pygments for its
+    shell; linkflow loads the compiled extension alone, so `--no-deps` installs of it work."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "for name in ('typer', 'rich', 'prompt_toolkit', 'pygments'):\n"
+        "    sys.modules[name] = None  # importing any of them now fails\n"
+        "from engine.cli import main\n"
+        "sys.exit(main(['test', 'examples/scenarios']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 passed, 0 failed" in result.stdout

@@ -201,7 +201,7 @@ def test_guard_messages_fill_their_placeholders(shop: Workflow) -> None:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({}, "the payload missing required key 'sku'"),
+        ({}, "the payload is missing required key 'sku'"),
         ({"sku": 5}, "field 'sku' expected a string, got a number"),
         ({"sku": "x" * 21}, "field 'sku' must hold at most 20 characters"),
         ({"sku": "a", "colour": "red"}, "the payload does not allow 'colour'"),

@@ -53,7 +53,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser, handlers = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and not words[0].startswith("-") and words[0] not in handlers:
+        from engine.cli.commands.console import did_you_mean, error
+
+        hint = did_you_mean(words[0], handlers) or f" (commands: {', '.join(handlers)})"
+        error("", f"unknown command '{words[0]}'{hint}")
+        return EXIT_USAGE
+    args = parser.parse_args(words)
     try:
         code: int = handlers[args.command](args, sys.stdout)
     except KeyboardInterrupt:  # pragma: no cover - interactive only

@@ -29,6 +29,19 @@ def is_scenario_file(path: Path) -> bool:
         return False
 
 
+#: The line that marks a generated, unfinished scenario: pytest and `linkflow test` skip it.
+SKELETON_MARK = "# linkflow: unfinished skeleton"
+
+
+def is_skeleton(path: Path) -> bool:
+    """Whether the file still has the mark `linkflow generate` puts on an unfinished skeleton."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return any(line.startswith(SKELETON_MARK) for line in handle)
+    except OSError:
+        return False
+
+
 def read_scenario(path: Path) -> tuple[Document | None, list[Problem]]:
     doc, problems = read_file(path, str(path))
     if doc is None or problems:
@@ -42,6 +55,8 @@ def read_scenario(path: Path) -> tuple[Document | None, list[Problem]]:
 
 
 def find_workflows_dir(start: Path) -> Path | None:
+    """The nearest `workflows/` folder at or above `start` (resolved: `.` has no parents)."""
+    start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / "workflows"
         if candidate.is_dir():

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.errors import Problem
+from engine.language.durations import duration
 from engine.language.expressions import Expression, ExpressionError, Template
 from engine.language.model import (
     Action,
@@ -431,7 +432,6 @@ class _Builder:
             timeout = state.waiting.timeout if state.waiting else None
             if timeout is None or timeout.to not in states:
                 continue
-            minutes = timeout.seconds / 60
             out.append(
                 Transition(
                     event=TIMEOUT_EVENT,
@@ -440,7 +440,7 @@ class _Builder:
                     guards=(),
                     actions=(),
                     description=timeout.description
-                    or f"No answer within {minutes:g} minutes: stop waiting",
+                    or f"No answer within {duration(timeout.seconds)}: stop waiting",
                     rule="",
                     location=timeout.location,
                     index=-1,

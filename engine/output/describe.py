@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.language.durations import duration
 from engine.language.model import State, Workflow
+from engine.output.diagram import action_long
 
 
 def _state_kind(workflow: Workflow, state: State) -> str:
@@ -16,7 +18,7 @@ def _state_kind(workflow: Workflow, state: State) -> str:
         wait = f"waits for {state.waiting.awaits}"
         if state.waiting.timeout:
             timeout = state.waiting.timeout
-            wait += f"; after {timeout.seconds:g} s goes to '{timeout.to}'"
+            wait += f"; after {duration(timeout.seconds)} goes to '{timeout.to}'"
         return wait
     return ""
 
@@ -64,7 +66,7 @@ def workflow_summary(workflow: Workflow) -> dict[str, Any]:
                 "from": list(t.sources),
                 "to": t.target,
                 "guards": [u.label for u in t.guards],
-                "actions": [f"{a.kind.value} {a.target.text}" for a in t.actions],
+                "actions": [action_long(a) for a in t.actions],
                 "description": t.description,
                 "line": t.location.line,
             }
@@ -103,4 +105,5 @@ def describe_workflow(workflow: Workflow) -> str:
         about = f" - {t.description}" if t.description else ""
         sources = ", ".join(t.sources) if len(t.sources) < 4 else f"any of {len(t.sources)} states"
         lines.append(f"  {t.event}: {sources} -> {t.target}{guards}{about}")
+        lines.extend(f"      then: {action_long(action)}" for action in t.actions)
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from engine.language.durations import duration
 from engine.language.model import Action, Outcome, State, Transition, Workflow
 
 if TYPE_CHECKING:
@@ -204,20 +205,6 @@ def wrap(text: str, width: int = LABEL_WIDTH) -> tuple[str, ...]:
     """Text as short lines for a label; whitespace (newlines included) is normalised."""
     flat = " ".join(text.split())
     return tuple(textwrap.wrap(flat, width, break_on_hyphens=False, break_long_words=False))
-
-
-def duration(seconds: float) -> str:
-    """A wait in the unit a person would say: 90 s, 15 min, 24 h, 7 d."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if unit == "d" and seconds < 3 * 86400:
-            continue
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g} {unit}"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds:g} s"
 
 
 def short_path(text: str) -> str:

@@ -12,10 +12,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from engine.language.durations import duration
 from engine.language.model import Guard, Outcome, State, Transition, Workflow
 from engine.output.diagram import (
     completing_states,
-    duration,
     guard_words,
     handoff_order,
     is_from_any,

@@ -457,7 +457,8 @@ class Engine:
         where = ".".join(str(p) for p in first.absolute_path)
         subject = f"field '{where}'" if where else "the payload"
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        return f"{subject} {describe(first, secret_safe=True)}{more}"
+        verb = " is" if first.validator == "required" else ""  # "the payload is missing ..."
+        return f"{subject}{verb} {describe(first, secret_safe=True)}{more}"
 
 
 class Instance:

@@ -103,11 +103,11 @@ class ScenarioResult:
         """The command that draws the path this scenario took on its workflow's diagram."""
         import os
 
+        from engine.language.scenario_check import find_workflows_dir
+
         where = ""
-        if self.source is not None:
-            shown = os.path.relpath(self.source)
-            if Path(shown) != Path("workflows"):
-                where = f" {shown}"  # render looks names up in `workflows` unless told
+        if self.source is not None and self.source.resolve() != find_workflows_dir(Path.cwd()):
+            where = f" {os.path.relpath(self.source)}"  # render finds workflows/ unless told
         return f"linkflow render {self.workflow}{where} --trace {self.file}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -295,7 +295,10 @@ class _Run:
             ("outcome", instance.outcome),
         ):
             if key in expect and expect[key] != actual:
-                self.fail((*at, key), number, f"expected {key} '{expect[key]}', got '{actual}'")
+                shown = f"'{actual}'"
+                if actual is None:
+                    shown = f"none: still in '{instance.state}'"
+                self.fail((*at, key), number, f"expected {key} '{expect[key]}', got {shown}")
         for dotted, wanted in (expect.get("data") or {}).items():
             got = lookup(instance.data, dotted)
             if got != wanted:

@@ -11,6 +11,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 #: The commands, in the order `linkflow --help` lists them.
 COMMAND_MODULES = [
+    "init",
     "validate",
     "run",
     "show",
@@ -20,6 +21,7 @@ COMMAND_MODULES = [
     "explore",
     "coverage",
     "generate",
+    "schema",
     "start",
     "send",
     "status",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_scenario_paths
+from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format, add_scenario_paths
+from engine.cli.commands.console import emit_json, error, say
 
 if TYPE_CHECKING:
     from engine.analysis.coverage import CoverageReport
@@ -33,6 +33,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "is below N",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    add_format(parser)
     parser.add_argument(
         "--diagrams",
         metavar="DIR",
@@ -45,32 +46,45 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     if not 0 <= args.fail_under <= 100:
-        print("linkflow coverage: error: --fail-under must be between 0 and 100", file=sys.stderr)
+        error("coverage", "--fail-under must be between 0 and 100")
         return EXIT_USAGE
     from engine.analysis.coverage import run_suite
 
     report = run_suite(args.paths)
     for problem in report.problems:
-        print(problem, file=sys.stderr)
-    print(f"{report.scenarios} scenario file(s)", file=out)
-    print(report.table(), file=out)
+        say(str(problem), "problem")
+    if report.scenarios == 0:
+        # 0 of 0 covered is no measurement at all, not 100 %.
+        if not report.problems:
+            error("coverage", f"no scenario files in {', '.join(args.paths)}")
+            say("(write scenarios there, or start from `linkflow generate WORKFLOW`)")
+        if args.format == "json":
+            emit_json({"ok": False, **report.as_dict()}, out)
+        return EXIT_PROBLEMS if report.problems else EXIT_USAGE
+    if args.format == "json":
+        emit_json(report.as_dict(), out)
+    else:
+        print(f"{report.scenarios} scenario file(s)", file=out)
+        print(report.table(), file=out)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
-    if args.diagrams and not write_diagrams(report, Path(args.diagrams), out):
+    if args.diagrams and not write_diagrams(
+        report, Path(args.diagrams), out if args.format == "text" else None
+    ):
         return EXIT_PROBLEMS
     failed = False
     for kind, words in (("transitions", "transition"), ("guard_outcomes", "guard outcome")):
         percent = report.percent(kind)
         if percent < args.fail_under:
-            print(
+            say(
                 f"{words} coverage {percent:.1f}% is below --fail-under {args.fail_under:g}%",
-                file=sys.stderr,
+                "fail",
             )
             failed = True
     return EXIT_PROBLEMS if failed or report.problems else EXIT_OK
 
 
-def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO) -> bool:
+def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO | None) -> bool:
     """Write DIR/<workflow>.dot and .svg with the coverage overlay; False (after saying
     why) when Graphviz cannot draw."""
     import graphviz
@@ -85,10 +99,11 @@ def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO) -> bool:
         try:
             files[f"{name}.svg"] = draw(diagram, "svg")
         except graphviz.ExecutableNotFound as err:
-            print(f"linkflow coverage: error: cannot draw SVG: {err}", file=sys.stderr)
+            error("coverage", f"cannot draw SVG: {err}")
             return False
     out_dir.mkdir(parents=True, exist_ok=True)
     for file_name, content in files.items():
         (out_dir / file_name).write_bytes(content)
-    print(f"wrote {len(files)} coverage diagram file(s) to {out_dir}", file=out)
+    if out is not None:
+        print(f"wrote {len(files)} coverage diagram file(s) to {out_dir}", file=out)
     return True

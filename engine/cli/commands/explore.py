@@ -4,11 +4,11 @@ events that can never be accepted and the workflow's invariants."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, add_format
+from engine.cli.commands.console import emit_json
 from engine.cli.commands.output import report_problems
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             }
             for name, violations in found.items()
         ]
-        print(json.dumps(report_json(exploration, items), indent=2), file=out)
+        emit_json(report_json(exploration, items), out)
     else:
         texts = [
             (name, workflow.invariants[name].rule, [v.text() for v in violations])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
+from engine.cli.commands.console import emit_json, error
 from engine.cli.commands.output import report_problems
 
 
@@ -35,11 +35,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--out",
-        default="scenarios_todo",
+        default="tests/scenarios_todo",
         metavar="DIR",
-        help="where to write the skeletons (default: scenarios_todo; outside tests/, so the "
-        "unfinished files are not collected as tests)",
+        help="where to write the skeletons (default: tests/scenarios_todo, as deep as "
+        "tests/scenarios, so relative paths in them survive the move; marked unfinished, "
+        "so pytest and `linkflow test` skip them)",
     )
+    add_format(parser)
     return parser
 
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
     workflow, _, problems = load_in_context(args.workflow)
     if workflow is None:
-        report_problems(problems, out, "text", f"{args.workflow}: the file holds no workflow")
+        extra = "" if problems else f"{args.workflow}: the file holds no workflow"
+        report_problems(problems, out, args.format, extra)
         return EXIT_PROBLEMS
     from engine.analysis.coverage import run_suite
     from engine.analysis.generate import skeletons, write_skeletons
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.missing:
         existing = [p for p in args.scenarios if Path(p).exists()]
         if not existing and args.scenarios != ["tests/scenarios"]:
-            print("linkflow generate: error: no such scenario path", file=sys.stderr)
+            error("generate", "no such scenario path")
             return EXIT_USAGE
         report = run_suite(existing)
         found = report.workflows.get(workflow.name)
@@ -69,6 +72,18 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     out_dir = Path(args.out)
     made = skeletons(workflow, coverage, out_dir)
     written = write_skeletons(made, out_dir)
+    if args.format == "json":
+        items = [
+            {
+                "file": str(out_dir / s.file_name),
+                "scenario": s.name,
+                "target": s.target,
+                "written": out_dir / s.file_name in written,
+            }
+            for s in made
+        ]
+        emit_json({"workflow": workflow.name, "skeletons": items}, out)
+        return EXIT_OK
     for skeleton in made:
         path = out_dir / skeleton.file_name
         mark = "wrote" if path in written else "kept "

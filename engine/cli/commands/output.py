@@ -2,27 +2,59 @@
 
 from __future__ import annotations
 
-import json
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
+
+from engine.cli.commands.console import emit_json, paint
 
 if TYPE_CHECKING:
     from engine.errors import Problem
     from engine.language.model import Workflow
 
 
+_SUGGESTED = re.compile(r"\(did you mean '([^']+)'\?\)")
+_UNUSED = re.compile(r"^\w+ '([^']+)' is defined but no \w+ uses it$")
+
+
+def near(problem: Problem) -> Problem:
+    """The problem with an absolute path below the current folder shown relative to it (the
+    scenario runner resolves workflow folders; people read the path they would type)."""
+    file = problem.location.file
+    if os.path.isabs(file):
+        relative = os.path.relpath(file)
+        if not relative.startswith(".."):
+            return replace(problem, location=replace(problem.location, file=relative))
+    return problem
+
+
+def root_causes(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems sorted by file, line and column, each cause once: a repeated problem, or
+    'X is defined but unused' next to a misspelling that suggests X, says nothing new."""
+    unique = {(p.location.file, p.location.line, p.location.column, p.message): p for p in problems}
+    suggested = {name for p in unique.values() for name in _SUGGESTED.findall(p.message)}
+    kept = []
+    for key in sorted(unique):
+        unused = _UNUSED.match(unique[key].message)
+        if unused is None or unused.group(1) not in suggested:
+            kept.append(unique[key])
+    return kept
+
+
 def print_problems(problems: Sequence[Problem], out: TextIO) -> None:
-    for problem in problems:
-        print(problem, file=out)
+    for problem in root_causes(problems):
+        print(paint(str(problem), "problem", out), file=out)
 
 
 def report_problems(problems: Sequence[Problem], out: TextIO, fmt: str, extra: str = "") -> None:
     if fmt == "json":
-        items = [p.as_dict() for p in problems]
+        items = [p.as_dict() for p in root_causes(problems)]
         if extra:
             items.append({"message": extra})
-        print(json.dumps({"ok": False, "problems": items}, indent=2), file=out)
+        emit_json({"ok": False, "problems": items}, out)
         return
     print_problems(problems, sys.stderr)
     if extra:

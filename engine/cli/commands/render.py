@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
+from engine.cli.commands.console import emit_json, error, say
 
 if TYPE_CHECKING:
     from engine.language.model import Workflow
@@ -32,10 +34,19 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     add_workflow_paths(parser)
     parser.add_argument(
-        "--format",
+        "--file-types",
         default=DEFAULT_FORMATS,
         metavar="LIST",
         help=f"comma-separated, from {', '.join(FORMATS)} (default: {DEFAULT_FORMATS})",
+    )
+    # `--format` is the output format, as in every command; a list of file types given to it
+    # (its meaning before --file-types existed) still works, with a deprecation message.
+    parser.add_argument(
+        "--format",
+        default="text",
+        metavar="text|json",
+        help="text for people, json (on stdout; messages stay on stderr) for programs "
+        "(default: text)",
     )
     parser.add_argument(
         "--out", default="diagrams", metavar="DIR", help="output folder (default: diagrams)"
@@ -80,24 +91,52 @@ def split_arguments(arguments: Sequence[str]) -> tuple[list[str], list[str], lis
     return paths, names, unknown
 
 
+def output_format(args: argparse.Namespace, command: str) -> str | None:
+    """The output format, moving a file-type list given as `--format` (the old spelling) to
+    `--file-types`; None after saying why neither fits."""
+    if args.format in ("text", "json"):
+        return str(args.format)
+    try:
+        parse_formats(args.format)
+    except ValueError:
+        error(command, f"--format must be text or json, not '{args.format}'")
+        return None
+    say(
+        f"linkflow {command}: deprecated: --format {args.format} names file types; "
+        f"write --file-types {args.format} (--format is text or json in every command)",
+        "warning",
+    )
+    args.file_types = args.format
+    return "text"
+
+
+def default_workflows() -> Path:
+    """`workflows/` here, or in the nearest folder above (so names work from anywhere)."""
+    from engine.language.scenario_check import find_workflows_dir
+
+    here = Path("workflows")
+    found = here if here.is_dir() else find_workflows_dir(Path.cwd())
+    return Path(os.path.relpath(found)) if found is not None else here
+
+
 def load_selection(
-    arguments: Sequence[str], command: str
+    arguments: Sequence[str], command: str, out: TextIO | None = None, fmt: str = "text"
 ) -> tuple[Mapping[str, Workflow], list[str] | None, bool] | None:
     """Load the workflows; return (all loaded, the selected names or None for all, whether
-    the whole folder was asked for), or None after printing why not."""
-    from engine.cli.commands.output import print_problems
+    the whole folder was asked for), or None after reporting why not."""
+    from engine.cli.commands.output import report_problems
     from engine.language.loader import load
 
     paths, names, unknown = split_arguments(arguments)
     if unknown:
         for argument in unknown:
-            print(f"linkflow {command}: error: no such file or folder: {argument}", file=sys.stderr)
+            error(command, f"no such file or folder: {argument}")
         return None
     whole = not names and all(Path(p).is_dir() for p in paths)
     files = [p for p in paths if Path(p).is_file()]
-    result = load(paths or ["workflows"], kinds=["workflow"])
+    result = load(paths or [default_workflows()], kinds=["workflow"])
     if not result.ok:
-        print_problems(result.problems, sys.stderr)
+        report_problems(result.problems, sys.stdout if out is None else out, fmt)
         return None
     selected: list[str] | None = None
     if names or files:
@@ -108,14 +147,13 @@ def load_selection(
         missing = [n for n in names if n not in result.workflows]
         if missing:
             known = ", ".join(sorted(result.workflows)) or "none"
-            print(
-                f"linkflow {command}: error: no workflow named {', '.join(missing)} "
-                f"(loaded: {known})",
-                file=sys.stderr,
-            )
+            from engine.cli.commands.console import did_you_mean
+
+            hint = did_you_mean(missing[0], result.workflows) or f" (loaded: {known})"
+            error(command, f"no workflow named {', '.join(missing)}{hint}")
             return None
     if not result.workflows:
-        print(f"linkflow {command}: error: no workflow found", file=sys.stderr)
+        error(command, "no workflow found")
         return None
     return result.workflows, selected, whole
 
@@ -128,19 +166,22 @@ def sync_files(
     managed: Sequence[str] = (),
     out: TextIO,
     fix: str,
+    fmt: str = "text",
+    marker: bytes = b"",
 ) -> int:
     """Write `files` into `out_dir` (only those that changed), or with `check` compare them.
 
     With `managed` suffixes, a file of that suffix in `out_dir` that would not be written is
-    reported as stale when checking (its workflow is gone).
+    reported as stale when checking (its workflow is gone). With a `marker`, an existing file
+    that does not hold it was not generated, and is never overwritten.
     """
-    stale: list[str] = []
-    for name, content in sorted(files.items()):
-        path = out_dir / name
-        if not path.is_file():
-            stale.append(f"missing: {path}")
-        elif path.read_bytes() != content:
-            stale.append(f"stale: {path}")
+    missing = [out_dir / n for n in sorted(files) if not (out_dir / n).is_file()]
+    differ = [
+        out_dir / n
+        for n, content in sorted(files.items())
+        if (out_dir / n).is_file() and (out_dir / n).read_bytes() != content
+    ]
+    foreign = [p for p in differ if marker and marker not in p.read_bytes()]
     orphans = []
     if managed and out_dir.is_dir():
         orphans = sorted(
@@ -148,31 +189,54 @@ def sync_files(
             for p in out_dir.iterdir()
             if p.is_file() and p.suffix.lstrip(".") in managed and p.name not in files
         )
+        if marker:
+            orphans = [p for p in orphans if marker in p.read_bytes()]
+    report: dict[str, Any] = {"out": str(out_dir), "check": check}
     if check:
+        stale = [f"missing: {p}" for p in missing] + [f"stale: {p}" for p in differ]
         stale.extend(f"stale: {p} (no workflow generates it any more)" for p in orphans)
         for line in stale:
-            print(line, file=sys.stderr)
+            say(line, "problem")
         if stale:
             count = len(stale)
-            print(
-                f"{count} file{'s' if count != 1 else ''} out of date: run `{fix}`",
-                file=sys.stderr,
-            )
-            return EXIT_PROBLEMS
-        print(f"ok: {len(files)} files in {out_dir} are up to date", file=out)
-        return EXIT_OK
+            say(f"{count} file{'s' if count != 1 else ''} out of date: run `{fix}`", "fail")
+        elif fmt == "text":
+            say(f"ok: {len(files)} files in {out_dir} are up to date", "ok", out)
+        report.update(ok=not stale, stale=stale, files=len(files))
+        if fmt == "json":
+            emit_json(report, out)
+        return EXIT_PROBLEMS if stale else EXIT_OK
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = 0
-    for name, content in sorted(files.items()):
-        path = out_dir / name
-        if not path.is_file() or path.read_bytes() != content:
-            path.write_bytes(content)
-            written += 1
+    written: list[str] = []
+    for path in [*missing, *differ]:
+        if path in foreign:
+            continue
+        path.write_bytes(files[path.name])
+        written.append(str(path))
+        if fmt == "text":
             print(f"wrote {path}", file=out)
+    command = fix.split()[1]
+    for path in foreign:
+        error(
+            command,
+            f"not overwriting {path}: `linkflow {command}` did not generate it "
+            "(move it away, or choose another --out)",
+        )
     for path in orphans:
-        print(f"note: {path} is not generated by any workflow any more", file=sys.stderr)
-    print(f"{written} written, {len(files) - written} unchanged in {out_dir}", file=out)
-    return EXIT_OK
+        say(f"note: {path} is not generated by any workflow any more", "warning")
+    unchanged = len(files) - len(written) - len(foreign)
+    report.update(
+        ok=not foreign,
+        written=written,
+        unchanged=unchanged,
+        not_overwritten=[str(p) for p in foreign],
+        orphans=[str(p) for p in orphans],
+    )
+    if fmt == "json":
+        emit_json(report, out)
+    else:
+        print(f"{len(written)} written, {unchanged} unchanged in {out_dir}", file=out)
+    return EXIT_PROBLEMS if foreign else EXIT_OK
 
 
 def scenario_trace(path: str) -> tuple[list[TraceStep], str, list[str]] | None:
@@ -190,18 +254,21 @@ def scenario_trace(path: str) -> tuple[list[TraceStep], str, list[str]] | None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    fmt = output_format(args, "render")
+    if fmt is None:
+        return EXIT_USAGE
     try:
-        formats = parse_formats(args.format)
+        formats = parse_formats(args.file_types)
     except ValueError as err:
-        print(f"linkflow render: error: {err}", file=sys.stderr)
+        error("render", str(err))
         return EXIT_USAGE
     if args.check and args.trace:
-        print("linkflow render: error: --check cannot be used with --trace", file=sys.stderr)
+        error("render", "--check cannot be used with --trace")
         return EXIT_USAGE
     if args.trace and not Path(args.trace).is_file():
-        print(f"linkflow render: error: no such scenario file: {args.trace}", file=sys.stderr)
+        error("render", f"no such scenario file: {args.trace}")
         return EXIT_USAGE
-    loaded = load_selection(args.paths, "render")
+    loaded = load_selection(args.paths, "render", out, fmt)
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, whole = loaded
@@ -214,19 +281,24 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_PROBLEMS
         steps, scenario, failures = traced
         for failure in failures:
-            print(f"note: the scenario fails: {failure}", file=sys.stderr)
+            say(f"note: the scenario fails: {failure}", "warning")
         visited = sorted({s.workflow for s in steps if s.workflow in workflows})
         chosen = selected if selected is not None else visited
         files = diagram_files(
             workflows, formats, selected=chosen, overview=len(visited) > 1, trace=steps
         )
         return sync_files(
-            out_dir / "traces" / scenario, files, check=False, out=out, fix="linkflow render"
+            out_dir / "traces" / scenario,
+            files,
+            check=False,
+            out=out,
+            fix="linkflow render",
+            fmt=fmt,
         )
     overview = selected is None and len(workflows) > 1
     files = diagram_files(workflows, formats, selected=selected, overview=overview)
     managed = [EXTENSIONS[f] for f in formats] if whole else []
-    command = "linkflow render " + " ".join([*args.paths, "--format", ",".join(formats)])
+    command = "linkflow render " + " ".join([*args.paths, "--file-types", ",".join(formats)])
     return sync_files(
-        out_dir, files, check=args.check, managed=managed, out=out, fix=command.strip()
+        out_dir, files, check=args.check, managed=managed, out=out, fix=command.strip(), fmt=fmt
     )

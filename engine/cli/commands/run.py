@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -13,6 +12,19 @@ from engine.cli.commands.output import load_workflow_and_handoffs, report_proble
 
 if TYPE_CHECKING:
     from engine.runtime.machine import Step
+    from engine.runtime.session import Session, SessionStep
+
+
+class _Clock:
+    """Real time, plus whatever `--wait` added."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -33,8 +45,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FIELD",
-        help="print this data field (a dotted path) after the first step and whenever it "
-        "changes; repeatable",
+        help="print this data field (a dotted path), or a world value as "
+        "world.<collection>.<key>[.field], after the first step and whenever it changes; "
+        "repeatable",
     )
     parser.add_argument(
         "--event",
@@ -44,8 +57,31 @@ def register(commands: Any) -> argparse.ArgumentParser:
         metavar="NAME[=JSON]",
         help="an event to send, with an optional JSON object as payload; repeatable",
     )
+    parser.add_argument(
+        "--wait",
+        action="append",
+        dest="event",
+        type=Wait.parse,
+        metavar="SECONDS",
+        help="let SECONDS pass between the events around it; a wait that runs out takes "
+        "the state's timeout transition",
+    )
     add_format(parser)
     return parser
+
+
+class Wait(float):
+    """`--wait SECONDS`, kept in order among the `--event`s."""
+
+    @classmethod
+    def parse(cls, text: str) -> Wait:
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        if not 0 <= seconds < 10**10:
+            raise argparse.ArgumentTypeError("the number of seconds must be 0 or more")
+        return cls(seconds)
 
 
 def parse_event(text: str) -> tuple[str, dict[str, Any]]:
@@ -102,22 +138,56 @@ def format_step(step: Step) -> str:
     return f"{step.event}: refused{by}{rule}: {refusal.message} (still in '{step.source}')"
 
 
+def watched_values(session: Session, fields: list[str]) -> dict[str, Any]:
+    """Each watched field's value now: `world.<collection>...` reads the world, else data."""
+    from engine.runtime.paths import lookup
+
+    values = {}
+    for field in fields:
+        if field.startswith("world."):
+            values[field] = lookup(session.world.collections, field.removeprefix("world."))
+        else:
+            values[field] = lookup(session.instance.data, field)
+    return values
+
+
+def hide_secrets(value: Any, secrets: set[str]) -> Any:
+    """`value` with every string equal to a secret sent in this run replaced: the world may
+    hold what a secret payload field is checked against, and secrets are never printed."""
+    if isinstance(value, dict):
+        return {k: hide_secrets(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hide_secrets(v, secrets) for v in value]
+    if value is not None and str(value) in secrets:
+        return "(secret)"
+    return value
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    from engine.cli.commands.console import emit_json, error, paint, say
+
     try:
-        events = [parse_event(e) for e in args.event]
+        events = [e if isinstance(e, Wait) else parse_event(e) for e in args.event]
     except ValueError as err:
-        print(f"linkflow run: error: {err}", file=sys.stderr)
+        error("run", str(err))
+        return EXIT_USAGE
+    from engine.language.workflow_builder import TIMEOUT_EVENT
+
+    if any(not isinstance(e, Wait) and e[0] == TIMEOUT_EVENT for e in events):
+        error("run", f"'{TIMEOUT_EVENT}' is not sent: --wait SECONDS lets a state's wait run out")
         return EXIT_USAGE
     data, problem = load_data(args.data)
     if data is None:
-        print(f"linkflow run: error: {problem}", file=sys.stderr)
+        error("run", problem)
         return EXIT_USAGE
     found = load_workflow_and_handoffs(args.workflow, out, args.format)
     if found is None:
         return EXIT_PROBLEMS
     workflow, workflows = found
     world = None
-    if args.world:
+    if not args.world:
+        say(f"note: no --world given: '{workflow.name}' runs on an empty world")
+    else:
         from engine.runtime.world_loader import load_world
 
         world, problems = load_world(args.world)
@@ -126,19 +196,40 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_PROBLEMS
 
     from engine.errors import UsageError
-    from engine.runtime.paths import ABSENT, lookup
+    from engine.language.durations import duration
+    from engine.runtime.paths import ABSENT
     from engine.runtime.session import EngineCache, Session
 
+    clock = _Clock()
     try:
-        session = Session(EngineCache(workflows), workflow.name, data, world)
+        session = Session(EngineCache(workflows), workflow.name, data, world, clock)
     except UsageError as err:
-        print(f"linkflow run: error: {err}", file=sys.stderr)
+        error("run", str(err))
         return EXIT_USAGE
     watched: list[dict[str, Any]] = []
-    steps = []
-    for name, payload in events:
-        steps.append(session.send(name, payload))
-        watched.append({f: lookup(session.instance.data, f) for f in args.watch})
+    steps: list[SessionStep] = []
+    secret_fields = {
+        f for wf in workflows.values() for e in wf.events.values() for f in e.secret_fields
+    }
+    secrets = {
+        str(v)
+        for e in events
+        if not isinstance(e, Wait)
+        for k, v in e[1].items()
+        if k in secret_fields and v is not None
+    }
+    waits: dict[int, float] = {}  # step index -> seconds waited just before it
+    for event in events:
+        if isinstance(event, Wait):
+            clock.now += float(event)
+            expired = session.expire()
+            if expired is None:
+                continue
+            waits[len(steps)] = float(event)
+            steps.append(expired)
+        else:
+            steps.append(session.send(*event))
+        watched.append(hide_secrets(watched_values(session, args.watch), secrets))
     instance = session.instance
     if args.format == "json":
         report = {
@@ -152,13 +243,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             "state": instance.state,
             "outcome": instance.outcome,
             "data": instance.data,
+            "world": hide_secrets(session.world.collections, secrets),
         }
-        print(json.dumps(report, indent=2, default=str), file=out)
+        emit_json(report, out)
     else:
         print(f"{workflow.title} ({workflow.file})", file=out)
         print(f"    starts in '{workflow.initial}'", file=out)
         for number, (entry, fields) in enumerate(zip(steps, watched, strict=True), 1):
-            print(f"{number:>2}. {format_step(entry.step)}", file=out)
+            seconds = waits.get(number - 1)
+            if seconds is not None:
+                print(f"    (after {duration(seconds)} of waiting)", file=out)
+            line = format_step(entry.step)
+            shown_line = paint(line, "refused", out) if entry.step.refusal else line
+            print(f"{number:>2}. {shown_line}", file=out)
             if entry.handed_to:
                 print(f"    -> hands over to workflow '{entry.handed_to}'", file=out)
             for field, value in fields.items():

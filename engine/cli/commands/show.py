@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any, TextIO
 
 from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, add_format
+from engine.cli.commands.console import emit_json
 from engine.cli.commands.output import load_one_workflow
 
 
@@ -16,19 +16,31 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="describe a workflow in words: states, events, guards, transitions",
         description="Describe a workflow in words.",
     )
-    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow file")
+    parser.add_argument(
+        "workflow",
+        metavar="WORKFLOW",
+        help="a workflow file, or a workflow's name (looked up in the nearest workflows/ folder)",
+    )
     add_format(parser)
     return parser
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    workflow = load_one_workflow(args.workflow, out, args.format)
+    from pathlib import Path
+
+    if Path(args.workflow).exists():
+        workflow = load_one_workflow(args.workflow, out, args.format)
+    else:
+        from engine.cli.commands.render import load_selection
+
+        loaded = load_selection([args.workflow], "show", out, args.format)
+        workflow = None if loaded is None else loaded[0][args.workflow]
     if workflow is None:
         return EXIT_PROBLEMS
     from engine.output.describe import describe_workflow, workflow_summary
 
     if args.format == "json":
-        print(json.dumps(workflow_summary(workflow), indent=2), file=out)
+        emit_json(workflow_summary(workflow), out)
     else:
         print(describe_workflow(workflow), file=out)
     return EXIT_OK

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
+from pathlib import Path
 from typing import Any, TextIO
 
-from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, add_format
-from engine.cli.commands.output import print_problems
+from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
+from engine.cli.commands.console import emit_json, error, paint, say
+from engine.cli.commands.output import print_problems, root_causes
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -19,7 +20,6 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "paths",
         nargs="*",
-        default=["workflows"],
         metavar="PATH",
         help="files or folders (default: workflows)",
     )
@@ -28,23 +28,29 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.paths and not Path("workflows").exists():
+        error("validate", "no workflows/ folder here, and no PATH given")
+        say("(name the files or folders to check, or start a project with `linkflow init`)")
+        return EXIT_USAGE
     from engine.language.loader import load
 
-    result = load(args.paths)
+    result = load(args.paths or ["workflows"])
+    problems = root_causes(result.problems)
     if args.format == "json":
         report = {
             "ok": result.ok,
             "files": len(result.files),
-            "problems": [p.as_dict() for p in result.problems],
+            "problems": [p.as_dict() for p in problems],
         }
-        print(json.dumps(report, indent=2), file=out)
+        emit_json(report, out)
     else:
-        print_problems(result.problems, out)
+        print_problems(problems, out)
         files = len(result.files)
         noun = "file" if files == 1 else "files"
         if result.ok:
-            print(f"ok: {files} {noun} valid", file=out)
+            print(paint(f"ok: {files} {noun} valid", "ok", out), file=out)
         else:
-            count = len(result.problems)
-            print(f"{count} problem{'s' if count != 1 else ''} in {files} {noun}", file=out)
+            count = len(problems)
+            summary = f"{count} problem{'s' if count != 1 else ''} in {files} {noun}"
+            print(paint(summary, "fail", out), file=out)
     return EXIT_OK if result.ok else EXIT_PROBLEMS
