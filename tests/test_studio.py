@@ -271,3 +271,26 @@ def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) 
             assert detail["instance"]["state"] == "qr_shown"
             assert "<svg" in detail["diagram"]
             assert "hunter22" not in json.dumps(detail)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["missing_folder"], 1, "missing_folder: no such file or folder"),
+        (["--start", "nope"], 1, "no workflow named 'nope'"),
+        (["--data", '{"x": 1}'], 1, "has no data field 'x'"),
+        (["--data", "{not json"], 2, "neither a file nor valid JSON"),
+        (["--port", "70000"], 2, "--port must be between 0 and 65535"),
+        (["--store", "mysql://x"], 2, "unknown scheme 'mysql'"),
+    ],
+)
+def test_studio_command_refuses_bad_arguments_in_words(
+    args: list[str], code: int, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main
+
+    paths = [] if args and not args[0].startswith("-") else [str(ROOT / "workflows")]
+    assert main(["studio", *paths, *args]) == code
+    err = capsys.readouterr().err
+    assert said in err
+    assert "Traceback" not in err
