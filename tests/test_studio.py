@@ -294,3 +294,22 @@ def test_studio_command_refuses_bad_arguments_in_words(
     err = capsys.readouterr().err
     assert said in err
     assert "Traceback" not in err
+
+
+def test_an_open_studio_page_does_not_hold_up_the_service_shutdown(tmp_path: Path) -> None:
+    """The service waits up to GRACE_SECONDS for open connections; the studio's event stream
+    must end with the service's stop signal instead of keeping it waiting."""
+    import time
+    import urllib.request
+
+    from engine.service.server import GRACE_SECONDS
+    from tests.studio_browser import serve
+
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    with serve(tmp_path, f"sqlite:///{tmp_path / 's.db'}") as base:
+        stream = urllib.request.urlopen(f"{base}/studio/api/events", timeout=30)
+        assert stream.readline().startswith(b"retry:")
+        started = time.monotonic()
+    took = time.monotonic() - started  # leaving `serve` sent SIGTERM and waited for the exit
+    assert took < GRACE_SECONDS / 2
+    assert stream.read().endswith(b"\n\n")  # the stream was ended, not cut

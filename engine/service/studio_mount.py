@@ -8,15 +8,18 @@ definition changes only with a restart, as the API's does.
 
 from __future__ import annotations
 
-from starlette.routing import Mount
+from collections.abc import Callable, Sequence
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
 
 from engine.service.config import ServiceConfig
 
 PREFIX = "/studio"
 
 
-def studio_mount(config: ServiceConfig) -> Mount:
-    """The mount; raises the store's errors (the service reports those before binding)."""
+def studio_app(config: ServiceConfig) -> Starlette:
+    """The studio app for the service; raises the store's errors."""
     from engine.store import Store
     from engine.studio.app import create_app
     from engine.studio.instances import InstancesView
@@ -24,5 +27,15 @@ def studio_mount(config: ServiceConfig) -> Mount:
 
     playground = Playground(list(config.workflow_paths))
     store = Store.open(config.store_url)
-    app = create_app(playground, watch=False, instances=InstancesView(store))
-    return Mount(PREFIX, app=app)
+    return create_app(playground, watch=False, instances=InstancesView(store))
+
+
+def with_studio(
+    config: ServiceConfig, build: Callable[[Sequence[BaseRoute]], Starlette]
+) -> Starlette:
+    """The service app `build` makes with the studio mounted; the studio's event streams end
+    when the service stops (its SIGTERM handling), so an open page never holds up a shutdown."""
+    studio = studio_app(config)
+    app = build([Mount(PREFIX, app=studio)])
+    studio.state.streams.stop = app.state.service.stopping
+    return app

@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -90,6 +91,9 @@ def create_app(
     adds the view over a store."""
     lock = asyncio.Lock()
     hub = Hub()
+    # Open event streams end when `streams.stop` is set: by this app's shutdown, or, mounted
+    # in another app (whose shutdown this one never sees), by that app's stop signal.
+    streams = SimpleNamespace(stop=asyncio.Event())
 
     def changed() -> None:
         hub.publish({"version": playground.version, "problems": len(playground.problems)})
@@ -230,18 +234,29 @@ def create_app(
         queue = hub.subscribe()
 
         async def stream() -> AsyncIterator[str]:
+            stopping = asyncio.ensure_future(streams.stop.wait())
             try:
                 yield f"retry: 1000\ndata: {json.dumps({'version': playground.version})}\n\n"
                 while True:
-                    try:
-                        message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                    except TimeoutError:
+                    getting = asyncio.ensure_future(queue.get())
+                    await asyncio.wait(
+                        {getting, stopping},
+                        timeout=KEEPALIVE_SECONDS,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    if stopping.done():
+                        getting.cancel()
+                        return
+                    if not getting.done():
+                        getting.cancel()
                         yield ": keep-alive\n\n"
                         continue
+                    message = getting.result()
                     if message is None:
                         return
                     yield f"data: {message}\n\n"
             finally:
+                stopping.cancel()
                 hub.unsubscribe(queue)
 
         return StreamingResponse(
@@ -270,6 +285,7 @@ def create_app(
             yield
         finally:
             stop.set()
+            streams.stop.set()
             hub.close()
             if task is not None:
                 await task
@@ -289,4 +305,6 @@ def create_app(
         Route("/api/instances/{id}/send", instance_send, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.streams = streams
+    return app
