@@ -104,7 +104,7 @@ def test_errors_are_one_line_with_exit_1_or_2(
         (("send", first, "add={oops"), 2, "the payload of 'add' is not valid JSON"),
         (("send", first, 'add={"item": "ink"}', "--event-id", "k1"), 1, "was already used"),
         (("send", first, "close", "--expect-version", "0"), 1, "at version 1, not 0"),
-        (("send", first, "add"), 1, "refused: the payload missing required key 'item'"),
+        (("send", first, "add"), 1, "refused: the payload is missing required key 'item'"),
         (("start", "no_such_workflow"), 1, "no workflow named 'no_such_workflow'"),
         (("start", str(TALLY), "--data", '{"colour": 1}'), 2, "has no data field 'colour'"),
         (("world", "show", "boards", "nope"), 1, "no record 'nope' in collection 'boards'"),

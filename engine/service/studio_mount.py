@@ -8,10 +8,13 @@ definition changes only with a restart, as the API's does.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Mount
+from starlette.types import Receive, Scope, Send
 
 from engine.service.config import ServiceConfig
 
@@ -30,12 +33,34 @@ def studio_app(config: ServiceConfig) -> Starlette:
     return create_app(playground, watch=False, instances=InstancesView(store))
 
 
+class LazyStudio:
+    """The studio, built on its first request: loading the playground's workflows and opening
+    a second store connection costs a service nothing until someone opens the page."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.app: Starlette | None = None
+        self.stopping: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            self._lock = self._lock or asyncio.Lock()
+            async with self._lock:
+                if self.app is None:
+                    app = await run_in_threadpool(studio_app, self.config)
+                    if self.stopping is not None:
+                        app.state.streams.stop = self.stopping
+                    self.app = app
+        await self.app(scope, receive, send)
+
+
 def with_studio(
     config: ServiceConfig, build: Callable[[Sequence[BaseRoute]], Starlette]
 ) -> Starlette:
     """The service app `build` makes with the studio mounted; the studio's event streams end
     when the service stops (its SIGTERM handling), so an open page never holds up a shutdown."""
-    studio = studio_app(config)
+    studio = LazyStudio(config)
     app = build([Mount(PREFIX, app=studio)])
-    studio.state.streams.stop = app.state.service.stopping
+    studio.stopping = app.state.service.stopping
     return app
