@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit check generate bench clean graphviz chromium studio
+.PHONY: setup run test lint typecheck unit check generate bench clean graphviz chromium postgresql studio
 
 setup: $(STAMP) graphviz chromium
 
@@ -29,6 +29,13 @@ chromium:
 
 # The browser tests and the screenshots use this Chromium.
 CHROMIUM = LINKFLOW_CHROMIUM="$${LINKFLOW_CHROMIUM:-$$(command -v chromium)}"
+
+# The store's tests start a throwaway PostgreSQL server: install its binaries when missing.
+postgresql:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "PostgreSQL server binaries not found: installing them with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 # The demo: every method end to end on the demo world, with the identity dropdown after each step.
 ENTRY := workflows/link_tiktok_account.yaml
@@ -72,15 +79,17 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-unit: setup
+unit: setup postgresql
 	$(CHROMIUM) $(VENV)/bin/pytest
 
-# The definitions are valid, and the committed diagrams and docs match them.
+# The definitions are valid, the committed diagrams and docs match them, the scenarios cover
+# every transition and guard outcome and notice every mistake `mutate` makes (or it is justified).
 check: setup
 	$(LINKFLOW) validate workflows examples tests/scenarios
 	$(LINKFLOW) render --check
 	$(LINKFLOW) docs --check
 	$(LINKFLOW) coverage tests/scenarios --fail-under 100
+	$(LINKFLOW) mutate workflows --scenarios tests/scenarios --fail-under 100
 
 # Regenerate the committed diagrams and docs after changing a workflow.
 generate: setup

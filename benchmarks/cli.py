@@ -30,6 +30,7 @@ from benchmarks.figures import (
     figure_refusal,
 )
 from benchmarks.impls import Implementation
+from benchmarks.mutation import figure_mutate
 from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
 from benchmarks.report import Target, evaluate_targets, libraries, machine, write_results
 
@@ -199,7 +200,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated figures to skip (create, flow, refusal, memory, guards, processes)",
+        help="comma-separated figures to skip "
+        "(create, flow, refusal, memory, guards, domain, mutate, processes)",
     )
     return parser.parse_args(argv)
 
@@ -243,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("memory", lambda: figure_memory(impls, cfg)),
         ("guards", lambda: figure_guards(impls, cfg)),
         ("domain", lambda: figure_domain(impls, cfg)),
+        ("mutate", lambda: figure_mutate(cfg)),
     ]
     with tempfile.TemporaryDirectory(prefix="linkflow-bench-") as work:
         from benchmarks.processes import figure_processes

@@ -188,6 +188,21 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<",
             )
         )
+    mutate = figures.get("mutate")
+    if mutate is not None:
+        runs = [row for row in mutate.rows if row.startswith("mutate")]
+        fastest = min(runs, key=lambda row: mutate.median(row, "wall time"))
+        targets.append(
+            Target(
+                "mutate_domain",
+                "`linkflow mutate` on the domain < 60 s",
+                mutate.median(fastest, "wall time"),
+                60.0,
+                "s",
+                "<",
+                fastest,
+            )
+        )
     targets.extend(_store_targets(figures))
     return targets
 
@@ -340,10 +355,7 @@ def render_markdown(
         add("|" + "---|" * len(header))
         for row in figure.rows:
             cells = [_cell(figure, row, c) for c in figure.columns]
-            derived = [
-                f"{figure.derived.get(row, {}).get(c, math.nan):.2f}x"
-                for c in figure.derived_columns
-            ]
+            derived = [_derived(figure.derived.get(row, {}), c) for c in figure.derived_columns]
             label = labels.get(row, row)
             add("| " + " | ".join([label, *cells, *derived]) + " |")
         if figure.key == "processes":
@@ -401,6 +413,15 @@ def write_results(
     md_path = out_dir / "RESULTS.md"
     md_path.write_text(render_markdown(results, figures, targets, profiles, labels))
     return md_path, json_path
+
+
+def _derived(values: dict[str, float], column: str) -> str:
+    """A derived cell: a rate or a time names its unit ("mutants/s", "CPU s"), anything else
+    is a ratio; a row without the value (an anchor) shows a dash."""
+    if column not in values:
+        return "—"
+    unit = "" if "/" in column or column.endswith(" s") else "x"
+    return f"{values[column]:.2f}{unit}"
 
 
 def _clean(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -210,3 +211,52 @@ def test_feed_follow_prints_new_steps_as_they_commit(store_url: str) -> None:
                 follower.stdout.close()
     assert [e["seq"] for e in [first, *rest]] == [1, 2, 3]
     assert [e["event"] for e in rest] == ["add", "close"]
+
+
+def test_timers_run_forever_fires_as_timeouts_come_due_until_interrupted(
+    store_url: str,
+) -> None:
+    with Store.open(store_url) as store:
+        chained = store.start(CHAIN).id
+        runner = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "engine",
+                "timers",
+                "run",
+                "--forever",
+                "--interval",
+                "0.1",
+                "--store",
+                store_url,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            entered = time.time() - 12  # a came due 2 s ago; b comes due in 8 s
+            later = store.start(CHAIN, instance_id="late")
+            with store.backend.write() as tx:
+                tx.run(
+                    "UPDATE instances SET entered = ?, due = ? WHERE id = ?",
+                    (entered, entered + 10, later.id),
+                )
+            deadline = time.monotonic() + 60
+            while store.get("late").state == "a" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            first = store.history("late")[0].entry
+            assert (first.source, first.target, first.time) == ("a", "b", entered + 10)
+            chained_record = store.get(chained)
+            assert chained_record.due is not None
+            if time.time() < chained_record.due - 1:  # unless this machine was very slow
+                assert chained_record.state == "a"
+        finally:
+            runner.send_signal(signal.SIGINT)
+            out, err = runner.communicate(timeout=30)
+    assert runner.returncode == 0, err
+    assert "Traceback" not in err
+    assert "late (chain) timed out at" in out
+    assert ": a -> b" in out

@@ -175,8 +175,7 @@ async def send_event(request: Request) -> JSONResponse:
     event: str = body["event"]
     payload: dict[str, Any] = body.get("payload") or {}
     access = service.access()
-    record = await access.call(access.store.get, ident, instance=ident)
-    engine = await access.call(access.engine, record.definition)
+    engine = await access.call(access.engine_of, ident, instance=ident)
     workflow = engine.workflow
     if event not in workflow.events or event == TIMEOUT_EVENT:
         known = ", ".join(e for e in workflow.events if e != TIMEOUT_EVENT) or "none"

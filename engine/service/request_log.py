@@ -19,7 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.service.problems import problem_response
 
 LOGGER = "linkflow.service"
-_ID_PARAMS = ("id",)
+#: Path parameters worth a field of their own in the log line: (parameter, field).
+_PARAMS = (("id", "instance"), ("name", "workflow"))
 
 
 class JsonFormatter(logging.Formatter):
@@ -117,9 +118,9 @@ class RequestLog:
                 "duration_ms": round((time.perf_counter() - start) * 1000, 2),
             }
             params = scope.get("path_params") or {}
-            for name in _ID_PARAMS:
-                if name in params:
-                    fields["instance"] = params[name]
+            for param, name in _PARAMS:
+                if param in params:
+                    fields[name] = str(params[param])[:200]
             if error:
                 fields["error"] = error
             level = logging.ERROR if status >= 500 and error else logging.INFO

@@ -23,6 +23,7 @@ from engine.store import Conflict, NotFound, Store, StoreError
 
 T = TypeVar("T")
 RETRY_AFTER = {"Retry-After": "1"}
+PINNED_LIMIT = 100_000
 
 
 @contextmanager
@@ -49,6 +50,19 @@ class StoreAccess:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._engines: dict[str, Engine] = {}
+        #: instance id -> the definition it runs on; never changes, so it is kept (bounded).
+        self._pinned: dict[str, str] = {}
+
+    def engine_of(self, instance: str) -> Engine:
+        """The engine an instance runs on (blocking). After the first call per instance it
+        costs no store read: an instance keeps its definition for life."""
+        definition = self._pinned.get(instance)
+        if definition is None:
+            definition = self.store.get(instance).definition
+            if len(self._pinned) >= PINNED_LIMIT:
+                self._pinned.clear()
+            self._pinned[instance] = definition
+        return self.engine(definition)
 
     async def call(self, work: Callable[..., T], *args: Any, instance: str = "", **kw: Any) -> T:
         with store_errors(instance):

@@ -409,10 +409,11 @@ class Store:
         def work(tx: Tx) -> Sent:
             record = self._row(tx, instance_id, self.backend.lock)
             engine = self._engine(tx, record.definition)
-            recordable = engine.recordable_fields.get(event, frozenset())
-            public = {k: v for k, v in (payload or {}).items() if k in recordable}
-            request = _fingerprint(event, public)
+            request = None
             if event_id is not None:
+                recordable = engine.recordable_fields.get(event, frozenset())
+                public = {k: v for k, v in (payload or {}).items() if k in recordable}
+                request = _fingerprint(event, public)
                 prior = self._replay(tx, record, engine, event_id, request)
                 if prior is not None:
                     return prior
@@ -430,6 +431,8 @@ class Store:
     def _replay(
         self, tx: Tx, record: InstanceRecord, engine: Engine, event_id: str, request: str
     ) -> Sent | None:
+        """The recorded step of an event id seen before, or None; a Conflict when the id
+        was used for another event or payload."""
         row = tx.one(
             "SELECT event, source, target, refusal, transition, request FROM history "
             "WHERE instance = ? AND event_id = ?",
@@ -477,7 +480,7 @@ class Store:
                 None if entry.refusal is None else dump(entry.refusal.as_dict()),
                 None if step.transition is None else step.transition.index,
                 event_id,
-                None if event_id is None else request,
+                request,
             ),
         )
         if not step.accepted:

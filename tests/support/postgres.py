@@ -15,8 +15,12 @@ from collections.abc import Sequence
 from itertools import count
 from pathlib import Path
 
-#: Where the PostgreSQL server binaries may be, besides PATH.
-SEARCH = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/local/pgsql/bin")
+#: Where the PostgreSQL server binaries may be, besides PATH (Debian keeps them off PATH).
+SEARCH = (
+    "/usr/local/bin",
+    *sorted((str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), reverse=True),
+    "/usr/local/pgsql/bin",
+)
 SUPERUSER = "linkflow"
 #: The unprivileged owner of the cluster when the tests run as root.
 OWNER = "nobody"

@@ -7,7 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK
-from engine.cli.commands.store_options import add_store, print_json, when, with_store
+from engine.cli.commands.console import emit_json
+from engine.cli.commands.store_options import add_store, when, with_store
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     def body(store: Store) -> int:
         entries = store.history(args.instance)
         if args.format == "json":
-            print_json([e.as_dict() for e in entries], out)
+            emit_json([e.as_dict() for e in entries], out)
             return EXIT_OK
         for stored in entries:
             entry = stored.entry

@@ -6,7 +6,8 @@ import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK
-from engine.cli.commands.store_options import add_store, print_json, when, with_store
+from engine.cli.commands.console import emit_json
+from engine.cli.commands.store_options import add_store, when, with_store
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             workflow=args.workflow, state=args.state, outcome=args.outcome, limit=args.limit
         )
         if args.format == "json":
-            print_json([r.as_dict() for r in found], out)
+            emit_json([r.as_dict() for r in found], out)
             return EXIT_OK
         if not found:
             print("(no instances)", file=out)

@@ -6,7 +6,8 @@ import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from engine.cli.commands.store_options import add_store, fail, print_json, with_store
+from engine.cli.commands.console import emit_json
+from engine.cli.commands.store_options import add_store, fail, with_store
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             expect_version=args.expect_version,
         )
         if args.format == "json":
-            print_json(sent.as_dict(), out)
+            emit_json(sent.as_dict(), out)
         else:
             again = " (already sent with this event id: nothing applied)" if sent.replayed else ""
             print(f"{format_step(sent.step)}{again}", file=out)

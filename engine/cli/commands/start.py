@@ -6,7 +6,8 @@ import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK, EXIT_USAGE
-from engine.cli.commands.store_options import add_store, fail, print_json, with_store
+from engine.cli.commands.console import emit_json
+from engine.cli.commands.store_options import add_store, fail, with_store
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     def body(store: Store) -> int:
         record = store.start(args.workflow, data, instance_id=args.id)
         if args.format == "json":
-            print_json(record.as_dict(), out)
+            emit_json(record.as_dict(), out)
         else:
             print(record.id, file=out)
         return EXIT_OK

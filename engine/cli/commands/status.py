@@ -7,7 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK
-from engine.cli.commands.store_options import add_store, print_json, when, with_store
+from engine.cli.commands.console import emit_json
+from engine.cli.commands.store_options import add_store, when, with_store
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                 {"event": o.event, "available": o.available, "reason": o.reason, "rule": o.rule}
                 for o in options
             ]
-            print_json(report, out)
+            emit_json(report, out)
             return EXIT_OK
         if record.id != args.instance:
             print(f"{args.instance} handed off; now in {record.id}", file=out)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from engine.cli.commands import EXIT_PROBLEMS, EXIT_USAGE, add_format
 
@@ -31,9 +30,11 @@ def add_store(parser: argparse.ArgumentParser) -> None:
 
 
 def fail(command: str, message: str, out: TextIO, fmt: str, code: int = EXIT_PROBLEMS) -> int:
+    from engine.cli.commands.console import error
+
     if fmt == "json":
         print(json.dumps({"ok": False, "error": message}), file=out)
-    print(f"linkflow {command}: error: {message}", file=sys.stderr)
+    error(command, message)
     return code
 
 
@@ -70,7 +71,3 @@ def when(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds)) + "Z"
-
-
-def print_json(value: Any, out: TextIO) -> None:
-    print(json.dumps(value, indent=2, default=str), file=out)

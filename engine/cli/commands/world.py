@@ -7,7 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any, TextIO
 
 from engine.cli.commands import EXIT_OK
-from engine.cli.commands.store_options import add_store, fail, print_json, with_store
+from engine.cli.commands.console import emit_json
+from engine.cli.commands.store_options import add_store, fail, with_store
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.action == "load":
             count = store.load_world(args.file)
             if args.format == "json":
-                print_json({"ok": True, "records": count}, out)
+                emit_json({"ok": True, "records": count}, out)
             else:
                 print(f"loaded {count} records from {args.file}", file=out)
             return EXIT_OK
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             return fail("world", what, out, args.format)
         shown: Any = records[args.key] if args.key is not None else records
         if args.format == "json":
-            print_json(shown, out)
+            emit_json(shown, out)
         elif not records:
             print(f"(collection '{args.collection}' has no records)", file=out)
         else:
