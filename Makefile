@@ -4,9 +4,9 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit check generate bench fuzz clean graphviz postgresql
+.PHONY: setup run test lint typecheck unit check generate bench fuzz clean graphviz chromium postgresql studio
 
-setup: $(STAMP) graphviz
+setup: $(STAMP) graphviz chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
@@ -19,6 +19,16 @@ graphviz:
 	  echo "Graphviz 'dot' not found: installing it with apt-get"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+# Debian's Chromium runs the studio's browser tests (Playwright drives it; no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Chromium not found: installing Debian's chromium with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The browser tests and the screenshots use this Chromium.
+CHROMIUM = LINKFLOW_CHROMIUM="$${LINKFLOW_CHROMIUM:-$$(command -v chromium)}"
 
 # The store's tests start a throwaway PostgreSQL server: install its binaries when missing.
 postgresql:
@@ -57,6 +67,11 @@ run: setup
 	  -e approve -e refresh
 	@LINKFLOW=$(LINKFLOW) sh examples/durable_demo.sh
 
+# The studio on the demo world: http://127.0.0.1:8765/
+studio: setup
+	$(LINKFLOW) studio workflows --world workflows/worlds/ads_manager_demo.yaml \
+	  --data '{"actor": "ana", "business_center": "acme_brands", "ad_account": "acme_us", "campaign": "spring_sale"}'
+
 lint: setup
 	$(VENV)/bin/ruff check engine tests benchmarks
 	$(VENV)/bin/ruff format --check engine tests benchmarks
@@ -65,7 +80,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 unit: setup postgresql
-	$(VENV)/bin/pytest
+	$(CHROMIUM) $(VENV)/bin/pytest
 
 # The definitions are valid, the committed diagrams and docs match them, the scenarios cover
 # every transition and guard outcome and notice every mistake `mutate` makes (or it is justified).
@@ -81,6 +96,7 @@ generate: setup
 	$(LINKFLOW) render
 	$(LINKFLOW) docs
 	$(LINKFLOW) coverage examples/scenarios --diagrams examples/coverage
+	$(CHROMIUM) $(PY) -m tests.studio_browser docs/screenshots
 
 test: lint typecheck check unit
 

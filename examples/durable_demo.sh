@@ -22,7 +22,7 @@ method() {
 }
 
 method "Link existing: select from your Business Center" \
-  choose_link_existing choose_select_from_business_center confirm \
+  choose_link_existing choose_select_from_business_center \
   'select={"tiktok_account": "acme_outlet"}' confirm refresh
 method "Link existing: log in to an existing TikTok account" \
   choose_link_existing choose_log_in confirm \
@@ -31,10 +31,10 @@ method "Link existing: link with QR code" \
   choose_link_existing choose_qr_code confirm \
   'approve={"tiktok_account": "mia_makes", "user": "mia"}' refresh
 method "Create new: organization-owned TikTok account" \
-  choose_create_new choose_organization_owned confirm \
+  choose_create_new 'choose_create_option={"option": "organization_owned"}' confirm \
   'create={"nickname": "Acme Careers", "region": "Singapore", "username": "acme_careers"}' refresh
 method "Create new: sign up for a new TikTok account" \
-  choose_create_new choose_sign_up confirm \
+  choose_create_new 'choose_create_option={"option": "sign_up"}' confirm \
   'sign_up={"username": "acme_fresh", "nickname": "Acme Fresh", "password": "Fresh-Start-2026"}' \
   approve refresh
 

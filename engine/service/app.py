@@ -182,6 +182,9 @@ def create_app(
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the configuration comes in CONFIG_ENV."""
+    from engine.service.studio_mount import with_studio
+
     config = ServiceConfig.from_json(os.environ[CONFIG_ENV])
     configure_logging(config.log_format)
-    return create_app(config, token=read_token(config.token_file))
+    token = read_token(config.token_file)
+    return with_studio(config, lambda mounts: create_app(config, token=token, mounts=mounts))

@@ -55,6 +55,12 @@ def serve(
         )
         return
     from engine.service.app import create_app
+    from engine.service.studio_mount import with_studio
 
-    app = create_app(config, workflows=workflows, store=store, token=token)
+    app = with_studio(
+        config,
+        lambda mounts: create_app(
+            config, workflows=workflows, store=store, token=token, mounts=mounts
+        ),
+    )
     uvicorn.run(app, **common)  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "timers",
     "feed",
     "serve",
+    "studio",
 ]
 
 

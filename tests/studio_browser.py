@@ -1,0 +1,212 @@
+"""Running `linkflow studio` and Debian's Chromium for the browser tests and the screenshots.
+
+Chromium is the system one (`make` installs Debian's `chromium`); its path comes from
+LINKFLOW_CHROMIUM or PATH and is handed to Playwright, which never downloads a browser.
+
+`python -m tests.studio_browser DIR` writes the README's screenshots into DIR (`make generate`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LINKFLOW = Path(sys.executable).parent / "linkflow"
+WORLD = "workflows/worlds/ads_manager_demo.yaml"
+DEMO_DATA = {
+    "actor": "ana",
+    "business_center": "acme_brands",
+    "ad_account": "acme_us",
+    "campaign": "spring_sale",
+}
+START_SECONDS = 30.0
+#: How long one step may take on a busy machine (well under a second when idle).
+STEP_MS = 15000
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable: LINKFLOW_CHROMIUM, else `chromium` on PATH."""
+    given = os.environ.get("LINKFLOW_CHROMIUM", "")
+    if given and Path(given).is_file():
+        return given
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def demo_tree(target: Path) -> Path:
+    """A copy of the workflows, the world and the scenarios, so a test may edit them."""
+    shutil.copytree(ROOT / "workflows", target / "workflows")
+    shutil.copytree(ROOT / "tests" / "scenarios", target / "tests" / "scenarios")
+    return target
+
+
+@contextmanager
+def studio(cwd: Path, *extra: str) -> Iterator[str]:
+    """`linkflow studio` on the demo, run in `cwd`; yields its URL, stops it afterwards."""
+    port = free_port()
+    demo = ["workflows", "--world", WORLD, "--data", json.dumps(DEMO_DATA)]
+    args = ["studio", *demo, "--port", str(port), *extra]
+    with _server(cwd, args, f"http://127.0.0.1:{port}/", "api/defaults") as url:
+        yield url
+
+
+@contextmanager
+def serve(cwd: Path, store_url: str) -> Iterator[str]:
+    """`linkflow serve` on the demo workflows and a store; yields its base URL (no slash)."""
+    port = free_port()
+    args = ["serve", "workflows", "--store", store_url, "--port", str(port)]
+    with _server(cwd, args, f"http://127.0.0.1:{port}", "/healthz") as url:
+        yield url
+
+
+@contextmanager
+def _server(cwd: Path, args: list[str], url: str, probe: str) -> Iterator[str]:
+    """A `linkflow` server process logging to cwd/<command>.log, up once `probe` answers."""
+    log_path = cwd / f"{args[0]}.log"
+    with log_path.open("wb") as out:
+        command = [str(LINKFLOW), *args]
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_up(url + probe, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+                process.kill()
+                process.wait()
+
+
+def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+    return answer
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"linkflow studio did not answer within {START_SECONDS} s")
+
+
+def click_events(page: Any, events: Sequence[str]) -> None:
+    """Click event buttons in order, waiting for each step to land in the history."""
+    for event in events:
+        count = page.locator("#history > li").count()
+        page.click(f"#event-{event}")
+        page.wait_for_function(
+            f"document.querySelectorAll('#history > li').length > {count}", timeout=STEP_MS
+        )
+
+
+def log_in(page: Any, username: str, password: str) -> None:
+    count = page.locator("#history > li").count()
+    page.click("#event-log_in")
+    page.fill("#payload-field-username", username)
+    page.fill("#payload-field-password", password)
+    page.click("#payload-send")
+    page.wait_for_function(
+        f"document.querySelectorAll('#history > li').length > {count}", timeout=STEP_MS
+    )
+
+
+TO_LOGIN = ["click_link_tiktok_account", "choose_link_existing", "choose_log_in", "confirm"]
+
+
+def demo_store(tree: Path) -> str:
+    """A SQLite store in `tree` with a few instances of the demo flows; its URL."""
+    from engine.store import Store
+
+    url = f"sqlite:///{tree / 'demo.db'}"
+    flows = tree / "workflows"
+    qr = {"tiktok_account": "mia_makes", "user": "mia"}
+    with Store.open(url) as store:
+        store.load_world(tree / WORLD)
+        store.start(flows / "link_login.yaml", DEMO_DATA, instance_id="login-waiting")
+        linked = store.start(flows / "link_qr.yaml", DEMO_DATA, instance_id="qr-linked")
+        store.send(linked.id, "approve", qr)
+        store.send(linked.id, "refresh")
+        declined = store.start(flows / "link_qr.yaml", DEMO_DATA, instance_id="qr-declined")
+        store.send(declined.id, "decline", qr)
+    return url
+
+
+def screenshots(out_dir: Path) -> list[Path]:
+    """The playground after a refused login (wide and narrow), the coverage view and the
+    instances view."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise SystemExit("Chromium not found: run `make setup` (installs Debian's chromium)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        studio(demo_tree(Path(tmp)), "--store", demo_store(Path(tmp))) as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=chromium, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        page.wait_for_selector("#events button")
+        click_events(page, TO_LOGIN)
+        log_in(page, "ana_cooks", "not-the-password")
+        page.evaluate("window.scrollTo(0, 0)")
+        for name, width in (("studio-playground.png", 1280), ("studio-narrow.png", 420)):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(out_dir / name))
+            written.append(out_dir / name)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.click("#tab-coverage")
+        page.wait_for_selector("#coverage-diagram svg", timeout=60000)
+        page.select_option("#coverage-workflow", "link_login")
+        page.screenshot(path=str(out_dir / "studio-coverage.png"))
+        written.append(out_dir / "studio-coverage.png")
+        page.click("#tab-instances")
+        page.click("button[data-instance='qr-linked']")
+        page.locator("#instance-heading").get_by_text("qr-linked").wait_for()
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(out_dir / "studio-instances.png"), full_page=True)
+        written.append(out_dir / "studio-instances.png")
+        browser.close()
+    return written
+
+
+if __name__ == "__main__":
+    for path in screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+        print(f"wrote {path}")

@@ -1,0 +1,315 @@
+"""The studio without a browser: the playground, the saved scenarios, the JSON API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from engine.runtime.paths import ABSENT
+from engine.studio.app import create_app
+from engine.studio.changes import Change, diff
+from engine.studio.playground import Playground, PlaygroundError
+from engine.studio.scenario_file import save_scenario, scenario_text
+from engine.testing.scenarios import run_scenario_file
+from tests.studio_browser import DEMO_DATA
+
+ROOT = Path(__file__).resolve().parent.parent
+WORLD = str(ROOT / "workflows" / "worlds" / "ads_manager_demo.yaml")
+PASSWORD = "open-sesame-42"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    return tmp_path
+
+
+@pytest.fixture
+def playground(tree: Path) -> Playground:
+    return Playground(
+        [str(tree / "workflows")], str(tree / "workflows/worlds/ads_manager_demo.yaml"), DEMO_DATA
+    )
+
+
+@pytest.fixture
+def client(playground: Playground, tree: Path) -> Iterator[TestClient]:
+    app = create_app(playground, scenario_folder=str(tree / "saved"), watch=False)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_diff_names_changed_paths_to_the_depth_asked() -> None:
+    before = {"a": {"x": {"f": 1, "g": [1]}}, "b": {}}
+    after = {"a": {"x": {"f": 2, "g": [1]}, "y": {"f": 0}}, "b": {}}
+    assert diff(before, after, 3) == [
+        Change("a.x.f", 1, 2),
+        Change("a.y", ABSENT, {"f": 0}),
+    ]
+    assert diff(before, after, 1) == [Change("a", before["a"], after["a"])]
+    assert diff({"k.dot": 1}, {"k.dot": 2}, 1) == []  # not addressable by a dotted path
+    assert Change("p", ABSENT, 1).as_dict() == {"path": "p", "after": 1}
+
+
+def test_entry_flow_hands_off_and_the_view_follows(playground: Playground) -> None:
+    assert playground.start == "link_tiktok_account"
+    for event in ["click_link_tiktok_account", "choose_link_existing", "choose_qr_code", "confirm"]:
+        assert playground.send(event, {}).entry is not None
+    view = playground.view()
+    assert view["chain"] == ["link_tiktok_account", "link_qr"]
+    assert view["current"]["state"] == "qr_shown"
+    assert view["current"]["timeout"]["seconds"] == 1800
+    assert "<svg" in view["diagram"]
+    last = view["history"][-1]
+    assert last["handed_to"] == "link_qr"
+    # after a handoff the fields carried over unchanged are no news; the new ones are
+    paths = {c["path"] for c in last["data_changes"]}
+    assert "actor" not in paths
+    assert {"tiktok_account", "approver"} <= paths
+
+
+def test_refusal_leaves_everything_as_it_was_and_keeps_no_secret(playground: Playground) -> None:
+    for event in ["click_link_tiktok_account", "choose_link_existing", "choose_log_in", "confirm"]:
+        playground.send(event, {})
+    before = json.dumps(playground.view())
+    record = playground.send("log_in", {"username": "ana_cooks", "password": "wrong-one-123"})
+    assert record.entry is not None
+    assert record.entry.step.refusal is not None
+    assert record.entry.step.refusal.rule == "R11"
+    assert record.action.payload == {"username": "ana_cooks"}
+    assert record.action.left_out == ("password",)
+    after = playground.view()
+    assert after["current"]["state"] == "login_window"
+    assert after["data"] == json.loads(before)["data"]
+    playground.send("log_in", {"username": "ana_cooks", "password": PASSWORD})
+    text = json.dumps(playground.view())
+    assert "wrong-one-123" not in text
+    assert PASSWORD not in text
+    records = {r["binding"]: r for r in playground.view()["records"]}
+    assert records["login_account"]["key"] == "ana_cooks"  # keyed by the last public payload
+
+
+def test_saved_scenario_passes_and_holds_every_expectation(
+    playground: Playground, tree: Path
+) -> None:
+    for event in ["click_link_tiktok_account", "choose_link_existing"]:
+        playground.send(event, {})
+    playground.send("choose_select_from_business_center", {})
+    playground.send("confirm", {})
+    playground.send("select", {"tiktok_account": "globex_official"})  # refused (R8)
+    playground.send("select", {"tiktok_account": "acme_outlet"})
+    playground.send("confirm", {})
+    playground.send("refresh", {})
+    playground.wait(5)  # nothing waits here: a refused wait
+    folder = tree / "tests" / "scenarios" / "studio"
+    path = save_scenario(playground, "r8_studio_select", "From the unit test.", str(folder))
+    text = path.read_text()
+    assert "refused:" in text
+    assert "rule: R8" in text
+    assert "ad_accounts.acme_us.identities: [acme_official, acme_outlet]" in text
+    result = run_scenario_file(path)
+    assert result.passed, [str(f) for f in result.failures] + [str(p) for p in result.problems]
+    assert len(result.steps) == 8
+    with pytest.raises(PlaygroundError, match="already exists"):
+        save_scenario(playground, "r8_studio_select", "", str(folder))
+
+
+def test_saving_refuses_secret_steps_bad_names_and_empty_sessions(
+    playground: Playground, tree: Path
+) -> None:
+    with pytest.raises(PlaygroundError, match="nothing to save"):
+        scenario_text(playground, "empty", "", tree)
+    playground.send("click_link_tiktok_account", {})
+    with pytest.raises(PlaygroundError, match="lowercase"):
+        scenario_text(playground, "Bad Name", "", tree)
+    for event in ["choose_link_existing", "choose_log_in", "confirm"]:
+        playground.send(event, {})
+    playground.send("log_in", {"username": "ana_cooks", "password": PASSWORD})
+    with pytest.raises(PlaygroundError, match=r"step\(s\) 5 took a secret field") as err:
+        scenario_text(playground, "with_secret", "", tree)
+    assert PASSWORD not in str(err.value)
+
+
+def test_reload_keeps_the_last_good_version_and_replays(playground: Playground, tree: Path) -> None:
+    entry = tree / "workflows" / "link_tiktok_account.yaml"
+    good = entry.read_text()
+    playground.send("click_link_tiktok_account", {})
+    entry.write_text(good.replace("initial: identity_section", "initial: nowhere"))
+    problems = playground.apply_reload()
+    assert problems
+    assert "link_tiktok_account.yaml:" in str(problems[0])
+    assert playground.view()["problems"][0]["line"] > 0
+    assert playground.session.instance.state == "link_dialog"  # still running
+    entry.write_text(good.replace("title: Link or create", "title: Renamed, link or create"))
+    assert playground.apply_reload() == []
+    view = playground.view()
+    assert view["problems"] == []
+    assert view["current"]["title"].startswith("Renamed,")
+    assert view["current"]["state"] == "link_dialog"  # replayed
+    assert "replayed" in view["notice"]
+
+
+def test_replay_stops_where_the_new_definition_goes_differently(
+    playground: Playground, tree: Path
+) -> None:
+    for event in ["click_link_tiktok_account", "choose_link_existing", "choose_log_in", "confirm"]:
+        playground.send(event, {})
+    playground.send("log_in", {"username": "ana_cooks", "password": PASSWORD})
+    assert playground.apply_reload() == []
+    assert "stopped at step 5" in playground.notice  # the password was not kept to replay
+    assert playground.session.instance.state == "login_window"
+
+
+def test_playground_rejects_what_it_cannot_do(tree: Path, playground: Playground) -> None:
+    with pytest.raises(PlaygroundError, match="no workflow named 'nope'"):
+        Playground([str(tree / "workflows")], None, None, "nope")
+    with pytest.raises(PlaygroundError, match="no workflow found"):
+        Playground([str(tree / "workflows" / "worlds")])
+    with pytest.raises(PlaygroundError, match="no data field"):
+        playground.reset(None, {"no_such_field": 1})
+    with pytest.raises(PlaygroundError, match="no workflow named"):
+        playground.reset("nope")
+    with pytest.raises(PlaygroundError, match="seconds"):
+        playground.wait(0)
+    with pytest.raises(PlaygroundError, match="as a number"):
+        playground.wait("ten")  # type: ignore[arg-type]
+    with pytest.raises(PlaygroundError, match="name an event"):
+        playground.send("", None)
+    assert playground.records == []
+
+
+def test_api_sends_waits_resets_and_answers_bad_requests(client: TestClient) -> None:
+    state = client.get("/api/state").json()
+    assert state["current"]["state"] == "identity_section"
+    answer = client.post("/api/send", json={"event": "click_link_tiktok_account"})
+    assert answer.status_code == 200
+    assert answer.json()["state"]["current"]["state"] == "link_dialog"
+    refused = client.post("/api/send", json={"event": "no_such_event"}).json()
+    assert refused["result"]["accepted"] is False
+    assert client.post("/api/wait", json={"seconds": 10}).json()["result"]["fired"] is False
+    bad = [
+        client.post("/api/send", content=b"{not json"),
+        client.post("/api/send", json=["a list"]),
+        client.post("/api/send", json={"event": 3}),
+        client.post("/api/send", json={"event": "x", "payload": [1]}),
+        client.post("/api/reset", json={"start": 1}),
+        client.post("/api/reset", json={"data": "x"}),
+        client.post("/api/scenario", json={"name": 1}),
+        client.post("/api/scenario", json={"name": "ok", "folder": 3}),
+    ]
+    assert [r.status_code for r in bad] == [400] * len(bad)
+    assert all("error" in r.json() for r in bad)
+    deep = b'{"event": "x", "payload": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001
+    assert client.post("/api/send", content=deep).status_code == 400
+    huge = json.dumps({"event": "x", "payload": {"a": "x" * 400_000}}).encode()
+    assert client.post("/api/send", content=huge).status_code == 413
+    assert client.post("/api/wait", json={"seconds": -1}).status_code == 422
+    assert client.post("/api/reset", json={"start": "nope"}).status_code == 422
+    assert client.get("/api/state").json()["history"][-1]["kind"] == "wait"  # unchanged
+    reset = client.post("/api/reset", json={}).json()
+    assert reset["state"]["history"] == []
+    assert client.get("/").status_code == 200
+    assert "studio.js" in client.get("/").text
+    assert client.get("/static/studio.js").status_code == 200
+
+
+def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path) -> None:
+    client.post("/api/send", json={"event": "click_link_tiktok_account"})
+    saved = client.post("/api/scenario", json={"name": "x1_one_click", "write": True}).json()
+    assert saved["result"]["file"].endswith("x1_one_click.yaml")
+    assert run_scenario_file(saved["result"]["file"]).passed
+    shown = client.post("/api/scenario", json={"name": "not_written"}).json()
+    assert shown["result"]["file"] == ""
+    assert "scenario: not_written" in shown["result"]["text"]
+    assert client.post("/api/scenario", json={"name": "Bad"}).status_code == 422
+    folder = str(ROOT / "examples" / "scenarios")
+    coverage = client.get("/api/coverage", params={"folder": folder}).json()
+    assert coverage["scenarios"] == 2
+    assert [w["name"] for w in coverage["workflows"]] == ["document_review"]
+    assert "<svg" in coverage["workflows"][0]["svg"]
+    missing = client.get("/api/coverage", params={"folder": str(tree / "none")})
+    assert missing.status_code == 422
+
+
+def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) -> None:
+    from engine.store import Store
+    from engine.studio.instances import InstancesView
+
+    without = TestClient(create_app(playground, watch=False))
+    assert without.get("/api/instances").status_code == 404
+    assert without.get("/api/defaults").json()["instances"] is False
+    with Store.open(f"sqlite:///{tree / 'i.db'}") as store:
+        started = store.start(tree / "workflows" / "link_qr.yaml", DEMO_DATA, instance_id="one")
+        app = create_app(playground, watch=False, instances=InstancesView(store))
+        with TestClient(app) as client:
+            assert client.get("/api/defaults").json()["instances"] is True
+            listed = client.get("/api/instances", params={"workflow": "link_qr"}).json()
+            assert [i["id"] for i in listed["instances"]] == [started.id]
+            assert client.get("/api/instances", params={"limit": "x"}).status_code == 400
+            assert client.get("/api/instances", params={"limit": "0"}).status_code == 422
+            assert client.get("/api/instances", params={"outcome": "won"}).status_code == 422
+            assert client.get("/api/instances/nope").status_code == 404
+            assert client.post("/api/instances/nope/send", json={"event": "x"}).status_code == 404
+            assert client.post("/api/instances/one/send", json={"event": 1}).status_code == 400
+            bad_payload = client.post("/api/instances/one/send", json={"event": "a", "payload": 1})
+            assert bad_payload.status_code == 400
+            sent = client.post(
+                "/api/instances/one/send",
+                json={
+                    "event": "approve",
+                    "payload": {"tiktok_account": "x", "user": "y", "password": "hunter22"},
+                },
+            )
+            assert sent.status_code == 200
+            assert sent.json()["result"]["accepted"] is False
+            assert "hunter22" not in sent.text
+            detail = client.get("/api/instances/one").json()
+            assert detail["instance"]["state"] == "qr_shown"
+            assert "<svg" in detail["diagram"]
+            assert "hunter22" not in json.dumps(detail)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (["missing_folder"], 1, "missing_folder: no such file or folder"),
+        (["--start", "nope"], 1, "no workflow named 'nope'"),
+        (["--data", '{"x": 1}'], 1, "has no data field 'x'"),
+        (["--data", "{not json"], 2, "neither a file nor valid JSON"),
+        (["--port", "70000"], 2, "--port must be between 0 and 65535"),
+        (["--store", "mysql://x"], 2, "unknown scheme 'mysql'"),
+    ],
+)
+def test_studio_command_refuses_bad_arguments_in_words(
+    args: list[str], code: int, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main
+
+    paths = [] if args and not args[0].startswith("-") else [str(ROOT / "workflows")]
+    assert main(["studio", *paths, *args]) == code
+    err = capsys.readouterr().err
+    assert said in err
+    assert "Traceback" not in err
+
+
+def test_an_open_studio_page_does_not_hold_up_the_service_shutdown(tmp_path: Path) -> None:
+    """The service waits up to GRACE_SECONDS for open connections; the studio's event stream
+    must end with the service's stop signal instead of keeping it waiting."""
+    import time
+    import urllib.request
+
+    from engine.service.server import GRACE_SECONDS
+    from tests.studio_browser import serve
+
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    with serve(tmp_path, f"sqlite:///{tmp_path / 's.db'}") as base:
+        stream = urllib.request.urlopen(f"{base}/studio/api/events", timeout=30)
+        assert stream.readline().startswith(b"retry:")
+        started = time.monotonic()
+    took = time.monotonic() - started  # leaving `serve` sent SIGTERM and waited for the exit
+    assert took < GRACE_SECONDS / 2
+    assert stream.read().endswith(b"\n\n")  # the stream was ended, not cut

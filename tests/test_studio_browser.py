@@ -1,0 +1,355 @@
+"""The studio in real Chromium (Debian's, driven by Playwright, headless).
+
+In CI (CI=true) a test that cannot start Chromium fails; elsewhere it is skipped with the reason.
+Each test runs `linkflow studio` as a subprocess on a copy of the demo, so files may be edited.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.studio_browser import (
+    DEMO_DATA,
+    LINKFLOW,
+    STEP_MS,
+    TO_LOGIN,
+    click_events,
+    demo_tree,
+    find_chromium,
+    post_json,
+    serve,
+)
+from tests.studio_browser import log_in as send_log_in
+from tests.studio_browser import studio as run_studio
+
+WRONG = "not-the-pw-7731"
+RIGHT = "open-sesame-42"
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests need Chromium in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = find_chromium()
+    if chromium is None:
+        _unavailable("no Chromium found (set LINKFLOW_CHROMIUM or run `make setup`)")
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            launched = p.chromium.launch(executable_path=chromium, headless=True)
+        except Error as err:
+            _unavailable(f"Chromium at {chromium} did not start: {err}")
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One studio for the tests that edit no file; each starts from a reset."""
+    tree = demo_tree(tmp_path_factory.mktemp("studio"))
+    with run_studio(tree, "--verbose") as address:
+        yield address, tree
+
+
+@pytest.fixture
+def tree(server: tuple[str, Path]) -> Path:
+    return server[1]
+
+
+def open_page(browser: Any, url: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(STEP_MS)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda err: errors.append(str(err)))
+    opened.goto(url)
+    opened.wait_for_selector("#events button")
+    yield opened
+    context.close()
+    assert errors == [], f"the page raised: {errors}"
+
+
+@pytest.fixture
+def page(browser: Any, server: tuple[str, Path]) -> Iterator[Any]:
+    url = server[0]
+    request = urllib.request.Request(url + "api/reset", data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+    yield from open_page(browser, url)
+
+
+@pytest.fixture
+def own_tree(tmp_path: Path) -> Path:
+    return demo_tree(tmp_path)
+
+
+@pytest.fixture
+def own_page(browser: Any, own_tree: Path) -> Iterator[Any]:
+    """A page on a studio of its own, for a test that edits the workflow files."""
+    with run_studio(own_tree) as url:
+        yield from open_page(browser, url)
+
+
+def current(page: Any) -> str:
+    return str(page.locator("#current code").inner_text())
+
+
+def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) -> None:
+    responses: list[Any] = []
+    # Playwright wraps a handler by setting an attribute on it: a bound builtin will not do.
+    page.on("response", lambda response: responses.append(response))  # noqa: PLW0108
+    click_events(page, TO_LOGIN)
+    assert current(page) == "login_window"
+    assert "link_login" in page.locator("#chain").inner_text()
+
+    page.click("#event-log_in")
+    assert page.get_attribute("#payload-field-password", "type") == "password"
+    assert page.get_attribute("#payload-field-username", "type") == "text"
+    page.fill("#payload-field-username", "ana_cooks")
+    page.fill("#payload-field-password", WRONG)
+    page.click("#payload-send")
+    result = page.locator("#result")
+    result.get_by_text("refused").wait_for()
+    text = result.inner_text()
+    assert "credentials_valid" in text
+    assert "[R11]" in text
+    assert "Could not log in to TikTok account 'ana_cooks'" in text
+    assert current(page) == "login_window"  # unchanged
+    assert page.locator("#history > li.refused").count() == 1
+    assert page.is_hidden("#payload-form")
+    assert page.locator("#payload-field-password").count() == 0  # the form is gone, value and all
+
+    send_log_in(page, "ana_cooks", RIGHT)
+    assert current(page) == "authorizing"
+    click_events(page, ["approve", "refresh"])
+    assert current(page) == "done"
+    assert "completed" in page.locator("#current").inner_text()
+
+    # Saving refuses: the secret steps cannot be written, and nothing is written instead.
+    page.fill("#scenario-name", "l2_session")
+    page.click("#save-scenario")
+    page.locator("#save-result").get_by_text("Not saved").wait_for()
+    assert "secret" in page.locator("#save-result").inner_text()
+    assert not (tree / "tests" / "scenarios" / "studio" / "l2_session.yaml").exists()
+
+    html = page.content()
+    for secret in (WRONG, RIGHT):
+        assert secret not in html
+        assert secret not in page.evaluate("document.body.innerText")
+    bodies = [r.body() for r in responses if "api/events" not in r.url]
+    assert len(bodies) >= 8
+    for body in bodies:
+        assert WRONG.encode() not in body
+        assert RIGHT.encode() not in body
+    log = (tree / "studio.log").read_text()
+    assert "POST /api/send" in log  # the access log is on, and holds no payload
+    assert WRONG not in log
+    assert RIGHT not in log
+
+
+def test_l2_saved_before_login_holds_no_password(page: Any, tree: Path) -> None:
+    click_events(page, TO_LOGIN)
+    page.fill("#scenario-name", "l2_up_to_the_login")
+    page.click("#save-scenario")
+    page.locator("#save-result").get_by_text("Saved").wait_for()
+    send_log_in(page, "ana_cooks", RIGHT)
+    saved = tree / "tests" / "scenarios" / "studio" / "l2_up_to_the_login.yaml"
+    text = saved.read_text()
+    assert RIGHT not in text
+    assert "state: login_window" in text
+    run = subprocess.run(
+        [str(LINKFLOW), "test", str(saved)], cwd=tree, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_qr_flow_times_out_and_saved_scenario_passes(page: Any, tree: Path) -> None:
+    click_events(page, ["click_link_tiktok_account", "choose_link_existing", "choose_qr_code"])
+    click_events(page, ["confirm"])
+    assert current(page) == "qr_shown"
+    assert "times out after 1800" in page.locator("#clock").inner_text()
+
+    page.fill("#wait-seconds", "600")
+    page.click("#wait")
+    page.locator("#result").get_by_text("nothing timed out").wait_for()
+    assert current(page) == "qr_shown"
+    page.fill("#wait-seconds", "1200")
+    page.click("#wait")
+    page.locator("#current").get_by_text("timed out").wait_for()
+    assert current(page) == "timed_out"
+    assert page.is_disabled("#event-approve")
+    assert "not accepted in state 'timed_out'" in page.locator("#event-approve-reason").inner_text()
+
+    page.fill("#scenario-name", "qr_left_to_time_out")
+    page.fill("#scenario-description", "Saved from the browser test.")
+    page.click("#save-scenario")
+    page.locator("#save-result").get_by_text("Saved").wait_for()
+    with page.expect_download() as info:
+        page.click("#scenario-download")
+    downloaded = Path(info.value.path()).read_text()
+    saved = tree / "tests" / "scenarios" / "studio" / "qr_left_to_time_out.yaml"
+    assert saved.read_text() == downloaded
+    assert "wait: 1200" in downloaded
+    run = subprocess.run(
+        [str(LINKFLOW), "test", str(saved)], cwd=tree, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout or "passed" in run.stdout
+
+
+def test_editing_a_workflow_updates_the_page_and_a_broken_one_is_located(
+    own_page: Any, own_tree: Path
+) -> None:
+    page = own_page
+    entry = own_tree / "workflows" / "link_tiktok_account.yaml"
+    good = entry.read_text()
+    assert "title: Link or create a TikTok account as a Spark Ads identity" in good
+    edited = good.replace(
+        "title: Link or create a TikTok account as a Spark Ads identity",
+        "title: Edited while the page was open",
+    )
+    started = time.monotonic()
+    entry.write_text(edited)
+    page.locator("#current").get_by_text("Edited while the page was open").wait_for(timeout=3000)
+    seconds = time.monotonic() - started
+    assert seconds < 3.0
+
+    broken_at = edited.index("initial: identity_section")
+    line = edited[:broken_at].count("\n") + 1
+    entry.write_text(edited.replace("initial: identity_section", "initial: no_such_state"))
+    problems = page.locator("#problems")
+    problems.get_by_text("no_such_state").wait_for(timeout=3000)
+    located = re.search(r"link_tiktok_account\.yaml:(\d+):(\d+)", problems.inner_text())
+    assert located is not None, problems.inner_text()
+    assert int(located.group(1)) == line
+    # The last good version keeps running.
+    assert "Edited while the page was open" in page.locator("#current").inner_text()
+    click_events(page, ["click_link_tiktok_account"])
+    assert current(page) == "link_dialog"
+
+    entry.write_text(good)
+    page.wait_for_selector("#problems", state="hidden", timeout=3000)
+    page.locator("#current").get_by_text("Spark Ads identity").wait_for(timeout=3000)
+    assert current(page) == "link_dialog"  # the steps were replayed on the fixed file
+
+
+def test_coverage_view_draws_the_overlay(page: Any) -> None:
+    page.click("#tab-coverage")
+    assert page.is_hidden("#playground")
+    page.wait_for_selector("#coverage-diagram svg", timeout=60000)
+    assert "scenario file(s) in tests/scenarios" in page.locator("#coverage-status").inner_text()
+    page.select_option("#coverage-workflow", "link_qr")
+    assert "link_qr" in page.locator("#coverage-caption").inner_text()
+    assert "link_qr" in page.locator("#coverage-table").inner_text()
+    page.fill("#coverage-folder", "no/such/folder")
+    page.click("#coverage-run")
+    page.locator("#coverage-status").get_by_text("no such folder").wait_for()
+
+
+def test_keyboard_labels_and_narrow_window(page: Any) -> None:
+    unlabelled = page.evaluate(
+        """[...document.querySelectorAll('input, select, textarea, button')]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !e.textContent.trim())
+        .map(e => e.id || e.outerHTML)"""
+    )
+    assert unlabelled == []
+    page.focus("#event-click_link_tiktok_account")
+    page.keyboard.press("Enter")
+    page.locator("#current").get_by_text("link_dialog").wait_for()
+    page.focus("#event-choose_link_existing")
+    page.keyboard.press("Space")
+    page.locator("#current").get_by_text("link_existing_options").wait_for()
+    page.set_viewport_size({"width": 400, "height": 800})
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+
+
+def test_instances_view_lists_opens_and_sends_with_confirmation(
+    browser: Any, own_tree: Path
+) -> None:
+    from engine.store import Store
+
+    url = f"sqlite:///{own_tree / 'instances.db'}"
+    with Store.open(url) as store:
+        store.load_world(own_tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+        flow = own_tree / "workflows" / "link_qr.yaml"
+        waiting = store.start(flow, DEMO_DATA, instance_id="qr-waiting")
+        done = store.start(flow, DEMO_DATA, instance_id="qr-declined")
+        store.send(done.id, "decline", {"tiktok_account": "mia_makes", "user": "mia"})
+    assert waiting.state == "qr_shown"
+
+    with run_studio(own_tree, "--store", url) as address:
+        for page in open_page(browser, address):
+            page.click("#tab-instances")
+            rows = page.locator("#instances-table tbody tr")
+            rows.nth(1).wait_for()
+            assert rows.count() == 2
+            assert "qr-waiting" in page.locator("#instances-table").inner_text()
+            page.fill("#filter-state", "declined")
+            page.click("#instances-list")
+            page.locator("#instances-status").get_by_text("1 instance(s)").wait_for()
+            assert "qr-declined" in rows.first.inner_text()
+            page.click("button[data-instance='qr-declined']")
+            page.locator("#instance-heading").get_by_text("qr-declined").wait_for()
+            assert "decline: qr_shown → declined" in page.locator("#instance-history").inner_text()
+            assert page.locator("#instance-diagram g.node.current").count() == 1
+
+            page.fill("#filter-state", "")
+            page.click("#instances-list")
+            page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()
+            page.click("button[data-instance='qr-waiting']")
+            page.locator("#instance-heading").get_by_text("qr-waiting").wait_for()
+            assert page.is_enabled("#instance-event-cancel")
+            page.once("dialog", lambda dialog: dialog.dismiss())
+            page.click("#instance-event-cancel")
+            page.locator("#instance-result").get_by_text("Not sent").wait_for()
+            assert "qr_shown" in page.locator("#instance-current").inner_text()
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.click("#instance-event-cancel")
+            page.locator("#instance-result").get_by_text("cancel: qr_shown → cancelled").wait_for()
+            assert "cancelled" in page.locator("#instance-current").inner_text()
+
+    with Store.open(url) as store:
+        assert store.get("qr-waiting").state == "cancelled"
+
+
+def test_serve_mounts_the_studio_and_it_lists_instances_made_through_the_api(
+    browser: Any, own_tree: Path
+) -> None:
+    url = f"sqlite:///{own_tree / 'served.db'}"
+    with serve(own_tree, url) as base:
+        data = {"workflow": "link_qr", "data": DEMO_DATA}
+        post_json(f"{base}/instances", {**data, "id": "api-first"})
+        post_json(f"{base}/instances", {**data, "id": "api-second"})
+        sent = post_json(f"{base}/instances/api-second/events", {"event": "cancel"})
+        assert sent["accepted"] is True
+        for page in open_page(browser, f"{base}/studio/"):
+            assert page.is_visible("#tab-instances")
+            page.click("#tab-instances")
+            page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()
+            table = page.locator("#instances-table").inner_text()
+            assert "api-first" in table
+            assert "api-second" in table
+            page.click("button[data-instance='api-second']")
+            page.locator("#instance-heading").get_by_text("api-second").wait_for()
+            assert "cancel: qr_shown → cancelled" in page.locator("#instance-history").inner_text()
+            # the path is drawn: the taken edge is numbered on the diagram
+            assert "1." in page.locator("#instance-diagram").inner_text()
+            assert (
+                page.locator("#instance-diagram g.node.current title").text_content() == "cancelled"
+            )
