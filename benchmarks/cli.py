@@ -29,6 +29,7 @@ from benchmarks.figures import (
     figure_memory,
     figure_refusal,
 )
+from benchmarks.hostile import figure_hostile
 from benchmarks.impls import Implementation
 from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
 from benchmarks.report import Target, evaluate_targets, libraries, machine, write_results
@@ -243,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("memory", lambda: figure_memory(impls, cfg)),
         ("guards", lambda: figure_guards(impls, cfg)),
         ("domain", lambda: figure_domain(impls, cfg)),
+        ("hostile", lambda: figure_hostile(cfg)),
     ]
     with tempfile.TemporaryDirectory(prefix="linkflow-bench-") as work:
         from benchmarks.processes import figure_processes

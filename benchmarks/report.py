@@ -166,6 +166,20 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<=",
             )
         )
+    hostile = figures.get("hostile")
+    if hostile is not None:
+        from benchmarks.hostile import slowest
+
+        targets.append(
+            Target(
+                "hostile_event",
+                "no single event on a hostile payload within the limits over 50 ms",
+                slowest(hostile),
+                50.0,
+                "ms",
+                "<=",
+            )
+        )
     if processes is not None:
         col = processes.columns[0]
         targets.append(

@@ -12,7 +12,7 @@ from benchmarks.cli import main
 from benchmarks.generate import generate_workflow, write_workflow
 from engine import load
 
-FIGURES = {"flow", "refusal", "create", "memory", "guards", "domain", "processes"}
+FIGURES = {"flow", "refusal", "create", "memory", "guards", "domain", "processes", "hostile"}
 IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
 
 
@@ -30,7 +30,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
     assert data["libraries"]["transitions"] != "not installed"
     assert set(data["figures"]) == FIGURES, data["notes"]
     assert set(data["implementations"]) == IMPLEMENTATIONS, data["notes"]
-    for key in FIGURES - {"processes", "domain"}:
+    for key in FIGURES - {"processes", "domain", "hostile"}:
         assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
     for figure in data["figures"].values():
         for cells in figure["rows"].values():
@@ -41,10 +41,17 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 8
-    for target in data["targets"].values():
-        assert target["met"] in (True, False)
-        assert isinstance(target["measured"], float)
+    assert len(data["targets"]) == 9
+    compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
+    for key, target in data["targets"].items():
+        assert isinstance(target["measured"], float), key
+        # The verdict is the comparison of what was measured with the limit, nothing else.
+        expected = compare[target["compare"]](target["measured"], float(target["limit"]))
+        assert target["met"] is expected, (key, target)
+    hostile = data["figures"]["hostile"]["rows"]
+    assert len(hostile) >= 5
+    slowest = max(cell["max"] for cells in hostile.values() for cell in cells.values())
+    assert data["targets"]["hostile_event"]["measured"] == slowest
 
 
 def test_markdown_has_the_tables(results: tuple[Path, dict[str, Any]]) -> None:
@@ -53,7 +60,13 @@ def test_markdown_has_the_tables(results: tuple[Path, dict[str, Any]]) -> None:
     for heading in ("## Machine", "## Libraries", "## Targets", "## Figures"):
         assert heading in text
     assert text.count("| linkflow") >= 5
-    assert "MISSED" in text or "met" in text
+    _, data = results
+    # Every target has its row, with the verdict its numbers give.
+    for target in data["targets"].values():
+        verdict = "**met**" if target["met"] else "**MISSED**"
+        rows = [line for line in text.splitlines() if line.startswith(f"| {target['target']} |")]
+        assert len(rows) == 1, target["target"]
+        assert rows[0].endswith(f"| {verdict} |"), rows[0]
 
 
 def test_generated_workflow_is_valid(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ import pytest
 from engine.cli import main
 from engine.cli.commands.docs import run as docs_run
 from engine.language.loader import load_workflow
+from engine.language.markdown import md
 from engine.language.model import Workflow
-from engine.output.docs import doc_files, md, workflow_page
+from engine.output.docs import doc_files, workflow_page
 
 from .test_diagrams import HOSTILE
 

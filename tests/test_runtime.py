@@ -18,7 +18,7 @@ from engine import (
     load_workflow,
     load_world,
 )
-from engine.runtime.machine import MAX_PAYLOAD_BYTES
+from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 from engine.runtime.world import copy_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,20 +220,33 @@ def test_a_payload_for_an_event_that_takes_none_is_refused(cart: Instance) -> No
 
 
 def test_a_payload_that_is_not_json_is_refused(cart: Instance) -> None:
+    # `tag` allows extra fields (no additionalProperties: false): only NaN can refuse this.
+    assert cart.engine.check_payload("tag", {"tags": ["a"], "x": 1.5}) == ""
     step = assert_refused_without_change(
-        cart, "add_item", {"sku": "a", "x": float("nan")}, RefusalKind.INVALID_PAYLOAD
+        cart, "tag", {"tags": ["a"], "x": float("nan")}, RefusalKind.INVALID_PAYLOAD
     )
     assert step.refusal is not None
+    assert step.refusal.message == (
+        "the payload must be plain JSON data: "
+        "a number is not finite (NaN and infinity are not JSON)"
+    )
 
 
-def test_a_payload_over_256_kib_is_refused(cart: Instance) -> None:
+def test_a_payload_over_the_size_limit_is_refused(cart: Instance) -> None:
     payload = {"sku": "x" * (MAX_PAYLOAD_BYTES + 1)}
     step = assert_refused_without_change(cart, "add_item", payload, RefusalKind.INVALID_PAYLOAD)
     assert step.refusal is not None
-    assert step.refusal.message == "the payload is larger than 256 KiB"
+    assert step.refusal.message == f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
 
 
-def test_a_payload_just_under_256_kib_reaches_the_schema(cart: Instance) -> None:
+def test_a_payload_with_too_many_values_is_refused(cart: Instance) -> None:
+    payload = {"tags": [str(k) for k in range(MAX_PAYLOAD_VALUES)]}
+    step = assert_refused_without_change(cart, "tag", payload, RefusalKind.INVALID_PAYLOAD)
+    assert step.refusal is not None
+    assert step.refusal.message == f"the payload holds more than {MAX_PAYLOAD_VALUES:,} values"
+
+
+def test_a_payload_just_under_the_size_limit_reaches_the_schema(cart: Instance) -> None:
     payload = {"sku": "x" * (MAX_PAYLOAD_BYTES - 100)}
     step = cart.send("add_item", payload)
     assert step.refusal is not None

@@ -41,7 +41,7 @@ def test_unknown_workflow_is_a_located_problem() -> None:
     result = run_scenario_file(CASES / "bad_setup.yaml")
     assert [str(p).split(": ", 1)[1] for p in result.problems] == [
         "no workflow named 'document_reviw' in "
-        + str(CASES / "../../../examples")
+        + str((CASES / "../../../examples").resolve())
         + " (there: document_review)"
     ]
     assert result.problems[0].location.line == 2

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise, product
 from typing import Any
 
+from engine.language.markdown import code, md
 from engine.language.model import GuardUse, Transition, Workflow
 
 #: A set of assumptions: (guard name, value) pairs.
@@ -656,13 +657,11 @@ def _invariant_summary(invariants: list[tuple[str, str, list[str]]]) -> str:
 def report_markdown(exploration: Exploration, invariants: list[tuple[str, str, list[str]]]) -> str:
     wf = exploration.workflow
 
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    lines = [f"# {wf.title}: exploration", "", f"`{wf.file}`, from `{wf.initial}`.", ""]
+    cell = md  # every text from the workflow, escaped like the docs pages escape it
+    lines = [f"# {md(wf.title)}: exploration", "", f"{code(wf.file)}, from {code(wf.initial)}.", ""]
     lines += [MODEL_NOTE, "", "## Decision table", ""]
     header, body = _table(exploration)
-    lines.append("| " + " | ".join(cell(h) for h in header) + " |")
+    lines.append("| " + " | ".join(h if h == "#" else cell(h) for h in header) + " |")
     lines.append("|" + "|".join("---" for _ in header) + "|")
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in body]
     for title, items in _sections(exploration):
@@ -670,13 +669,14 @@ def report_markdown(exploration: Exploration, invariants: list[tuple[str, str, l
         lines += [f"- {cell(item)}" for item in items] or ["None."]
     lines += ["", "## Invariants", "", _invariant_summary(invariants) + ".", ""]
     for name, rule, texts in invariants:
-        tag = f" ({rule})" if rule else ""
+        tag = f" ({md(rule)})" if rule else ""
         if not texts:
-            lines.append(f"- `{name}`{tag}: holds")
+            lines.append(f"- {code(name)}{tag}: holds")
         for text in texts:
-            lines += [f"- `{name}`{tag}: broken", "", "```", text, "```", ""]
+            fence = "`" * max([3, *(len(run) + 1 for run in re.findall("`+", text))])
+            lines += [f"- {code(name)}{tag}: broken", "", fence, text, fence, ""]
     lines += ["", "## Bounds", ""]
-    lines += [f"- {b}" for b in exploration.bounds] or ["None hit."]
+    lines += [f"- {md(b)}" for b in exploration.bounds] or ["None hit."]
     return "\n".join(lines)
 
 

@@ -18,7 +18,15 @@ from typing import Any
 
 
 class ExpressionError(Exception):
-    """An expression failed to compile or to evaluate; the message is for people."""
+    """An expression failed to compile or to evaluate; the message is for people.
+
+    `safe` says the same without any value the expression was given (the library's own text
+    may quote one): what a message shows when the input holds a secret.
+    """
+
+    def __init__(self, message: str, safe: str = "") -> None:
+        super().__init__(message)
+        self.safe = safe or message
 
 
 @cache
@@ -44,6 +52,59 @@ def _cel() -> Any:
     import cel  # the slow but supported way
 
     return cel
+
+
+#: Bounds checked before the expression library sees a text. Its parser recurses: a very long
+#: chain (`1 + 1 + ...`, `a.y.y...`) crashes the whole process instead of raising, and nested
+#: comprehensions multiply their cost by each list's length. The project's longest expression
+#: is about 120 characters with a dozen operations; these leave ample room.
+MAX_EXPRESSION_CHARS = 1000
+MAX_OPERATIONS = 100
+MAX_NESTING = 16
+MAX_COMPREHENSION_NESTING = 1
+#: The library's `map` and `filter` copy their growing result at every item, so their cost
+#: grows with the square of what they return (`list.map(x, list)` on 100 items: 0.3 s).
+#: Guards need yes or no: `all`, `exists` and `exists_one` say it at a cost linear in the list.
+_COPYING_MACROS = re.compile(r"\.\s*(map|filter)\s*\(")
+_OPERATION = re.compile(r"&&|\|\||[=!<>]=|[-+*/%<>?!.\[]|\bin\b")
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+
+
+def bound_problem(source: str) -> str:
+    """Why an expression is too big or too deep to hand to the library, or ''."""
+    if len(source) > MAX_EXPRESSION_CHARS:
+        return (
+            f"the expression is {len(source)} characters long; at most "
+            f"{MAX_EXPRESSION_CHARS} are allowed (split it into several guards)"
+        )
+    text = _QUOTED.sub("''", source)
+    operations = len(_OPERATION.findall(text))
+    if operations > MAX_OPERATIONS:
+        return (
+            f"the expression has {operations} operations; at most {MAX_OPERATIONS} are allowed "
+            "(split it into several guards)"
+        )
+    copying = _COPYING_MACROS.search(text)
+    if copying:
+        return (
+            f"`{copying.group(1)}` is not available: its cost grows with the square of the "
+            "list; use all, exists or exists_one"
+        )
+    comprehension_opens = {m.end() - 1 for m in _COMPREHENSION.finditer(text)}
+    stack: list[bool] = []
+    for index, char in enumerate(text):
+        if char in _OPENING:
+            stack.append(index in comprehension_opens)
+            if len(stack) > MAX_NESTING:
+                return f"the expression nests brackets more than {MAX_NESTING} deep"
+            if sum(stack) > MAX_COMPREHENSION_NESTING:
+                return (
+                    "the expression puts a list macro (all, exists, exists_one) inside another: "
+                    "each level multiplies the cost by the length of a list"
+                )
+        elif char in ")]}" and stack:
+            stack.pop()
+    return ""
 
 
 _SYNTAX = re.compile(r"ERROR: <input>:(\d+):(\d+): (.*?)\n", re.S)
@@ -103,6 +164,7 @@ def _shortcut(source: str) -> tuple[Any, bool] | None:
 
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_COMPREHENSION = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(")
 _MACRO_BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
@@ -155,6 +217,9 @@ class Expression:
 
     @classmethod
     def compile(cls, source: str) -> Expression:
+        too_big = bound_problem(source)
+        if too_big:
+            raise ExpressionError(too_big)
         try:
             program = _cel().compile(source)
         except (ValueError, RuntimeError) as err:
@@ -182,10 +247,14 @@ class Expression:
         try:
             return self.program.execute(inputs)
         except KeyError as err:
-            raise ExpressionError(f"no field {err} in `{self.source}`") from None
+            raise ExpressionError(
+                f"no field {err} in `{self.source}`", f"a field is missing in `{self.source}`"
+            ) from None
         except Exception as err:  # the extension raises several plain types
             first = str(err).split("\n", 1)[0].split(". ", 1)[0]  # the rest is a tutorial
-            raise ExpressionError(f"`{self.source}` failed: {first}") from None
+            raise ExpressionError(
+                f"`{self.source}` failed: {first}", f"`{self.source}` could not be evaluated"
+            ) from None
 
     def _follow(self, activation: Mapping[str, Any]) -> Any:
         """A plain path, with CEL's errors: an unknown name or a missing key fails."""

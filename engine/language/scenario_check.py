@@ -7,6 +7,7 @@ Running scenarios is `engine.testing`; this module only reads, so the loader can
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,56 @@ def read_scenario(path: Path) -> tuple[Document | None, list[Problem]]:
     return (None, problems) if problems else (doc, [])
 
 
+#: Names a folder the user allows scenario paths to reach, instead of the project's own.
+ROOT_VARIABLE = "LINKFLOW_ROOT"
+_PROJECT_MARKERS = ("workflows", "pyproject.toml", ".git")
+
+
+def project_root(start: Path) -> Path:
+    """Where a scenario's `world:` and `workflows:` may point: the folder named by
+    LINKFLOW_ROOT, else the nearest folder above the scenario that holds `workflows/`,
+    `pyproject.toml` or `.git`, else the scenario's own folder."""
+    named = os.environ.get(ROOT_VARIABLE)
+    if named:
+        return Path(named).resolve()
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
+            return folder
+    return start
+
+
+def scenario_path(doc: Document, key: str) -> tuple[Path | None, Problem | None]:
+    """The file or folder a scenario's `world:` or `workflows:` names, resolved and checked:
+    inside the project root, existing, and free of control characters. Located problems."""
+    raw = doc.value[key]
+    where = doc.locate((key,))
+    if any(ord(char) < 32 or ord(char) == 127 for char in raw):
+        return None, Problem(where, f"the `{key}` path holds a control character")
+    if len(raw) > _MAX_PATH_CHARS:
+        return None, Problem(where, f"the `{key}` path is longer than {_MAX_PATH_CHARS} characters")
+    here = Path(doc.file).parent
+    root = project_root(here)
+    try:
+        target = (here / raw).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None, Problem(where, f"the `{key}` path '{raw}' cannot be resolved")
+    if not target.is_relative_to(root):
+        return None, Problem(
+            where,
+            f"the `{key}` path '{raw}' leads outside the project ({root}); "
+            f"set {ROOT_VARIABLE} to allow another folder",
+        )
+    wanted_file = key == "world"
+    if not (target.is_file() if wanted_file else target.exists()):
+        what = "file" if wanted_file else "file or folder"
+        return None, Problem(where, f"the `{key}` path '{raw}' names no {what}")
+    return target, None
+
+
+_MAX_PATH_CHARS = 1024
+
+
 def find_workflows_dir(start: Path) -> Path | None:
     """The nearest `workflows/` folder at or above `start` (resolved: `.` has no parents)."""
     start = start.resolve()
@@ -72,17 +123,26 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     """Names a scenario uses that its workflows do not have, located; for `linkflow validate`."""
     spec: dict[str, Any] = doc.value
     here = Path(doc.file).parent
-    source = here / spec["workflows"] if "workflows" in spec else find_workflows_dir(here)
-    if source is None or not source.exists():
-        where = ("workflows",) if "workflows" in spec else ("workflow",)
-        return [Problem(doc.locate(where), "no workflows found for this scenario")]
+    problems: list[Problem] = []
+    if "world" in spec:
+        problems += [p for p in (scenario_path(doc, "world")[1],) if p is not None]
+    if "workflows" in spec:
+        source, problem = scenario_path(doc, "workflows")
+        if problem is not None:
+            return [*problems, problem]
+    else:
+        source = find_workflows_dir(here)
+    if source is None:
+        problems.append(Problem(doc.locate(("workflow",)), "no workflows found for this scenario"))
+        return problems
     workflows = catalog(source)
     if workflows is None:
-        return []  # the workflows' own problems are reported where they are
+        return problems  # the workflows' own problems are reported where they are
     start = spec["workflow"]
     if start not in workflows:
         known = ", ".join(sorted(workflows)) or "none"
-        return [Problem(doc.locate(("workflow",)), f"no workflow named '{start}' (there: {known})")]
+        where = doc.locate(("workflow",))
+        return [*problems, Problem(where, f"no workflow named '{start}' (there: {known})")]
     reachable = [start]
     for name in reachable:  # the start and every workflow it may hand off to
         for state in workflows[name].states.values():
@@ -91,7 +151,6 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     flows = [workflows[n] for n in reachable if n in workflows]
     events = {e for w in flows for e in w.events}
     states = {s for w in flows for s in w.states}
-    problems = []
     for number, step in enumerate(spec["steps"]):
         path: DocPath = ("steps", number)
         checks = [

@@ -71,6 +71,22 @@ def _suggest(name: str, options: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _nested_secrets(node: Any, path: DocPath) -> list[DocPath]:
+    """Every `secret` key of a payload schema that is not on a top-level property."""
+    found: list[DocPath] = []
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            found += _nested_secrets(item, (*path, index))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            top_level = len(path) == 2 and path[0] == "properties"
+            if key == "secret" and not top_level:
+                found.append((*path, key))
+            elif key not in {"const", "enum", "default", "examples"}:
+                found += _nested_secrets(value, (*path, key))
+    return found
+
+
 class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
@@ -287,6 +303,14 @@ class _Builder:
                     secrets = {
                         k for k, v in props.items() if isinstance(v, dict) and v.get("secret")
                     }
+                for inner in _nested_secrets(payload, ()):
+                    self.problem(
+                        (*path, "payload", *inner),
+                        "`secret: true` works only on a field directly under the payload's "
+                        "`properties` (history leaves out whole fields): make this a top-level "
+                        "field of the payload",
+                        key=True,
+                    )
             out[name] = Event(
                 name,
                 self.text(spec, "description"),
@@ -327,7 +351,9 @@ class _Builder:
 
     def no_secret(self, source: str, secrets: frozenset[str], path: DocPath, what: str) -> None:
         for secret in secrets:
-            if re.search(rf"\bpayload\s*\.\s*{re.escape(secret)}\b", source):
+            name = re.escape(secret)
+            field = rf"\bpayload\s*(?:\.\s*{name}\b|\[\s*(?:'{name}'|\"{name}\")\s*\])"
+            if re.search(field, source):
                 self.problem(path, f"{what} may not use the secret payload field '{secret}'")
 
     def exclusive(

@@ -8,6 +8,7 @@ stay strings and dates stay text.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,6 +23,12 @@ from engine.source import DocPath, SourceLocation
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 _STANDARD_TAGS = "tag:yaml.org,2002:"
+#: The largest whole number a definition may hold: the range JSON (and JavaScript) keep exact.
+#: Bigger ones cannot even be turned into text past 4,300 digits, and no setting needs them.
+MAX_SAFE_INTEGER = 2**53 - 1
+#: What `resolve_plain` gives for a number out of range: the builder reports it, located.
+OUT_OF_RANGE: Any = type("OutOfRange", (), {"__repr__": lambda self: "OUT_OF_RANGE"})()
+_MAX_NUMBER_CHARS = 64
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -69,14 +76,28 @@ def resolve_plain(text: str) -> Any:
     if text in _BOOL:
         return _BOOL[text]
     if _INT10.match(text):
-        return int(text)
+        return _in_range(int(text) if len(text) <= _MAX_NUMBER_CHARS else None)
     if _INT8.match(text):
-        return int(text[2:], 8)
+        return _in_range(int(text[2:], 8) if len(text) <= _MAX_NUMBER_CHARS else None)
     if _INT16.match(text):
-        return int(text[2:], 16)
+        return _in_range(int(text[2:], 16) if len(text) <= _MAX_NUMBER_CHARS else None)
     if _FLOAT.match(text):
-        return float(text)
+        number = float(text)
+        return number if math.isfinite(number) else OUT_OF_RANGE
     return text
+
+
+def _in_range(number: int | None) -> Any:
+    if number is None or abs(number) > MAX_SAFE_INTEGER:
+        return OUT_OF_RANGE
+    return number
+
+
+def number_problem() -> str:
+    return (
+        f"number out of range: numbers are limited to {MAX_SAFE_INTEGER:,} either way "
+        "(quote it to keep it as text)"
+    )
 
 
 def _mark(event: Any) -> tuple[int, int]:
@@ -146,6 +167,9 @@ class _Builder:
                 plain = not event.style and event.tag is None  # `! 2` is the string "2"
                 value = resolve_plain(event.value) if plain else event.value
                 node_mark = _mark(event)
+                if value is OUT_OF_RANGE:
+                    self.problem(node_mark, number_problem())
+                    value = None
                 is_container = False
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 self.check_node(event)
@@ -272,6 +296,20 @@ def _syntax_error(err: yaml.MarkedYAMLError, text: str) -> tuple[tuple[int, int]
     return where, detail
 
 
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of a character offset into the text."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _reader_message(err: yaml.reader.ReaderError) -> str:
+    char = err.character
+    code = f"U+{char:04X}" if isinstance(char, int) else "a character"
+    name = unicodedata.name(chr(char), "control character") if isinstance(char, int) else ""
+    shown = f" ({name})" if name else ""
+    return f"{code}{shown} cannot appear in YAML: remove it, or write it as an escape in quotes"
+
+
 def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML text; the document is None when nothing usable could be read."""
     builder = _Builder(file)
@@ -297,8 +335,11 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         where, detail = _syntax_error(err, text)
         builder.problem(where, f"YAML syntax error: {detail}")
         return None, builder.problems
+    except yaml.reader.ReaderError as err:
+        builder.problem(_position(text, err.position), _reader_message(err))
+        return None, builder.problems
     except yaml.YAMLError as err:
-        builder.problem((1, 1), f"YAML error: {err}")
+        builder.problem((1, 1), f"YAML error: {str(err).splitlines()[0]}")
         return None, builder.problems
     except YamlProblems:
         return None, builder.problems

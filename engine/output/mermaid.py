@@ -34,6 +34,11 @@ _ENTITIES = {
     "|": "#124;",
     "`": "#96;",
     "\\": "#92;",
+    # `%%{init: ...}%%` directives and other syntax in a label stay plain text.
+    "%": "#37;",
+    "{": "#123;",
+    "}": "#125;",
+    "'": "#39;",
 }
 
 

@@ -12,6 +12,8 @@ Design, shaped by how `transitions` behaves:
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,12 +23,28 @@ from typing import Any
 from engine.errors import UsageError
 from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, GuardUse, Transition, Workflow
-from engine.language.schema import describe, fragment_validator
+from engine.language.schema import describe, fast_validator, fragment_validator, type_word
 from engine.language.workflow_builder import TIMEOUT_EVENT
+from engine.runtime.json_values import json_problem
 from engine.runtime.world import Journal, World, copy_json
 
-MAX_PAYLOAD_BYTES = 256 * 1024
+#: A payload's size, measured as the length of its JSON text, and how many values it holds.
+#: Every expression step that touches the payload may copy it (the expression library clones
+#: what it reads), and schema validation visits every value: both bound what an event costs.
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_PAYLOAD_VALUES = 1000
+#: The most of a payload one history entry keeps (the fields that are not secret).
+MAX_HISTORY_PAYLOAD_BYTES = 4 * 1024
 Clock = Callable[[], float]
+
+
+#: What history and steps show for an event name that is not a name at all.
+UNREADABLE_EVENT = "(not an event name)"
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _is_name(event: Any) -> bool:
+    return isinstance(event, str) and _NAME.fullmatch(event) is not None
 
 
 class RefusalKind(StrEnum):
@@ -100,6 +118,8 @@ class HistoryEntry:
     accepted: bool
     payload: Mapping[str, Any] = field(default_factory=dict)
     refusal: Refusal | None = None
+    #: Why the payload was left out, when it was (too large, or not JSON data).
+    payload_omitted: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -113,7 +133,27 @@ class HistoryEntry:
             out["payload"] = copy_json(dict(self.payload))
         if self.refusal is not None:
             out["refusal"] = self.refusal.as_dict()
+        if self.payload_omitted:
+            out["payload_omitted"] = self.payload_omitted
         return out
+
+
+def history_payload(
+    public: Mapping[str, Any], checked: bool = False
+) -> tuple[Mapping[str, Any], str]:
+    """The payload as history keeps it, or nothing and why: an entry never holds more than
+    MAX_HISTORY_PAYLOAD_BYTES (a refused 10 MB payload is not kept 10 MB large).
+
+    `checked`: the payload already passed `check_payload` (strict JSON within the limits), so
+    it is not walked a second time."""
+    if not public:
+        return public, ""
+    if not checked and json_problem(public):
+        return {}, "not plain JSON data"
+    size = len(json.dumps(public, separators=(",", ":"), ensure_ascii=False))
+    if size > MAX_HISTORY_PAYLOAD_BYTES:
+        return {}, f"larger than {MAX_HISTORY_PAYLOAD_BYTES // 1024} KiB"
+    return public, ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,30 +178,24 @@ class _Context:
         "bound",
         "checks",
         "failures",
+        "has_secrets",
         "journal",
         "public_payload",
-        "secrets",
         "transition",
     )
 
     def __init__(
-        self, payload: Mapping[str, Any], public: Mapping[str, Any], secrets: list[str]
+        self, payload: Mapping[str, Any], public: Mapping[str, Any], has_secrets: bool
     ) -> None:
         self.activation: dict[str, Any] = {"payload": payload}
         self.public_payload = public
-        self.secrets = secrets
+        #: The payload holds a secret field: messages carry no library text and no values.
+        self.has_secrets = has_secrets
         self.bound: set[str] = set()
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
         self.journal = Journal()
         self.transition: Transition | None = None
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _names_read(transition: Transition) -> frozenset[str]:
@@ -180,6 +214,43 @@ def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
         return binding.key.evaluate(scope)
     except ExpressionError:
         return None
+
+
+def _key(value: Any, action: Action) -> str:
+    """A computed path key as the world stores it: text or a whole number, nothing else
+    (a list would otherwise become the id "['a', 'b']")."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ActionFailed(
+        f"{action.location}: a key in '{action.target.text}' must be text or a whole number, "
+        f"not {type_word(value)}"
+    )
+
+
+def _check_world_target(world: World, action: Action, keys: list[str]) -> None:
+    """A world write needs its collection, and its record unless it sets the whole record.
+
+    Creating a collection or a partial record by writing one of its fields would leave the
+    world in a shape no world file could have; `set: {path: world.<c>[<key>]}` creates one.
+    """
+    collection, key = keys[0], keys[1]
+    records = world.collections.get(collection)
+    if records is None:
+        raise ActionFailed(
+            f"{action.location}: the world has no collection '{collection}' to write to"
+        )
+    whole_record = len(keys) == 2
+    if whole_record and action.kind is ActionKind.SET:
+        return
+    if not isinstance(records.get(key), dict):
+        if whole_record and action.kind is ActionKind.REMOVE and action.value is None:
+            return  # removing what is not there changes nothing
+        raise ActionFailed(
+            f"{action.location}: no {collection} record '{key}' to write to "
+            f"(only `set: {{path: world.{collection}[...]}}` creates a record)"
+        )
 
 
 def _context_of(instance: Instance) -> _Context:
@@ -220,6 +291,14 @@ class Engine:
             for name, event in workflow.events.items()
             if event.payload_schema is not None
         }
+        #: jsonschema-rs answers "valid?" on the event path where it checks exactly as
+        #: jsonschema does; jsonschema says why when it is not.
+        self._fast = {
+            name: fast
+            for name, event in workflow.events.items()
+            if event.payload_schema is not None
+            and (fast := fast_validator(event.payload_schema)) is not None
+        }
         self._binding_names = frozenset(workflow.bindings)
         #: What each transition's actions read, so a step binds only those records.
         self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
@@ -248,6 +327,9 @@ class Engine:
                 raise UsageError(
                     f"workflow '{self.workflow.name}' has no data field '{key}' (fields: {known})"
                 )
+            problem = json_problem(value)
+            if problem:
+                raise UsageError(f"data field '{key}' is not plain JSON data: {problem}")
             values[key] = copy_json(value)
         return Instance(self, values, world if world is not None else World(), clock)
 
@@ -313,7 +395,7 @@ class Engine:
         try:
             result = guard.when.evaluate(act)
         except ExpressionError as err:
-            result, problem = None, str(err)
+            result, problem = None, err.safe if ctx.has_secrets else str(err)
         if problem == "" and not isinstance(result, bool):
             problem = f"it gave {type(result).__name__}, not true or false"
         if problem == "" and result is not use.negated:
@@ -327,19 +409,18 @@ class Engine:
             assert template is not None  # the builder requires it for negated uses
             shown = dict(act, payload=ctx.public_payload)
             message = template.render(self.activation(instance, ctx, template.names) | shown)
-        return Refusal(
-            RefusalKind.GUARD, _scrub(message, ctx.secrets), guard=use.label, rule=guard.rule
-        )
+        return Refusal(RefusalKind.GUARD, message, guard=use.label, rule=guard.rule)
 
     # -- actions ----------------------------------------------------------------------------
 
     def apply_actions(self, instance: Instance, ctx: _Context, transition: Transition) -> None:
-        """Evaluate every value first (against the state before the step), then write."""
+        """Evaluate every value and path key first (against the state before the step), then
+        write: a key that reads a field an earlier action changes still means the old one."""
         if not transition.actions:
             return
         names = self._action_names[id(transition)]
         base = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
-        writes: list[tuple[Action, dict[str, Any], Any]] = []
+        writes: list[tuple[Action, dict[str, Any], Any, list[str]]] = []
         for action in transition.actions:
             scopes: list[dict[str, Any]] = [base]
             if action.for_in is not None and action.for_item is not None:
@@ -349,9 +430,13 @@ class Engine:
                 scopes = [dict(base, **{action.for_item: item}) for item in items]
             for scope in scopes:
                 value = self._eval(action.value, scope, action) if action.value else None
-                writes.append((action, scope, value))
-        for action, scope, value in writes:
-            self._write(instance, ctx.journal, action, scope, value)
+                keys = [
+                    s.name if s.name is not None else _key(self._eval(s.key, scope, action), action)
+                    for s in action.target.steps
+                ]
+                writes.append((action, scope, value, keys))
+        for action, scope, value, keys in writes:
+            self._write(instance, ctx.journal, action, scope, value, keys)
 
     @staticmethod
     def _eval(expr: Any, scope: Mapping[str, Any], action: Action) -> Any:
@@ -367,9 +452,9 @@ class Engine:
         action: Action,
         scope: Mapping[str, Any],
         value: Any,
+        keys: list[str],
     ) -> None:
         target = action.target
-        steps = list(target.steps)
         container: Any
         if target.root == "data":
             container = instance.data
@@ -384,10 +469,10 @@ class Engine:
                     f"'{_key_or_none(binding, scope)}' to write to"
                 )
             container = record
-        keys = [s.name if s.name is not None else self._eval(s.key, scope, action) for s in steps]
+        if target.root == "world":
+            _check_world_target(instance.world, action, keys)
         create = action.kind is not ActionKind.REMOVE
-        for raw_key in keys[:-1]:
-            key = str(raw_key)
+        for key in keys[:-1]:
             if not isinstance(container, dict):
                 raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
             child = container.get(key)
@@ -397,7 +482,7 @@ class Engine:
                 child = {}
                 journal.put(container, key, child)
             container = child
-        last = str(keys[-1])
+        last = keys[-1]
         if not isinstance(container, dict):
             raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
         kind = action.kind
@@ -434,21 +519,22 @@ class Engine:
         """Why a payload is refused, or ''. Messages never repeat the payload's values."""
         validator = self._validators.get(event)
         if not payload:  # the common case: nothing to measure
-            if validator is None or validator.is_valid({}):
+            if validator is None or self._is_valid(event, validator, {}):
                 return ""
             payload = {}
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
         if payload:
-            try:
-                size = len(json.dumps(payload, separators=(",", ":"), default=str))
-            except (TypeError, ValueError):
-                return "the payload must be plain JSON data"
-            if size > MAX_PAYLOAD_BYTES:
-                return f"the payload is larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
+            not_json = json_problem(
+                payload, max_values=MAX_PAYLOAD_VALUES, max_chars=MAX_PAYLOAD_BYTES
+            )
+            if not_json.startswith("it "):  # a size limit
+                return "the payload" + not_json.removeprefix("it")
+            if not_json:
+                return f"the payload must be plain JSON data: {not_json}"
         if validator is None:
             return f"event '{event}' takes no payload" if event in self.workflow.events else ""
-        if validator.is_valid(payload):
+        if self._is_valid(event, validator, payload):
             return ""
         errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
         if not errors:
@@ -460,11 +546,33 @@ class Engine:
         verb = " is" if first.validator == "required" else ""  # "the payload is missing ..."
         return f"{subject}{verb} {describe(first, secret_safe=True)}{more}"
 
+    def _is_valid(self, event: str, validator: Any, payload: Any) -> bool:
+        fast = self._fast.get(event)
+        if fast is not None:
+            try:
+                valid: bool = fast.is_valid(payload)
+            except ValueError:  # text Rust cannot hold (a lone surrogate): jsonschema decides
+                pass
+            else:
+                return valid
+        slow: bool = validator.is_valid(payload)
+        return slow
+
 
 class Instance:
     """One run of a workflow: its state, data and history. Cheap: no per-instance Machine."""
 
-    __slots__ = ("_ctx", "clock", "data", "engine", "entered_at", "history", "state", "world")
+    __slots__ = (
+        "_ctx",
+        "_latest",
+        "clock",
+        "data",
+        "engine",
+        "entered_at",
+        "history",
+        "state",
+        "world",
+    )
 
     def __init__(self, engine: Engine, data: dict[str, Any], world: World, clock: Clock) -> None:
         self.engine = engine
@@ -472,9 +580,22 @@ class Instance:
         self.data = data
         self.world = world
         self.clock = clock
-        self.entered_at = clock()
+        self._latest = -math.inf
+        self.entered_at = self.now()
         self.history: list[HistoryEntry] = []
         self._ctx: _Context | None = None
+
+    def now(self) -> float:
+        """The clock's time, never earlier than a time this instance has already seen.
+
+        A clock that goes backwards (a corrected system clock, a test) makes time stand still
+        until it catches up: no wait runs out early or twice, and history times never decrease.
+        A reading that is not a finite number counts as standing still too.
+        """
+        reading = self.clock()
+        if math.isfinite(reading) and reading > self._latest:
+            self._latest = reading
+        return self._latest if math.isfinite(self._latest) else 0.0
 
     @property
     def workflow(self) -> Workflow:
@@ -501,24 +622,39 @@ class Instance:
         return self._fire(event, payload)
 
     def expire(self) -> Step | None:
-        """If the current state waits and its wait has run out, take its timeout transition."""
+        """If the current state waits and its wait has run out, take its timeout transition.
+
+        The next state is entered when the wait ran out, not now: after a long pause, calling
+        again fires the next timeout of a chain in turn (a -> b -> c at 10 s each, 25 s later,
+        ends in c with b entered at 10 and c at 20).
+        """
         waiting = self.workflow.states[self.state].waiting
         if waiting is None or waiting.timeout is None:
             return None
-        if self.clock() - self.entered_at < waiting.timeout.seconds:
+        due = self.entered_at + waiting.timeout.seconds
+        if self.now() < due:
             return None
-        return self._fire(TIMEOUT_EVENT, None)
+        return self._fire(TIMEOUT_EVENT, None, at=due)
 
-    def _fire(self, event: str, payload: Mapping[str, Any] | None) -> Step:
+    def _fire(self, event: str, payload: Mapping[str, Any] | None, at: float | None = None) -> Step:
         workflow = self.workflow
         definition = workflow.events.get(event)
         # A field secret in any event stays secret when sent with another one (a typo, an
         # event that takes no payload): it is never recorded, and scrubbed from messages.
         secret_fields = self.engine.secret_fields
         raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
-        secrets = [str(v) for k, v in raw.items() if k in secret_fields and v is not None]
+        has_secrets = not secret_fields.isdisjoint(raw)
         recordable = self.engine.recordable_fields.get(event, frozenset())
         public = {k: v for k, v in raw.items() if k in recordable}
+        if definition is None and event != TIMEOUT_EVENT and not _is_name(event):
+            # A mistyped command line can put a payload, password and all, into the name.
+            return self._refuse(
+                UNREADABLE_EVENT,
+                {},
+                RefusalKind.UNKNOWN_EVENT,
+                "an event name uses lowercase letters, digits and _ "
+                "(the name given is not repeated here)",
+            )
         if definition is None and event != TIMEOUT_EVENT:
             known = ", ".join(workflow.events) or "none"
             return self._refuse(
@@ -545,10 +681,8 @@ class Instance:
             )
         problem = self.engine.check_payload(event, payload)
         if problem:
-            return self._refuse(
-                event, public, RefusalKind.INVALID_PAYLOAD, _scrub(problem, secrets)
-            )
-        ctx = _Context(raw, public, secrets)
+            return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)
+        ctx = _Context(raw, public, has_secrets)
         source = self.state
         self._ctx = ctx
         try:
@@ -560,8 +694,24 @@ class Instance:
                 event,
                 public,
                 RefusalKind.ACTION_FAILED,
-                _scrub(f"the step could not be completed, nothing was changed: {err}", secrets),
+                f"the step could not be completed, nothing was changed: {err}",
             )
+        except Exception as err:
+            # Not the engine's own failure (a bug, memory, a library): the step still leaves
+            # nothing behind, and says so without the exception's text (it may hold values).
+            ctx.journal.rollback()
+            self.state = source
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.ACTION_FAILED,
+                "the step could not be completed, nothing was changed: "
+                f"an internal error ({type(err).__name__}) stopped it",
+            )
+        except BaseException:
+            ctx.journal.rollback()  # an interrupt: undo, then let it through
+            self.state = source
+            raise
         finally:
             self._ctx = None
         if not taken:
@@ -570,10 +720,13 @@ class Instance:
             ]
             refusal = Refusal(first.kind, first.message, first.guard, first.rule, tuple(rest))
             return self._refuse(
-                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
+                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks), True
             )
-        self.entered_at = self.clock()
-        self.history.append(HistoryEntry(self.entered_at, event, source, self.state, True, public))
+        self.entered_at = self.now() if at is None else at
+        kept, omitted = history_payload(public, checked=True)
+        self.history.append(
+            HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
+        )
         return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
 
     def _refuse(
@@ -584,9 +737,13 @@ class Instance:
         message: str,
         refusal: Refusal | None = None,
         checks: tuple[tuple[int, str, bool], ...] = (),
+        checked: bool = False,
     ) -> Step:
         refusal = refusal or Refusal(kind, message)
-        entry = HistoryEntry(self.clock(), event, self.state, self.state, False, public, refusal)
+        kept, omitted = history_payload(public, checked)
+        entry = HistoryEntry(
+            self.now(), event, self.state, self.state, False, kept, refusal, omitted
+        )
         self.history.append(entry)
         return Step(event, self.state, self.state, None, refusal, checks)
 
@@ -603,7 +760,9 @@ class Instance:
         return options
 
     def _option(self, event: str) -> EventOption:
-        ctx = _Context({}, {}, [])
+        if self.engine.check_payload(event, {}):
+            return EventOption(event, None, "depends on the payload")  # it needs fields
+        ctx = _Context({}, {}, False)
         first: Refusal | None = None
         for transition in self.workflow.by_source[(self.state, event)]:
             if any(self.engine.needs_payload(u) for u in transition.guards):

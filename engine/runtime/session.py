@@ -14,6 +14,10 @@ from engine.language.model import Workflow
 from engine.runtime.machine import Clock, Engine, Instance, Step
 from engine.runtime.world import World, copy_json
 
+#: A cycle of short timeouts after a long wait could otherwise fire millions of times in one
+#: call; the rest fires on the next call, from where this one stopped.
+MAX_CHAINED_TIMEOUTS = 1000
+
 
 class EngineCache:
     """Compiles each workflow once, however many sessions run it."""
@@ -69,6 +73,16 @@ class Session:
     def expire(self) -> SessionStep | None:
         step = self.instance.expire()
         return None if step is None else self._record(step)
+
+    def expire_all(self) -> list[SessionStep]:
+        """Every timeout that has run out, in turn (a chain of waits fires link by link)."""
+        fired: list[SessionStep] = []
+        while len(fired) < MAX_CHAINED_TIMEOUTS:
+            entry = self.expire()
+            if entry is None:
+                break
+            fired.append(entry)
+        return fired
 
     def _record(self, step: Step) -> SessionStep:
         name = self.workflow

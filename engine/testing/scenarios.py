@@ -19,6 +19,7 @@ from engine.language.scenario_check import (
     find_workflows_dir,
     is_scenario_file,
     read_scenario,
+    scenario_path,
 )
 from engine.language.yaml_loader import Document
 from engine.runtime.paths import ABSENT as _ABSENT
@@ -72,24 +73,32 @@ class ScenarioResult:
     failures: list[Failure] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     steps: list[SessionStep] = field(default_factory=list)
+    #: For each entry of `steps`, the number of the scenario step (as the file counts) it
+    #: came from: a `wait` may fire several timeouts, or none.
+    step_numbers: list[int] = field(default_factory=list)
+    #: Scenario steps that did something without an event, in words: a `wait` that fired nothing.
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return not self.failures and not self.problems
 
     def path_lines(self) -> list[str]:
-        """The path taken, in words: one line per event, refusals included."""
-        lines = []
-        for number, entry in enumerate(self.steps, 1):
+        """The path taken, in words: one line per event, refusals included, numbered by the
+        scenario step it came from (so "step 4" in a failure and here mean the same step)."""
+        numbers = self.step_numbers or list(range(1, len(self.steps) + 1))
+        lines: list[tuple[int, str]] = list(self.notes)
+        for number, entry in zip(numbers, self.steps, strict=True):
             step = entry.step
             if step.refusal is None:
                 moved = f"{step.source} -> {step.target}"
                 handed = f" (hands off to {entry.handed_to})" if entry.handed_to else ""
-                lines.append(f"{number:>2}. {entry.workflow}: {step.event}: {moved}{handed}")
+                lines.append((number, f"{entry.workflow}: {step.event}: {moved}{handed}"))
             else:
                 why = step.refusal.message
-                lines.append(f"{number:>2}. {entry.workflow}: {step.event}: refused ({why})")
-        return lines
+                lines.append((number, f"{entry.workflow}: {step.event}: refused ({why})"))
+        lines.sort(key=lambda line: line[0])  # stable: a step's own lines stay in order
+        return [f"{number:>2}. {text}" for number, text in lines]
 
     def trace(self) -> list[tuple[str, int, str, str]]:
         """Taken transitions as (workflow, transition index, from, to), for diagrams."""
@@ -175,7 +184,14 @@ class _Run:
     def setup(self) -> tuple[Session, ManualClock] | None:
         spec: dict[str, Any] = self.doc.value
         here = Path(self.doc.file).parent
-        source = here / spec["workflows"] if "workflows" in spec else find_workflows_dir(here)
+        source: Path | None
+        if "workflows" in spec:
+            source, problem = scenario_path(self.doc, "workflows")
+            if problem is not None:
+                self.result.problems.append(problem)
+                return None
+        else:
+            source = find_workflows_dir(here)
         if source is None:
             self.problem(
                 ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
@@ -193,7 +209,11 @@ class _Run:
             return None
         world: World | None = World()
         if "world" in spec:
-            world, problems = _fresh_world((here / spec["world"]).resolve())
+            path, problem = scenario_path(self.doc, "world")
+            if path is None:
+                self.result.problems.extend([problem] if problem else [])
+                return None
+            world, problems = _fresh_world(path)
             if world is None:
                 self.result.problems.extend(problems)
                 return None
@@ -236,15 +256,18 @@ class _Run:
         session, clock = ready
         for number, spec in enumerate(self.doc.value["steps"], 1):
             path: DocPath = ("steps", number - 1)
-            entry: SessionStep | None = None
+            entries: list[SessionStep] = []
             did_something = "send" in spec or "wait" in spec
             if "send" in spec:
-                entry = session.send(spec["send"], spec.get("payload"))
+                entries = [session.send(spec["send"], spec.get("payload"))]
             elif "wait" in spec:
                 clock.advance(float(spec["wait"]))
-                entry = session.expire()
-            if entry is not None:
-                self.result.steps.append(entry)
+                entries = session.expire_all()
+                if not entries:
+                    self.result.notes.append((number, _quiet_wait(session, spec["wait"])))
+            self.result.steps.extend(entries)
+            self.result.step_numbers.extend([number] * len(entries))
+            entry = entries[-1] if entries else None
             expect = spec.get("expect") or {}
             self.check_step(session, entry, did_something, expect, path, number, spec)
 
@@ -263,11 +286,7 @@ class _Run:
         wants_refusal = "refused" in expect or expect.get("accepted") is False
         if did_something:
             if "wait" in spec and step is None and expect.get("accepted") is not False:
-                self.fail(
-                    (*path, "wait"),
-                    number,
-                    f"nothing timed out in state '{session.instance.state}'",
-                )
+                self.fail((*path, "wait"), number, _quiet_wait(session, spec["wait"]))
             elif step is not None and not step.accepted and not wants_refusal:
                 assert step.refusal is not None
                 self.fail(
@@ -398,6 +417,23 @@ class _Run:
             if secret in json.dumps(value, default=str):
                 return where
         return ""
+
+
+def _quiet_wait(session: Session, waited: float) -> str:
+    """A `wait` that fired nothing, in words: why not, and how long is left if anything."""
+    instance = session.instance
+    state = instance.workflow.states[instance.state]
+    timeout = state.waiting.timeout if state.waiting else None
+    head = f"waited {waited:g} s: nothing timed out"
+    if instance.finished:
+        return f"{head}: the workflow has ended in '{instance.state}'"
+    if timeout is None:
+        return f"{head}: state '{instance.state}' has no timeout"
+    left = instance.entered_at + timeout.seconds - instance.now()
+    return (
+        f"{head}: state '{instance.state}' times out after {timeout.seconds:g} s, "
+        f"{left:g} s are left"
+    )
 
 
 def run_scenario_file(path: str | Path) -> ScenarioResult:

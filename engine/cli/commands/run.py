@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -85,19 +86,22 @@ class Wait(float):
 
 
 def parse_event(text: str) -> tuple[str, dict[str, Any]]:
-    """`name` or `name=JSON`; the payload must be a JSON object."""
+    """`name` or `name=JSON`; the payload must be a JSON object. Errors never repeat the text:
+    a mistyped `-e` may hold a password."""
+    from engine.runtime.json_values import parse_json
+
     name, sep, raw = text.partition("=")
     name = name.strip()
-    if not name:
-        raise ValueError(f"'{text}' names no event")
+    if not _EVENT_NAME.match(name):
+        raise ValueError(
+            "an event is written NAME or NAME=JSON, and a name uses lowercase letters, digits "
+            "and _ (the value given is not repeated here)"
+        )
     if not sep:
         return name, {}
-    try:
-        payload = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"the payload of '{name}' is not valid JSON ({err.msg} at character {err.pos + 1})"
-        ) from None
+    payload, problem = parse_json(raw)
+    if problem:
+        raise ValueError(f"the payload of '{name}' is {problem}")
     if not isinstance(payload, dict):
         raise ValueError(
             f"the payload of '{name}' must be a JSON object, as in {name}='{{\"field\": 1}}'"
@@ -105,23 +109,31 @@ def parse_event(text: str) -> tuple[str, dict[str, Any]]:
     return name, payload
 
 
+#: Event names as the workflow schema defines them, and no longer than any sensible name.
+_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
 def load_data(text: str | None) -> tuple[dict[str, Any] | None, str]:
-    """Initial data from a file or inline JSON; None and a reason when it is unusable."""
+    """Initial data from a file or inline JSON; None and a reason when it is unusable.
+
+    Text that starts with `{` or `[` is inline JSON, anything else a file: a long JSON text is never
+    handed to the file system ("File name too long"), and an error never repeats the text.
+    """
     if text is None:
         return {}, ""
-    path = Path(text)
-    if path.is_file():
+    from engine.runtime.json_values import parse_json
+
+    if text.lstrip().startswith(("{", "[")):
+        value, problem = parse_json(text)
+        if problem:
+            return None, f"--data: the inline JSON is {problem}"
+    else:
         from engine.language.yaml_loader import read_file
 
-        doc, problems = read_file(path)
+        doc, problems = read_file(Path(text))
         if problems or doc is None:
             return None, "\n".join(str(p) for p in problems)
         value = doc.value
-    else:
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
-            return None, f"--data: '{text}' is neither a file nor valid JSON"
     if not isinstance(value, dict):
         return None, "--data must be a mapping of field names to values"
     return value, ""
