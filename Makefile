@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit check generate bench clean graphviz
+.PHONY: setup run test lint typecheck unit check generate bench clean graphviz postgresql
 
 setup: $(STAMP) graphviz
 
@@ -19,6 +19,13 @@ graphviz:
 	  echo "Graphviz 'dot' not found: installing it with apt-get"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+# The store's tests start a throwaway PostgreSQL server: install its binaries when missing.
+postgresql:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "PostgreSQL server binaries not found: installing them with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 # The demo: every method end to end on the demo world, with the identity dropdown after each step.
 ENTRY := workflows/link_tiktok_account.yaml
@@ -48,6 +55,7 @@ run: setup
 	@$(DEMO) -e choose_create_new -e choose_sign_up -e confirm \
 	  -e sign_up='{"username": "acme_fresh", "nickname": "Acme Fresh", "password": "Fresh-Start-2026"}' \
 	  -e approve -e refresh
+	@LINKFLOW=$(LINKFLOW) sh examples/durable_demo.sh
 
 lint: setup
 	$(VENV)/bin/ruff check engine tests benchmarks
@@ -56,7 +64,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-unit: setup
+unit: setup postgresql
 	$(VENV)/bin/pytest
 
 # The definitions are valid, and the committed diagrams and docs match them.

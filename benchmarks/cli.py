@@ -250,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from benchmarks.processes import figure_processes
 
         steps.append(("processes", lambda: figure_processes(cfg, Path(work))[0]))
+        from benchmarks.store import figure_store, figure_store_bytes, figure_store_scaling
+
+        steps.append(("store", lambda: figure_store(cfg, Path(work))))
+        steps.append(("store_scaling", lambda: figure_store_scaling(cfg, Path(work))))
+        steps.append(("store_bytes", lambda: figure_store_bytes(cfg, Path(work))))
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")

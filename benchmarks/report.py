@@ -202,6 +202,52 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<",
             )
         )
+    targets.extend(_store_targets(figures))
+    return targets
+
+
+def _store_targets(figures: dict[str, Figure]) -> list[Target]:
+    store = figures.get("store")
+    scaling = figures.get("store_scaling")
+    stored = figures.get("store_bytes")
+    targets = []
+    if store is not None:
+        event = next(r for r in store.rows if r.startswith("linkflow"))
+        bare = next(r for r in store.rows if r.startswith("bare"))
+        targets.append(
+            Target(
+                "durable_event",
+                "one durable SQLite event (synchronous=FULL) ≤ 2x a bare commit of update + insert",
+                store.median(event, store.columns[0]) / store.median(bare, store.columns[0]),
+                2.0,
+                "x",
+                "<=",
+            )
+        )
+    if scaling is not None:
+        small, large = scaling.columns
+        for row in ("start", "send"):
+            targets.append(
+                Target(
+                    f"store_{row}_scaling",
+                    f"durable {row} with {large} ≤ 1.2x with {small}",
+                    _ratio_cols(scaling, row, large, small),
+                    1.2,
+                    "x",
+                    "<=",
+                )
+            )
+    if stored is not None:
+        targets.append(
+            Target(
+                "store_bytes",
+                "≤ 2 KB stored per finished link_login instance (plus its history)",
+                stored.median("instance row", stored.columns[0]),
+                2048.0,
+                "bytes",
+                "<=",
+            )
+        )
     return targets
 
 

@@ -3,6 +3,7 @@
 Load workflows (`load`, `load_workflow`), compile one with `Engine`, create instances and send
 events; every outcome is a value (`Step`, `Refusal`), never an exception for a refused event.
 `Session` follows handoffs between workflows; `run_scenario_file` runs a scenario file.
+`Store.open(url)` keeps instances, history and the world durably (SQLite or PostgreSQL).
 """
 
 from engine.errors import DefinitionError, LinkflowError, Problem, RuntimeFault, UsageError
@@ -21,6 +22,7 @@ from engine.runtime.session import EngineCache, Session, SessionStep
 from engine.runtime.world import World
 from engine.runtime.world_loader import load_world
 from engine.source import SourceLocation
+from engine.store import Store
 from engine.testing.scenarios import ScenarioResult, run_scenario_file
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "SessionStep",
     "SourceLocation",
     "Step",
+    "Store",
     "UsageError",
     "Workflow",
     "World",

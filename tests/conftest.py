@@ -1,12 +1,15 @@
-"""Shared fixtures: paths into the repository."""
+"""Shared fixtures: paths into the repository, and a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.postgres import PostgresServer, PostgresUnavailable, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,6 +17,29 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run. In CI (CI=true) not getting one is a failure;
+    elsewhere the tests that need it are skipped, with the reason."""
+    try:
+        server = start_server()
+    except PostgresUnavailable as err:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and could not start: {err}")
+        pytest.skip(f"PostgreSQL could not start: {err}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.database()
 
 
 #: Fixture files under cases/ include scenarios that fail on purpose; they are data, not tests.

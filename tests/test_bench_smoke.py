@@ -12,7 +12,19 @@ from benchmarks.cli import main
 from benchmarks.generate import generate_workflow, write_workflow
 from engine import load
 
-FIGURES = {"flow", "refusal", "create", "memory", "guards", "domain", "processes", "hostile"}
+FIGURES = {
+    "flow",
+    "refusal",
+    "create",
+    "memory",
+    "guards",
+    "domain",
+    "processes",
+    "hostile",
+    "store",
+    "store_scaling",
+    "store_bytes",
+}
 IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
 
 
@@ -30,7 +42,14 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
     assert data["libraries"]["transitions"] != "not installed"
     assert set(data["figures"]) == FIGURES, data["notes"]
     assert set(data["implementations"]) == IMPLEMENTATIONS, data["notes"]
-    for key in FIGURES - {"processes", "domain", "hostile"}:
+    for key in FIGURES - {
+        "processes",
+        "domain",
+        "hostile",
+        "store",
+        "store_scaling",
+        "store_bytes",
+    }:
         assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
     for figure in data["figures"].values():
         for cells in figure["rows"].values():
@@ -41,7 +60,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 9
+    assert len(data["targets"]) == 13
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         assert isinstance(target["measured"], float), key

@@ -636,6 +636,25 @@ class Instance:
             return None
         return self._fire(TIMEOUT_EVENT, None, at=due)
 
+    def time_out(self) -> Step | None:
+        """Take the current state's timeout transition now, if it has one.
+
+        For a host that keeps its own due times (a durable timer): it decided the wait ran out,
+        so the clock is not compared again (float sums could disagree by a hair).
+        """
+        waiting = self.workflow.states[self.state].waiting
+        if waiting is None or waiting.timeout is None:
+            return None
+        return self._fire(TIMEOUT_EVENT, None)
+
+    @property
+    def due(self) -> float | None:
+        """When the current state's timeout runs out, or None when it waits for no timeout."""
+        waiting = self.workflow.states[self.state].waiting
+        if waiting is None or waiting.timeout is None:
+            return None
+        return self.entered_at + waiting.timeout.seconds
+
     def _fire(self, event: str, payload: Mapping[str, Any] | None, at: float | None = None) -> Step:
         workflow = self.workflow
         definition = workflow.events.get(event)

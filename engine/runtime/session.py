@@ -97,10 +97,11 @@ class Session:
 
     def _hand_off(self, name: str) -> None:
         engine = self.engines.engine(name)
-        shared = {
-            key: copy_json(value)
-            for key, value in self.instance.data.items()
-            if key in engine.workflow.data
-        }
+        shared = handoff_data(self.instance.data, engine.workflow)
         self.instance = engine.create(shared, self.world, self.clock)
         self.instances.append(self.instance)
+
+
+def handoff_data(data: Mapping[str, Any], target: Workflow) -> dict[str, Any]:
+    """What a handoff carries over: the data fields both workflows declare."""
+    return {key: copy_json(value) for key, value in data.items() if key in target.data}

@@ -22,6 +22,14 @@ COMMAND_MODULES = [
     "coverage",
     "generate",
     "schema",
+    "start",
+    "send",
+    "status",
+    "history",
+    "instances",
+    "world",
+    "timers",
+    "feed",
 ]
 
 

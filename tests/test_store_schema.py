@@ -1,0 +1,122 @@
+"""The store's schema upgrades in place, refuses a newer one, and fails with one clear line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine import Store, UsageError
+from engine.store import StoreError
+from engine.store.migrations import latest, migrations
+from engine.store.url import parse, resolve
+
+FIXTURE = Path(__file__).parent / "fixtures" / "store_v1.json"
+
+
+def make_v1_store(url: str) -> None:
+    """A database as linkflow with schema version 1 left it (from tests/fixtures)."""
+    fixture = json.loads(FIXTURE.read_text())
+    assert fixture["schema_version"] == 1
+    with Store.open(url, schema=1) as old, old.backend.write() as tx:
+        for table, content in fixture["tables"].items():
+            columns = content["columns"]
+            marks = ", ".join("?" for _ in columns)
+            for row in content["rows"]:
+                tx.run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", row)
+        if old.backend.name == "postgresql":
+            tx.run("UPDATE feed_head SET seq = (SELECT MAX(seq) FROM feed)")
+        assert tx.one("SELECT version FROM linkflow_schema") == (1,)
+
+
+def test_a_store_made_by_schema_version_1_is_upgraded_and_keeps_everything(
+    store_url: str,
+) -> None:
+    assert latest("sqlite") == latest("postgresql") > 1
+    make_v1_store(store_url)
+    with Store.open(store_url) as store:
+        with store.backend.read() as tx:
+            assert tx.one("SELECT version FROM linkflow_schema") == (latest(store.backend.name),)
+        assert {i.id for i in store.instances()} >= {"tally-1", "tally-2", "chain-1"}
+        one = store.get("tally-1")
+        assert (one.state, one.data["items"], one.version) == ("open", ["pen"], 1)
+        assert [h.entry.accepted for h in store.history("tally-1")] == [True, False]
+        assert store.current("tally-2").workflow == "tally_review"
+        assert [f.seq for f in store.feed()] == [1, 2, 3]
+        # It goes on working: event ids recorded before the upgrade still count.
+        assert store.send("tally-1", "add", {"item": "pen"}, event_id="add-pen").replayed
+        sent = store.send("tally-1", "add", {"item": "cup"})
+        assert sent.feed_seq == 4
+        assert store.world("boards", "main")["main"]["items"] == ["pen", "cup"]
+
+
+def test_a_store_made_by_a_newer_linkflow_is_refused(store_url: str) -> None:
+    with Store.open(store_url) as store, store.backend.write() as tx:
+        tx.run("UPDATE linkflow_schema SET version = 99")
+    with pytest.raises(StoreError, match=r"made by a newer linkflow \(schema version 99"):
+        Store.open(store_url)
+
+
+def test_every_backend_has_the_same_migrations() -> None:
+    names = {b: [m.name for m in migrations(b)] for b in ("sqlite", "postgresql")}
+    assert names["sqlite"] == names["postgresql"]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("linkflow.db", "is not a URL"),
+        ("mysql://x/y", "unknown scheme 'mysql'"),
+        ("sqlite://", "names no file"),
+        ("sqlite:///x.db?synchronous=SOMETIMES", "synchronous must be one of"),
+        ("sqlite:///x.db?colour=red", "unknown option 'colour'"),
+        ("postgresql://h/db?pool_size=many", "pool_size must be a whole number"),
+    ],
+)
+def test_a_malformed_url_names_the_forms_that_work(url: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse(url)
+
+
+def test_url_forms() -> None:
+    assert parse("sqlite:///rel/x.db").path == Path("rel/x.db")
+    assert parse("sqlite:////abs/x.db").path == Path("/abs/x.db")
+    assert parse("sqlite:///x.db?synchronous=normal").options["synchronous"] == "NORMAL"
+    pg = parse("postgresql://u:pw@db.example:5433/app?pool_size=8&sslmode=disable")
+    assert pg.options == {"pool_size": "8"}
+    assert pg.conninfo == "postgresql://u:pw@db.example:5433/app?sslmode=disable"
+    assert pg.display() == "postgresql://db.example:5433/app"  # no password shown
+
+
+def test_the_url_comes_from_the_option_then_the_environment_then_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LINKFLOW_STORE", "sqlite:///from-env.db")
+    assert resolve("sqlite:///given.db") == "sqlite:///given.db"
+    assert resolve(None) == "sqlite:///from-env.db"
+    monkeypatch.delenv("LINKFLOW_STORE")
+    assert resolve(None) == "sqlite:///.linkflow/linkflow.db"
+
+
+def test_an_unreachable_postgresql_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"cannot reach the store at postgresql://") as err:
+        Store.open(f"postgresql://nobody@/nothing?host={tmp_path}")
+    assert "\n" not in str(err.value)
+
+
+def test_a_store_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    """As root no permission bit stops a write, so: a folder where the file should be, and a
+    file where its folder should be."""
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(StoreError, match=r"cannot create the store's folder .*a_file"):
+        Store.open(f"sqlite:///{tmp_path / 'a_file' / 'x.db'}")
+    with pytest.raises(StoreError, match=r"cannot open the store at .*: unable to open"):
+        Store.open(f"sqlite:///{tmp_path}")
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("these are not the tables you are looking for\n" * 200)
+    with pytest.raises(StoreError, match=r"notes.db: file is not a database"):
+        Store.open(f"sqlite:///{bogus}")
