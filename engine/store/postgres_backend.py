@@ -71,8 +71,15 @@ class PostgresBackend:
         except psycopg.Error as err:
             raise StoreError(f"cannot reach the store at {self.where}: {_reason(err)}") from None
         size = int(url.options.get("pool_size", "4"))
+        # A caller waits at most CONNECT_TIMEOUT for a connection: a database that went away
+        # is an error in seconds (a service answers 503), not a 30 s hang.
         self.pool = ConnectionPool(
-            url.conninfo, min_size=1, max_size=max(size, 1), kwargs=kwargs, open=False
+            url.conninfo,
+            min_size=1,
+            max_size=max(size, 1),
+            kwargs=kwargs,
+            open=False,
+            timeout=CONNECT_TIMEOUT,
         )
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)

@@ -314,13 +314,22 @@ class Store:
         state: str | None = None,
         outcome: str | None = None,
         limit: int = 100,
+        before: tuple[float, str] | None = None,
     ) -> list[InstanceRecord]:
-        """Stored instances, newest first, filtered by workflow, state and outcome."""
-        where, params = [], []
+        """Stored instances, newest first, filtered by workflow, state and outcome.
+
+        `before` (created, id) of the last instance of a page continues after it (keyset
+        paging: stable while instances are added, and as cheap on the last page as the first).
+        """
+        where: list[str] = []
+        params: list[Any] = []
         for column, value in (("workflow", workflow), ("state", state), ("outcome", outcome)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if before is not None:
+            where.append("(created < ? OR (created = ? AND id < ?))")
+            params.extend((before[0], before[0], before[1]))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self.backend.read() as tx:
             rows = tx.all(

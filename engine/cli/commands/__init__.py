@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "world",
     "timers",
     "feed",
+    "serve",
 ]
 
 

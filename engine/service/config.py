@@ -1,0 +1,42 @@
+"""What one service process needs to know; plain data, so worker processes can receive it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+#: Where `--workers` processes find the configuration (JSON of ServiceConfig). The token is
+#: never put here: each worker reads it from the token file or LINKFLOW_TOKEN itself.
+CONFIG_ENV = "LINKFLOW_SERVICE_CONFIG"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    workflow_paths: tuple[str, ...] = ("workflows",)
+    store_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    token_file: str | None = None
+    log_format: str = "text"
+    #: Largest request body accepted, in bytes (413 above).
+    max_body_bytes: int = 1024 * 1024
+    #: Deepest nesting of a JSON body (arrays and objects) accepted.
+    max_json_depth: int = 32
+    #: Requests in flight before the service answers 503 with Retry-After.
+    max_requests: int = 64
+    #: Open /feed/stream connections before 503.
+    max_streams: int = 16
+    #: Seconds between two passes of the timer loop (0: no timer loop in this process).
+    timer_interval: float = 0.5
+    #: Seconds an SSE stream stays open before the client is asked to reconnect.
+    stream_seconds: float = 30.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServiceConfig:
+        raw = json.loads(text)
+        raw["workflow_paths"] = tuple(raw["workflow_paths"])
+        return cls(**raw)
