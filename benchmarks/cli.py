@@ -255,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("store", lambda: figure_store(cfg, Path(work))))
         steps.append(("store_scaling", lambda: figure_store_scaling(cfg, Path(work))))
         steps.append(("store_bytes", lambda: figure_store_bytes(cfg, Path(work))))
+        from benchmarks.durable_flow import figure_durable_flow
+
+        steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")

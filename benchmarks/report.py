@@ -224,6 +224,22 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<=",
             )
         )
+    flow = figures.get("durable_flow")
+    if flow is not None:
+        column = flow.columns[0]
+        ours = next(r for r in flow.rows if r.startswith("linkflow"))
+        theirs = next(r for r in flow.rows if r.startswith("django"))
+        targets.append(
+            Target(
+                "durable_vs_django",
+                "durable five-event flow on SQLite (synchronous=FULL): linkflow's events/s "
+                "≥ 2x django-fsm-2's",
+                flow.median(theirs, column) / flow.median(ours, column),
+                2.0,
+                "x",
+                ">=",
+            )
+        )
     if scaling is not None:
         small, large = scaling.columns
         for row in ("start", "send"):

@@ -24,6 +24,7 @@ FIGURES = {
     "store",
     "store_scaling",
     "store_bytes",
+    "durable_flow",
 }
 IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
 
@@ -49,6 +50,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
         "store",
         "store_scaling",
         "store_bytes",
+        "durable_flow",
     }:
         assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
     for figure in data["figures"].values():
@@ -60,13 +62,18 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 13
+    assert len(data["targets"]) == 14
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         assert isinstance(target["measured"], float), key
         # The verdict is the comparison of what was measured with the limit, nothing else.
         expected = compare[target["compare"]](target["measured"], float(target["limit"]))
         assert target["met"] is expected, (key, target)
+    flow = data["figures"]["durable_flow"]["rows"]
+    medians = {row.split(" ")[0]: cells[next(iter(cells))]["median"] for row, cells in flow.items()}
+    assert set(medians) == {"bare", "linkflow", "django-fsm-2"}
+    measured = data["targets"]["durable_vs_django"]["measured"]
+    assert measured == pytest.approx(medians["django-fsm-2"] / medians["linkflow"])
     hostile = data["figures"]["hostile"]["rows"]
     assert len(hostile) >= 5
     slowest = max(cell["max"] for cells in hostile.values() for cell in cells.values())
