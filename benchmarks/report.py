@@ -224,6 +224,18 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<=",
             )
         )
+    timers = figures.get("store_timers")
+    if timers is not None:
+        targets.append(
+            Target(
+                "store_timers",
+                "firing 100,000 due timers (SQLite, synchronous=FULL) < 10 s, projected",
+                timers.derived["one due timer fired"]["projected s for 100,000"],
+                10.0,
+                "s",
+                "<",
+            )
+        )
     flow = figures.get("durable_flow")
     if flow is not None:
         column = flow.columns[0]

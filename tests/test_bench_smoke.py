@@ -25,6 +25,7 @@ FIGURES = {
     "store_scaling",
     "store_bytes",
     "durable_flow",
+    "store_timers",
 }
 IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
 
@@ -51,6 +52,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
         "store_scaling",
         "store_bytes",
         "durable_flow",
+        "store_timers",
     }:
         assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
     for figure in data["figures"].values():
@@ -62,7 +64,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 14
+    assert len(data["targets"]) == 15
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         assert isinstance(target["measured"], float), key
@@ -74,6 +76,10 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     assert set(medians) == {"bare", "linkflow", "django-fsm-2"}
     measured = data["targets"]["durable_vs_django"]["measured"]
     assert measured == pytest.approx(medians["django-fsm-2"] / medians["linkflow"])
+    timer = data["figures"]["store_timers"]["rows"]["one due timer fired"]
+    timer_us = next(iter(timer.values()))["median"]
+    projected = data["targets"]["store_timers"]["measured"]
+    assert projected == pytest.approx(timer_us * 100_000 / 1e6)
     hostile = data["figures"]["hostile"]["rows"]
     assert len(hostile) >= 5
     slowest = max(cell["max"] for cells in hostile.values() for cell in cells.values())
