@@ -22,6 +22,13 @@ COLUMN = "SQLite, WAL, synchronous=FULL"
 BARE = "bare SQLite commit (1 update + 1 insert)"
 LINKFLOW = "linkflow (Store.send: guards, actions, history, change feed)"
 DJANGO = "django-fsm-2 + ConcurrentTransitionMixin (no change feed)"
+NOT_MEASURED = (
+    "Not measured: PostgreSQL (the store's test fixture, tests/support/postgres.py, runs its "
+    "throwaway cluster with fsync=off and synchronous_commit=off for test speed, so its "
+    "commits are not durable and ratios against them would mislead; a durable benchmark "
+    "cluster is not built yet), and the HTTP service's events/s and p50/p99 latency at 1 and "
+    "8 clients (not built yet)."
+)
 
 
 class _Linkflow:
@@ -66,6 +73,7 @@ def figure_durable_flow(cfg: Config, work: Path) -> Figure:
         "saving three world records, one TransitionLog row per event (benchmarks/"
         "django_fsm_flow.py); django-fsm has no change feed, so it writes none."
     )
+    fig.notes.append(NOT_MEASURED)
     bare = _bare_db(work / "flow-bare.db")
     linkflow = _Linkflow(work / "flow-linkflow.db")
     django = DjangoFlow(f"sqlite:///{work / 'flow-django.db'}")

@@ -383,8 +383,7 @@ def render_markdown(
         for row in figure.rows:
             cells = [_cell(figure, row, c) for c in figure.columns]
             derived = [
-                f"{figure.derived.get(row, {}).get(c, math.nan):.2f}x"
-                for c in figure.derived_columns
+                _derived(figure.derived.get(row, {}).get(c), c) for c in figure.derived_columns
             ]
             label = labels.get(row, row)
             add("| " + " | ".join([label, *cells, *derived]) + " |")
@@ -454,3 +453,15 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
+
+
+def _derived(value: float | None, column: str) -> str:
+    """A ratio as `1.23x`; a rate or a time by its column's unit (`events/s`, `s for ...`);
+    a row the column does not apply to empty."""
+    if value is None or math.isnan(value):
+        return ""
+    if column.endswith("/s"):
+        return f"{value:,.0f}"
+    if column.startswith(("projected s", "s ")):
+        return f"{value:,.1f} s"
+    return f"{value:.2f}x"
