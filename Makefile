@@ -67,12 +67,14 @@ typecheck: setup
 unit: setup postgresql
 	$(VENV)/bin/pytest
 
-# The definitions are valid, and the committed diagrams and docs match them.
+# The definitions are valid, the committed diagrams and docs match them, the scenarios cover
+# every transition and guard outcome and notice every mistake `mutate` makes (or it is justified).
 check: setup
 	$(LINKFLOW) validate workflows examples tests/scenarios
 	$(LINKFLOW) render --check
 	$(LINKFLOW) docs --check
 	$(LINKFLOW) coverage tests/scenarios --fail-under 100
+	$(LINKFLOW) mutate workflows --scenarios tests/scenarios --fail-under 100
 
 # Regenerate the committed diagrams and docs after changing a workflow.
 generate: setup

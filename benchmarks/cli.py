@@ -31,6 +31,7 @@ from benchmarks.figures import (
 )
 from benchmarks.hostile import figure_hostile
 from benchmarks.impls import Implementation
+from benchmarks.mutation import figure_mutate
 from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
 from benchmarks.report import Target, evaluate_targets, libraries, machine, write_results
 
@@ -200,7 +201,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated figures to skip (create, flow, refusal, memory, guards, processes)",
+        help="comma-separated figures to skip "
+        "(create, flow, refusal, memory, guards, domain, mutate, processes)",
     )
     return parser.parse_args(argv)
 
@@ -245,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("guards", lambda: figure_guards(impls, cfg)),
         ("domain", lambda: figure_domain(impls, cfg)),
         ("hostile", lambda: figure_hostile(cfg)),
+        ("mutate", lambda: figure_mutate(cfg)),
     ]
     with tempfile.TemporaryDirectory(prefix="linkflow-bench-") as work:
         from benchmarks.processes import figure_processes

@@ -202,6 +202,21 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<",
             )
         )
+    mutate = figures.get("mutate")
+    if mutate is not None:
+        runs = [row for row in mutate.rows if row.startswith("mutate")]
+        fastest = min(runs, key=lambda row: mutate.median(row, "wall time"))
+        targets.append(
+            Target(
+                "mutate_domain",
+                "`linkflow mutate` on the domain < 60 s",
+                mutate.median(fastest, "wall time"),
+                60.0,
+                "s",
+                "<",
+                fastest,
+            )
+        )
     targets.extend(_store_targets(figures))
     return targets
 
@@ -382,9 +397,7 @@ def render_markdown(
         add("|" + "---|" * len(header))
         for row in figure.rows:
             cells = [_cell(figure, row, c) for c in figure.columns]
-            derived = [
-                _derived(figure.derived.get(row, {}).get(c), c) for c in figure.derived_columns
-            ]
+            derived = [_derived(figure.derived.get(row, {}), c) for c in figure.derived_columns]
             label = labels.get(row, row)
             add("| " + " | ".join([label, *cells, *derived]) + " |")
         if figure.key == "processes":
@@ -444,6 +457,19 @@ def write_results(
     return md_path, json_path
 
 
+def _derived(values: dict[str, float], column: str) -> str:
+    """A derived cell: a rate or a time names its unit ("mutants/s", "events/s", "CPU s",
+    "projected s for ..."), anything else ("/ bare commit") is a ratio; a row without the
+    value (an anchor) shows a dash."""
+    if column not in values or math.isnan(values[column]):
+        return "—"
+    if column.endswith("/s"):
+        return f"{values[column]:,.0f}"
+    if column.endswith(" s") or column.startswith("projected s"):
+        return f"{values[column]:,.2f} s"
+    return f"{values[column]:.2f}x"
+
+
 def _clean(value: Any) -> Any:
     """JSON-ready: NaN and infinities become null (strict JSON has no NaN)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -453,15 +479,3 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean(v) for v in value]
     return value
-
-
-def _derived(value: float | None, column: str) -> str:
-    """A ratio as `1.23x`; a rate or a time by its column's unit (`events/s`, `s for ...`);
-    a row the column does not apply to empty."""
-    if value is None or math.isnan(value):
-        return ""
-    if column.endswith("/s"):
-        return f"{value:,.0f}"
-    if column.startswith(("projected s", "s ")):
-        return f"{value:,.1f} s"
-    return f"{value:.2f}x"

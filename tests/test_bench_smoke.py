@@ -19,6 +19,7 @@ FIGURES = {
     "memory",
     "guards",
     "domain",
+    "mutate",
     "processes",
     "hostile",
     "store",
@@ -47,6 +48,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
     for key in FIGURES - {
         "processes",
         "domain",
+        "mutate",
         "hostile",
         "store",
         "store_scaling",
@@ -64,7 +66,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 15
+    assert len(data["targets"]) == 16
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         assert isinstance(target["measured"], float), key

@@ -132,3 +132,20 @@ def test_a_circle_is_caught() -> None:
 def test_a_module_outside_the_layers_is_caught() -> None:
     with pytest.raises(AssertionError, match=r"engine\.helpers is in no layer"):
         layer_of("engine.helpers")
+
+
+def test_the_public_api_is_importable_and_lazy() -> None:
+    """Every name in `engine.__all__` resolves, and `import engine` loads no layer below it."""
+    import subprocess
+    import sys
+
+    import engine
+
+    assert sorted(engine.__all__) == sorted(engine._WHERE)
+    for name in engine.__all__:
+        assert getattr(engine, name).__name__ == name
+    probe = "import engine, sys; print(sorted(m for m in sys.modules if m.startswith('engine.')))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"

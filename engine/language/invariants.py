@@ -334,12 +334,17 @@ class _Checker:
             Violation(self.workflow, self.invariant, message, tuple(path), offending, remedy)
         )
 
-    def edges(self) -> list[tuple[Node, Node, Any, Transition]]:
-        return [
-            (u, v, k, d["transition"])
-            for u, v, k, d in self.graph.edges(keys=True, data=True)
-            if d["transition"] is not None
-        ]
+    def edges(self) -> tuple[tuple[Node, Node, Any, Transition], ...]:
+        """Every transition edge; listed once per graph (its invariants all walk them)."""
+        found: tuple[tuple[Node, Node, Any, Transition], ...] | None
+        found = self.graph.graph.get("transition_edges")
+        if found is None:
+            found = self.graph.graph["transition_edges"] = tuple(
+                (u, v, k, d["transition"])
+                for u, v, k, d in self.graph.edges(keys=True, data=True)
+                if d["transition"] is not None
+            )
+        return found
 
     def transitions(self) -> list[tuple[Node, Node, Any, Transition]]:
         """One edge per transition: from its source nearest the start (reachable ones first)."""
@@ -373,14 +378,13 @@ class _Checker:
 
     # -- requires ------------------------------------------------------------------------------
 
-    def selected(self, wf: Workflow, transition: Transition) -> bool:
+    def selected(self, wf: Workflow, transition: Transition, pattern: list[PathPart]) -> bool:
         inv = self.invariant
         if inv.event and transition.event != inv.event:
             return False
         if inv.to and transition.target != inv.to:
             return False
-        if inv.writes:
-            pattern = parse_pattern(inv.writes)
+        if pattern:
             return any(pattern_matches(pattern, write_parts(wf, a)) for a in transition.actions)
         return True
 
@@ -399,9 +403,12 @@ class _Checker:
                 self.violation(f"selects unknown state '{inv.to}'")
             if self.out:
                 return
-        selected = [
-            (u, v, k, t) for u, v, k, t in self.edges() if self.selected(self.workflows[u[0]], t)
-        ]
+        pattern = parse_pattern(inv.writes) if inv.writes else []
+        chosen: dict[int, bool] = {}  # by transition: an edge per source shares the answer
+        for u, _, _, t in self.edges():
+            if id(t) not in chosen:
+                chosen[id(t)] = self.selected(self.workflows[u[0]], t, pattern)
+        selected = [(u, v, k, t) for u, v, k, t in self.edges() if chosen[id(t)]]
         if not selected:
             if self.partial:
                 return
@@ -412,14 +419,12 @@ class _Checker:
             )
             return
         for label in inv.guards:
-            bypass = nx.MultiDiGraph(self.graph)
-            bypass.remove_edges_from(
-                [
-                    (u, v, k)
-                    for u, v, k, d in self.graph.edges(keys=True, data=True)
-                    if d["transition"] is not None
-                    and any(g.label == label for g in d["transition"].guards)
-                ]
+            # A view without the edges that pass the guard: no copy of the graph per label.
+            hidden = {
+                (u, v, k) for u, v, k, t in self.edges() if any(g.label == label for g in t.guards)
+            }
+            bypass = nx.subgraph_view(
+                self.graph, filter_edge=lambda u, v, k, hidden=hidden: (u, v, k) not in hidden
             )
             reach = nx.single_source_shortest_path_length(bypass, self.start)
             candidates = [
@@ -602,12 +607,27 @@ _CHECKS = {
 }
 
 
+def _chain_graph_of(workflows: dict[str, Workflow]) -> nx.MultiDiGraph:
+    """The chain graph of these workflow objects, built once for all their invariants (the
+    last one is kept: `violations` checks every invariant of a workflow over the same scope)."""
+    key = tuple((name, id(wf)) for name, wf in workflows.items())
+    cached = _LAST_GRAPH.get(key)
+    if cached is None:
+        _LAST_GRAPH.clear()
+        cached = _LAST_GRAPH[key] = (tuple(workflows.values()), chain_graph(workflows))
+    return cached[1]
+
+
+#: The last chain graph built, keyed by its workflows' identities (which it keeps alive).
+_LAST_GRAPH: dict[tuple[tuple[str, int], ...], tuple[tuple[Workflow, ...], Any]] = {}
+
+
 def check_invariant(
     workflow: Workflow, invariant: Invariant, workflows: Mapping[str, Workflow] | None = None
 ) -> list[Violation]:
     """Every way `invariant` of `workflow` is broken (empty when it holds)."""
     within = scope(workflow, workflows)
-    checker = _Checker(workflow, invariant, within, chain_graph(within))
+    checker = _Checker(workflow, invariant, within, _chain_graph_of(within))
     _CHECKS[invariant.kind](checker)
     return checker.out
 

@@ -152,9 +152,10 @@ def load(
         result.problems.extend(BUILDERS[kind](doc, result))
     if "workflow" in wanted and follow_handoffs:
         _load_handoff_targets(result)
-        result.problems.extend(_handoff_problems(result))
         from engine.language.invariants import all_invariant_problems
+        from engine.language.model_checks import handoff_problems
 
+        result.problems.extend(handoff_problems(result.workflows))
         result.problems.extend(all_invariant_problems(result.workflows))
     return result
 
@@ -190,23 +191,6 @@ def _load_handoff_targets(result: LoadResult) -> None:
                 result.problems.extend(
                     p for p in siblings.problems if p.location.file == target.file
                 )
-
-
-def _handoff_problems(result: LoadResult) -> list[Problem]:
-    """Handoffs name workflows in other files, so they are checked once all are loaded."""
-    problems = []
-    for workflow in result.workflows.values():
-        for state in workflow.states.values():
-            if state.handoff and state.handoff not in result.workflows:
-                known = ", ".join(sorted(result.workflows)) or "none loaded"
-                problems.append(
-                    Problem(
-                        state.location,
-                        f"state '{state.name}' hands off to unknown workflow "
-                        f"'{state.handoff}' (loaded: {known})",
-                    )
-                )
-    return problems
 
 
 def load_workflow(path: str | Path) -> Workflow:

@@ -95,6 +95,8 @@ class GuardUse:
 
     guard: Guard
     negated: bool
+    #: Where the transition lists it (so a report can point at `!name` itself).
+    location: SourceLocation | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -233,3 +235,14 @@ class Workflow:
         ids.update(t.rule for t in self.transitions if t.rule)
         ids.update(s.rule for s in self.states.values() if s.rule)
         return frozenset(ids)
+
+
+def transitions_by_source(
+    transitions: tuple[Transition, ...],
+) -> dict[tuple[str, str], tuple[Transition, ...]]:
+    """`Workflow.by_source` for these transitions: per (state, event), in the order tried."""
+    out: dict[tuple[str, str], list[Transition]] = {}
+    for transition in transitions:
+        for source in transition.sources:
+            out.setdefault((source, transition.event), []).append(transition)
+    return {key: tuple(found) for key, found in out.items()}

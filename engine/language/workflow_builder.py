@@ -30,7 +30,9 @@ from engine.language.model import (
     Transition,
     Waiting,
     Workflow,
+    transitions_by_source,
 )
+from engine.language.model_checks import nondeterminism_problems
 from engine.language.schema import check_fragment_schema
 from engine.language.yaml_loader import Document
 from engine.source import DocPath
@@ -187,10 +189,6 @@ class _Builder:
         if self.problems:
             return None
 
-        by_source: dict[tuple[str, str], list[Transition]] = {}
-        for transition in transitions:
-            for source in transition.sources:
-                by_source.setdefault((source, transition.event), []).append(transition)
         workflow = Workflow(
             name=name,
             title=self.text(raw, "title") or name.replace("_", " ").capitalize(),
@@ -205,10 +203,10 @@ class _Builder:
             exclusive=exclusive,
             transitions=tuple(transitions),
             location=self.doc.locate(("workflow",)),
-            by_source={k: tuple(v) for k, v in by_source.items()},
+            by_source=transitions_by_source(tuple(transitions)),
             invariants=invariants,
         )
-        self.nondeterminism(workflow)
+        self.problems.extend(nondeterminism_problems(workflow))
         return None if self.problems else workflow
 
     def invariants(self, raw: Mapping[str, Any]) -> dict[str, Invariant]:
@@ -430,7 +428,7 @@ class _Builder:
                         "to explain that refusal",
                     )
                     ok = False
-                uses.append(GuardUse(guard, negated))
+                uses.append(GuardUse(guard, negated, self.doc.locate((*path, "guards", j))))
             actions = self.actions(
                 spec.get("actions") or [], path, bindings, secrets_by_event.get(event, frozenset())
             )
@@ -606,33 +604,6 @@ class _Builder:
                     f"guard '{name}' is defined but no transition uses it",
                     key=True,
                 )
-
-    def nondeterminism(self, workflow: Workflow) -> None:
-        for (state, event), candidates in workflow.by_source.items():
-            for i, later in enumerate(candidates):
-                for earlier in candidates[:i]:
-                    if not exclusive(earlier, later, workflow.exclusive):
-                        self.problems.append(
-                            Problem(
-                                later.location,
-                                f"ambiguous: in state '{state}', event '{event}' also matches the "
-                                f"transition at line {earlier.location.line}; make their guards "
-                                "exclusive (`!guard` on one, or an `exclusive` group)",
-                            )
-                        )
-
-
-def exclusive(a: Transition, b: Transition, groups: tuple[frozenset[str], ...]) -> bool:
-    """True when no guard outcome lets both transitions pass at once."""
-    pos_a = {u.guard.name for u in a.guards if not u.negated}
-    neg_a = {u.guard.name for u in a.guards if u.negated}
-    pos_b = {u.guard.name for u in b.guards if not u.negated}
-    neg_b = {u.guard.name for u in b.guards if u.negated}
-    if pos_a & neg_b or neg_a & pos_b:
-        return True
-    return any(
-        x != y and x in group and y in group for group in groups for x in pos_a for y in pos_b
-    )
 
 
 def split_path(text: str) -> tuple[str, list[tuple[str, str]]]:

@@ -35,6 +35,13 @@ class EngineCache:
             engine = self._engines[name] = Engine(self.workflows[name])
         return engine
 
+    def replacing(self, workflow: Workflow) -> EngineCache:
+        """A cache where `workflow` stands in for the one of its name; every other compiled
+        engine is shared, so trying a changed workflow recompiles only that one."""
+        other = EngineCache({**self.workflows, workflow.name: workflow})
+        other._engines = {k: v for k, v in self._engines.items() if k != workflow.name}
+        return other
+
 
 @dataclass(frozen=True, slots=True)
 class SessionStep:

@@ -155,6 +155,11 @@ def _catalog(source: Path) -> tuple[LoadResult, EngineCache]:
     return result, EngineCache(result.workflows)
 
 
+def engines(source: Path) -> EngineCache:
+    """The compiled workflows of a scenario source (`ScenarioResult.source`), shared."""
+    return _catalog(source.resolve())[1]
+
+
 @cache
 def _world_doc(path: Path) -> tuple[World | None, tuple[Problem, ...]]:
     world, problems = load_world(path)
@@ -174,9 +179,12 @@ def _fresh_world(path: Path) -> tuple[World | None, list[Problem]]:
 
 
 class _Run:
-    def __init__(self, doc: Document, result: ScenarioResult) -> None:
+    def __init__(
+        self, doc: Document, result: ScenarioResult, engines: EngineCache | None = None
+    ) -> None:
         self.doc = doc
         self.result = result
+        self.engines = engines
 
     def fail(self, path: DocPath, step: int, message: str) -> None:
         self.result.failures.append(Failure(self.doc.locate(path), step, message))
@@ -197,14 +205,16 @@ class _Run:
                 ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
             )
             return None
-        loaded, engines = _catalog(source.resolve())
         self.result.source = source.resolve()
-        if not loaded.ok:
-            self.result.problems.extend(loaded.problems)
-            return None
+        engines = self.engines
+        if engines is None:
+            loaded, engines = _catalog(source.resolve())
+            if not loaded.ok:
+                self.result.problems.extend(loaded.problems)
+                return None
         name = spec["workflow"]
-        if name not in loaded.workflows:
-            known = ", ".join(sorted(loaded.workflows)) or "none"
+        if name not in engines.workflows:
+            known = ", ".join(sorted(engines.workflows)) or "none"
             self.problem(("workflow",), f"no workflow named '{name}' in {source} (there: {known})")
             return None
         world: World | None = World()
@@ -444,15 +454,22 @@ def run_scenario_file(path: str | Path) -> ScenarioResult:
         return ScenarioResult(
             path.stem, str(path), SourceLocation(str(path), 1, 1), problems=problems
         )
+    return run_scenario(doc)
+
+
+def run_scenario(doc: Document, engines: EngineCache | None = None) -> ScenarioResult:
+    """Run a scenario read with `read_scenario`. Its workflows come from its folder, or from
+    `engines` when given: that is how a changed workflow model is tried without writing it
+    (engine.analysis.mutate), and why a document can be read once and run many times."""
     spec = doc.value
     result = ScenarioResult(
         spec["scenario"],
-        str(path),
+        doc.file,
         doc.locate(("scenario",), key=True),
         tuple(spec.get("rules") or ()),
         spec["workflow"],
     )
-    _Run(doc, result).run()
+    _Run(doc, result, engines).run()
     return result
 
 

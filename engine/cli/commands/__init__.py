@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "explore",
     "coverage",
     "generate",
+    "mutate",
     "schema",
     "start",
     "send",

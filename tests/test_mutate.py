@@ -1,0 +1,532 @@
+"""Mutation testing: each operator makes exactly its one mistake on the model, the language's
+checks run on a changed model, and a weakened scenario suite lets the expected mistakes live."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.analysis.mutate.justify import read_justifications
+from engine.analysis.mutate.operators import OPERATORS, Mutant, mutants
+from engine.analysis.mutate.report import Report, catch_hint
+from engine.analysis.mutate.runner import Spec, Verdict, first_reach, load_suite, run_suite
+from engine.cli import main
+from engine.language.loader import load, load_workflow
+from engine.language.model import ActionKind, Outcome, Workflow
+from engine.language.model_checks import recheck
+from engine.runtime.machine import Engine
+from engine.source import SourceLocation
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "document_review.yaml"
+
+
+@pytest.fixture(scope="module")
+def example() -> Workflow:
+    return load_workflow(EXAMPLE)
+
+
+def of(example: Workflow, operator: str) -> list[Mutant]:
+    return mutants(example, [operator])
+
+
+def line_of(text: str) -> int:
+    """The line of the example file that holds `text`."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if text in line)
+
+
+def consistent(workflow: Workflow) -> None:
+    """`by_source` is what the engine dispatches on: it must follow the changed transitions."""
+    for (state, event), found in workflow.by_source.items():
+        for t in found:
+            assert t in workflow.transitions
+            assert state in t.sources
+            assert t.event == event
+    for t in workflow.transitions:
+        for source in t.sources:
+            assert t in workflow.by_source[(source, t.event)]
+
+
+# -- operators ---------------------------------------------------------------------------------
+
+
+def test_every_operator_changes_a_copy_and_keeps_the_original(example: Workflow) -> None:
+    before = (example.transitions, dict(example.states), dict(example.events), example.by_source)
+    for name in OPERATORS:
+        found = of(example, name)
+        assert found, name
+        for mutant in found:
+            assert mutant.operator == name
+            assert mutant.model is not example
+            consistent(mutant.model)
+    assert (example.transitions, example.states, example.events, example.by_source) == before
+
+
+def test_drop_guard_removes_one_use_and_its_unused_definition(example: Workflow) -> None:
+    found = of(example, "drop_guard")
+    assert [m.subject for m in found] == [
+        "document_exists",
+        "reviewer_is_not_author",
+        "code_is_valid",
+    ]
+    approve = next(m for m in found if m.subject == "reviewer_is_not_author")
+    changed = next(t for t in approve.model.transitions if t.event == "approve")
+    assert [u.label for u in changed.guards] == ["code_is_valid"]
+    assert "reviewer_is_not_author" not in approve.model.guards  # its only use is gone
+    assert approve.location.line == line_of("guards: [reviewer_is_not_author, code_is_valid]")
+    assert (
+        approve.edit
+        == "approve: in_review -> published no longer checks guard reviewer_is_not_author"
+    )
+
+
+def test_negate_guard_flips_the_use_and_the_language_wants_an_explanation(
+    example: Workflow,
+) -> None:
+    mutant = next(m for m in of(example, "negate_guard") if m.subject == "document_exists")
+    submit = next(t for t in mutant.model.transitions if t.event == "submit")
+    assert [u.label for u in submit.guards] == ["!document_exists"]
+    problems = recheck({example.name: mutant.model}, [example.name])
+    assert any("used negated but has no `message_when_true`" in p.message for p in problems)
+
+
+def test_negate_guard_of_a_negated_use_makes_it_positive() -> None:
+    link_qr = load_workflow(ROOT / "workflows" / "link_qr.yaml")
+    mutant = next(m for m in mutants(link_qr, ["negate_guard"]) if m.subject.startswith("!"))
+    approve = next(t for t in mutant.model.transitions if t.event == "approve")
+    assert [u.label for u in approve.guards] == ["scanner_uses_account", "account_usable_already"]
+
+
+def test_redirect_goes_to_each_other_state_of_the_same_kind(example: Workflow) -> None:
+    found = of(example, "redirect")
+    by_event: dict[str, list[str]] = {}
+    for mutant in found:
+        assert mutant.transition is not None
+        by_event.setdefault(mutant.transition.event, []).append(mutant.subject)
+    assert by_event["submit"] == ["draft"]  # the only other non-final state
+    assert by_event["approve"] == ["rejected", "withdrawn", "expired"]  # the other final ones
+    mutant = next(m for m in found if m.subject == "draft")
+    submit = next(t for t in mutant.model.transitions if t.event == "submit")
+    assert submit.target == "draft"
+    problems = recheck({example.name: mutant.model}, [example.name])
+    assert any("'in_review' cannot be reached" in p.message for p in problems)
+
+
+def test_drop_action_and_swap_add_set(example: Workflow) -> None:
+    dropped = of(example, "drop_action")
+    assert [m.subject for m in dropped] == [
+        "data.approvals",
+        "world.documents[data.document].status",
+    ]
+    approve = next(t for t in dropped[0].model.transitions if t.event == "approve")
+    assert [a.target.text for a in approve.actions] == ["world.documents[data.document].status"]
+    assert dropped[0].location.line == line_of("- add: {path: data.approvals")
+    swapped = of(example, "swap_add_set")
+    kinds = [
+        [a.kind for a in next(t for t in m.model.transitions if t.event == "approve").actions]
+        for m in swapped
+    ]
+    assert kinds == [
+        [ActionKind.SET, ActionKind.SET],
+        [ActionKind.ADD, ActionKind.ADD],
+    ]
+
+
+def test_complete_final_ends_each_refusing_final_state_completed(example: Workflow) -> None:
+    found = of(example, "complete_final")
+    assert [m.subject for m in found] == ["rejected", "withdrawn", "expired"]
+    for mutant in found:
+        assert mutant.model.states[mutant.subject].final is Outcome.COMPLETED
+        assert example.states[mutant.subject].final is not Outcome.COMPLETED
+
+
+def test_unmark_secret_drops_the_mark_from_the_event_and_its_schema(example: Workflow) -> None:
+    (mutant,) = of(example, "unmark_secret")
+    event = mutant.model.events["approve"]
+    assert event.secret_fields == frozenset()
+    assert event.payload_schema is not None
+    assert "secret" not in event.payload_schema["properties"]["code"]
+    assert example.events["approve"].secret_fields == {"code"}
+    history = Engine(mutant.model).recordable_fields["approve"]
+    assert "code" in history  # the engine would now keep it
+
+
+def test_retarget_timeout_changes_the_state_and_its_timeout_transition(example: Workflow) -> None:
+    found = of(example, "retarget_timeout")
+    assert [m.subject for m in found] == ["published", "rejected", "withdrawn"]
+    mutant = found[0]
+    waiting = mutant.model.states["in_review"].waiting
+    assert waiting is not None
+    assert waiting.timeout is not None
+    assert waiting.timeout.to == "published"
+    (timeout,) = [t for t in mutant.model.transitions if t.is_timeout]
+    assert timeout.target == "published"
+
+
+def test_widen_from_adds_one_non_final_state_and_the_engine_takes_it(example: Workflow) -> None:
+    found = of(example, "widen_from")
+    assert sorted((m.transition.event if m.transition else "", m.subject) for m in found) == [
+        ("approve", "draft"),
+        ("reject", "draft"),
+        ("submit", "in_review"),
+    ]  # withdraw is taken from every state already
+    mutant = next(m for m in found if m.transition and m.transition.event == "reject")
+    instance = Engine(mutant.model).create({"document": "d1"})
+    assert instance.send("reject").target == "rejected"
+
+
+def test_recheck_finds_nothing_in_the_committed_workflows() -> None:
+    for folder in ("workflows", "examples"):
+        loaded = load([ROOT / folder], kinds=["workflow"])
+        assert loaded.ok
+        assert recheck(loaded.workflows, loaded.workflows) == []
+
+
+def test_recheck_finds_an_ambiguity_a_widened_from_makes() -> None:
+    loaded = load([ROOT / "workflows"], kinds=["workflow"])
+    entry = loaded.workflows["link_tiktok_account"]
+    confirm = next(t for t in entry.transitions if t.event == "confirm")
+    (mutant,) = [
+        m
+        for m in mutants(entry, ["widen_from"])
+        if m.transition is confirm and m.subject == "login_chosen"
+    ]
+    problems = recheck({**loaded.workflows, entry.name: mutant.model}, [entry.name])
+    assert any(p.message.startswith("ambiguous: in state 'login_chosen'") for p in problems)
+
+
+# -- justifications ------------------------------------------------------------------------
+
+
+def test_justifications_are_read_on_the_line_or_the_comment_block_above(tmp_path: Path) -> None:
+    file = tmp_path / "flow.yaml"
+    file.write_text(
+        "a: 1  # mutate: equivalent drop_guard g -- the earlier step checked it\n"
+        "# mutate: equivalent redirect \u2014 any final state reads the same here\n"
+        "# (a second comment line)\n"
+        "b: 2\n"
+        "c: 3  # mutate: equivalent\n"
+        "d: 4  # mutate: equivalent no_such_operator -- why\n",
+        encoding="utf-8",
+    )
+    found, problems = read_justifications([str(file)], OPERATORS)
+    assert [(j.operator, j.subject, j.lines) for j in found] == [
+        ("drop_guard", "g", (1,)),
+        ("redirect", "", (2, 4)),
+    ]
+    assert found[0].reason == "the earlier step checked it"
+    assert [(p.location.line, p.message.split(" (")[0]) for p in problems] == [
+        (5, "a mutate comment reads `# mutate: equivalent OPERATOR [SUBJECT] -- WHY`"),
+        (6, "unknown mutation operator 'no_such_operator'"),
+    ]
+    at = SourceLocation(str(file), 1, 3)
+    assert found[0].covers("drop_guard", "g", at)
+    assert not found[0].covers("drop_guard", "h", at)
+    assert not found[0].covers("negate_guard", "g", at)
+    assert found[1].covers("redirect", "anything", SourceLocation(str(file), 4, 1))
+    assert not found[1].covers("redirect", "anything", SourceLocation(str(file), 5, 1))
+
+
+# -- the weakened suite ------------------------------------------------------------------------
+
+#: What a scenario suite for link_qr that checks only acceptance and refusals lets live: every
+#: write (nothing looks at data or the world), the add/set swaps that do not fail at run time,
+#: the outcome of each refusing ending, and refresh accepted before the approval (only a
+#: `state:` expectation noticed the instance skipping to 'done').
+WEAK_SURVIVORS = {
+    ("drop_action", "data.tiktok_account"),
+    ("drop_action", "data.approver"),
+    ("drop_action", "world.tiktok_accounts[payload.tiktok_account].business_centers"),
+    ("drop_action", "world.business_centers[data.business_center].tiktok_accounts"),
+    ("drop_action", "world.ad_accounts[data.ad_account].identities"),
+    ("drop_action", "data.dropdown"),
+    ("swap_add_set", "world.tiktok_accounts[payload.tiktok_account].business_centers"),
+    ("swap_add_set", "world.business_centers[data.business_center].tiktok_accounts"),
+    ("swap_add_set", "world.ad_accounts[data.ad_account].identities"),
+    ("swap_add_set", "data.dropdown"),
+    ("complete_final", "declined"),
+    ("complete_final", "cancelled"),
+    ("complete_final", "timed_out"),
+    ("widen_from", "qr_shown"),
+}
+
+
+def declined_line() -> int:
+    """Where link_qr declares its state 'declined' (the line moves when the file is edited)."""
+    lines = (ROOT / "workflows" / "link_qr.yaml").read_text(encoding="utf-8").splitlines()
+    return lines.index("  declined:") + 1
+
+
+def weakened_copy(tmp_path: Path) -> Path:
+    """The domain's workflows, and link_qr's scenarios with every expectation removed but
+    `accepted` and `refused` (without those the scenarios would fail on refusals)."""
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    target = tmp_path / "tests" / "scenarios" / "link_qr"
+    shutil.copytree(ROOT / "tests" / "scenarios" / "link_qr", target)
+    for path in target.glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for step in doc["steps"]:
+            kept = {
+                k: v
+                for k, v in (step.pop("expect", None) or {}).items()
+                if k in ("refused", "accepted")
+            }
+            if kept:
+                step["expect"] = kept
+        path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return tmp_path
+
+
+def link_qr_spec(root: Path, operators: tuple[str, ...] = tuple(OPERATORS)) -> Spec:
+    return Spec(
+        (str(root / "workflows"),),
+        ("link_qr",),
+        (str(root / "tests" / "scenarios" / "link_qr"),),
+        operators,
+    )
+
+
+def test_the_full_suite_kills_every_link_qr_mutant_that_validation_lets_through() -> None:
+    results = run_suite(load_suite(link_qr_spec(ROOT)))
+    verdicts = {r.verdict for r in results}
+    assert verdicts == {Verdict.KILLED, Verdict.REJECTED}
+
+
+def test_a_weakened_suite_lets_the_expected_mutants_survive(tmp_path: Path) -> None:
+    root = weakened_copy(tmp_path)
+    suite = load_suite(link_qr_spec(root))
+    assert suite.problems == []
+    results = run_suite(suite)
+    survivors = {
+        (r.mutant.operator, r.mutant.subject) for r in results if r.verdict is Verdict.SURVIVED
+    }
+    assert survivors == WEAK_SURVIVORS
+    report = Report(results, len(suite.scenarios), 1, 1.0)
+    assert report.score == pytest.approx(100 * 6 / 20)
+    # each survivor says where the element is, which step reaches it, and what would catch it
+    declined = next(r for r in report.survivors if r.mutant.subject == "declined")
+    flow = root / "workflows" / "link_qr.yaml"
+    assert str(declined.mutant.location) == f"{flow}:{declined_line()}:3"
+    assert "r15_declined_qr_request_links_nothing.yaml" in declined.nearest
+    assert "step 1: decline ends in 'declined'" in declined.nearest
+    assert catch_hint(declined) == "on reaching 'declined', expect its `outcome:`"
+
+
+def test_a_justification_turns_a_survivor_equivalent_and_a_stale_one_is_reported(
+    tmp_path: Path,
+) -> None:
+    root = weakened_copy(tmp_path)
+    flow = root / "workflows" / "link_qr.yaml"
+    text = flow.read_text(encoding="utf-8")
+    text = text.replace(
+        "  declined:\n",
+        "  # mutate: equivalent complete_final -- (a test) nothing reads this outcome\n"
+        "  declined:\n",
+    )
+    text = text.replace(
+        "initial: qr_shown\n", "initial: qr_shown  # mutate: equivalent drop_action -- stale\n"
+    )
+    flow.write_text(text, encoding="utf-8")
+    suite = load_suite(link_qr_spec(root, ("complete_final", "drop_action")))
+    results = run_suite(suite)
+    declined = next(r for r in results if r.mutant.subject == "declined")
+    assert declined.verdict is Verdict.EQUIVALENT
+    assert declined.justification is not None
+    assert declined.justification.reason == "(a test) nothing reads this outcome"
+    assert suite.problems == []  # nothing that stops the run
+    (stale,) = suite.justification_problems
+    assert stale.message.startswith("justifies no mutant")
+    assert (
+        stale.location.line
+        == text.splitlines().index("initial: qr_shown  # mutate: equivalent drop_action -- stale")
+        + 1
+    )
+
+
+def test_a_justified_mutant_that_is_killed_is_reported(tmp_path: Path) -> None:
+    flow = (ROOT / "workflows" / "link_qr.yaml").read_text(encoding="utf-8")
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    shutil.copytree(ROOT / "tests" / "scenarios" / "link_qr", tmp_path / "tests/scenarios/link_qr")
+    (tmp_path / "workflows" / "link_qr.yaml").write_text(
+        flow.replace("  cancelled:\n", "  cancelled:  # mutate: equivalent complete_final -- no\n"),
+        encoding="utf-8",
+    )
+    suite = load_suite(link_qr_spec(tmp_path, ("complete_final",)))
+    run_suite(suite)
+    assert len(suite.justification_problems) == 1
+    assert "justified as equivalent, but complete_final [cancelled] is killed" in str(
+        suite.justification_problems[0]
+    )
+
+
+def test_the_budget_bounds_the_run() -> None:
+    suite = load_suite(link_qr_spec(ROOT, ("redirect",)))
+    results = run_suite(suite, budget=-1.0)
+    assert {r.verdict for r in results} == {Verdict.NOT_RUN}
+    report = Report(results, 1, 1, 1.0)
+    assert not report.complete
+    first = results[0].mutant
+    assert (
+        f"  the --budget ran out: {first.location} redirect [{first.subject}] and "
+        f"{len(results) - 1} more" in report.text()
+    )
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def test_cli_reports_survivors_and_fails_under(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(weakened_copy(tmp_path))
+    code = main(["mutate", "workflows/link_qr.yaml", "--jobs", "2", "--fail-under", "100"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "14 survivor(s)" in out
+    assert (
+        f"workflows/link_qr.yaml:{declined_line()}:3: complete_final [declined]: final state "
+        "'declined' ends "
+        "completed instead of refused" in out
+    )
+    assert "score: 30.0% of 20 non-equivalent mutants killed" in out
+    assert "mutation score 30.0% is below --fail-under 100%" in err
+
+
+def test_cli_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(weakened_copy(tmp_path))
+    assert (
+        main(
+            ["mutate", "link_qr", "--format", "json", "--jobs", "1", "--operator", "complete_final"]
+        )
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["total"] == {
+        "mutants": 3,
+        "killed": 0,
+        "survived": 3,
+        "equivalent": 0,
+        "rejected": 0,
+        "not_run": 0,
+        "score": 0.0,
+    }
+    assert report["operators"].keys() == {"complete_final"}
+    first = report["mutants"][0]
+    assert first["catch"] == "on reaching 'declined', expect its `outcome:`"
+    assert first["location"] == f"workflows/link_qr.yaml:{declined_line()}:3"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--fail-under", "101"], "--fail-under must be between 0 and 100"),
+        (["--budget", "0"], "--budget must be more than 0 seconds"),
+        (["--operator", "drop_everything"], "unknown operator drop_everything"),
+    ],
+)
+def test_cli_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["mutate", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_refuses_a_suite_that_fails_on_the_unchanged_workflows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = weakened_copy(tmp_path)
+    broken = root / "tests" / "scenarios" / "link_qr" / "x1_cancel_the_qr_code.yaml"
+    doc = yaml.safe_load(broken.read_text(encoding="utf-8"))
+    doc["steps"][0]["expect"] = {"state": "done"}
+    broken.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    monkeypatch.chdir(root)
+    assert main(["mutate", "link_qr", "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "x1_cancel_the_qr_code.yaml" in err
+    assert "expected state 'done', got 'cancelled'" in err
+    assert "the scenarios must load and pass on the unchanged workflows" in err
+
+
+def test_the_nearest_step_follows_a_handoff_into_the_mutated_workflow() -> None:
+    suite = load_suite(link_qr_spec(ROOT, ("widen_from",)))
+    mutant = next(m for m in suite.mutants if m.state == "qr_shown")
+    entry = next(
+        s
+        for s, _ in suite.scenarios_for(mutant)
+        if s.file.endswith("r14_r15_r16_r17_creator_approves_qr_code_and_account_is_linked.yaml")
+    )
+    reach = first_reach(mutant, entry)
+    assert reach is not None
+    assert (reach.step, reach.what) == (4, "hands off to link_qr in 'qr_shown'")
+
+
+def test_cli_warns_when_no_scenario_reaches_a_workflow(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["mutate", str(EXAMPLE), "--scenarios", str(ROOT / "tests" / "scenarios" / "link_qr")]
+    assert main([*args, "--jobs", "1", "--operator", "complete_final"]) == 0
+    out, err = capsys.readouterr()
+    assert "no scenario reaches workflow 'document_review'" in err
+    assert "nearest: no scenario reaches it" in out
+
+
+@pytest.mark.parametrize(
+    ("operator", "subject", "old", "new"),
+    [
+        ("redirect", "draft", "to: in_review\n", "to: draft\n"),
+        ("negate_guard", "document_exists", "[document_exists]", '["!document_exists"]'),
+    ],
+)
+def test_recheck_says_what_loading_the_edited_yaml_says(
+    example: Workflow, tmp_path: Path, operator: str, subject: str, old: str, new: str
+) -> None:
+    """The mutant, re-checked as a model, gets the messages the same edit gets from `load`."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    edited = tmp_path / "document_review.yaml"
+    edited.write_text(text.replace(old, new), encoding="utf-8")
+    from_yaml = {p.message for p in load([edited]).problems}
+    (mutant,) = [m for m in of(example, operator) if m.subject == subject]
+    from_model = {p.message for p in recheck({example.name: mutant.model}, [example.name])}
+    assert from_yaml
+    assert from_model == from_yaml
+
+
+def test_a_spawned_worker_builds_its_own_suite(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where processes are spawned, not forked, a worker starts without the parent's suite."""
+    from engine.analysis.mutate import runner
+
+    spec = link_qr_spec(ROOT, ("complete_final",))
+    monkeypatch.setattr(runner, "_SUITE", None)
+    runner._worker_init(spec)
+    assert runner._SUITE is not None
+    assert runner._SUITE.spec == spec
+    (result,) = runner._worker_batch([0], deadline=float("inf"))
+    assert result[:2] == (0, Verdict.KILLED)
+
+
+def test_cli_a_malformed_justification_fails_the_run_after_reporting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = weakened_copy(tmp_path)
+    flow = root / "workflows" / "link_qr.yaml"
+    text = flow.read_text(encoding="utf-8")
+    flow.write_text(
+        text.replace("  declined:\n", "  declined:  # mutate: equivalent complete_final\n"),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(root)
+    assert main(["mutate", "link_qr", "--jobs", "1", "--operator", "complete_final"]) == 1
+    out, err = capsys.readouterr()
+    assert "3 survivor(s)" in out  # the run went ahead
+    assert (
+        f"workflows/link_qr.yaml:{declined_line()}:14: a mutate comment reads "
+        "`# mutate: equivalent OPERATOR [SUBJECT] -- WHY`" in err
+    )
+    assert "fix these first" not in err
