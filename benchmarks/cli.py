@@ -258,6 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("store", lambda: figure_store(cfg, Path(work))))
         steps.append(("store_scaling", lambda: figure_store_scaling(cfg, Path(work))))
         steps.append(("store_bytes", lambda: figure_store_bytes(cfg, Path(work))))
+        from benchmarks.durable_flow import figure_durable_flow
+        from benchmarks.store import figure_store_timers
+
+        steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
+        steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")

@@ -239,6 +239,34 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<=",
             )
         )
+    timers = figures.get("store_timers")
+    if timers is not None:
+        targets.append(
+            Target(
+                "store_timers",
+                "firing 100,000 due timers (SQLite, synchronous=FULL) < 10 s, projected",
+                timers.derived["one due timer fired"]["projected s for 100,000"],
+                10.0,
+                "s",
+                "<",
+            )
+        )
+    flow = figures.get("durable_flow")
+    if flow is not None:
+        column = flow.columns[0]
+        ours = next(r for r in flow.rows if r.startswith("linkflow"))
+        theirs = next(r for r in flow.rows if r.startswith("django"))
+        targets.append(
+            Target(
+                "durable_vs_django",
+                "durable five-event flow on SQLite (synchronous=FULL): linkflow's events/s "
+                "≥ 2x django-fsm-2's",
+                flow.median(theirs, column) / flow.median(ours, column),
+                2.0,
+                "x",
+                ">=",
+            )
+        )
     if scaling is not None:
         small, large = scaling.columns
         for row in ("start", "send"):
@@ -430,12 +458,16 @@ def write_results(
 
 
 def _derived(values: dict[str, float], column: str) -> str:
-    """A derived cell: a rate or a time names its unit ("mutants/s", "CPU s"), anything else
-    is a ratio; a row without the value (an anchor) shows a dash."""
-    if column not in values:
+    """A derived cell: a rate or a time names its unit ("mutants/s", "events/s", "CPU s",
+    "projected s for ..."), anything else ("/ bare commit") is a ratio; a row without the
+    value (an anchor) shows a dash."""
+    if column not in values or math.isnan(values[column]):
         return "—"
-    unit = "" if "/" in column or column.endswith(" s") else "x"
-    return f"{values[column]:.2f}{unit}"
+    if column.endswith("/s"):
+        return f"{values[column]:,.0f}"
+    if column.endswith(" s") or column.startswith("projected s"):
+        return f"{values[column]:,.2f} s"
+    return f"{values[column]:.2f}x"
 
 
 def _clean(value: Any) -> Any:

@@ -21,13 +21,14 @@ FIGURES = {
     "domain",
     "mutate",
     "processes",
+    "hostile",
     "store",
     "store_scaling",
     "store_bytes",
     "hostile",
+    "durable_flow",
+    "store_timers",
 }
-#: The store's figures compare linkflow with a bare SQLite commit, not with the other libraries.
-STORE_FIGURES = {"store", "store_scaling", "store_bytes"}
 IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
 
 
@@ -45,16 +46,17 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
     assert data["libraries"]["transitions"] != "not installed"
     assert set(data["figures"]) == FIGURES, data["notes"]
     assert set(data["implementations"]) == IMPLEMENTATIONS, data["notes"]
-    not_per_implementation = {
+    for key in FIGURES - {
         "processes",
         "domain",
         "mutate",
+        "hostile",
         "store",
         "store_scaling",
         "store_bytes",
-        "hostile",
-    }
-    for key in FIGURES - not_per_implementation:
+        "durable_flow",
+        "store_timers",
+    }:
         assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
     for figure in data["figures"].values():
         for cells in figure["rows"].values():
@@ -65,13 +67,22 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 14
+    assert len(data["targets"]) == 16
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         assert isinstance(target["measured"], float), key
         # The verdict is the comparison of what was measured with the limit, nothing else.
         expected = compare[target["compare"]](target["measured"], float(target["limit"]))
         assert target["met"] is expected, (key, target)
+    flow = data["figures"]["durable_flow"]["rows"]
+    medians = {row.split(" ")[0]: cells[next(iter(cells))]["median"] for row, cells in flow.items()}
+    assert set(medians) == {"bare", "linkflow", "django-fsm-2"}
+    measured = data["targets"]["durable_vs_django"]["measured"]
+    assert measured == pytest.approx(medians["django-fsm-2"] / medians["linkflow"])
+    timer = data["figures"]["store_timers"]["rows"]["one due timer fired"]
+    timer_us = next(iter(timer.values()))["median"]
+    projected = data["targets"]["store_timers"]["measured"]
+    assert projected == pytest.approx(timer_us * 100_000 / 1e6)
     hostile = data["figures"]["hostile"]["rows"]
     assert len(hostile) >= 5
     slowest = max(cell["max"] for cells in hostile.values() for cell in cells.values())

@@ -85,6 +85,84 @@ def fragment_validator(schema: Mapping[str, Any]) -> Any:
     return Draft202012Validator(bounded(schema), registry=_registry())
 
 
+#: The keywords jsonschema-rs checks exactly as jsonschema does (a property test holds them to
+#: it: tests/test_fast_validator.py). Left out on purpose: `pattern` and `patternProperties`
+#: (Rust's regex and Python's re differ: `$` matches before a trailing newline only in re),
+#: `multipleOf` (0.3 is a multiple of 0.1 only for jsonschema-rs), `format`, `uniqueItems`,
+#: `$ref` and every keyword not named here: a schema that uses one stays on jsonschema alone.
+FAST_KEYWORDS = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "enum",
+        "const",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        # annotations: checked by neither
+        "description",
+        "title",
+        "default",
+        "examples",
+        "secret",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
+
+
+def fast_validator(schema: Mapping[str, Any]) -> Any | None:
+    """A compiled jsonschema-rs validator for a payload schema (with the default limits of
+    `bounded`), or None when the schema uses a keyword outside FAST_KEYWORDS.
+
+    It answers only "valid or not", about 100x faster than jsonschema on a small payload;
+    jsonschema still says why a payload is refused, with its located, plain-word messages.
+    """
+    full = bounded(schema)
+    if not _fast_node(full):
+        return None
+    import jsonschema_rs
+
+    try:
+        return jsonschema_rs.Draft202012Validator(full, validate_formats=False, offline=True)
+    except jsonschema_rs.ValidationError:  # not a schema (validate says where): jsonschema only
+        return None
+
+
+def _fast_node(node: Any) -> bool:
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, Mapping) or not FAST_KEYWORDS.issuperset(node):
+        return False
+    for key in _ONE_SCHEMA:
+        if key in node and not _fast_node(node[key]):
+            return False
+    for key in _SCHEMA_MAPS:
+        if key in node and not all(_fast_node(sub) for sub in node[key].values()):
+            return False
+    for key in _SCHEMA_LISTS:
+        if key in node and not all(_fast_node(sub) for sub in node[key]):
+            return False
+    return True
+
+
 #: Default sizes for payload values whose schema sets none: what an expression may be handed
 #: decides what it costs. A schema's own limits win; values no schema describes are bounded by
 #: the payload's total size and value count (engine.runtime.machine).

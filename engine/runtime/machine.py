@@ -24,7 +24,7 @@ from engine.errors import UsageError
 from engine.language.data_types import value_problem
 from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
-from engine.language.schema import describe, fragment_validator, type_word
+from engine.language.schema import describe, fast_validator, fragment_validator, type_word
 from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.choices import Choice, match, not_offered_message, offered
 from engine.runtime.json_values import json_problem
@@ -141,12 +141,17 @@ class HistoryEntry:
         return out
 
 
-def history_payload(public: Mapping[str, Any]) -> tuple[Mapping[str, Any], str]:
+def history_payload(
+    public: Mapping[str, Any], checked: bool = False
+) -> tuple[Mapping[str, Any], str]:
     """The payload as history keeps it, or nothing and why: an entry never holds more than
-    MAX_HISTORY_PAYLOAD_BYTES (a refused 10 MB payload is not kept 10 MB large)."""
+    MAX_HISTORY_PAYLOAD_BYTES (a refused 10 MB payload is not kept 10 MB large).
+
+    `checked`: the payload already passed `check_payload` (strict JSON within the limits), so
+    it is not walked a second time."""
     if not public:
         return public, ""
-    if json_problem(public):
+    if not checked and json_problem(public):
         return {}, "not plain JSON data"
     size = len(json.dumps(public, separators=(",", ":"), ensure_ascii=False))
     if size > MAX_HISTORY_PAYLOAD_BYTES:
@@ -300,6 +305,14 @@ class Engine:
             name: fragment_validator(event.payload_schema)
             for name, event in workflow.events.items()
             if event.payload_schema is not None
+        }
+        #: jsonschema-rs answers "valid?" on the event path where it checks exactly as
+        #: jsonschema does; jsonschema says why when it is not.
+        self._fast = {
+            name: fast
+            for name, event in workflow.events.items()
+            if event.payload_schema is not None
+            and (fast := fast_validator(event.payload_schema)) is not None
         }
         self._binding_names = frozenset(workflow.bindings)
         #: What each transition's actions read, so a step binds only those records.
@@ -571,7 +584,7 @@ class Engine:
         """Why a payload is refused, or ''. Messages never repeat the payload's values."""
         validator = self._validators.get(event)
         if not payload:  # the common case: nothing to measure
-            if validator is None or validator.is_valid({}):
+            if validator is None or self._is_valid(event, validator, {}):
                 return ""
             payload = {}
         if not isinstance(payload, dict):
@@ -586,7 +599,7 @@ class Engine:
                 return f"the payload must be plain JSON data: {not_json}"
         if validator is None:
             return f"event '{event}' takes no payload" if event in self.workflow.events else ""
-        if validator.is_valid(payload):
+        if self._is_valid(event, validator, payload):
             return ""
         errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
         if not errors:
@@ -597,6 +610,18 @@ class Engine:
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         verb = " is" if first.validator == "required" else ""  # "the payload is missing ..."
         return f"{subject}{verb} {describe(first, secret_safe=True)}{more}"
+
+    def _is_valid(self, event: str, validator: Any, payload: Any) -> bool:
+        fast = self._fast.get(event)
+        if fast is not None:
+            try:
+                valid: bool = fast.is_valid(payload)
+            except ValueError:  # text Rust cannot hold (a lone surrogate): jsonschema decides
+                pass
+            else:
+                return valid
+        slow: bool = validator.is_valid(payload)
+        return slow
 
 
 class Instance:
@@ -775,10 +800,10 @@ class Instance:
             message = " ".join([first.message, *(r.message for r in more)])
             refusal = Refusal(first.kind, message, first.guard, first.rule, (*more, *rest))
             return self._refuse(
-                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks)
+                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks), True
             )
         self.entered_at = self.now() if at is None else at
-        kept, omitted = history_payload(public)
+        kept, omitted = history_payload(public, checked=True)
         self.history.append(
             HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
         )
@@ -832,9 +857,10 @@ class Instance:
         message: str,
         refusal: Refusal | None = None,
         checks: tuple[tuple[int, str, bool], ...] = (),
+        checked: bool = False,
     ) -> Step:
         refusal = refusal or Refusal(kind, message)
-        kept, omitted = history_payload(public)
+        kept, omitted = history_payload(public, checked)
         entry = HistoryEntry(
             self.now(), event, self.state, self.state, False, kept, refusal, omitted
         )

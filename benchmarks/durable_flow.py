@@ -1,0 +1,118 @@
+"""The five-event flow, durably: a bare SQLite commit, linkflow's store and django-fsm-2.
+
+All three on SQLite files in the same folder, WAL, synchronous=FULL, one transaction per
+event. Each instance's turn runs five bare commits, linkflow's five events and django-fsm's
+five events back to back, so a disk whose fsync latency drifts weighs on all three alike.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from benchmarks import domain
+from benchmarks.figures import Config, Figure
+from benchmarks.impls.linkflow_impl import WORKFLOW_FILE
+from benchmarks.store import _bare_commit, _bare_db
+from benchmarks.timing import Stat
+from engine.runtime.world import World
+from engine.store import Store
+
+COLUMN = "SQLite, WAL, synchronous=FULL"
+BARE = "bare SQLite commit (1 update + 1 insert)"
+LINKFLOW = "linkflow (Store.send: guards, actions, history, change feed)"
+DJANGO = "django-fsm-2 + ConcurrentTransitionMixin (no change feed)"
+NOT_MEASURED = (
+    "Not measured: PostgreSQL (the store's test fixture, tests/support/postgres.py, runs its "
+    "throwaway cluster with fsync=off and synchronous_commit=off for test speed, so its "
+    "commits are not durable and ratios against them would mislead; a durable benchmark "
+    "cluster is not built yet), and the HTTP service's events/s and p50/p99 latency at 1 and "
+    "8 clients (not built yet)."
+)
+
+
+class _Linkflow:
+    def __init__(self, path: Path) -> None:
+        self.store = Store.open(f"sqlite:///{path}")
+        self.store.load_world(World(domain.make_world(1000), name="bench"))
+        self.good = {"username": domain.ACCOUNT, "password": domain.PASSWORD}
+
+    def create(self) -> str:
+        return self.store.start(WORKFLOW_FILE, domain.instance_data()).id
+
+    def run_flow(self, instance: str) -> None:
+        for event in domain.EVENTS:
+            sent = self.store.send(instance, event, self.good if event == "login" else None)
+            if not sent.step.accepted:
+                raise AssertionError(f"linkflow refused {event}: {sent.step.refusal}")
+
+    def check(self, instance: str) -> None:
+        record = self.store.get(instance)
+        if record.state != domain.FINAL or record.data["dropdown"] != [domain.ACCOUNT]:
+            raise AssertionError(f"linkflow's durable flow ended in {record.state}")
+
+
+def figure_durable_flow(cfg: Config, work: Path) -> Figure:
+    from benchmarks.django_fsm_flow import DjangoFlow
+
+    flows = 2 if cfg.quick else 40
+    fig = Figure(
+        "durable_flow",
+        "The five-event flow, durably: µs per event",
+        "µs",
+        [COLUMN],
+        derived_columns=["/ bare commit", "events/s"],
+    )
+    fig.notes.append(
+        f"{flows} fresh instances per repeat, each run through the five events (one "
+        "transaction per event) by linkflow and django-fsm-2, with five bare commits beside "
+        "them. linkflow: `Store.send` on benchmarks/flows/link_login.yaml with a world of "
+        "1,000 accounts in the store (guards read world records, approve writes three, "
+        "history and change-feed rows). django-fsm-2: FSMField with ConcurrentTransitionMixin, "
+        "guards as transition conditions reading world records through the ORM, approve "
+        "saving three world records, one TransitionLog row per event (benchmarks/"
+        "django_fsm_flow.py); django-fsm has no change feed, so it writes none."
+    )
+    fig.notes.append(NOT_MEASURED)
+    bare = _bare_db(work / "flow-bare.db")
+    linkflow = _Linkflow(work / "flow-linkflow.db")
+    django = DjangoFlow(f"sqlite:///{work / 'flow-django.db'}")
+    stats = {BARE: Stat("µs"), LINKFLOW: Stat("µs"), DJANGO: Stat("µs")}
+    clock = time.perf_counter_ns
+    events = len(domain.EVENTS)
+    try:
+        for repeat in range(cfg.repeats + 1):  # the first is a warm-up
+            ours, theirs = (
+                [linkflow.create() for _ in range(flows)],
+                [django.create() for _ in range(flows)],
+            )
+            spent = {BARE: 0, LINKFLOW: 0, DJANGO: 0}
+            for i, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
+                t0 = clock()
+                for k in range(events):
+                    _bare_commit(bare, i * events + k)
+                t1 = clock()
+                linkflow.run_flow(mine)
+                t2 = clock()
+                django.run_flow(other)
+                t3 = clock()
+                spent[BARE] += t1 - t0
+                spent[LINKFLOW] += t2 - t1
+                spent[DJANGO] += t3 - t2
+            linkflow.check(ours[-1])
+            django.check(theirs[-1])
+            if repeat:
+                for key, ns in spent.items():
+                    stats[key].values.append(ns / 1e3 / (flows * events))
+    finally:
+        bare.close()
+        linkflow.store.close()
+    for key, stat in stats.items():
+        stat.ops = flows * events
+        fig.rows[key] = {COLUMN: stat}
+    for key, stat in stats.items():
+        fig.derived[key] = {
+            "/ bare commit": stat.median / stats[BARE].median,
+            "events/s": 1e6 / stat.median,
+        }
+    return fig

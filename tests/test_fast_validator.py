@@ -1,0 +1,160 @@
+"""The event path's payload check (jsonschema-rs where it checks as jsonschema does) refuses
+exactly what jsonschema refuses: on generated schemas and payloads, and through the engine with
+the strict-JSON and size limits in front of it."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import Engine, load_workflow
+from engine.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
+from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = ROOT / "tests" / "cases" / "runtime" / "shop.yaml"
+
+# Text with what differs between engines: combining marks, astral characters, newlines.
+text = st.text(
+    alphabet=st.sampled_from(["a", "B", "0", "_", "-", "\n", "\u00e9", "\u0301", "\U0001f600"]),
+    max_size=6,
+)
+numbers = st.one_of(
+    st.integers(-5, 5),
+    st.sampled_from([0.0, -0.0, 1.0, 2.5, -1.5, 0.1, 0.3, 1e15, 2**53]),
+)
+scalars = st.one_of(st.none(), st.booleans(), numbers, text)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from("abcd"), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+_TYPES = ["object", "array", "string", "integer", "number", "boolean", "null"]
+
+
+def _schema(children: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """A schema node made only of FAST_KEYWORDS, nesting `children`."""
+    sizes = st.integers(0, 3)
+    bounds = st.one_of(st.integers(-2, 3), st.sampled_from([0.5, 1.0, 2.5]))
+    keyword: dict[str, st.SearchStrategy[Any]] = {
+        "type": st.one_of(
+            st.sampled_from(_TYPES), st.lists(st.sampled_from(_TYPES), min_size=1, unique=True)
+        ),
+        "properties": st.dictionaries(st.sampled_from("abcd"), children, max_size=3),
+        "required": st.lists(st.sampled_from("abcd"), unique=True, max_size=3),
+        "additionalProperties": st.one_of(st.booleans(), children),
+        "items": st.one_of(st.booleans(), children),
+        "prefixItems": st.lists(children, min_size=1, max_size=2),
+        "enum": st.lists(scalars, min_size=1, max_size=3),
+        "const": json_values,
+        "minLength": sizes,
+        "maxLength": sizes,
+        "minItems": sizes,
+        "maxItems": sizes,
+        "minProperties": sizes,
+        "maxProperties": sizes,
+        "minimum": bounds,
+        "maximum": bounds,
+        "exclusiveMinimum": bounds,
+        "exclusiveMaximum": bounds,
+        "allOf": st.lists(children, min_size=1, max_size=2),
+        "anyOf": st.lists(children, min_size=1, max_size=2),
+        "oneOf": st.lists(children, min_size=1, max_size=2),
+        "not": children,
+        "secret": st.just(True),
+        "description": text,
+    }
+    assert FAST_KEYWORDS.issuperset(keyword)
+    return st.lists(st.sampled_from(sorted(keyword)), unique=True, max_size=4).flatmap(
+        lambda keys: st.fixed_dictionaries({k: keyword[k] for k in keys})
+    )
+
+
+schemas: st.SearchStrategy[dict[str, Any]] = st.recursive(st.just({}), _schema, max_leaves=6)
+
+
+@given(schemas, st.lists(json_values, min_size=1, max_size=8))
+def test_jsonschema_rs_agrees_with_jsonschema(schema: dict[str, Any], values: list[Any]) -> None:
+    fast = fast_validator(schema)
+    assert fast is not None, schema
+    slow = fragment_validator(schema)
+    for value in values:
+        assert fast.is_valid(value) == slow.is_valid(value), (schema, value)
+
+
+def test_schemas_whose_keywords_differ_between_the_libraries_stay_on_jsonschema() -> None:
+    # re's `$` matches before a trailing newline, Rust's does not; 0.3 % 0.1 is not 0 in Python.
+    pattern = {"type": "string", "pattern": "^[a-z]+$"}
+    assert fragment_validator(pattern).is_valid("abc\n")
+    assert fast_validator(pattern) is None
+    assert fast_validator({"multipleOf": 0.1}) is None
+    assert fast_validator({"properties": {"a": {"format": "email"}}}) is None
+    assert fast_validator({"items": {"uniqueItems": True}}) is None
+    assert fast_validator({"anyOf": [{"$ref": "#/$defs/x"}], "$defs": {"x": {}}}) is None
+    assert fast_validator({"type": ["string", "string"]}) is None  # not a schema: jsonschema
+    assert fast_validator({"type": "object", "properties": {"a": {"type": "string"}}})
+
+
+def _engines() -> tuple[Engine, Engine]:
+    """The shop workflow twice: with the fast path, and with jsonschema alone."""
+    workflow = load_workflow(SHOP)
+    fast, slow = Engine(workflow), Engine(workflow)
+    assert set(fast._fast) == {"add_item", "tag", "untag"}  # `pay` has a pattern: jsonschema
+    slow._fast = {}
+    return fast, slow
+
+
+FAST, SLOW = _engines()
+
+hostile = st.one_of(
+    json_values,
+    st.sampled_from(
+        [
+            math.nan,
+            math.inf,
+            -math.inf,
+            2**60,
+            "\ud800",
+            {"x"},
+            (1, 2),
+            b"bytes",
+            "x" * (MAX_PAYLOAD_BYTES + 1),
+            ["v"] * MAX_PAYLOAD_VALUES,
+        ]
+    ),
+)
+payloads = st.one_of(
+    st.dictionaries(st.sampled_from(["sku", "tags", "card", "x"]), hostile, max_size=3),
+    st.fixed_dictionaries({"tags": st.lists(st.one_of(text, hostile), max_size=4)}),
+    st.fixed_dictionaries({"sku": st.one_of(text, hostile)}),
+    hostile,
+)
+
+
+@given(st.sampled_from(["add_item", "tag", "untag", "pay"]), payloads)
+def test_the_engine_refuses_the_same_payloads_with_and_without_the_fast_path(
+    event: str, payload: Any
+) -> None:
+    verdict = FAST.check_payload(event, payload)
+    assert verdict == SLOW.check_payload(event, payload)
+    if isinstance(payload, dict) and any(
+        isinstance(v, float) and not math.isfinite(v) for v in payload.values()
+    ):
+        assert verdict.startswith("the payload "), verdict  # refused: not JSON, or too large
+
+
+def test_limits_and_non_json_refused_before_either_validator() -> None:
+    for engine in (FAST, SLOW):
+        assert "not finite" in engine.check_payload("tag", {"tags": ["a"], "x": math.nan})
+        assert "larger than" in engine.check_payload("tag", {"tags": ["x" * MAX_PAYLOAD_BYTES]})
+        assert "more than" in engine.check_payload("tag", {"tags": ["v"] * MAX_PAYLOAD_VALUES})
+        assert "not JSON data" in engine.check_payload("tag", {"tags": {"a"}})
+        # a lone surrogate is text Rust cannot hold: jsonschema decides, and takes it
+        assert engine.check_payload("tag", {"tags": ["\ud800"]}) == ""
