@@ -25,7 +25,6 @@ FIGURES = {
     "store",
     "store_scaling",
     "store_bytes",
-    "hostile",
     "durable_flow",
     "store_timers",
 }
