@@ -109,7 +109,10 @@ def test_run_json_lists_what_is_offered_now(capsys: pytest.CaptureFixture[str]) 
     assert [c["label"] for c in available["choices"]["cake"]] == ["Lemon Drizzle", "plum"]
 
 
-def test_a_scenario_expecting_other_choices_fails_located(tmp_path: Path) -> None:
+def test_a_scenario_expecting_other_choices_fails_located(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKFLOW_ROOT", "/")  # the scenario in tmp reads the workflow in tests/
     scenario = tmp_path / "wrong.yaml"
     scenario.write_text(
         f"scenario: wrong_choices\nworkflow: bakery\nworkflows: {CASES / 'bakery.yaml'}\n"
@@ -126,8 +129,9 @@ def test_a_scenario_expecting_other_choices_fails_located(tmp_path: Path) -> Non
 
 
 def test_validate_reports_a_field_that_offers_no_choices(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LINKFLOW_ROOT", "/")  # the scenario in tmp reads the workflow in tests/
     scenario = tmp_path / "typo.yaml"
     scenario.write_text(
         f"scenario: typo\nworkflow: bakery\nworkflows: {CASES / 'bakery.yaml'}\n"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = """
 import hashlib, json, sys
 from engine.language.loader import load
-from engine.output.docs import doc_files
+from engine.output.pages import doc_files
 from engine.output.files import diagram_files
 result = load([sys.argv[1]])
 assert result.ok, result.problems

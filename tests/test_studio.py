@@ -279,7 +279,7 @@ def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) 
         (["missing_folder"], 1, "missing_folder: no such file or folder"),
         (["--start", "nope"], 1, "no workflow named 'nope'"),
         (["--data", '{"x": 1}'], 1, "has no data field 'x'"),
-        (["--data", "{not json"], 2, "neither a file nor valid JSON"),
+        (["--data", "{not json"], 2, "is not valid JSON"),
         (["--port", "70000"], 2, "--port must be between 0 and 65535"),
         (["--store", "mysql://x"], 2, "unknown scheme 'mysql'"),
     ],

@@ -894,19 +894,28 @@ class Instance:
         return options
 
     def _option(self, event: str) -> EventOption:
-        if self.engine.check_payload(event, {}):
-            return EventOption(event, None, "depends on the payload")  # it needs fields
+        """Whether `event` could be sent now, agreeing with `send` for every payload.
+
+        Guards that read no payload are checked as they stand: when each transition has one
+        that refuses, no payload can help, so the event is unavailable and its reason shown.
+        Otherwise an event that needs payload fields, or a transition whose guards read the
+        payload, depends on what is sent.
+        """
+        needs_fields = bool(self.engine.check_payload(event, {}))
         ctx = _Context({}, {}, False)
         first: Refusal | None = None
+        depends = False
         for transition in self.workflow.by_source[(self.state, event)]:
-            if any(self.engine.needs_payload(u) for u in transition.guards):
-                return EventOption(event, None, "depends on the payload")
-            refusal = next(
-                (r for u in transition.guards if (r := self.engine.check_guard(self, ctx, u))),
-                None,
-            )
-            if refusal is None:
-                return EventOption(event, True, transition.description)
-            first = first or refusal
+            fixed = [u for u in transition.guards if not self.engine.needs_payload(u)]
+            refusal = next((r for u in fixed if (r := self.engine.check_guard(self, ctx, u))), None)
+            if refusal is not None:
+                first = first or refusal
+                continue
+            if needs_fields or len(fixed) < len(transition.guards):
+                depends = True  # the right payload may be accepted here
+                continue
+            return EventOption(event, True, transition.description)
+        if depends:
+            return EventOption(event, None, "depends on the payload")
         assert first is not None
         return EventOption(event, False, first.message, first.rule)
