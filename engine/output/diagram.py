@@ -533,20 +533,12 @@ def transition_edges(
             # The head is inside the box, so the edge cannot leave its border: draw it once,
             # from the first state of the box that is not the target.
             anchor = next(n for n in walked if n != transition.target)
-            return [
-                Edge(
-                    anchor,
-                    transition.target,
-                    title,
-                    role,
-                    (note, *lines),
-                    tooltip,
-                    index=transition.index,
-                )
-            ]
-        position = {name: i for i, name in enumerate(order)}
-        backwards = position.get(transition.target, len(order)) < position.get(walked[0], 0)
-        anchor = walked[0] if backwards else walked[-1]
+            cluster = ""
+        else:
+            position = {name: i for i, name in enumerate(order)}
+            backwards = position.get(transition.target, len(order)) < position.get(walked[0], 0)
+            anchor = walked[0] if backwards else walked[-1]
+            cluster = group.id
         return [
             Edge(
                 anchor,
@@ -555,7 +547,7 @@ def transition_edges(
                 role,
                 (note, *lines),
                 tooltip,
-                from_cluster=group.id,
+                from_cluster=cluster,
                 index=transition.index,
             )
         ]
