@@ -11,12 +11,16 @@ from functools import cache
 from pathlib import Path
 
 from engine.errors import DefinitionError, Problem
+from engine.language.json_reader import read_document
 from engine.language.model import Workflow
 from engine.language.schema import validate_document
-from engine.language.yaml_loader import Document, read_file
+from engine.language.yaml_loader import Document
 from engine.source import SourceLocation
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: JSON files a folder walk picks up (named directly, any `.json` file is read): large worlds
+#: are written as JSON, and other JSON files (editor settings, fixtures) may sit beside them.
+JSON_WALK_SUFFIX = ".world.json"
 
 #: Which top-level key marks which kind of file, and its schema.
 KINDS = {
@@ -53,7 +57,12 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]
         path = Path(raw)
         if path.is_dir():
             files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if (p.suffix in YAML_SUFFIXES or p.name.endswith(JSON_WALK_SUFFIX))
+                    and p.is_file()
+                )
             )
         elif path.is_file():
             files.append(path)
@@ -95,12 +104,6 @@ def _build_workflow(doc: Document, result: LoadResult) -> list[Problem]:
     return []
 
 
-def _check_world(doc: Document, result: LoadResult) -> list[Problem]:
-    from engine.language.world_schema import world_problems
-
-    return world_problems(doc)  # the records against the project's own world schema
-
-
 def _check_world_schema(doc: Document, result: LoadResult) -> list[Problem]:
     from engine.language.world_schema import build_world_schema
 
@@ -119,10 +122,17 @@ def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
 
 BUILDERS: dict[str, Builder] = {
     "workflow": _build_workflow,
-    "world": _check_world,
     "world_schema": _check_world_schema,
     "scenario": _check_scenario,
 }
+
+
+def _schema_problems(doc: Document, kind: str) -> list[Problem]:
+    if kind == "world":  # the generic format, the bound and the project's record schemas
+        from engine.language.world_schema import world_document_problems
+
+        return world_document_problems(doc)
+    return validate_document(doc, KINDS[kind])
 
 
 def load(
@@ -141,7 +151,7 @@ def load(
     for path in files:
         display = str(path)
         result.files.append(display)
-        doc, problems = read_file(path, display)
+        doc, problems = read_document(path, display)
         result.problems.extend(problems)
         if doc is None or problems:
             continue
@@ -154,12 +164,13 @@ def load(
             continue
         if kind not in wanted:
             continue
-        schema_problems = validate_document(doc, KINDS[kind])
+        schema_problems = _schema_problems(doc, kind)
         if schema_problems:
             result.problems.extend(schema_problems)
             continue
         result.documents.setdefault(kind, []).append(doc)
-        result.problems.extend(BUILDERS[kind](doc, result))
+        if kind in BUILDERS:
+            result.problems.extend(BUILDERS[kind](doc, result))
     if "workflow" in wanted and follow_handoffs:
         _load_handoff_targets(result)
         from engine.language.invariants import all_invariant_problems

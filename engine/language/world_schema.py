@@ -8,23 +8,29 @@ file its `schema:` names), and `linkflow validate` uses it to check what workflo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem
 from engine.language.schema import (
     check_fragment_schema,
-    fragment_validator,
     located_problems,
-    validate_document,
+    precheck_for,
+    precheck_validator,
+    trusted_valid,
+    validator_for,
 )
 from engine.language.yaml_loader import Document, read_file
 
 #: The file name looked for in a folder and the folders above it.
 WORLD_SCHEMA_FILE = "world.schema.yaml"
+#: The most records a world may hold, over all its collections: twice the 100,000 a world
+#: file is measured with (benchmarks/world_load.py), so memory (about 2 KB a record once
+#: loaded) and load time stay in proportion.
+MAX_WORLD_RECORDS = 200_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +44,17 @@ class WorldSchema:
     defs: Mapping[str, Any] = field(default_factory=dict)
     #: Per collection, an extra JSON Schema for its record ids.
     ids: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @cached_property
+    def validators(self) -> tuple[Any, Any | None]:
+        """jsonschema for `whole()` and its jsonschema-rs pre-check (None when the schema uses
+        a keyword the pre-check cannot be trusted with). No default size limits: those are
+        for payloads (engine.language.schema.bounded); a world is the project's own data, and
+        a collection routinely holds more than 100 records."""
+        from jsonschema import Draft202012Validator
+
+        whole = self.whole()
+        return Draft202012Validator(whole), precheck_validator(whole)
 
     def whole(self) -> dict[str, Any]:
         """One JSON Schema for a world's `collections` mapping."""
@@ -120,6 +137,8 @@ def _load(path: Path) -> tuple[WorldSchema | None, tuple[Problem, ...]]:
         return None, tuple(problems)
     if not isinstance(doc.value, dict) or "world_schema" not in doc.value:
         return None, (Problem(doc.locate(()), "not a world schema: expected `world_schema:`"),)
+    from engine.language.schema import validate_document
+
     problems = validate_document(doc, "world_schema.schema.json")
     if problems:
         return None, tuple(problems)
@@ -158,9 +177,76 @@ def world_problems(doc: Document) -> list[Problem]:
     return collection_problems(doc, schema, doc.value.get("collections") or {}, ("collections",))
 
 
+def world_document_problems(doc: Document) -> list[Problem]:
+    """Every check of a world file after reading it: the generic world format, the bound on
+    records, then the project's world schema. Each schema check runs the jsonschema-rs
+    pre-check first, and jsonschema only on the records it refused."""
+    collections = doc.value.get("collections") if isinstance(doc.value, dict) else None
+    generic_errors = _checked(
+        validator_for("world.schema.json"),
+        precheck_for("world.schema.json"),
+        doc.value,
+        ("collections",),
+    )
+    problems = located_problems(doc, generic_errors)
+    if problems:
+        return problems
+    count = sum(len(records) for records in collections.values()) if collections else 0
+    if count > MAX_WORLD_RECORDS:
+        return [
+            Problem(
+                doc.locate(("collections",), key=True),
+                f"the world holds {count:,} records; at most {MAX_WORLD_RECORDS:,} are allowed",
+            )
+        ]
+    return world_problems(doc)
+
+
 def collection_problems(
     doc: Document, schema: WorldSchema, collections: Any, base: tuple[str | int, ...]
 ) -> list[Problem]:
     """Where `collections` breaks `schema`, located at `base` in `doc`."""
-    validator = fragment_validator(schema.whole())
-    return located_problems(doc, validator.iter_errors(collections), base=base)
+    validator, precheck = schema.validators
+    return located_problems(doc, _checked(validator, precheck, collections, ()), base=base)
+
+
+def _checked(
+    validator: Any, precheck: Any | None, value: Any, at: tuple[str, ...]
+) -> Iterator[Any]:
+    """jsonschema's errors for `value`, with jsonschema run only where it is needed: nowhere
+    when the pre-check calls the value valid, else on the records the pre-check refused (when
+    every refusal is inside a record; `at` is where the collections are within `value`)."""
+    if trusted_valid(precheck, value):
+        return iter(())
+    if precheck is None:
+        return iter(validator.iter_errors(value))
+    try:
+        refused = [tuple(e.instance_path) for e in precheck.iter_errors(value)]
+    except (ValueError, TypeError, OverflowError):
+        return iter(validator.iter_errors(value))
+    return iter(validator.iter_errors(_focused(value, at, refused)))
+
+
+def _focused(value: Any, at: tuple[str, ...], refused: list[tuple[Any, ...]]) -> Any:
+    """`value` with each collection cut down to its refused records, or `value` itself when a
+    refusal is not inside one record (a collection's own shape, the file's top level).
+
+    Records are checked one by one (the schemas a world is checked against constrain a record,
+    or a record id, never two records together), so leaving out the records the pre-check
+    accepted changes no error about the others, nor where it is."""
+    depth = len(at)
+    keep: dict[str, set[str]] = {}
+    for path in refused:
+        if len(path) < depth + 2 or path[:depth] != at:
+            return value
+        keep.setdefault(path[depth], set()).add(path[depth + 1])
+    collections: Any = value
+    for key in at:
+        collections = collections[key]
+    cut = {
+        name: {key: records[key] for key in keep.get(name, ()) if key in records}
+        for name, records in collections.items()
+    }
+    if not at:
+        return cut
+    return {**value, at[0]: cut}

@@ -267,18 +267,23 @@ BIDI_CONTROLS = frozenset(
 )
 
 
-def _bidi_problems(builder: _Builder, text: str) -> None:
+def bidi_problems(text: str, file: str) -> list[Problem]:
+    """Every invisible bidirectional control character in `text`, located (YAML and JSON)."""
     if BIDI_CONTROLS.isdisjoint(text):
-        return
+        return []
+    found = []
     for number, line in enumerate(text.split("\n"), 1):
         for column, char in enumerate(line, 1):
             if char in BIDI_CONTROLS:
                 name = unicodedata.name(char, "bidirectional control")
-                builder.problem(
-                    (number, column),
-                    f"invisible bidirectional control character U+{ord(char):04X} ({name}): "
-                    "it makes text show differently from what it says; remove it",
+                found.append(
+                    Problem(
+                        SourceLocation(file, number, column),
+                        f"invisible bidirectional control character U+{ord(char):04X} ({name}): "
+                        "it makes text show differently from what it says; remove it",
+                    )
                 )
+    return found
 
 
 def _syntax_error(err: yaml.MarkedYAMLError, text: str) -> tuple[tuple[int, int], str]:
@@ -296,7 +301,7 @@ def _syntax_error(err: yaml.MarkedYAMLError, text: str) -> tuple[tuple[int, int]
     return where, detail
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
+def position(text: str, offset: int) -> tuple[int, int]:
     """Line and column (from 1) of a character offset into the text."""
     before = text[:offset]
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
@@ -316,7 +321,7 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         builder.problem((1, 1), f"file is larger than {MAX_FILE_BYTES // 1024} KiB")
         return None, builder.problems
-    _bidi_problems(builder, text)
+    builder.problems.extend(bidi_problems(text, file))
     events = iter(yaml.parse(text, Loader=_Loader))
     root: Any = None
     documents = 0
@@ -336,7 +341,7 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         builder.problem(where, f"YAML syntax error: {detail}")
         return None, builder.problems
     except yaml.reader.ReaderError as err:
-        builder.problem(_position(text, err.position), _reader_message(err))
+        builder.problem(position(text, err.position), _reader_message(err))
         return None, builder.problems
     except yaml.YAMLError as err:
         builder.problem((1, 1), f"YAML error: {str(err).splitlines()[0]}")
@@ -350,19 +355,19 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     return doc, builder.problems
 
 
-def read_file(path: Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:
-    """Read and parse a file, turning I/O and encoding failures into located problems."""
-    name = display or str(path)
+def read_text(path: Path, name: str, limit: int) -> tuple[str | None, list[Problem]]:
+    """A file's text, or located problems: too large (judged by its size, before reading),
+    unreadable, or not UTF-8."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            msg = f"file is larger than {MAX_FILE_BYTES // 1024} KiB ({size // 1024} KiB)"
+        if size > limit:
+            msg = f"file is larger than {limit // 1024} KiB ({size // 1024} KiB)"
             return None, [Problem(SourceLocation(name, 1, 1), msg)]
         raw = path.read_bytes()
     except OSError as err:
         return None, [Problem(SourceLocation(name), f"cannot read file: {err.strerror}")]
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         before = raw[raw.rfind(b"\n", 0, err.start) + 1 : err.start]
@@ -370,4 +375,12 @@ def read_file(path: Path, display: str | None = None) -> tuple[Document | None, 
         byte = raw[err.start]
         message = f"file is not valid UTF-8 text (byte 0x{byte:02X} here): save it as UTF-8"
         return None, [Problem(SourceLocation(name, line, column), message)]
+
+
+def read_file(path: Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:
+    """Read and parse a file, turning I/O and encoding failures into located problems."""
+    name = display or str(path)
+    text, problems = read_text(path, name, MAX_FILE_BYTES)
+    if text is None:
+        return None, problems
     return parse_text(text, name)
