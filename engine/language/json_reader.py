@@ -59,6 +59,7 @@ _SUSPECT = re.compile(
 _UNPRINTABLE_RE = re.compile(_UNPRINTABLE)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = re.compile(r"[ \t\n\r]*")
+_SPACES = frozenset(" \t\n\r")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _CONSTANTS = {"true": True, "false": False, "null": None}
 _NOT_JSON = ("NaN", "Infinity", "-Infinity")
@@ -178,6 +179,8 @@ class _Scanner:
         return _Stop()
 
     def skip(self, offset: int) -> int:
+        if self.text[offset : offset + 1] not in _SPACES:
+            return offset
         return _WS.match(self.text, offset).end()  # type: ignore[union-attr]
 
     def value(self, at: int, path: DocPath | None, depth: int) -> tuple[Any, int]:
@@ -242,7 +245,7 @@ class _Scanner:
     def mapping(self, at: int, path: DocPath | None, depth: int) -> tuple[Any, int]:
         self.enter(at, depth)
         found: dict[str, Any] = {}
-        key_lines: dict[str, int] = {}
+        key_offsets: dict[str, int] = {}
         offset = self.skip(at + 1)
         if self.text.startswith("}", offset):
             return found, offset + 1
@@ -255,13 +258,12 @@ class _Scanner:
             if not self.text.startswith(":", offset):
                 raise self.stop(offset, "expected ':' after the key")
             offset = self.skip(offset + 1)
-            if key in key_lines:
-                self.problem(
-                    key_at, f"duplicate key '{key}' (first defined at line {key_lines[key]})"
-                )
+            if key in key_offsets:
+                first = _line_column(self.line_starts, key_offsets[key])[0]
+                self.problem(key_at, f"duplicate key '{key}' (first defined at line {first})")
                 _, offset = self.value(offset, None, depth + 1)
             else:
-                key_lines[key] = _line_column(self.line_starts, key_at)[0]
+                key_offsets[key] = key_at
                 child = None if path is None else (*path, key)
                 if child is not None:
                     self.key_marks[child] = key_at
@@ -291,6 +293,109 @@ class _Scanner:
             if self.text.startswith("]", offset):
                 return found, offset + 1
             raise self.stop(offset, "expected ',' or ']' after an item")
+
+
+_PLAIN_DECODER = json.JSONDecoder()
+_COUNTED_LOOKUPS = 32
+
+
+class _Index:
+    """Where the keys and values of a JSON text start, found on demand.
+
+    For a text `quick_json` accepted whose value then fails a schema check: locating a few
+    refused records by indexing only the containers on their way (a sibling is skipped by the
+    C decoder) costs a fraction of a located read of every value."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: dict[DocPath, tuple[int | None, int]] = {(): (None, self.skip(0))}
+        #: Per container being indexed: where to go on reading its children (None: done).
+        self.resume: dict[DocPath, int | None] = {}
+        #: Per list being indexed: how many items are indexed so far.
+        self.items: dict[DocPath, int] = {}
+        self._line_starts: list[int] | None = None
+        self.lookups = 0
+
+    def skip(self, offset: int) -> int:
+        return _WS.match(self.text, offset).end()  # type: ignore[union-attr]
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        """Counted for the first few look-ups (a few ms each in a large file); a table of
+        line starts (a few hundred ms to build) serves the rest."""
+        self.lookups += 1
+        if self._line_starts is None and self.lookups <= _COUNTED_LOOKUPS:
+            return position(self.text, offset)
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        return _line_column(self._line_starts, offset)
+
+    def offsets(self, path: DocPath) -> tuple[int | None, int] | None:
+        """(where the key starts, where the value starts), or None when there is no `path`."""
+        while path not in self.found:
+            if not path or self.offsets(path[:-1]) is None or not self.read_on(path[:-1]):
+                return None
+        return self.found[path]
+
+    def read_on(self, parent: DocPath) -> bool:
+        """Index the next child of the container at `parent`; False when there is none."""
+        text = self.text
+        if parent not in self.resume:
+            start = self.found[parent][1]
+            if text[start] not in "{[":
+                return False
+            self.resume[parent] = self.skip(start + 1)
+        offset = self.resume[parent]
+        if offset is None or text[offset] in "}]":
+            self.resume[parent] = None
+            return False
+        mapping = text[self.found[parent][1]] == "{"
+        key_at: int | None = None
+        if mapping:
+            key_at = offset
+            key, offset = scanstring(text, offset + 1, True)
+            offset = self.skip(self.skip(offset) + 1)
+            child: DocPath = (*parent, key)
+        else:
+            child = (*parent, self.items.get(parent, 0))
+            self.items[parent] = child[-1] + 1  # type: ignore[operator]
+        self.found[child] = (key_at, offset)
+        _, offset = _PLAIN_DECODER.raw_decode(text, offset)
+        offset = self.skip(offset)
+        self.resume[parent] = self.skip(offset + 1) if text[offset] == "," else None
+        return True
+
+
+class _OnDemand(dict[DocPath, Any]):
+    """Marks read from an `_Index` when asked for (keys, or values)."""
+
+    def __init__(self, index: _Index, keys: bool) -> None:
+        super().__init__()
+        self.index = index
+        self.of_keys = keys
+
+    def _offset(self, path: object) -> int | None:
+        if not isinstance(path, tuple):
+            return None
+        found = self.index.offsets(path)
+        if found is None:
+            return None
+        return found[0] if self.of_keys else found[1]
+
+    def __contains__(self, path: object) -> bool:
+        return self._offset(path) is not None
+
+    def __getitem__(self, path: DocPath) -> tuple[int, int]:
+        offset = self._offset(path)
+        if offset is None:
+            raise KeyError(path)
+        return self.index.line_column(offset)
+
+
+def located_later(text: str, file: str, value: Any) -> Document:
+    """A Document for a text `quick_json` accepted (its `value`), whose marks are found when a
+    problem needs one."""
+    index = _Index(text)
+    return Document(file, value, _OnDemand(index, keys=False), _OnDemand(index, keys=True))
 
 
 def parse_json(text: str, file: str) -> tuple[Document | None, list[Problem]]:
@@ -335,4 +440,11 @@ def read_document(path: Path, display: str | None = None) -> tuple[Document | No
     return parse_json(text, name)
 
 
-__all__ = ["MAX_FILE_BYTES", "MAX_JSON_BYTES", "parse_json", "quick_json", "read_document"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_JSON_BYTES",
+    "located_later",
+    "parse_json",
+    "quick_json",
+    "read_document",
+]

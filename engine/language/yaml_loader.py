@@ -303,8 +303,7 @@ def _syntax_error(err: yaml.MarkedYAMLError, text: str) -> tuple[tuple[int, int]
 
 def position(text: str, offset: int) -> tuple[int, int]:
     """Line and column (from 1) of a character offset into the text."""
-    before = text[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _reader_message(err: yaml.reader.ReaderError) -> str:

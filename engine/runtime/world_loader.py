@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem
-from engine.language.json_reader import MAX_JSON_BYTES, is_json, quick_json, read_document
+from engine.language.json_reader import (
+    MAX_JSON_BYTES,
+    is_json,
+    located_later,
+    quick_json,
+    read_document,
+)
 from engine.language.schema import describe, precheck_for, trusted_valid, validator_for
 from engine.language.world_schema import (
     MAX_WORLD_RECORDS,
@@ -39,13 +45,14 @@ def load_world_and_schema(
 ) -> tuple[World | None, WorldSchema | None, list[Problem]]:
     """A world and the project schema it was checked against (None without one)."""
     path = Path(path)
-    if is_json(path):
-        quick = _quick_world(path)
-        if quick is not None:
-            return quick[0], quick[1], []
-    doc, problems = read_document(path, str(path))
-    if doc is None or problems:
-        return None, None, problems
+    quick = _quick_world(path) if is_json(path) else None
+    if isinstance(quick, tuple):
+        return quick[0], quick[1], []
+    doc = quick
+    if doc is None:
+        doc, problems = read_document(path, str(path))
+        if doc is None or problems:
+            return None, None, problems
     if not isinstance(doc.value, dict) or "world" not in doc.value:
         return (
             None,
@@ -63,9 +70,10 @@ def load_world_and_schema(
     return world_from_document(doc), world_schema_of(doc)[0], []
 
 
-def _quick_world(path: Path) -> tuple[World, WorldSchema | None] | None:
-    """The world and its schema when every check passes on the fast path, else None (the
-    located path then finds and names the problems)."""
+def _quick_world(path: Path) -> tuple[World, WorldSchema | None] | Document | None:
+    """The world and its schema when every check passes on the fast path. Else, when the text
+    is sound JSON, a Document that locates on demand (the checks then say what is wrong, and
+    where); None when even the text needs the located reader."""
     try:
         if path.stat().st_size > MAX_JSON_BYTES:
             return None
@@ -73,23 +81,26 @@ def _quick_world(path: Path) -> tuple[World, WorldSchema | None] | None:
     except (OSError, UnicodeDecodeError):
         return None
     value = quick_json(text)
+    if value is None:
+        return None
+    doc = located_later(text, str(path), value)
     if not (isinstance(value, dict) and "world" in value):
-        return None
+        return doc
     if not trusted_valid(precheck_for("world.schema.json"), value):
-        return None
+        return doc
     collections: dict[str, dict[str, Any]] = value["collections"]
     if sum(len(records) for records in collections.values()) > MAX_WORLD_RECORDS:
-        return None
-    schema, problems = world_schema_of(Document(str(path), value, {}, {}))
+        return doc
+    schema, problems = world_schema_of(doc)
     if problems:
-        return None
+        return doc
     if schema is not None:
         validator, precheck = schema.validators
         if precheck is None:
             if next(iter(validator.iter_errors(collections)), None) is not None:
-                return None
+                return doc
         elif not trusted_valid(precheck, collections):
-            return None
+            return doc
     return World.adopt(collections, name=value["world"]), schema
 
 
