@@ -313,6 +313,11 @@ class _Index:
         self.resume: dict[DocPath, int | None] = {}
         #: Per list being indexed: how many items are indexed so far.
         self.items: dict[DocPath, int] = {}
+        #: Per container being indexed: its last child indexed, whose value is not stepped
+        #: over yet (`resume` is where that value starts).
+        self.last: dict[DocPath, DocPath] = {}
+        #: Where a container read through to its end ends.
+        self.ends: dict[DocPath, int] = {}
         self._line_starts: list[int] | None = None
         self.lookups = 0
 
@@ -337,7 +342,11 @@ class _Index:
         return self.found[path]
 
     def read_on(self, parent: DocPath) -> bool:
-        """Index the next child of the container at `parent`; False when there is none."""
+        """Index the next child of the container at `parent`; False when there is none.
+
+        A child's value is stepped over only when the next child is asked for, and by the end
+        of its own index when it was read through (the containers on the way to a record are
+        never decoded whole)."""
         text = self.text
         if parent not in self.resume:
             start = self.found[parent][1]
@@ -345,12 +354,23 @@ class _Index:
                 return False
             self.resume[parent] = self.skip(start + 1)
         offset = self.resume[parent]
-        if offset is None or text[offset] in "}]":
-            self.resume[parent] = None
+        if offset is None:
             return False
-        mapping = text[self.found[parent][1]] == "{"
+        last = self.last.pop(parent, None)
+        if last is not None:  # step over the previous child's value
+            offset = self.ends.get(last) or _PLAIN_DECODER.raw_decode(text, offset)[1]
+            offset = self.skip(offset)
+            if text[offset] != ",":
+                self.resume[parent] = None
+                self.ends[parent] = offset + 1
+                return False
+            offset = self.skip(offset + 1)
+        elif text[offset] in "}]":
+            self.resume[parent] = None
+            self.ends[parent] = offset + 1
+            return False
         key_at: int | None = None
-        if mapping:
+        if text[self.found[parent][1]] == "{":
             key_at = offset
             key, offset = scanstring(text, offset + 1, True)
             offset = self.skip(self.skip(offset) + 1)
@@ -359,9 +379,8 @@ class _Index:
             child = (*parent, self.items.get(parent, 0))
             self.items[parent] = child[-1] + 1  # type: ignore[operator]
         self.found[child] = (key_at, offset)
-        _, offset = _PLAIN_DECODER.raw_decode(text, offset)
-        offset = self.skip(offset)
-        self.resume[parent] = self.skip(offset + 1) if text[offset] == "," else None
+        self.resume[parent] = offset
+        self.last[parent] = child
         return True
 
 
@@ -430,13 +449,17 @@ def is_json(path: Path) -> bool:
 
 
 def read_document(path: Path, display: str | None = None) -> tuple[Document | None, list[Problem]]:
-    """A YAML or JSON file (by its suffix), located; JSON files may be up to MAX_JSON_BYTES."""
+    """A YAML or JSON file (by its suffix), located; JSON files may be up to MAX_JSON_BYTES and
+    take the fast path first."""
     if not is_json(path):
         return read_file(path, display)
     name = display or str(path)
     text, problems = read_text(path, name, MAX_JSON_BYTES)
     if text is None:
         return None, problems
+    value = quick_json(text)
+    if value is not None:  # sound: positions are found when a later check needs one
+        return located_later(text, name, value), []
     return parse_json(text, name)
 
 

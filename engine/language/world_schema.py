@@ -191,8 +191,8 @@ def world_document_problems(doc: Document) -> list[Problem]:
     problems = located_problems(doc, generic_errors)
     if problems:
         return problems
-    count = sum(len(records) for records in collections.values()) if collections else 0
-    if count > MAX_WORLD_RECORDS:
+    count = too_many_records(collections)
+    if count:
         return [
             Problem(
                 doc.locate(("collections",), key=True),
@@ -200,6 +200,13 @@ def world_document_problems(doc: Document) -> list[Problem]:
             )
         ]
     return world_problems(doc)
+
+
+def too_many_records(collections: Any) -> int:
+    """How many records a generic-valid world's collections hold, when that is more than
+    MAX_WORLD_RECORDS; else 0."""
+    count = sum(len(records) for records in collections.values()) if collections else 0
+    return count if count > MAX_WORLD_RECORDS else 0
 
 
 def collection_problems(

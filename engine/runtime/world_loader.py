@@ -26,8 +26,8 @@ from engine.language.json_reader import (
 )
 from engine.language.schema import describe, precheck_for, trusted_valid, validator_for
 from engine.language.world_schema import (
-    MAX_WORLD_RECORDS,
     WorldSchema,
+    too_many_records,
     world_document_problems,
     world_schema_of,
 )
@@ -89,7 +89,7 @@ def _quick_world(path: Path) -> tuple[World, WorldSchema | None] | Document | No
     if not trusted_valid(precheck_for("world.schema.json"), value):
         return doc
     collections: dict[str, dict[str, Any]] = value["collections"]
-    if sum(len(records) for records in collections.values()) > MAX_WORLD_RECORDS:
+    if too_many_records(collections):
         return doc
     schema, problems = world_schema_of(doc)
     if problems:

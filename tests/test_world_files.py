@@ -1,0 +1,283 @@
+"""Large world files: JSON worlds on the fast path, their bounds, and located errors on the
+way back (the timing lives in benchmarks/world_load.py, not here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.language import world_schema
+from engine.language.json_reader import MAX_JSON_BYTES, located_later, parse_json, quick_json
+from engine.language.loader import load
+from engine.language.yaml_loader import MAX_DEPTH
+from engine.runtime.world_loader import load_world, load_world_and_schema
+from engine.store import Store
+
+SCHEMA = """world_schema: catalogue
+collections:
+  items:
+    record:
+      type: object
+      additionalProperties: false
+      required: [name, size, tags]
+      properties:
+        name: {type: string, minLength: 1}
+        size: {type: integer, minimum: 0}
+        tags: {type: array, uniqueItems: true, items: {$ref: '#/$defs/tag'}}
+        owner: {$ref: '#/$defs/tag'}
+  owners:
+    record:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+$defs:
+  tag:
+    type: string
+    pattern: ^[a-z][a-z0-9_]*$
+"""
+
+RECORDS = 100_000
+
+
+def record(number: int) -> dict[str, Any]:
+    return {"name": f"Item {number}", "size": number % 97, "tags": ["a", f"t{number % 13}"]}
+
+
+def write_world(folder: Path, records: int, *, bad: int | None = None) -> Path:
+    """A JSON world of `records` items, one record per line (record k on line k + 3); `bad`
+    gives that record a number for its name."""
+    (folder / "world.schema.yaml").write_text(SCHEMA, encoding="utf-8")
+    lines = ['{"world": "big", "collections": {', ' "owners": {"o1": {"name": "Olga"}},']
+    lines.append(' "items": {')
+    for number in range(1, records + 1):
+        item = record(number)
+        if number == bad:
+            item["name"] = 7
+        comma = "," if number < records else ""
+        lines.append(f'  "i{number}": {json.dumps(item)}{comma}')
+    lines.append("}}}")
+    path = folder / "big.world.json"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_world_of_100000_records_loads_from_one_json_file(tmp_path: Path) -> None:
+    path = write_world(tmp_path, RECORDS)
+    world, schema, problems = load_world_and_schema(path)
+    assert problems == []
+    assert world is not None
+    assert schema is not None
+    assert schema.name == "catalogue"
+    assert world.name == "big"
+    assert len(world.collections["items"]) == RECORDS
+    assert world.get("items", "i73412") == record(73412)
+    assert world.get("owners", "o1") == {"name": "Olga"}
+
+
+def test_a_bad_type_in_record_73412_is_reported_at_its_line(tmp_path: Path) -> None:
+    path = write_world(tmp_path, RECORDS, bad=73412)
+    world, problems = load_world(path)
+    assert world is None
+    column = len('  "i73412": {"name": ') + 1
+    assert [str(p) for p in problems] == [
+        f"{path}:{73412 + 3}:{column}: expected a string, got a number"
+    ]
+    # `validate` names the same place (it finds *.world.json files in a folder walk).
+    result = load([tmp_path])
+    assert [str(p) for p in result.problems] == [str(p) for p in problems]
+
+
+def test_more_records_than_the_bound_are_refused_at_collections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(world_schema, "MAX_WORLD_RECORDS", 50)
+    path = write_world(tmp_path, 60)
+    world, problems = load_world(path)
+    assert world is None
+    assert [str(p) for p in problems] == [
+        f"{path}:1:18: the world holds 61 records; at most 50 are allowed"
+    ]
+
+
+def test_a_file_over_the_byte_bound_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_JSON_BYTES + 1)  # sparse: nothing is written
+    world, problems = load_world(path)
+    assert world is None
+    assert [str(p) for p in problems] == [f"{path}:1:1: file is larger than 32768 KiB (32768 KiB)"]
+
+
+def write(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "w.json"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def world_text(record_text: str) -> str:
+    return '{"world": "w",\n "collections": {"items": {\n  "a": ' + record_text + "}}}\n"
+
+
+NUMBER = "number out of range: numbers are limited to 9,007,199,254,740,991 either way"
+
+HOSTILE = {
+    "duplicate key": (
+        world_text('{"n": 1, "n": 2}'),
+        "3:17: duplicate key 'n' (first defined at line 3)",
+    ),
+    "duplicate record": (
+        '{"world": "w", "collections": {"items": {"a": {},\n "a": {}}}}',
+        "2:2: duplicate key 'a' (first defined at line 1)",
+    ),
+    "NaN": (world_text('{"n": NaN}'), "3:14: NaN is not a JSON number"),
+    "Infinity": (world_text('{"n": Infinity}'), "3:14: Infinity is not a JSON number"),
+    "-Infinity": (world_text('{"n": -Infinity}'), "3:14: -Infinity is not a JSON number"),
+    "1e400": (world_text('{"n": 1e400}'), f"3:14: {NUMBER}"),
+    "2**53": (world_text('{"n": 9007199254740992}'), f"3:14: {NUMBER}"),
+    "5,000 digits": (world_text('{"n": ' + "9" * 5000 + "}"), f"3:14: {NUMBER}"),
+    "deep": (
+        world_text("[" * MAX_DEPTH + "]" * MAX_DEPTH),
+        f"3:{8 + MAX_DEPTH - 3}: nesting is deeper than {MAX_DEPTH} levels",
+    ),
+    "very deep": (
+        world_text("[" * 100_000 + "]" * 100_000),
+        f"3:{8 + MAX_DEPTH - 3}: nesting is deeper than {MAX_DEPTH} levels",
+    ),
+    "lone surrogate": (
+        world_text('{"n": "\\ud800"}'),
+        "3:14: a lone UTF-16 surrogate (\\ud800) is not a character",
+    ),
+    "bidi control": (
+        world_text('{"n": "a\u202eb"}'),
+        "3:16: invisible bidirectional control character U+202E",
+    ),
+    "DEL": (world_text('{"n": "a\x7fb"}'), "3:16: U+007F cannot appear in a file"),
+    "raw tab in a string": (
+        world_text('{"n": "a\tb"}'),
+        "3:16: JSON syntax error: invalid control character at",
+    ),
+    "single quotes": (world_text("{'n': 1}"), "3:9: JSON syntax error: expected a key"),
+    "trailing comma": (world_text('{"n": 1,}'), "3:16: JSON syntax error: expected a key"),
+    "two values": ('{"world": "w", "collections": {}}\n{}', "2:1: JSON syntax error: more text"),
+    "empty": ("  \n", "1:1: file is empty"),
+    "not an object": ("[1, 2]", "1:1: not a world file"),
+    "not UTF-8": (b'{"world": "caf\xe9"}', "1:15: file is not valid UTF-8"),
+    "record not an object": (world_text("5"), "3:8: expected a mapping, got a number"),
+    "bad id": (
+        '{"world": "w", "collections": {"items": {"a b": {}}}}',
+        "1:42: 'a b' does not have the expected form",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_json_worlds_get_located_problems(tmp_path: Path, case: str) -> None:
+    text, expected = HOSTILE[case]
+    path = write(tmp_path, text)
+    world, problems = load_world(path)
+    assert world is None
+    shown = [str(p) for p in problems]
+    assert any(line.startswith(f"{path}:{expected}") for line in shown), shown
+    # Nothing on the fast path takes a text the located reader refuses.
+    if isinstance(text, str):
+        assert quick_json(text) is None or case in {
+            "not an object",
+            "record not an object",
+            "bad id",
+        }
+
+
+def test_a_refused_world_file_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    good = write_world(tmp_path, 10)
+    bad = write(tmp_path, world_text('{"n": 1, "n": 2}'))
+    with Store.open(f"sqlite:///{tmp_path / 's.db'}") as store:
+        assert store.load_world(good) == 11
+        before = store.world("items")
+        with pytest.raises(Exception, match="duplicate key 'n'"):
+            store.load_world(bad)
+        assert store.world("items") == before
+        assert store.world("items", "a") == {}
+
+
+def test_an_escaped_emoji_is_a_false_alarm_the_located_path_accepts(tmp_path: Path) -> None:
+    path = write(tmp_path, world_text('{"n": "\\ud83d\\ude00"}'))
+    world, problems = load_world(path)
+    assert problems == []
+    assert world is not None
+    assert world.get("items", "a") == {"n": "\U0001f600"}
+
+
+# -- both paths give the same world ---------------------------------------------------------
+
+_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Co", "Cn", "Zl", "Zp")), max_size=8
+)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False, width=64)
+    | _TEXT
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+_IDS = st.from_regex(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,6}\Z")
+_NAMES = st.from_regex(r"\A[a-z][a-z0-9_]{0,6}\Z")
+_WORLDS = st.dictionaries(
+    _NAMES,
+    st.dictionaries(_IDS, st.dictionaries(_TEXT, _VALUES, max_size=4), max_size=4),
+    max_size=3,
+)
+
+
+@given(collections=_WORLDS)
+def test_json_fast_json_located_and_yaml_give_the_same_world(
+    tmp_path_factory: pytest.TempPathFactory, collections: dict[str, Any]
+) -> None:
+    folder = tmp_path_factory.mktemp("same")
+    doc = {"world": "same", "collections": collections}
+    as_json = folder / "w.json"
+    as_json.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    as_yaml = folder / "w.yaml"
+    # JSON text is YAML 1.2 (PyYAML's own block output is not a fair input: it writes `0E0`
+    # unquoted, a string in YAML 1.1 and a number in the 1.2 core schema our reader follows).
+    as_yaml.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    fast, fast_problems = load_world(as_json)
+    located, located_problems = parse_json(as_json.read_text(encoding="utf-8"), "w.json")
+    from_yaml, yaml_problems = load_world(as_yaml)
+    assert fast_problems == located_problems == yaml_problems == []
+    assert fast is not None
+    assert from_yaml is not None
+    assert located is not None
+    assert fast.name == from_yaml.name == "same"
+    assert fast.collections == from_yaml.collections == located.value["collections"]
+    assert _types(fast.collections) == _types(from_yaml.collections)
+    # Positions found on demand are the located reader's, for every key and value.
+    text = as_json.read_text(encoding="utf-8")
+    later = located_later(text, "w.json", quick_json(text))
+    for path in located.value_marks:
+        assert later.locate(path) == located.locate(path), path
+    for path in located.key_marks:
+        assert later.locate(path, key=True) == located.locate(path, key=True), path
+    assert later.locate(("collections", "absent", 3)) == located.locate(("collections",))
+
+
+def _types(value: Any) -> Any:
+    """The value with each leaf's type beside it (1 == 1.0 == True in Python)."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return (type(value).__name__, value)
