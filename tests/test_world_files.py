@@ -129,7 +129,7 @@ def world_text(record_text: str) -> str:
 
 NUMBER = "number out of range: numbers are limited to 9,007,199,254,740,991 either way"
 
-HOSTILE = {
+HOSTILE: dict[str, tuple[str | bytes, str]] = {
     "duplicate key": (
         world_text('{"n": 1, "n": 2}'),
         "3:17: duplicate key 'n' (first defined at line 3)",
