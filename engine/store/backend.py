@@ -25,6 +25,11 @@ class Tx(Protocol):
         """Run a statement; the number of rows it changed."""
         ...
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters (the driver's executemany: one
+        prepared statement, no Python round trip per row)."""
+        ...
+
 
 class Backend(Protocol):
     """A database the store runs on."""

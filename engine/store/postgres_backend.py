@@ -47,6 +47,10 @@ class PostgresTx:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.conn.execute(_pg(sql), params).rowcount
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(_pg(sql), rows)
+
 
 def _reason(err: Exception) -> str:
     text = str(err).strip()

@@ -37,6 +37,9 @@ class SqliteTx:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.conn.execute(sql, params).rowcount
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
 
 class SqliteBackend:
     name = "sqlite"
