@@ -159,6 +159,10 @@ def profile_misses(
             )
         )
         linkflow.prepare(domain.make_world(cfg.flow_world))
+    if "world_load" in missed:
+        from benchmarks.world_load import profile_world_load
+
+        profiles.append(profile_world_load())
     if "help" in missed:
         profiles.append(profile_process("process: linkflow --help", ["--help"]))
     if "validate" in missed:
@@ -202,7 +206,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--skip",
         default="",
         help="comma-separated figures to skip "
-        "(create, flow, refusal, memory, guards, domain, mutate, processes)",
+        "(create, flow, refusal, memory, guards, domain, mutate, processes, world_load)",
     )
     return parser.parse_args(argv)
 
@@ -263,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
+        from benchmarks.world_load import figure_world_load
+
+        steps.append(("world_load", lambda: figure_world_load(cfg, Path(work))))
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")

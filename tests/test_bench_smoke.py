@@ -27,6 +27,7 @@ FIGURES = {
     "store_bytes",
     "durable_flow",
     "store_timers",
+    "world_load",
 }
 IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
 
@@ -55,6 +56,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
         "store_bytes",
         "durable_flow",
         "store_timers",
+        "world_load",
     }:
         assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
     for figure in data["figures"].values():
@@ -66,7 +68,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 16
+    assert len(data["targets"]) == 17
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         assert isinstance(target["measured"], float), key
