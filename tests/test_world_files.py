@@ -10,13 +10,16 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from engine.language import world_schema
 from engine.language.json_reader import MAX_JSON_BYTES, located_later, parse_json, quick_json
 from engine.language.loader import load
+from engine.language.schema import precheck_validator
 from engine.language.yaml_loader import MAX_DEPTH
 from engine.runtime.world_loader import load_world, load_world_and_schema
 from engine.store import Store
+from tests.test_fast_validator import json_values, schemas
 
 SCHEMA = """world_schema: catalogue
 collections:
@@ -281,3 +284,60 @@ def _types(value: Any) -> Any:
     if isinstance(value, list):
         return [_types(v) for v in value]
     return (type(value).__name__, value)
+
+
+# -- the pre-check never accepts what jsonschema refuses ------------------------------------
+
+_PATTERNS = st.sampled_from(
+    ["^[a-z]+$", "^[A-Za-z0-9_][A-Za-z0-9_.-]*$", "a|B", "^\\d{1,2}$", "[^a]", "^.$", "é?"]
+)
+
+
+def _precheck_schema(children: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """A schema node of the keywords the pre-check adds to FAST_KEYWORDS, over `children`
+    (which are made of FAST_KEYWORDS, by tests/test_fast_validator.py)."""
+    keyword: dict[str, st.SearchStrategy[Any]] = {
+        "pattern": _PATTERNS,
+        "uniqueItems": st.booleans(),
+        "propertyNames": children,
+        "$ref": st.just("#/$defs/shared"),
+        "items": children,
+        "additionalProperties": children,
+    }
+    return st.lists(st.sampled_from(sorted(keyword)), unique=True, min_size=1, max_size=3).flatmap(
+        lambda keys: st.fixed_dictionaries({k: keyword[k] for k in keys})
+    )
+
+
+_PRECHECK_SCHEMAS = st.recursive(schemas, _precheck_schema, max_leaves=5)
+
+
+@given(_PRECHECK_SCHEMAS, schemas, st.lists(json_values, min_size=1, max_size=8))
+def test_what_the_precheck_accepts_jsonschema_accepts(
+    schema: dict[str, Any], shared: dict[str, Any], values: list[Any]
+) -> None:
+    whole = {**schema, "$defs": {"shared": shared}}
+    precheck = precheck_validator(whole)
+    assert precheck is not None, whole
+    slow = Draft202012Validator(whole)
+    for value in values:
+        if precheck.is_valid(value):
+            assert slow.is_valid(value), (whole, value)
+
+
+def test_the_precheck_is_not_used_where_it_could_accept_more() -> None:
+    # jsonschema-rs's \s takes U+FEFF, Python's does not (\w's Unicode sets are not held to
+    # be the same either); (?i) folds case by other tables; 0.3 is a multiple of 0.1 only for
+    # jsonschema-rs; a $ref outside the file is not followed.
+    assert Draft202012Validator({"pattern": "\\s"}).is_valid("\ufeff") is False
+    risky: list[dict[str, Any]] = [
+        {"pattern": "^\\w$"},
+        {"pattern": "(?i)^a$"},
+        {"pattern": "\\s"},
+        {"multipleOf": 0.1},
+        {"$ref": "https://example.com/s.json"},
+        {"items": {"format": "email"}},
+        {"patternProperties": {"^a": {}}},
+    ]
+    for schema in risky:
+        assert precheck_validator(schema) is None, schema

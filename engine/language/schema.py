@@ -184,7 +184,7 @@ PRECHECK_KEYWORDS = FAST_KEYWORDS | {
 }
 #: Literal characters, ASCII classes and ranges, anchors, groups, alternation, quantifiers and
 #: the escape \d (decimal digits in both). No `(?` (flags, look-arounds), no back-references,
-#: no \s or \w (their Unicode sets differ: jsonschema-rs's \w also takes `‿`, Python's not).
+#: no \s or \w (their Unicode sets differ: jsonschema-rs's \s takes U+FEFF, Python's not).
 _PLAIN_PATTERN = re.compile(
     r"(?:[A-Za-z0-9 _\-.,:;/@#%&=!'\"<>~^$*+?()\[\]{}|]|\\[.\-\\/\[\](){}*+?^$|d])*"
 )
