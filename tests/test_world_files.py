@@ -341,3 +341,26 @@ def test_the_precheck_is_not_used_where_it_could_accept_more() -> None:
     ]
     for schema in risky:
         assert precheck_validator(schema) is None, schema
+
+
+def test_a_scenario_runs_on_a_json_world(tmp_path: Path) -> None:
+    import shutil
+
+    from engine.language.yaml_loader import read_file
+    from engine.testing.scenarios import run_scenario_file
+
+    cases = Path(__file__).resolve().parent / "cases" / "purchase_orders"
+    project = tmp_path / "po"
+    shutil.copytree(cases, project)
+    (project / "workflows").mkdir()  # marks the project root for scenario paths
+    doc, problems = read_file(project / "worlds" / "acme.yaml")
+    assert doc is not None
+    assert problems == []
+    (project / "worlds" / "acme.world.json").write_text(json.dumps(doc.value), encoding="utf-8")
+    scenario = project / "scenarios" / "p1_p2_head_approves_within_budget.yaml"
+    text = scenario.read_text(encoding="utf-8")
+    assert "world: ../worlds/acme.yaml" in text
+    scenario.write_text(text.replace("acme.yaml", "acme.world.json"), encoding="utf-8")
+    result = run_scenario_file(scenario)
+    assert result.passed, [str(f) for f in result.failures] + [str(p) for p in result.problems]
+    assert load([project]).problems == []
