@@ -111,3 +111,25 @@ def test_validate_finds_unknown_names_in_a_scenario_without_running_it() -> None
             "(did you mean 'document_review'?)",
         ),
     ]
+
+
+def test_validate_reads_only_secret_fields_from_the_environment() -> None:
+    from engine import load
+
+    path = Path(__file__).parent / "cases" / "scenario_names" / "secrets.yaml"
+    result = load([path])
+    assert [(p.location.line, p.location.column, p.message) for p in result.problems] == [
+        (
+            6,
+            15,
+            "'code' is not a secret field of event 'submit' (its secret fields: none); only "
+            "secret fields are read from the environment",
+        ),
+        (9, 15, "'code' is given in both `payload` and `secrets`: keep one"),
+        (
+            12,
+            15,
+            "'reviewr' is not a secret field of event 'approve' (its secret fields: code); only "
+            "secret fields are read from the environment",
+        ),
+    ]
