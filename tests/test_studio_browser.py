@@ -370,3 +370,35 @@ def test_serve_mounts_the_studio_and_it_lists_instances_made_through_the_api(
             assert (
                 page.locator("#instance-diagram g.node.current title").text_content() == "cancelled"
             )
+
+
+def test_with_a_token_the_browser_signs_in_and_then_uses_the_studio(
+    browser: Any, own_tree: Path
+) -> None:
+    token = "studio-token-0123456789abcdef"
+    (own_tree / "token").write_text(token + "\n", encoding="utf-8")
+    url = f"sqlite:///{own_tree / 'signed.db'}"
+    with serve(own_tree, url, token_file=own_tree / "token") as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(STEP_MS)
+        page = context.new_page()
+        page.goto(f"{base}/studio/")
+        assert page.url == f"{base}/signin"
+        page.fill("#token", "not-the-token-at-all")
+        page.click("#signin")
+        page.locator("#signin-error").wait_for()
+        assert "not the service's token" in page.locator("#signin-error").inner_text()
+        page.fill("#token", token)
+        page.click("#signin")
+        page.wait_for_selector("#events button")
+        assert page.url == f"{base}/studio/"
+        assert current(page) == "identity_section"  # the entry workflow's first state
+        page.click("#tab-instances")
+        page.locator("#instances-status").get_by_text("0 instance(s)").wait_for()
+        cookies = context.cookies()
+        assert [c["name"] for c in cookies] == ["linkflow_studio"]
+        assert cookies[0]["httpOnly"] is True
+        assert token not in cookies[0]["value"]
+        assert token not in page.content()
+        context.close()
+    assert token not in (own_tree / "serve.log").read_text()
