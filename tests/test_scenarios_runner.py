@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.testing.scenarios import run_scenario_file
 
 CASES = Path(__file__).parent / "cases" / "scenarios"
@@ -133,3 +135,19 @@ def test_validate_reads_only_secret_fields_from_the_environment() -> None:
             "secret fields are read from the environment",
         ),
     ]
+
+
+def test_a_secret_from_the_environment_is_sent_and_searched_for_afterwards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = CASES.parent / "scenario_env" / "secret_from_env.yaml"
+    monkeypatch.setenv("LINKFLOW_TEST_REVIEW_CODE", "0000")
+    wrong = run_scenario_file(path)
+    assert [f.message.split(":")[0] for f in wrong.failures][0] == "'approve' was refused"
+    # The right code is also the world's review_code: the search after the step finds it there.
+    monkeypatch.setenv("LINKFLOW_TEST_REVIEW_CODE", "4711")
+    right = run_scenario_file(path)
+    assert [(f.step, f.location.line, f.message) for f in right.failures] == [
+        (2, 8, "a secret read from the environment was found in the world")
+    ]
+    assert "4711" not in str(right.failures)

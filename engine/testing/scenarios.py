@@ -418,23 +418,13 @@ class _Run:
                 )
         for dotted, wanted in (expect.get("choices") or {}).items():
             self.check_choices(instance, dotted, wanted, (*at, "choices", dotted), number)
-        for secret in expect.get("nowhere") or ():
-            where = self.find_anywhere(session, secret)
-            if where:
-                # Never print the value itself: it may be a credential.
-                self.fail(
-                    (*at, "nowhere"),
-                    number,
-                    f"a value that must appear nowhere was found in {where}",
-                )
-        for secret in self.env_secrets:
-            where = self.find_anywhere(session, secret)
-            if where:
-                self.fail(
-                    (*path, "secrets"),
-                    number,
-                    f"a secret read from the environment was found in {where}",
-                )
+        nowhere, env = expect.get("nowhere") or (), self.env_secrets
+        searched = [(v, (*at, "nowhere"), "a value that must appear nowhere") for v in nowhere]
+        searched += [(v, (*path, "send"), "a secret read from the environment") for v in env]
+        for secret, place, what in searched:
+            found = self.find_anywhere(session, secret)
+            if found:  # never print the value itself: it may be a credential
+                self.fail(place, number, f"{what} was found in {found}")
 
     @staticmethod
     def picture(session: Session) -> dict[str, Any]:
