@@ -364,3 +364,14 @@ def test_a_scenario_runs_on_a_json_world(tmp_path: Path) -> None:
     result = run_scenario_file(scenario)
     assert result.passed, [str(f) for f in result.failures] + [str(p) for p in result.problems]
     assert load([project]).problems == []
+
+
+def test_a_yaml_world_over_its_bound_is_told_to_be_json(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"world: w\ncollections: {}\n" + b"#" * (2 * 1024 * 1024))
+    world, problems = load_world(path)
+    assert world is None
+    assert [str(p) for p in problems] == [
+        f"{path}:1:1: file is larger than 1024 KiB (2048 KiB): write a large world as JSON "
+        "(.json, up to 32 MiB)"
+    ]

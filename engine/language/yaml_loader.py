@@ -21,6 +21,8 @@ from engine.errors import Problem
 from engine.source import DocPath, SourceLocation
 
 MAX_FILE_BYTES = 1024 * 1024
+#: How a file refused for its size is described (callers add where to go instead).
+TOO_LARGE = "file is larger than"
 MAX_DEPTH = 32
 _STANDARD_TAGS = "tag:yaml.org,2002:"
 #: The largest whole number a definition may hold: the range JSON (and JavaScript) keep exact.
@@ -360,7 +362,7 @@ def read_text(path: Path, name: str, limit: int) -> tuple[str | None, list[Probl
     try:
         size = path.stat().st_size
         if size > limit:
-            msg = f"file is larger than {limit // 1024} KiB ({size // 1024} KiB)"
+            msg = f"{TOO_LARGE} {limit // 1024} KiB ({size // 1024} KiB)"
             return None, [Problem(SourceLocation(name, 1, 1), msg)]
         raw = path.read_bytes()
     except OSError as err:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import Problem
-from engine.language.json_reader import read_document
+from engine.language.json_reader import MAX_JSON_BYTES, is_json, read_document
 from engine.language.schema import describe, precheck_for, trusted_valid, validator_for
 from engine.language.world_schema import (
     WorldSchema,
@@ -26,7 +26,7 @@ from engine.language.world_schema import (
     world_document_problems,
     world_schema_of,
 )
-from engine.language.yaml_loader import Document
+from engine.language.yaml_loader import TOO_LARGE, Document
 from engine.runtime.world import World
 from engine.source import SourceLocation
 
@@ -41,7 +41,7 @@ def load_world_and_schema(
     """A world and the project schema it was checked against (None without one)."""
     doc, problems = read_document(Path(path), str(path))
     if doc is None or problems:
-        return None, None, problems
+        return None, None, [_hint(Path(path), p) for p in problems]
     if not isinstance(doc.value, dict) or "world" not in doc.value:
         return (
             None,
@@ -60,6 +60,14 @@ def load_world_and_schema(
     if problems:
         return None, None, problems
     return world_from_document(doc), world_schema_of(doc)[0], []
+
+
+def _hint(path: Path, problem: Problem) -> Problem:
+    """A YAML world over the YAML bound is told where large worlds go."""
+    if is_json(path) or not problem.message.startswith(TOO_LARGE):
+        return problem
+    where = f"write a large world as JSON (.json, up to {MAX_JSON_BYTES // 2**20} MiB)"
+    return Problem(problem.location, f"{problem.message}: {where}")
 
 
 def _prechecked(doc: Document) -> tuple[WorldSchema | None] | None:
