@@ -14,6 +14,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,9 @@ T = TypeVar("T")
 
 #: How often a transaction that lost a race (PostgreSQL) is run again before giving up.
 ATTEMPTS = 30
+#: How many due timers one transaction claims and fires: one commit (one fsync) for many
+#: timers, yet a short enough transaction that other writers do not wait long behind it.
+FIRE_BATCH = 250
 FEED_COLUMNS = "seq, instance, workflow, event, source, target, outcome, time"
 HISTORY_COLUMNS = "seq, time, event, source, target, accepted, payload, refusal, event_id"
 
@@ -571,24 +575,75 @@ class Store:
 
         A timeout is stamped with its due time, so the next state's wait counts from then:
         a -> b -> c with 10 s each, fired late at 25 s, fires a and b and leaves c due at 30 s.
+
+        Up to FIRE_BATCH due instances are claimed and fired in one transaction (one commit,
+        one fsync, for many timers). When a batch fails (one timer's step raised), it is rolled
+        back and its timers are fired one transaction each: the others are fired, the failing
+        one stays due, and its error is raised once every other due timer has been fired.
         """
         moment = self.clock() if now is None else now
         fired: list[Sent] = []
+        failed: dict[str, Exception] = {}
         while limit is None or len(fired) < limit:
-            sent = self._write(lambda tx: self._fire_one(tx, moment))
-            if sent is None:
+            size = FIRE_BATCH if limit is None else min(FIRE_BATCH, limit - len(fired))
+            skip = tuple(failed)
+            try:
+                claimed, sent = self._write(
+                    partial(self._fire_batch, now=moment, size=size, skip=skip)
+                )
+            except Exception:
+                claimed, sent = self._fire_singly(moment, size, skip, failed)
+            fired.extend(sent)
+            if not claimed:
                 break
-            fired.append(sent)
+        if failed:
+            raise next(iter(failed.values()))
         return fired
 
-    def _fire_one(self, tx: Tx, now: float) -> Sent | None:
-        row = tx.one(
-            f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE due IS NOT NULL AND due <= ? "
-            f"ORDER BY due, id LIMIT 1{self.backend.claim}",
-            (now,),
+    def _due_sql(self, skip: tuple[str, ...], columns: str, claim: str) -> str:
+        # Failed timers of this call are left out: the rest fire behind them.
+        leave_out = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        return (
+            f"SELECT {columns} FROM instances WHERE due IS NOT NULL AND due <= ?{leave_out} "
+            f"ORDER BY due, id LIMIT ?{claim}"
         )
-        if row is None:
-            return None
+
+    def _fire_batch(
+        self, tx: Tx, now: float, size: int, skip: tuple[str, ...]
+    ) -> tuple[int, list[Sent]]:
+        """Claim up to `size` due instances and fire each; how many were claimed, what fired."""
+        sql = self._due_sql(skip, INSTANCE_COLUMNS, self.backend.claim)
+        rows = tx.all(sql, (now, *skip, size))
+        fired = [sent for row in rows if (sent := self._fire_row(tx, row)) is not None]
+        return len(rows), fired
+
+    def _fire_singly(
+        self, now: float, size: int, skip: tuple[str, ...], failed: dict[str, Exception]
+    ) -> tuple[int, list[Sent]]:
+        """The timers of a failed batch, one transaction each; a failure is kept in `failed`."""
+        with self.backend.read() as tx:
+            ids = [row[0] for row in tx.all(self._due_sql(skip, "id", ""), (now, *skip, size))]
+        fired: list[Sent] = []
+        for instance_id in ids:
+            try:
+                sent = self._write(partial(self._fire_id, instance_id=instance_id, now=now))
+            except Exception as err:
+                failed[instance_id] = err
+                continue
+            if sent is not None:
+                fired.append(sent)
+        return len(ids), fired
+
+    def _fire_id(self, tx: Tx, instance_id: str, now: float) -> Sent | None:
+        row = tx.one(
+            f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ? AND due IS NOT NULL "
+            f"AND due <= ?{self.backend.claim}",
+            (instance_id, now),
+        )
+        return None if row is None else self._fire_row(tx, row)
+
+    def _fire_row(self, tx: Tx, row: Row) -> Sent | None:
+        """Fire the timeout of one claimed instance row; None when its state has none."""
         record = _record(row)
         due = float(row[11])
         instance, world = self._materialize(tx, record, self.backend.lock, clock=lambda: due)
@@ -598,8 +653,7 @@ class Store:
             # instance is not fired again and again; a refusal is in its history.
             tx.run("UPDATE instances SET due = NULL WHERE id = ?", (record.id,))
             if step is None:
-                return self._fire_one(tx, now)
-        assert step is not None
+                return None
         return self._commit(tx, record, instance, world, step, None, None)
 
     def next_due(self) -> float | None:
