@@ -259,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("store_scaling", lambda: figure_store_scaling(cfg, Path(work))))
         steps.append(("store_bytes", lambda: figure_store_bytes(cfg, Path(work))))
         from benchmarks.durable_flow import figure_durable_flow
-        from benchmarks.store import figure_store_timers
+        from benchmarks.timers import figure_store_timers
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))

@@ -208,10 +208,10 @@ def test_a_timer_that_fails_is_left_due_and_the_others_of_its_batch_fire(
     poison = sorted(ids)[1]
     fire_row = Store._fire_row
 
-    def failing(self: Store, tx: Any, row: Any) -> Any:
+    def failing(self: Store, tx: Any, row: Any, pending: Any) -> None:
         if row[0] == poison:
             raise RuntimeError("this timer's step broke")
-        return fire_row(self, tx, row)
+        fire_row(self, tx, row, pending)
 
     monkeypatch.setattr(Store, "_fire_row", failing)
     clock.advance(10)

@@ -25,6 +25,10 @@ class Tx(Protocol):
         """Run a statement; the number of rows it changed."""
         ...
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters (a batch: far fewer round trips)."""
+        ...
+
 
 class Backend(Protocol):
     """A database the store runs on."""
@@ -44,8 +48,9 @@ class Backend(Protocol):
         """A read-only transaction (one consistent snapshot)."""
         ...
 
-    def next_feed_seq(self, tx: Any) -> int:
-        """The next feed number; taken in the appending transaction, visible in commit order."""
+    def next_feed_seq(self, tx: Any, count: int = 1) -> int:
+        """The first of `count` consecutive feed numbers; taken in the appending transaction,
+        visible in commit order."""
         ...
 
     def close(self) -> None: ...

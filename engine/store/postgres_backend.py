@@ -47,6 +47,11 @@ class PostgresTx:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.conn.execute(_pg(sql), params).rowcount
 
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # psycopg sends the rows in pipeline mode: one round trip for the batch.
+        with self.conn.cursor() as cursor:
+            cursor.executemany(_pg(sql), rows)
+
 
 def _reason(err: Exception) -> str:
     text = str(err).strip()
@@ -115,12 +120,12 @@ class PostgresBackend:
         except (psycopg.Error, PoolTimeout) as err:
             raise StoreError(f"{doing} the store at {self.where}: {_reason(err)}") from None
 
-    def next_feed_seq(self, tx: PostgresTx) -> int:
+    def next_feed_seq(self, tx: PostgresTx, count: int = 1) -> int:
         # The counter row stays locked until this transaction commits: feed numbers become
         # visible in order, so a reader that follows `seq > N` never skips a late commit.
-        row = tx.one("UPDATE feed_head SET seq = seq + 1 RETURNING seq")
+        row = tx.one("UPDATE feed_head SET seq = seq + ? RETURNING seq", (count,))
         assert row is not None
-        return int(row[0])
+        return int(row[0]) - count + 1
 
     def close(self) -> None:
         self.pool.close()

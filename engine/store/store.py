@@ -95,6 +95,40 @@ def new_id() -> str:
     return secrets.token_hex(8)
 
 
+#: A history entry's number is the instance's next one, taken in the insert itself.
+HISTORY_INSERT = (
+    "INSERT INTO history (instance, seq, time, event, source, target, accepted, payload, "
+    "refusal, transition, event_id, request) VALUES (?, "
+    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?), "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSTANCE_UPDATE = (
+    "UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?, "
+    "entered = ?, due = ? WHERE id = ?"
+)
+FEED_INSERT = f"INSERT INTO feed ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+class _Pending:
+    """The rows of steps taken in one transaction, written together by `Store._flush`."""
+
+    __slots__ = ("feed", "history", "instances", "steps")
+
+    def __init__(self) -> None:
+        self.history: list[tuple[Any, ...]] = []
+        self.instances: list[tuple[Any, ...]] = []
+        self.feed: list[tuple[Any, ...]] = []
+        #: (step, instance after it, handed-off instance, accepted) in the order taken.
+        self.steps: list[tuple[Step, InstanceRecord, InstanceRecord | None, bool]] = []
+
+
+def _run_rows(tx: Tx, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    if len(rows) == 1:
+        tx.run(sql, rows[0])
+    elif rows:
+        tx.many(sql, rows)
+
+
 class Store:
     """A durable home for instances. Open with `Store.open(url)`; close when done."""
 
@@ -466,15 +500,29 @@ class Store:
     ) -> Sent:
         """Write one step: history always; for an accepted step also the instance row, the
         changed world records, a handoff's next instance and the feed entry."""
+        pending = _Pending()
+        self._stage(tx, pending, record, instance, world, step, event_id, request)
+        [sent] = self._flush(tx, pending)
+        return sent
+
+    def _stage(
+        self,
+        tx: Tx,
+        pending: _Pending,
+        record: InstanceRecord,
+        instance: Instance,
+        world: StoreWorld,
+        step: Step,
+        event_id: str | None,
+        request: str | None,
+    ) -> None:
+        """Add one step's history, instance and feed rows to `pending`; world changes and a
+        handoff's next instance (rare, and read by the next step) are written at once."""
         entry = instance.history[-1]
-        last = tx.one("SELECT MAX(seq) FROM history WHERE instance = ?", (record.id,))
-        seq = 1 if last is None or last[0] is None else int(last[0]) + 1
-        tx.run(
-            "INSERT INTO history (instance, seq, time, event, source, target, accepted, payload, "
-            "refusal, transition, event_id, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        pending.history.append(
             (
                 record.id,
-                seq,
+                record.id,
                 entry.time,
                 entry.event,
                 entry.source,
@@ -485,10 +533,11 @@ class Store:
                 None if step.transition is None else step.transition.index,
                 event_id,
                 request,
-            ),
+            )
         )
         if not step.accepted:
-            return Sent(step, record)
+            pending.steps.append((step, record, None, False))
+            return
         for collection, key, text, existed in world.changes():
             if text is None:
                 tx.run("DELETE FROM world WHERE collection = ? AND key = ?", (collection, key))
@@ -519,9 +568,7 @@ class Store:
             instance.due,
             record.session,
         )
-        tx.run(
-            "UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?, "
-            "entered = ?, due = ? WHERE id = ?",
+        pending.instances.append(
             (
                 after.state,
                 dump(after.data),
@@ -531,24 +578,28 @@ class Store:
                 after.entered,
                 after.due,
                 record.id,
-            ),
+            )
         )
         handed = self._hand_off(tx, instance, after)
-        number = self.backend.next_feed_seq(tx)
-        tx.run(
-            f"INSERT INTO feed ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                number,
-                record.id,
-                record.workflow,
-                step.event,
-                step.source,
-                step.target,
-                after.outcome,
-                now,
-            ),
+        pending.feed.append(
+            (record.id, record.workflow, step.event, step.source, step.target, after.outcome, now)
         )
-        return Sent(step, after, handed_to=handed, feed_seq=number)
+        pending.steps.append((step, after, handed, True))
+
+    def _flush(self, tx: Tx, pending: _Pending) -> list[Sent]:
+        """Write what `pending` holds, one batch per statement; the steps' outcomes."""
+        _run_rows(tx, HISTORY_INSERT, pending.history)
+        _run_rows(tx, INSTANCE_UPDATE, pending.instances)
+        number = self.backend.next_feed_seq(tx, len(pending.feed)) if pending.feed else 0
+        _run_rows(tx, FEED_INSERT, [(number + i, *row) for i, row in enumerate(pending.feed)])
+        sent: list[Sent] = []
+        for step, after, handed, accepted in pending.steps:
+            if accepted:
+                sent.append(Sent(step, after, handed_to=handed, feed_seq=number))
+                number += 1
+            else:
+                sent.append(Sent(step, after))
+        return sent
 
     def _hand_off(self, tx: Tx, instance: Instance, after: InstanceRecord) -> InstanceRecord | None:
         target = instance.workflow.states[instance.state].handoff
@@ -611,11 +662,16 @@ class Store:
     def _fire_batch(
         self, tx: Tx, now: float, size: int, skip: tuple[str, ...]
     ) -> tuple[int, list[Sent]]:
-        """Claim up to `size` due instances and fire each; how many were claimed, what fired."""
+        """Claim up to `size` due instances and fire each; how many were claimed, what fired.
+
+        The steps' history, instance and feed rows are written together at the end, one
+        batched statement each: a timer costs its step, not several statements."""
         sql = self._due_sql(skip, INSTANCE_COLUMNS, self.backend.claim)
         rows = tx.all(sql, (now, *skip, size))
-        fired = [sent for row in rows if (sent := self._fire_row(tx, row)) is not None]
-        return len(rows), fired
+        pending = _Pending()
+        for row in rows:
+            self._fire_row(tx, row, pending)
+        return len(rows), self._flush(tx, pending)
 
     def _fire_singly(
         self, now: float, size: int, skip: tuple[str, ...], failed: dict[str, Exception]
@@ -640,10 +696,15 @@ class Store:
             f"AND due <= ?{self.backend.claim}",
             (instance_id, now),
         )
-        return None if row is None else self._fire_row(tx, row)
+        if row is None:
+            return None  # another process fired it first
+        pending = _Pending()
+        self._fire_row(tx, row, pending)
+        return next(iter(self._flush(tx, pending)), None)
 
-    def _fire_row(self, tx: Tx, row: Row) -> Sent | None:
-        """Fire the timeout of one claimed instance row; None when its state has none."""
+    def _fire_row(self, tx: Tx, row: Row, pending: _Pending) -> None:
+        """Fire the timeout of one claimed instance row into `pending` (nothing when its
+        state has no timeout)."""
         record = _record(row)
         due = float(row[11])
         instance, world = self._materialize(tx, record, self.backend.lock, clock=lambda: due)
@@ -653,8 +714,8 @@ class Store:
             # instance is not fired again and again; a refusal is in its history.
             tx.run("UPDATE instances SET due = NULL WHERE id = ?", (record.id,))
             if step is None:
-                return None
-        return self._commit(tx, record, instance, world, step, None, None)
+                return
+        self._stage(tx, pending, record, instance, world, step, None, None)
 
     def next_due(self) -> float | None:
         """When the next timeout is due, or None."""
