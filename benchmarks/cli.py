@@ -239,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _say("implementations: " + ", ".join(i.key for i in impls))
 
     figures: dict[str, Figure] = {}
-    steps: list[tuple[str, Callable[[], Figure]]] = [
+    steps: list[tuple[str, Callable[[], Figure | None]]] = [
         ("flow", lambda: figure_flow(impls, cfg)),
         ("refusal", lambda: figure_refusal(impls, cfg)),
         ("create", lambda: figure_create(impls, cfg)),
@@ -263,13 +263,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
+        from benchmarks.postgres import PostgresFigures
+
+        postgres = PostgresFigures(cfg, Path(work))
+        steps.extend(postgres.steps())
+        steps.append(("pg_stop", postgres.close))  # not a figure: stops the cluster
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")
                 continue
             begun = time.perf_counter()
             try:
-                figures[key] = step()
+                figure = step()
+                if figure is not None:
+                    figures[key] = figure
             except Exception as err:
                 notes.append(f"figure `{key}` failed: {type(err).__name__}: {err}")
                 traceback.print_exc()

@@ -32,8 +32,8 @@ NOT_MEASURED = (
 
 
 class _Linkflow:
-    def __init__(self, path: Path) -> None:
-        self.store = Store.open(f"sqlite:///{path}")
+    def __init__(self, url: str) -> None:
+        self.store = Store.open(url)
         self.store.load_world(World(domain.make_world(1000), name="bench"))
         self.good = {"username": domain.ACCOUNT, "password": domain.PASSWORD}
 
@@ -75,7 +75,7 @@ def figure_durable_flow(cfg: Config, work: Path) -> Figure:
     )
     fig.notes.append(NOT_MEASURED)
     bare = _bare_db(work / "flow-bare.db")
-    linkflow = _Linkflow(work / "flow-linkflow.db")
+    linkflow = _Linkflow(f"sqlite:///{work / 'flow-linkflow.db'}")
     django = DjangoFlow(f"sqlite:///{work / 'flow-django.db'}")
     stats = {BARE: Stat("µs"), LINKFLOW: Stat("µs"), DJANGO: Stat("µs")}
     clock = time.perf_counter_ns

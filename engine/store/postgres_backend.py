@@ -9,7 +9,7 @@ one back with `Retry`, and the store runs it again. Due timers are claimed with
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from engine.store.backend import Row
@@ -94,22 +94,29 @@ class PostgresBackend:
 
     @contextmanager
     def write(self) -> Iterator[PostgresTx]:
-        with self._transaction("cannot write to") as tx:
+        with self._transaction("cannot write to", pipeline=True) as tx:
             yield tx
 
     @contextmanager
     def read(self) -> Iterator[PostgresTx]:
-        with self._transaction("cannot read") as tx:
+        with self._transaction("cannot read", pipeline=False) as tx:
             yield tx
 
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[PostgresTx]:
+    def _transaction(self, doing: str, pipeline: bool) -> Iterator[PostgresTx]:
+        """A transaction; in pipeline mode a statement whose result is not read (`run`,
+        `many`, BEGIN, COMMIT) is sent with the next one that is: an event's writes and its
+        commit take one round trip or two, not one each."""
         import psycopg
         from psycopg import errors
         from psycopg_pool import PoolTimeout
 
         try:
-            with self.pool.connection() as conn, conn.transaction():
+            with (
+                self.pool.connection() as conn,
+                conn.pipeline() if pipeline else nullcontext(),
+                conn.transaction(),
+            ):
                 yield PostgresTx(conn)
         except (
             errors.SerializationFailure,

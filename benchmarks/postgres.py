@@ -1,0 +1,349 @@
+"""The durable figures on PostgreSQL: one event against a bare commit, the five-event flow
+against django-fsm-2, start and send with many instances stored, bytes per finished instance.
+
+One throwaway cluster serves them all (tests/support/postgres.py: initdb in a temporary
+folder, a unix socket only, owned by `nobody` when run as root), started with fsync=on,
+synchronous_commit=on and full_page_writes=on: every commit waits for the disk, as on a
+production server. Without PostgreSQL's binaries each figure fails with a note saying so,
+and its targets read "not measured".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from benchmarks import domain
+from benchmarks.durable_flow import _Linkflow
+from benchmarks.figures import Config, Figure
+from benchmarks.store import COUNTER, DEMO_WORLD, LOGIN, _start_and_send_us
+from benchmarks.timing import Stat, interleaved
+from engine.runtime.world import World
+from engine.store import Store
+from tests.support.postgres import PostgresServer, PostgresUnavailable, start_server
+
+SETTINGS = "fsync=on, synchronous_commit=on, full_page_writes=on"
+COLUMN = "PostgreSQL, unix socket, " + SETTINGS
+BARE = "bare PostgreSQL commit (1 update + 1 insert)"
+EVENT = "linkflow durable event (Store.send, accepted)"
+LINKFLOW = "linkflow (Store.send: guards, actions, history, change feed)"
+DJANGO = "django-fsm-2 + ConcurrentTransitionMixin (no change feed)"
+TRIPS = "round trips"
+
+
+@contextmanager
+def counted_round_trips() -> Iterator[list[int]]:
+    """Counts the waits for the server of every psycopg connection (each one round trip:
+    a statement sent and its answer read) while open; the count is in the list's one item."""
+    import psycopg
+
+    count = [0]
+    wait = psycopg.Connection.wait
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return wait(self, *args, **kwargs)
+
+    psycopg.Connection.wait = counting  # type: ignore[method-assign]
+    try:
+        yield count
+    finally:
+        psycopg.Connection.wait = wait  # type: ignore[method-assign]
+
+
+def _bare_db(url: str) -> Any:
+    import psycopg
+
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute("CREATE TABLE state (id INTEGER PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("CREATE TABLE log (id BIGSERIAL PRIMARY KEY, state INTEGER, value TEXT)")
+    conn.execute("INSERT INTO state VALUES (1, 'low')")
+    return conn
+
+
+def _bare_commit(conn: Any, i: int) -> None:
+    """What hand-written psycopg code does: a transaction, two statements, a commit."""
+    with conn.transaction():
+        conn.execute("UPDATE state SET value = %s WHERE id = 1", (str(i),))
+        conn.execute("INSERT INTO log (state, value) VALUES (1, %s)", (str(i),))
+
+
+class PostgresFigures:
+    """Starts the cluster on first use; `close` stops it."""
+
+    def __init__(self, cfg: Config, work: Path) -> None:
+        self.cfg = cfg
+        self.work = work
+        self.server: PostgresServer | None = None
+        self.failure = ""
+
+    def database(self) -> str:
+        if self.server is None:
+            if self.failure:
+                raise PostgresUnavailable(self.failure)
+            try:
+                self.server = start_server(durable=True)
+            except PostgresUnavailable as err:
+                self.failure = (
+                    f"PostgreSQL figures not measured: {err} (`make postgresql` installs it)"
+                )
+                raise PostgresUnavailable(self.failure) from None
+        return self.server.database()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def steps(self) -> list[tuple[str, Callable[[], Figure]]]:
+        return [
+            ("pg_store", self.figure_store),
+            ("pg_flow", self.figure_flow),
+            ("pg_scaling", self.figure_scaling),
+            ("pg_bytes", self.figure_bytes),
+        ]
+
+    # -- one event against a bare commit ------------------------------------------------------
+
+    def figure_store(self) -> Figure:
+        count = 10 if self.cfg.quick else 300
+        fig = Figure(
+            "pg_store",
+            "One durable event against a bare PostgreSQL commit",
+            "µs",
+            [COLUMN],
+            derived_columns=["/ bare commit", TRIPS],
+        )
+        bare = _bare_db(self.database())
+        store = Store.open(self.database())
+        store.load_world(World({"counters": {"c1": {"value": 0}}}))
+        instance = store.start(COUNTER, {"key": "c1"}).id
+        stats = {BARE: Stat("µs", ops=count), EVENT: Stat("µs", ops=count)}
+        clock = time.perf_counter_ns
+        try:
+            for i in range(10):  # warm up: prepared statements, the pool, the first pages
+                _bare_commit(bare, i)
+                store.send(instance, "flip")
+            with counted_round_trips() as trips:
+                _bare_commit(bare, 0)
+            bare_trips = trips[0]
+            with counted_round_trips() as trips:
+                store.send(instance, "flip")
+            event_trips = trips[0]
+            for _ in range(self.cfg.repeats):
+                spent = {BARE: 0, EVENT: 0}
+                for i in range(count):
+                    t0 = clock()
+                    _bare_commit(bare, i)
+                    t1 = clock()
+                    store.send(instance, "flip")
+                    t2 = clock()
+                    spent[BARE] += t1 - t0
+                    spent[EVENT] += t2 - t1
+                for key, ns in spent.items():
+                    stats[key].values.append(ns / 1e3 / count)
+        finally:
+            bare.close()
+            store.close()
+        fig.rows = {key: {COLUMN: stat} for key, stat in stats.items()}
+        fig.derived[BARE] = {TRIPS: float(bare_trips)}
+        fig.derived[EVENT] = {
+            "/ bare commit": stats[EVENT].median / stats[BARE].median,
+            TRIPS: float(event_trips),
+        }
+        fig.notes.append(
+            f"{count} operations of each per repeat, alternating one by one, each in its own "
+            f"transaction, on one cluster ({SETTINGS}). The anchor: psycopg 3 on one "
+            "connection, `with conn.transaction()`: BEGIN; UPDATE one row; INSERT one row; "
+            "COMMIT. The event: `flip` on benchmarks/flows/durable_counter.yaml through "
+            "`Store.send` (pooled connection, instance row and one world record read with "
+            "FOR UPDATE, history, world record, instance row, feed counter and feed row "
+            "written). Round trips: psycopg's waits for the server during one operation "
+            f"(counted once, untimed): bare {bare_trips}, event {event_trips}."
+        )
+        return fig
+
+    # -- the five-event flow against django-fsm-2 ------------------------------------------------
+
+    def figure_flow(self) -> Figure:
+        from benchmarks.django_fsm_flow import DjangoFlow
+
+        flows = 2 if self.cfg.quick else 40
+        fig = Figure(
+            "pg_flow",
+            "The five-event flow on PostgreSQL, durably: µs per event",
+            "µs",
+            [COLUMN],
+            derived_columns=["/ bare commit", "events/s"],
+        )
+        bare = _bare_db(self.database())
+        linkflow = _Linkflow(self.database())
+        django = DjangoFlow(self.database())
+        stats = {BARE: Stat("µs"), LINKFLOW: Stat("µs"), DJANGO: Stat("µs")}
+        clock = time.perf_counter_ns
+        events = len(domain.EVENTS)
+        try:
+            for repeat in range(self.cfg.repeats + 1):  # the first is a warm-up
+                ours = [linkflow.create() for _ in range(flows)]
+                theirs = [django.create() for _ in range(flows)]
+                spent = dict.fromkeys(stats, 0)
+                for i, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
+                    t0 = clock()
+                    for k in range(events):
+                        _bare_commit(bare, i * events + k)
+                    t1 = clock()
+                    linkflow.run_flow(mine)
+                    t2 = clock()
+                    django.run_flow(other)
+                    t3 = clock()
+                    spent[BARE] += t1 - t0
+                    spent[LINKFLOW] += t2 - t1
+                    spent[DJANGO] += t3 - t2
+                linkflow.check(ours[-1])
+                django.check(theirs[-1])
+                if repeat:
+                    for key, ns in spent.items():
+                        stats[key].values.append(ns / 1e3 / (flows * events))
+        finally:
+            bare.close()
+            linkflow.store.close()
+            from django.db import connections
+
+            connections["default"].close()
+        for key, stat in stats.items():
+            stat.ops = flows * events
+            fig.rows[key] = {COLUMN: stat}
+            fig.derived[key] = {
+                "/ bare commit": stat.median / stats[BARE].median,
+                "events/s": 1e6 / stat.median,
+            }
+        fig.notes.append(
+            f"{flows} fresh instances per repeat, five events each, one transaction per event, "
+            f"each side on its own database of one cluster ({SETTINGS}). linkflow: "
+            "`Store.send` on benchmarks/flows/link_login.yaml: the guards are read from the "
+            "YAML and evaluated by the engine against world records read (FOR UPDATE) in the "
+            "transaction; approve writes three world records; every event writes a history "
+            "row (payload minus secrets) and a change-feed row numbered in commit order. "
+            "django-fsm-2: FSMField + ConcurrentTransitionMixin (optimistic lock on the "
+            "state), guards as Python condition methods reading world rows through the ORM "
+            "(no row locks), approve saving three world rows, one TransitionLog row per event "
+            "written by the benchmark's own code (django-fsm keeps no history), no change "
+            "feed, no idempotency key, no secret scrubbing."
+        )
+        return fig
+
+    # -- many instances stored -----------------------------------------------------------------
+
+    def figure_scaling(self) -> Figure:
+        small, large = (1_000, 20_000) if self.cfg.quick else (1_000, 1_000_000)
+        count = 10 if self.cfg.quick else 200
+        columns = [f"{small:,} stored", f"{large:,} stored"]
+        fig = Figure(
+            "pg_scaling",
+            "Start and send with many instances stored (PostgreSQL)",
+            "µs",
+            columns,
+            derived_columns=["large / small"],
+        )
+        stores: dict[str, Store] = {}
+        fill_s: dict[int, float] = {}
+        try:
+            for column, size in zip(columns, (small, large), strict=True):
+                store = Store.open(self.database())
+                store.load_world(World({"counters": {"c1": {"value": 0}}}))
+                store.start(COUNTER, {"key": "c1"})
+                begin = time.perf_counter()
+                _fill(store, size)
+                fill_s[size] = time.perf_counter() - begin
+                stores[column] = store
+            starts = {c: Stat("µs", ops=count) for c in columns}
+            sends = {c: Stat("µs", ops=count) for c in columns}
+
+            def measure(column: str) -> float:
+                start_us, send_us = _start_and_send_us(stores[column], count)
+                starts[column].values.append(start_us)
+                sends[column].values.append(send_us)
+                return start_us
+
+            interleaved({c: partial(measure, c) for c in columns}, self.cfg.repeats, "µs")
+        finally:
+            for store in stores.values():
+                store.close()
+        fig.rows = {"start": starts, "send": sends}
+        for row in fig.rows:
+            fig.derived[row] = {
+                "large / small": fig.median(row, columns[1]) / fig.median(row, columns[0])
+            }
+        fig.notes.append(
+            f"Each store is filled with finished instances and one history entry each by one "
+            f"server-side INSERT ... SELECT FROM generate_series per table, then ANALYZE "
+            f"({large:,} took {fill_s[large]:.0f} s); then {count} instances are started and "
+            f"sent one event each (with an event id), one transaction each ({SETTINGS})."
+        )
+        return fig
+
+    # -- bytes per finished instance -----------------------------------------------------------
+
+    def figure_bytes(self) -> Figure:
+        count = 20 if self.cfg.quick else 200
+        column = f"{count} finished link_login instances"
+        fig = Figure(
+            "pg_bytes", "Bytes stored per finished instance (PostgreSQL)", "bytes", [column]
+        )
+        url = self.database()
+        with Store.open(url) as store:
+            for _ in range(count):
+                store.load_world(DEMO_WORLD)
+                record = store.start(
+                    LOGIN,
+                    {"actor": "ana", "business_center": "acme_brands", "ad_account": "acme_us"},
+                )
+                store.send(
+                    record.id, "log_in", {"username": "ana_cooks", "password": "open-sesame-42"}
+                )
+                store.send(record.id, "approve")
+                assert store.send(record.id, "refresh").instance.outcome == "completed"
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM FULL instances")
+            conn.execute("VACUUM FULL history")
+            sizes = {}
+            for table in ("instances", "history"):
+                row = conn.execute("SELECT pg_total_relation_size(%s)", (table,)).fetchone()
+                sizes[table] = int(row[0]) if row else 0
+        for table, label in (("instances", "instance row"), ("history", "history (3 entries)")):
+            fig.rows[label] = {column: Stat("bytes", [sizes[table] / count], ops=count)}
+        fig.notes.append(
+            "The same instances as the SQLite figure; bytes are pg_total_relation_size (the "
+            "table, its TOAST and its indexes, in 8 KB pages) after VACUUM FULL (no dead row "
+            "versions), over the count. Page granularity weighs on small counts."
+        )
+        return fig
+
+
+def _fill(store: Store, instances: int) -> None:
+    """`instances` finished counter instances with one history entry each, server-side."""
+    definition = store.definition("durable_counter").hash
+    with store.backend.write() as tx:
+        tx.run(
+            "INSERT INTO instances (id, workflow, definition, state, data, start_data, outcome, "
+            "version, created, updated, entered, due, session, hop) "
+            "SELECT 'filler-' || i, 'durable_counter', ?, 'stopped', "
+            '\'{"key":"c1","count":0}\', \'{"key":"c1"}\', \'completed\', 1, i, i, i, NULL, '
+            "'filler-' || i, 0 FROM generate_series(1, ?) AS i",
+            (definition, instances),
+        )
+        tx.run(
+            "INSERT INTO history (instance, seq, time, event, source, target, accepted, event_id, "
+            "request) SELECT 'filler-' || i, 1, i, 'stop', 'low', 'stopped', 1, "
+            "'e-filler-' || i, 'x' FROM generate_series(1, ?) AS i",
+            (instances,),
+        )
+    with store.backend.write() as tx:  # fresh planner statistics, as autovacuum would give
+        tx.run("ANALYZE instances")
+        tx.run("ANALYZE history")
