@@ -23,11 +23,8 @@ BARE = "bare SQLite commit (1 update + 1 insert)"
 LINKFLOW = "linkflow (Store.send: guards, actions, history, change feed)"
 DJANGO = "django-fsm-2 + ConcurrentTransitionMixin (no change feed)"
 NOT_MEASURED = (
-    "Not measured: PostgreSQL (the store's test fixture, tests/support/postgres.py, runs its "
-    "throwaway cluster with fsync=off and synchronous_commit=off for test speed, so its "
-    "commits are not durable and ratios against them would mislead; a durable benchmark "
-    "cluster is not built yet), and the HTTP service's events/s and p50/p99 latency at 1 and "
-    "8 clients (not built yet)."
+    "PostgreSQL: see the figure `pg_flow` (a cluster with fsync and synchronous commit on). "
+    "Not measured here: the HTTP service's events/s and p50/p99 latency (its own figures)."
 )
 
 

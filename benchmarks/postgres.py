@@ -347,3 +347,57 @@ def _fill(store: Store, instances: int) -> None:
     with store.backend.write() as tx:  # fresh planner statistics, as autovacuum would give
         tx.run("ANALYZE instances")
         tx.run("ANALYZE history")
+
+
+def postgres_targets(figures: dict[str, Figure]) -> list[Any]:
+    """The PostgreSQL targets; each reads "not measured" when its figure is missing."""
+    import math
+
+    from benchmarks.report import Target
+
+    def ratio(key: str, top: str, bottom: str, column: str | None = None) -> float:
+        fig = figures.get(key)
+        if fig is None:
+            return math.nan
+        col = column or fig.columns[0]
+        return fig.median(_row(fig, top), col) / fig.median(_row(fig, bottom), col)
+
+    targets = [
+        Target(
+            "pg_durable_event",
+            f"one durable PostgreSQL event ({SETTINGS}) ≤ 1.5x a bare commit of update + insert",
+            ratio("pg_store", "linkflow", "bare"),
+            1.5,
+            "x",
+            "<=",
+        ),
+        Target(
+            "pg_durable_vs_django",
+            "durable five-event flow on PostgreSQL: linkflow's events/s ≥ 2x django-fsm-2's",
+            ratio("pg_flow", "django", "linkflow"),
+            2.0,
+            "x",
+            ">=",
+        ),
+    ]
+    scaling = figures.get("pg_scaling")
+    small, large = scaling.columns if scaling else ("1,000 stored", "1,000,000 stored")
+    for row in ("start", "send"):
+        measured = math.nan
+        if scaling is not None:
+            measured = scaling.median(row, large) / scaling.median(row, small)
+        targets.append(
+            Target(
+                f"pg_store_{row}_scaling",
+                f"durable {row} on PostgreSQL with {large} ≤ 1.2x with {small}",
+                measured,
+                1.2,
+                "x",
+                "<=",
+            )
+        )
+    return targets
+
+
+def _row(figure: Figure, prefix: str) -> str:
+    return next(r for r in figure.rows if r.startswith(prefix))

@@ -218,6 +218,9 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
             )
         )
     targets.extend(_store_targets(figures))
+    from benchmarks.postgres import postgres_targets
+
+    targets.extend(postgres_targets(figures))
     return targets
 
 

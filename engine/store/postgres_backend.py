@@ -8,8 +8,8 @@ one back with `Retry`, and the store runs it again. Due timers are claimed with
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from engine.store.backend import Row
@@ -53,6 +53,30 @@ class PostgresTx:
             cursor.executemany(_pg(sql), rows)
 
 
+def _plain(conn: psycopg.Connection[Any]) -> AbstractContextManager[None]:
+    return conn.transaction()  # type: ignore[return-value]
+
+
+@contextmanager
+def _pipelined(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A transaction in pipeline mode: a statement whose result is not read (BEGIN, `run`,
+    `many`, COMMIT) goes out with the next one that is read, or with the final sync. An
+    event takes about four round trips (BEGIN and the instance row, each world record read,
+    the writes with the feed number, the last insert with COMMIT), not one per statement.
+    BEGIN and COMMIT are sent as statements: psycopg's `transaction()` syncs on entering."""
+    from psycopg.pq import TransactionStatus
+
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            yield
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _reason(err: Exception) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
@@ -94,29 +118,24 @@ class PostgresBackend:
 
     @contextmanager
     def write(self) -> Iterator[PostgresTx]:
-        with self._transaction("cannot write to", pipeline=True) as tx:
+        with self._transaction("cannot write to", _pipelined) as tx:
             yield tx
 
     @contextmanager
     def read(self) -> Iterator[PostgresTx]:
-        with self._transaction("cannot read", pipeline=False) as tx:
+        with self._transaction("cannot read", _plain) as tx:
             yield tx
 
     @contextmanager
-    def _transaction(self, doing: str, pipeline: bool) -> Iterator[PostgresTx]:
-        """A transaction; in pipeline mode a statement whose result is not read (`run`,
-        `many`, BEGIN, COMMIT) is sent with the next one that is: an event's writes and its
-        commit take one round trip or two, not one each."""
+    def _transaction(
+        self, doing: str, within: Callable[[psycopg.Connection[Any]], AbstractContextManager[None]]
+    ) -> Iterator[PostgresTx]:
         import psycopg
         from psycopg import errors
         from psycopg_pool import PoolTimeout
 
         try:
-            with (
-                self.pool.connection() as conn,
-                conn.pipeline() if pipeline else nullcontext(),
-                conn.transaction(),
-            ):
+            with self.pool.connection() as conn, within(conn):
                 yield PostgresTx(conn)
         except (
             errors.SerializationFailure,

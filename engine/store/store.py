@@ -46,7 +46,7 @@ T = TypeVar("T")
 ATTEMPTS = 30
 #: How many due timers one transaction claims and fires: one commit (one fsync) for many
 #: timers, yet a short enough transaction that other writers do not wait long behind it.
-FIRE_BATCH = 250
+FIRE_BATCH = 500
 FEED_COLUMNS = "seq, instance, workflow, event, source, target, outcome, time"
 HISTORY_COLUMNS = "seq, time, event, source, target, accepted, payload, refusal, event_id"
 
