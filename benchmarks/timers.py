@@ -100,8 +100,8 @@ def _where_time_goes(work: Path, due: int) -> str:
     )
     return (
         f"Where the time goes (cProfile of one more fire_due of {due:,} timers, untimed): "
-        f"the runtime's timeout step (`Instance.time_out`: the transitions library's "
-        f"trigger, the history entry) {step / total:.0%}; SQLite (claims, batched inserts "
+        f"the runtime's timeout step (`Instance.time_out`: state, "
+        f"history entry) {step / total:.0%}; SQLite (claims, batched inserts "
         f"and updates, commits with their fsync) {sqlite / total:.0%}; the store's own "
         f"Python (rows parsed, steps staged into batches) {1 - (step + sqlite) / total:.0%}."
     )

@@ -18,9 +18,13 @@ from engine.runtime.world import World
 Fetch = Callable[[str, str], str | None]
 
 
+#: One encoder for every dump: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dump(value: Any) -> str:
     """A JSON value as stored: compact, key order kept (so an unchanged record compares equal)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 class Records(dict[str, Any]):
