@@ -17,10 +17,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks import domain
-from benchmarks.durable_flow import _Linkflow
+from benchmarks.durable_flow import _Linkflow, paired_flows
 from benchmarks.figures import Config, Figure
-from benchmarks.store import COUNTER, DEMO_WORLD, LOGIN, _start_and_send_us
+from benchmarks.store import COUNTER, DEMO_WORLD, LOGIN, _start_and_send_us, paired_stats
+from benchmarks.store import _fill as fill
 from benchmarks.timing import Stat, interleaved
 from engine.runtime.world import World
 from engine.store import Store
@@ -30,8 +30,6 @@ SETTINGS = "fsync=on, synchronous_commit=on, full_page_writes=on"
 COLUMN = "PostgreSQL, unix socket, " + SETTINGS
 BARE = "bare PostgreSQL commit (1 update + 1 insert)"
 EVENT = "linkflow durable event (Store.send, accepted)"
-LINKFLOW = "linkflow (Store.send: guards, actions, history, change feed)"
-DJANGO = "django-fsm-2 + ConcurrentTransitionMixin (no change feed)"
 TRIPS = "round trips"
 
 
@@ -151,8 +149,6 @@ class PostgresFigures:
         store = Store.open(self.database())
         store.load_world(World({"counters": {"c1": {"value": 0}}}))
         instance = store.start(COUNTER, {"key": "c1"}).id
-        stats = {BARE: Stat("µs", ops=count), EVENT: Stat("µs", ops=count)}
-        clock = time.perf_counter_ns
         try:
             for i in range(10):  # warm up: prepared statements, the pool, the first pages
                 _bare_commit(bare, i)
@@ -165,18 +161,9 @@ class PostgresFigures:
             probes = 10 if self.cfg.quick else 100
             bare_us, bare_waiting = waiting_share(partial(_bare_commit, bare, 0), probes)
             event_us, event_waiting = waiting_share(partial(store.send, instance, "flip"), probes)
-            for _ in range(self.cfg.repeats):
-                spent = {BARE: 0, EVENT: 0}
-                for i in range(count):
-                    t0 = clock()
-                    _bare_commit(bare, i)
-                    t1 = clock()
-                    store.send(instance, "flip")
-                    t2 = clock()
-                    spent[BARE] += t1 - t0
-                    spent[EVENT] += t2 - t1
-                for key, ns in spent.items():
-                    stats[key].values.append(ns / 1e3 / count)
+            stats = paired_stats(
+                partial(_bare_commit, bare), store, instance, count, self.cfg.repeats, (BARE, EVENT)
+            )
         finally:
             bare.close()
             store.close()
@@ -225,31 +212,10 @@ class PostgresFigures:
         bare = _bare_db(self.database())
         linkflow = _Linkflow(self.database())
         django = DjangoFlow(self.database())
-        stats = {BARE: Stat("µs"), LINKFLOW: Stat("µs"), DJANGO: Stat("µs")}
-        clock = time.perf_counter_ns
-        events = len(domain.EVENTS)
         try:
-            for repeat in range(self.cfg.repeats + 1):  # the first is a warm-up
-                ours = [linkflow.create() for _ in range(flows)]
-                theirs = [django.create() for _ in range(flows)]
-                spent = dict.fromkeys(stats, 0)
-                for i, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
-                    t0 = clock()
-                    for k in range(events):
-                        _bare_commit(bare, i * events + k)
-                    t1 = clock()
-                    linkflow.run_flow(mine)
-                    t2 = clock()
-                    django.run_flow(other)
-                    t3 = clock()
-                    spent[BARE] += t1 - t0
-                    spent[LINKFLOW] += t2 - t1
-                    spent[DJANGO] += t3 - t2
-                linkflow.check(ours[-1])
-                django.check(theirs[-1])
-                if repeat:
-                    for key, ns in spent.items():
-                        stats[key].values.append(ns / 1e3 / (flows * events))
+            stats = paired_flows(
+                BARE, partial(_bare_commit, bare), linkflow, django, flows, self.cfg.repeats
+            )
         finally:
             bare.close()
             linkflow.store.close()
@@ -257,7 +223,6 @@ class PostgresFigures:
 
             connections["default"].close()
         for key, stat in stats.items():
-            stat.ops = flows * events
             fig.rows[key] = {COLUMN: stat}
             fig.derived[key] = {
                 "/ bare commit": stat.median / stats[BARE].median,
@@ -322,7 +287,7 @@ class PostgresFigures:
             }
         fig.notes.append(
             f"Each store is filled with finished instances and one history entry each by one "
-            f"server-side INSERT ... SELECT FROM generate_series per table, then ANALYZE "
+            f"server-side INSERT ... SELECT (a recursive series) per table, then ANALYZE "
             f"({large:,} took {fill_s[large]:.0f} s); then {count} instances are started and "
             f"sent one event each (with an event id), one transaction each ({SETTINGS})."
         )
@@ -369,23 +334,8 @@ class PostgresFigures:
 
 
 def _fill(store: Store, instances: int) -> None:
-    """`instances` finished counter instances with one history entry each, server-side."""
-    definition = store.definition("durable_counter").hash
-    with store.backend.write() as tx:
-        tx.run(
-            "INSERT INTO instances (id, workflow, definition, state, data, start_data, outcome, "
-            "version, created, updated, entered, due, session, hop) "
-            "SELECT 'filler-' || i, 'durable_counter', ?, 'stopped', "
-            '\'{"key":"c1","count":0}\', \'{"key":"c1"}\', \'completed\', 1, i, i, i, NULL, '
-            "'filler-' || i, 0 FROM generate_series(1, ?) AS i",
-            (definition, instances),
-        )
-        tx.run(
-            "INSERT INTO history (instance, seq, time, event, source, target, accepted, event_id, "
-            "request) SELECT 'filler-' || i, 1, i, 'stop', 'low', 'stopped', 1, "
-            "'e-filler-' || i, 'x' FROM generate_series(1, ?) AS i",
-            (instances,),
-        )
+    """The SQLite figure's bulk fill (one INSERT ... SELECT per table), then ANALYZE."""
+    fill(store, instances)
     with store.backend.write() as tx:  # fresh planner statistics, as autovacuum would give
         tx.run("ANALYZE instances")
         tx.run("ANALYZE history")

@@ -462,7 +462,9 @@ class Store:
                 )
             instance, world = self._materialize(tx, record, self.backend.lock)
             step = instance.send(event, payload)
-            return self._commit(tx, record, instance, world, step, event_id, request)
+            pending = _Pending()
+            self._stage(tx, pending, record, instance, world, step, event_id, request)
+            return self._flush(tx, pending)[0]
 
         return self._write(work)
 
@@ -488,23 +490,6 @@ class Store:
         refused = None if refusal is None else _refusal(json.loads(refusal))
         return Sent(Step(event, source, target, taken, refused), record, replayed=True)
 
-    def _commit(
-        self,
-        tx: Tx,
-        record: InstanceRecord,
-        instance: Instance,
-        world: StoreWorld,
-        step: Step,
-        event_id: str | None,
-        request: str | None,
-    ) -> Sent:
-        """Write one step: history always; for an accepted step also the instance row, the
-        changed world records, a handoff's next instance and the feed entry."""
-        pending = _Pending()
-        self._stage(tx, pending, record, instance, world, step, event_id, request)
-        [sent] = self._flush(tx, pending)
-        return sent
-
     def _stage(
         self,
         tx: Tx,
@@ -516,8 +501,10 @@ class Store:
         event_id: str | None,
         request: str | None,
     ) -> None:
-        """Add one step's history, instance and feed rows to `pending`; world changes and a
-        handoff's next instance (rare, and read by the next step) are written at once."""
+        """Write one step: history always; for an accepted step also the instance row, the
+        changed world records, a handoff's next instance and the feed entry. The history,
+        instance and feed rows go to `pending` (`_flush` writes a batch of steps' rows
+        together); world changes and a handoff's next instance are written at once."""
         entry = instance.history[-1]
         pending.history.append(
             (
