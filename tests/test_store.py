@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine import Store, UsageError
-from engine.store import Conflict, NotFound
+from engine.store import Conflict, NotFound, StoreError
 from engine.store import store as store_module
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock, replay, start_world
 
@@ -225,6 +225,25 @@ def test_a_timer_that_fails_is_left_due_and_the_others_of_its_batch_fire(
     monkeypatch.setattr(Store, "_fire_row", fire_row)  # mended: it fires now
     [later] = store.fire_due()
     assert (later.instance.id, later.step.target) == (poison, "b")
+
+
+def test_a_failing_store_stops_firing_at_once_and_fires_nothing_of_the_batch(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [store.start(CHAIN).id for _ in range(4)]
+    calls: list[str] = []
+
+    def failing(self: Store, tx: Any, row: Any, pending: Any) -> None:
+        calls.append(row[0])
+        raise StoreError("the disk is full")
+
+    monkeypatch.setattr(Store, "_fire_row", failing)
+    clock.advance(10)
+    with pytest.raises(StoreError, match="disk is full"):
+        store.fire_due()
+    assert len(calls) == 1  # not retried timer by timer
+    assert all(store.history(i) == [] for i in ids)
+    assert store.feed() == []
 
 
 def test_an_event_before_the_timeout_moves_the_due_time_away(

@@ -615,9 +615,10 @@ class Store:
         a -> b -> c with 10 s each, fired late at 25 s, fires a and b and leaves c due at 30 s.
 
         Up to FIRE_BATCH due instances are claimed and fired in one transaction (one commit,
-        one fsync, for many timers). When a batch fails (one timer's step raised), it is rolled
-        back and its timers are fired one transaction each: the others are fired, the failing
-        one stays due, and its error is raised once every other due timer has been fired.
+        one fsync, for many timers). When a batch fails because one timer's step raised, it is
+        rolled back and its timers are fired one transaction each: the others are fired, the
+        failing one stays due, and its error is raised once every other due timer has been
+        fired. A failing store (a StoreError: unreachable, full, too busy) stops at once.
         """
         moment = self.clock() if now is None else now
         fired: list[Sent] = []
@@ -629,6 +630,8 @@ class Store:
                 claimed, sent = self._write(
                     partial(self._fire_batch, now=moment, size=size, skip=skip)
                 )
+            except StoreError:
+                raise  # the store failed (unreachable, full, too busy), not one timer's step
             except Exception:
                 claimed, sent = self._fire_singly(moment, size, skip, failed)
             fired.extend(sent)
@@ -670,6 +673,8 @@ class Store:
         for instance_id in ids:
             try:
                 sent = self._write(partial(self._fire_id, instance_id=instance_id, now=now))
+            except StoreError:
+                raise
             except Exception as err:
                 failed[instance_id] = err
                 continue
