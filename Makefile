@@ -105,8 +105,10 @@ test: lint typecheck check unit
 fuzz: setup
 	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/fuzz tests/test_properties.py -s -p no:cacheprovider
 
-# Benchmarks: linkflow against raw transitions, python-statemachine, sismic and a dict machine.
-bench: setup
+# Benchmarks: linkflow against raw transitions, python-statemachine, sismic and a dict machine;
+# the durable figures against bare commits and django-fsm-2 on SQLite and on a throwaway
+# PostgreSQL cluster (fsync on), whose binaries `postgresql` installs.
+bench: setup postgresql
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.readme_table
 

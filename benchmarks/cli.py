@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _say("implementations: " + ", ".join(i.key for i in impls))
 
     figures: dict[str, Figure] = {}
-    steps: list[tuple[str, Callable[[], Figure]]] = [
+    steps: list[tuple[str, Callable[[], Figure | None]]] = [
         ("flow", lambda: figure_flow(impls, cfg)),
         ("refusal", lambda: figure_refusal(impls, cfg)),
         ("create", lambda: figure_create(impls, cfg)),
@@ -263,20 +263,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("store_scaling", lambda: figure_store_scaling(cfg, Path(work))))
         steps.append(("store_bytes", lambda: figure_store_bytes(cfg, Path(work))))
         from benchmarks.durable_flow import figure_durable_flow
-        from benchmarks.store import figure_store_timers
+        from benchmarks.timers import figure_store_timers
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
         from benchmarks.world_load import figure_world_load
 
         steps.append(("world_load", lambda: figure_world_load(cfg, Path(work))))
+        from benchmarks.postgres import PostgresFigures
+
+        postgres = PostgresFigures(cfg, Path(work))
+        steps.extend(postgres.steps())
+        steps.append(("pg_stop", postgres.close))  # not a figure: stops the cluster
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")
                 continue
             begun = time.perf_counter()
             try:
-                figures[key] = step()
+                figure = step()
+                if figure is not None:
+                    figures[key] = figure
             except Exception as err:
                 notes.append(f"figure `{key}` failed: {type(err).__name__}: {err}")
                 traceback.print_exc()

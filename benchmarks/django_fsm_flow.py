@@ -34,22 +34,28 @@ def configure(url: str) -> None:
             },
         }
     else:
-        from urllib.parse import urlsplit
+        from urllib.parse import parse_qs, urlsplit
 
         parts = urlsplit(url)
+        # A unix socket's folder comes as `?host=/path` (the benchmark's cluster).
+        host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
         database = {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": parts.path.lstrip("/"),
             "USER": parts.username or "",
             "PASSWORD": parts.password or "",
-            "HOST": parts.hostname or "",
+            "HOST": host,
             "PORT": parts.port or "",
+            "OPTIONS": {},
         }
     if settings.configured:  # a second run in one process: the same models, a new database
         from django.db import connections
 
         connections["default"].close()
+        engine = connections["default"].settings_dict["ENGINE"]
         connections["default"].settings_dict.update(database)
+        if engine != database["ENGINE"]:
+            del connections["default"]  # the next use opens a connection of the new engine
         return
     settings.configure(
         DATABASES={"default": database},

@@ -8,7 +8,10 @@ five events back to back, so a disk whose fsync latency drifts weighs on all thr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from benchmarks import domain
 from benchmarks.figures import Config, Figure
@@ -23,17 +26,14 @@ BARE = "bare SQLite commit (1 update + 1 insert)"
 LINKFLOW = "linkflow (Store.send: guards, actions, history, change feed)"
 DJANGO = "django-fsm-2 + ConcurrentTransitionMixin (no change feed)"
 NOT_MEASURED = (
-    "Not measured: PostgreSQL (the store's test fixture, tests/support/postgres.py, runs its "
-    "throwaway cluster with fsync=off and synchronous_commit=off for test speed, so its "
-    "commits are not durable and ratios against them would mislead; a durable benchmark "
-    "cluster is not built yet), and the HTTP service's events/s and p50/p99 latency at 1 and "
-    "8 clients (not built yet)."
+    "PostgreSQL: see the figure `pg_flow` (a cluster with fsync and synchronous commit on). "
+    "Not measured here: the HTTP service's events/s and p50/p99 latency (its own figures)."
 )
 
 
 class _Linkflow:
-    def __init__(self, path: Path) -> None:
-        self.store = Store.open(f"sqlite:///{path}")
+    def __init__(self, url: str) -> None:
+        self.store = Store.open(url)
         self.store.load_world(World(domain.make_world(1000), name="bench"))
         self.good = {"username": domain.ACCOUNT, "password": domain.PASSWORD}
 
@@ -75,44 +75,59 @@ def figure_durable_flow(cfg: Config, work: Path) -> Figure:
     )
     fig.notes.append(NOT_MEASURED)
     bare = _bare_db(work / "flow-bare.db")
-    linkflow = _Linkflow(work / "flow-linkflow.db")
+    linkflow = _Linkflow(f"sqlite:///{work / 'flow-linkflow.db'}")
     django = DjangoFlow(f"sqlite:///{work / 'flow-django.db'}")
-    stats = {BARE: Stat("µs"), LINKFLOW: Stat("µs"), DJANGO: Stat("µs")}
-    clock = time.perf_counter_ns
-    events = len(domain.EVENTS)
     try:
-        for repeat in range(cfg.repeats + 1):  # the first is a warm-up
-            ours, theirs = (
-                [linkflow.create() for _ in range(flows)],
-                [django.create() for _ in range(flows)],
-            )
-            spent = {BARE: 0, LINKFLOW: 0, DJANGO: 0}
-            for i, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
-                t0 = clock()
-                for k in range(events):
-                    _bare_commit(bare, i * events + k)
-                t1 = clock()
-                linkflow.run_flow(mine)
-                t2 = clock()
-                django.run_flow(other)
-                t3 = clock()
-                spent[BARE] += t1 - t0
-                spent[LINKFLOW] += t2 - t1
-                spent[DJANGO] += t3 - t2
-            linkflow.check(ours[-1])
-            django.check(theirs[-1])
-            if repeat:
-                for key, ns in spent.items():
-                    stats[key].values.append(ns / 1e3 / (flows * events))
+        stats = paired_flows(
+            BARE, partial(_bare_commit, bare), linkflow, django, flows, cfg.repeats
+        )
     finally:
         bare.close()
         linkflow.store.close()
     for key, stat in stats.items():
-        stat.ops = flows * events
         fig.rows[key] = {COLUMN: stat}
-    for key, stat in stats.items():
         fig.derived[key] = {
             "/ bare commit": stat.median / stats[BARE].median,
             "events/s": 1e6 / stat.median,
         }
     return fig
+
+
+def paired_flows(
+    bare: str,
+    bare_commit: Callable[[int], object],
+    linkflow: _Linkflow,
+    django: Any,
+    flows: int,
+    repeats: int,
+) -> dict[str, Stat]:
+    """µs per event (rows `bare`, LINKFLOW, DJANGO) of five bare commits, linkflow's five
+    events and django-fsm's, back to back for each of `flows` fresh instances per repeat
+    (after one warm-up repeat)."""
+    stats = {bare: Stat("µs"), LINKFLOW: Stat("µs"), DJANGO: Stat("µs")}
+    clock = time.perf_counter_ns
+    events = len(domain.EVENTS)
+    for repeat in range(repeats + 1):  # the first is a warm-up
+        ours = [linkflow.create() for _ in range(flows)]
+        theirs = [django.create() for _ in range(flows)]
+        spent = dict.fromkeys(stats, 0)
+        for i, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
+            t0 = clock()
+            for k in range(events):
+                bare_commit(i * events + k)
+            t1 = clock()
+            linkflow.run_flow(mine)
+            t2 = clock()
+            django.run_flow(other)
+            t3 = clock()
+            spent[bare] += t1 - t0
+            spent[LINKFLOW] += t2 - t1
+            spent[DJANGO] += t3 - t2
+        linkflow.check(ours[-1])
+        django.check(theirs[-1])
+        if repeat:
+            for key, ns in spent.items():
+                stats[key].values.append(ns / 1e3 / (flows * events))
+    for stat in stats.values():
+        stat.ops = flows * events
+    return stats

@@ -232,6 +232,9 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<",
             )
         )
+    from benchmarks.postgres import postgres_targets
+
+    targets.extend(postgres_targets(figures))
     return targets
 
 
@@ -255,11 +258,12 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
         )
     timers = figures.get("store_timers")
     if timers is not None:
+        column = timers.columns[0]
         targets.append(
             Target(
                 "store_timers",
-                "firing 100,000 due timers (SQLite, synchronous=FULL) < 10 s, projected",
-                timers.derived["one due timer fired"]["projected s for 100,000"],
+                f"firing {column} (SQLite, synchronous=FULL) < 10 s, measured",
+                timers.median(next(iter(timers.rows)), column),
                 10.0,
                 "s",
                 "<",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def _bare_commit(conn: sqlite3.Connection, i: int) -> None:
 
 
 def _paired_us(
-    conn: sqlite3.Connection, store: Store, instance: str, count: int
+    bare_commit: Callable[[int], object], store: Store, instance: str, count: int
 ) -> tuple[float, float]:
     """`count` bare commits and `count` durable events, alternating one by one, so a disk
     whose fsync latency drifts (a shared machine) weighs on both alike; µs per op of each."""
@@ -54,13 +55,29 @@ def _paired_us(
     bare = event = 0
     for i in range(count):
         t0 = clock()
-        _bare_commit(conn, i)
+        bare_commit(i)
         t1 = clock()
         store.send(instance, "flip")
         t2 = clock()
         bare += t1 - t0
         event += t2 - t1
     return bare / 1e3 / count, event / 1e3 / count
+
+
+def paired_stats(
+    bare_commit: Callable[[int], object],
+    store: Store,
+    instance: str,
+    count: int,
+    repeats: int,
+    rows: tuple[str, str],
+) -> dict[str, Stat]:
+    """`_paired_us` once per repeat: µs per op of the bare commit and of the event."""
+    stats = {row: Stat("µs", ops=count) for row in rows}
+    for _ in range(repeats):
+        for row, value in zip(rows, _paired_us(bare_commit, store, instance, count), strict=True):
+            stats[row].values.append(value)
+    return stats
 
 
 def _counter_store(path: Path) -> tuple[Store, str]:
@@ -86,18 +103,14 @@ def figure_store(cfg: Config, work: Path) -> Figure:
     )
     bare = _bare_db(work / "bare.db")
     store, instance = _counter_store(work / "durable.db")
-    stats = {BARE: Stat("µs"), EVENT: Stat("µs")}
     try:
-        _paired_us(bare, store, instance, 10)  # warm up: compile, first pages
-        for _ in range(cfg.repeats):
-            bare_us, event_us = _paired_us(bare, store, instance, count)
-            stats[BARE].values.append(bare_us)
-            stats[EVENT].values.append(event_us)
+        commit = partial(_bare_commit, bare)
+        _paired_us(commit, store, instance, 10)  # warm up: compile, first pages
+        stats = paired_stats(commit, store, instance, count, cfg.repeats, (BARE, EVENT))
     finally:
         bare.close()
         store.close()
     for key, stat in stats.items():
-        stat.ops = count
         fig.rows[key] = {COLUMN: stat}
     fig.derived[EVENT] = {"/ bare commit": stats[EVENT].median / stats[BARE].median}
     return fig
@@ -212,53 +225,4 @@ def figure_store_bytes(cfg: Config, work: Path) -> Figure:
         conn.close()
     for table, label in (("instances", "instance row"), ("history", "history (3 entries)")):
         fig.rows[label] = {column: Stat("bytes", [pages[table] / count], ops=count)}
-    return fig
-
-
-TIMER = HERE / "flows" / "durable_timer.yaml"
-PROJECTED = "projected s for 100,000"
-
-
-def figure_store_timers(cfg: Config, work: Path) -> Figure:
-    """Firing due timers: µs per timer with 100,000 due, and the projected time for all."""
-    due, fired = (1_000, 20) if cfg.quick else (100_000, 1_000)
-    column = f"{due:,} due, {fired:,} fired"
-    fig = Figure(
-        "store_timers",
-        "Firing due timers (SQLite, WAL, synchronous=FULL)",
-        "µs",
-        [column],
-        derived_columns=[PROJECTED],
-    )
-    fig.notes.append(
-        f"{due:,} instances of benchmarks/flows/durable_timer.yaml are stored in bulk, each "
-        f"waiting with its timeout already due; `Store.fire_due(limit={fired})` then fires "
-        f"{fired:,} of them per repeat (one transaction per timer, as fire_due commits each), "
-        "and the time for all is projected from that rate: firing them all would take the "
-        "whole run."
-    )
-    store = Store.open(f"sqlite:///{work / 'timers.db'}")
-    try:
-        definition = store.start(TIMER).workflow
-        digest = store.definition(definition).hash
-        with store.backend.write() as tx:
-            tx.run(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
-                "INSERT INTO instances (id, workflow, definition, state, data, start_data, "
-                "outcome, version, created, updated, entered, due, session, hop) "
-                "SELECT 'timer-' || i, ?, ?, 'waiting', '{}', '{}', NULL, 1, i, i, i, "
-                "i + 1, 'timer-' || i, 0 FROM n",
-                (due, definition, digest),
-            )
-        stat = Stat("µs", ops=fired)
-        for _ in range(cfg.repeats):
-            begin = time.perf_counter_ns()
-            sent = store.fire_due(now=float(due + 10), limit=fired)
-            stat.values.append((time.perf_counter_ns() - begin) / 1e3 / fired)
-            if len(sent) != fired or not all(s.step.accepted for s in sent):
-                raise AssertionError("fire_due did not fire every timer it was asked to")
-    finally:
-        store.close()
-    fig.rows["one due timer fired"] = {column: stat}
-    fig.derived["one due timer fired"] = {PROJECTED: stat.median * 100_000 / 1e6}
     return fig

@@ -418,6 +418,25 @@ def test_expire_takes_the_timeout_transition(cart: Instance, clock: ManualClock)
     assert cart.history[-1].time == clock.now
 
 
+def test_a_timeout_taken_directly_equals_one_taken_through_the_trigger(
+    shop: Workflow, clock: ManualClock
+) -> None:
+    """`time_out` skips the transitions library for a timeout (no guards, no actions): its
+    step, history entry, state and data are those of the general event path."""
+    engine = Engine(shop)
+    direct, general = (engine.create({"customer": "ana"}, shop_world(), clock) for _ in "ab")
+    for instance in (direct, general):
+        instance.send("add_item", {"sku": "a"})
+        instance.send("check_out")
+    clock.now += 600
+    taken = direct.time_out()
+    through = general._fire("timeout", None, at=general.now())
+    assert taken == through
+    assert direct.history == general.history
+    assert snapshot(direct) == snapshot(general)
+    assert direct.time_out() is None  # abandoned: nothing waits any more
+
+
 def test_expire_in_a_state_that_does_not_wait(cart: Instance, clock: ManualClock) -> None:
     clock.now += 1e9
     assert cart.expire() is None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine import Store, UsageError
-from engine.store import Conflict, NotFound
+from engine.store import Conflict, NotFound, StoreError
+from engine.store import store as store_module
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock, replay, start_world
 
 
@@ -180,6 +182,68 @@ def test_timeouts_fire_when_due_and_chain_from_when_each_state_was_entered(
         None,
     )
     assert store.next_due() is None
+
+
+def test_timers_fire_in_batches_each_once_and_up_to_a_limit(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "FIRE_BATCH", 3)
+    ids = {store.start(CHAIN).id for _ in range(7)}
+    clock.advance(10)
+    first = store.fire_due(limit=5)  # a batch of 3, then one of 2
+    assert len(first) == 5
+    rest = store.fire_due()
+    assert {s.instance.id for s in first + rest} == ids
+    assert len(first + rest) == 7
+    assert all((s.step.source, s.step.target) == ("a", "b") for s in first + rest)
+    assert [f.seq for f in store.feed()] == list(range(1, 8))
+    assert store.fire_due() == []
+
+
+def test_a_timer_that_fails_is_left_due_and_the_others_of_its_batch_fire(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "FIRE_BATCH", 4)
+    ids = [store.start(CHAIN).id for _ in range(6)]
+    poison = sorted(ids)[1]
+    fire_row = Store._fire_row
+
+    def failing(self: Store, tx: Any, row: Any, pending: Any) -> None:
+        if row[0] == poison:
+            raise RuntimeError("this timer's step broke")
+        fire_row(self, tx, row, pending)
+
+    monkeypatch.setattr(Store, "_fire_row", failing)
+    clock.advance(10)
+    with pytest.raises(RuntimeError, match="broke"):
+        store.fire_due()
+    for instance_id in ids:
+        fired = [h.entry.target for h in store.history(instance_id)]
+        assert fired == ([] if instance_id == poison else ["b"]), instance_id
+    assert store.get(poison).state == "a"
+    assert len(store.feed()) == 5
+    monkeypatch.setattr(Store, "_fire_row", fire_row)  # mended: it fires now
+    [later] = store.fire_due()
+    assert (later.instance.id, later.step.target) == (poison, "b")
+
+
+def test_a_failing_store_stops_firing_at_once_and_fires_nothing_of_the_batch(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [store.start(CHAIN).id for _ in range(4)]
+    calls: list[str] = []
+
+    def failing(self: Store, tx: Any, row: Any, pending: Any) -> None:
+        calls.append(row[0])
+        raise StoreError("the disk is full")
+
+    monkeypatch.setattr(Store, "_fire_row", failing)
+    clock.advance(10)
+    with pytest.raises(StoreError, match="disk is full"):
+        store.fire_due()
+    assert len(calls) == 1  # not retried timer by timer
+    assert all(store.history(i) == [] for i in ids)
+    assert store.feed() == []
 
 
 def test_an_event_before_the_timeout_moves_the_due_time_away(

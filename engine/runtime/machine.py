@@ -700,7 +700,7 @@ class Instance:
         due = self.entered_at + waiting.timeout.seconds
         if self.now() < due:
             return None
-        return self._fire(TIMEOUT_EVENT, None, at=due)
+        return self._take_timeout(due)
 
     def time_out(self) -> Step | None:
         """Take the current state's timeout transition now, if it has one.
@@ -711,7 +711,31 @@ class Instance:
         waiting = self.workflow.states[self.state].waiting
         if waiting is None or waiting.timeout is None:
             return None
-        return self._fire(TIMEOUT_EVENT, None)
+        return self._take_timeout(self.now())
+
+    def _take_timeout(self, at: float) -> Step:
+        """Take the current state's timeout transition, entering its target at `at`.
+
+        The builder gives a timeout transition no guards, no actions and no payload: taking
+        it is a change of state and a history entry, so it skips the transitions library's
+        trigger (a durable timer runner fires thousands a second). Anything else (a state
+        that refuses the timeout, a finished instance) goes the general way, through `_fire`.
+        """
+        source = self.state
+        found = self.workflow.by_source.get((source, TIMEOUT_EVENT), ())
+        if (
+            len(found) != 1
+            or found[0].guards
+            or found[0].actions
+            or TIMEOUT_EVENT in self.workflow.states[source].refuses
+            or self.finished
+        ):
+            return self._fire(TIMEOUT_EVENT, None, at=at)
+        transition = found[0]
+        self.state = transition.target
+        self.entered_at = at
+        self.history.append(HistoryEntry(at, TIMEOUT_EVENT, source, self.state, True))
+        return Step(TIMEOUT_EVENT, source, self.state, transition, None, ())
 
     @property
     def due(self) -> float | None:

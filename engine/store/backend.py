@@ -49,8 +49,9 @@ class Backend(Protocol):
         """A read-only transaction (one consistent snapshot)."""
         ...
 
-    def next_feed_seq(self, tx: Any) -> int:
-        """The next feed number; taken in the appending transaction, visible in commit order."""
+    def next_feed_seq(self, tx: Any, count: int = 1) -> int:
+        """The first of `count` consecutive feed numbers; taken in the appending transaction,
+        visible in commit order."""
         ...
 
     def close(self) -> None: ...

@@ -8,8 +8,8 @@ one back with `Retry`, and the store runs it again. Due timers are claimed with
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from engine.store.backend import Row
@@ -48,8 +48,33 @@ class PostgresTx:
         return self.conn.execute(_pg(sql), params).rowcount
 
     def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # psycopg sends the rows in pipeline mode: one round trip for the batch.
         with self.conn.cursor() as cursor:
             cursor.executemany(_pg(sql), rows)
+
+
+def _plain(conn: psycopg.Connection[Any]) -> AbstractContextManager[None]:
+    return conn.transaction()  # type: ignore[return-value]
+
+
+@contextmanager
+def _pipelined(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A transaction in pipeline mode: a statement whose result is not read (BEGIN, `run`,
+    `many`, COMMIT) goes out with the next one that is read, or with the final sync. An
+    event takes about four round trips (BEGIN and the instance row, each world record read,
+    the writes with the feed number, the last insert with COMMIT), not one per statement.
+    BEGIN and COMMIT are sent as statements: psycopg's `transaction()` syncs on entering."""
+    from psycopg.pq import TransactionStatus
+
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            yield
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn.info.transaction_status != TransactionStatus.IDLE and not conn.closed:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _reason(err: Exception) -> str:
@@ -93,22 +118,24 @@ class PostgresBackend:
 
     @contextmanager
     def write(self) -> Iterator[PostgresTx]:
-        with self._transaction("cannot write to") as tx:
+        with self._transaction("cannot write to", _pipelined) as tx:
             yield tx
 
     @contextmanager
     def read(self) -> Iterator[PostgresTx]:
-        with self._transaction("cannot read") as tx:
+        with self._transaction("cannot read", _plain) as tx:
             yield tx
 
     @contextmanager
-    def _transaction(self, doing: str) -> Iterator[PostgresTx]:
+    def _transaction(
+        self, doing: str, within: Callable[[psycopg.Connection[Any]], AbstractContextManager[None]]
+    ) -> Iterator[PostgresTx]:
         import psycopg
         from psycopg import errors
         from psycopg_pool import PoolTimeout
 
         try:
-            with self.pool.connection() as conn, conn.transaction():
+            with self.pool.connection() as conn, within(conn):
                 yield PostgresTx(conn)
         except (
             errors.SerializationFailure,
@@ -119,12 +146,12 @@ class PostgresBackend:
         except (psycopg.Error, PoolTimeout) as err:
             raise StoreError(f"{doing} the store at {self.where}: {_reason(err)}") from None
 
-    def next_feed_seq(self, tx: PostgresTx) -> int:
+    def next_feed_seq(self, tx: PostgresTx, count: int = 1) -> int:
         # The counter row stays locked until this transaction commits: feed numbers become
         # visible in order, so a reader that follows `seq > N` never skips a late commit.
-        row = tx.one("UPDATE feed_head SET seq = seq + 1 RETURNING seq")
+        row = tx.one("UPDATE feed_head SET seq = seq + ? RETURNING seq", (count,))
         assert row is not None
-        return int(row[0])
+        return int(row[0]) - count + 1
 
     def close(self) -> None:
         self.pool.close()

@@ -99,7 +99,7 @@ class SqliteBackend:
                     conn.execute("ROLLBACK")
                 raise
 
-    def next_feed_seq(self, tx: SqliteTx) -> int:
+    def next_feed_seq(self, tx: SqliteTx, count: int = 1) -> int:
         # Safe without a counter: BEGIN IMMEDIATE makes this the only writer until it commits.
         row = tx.one("SELECT COALESCE(MAX(seq), 0) + 1 FROM feed")
         assert row is not None

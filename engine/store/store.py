@@ -14,6 +14,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,9 @@ T = TypeVar("T")
 
 #: How often a transaction that lost a race (PostgreSQL) is run again before giving up.
 ATTEMPTS = 30
+#: How many due timers one transaction claims and fires: one commit (one fsync) for many
+#: timers, yet a short enough transaction that other writers do not wait long behind it.
+FIRE_BATCH = 500
 FEED_COLUMNS = "seq, instance, workflow, event, source, target, outcome, time"
 HISTORY_COLUMNS = "seq, time, event, source, target, accepted, payload, refusal, event_id"
 
@@ -89,6 +93,40 @@ def _fingerprint(event: str, public: Mapping[str, Any]) -> str:
 
 def new_id() -> str:
     return secrets.token_hex(8)
+
+
+#: A history entry's number is the instance's next one, taken in the insert itself.
+HISTORY_INSERT = (
+    "INSERT INTO history (instance, seq, time, event, source, target, accepted, payload, "
+    "refusal, transition, event_id, request) VALUES (?, "
+    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?), "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSTANCE_UPDATE = (
+    "UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?, "
+    "entered = ?, due = ? WHERE id = ?"
+)
+FEED_INSERT = f"INSERT INTO feed ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+class _Pending:
+    """The rows of steps taken in one transaction, written together by `Store._flush`."""
+
+    __slots__ = ("feed", "history", "instances", "steps")
+
+    def __init__(self) -> None:
+        self.history: list[tuple[Any, ...]] = []
+        self.instances: list[tuple[Any, ...]] = []
+        self.feed: list[tuple[Any, ...]] = []
+        #: (step, instance after it, handed-off instance, accepted) in the order taken.
+        self.steps: list[tuple[Step, InstanceRecord, InstanceRecord | None, bool]] = []
+
+
+def _run_rows(tx: Tx, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    if len(rows) == 1:
+        tx.run(sql, rows[0])
+    elif rows:
+        tx.many(sql, rows)
 
 
 class Store:
@@ -424,7 +462,9 @@ class Store:
                 )
             instance, world = self._materialize(tx, record, self.backend.lock)
             step = instance.send(event, payload)
-            return self._commit(tx, record, instance, world, step, event_id, request)
+            pending = _Pending()
+            self._stage(tx, pending, record, instance, world, step, event_id, request)
+            return self._flush(tx, pending)[0]
 
         return self._write(work)
 
@@ -450,27 +490,26 @@ class Store:
         refused = None if refusal is None else _refusal(json.loads(refusal))
         return Sent(Step(event, source, target, taken, refused), record, replayed=True)
 
-    def _commit(
+    def _stage(
         self,
         tx: Tx,
+        pending: _Pending,
         record: InstanceRecord,
         instance: Instance,
         world: StoreWorld,
         step: Step,
         event_id: str | None,
         request: str | None,
-    ) -> Sent:
+    ) -> None:
         """Write one step: history always; for an accepted step also the instance row, the
-        changed world records, a handoff's next instance and the feed entry."""
+        changed world records, a handoff's next instance and the feed entry. The history,
+        instance and feed rows go to `pending` (`_flush` writes a batch of steps' rows
+        together); world changes and a handoff's next instance are written at once."""
         entry = instance.history[-1]
-        last = tx.one("SELECT MAX(seq) FROM history WHERE instance = ?", (record.id,))
-        seq = 1 if last is None or last[0] is None else int(last[0]) + 1
-        tx.run(
-            "INSERT INTO history (instance, seq, time, event, source, target, accepted, payload, "
-            "refusal, transition, event_id, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        pending.history.append(
             (
                 record.id,
-                seq,
+                record.id,
                 entry.time,
                 entry.event,
                 entry.source,
@@ -481,10 +520,11 @@ class Store:
                 None if step.transition is None else step.transition.index,
                 event_id,
                 request,
-            ),
+            )
         )
         if not step.accepted:
-            return Sent(step, record)
+            pending.steps.append((step, record, None, False))
+            return
         for collection, key, text, existed in world.changes():
             if text is None:
                 tx.run("DELETE FROM world WHERE collection = ? AND key = ?", (collection, key))
@@ -515,9 +555,7 @@ class Store:
             instance.due,
             record.session,
         )
-        tx.run(
-            "UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?, "
-            "entered = ?, due = ? WHERE id = ?",
+        pending.instances.append(
             (
                 after.state,
                 dump(after.data),
@@ -527,24 +565,28 @@ class Store:
                 after.entered,
                 after.due,
                 record.id,
-            ),
+            )
         )
         handed = self._hand_off(tx, instance, after)
-        number = self.backend.next_feed_seq(tx)
-        tx.run(
-            f"INSERT INTO feed ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                number,
-                record.id,
-                record.workflow,
-                step.event,
-                step.source,
-                step.target,
-                after.outcome,
-                now,
-            ),
+        pending.feed.append(
+            (record.id, record.workflow, step.event, step.source, step.target, after.outcome, now)
         )
-        return Sent(step, after, handed_to=handed, feed_seq=number)
+        pending.steps.append((step, after, handed, True))
+
+    def _flush(self, tx: Tx, pending: _Pending) -> list[Sent]:
+        """Write what `pending` holds, one batch per statement; the steps' outcomes."""
+        _run_rows(tx, HISTORY_INSERT, pending.history)
+        _run_rows(tx, INSTANCE_UPDATE, pending.instances)
+        number = self.backend.next_feed_seq(tx, len(pending.feed)) if pending.feed else 0
+        _run_rows(tx, FEED_INSERT, [(number + i, *row) for i, row in enumerate(pending.feed)])
+        sent: list[Sent] = []
+        for step, after, handed, accepted in pending.steps:
+            if accepted:
+                sent.append(Sent(step, after, handed_to=handed, feed_seq=number))
+                number += 1
+            else:
+                sent.append(Sent(step, after))
+        return sent
 
     def _hand_off(self, tx: Tx, instance: Instance, after: InstanceRecord) -> InstanceRecord | None:
         target = instance.workflow.states[instance.state].handoff
@@ -571,24 +613,90 @@ class Store:
 
         A timeout is stamped with its due time, so the next state's wait counts from then:
         a -> b -> c with 10 s each, fired late at 25 s, fires a and b and leaves c due at 30 s.
+
+        Up to FIRE_BATCH due instances are claimed and fired in one transaction (one commit,
+        one fsync, for many timers). When a batch fails because one timer's step raised, it is
+        rolled back and its timers are fired one transaction each: the others are fired, the
+        failing one stays due, and its error is raised once every other due timer has been
+        fired. A failing store (a StoreError: unreachable, full, too busy) stops at once.
         """
         moment = self.clock() if now is None else now
         fired: list[Sent] = []
+        failed: dict[str, Exception] = {}
         while limit is None or len(fired) < limit:
-            sent = self._write(lambda tx: self._fire_one(tx, moment))
-            if sent is None:
+            size = FIRE_BATCH if limit is None else min(FIRE_BATCH, limit - len(fired))
+            skip = tuple(failed)
+            try:
+                claimed, sent = self._write(
+                    partial(self._fire_batch, now=moment, size=size, skip=skip)
+                )
+            except StoreError:
+                raise  # the store failed (unreachable, full, too busy), not one timer's step
+            except Exception:
+                claimed, sent = self._fire_singly(moment, size, skip, failed)
+            fired.extend(sent)
+            if not claimed:
                 break
-            fired.append(sent)
+        if failed:
+            raise next(iter(failed.values()))
         return fired
 
-    def _fire_one(self, tx: Tx, now: float) -> Sent | None:
+    def _due_sql(self, skip: tuple[str, ...], columns: str, claim: str) -> str:
+        # Failed timers of this call are left out: the rest fire behind them.
+        leave_out = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+        return (
+            f"SELECT {columns} FROM instances WHERE due IS NOT NULL AND due <= ?{leave_out} "
+            f"ORDER BY due, id LIMIT ?{claim}"
+        )
+
+    def _fire_batch(
+        self, tx: Tx, now: float, size: int, skip: tuple[str, ...]
+    ) -> tuple[int, list[Sent]]:
+        """Claim up to `size` due instances and fire each; how many were claimed, what fired.
+
+        The steps' history, instance and feed rows are written together at the end, one
+        batched statement each: a timer costs its step, not several statements."""
+        sql = self._due_sql(skip, INSTANCE_COLUMNS, self.backend.claim)
+        rows = tx.all(sql, (now, *skip, size))
+        pending = _Pending()
+        for row in rows:
+            self._fire_row(tx, row, pending)
+        return len(rows), self._flush(tx, pending)
+
+    def _fire_singly(
+        self, now: float, size: int, skip: tuple[str, ...], failed: dict[str, Exception]
+    ) -> tuple[int, list[Sent]]:
+        """The timers of a failed batch, one transaction each; a failure is kept in `failed`."""
+        with self.backend.read() as tx:
+            ids = [row[0] for row in tx.all(self._due_sql(skip, "id", ""), (now, *skip, size))]
+        fired: list[Sent] = []
+        for instance_id in ids:
+            try:
+                sent = self._write(partial(self._fire_id, instance_id=instance_id, now=now))
+            except StoreError:
+                raise
+            except Exception as err:
+                failed[instance_id] = err
+                continue
+            if sent is not None:
+                fired.append(sent)
+        return len(ids), fired
+
+    def _fire_id(self, tx: Tx, instance_id: str, now: float) -> Sent | None:
         row = tx.one(
-            f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE due IS NOT NULL AND due <= ? "
-            f"ORDER BY due, id LIMIT 1{self.backend.claim}",
-            (now,),
+            f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE id = ? AND due IS NOT NULL "
+            f"AND due <= ?{self.backend.claim}",
+            (instance_id, now),
         )
         if row is None:
-            return None
+            return None  # another process fired it first
+        pending = _Pending()
+        self._fire_row(tx, row, pending)
+        return next(iter(self._flush(tx, pending)), None)
+
+    def _fire_row(self, tx: Tx, row: Row, pending: _Pending) -> None:
+        """Fire the timeout of one claimed instance row into `pending` (nothing when its
+        state has no timeout)."""
         record = _record(row)
         due = float(row[11])
         instance, world = self._materialize(tx, record, self.backend.lock, clock=lambda: due)
@@ -598,9 +706,8 @@ class Store:
             # instance is not fired again and again; a refusal is in its history.
             tx.run("UPDATE instances SET due = NULL WHERE id = ?", (record.id,))
             if step is None:
-                return self._fire_one(tx, now)
-        assert step is not None
-        return self._commit(tx, record, instance, world, step, None, None)
+                return
+        self._stage(tx, pending, record, instance, world, step, None, None)
 
     def next_due(self) -> float | None:
         """When the next timeout is due, or None."""

@@ -2,7 +2,8 @@
 
 PostgreSQL refuses to run as root, so as root the cluster belongs to the unprivileged user
 `nobody` (`runuser`). Each test gets a fresh database from `PostgresServer.database()`.
-Reusable: `tests/conftest.py` wraps it in the session fixture `postgres`.
+Reusable: `tests/conftest.py` wraps it in the session fixture `postgres`; the benchmarks start
+one with `durable=True` (fsync and synchronous commit on, as a production server runs).
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def find_binary(name: str) -> str:
 class PostgresServer:
     """One running cluster; `database()` makes a new empty database and returns its URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        #: False (the tests): fsync, synchronous commit and full page writes off, for speed;
+        #: True (the benchmarks): all three on, so a commit waits for the disk.
+        self.durable = durable
         self.initdb = find_binary("initdb")
         self.pg_ctl = find_binary("pg_ctl")
         self.folder = Path(tempfile.mkdtemp(prefix="linkflow-pg-"))
@@ -77,9 +81,10 @@ class PostgresServer:
                 "--no-sync",
             ],
         )
+        flag = "on" if self.durable else "off"
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.socket}' "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            f"-c fsync={flag} -c synchronous_commit={flag} -c full_page_writes={flag} "
             "-c max_connections=200"
         )
         self._run(
@@ -134,9 +139,9 @@ class PostgresServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_server() -> PostgresServer:
+def start_server(durable: bool = False) -> PostgresServer:
     """A started server, or PostgresUnavailable saying why not (the folder is cleaned up)."""
-    server = PostgresServer()
+    server = PostgresServer(durable)
     try:
         return server.start()
     except (PostgresUnavailable, OSError, subprocess.SubprocessError) as err:
