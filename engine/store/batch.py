@@ -42,12 +42,32 @@ class EventRequest:
 
 def _must_retry(store: Store) -> tuple[type[BaseException], ...]:
     """The database errors that end the whole transaction, to be run again as `Store._write`
-    runs any transaction that lost a race: another writer holds what this one waits for."""
+    runs any transaction that lost a race: another writer holds what this one waits for.
+
+    `InFailedSqlTransaction` is among them: the runtime turns any failure inside a step into
+    a refusal, so a deadlock met while an action read a world record surfaces only at the
+    event's next statement, as "the transaction is aborted"."""
     if store.backend.name != "postgresql":
         return ()
     from psycopg import errors
 
-    return (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
+    return (
+        errors.SerializationFailure,
+        errors.DeadlockDetected,
+        errors.UniqueViolation,
+        errors.InFailedSqlTransaction,
+    )
+
+
+def _take_feed_head(store: Store, tx: Tx) -> None:
+    """PostgreSQL: lock the feed counter before the batch's first event.
+
+    Every accepted event locks it until commit anyway; a batch that took it only at its first
+    accepted event would hold it while waiting for rows another process's batch holds, and that
+    one would wait for the counter: a deadlock, found only after `deadlock_timeout` (1 s).
+    Taken first, batches of several processes queue here one behind the other instead."""
+    if store.backend.name == "postgresql":
+        tx.one("SELECT seq FROM feed_head FOR UPDATE")
 
 
 def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exception]:
@@ -72,6 +92,7 @@ def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exc
 
     def work(tx: Tx) -> list[Sent | Exception]:
         # A fresh list per attempt: an attempt that lost a race is run again from the start.
+        _take_feed_head(store, tx)
         return [
             wrong or _one(store, tx, request, retry)
             for request, wrong in zip(requests, checked, strict=True)
