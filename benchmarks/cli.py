@@ -263,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
+        from benchmarks.service import figure_service
+
+        steps.append(("service", lambda: figure_service(cfg, Path(work))))
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")

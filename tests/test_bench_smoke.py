@@ -27,6 +27,7 @@ FIGURES = {
     "store_bytes",
     "durable_flow",
     "store_timers",
+    "service",
 }
 IMPLEMENTATIONS = {"plain", "transitions", "python-statemachine", "sismic", "linkflow"}
 
@@ -55,6 +56,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
         "store_bytes",
         "durable_flow",
         "store_timers",
+        "service",
     }:
         assert set(data["figures"][key]["rows"]) >= IMPLEMENTATIONS, key
     for figure in data["figures"].values():
@@ -66,7 +68,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 16
+    assert len(data["targets"]) == 17
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         assert isinstance(target["measured"], float), key
@@ -82,6 +84,13 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     timer_us = next(iter(timer.values()))["median"]
     projected = data["targets"]["store_timers"]["measured"]
     assert projected == pytest.approx(timer_us * 100_000 / 1e6)
+    service = data["figures"]["service"]["rows"]
+    rates = {row: cells["events/s"]["median"] for row, cells in service.items()}
+    sqlite = [rates[r] for r in rates if r.startswith("SQLite")]
+    assert len(sqlite) == 2  # 1 client, 8 clients
+    assert data["targets"]["service_group_commit"]["measured"] == pytest.approx(
+        sqlite[1] / sqlite[0]
+    )
     hostile = data["figures"]["hostile"]["rows"]
     assert len(hostile) >= 5
     slowest = max(cell["max"] for cells in hostile.values() for cell in cells.values())
