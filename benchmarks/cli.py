@@ -275,6 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         postgres = PostgresFigures(cfg, Path(work))
         steps.extend(postgres.steps())
         steps.append(("pg_stop", postgres.close))  # not a figure: stops the cluster
+        from benchmarks.service import figure_service
+
+        steps.append(("service", lambda: figure_service(cfg, Path(work))))
         for key, step in steps:
             if key in skip:
                 notes.append(f"figure `{key}` skipped (--skip)")

@@ -235,6 +235,7 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
     from benchmarks.postgres import postgres_targets
 
     targets.extend(postgres_targets(figures))
+    targets.extend(_service_targets(figures))
     return targets
 
 
@@ -310,6 +311,23 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
             )
         )
     return targets
+
+
+def _service_targets(figures: dict[str, Figure]) -> list[Target]:
+    service = figures.get("service")
+    if service is None:
+        return []
+    eight = next((r for r in service.rows if r.startswith("SQLite") and "8 clients" in r), "")
+    return [
+        Target(
+            "service_group_commit",
+            "service: 8 HTTP clients ≥ 4x the events/s of one client (SQLite synchronous=FULL)",
+            service.derived.get(eight, {}).get("/ 1 client", math.nan),
+            4.0,
+            "x",
+            ">=",
+        )
+    ]
 
 
 def _ratio_cols(figure: Figure, row: str, top: str, bottom: str) -> float:

@@ -1,15 +1,20 @@
-"""`python -m benchmarks.service`: latency and throughput of `POST /instances/{id}/events`
-against a real `linkflow serve` process, at 1 and 8 concurrent clients, on SQLite
-(synchronous=FULL) and on a throwaway PostgreSQL (when its binaries are installed).
+"""The service figure: `POST /instances/{id}/events` against real `linkflow serve` processes,
+at 1 and 8 concurrent HTTP clients, on SQLite (WAL, synchronous=FULL), on a durable throwaway
+PostgreSQL (fsync and synchronous_commit on), and with two service processes on that PostgreSQL.
 
 Each client sends accepted `flip` events to its own instance (its own world record), each with an
-Idempotency-Key, over one kept-alive connection. The anchor, measured in the same run, is
-`Store.send` called directly in this process on the same backend: the HTTP layer's share is the
-difference. Prints one Markdown table.
+Idempotency-Key, over one kept-alive connection. The clients are the standard library's
+`http.client`, one thread each: the load generator runs on the same two cores as the server, so
+it is kept as light as a client can be (httpx spent about 3 ms of CPU per request, more than the
+server's share). One client and eight clients alternate within each repeat, on the same server.
+
+`python -m benchmarks.service` prints the figure as a Markdown table.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -17,19 +22,27 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
-
+from benchmarks.figures import Config, Figure
+from benchmarks.timing import Stat
 from engine.runtime.world import World
 from engine.store import Store
 
 HERE = Path(__file__).resolve().parent
 COUNTER = HERE / "flows" / "durable_counter.yaml"
-EVENTS = 400
 CLIENTS = (1, 8)
+RATE, P50, P99 = "events/s", "p50 ms", "p99 ms"
+RATIO = "/ 1 client"
+SQLITE_ROW = "SQLite (WAL, synchronous=FULL)"
+PG_ROW = "PostgreSQL (fsync on)"
+PG_TWO_ROW = "PostgreSQL, 2 service processes"
+#: A durable server: the test server runs with fsync off (speed over safety in tests).
+_NOT_DURABLE = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 def _port() -> int:
@@ -39,81 +52,145 @@ def _port() -> int:
         return port
 
 
+@dataclass
+class Server:
+    """One `linkflow serve` process: its port, pid and log (JSON lines)."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the process used so far (Linux; 0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def writer_line(self) -> dict[str, int]:
+        """The event writer's totals from its shutdown log line ({} when absent)."""
+        for line in reversed(self.log.read_text(errors="replace").splitlines()):
+            if "event writer stopped" in line:
+                found: dict[str, int] = json.loads(line)
+                return found
+        return {}
+
+
 @contextmanager
-def serving(url: str) -> Iterator[str]:
+def serving(url: str, folder: Path) -> Iterator[Server]:
+    """A `linkflow serve` process on 127.0.0.1, ready; stopped with SIGTERM afterwards."""
     port = _port()
+    log = folder / f"serve-{port}.log"
     command = [sys.executable, "-m", "engine", "serve", str(COUNTER), "--store", url]
     command += ["--port", str(port), "--log-format", "json"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink)
+    server = Server(port, process, log)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base
+        while not _ready(port):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"linkflow serve did not start: {log.read_text()[-500:]}")
+            time.sleep(0.1)
+        yield server
     finally:
         process.terminate()
         process.wait(30)
 
 
-def _instances(base: str, count: int) -> list[str]:
-    with httpx.Client(base_url=base, timeout=30) as http:
-        return [
-            http.post(
-                "/instances", json={"workflow": "durable_counter", "data": {"key": f"c{i}"}}
-            ).json()["id"]
-            for i in range(count)
+def _ready(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/readyz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def _post(
+    connection: http.client.HTTPConnection, path: str, body: object, key: str = ""
+) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Idempotency-Key"] = key
+    connection.request("POST", path, json.dumps(body).encode("utf-8"), headers)
+    answer = connection.getresponse()
+    data = answer.read()
+    if answer.status not in (200, 201):
+        raise RuntimeError(f"POST {path}: {answer.status} {data[:300]!r}")
+    found: dict[str, Any] = json.loads(data)
+    return found
+
+
+@dataclass
+class Run:
+    """The latencies and elapsed time of one round of events."""
+
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
+
+class Clients:
+    """`count` client threads, each with its own instance and kept-alive connection(s); client
+    n talks to server n % len(ports)."""
+
+    def __init__(self, ports: Sequence[int], count: int, tag: str) -> None:
+        self.tag = tag
+        self.connections = [
+            http.client.HTTPConnection("127.0.0.1", ports[n % len(ports)], timeout=60)
+            for n in range(count)
         ]
+        self.instances = [
+            _post(c, "/instances", {"workflow": "durable_counter", "data": {"key": f"c{n}"}})["id"]
+            for n, c in enumerate(self.connections)
+        ]
+        self.sent = 0
+        self.round(1)  # warm up: each server learns each instance's definition
 
+    def round(self, per_client: int) -> Run:
+        run = Run()
+        lock = threading.Lock()
+        first = self.sent
 
-def run_clients(base: str, clients: int, total: int) -> tuple[float, float, float]:
-    """(p50 ms, p99 ms, events per second) for `total` events spread over `clients`."""
-    ids = _instances(base, clients)
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def client(number: int) -> None:
-        mine: list[float] = []
-        with httpx.Client(base_url=base, timeout=60) as http:
-            for i in range(total // clients):
+        def client(n: int) -> None:
+            mine = []
+            path = f"/instances/{self.instances[n]}/events"
+            for i in range(per_client):
                 began = time.perf_counter()
-                answer = http.post(
-                    f"/instances/{ids[number]}/events",
-                    json={"event": "flip"},
-                    headers={"Idempotency-Key": f"{clients}-{number}-{i}"},
+                answer = _post(
+                    self.connections[n], path, {"event": "flip"}, f"{self.tag}-{n}-{first + i}"
                 )
                 mine.append(time.perf_counter() - began)
-                assert answer.json()["accepted"], answer.text
-        with lock:
-            latencies.extend(mine)
+                if not answer["accepted"]:
+                    raise RuntimeError(f"flip refused: {answer}")
+            with lock:
+                run.latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return (
-        latencies[len(latencies) // 2] * 1000,
-        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        len(latencies) / elapsed,
-    )
-
-
-def direct(url: str, total: int) -> float:
-    """Events per second of Store.send called in-process, one thread (the anchor)."""
-    with Store.open(url) as store:
-        record = store.start(str(COUNTER), {"key": "c0"})
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(len(self.connections))]
         began = time.perf_counter()
-        for i in range(total):
-            store.send(record.id, "flip", event_id=f"direct-{i}")
-        return total / (time.perf_counter() - began)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        run.elapsed = time.perf_counter() - began
+        self.sent += per_client
+        if len(run.latencies) != per_client * len(self.connections):
+            raise RuntimeError("a client failed; see the error above")
+        return run
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
 
 
 def prepare(url: str) -> None:
@@ -122,46 +199,134 @@ def prepare(url: str) -> None:
         store.load_world(World({"counters": {f"c{i}": {"value": 0} for i in range(16)}}))
 
 
-def measure(name: str, url: str, rows: list[str]) -> None:
+@dataclass
+class _Row:
+    stats: dict[int, dict[str, Stat]]
+    cpu_ms: dict[int, list[float]]
+    batches: dict[str, int] = field(default_factory=dict)
+
+
+def measure(url: str, processes: int, cfg: Config, folder: Path) -> _Row:
+    """Rounds of 1 then 8 clients, `cfg.repeats` times, against `processes` servers on `url`."""
+    events = {1: 8, 8: 16} if cfg.quick else {1: 150, 8: 480}
     prepare(url)
-    anchor = direct(url, EVENTS // 2)
-    with serving(url) as base:
-        for clients in CLIENTS:
-            p50, p99, rate = run_clients(base, clients, EVENTS)
-            rows.append(
-                f"| {name} | {clients} | {p50:.1f} ms | {p99:.1f} ms | {rate:.0f}/s | "
-                f"{anchor:.0f}/s |"
+    row = _Row(
+        {n: {RATE: Stat(RATE), P50: Stat("ms"), P99: Stat("ms")} for n in CLIENTS},
+        {n: [] for n in CLIENTS},
+    )
+    with ExitStack() as stack:
+        servers = [stack.enter_context(serving(url, folder)) for _ in range(processes)]
+        ports = [s.port for s in servers]
+        groups = {n: Clients(ports, n, f"{processes}p{n}") for n in CLIENTS}
+        for _ in range(cfg.repeats):
+            for n, clients in groups.items():
+                cpu = sum(s.cpu_seconds() for s in servers)
+                run = clients.round(events[n] // n)
+                used = sum(s.cpu_seconds() for s in servers) - cpu
+                row.cpu_ms[n].append(used / len(run.latencies) * 1000)
+                row.stats[n][RATE].values.append(run.rate())
+                row.stats[n][P50].values.append(run.percentile(0.5))
+                row.stats[n][P99].values.append(run.percentile(0.99))
+                for stat in row.stats[n].values():
+                    stat.ops = len(run.latencies)
+        for clients in groups.values():
+            clients.close()
+    for server in servers:  # stopped: their writers logged their totals
+        line = server.writer_line()
+        for key in ("batches", "events"):
+            row.batches[key] = row.batches.get(key, 0) + int(line.get(key, 0))
+    return row
+
+
+class DurablePostgres:
+    """The tests' throwaway PostgreSQL server (tests/support/postgres.py), started with fsync,
+    synchronous_commit and full_page_writes on: a commit waits for its WAL flush, as SQLite's
+    synchronous=FULL waits for its fsync."""
+
+    def __init__(self) -> None:
+        from tests.support.postgres import PostgresServer
+
+        class Durable(PostgresServer):
+            def _run(self, args: Sequence[str], timeout: float = 60) -> None:
+                super()._run([a.replace(_NOT_DURABLE, "") for a in args], timeout)
+
+        self.server = Durable()
+
+    def __enter__(self) -> DurablePostgres:
+        import psycopg
+
+        self.server.start()
+        with psycopg.connect(self.server.url(), autocommit=True) as conn:
+            settings = [
+                conn.execute(f"SHOW {name}").fetchone() for name in ("fsync", "synchronous_commit")
+            ]
+        if settings != [("on",), ("on",)]:
+            self.server.stop()
+            raise RuntimeError(f"the bench PostgreSQL is not durable: {settings}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.stop()
+
+
+def figure_service(cfg: Config, work: Path) -> Figure:
+    fig = Figure(
+        "service",
+        "The HTTP service: events/s and latency at 1 and 8 concurrent clients (group commit)",
+        "events/s; ms",
+        [RATE, P50, P99],
+        derived_columns=[RATIO],
+    )
+    rows: list[tuple[str, Callable[[], tuple[str, int]]]] = []
+    folder = Path(tempfile.mkdtemp(prefix="service-", dir=work))
+    rows.append((SQLITE_ROW, lambda: (f"sqlite:///{folder / 'service.db'}", 1)))
+    with ExitStack() as stack:
+        try:
+            postgres = stack.enter_context(DurablePostgres()).server
+        except Exception as err:  # no PostgreSQL binaries here: the SQLite rows only
+            fig.notes.append(f"PostgreSQL rows left out: {type(err).__name__}: {err}")
+        else:
+            rows.append((PG_ROW, lambda: (postgres.database(), 1)))
+            rows.append((PG_TWO_ROW, lambda: (postgres.database(), 2)))
+        for name, where in rows:
+            url, processes = where()
+            row = measure(url, processes, cfg, folder)
+            for n in CLIENTS:
+                fig.rows[f"{name}, {n} client{'s' if n > 1 else ''}"] = row.stats[n]
+            one, eight = (f"{name}, {n} client{'s' if n > 1 else ''}" for n in CLIENTS)
+            fig.derived[eight] = {RATIO: fig.median(eight, RATE) / fig.median(one, RATE)}
+            cpu = {n: sorted(v)[len(v) // 2] for n, v in row.cpu_ms.items()}
+            mean_batch = row.batches.get("events", 0) / max(row.batches.get("batches", 0), 1)
+            fig.notes.append(
+                f"{name}: server CPU (user + system) per event {cpu[1]:.2f} ms at 1 client, "
+                f"{cpu[8]:.2f} ms at 8; {mean_batch:.1f} events per commit on average over "
+                "the whole run."
             )
-
-
-def with_postgres(work: Callable[[str], None]) -> str:
-    try:
-        from tests.support.postgres import PostgresUnavailable, start_server
-    except ImportError:  # pragma: no cover - run outside the repository
-        return "PostgreSQL skipped: tests/support is not importable"
-    try:
-        server = start_server()
-    except PostgresUnavailable as err:
-        return f"PostgreSQL skipped: {err}"
-    try:
-        work(server.database())
-    finally:
-        server.stop()
-    return ""
+    fig.notes.append(
+        "Where the time goes at 8 clients: with group commit the disk sync is shared by a batch, "
+        "so one process is bound by its per-request CPU (HTTP parsing, routing, JSON, the event "
+        "itself), one core at most under the GIL, and the load generator shares the same two "
+        f"cores. Load average at the end: {os.getloadavg()[0]:.1f}."
+    )
+    return fig
 
 
 def main() -> int:
-    rows = [
-        "| store | clients | p50 | p99 | events/s over HTTP | Store.send in-process, 1 thread |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    from benchmarks.figures import Config
+
     with tempfile.TemporaryDirectory() as folder:
-        measure("SQLite (WAL, synchronous=FULL)", f"sqlite:///{Path(folder) / 's.db'}", rows)
-    note = with_postgres(lambda url: measure("PostgreSQL", url, rows))
-    print("\n".join(rows))
-    if note:
-        print(note)
-    print(f"\n{EVENTS} events per row; {os.cpu_count()} CPU cores; load {os.getloadavg()[0]:.1f}")
+        fig = figure_service(Config(), Path(folder))
+    print(f"| row | {RATE} | {P50} | {P99} | {RATIO} |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, cells in fig.rows.items():
+        ratio = fig.derived.get(name, {}).get(RATIO)
+        shown = [
+            f"{cells[c].median:.1f} ({cells[c].low:.1f}-{cells[c].high:.1f})"
+            for c in (RATE, P50, P99)
+        ]
+        print(f"| {name} | {' | '.join(shown)} | {'' if ratio is None else f'{ratio:.2f}x'} |")
+    for note in fig.notes:
+        print(f"- {note}")
     return 0
 
 

@@ -28,6 +28,7 @@ FIGURES = {
     "durable_flow",
     "store_timers",
     "world_load",
+    "service",
 }
 #: The figures with a row per implementation (the others measure linkflow alone or the store).
 COMPARED = {"flow", "refusal", "create", "memory", "guards"}
@@ -66,7 +67,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 17 + PG_TARGETS
+    assert len(data["targets"]) == 18 + PG_TARGETS
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         if key.startswith("pg_") and not _postgres_installed():
@@ -83,6 +84,13 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     assert measured == pytest.approx(medians["django-fsm-2"] / medians["linkflow"])
     timer = data["figures"]["store_timers"]["rows"]["fire_due: every due timer"]
     assert data["targets"]["store_timers"]["measured"] == next(iter(timer.values()))["median"]
+    service = data["figures"]["service"]["rows"]
+    rates = {row: cells["events/s"]["median"] for row, cells in service.items()}
+    sqlite = [rates[r] for r in rates if r.startswith("SQLite")]
+    assert len(sqlite) == 2  # 1 client, 8 clients
+    assert data["targets"]["service_group_commit"]["measured"] == pytest.approx(
+        sqlite[1] / sqlite[0]
+    )
     hostile = data["figures"]["hostile"]["rows"]
     assert len(hostile) >= 5
     slowest = max(cell["max"] for cells in hostile.values() for cell in cells.values())

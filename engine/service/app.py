@@ -158,6 +158,7 @@ def create_app(
             service.stopping.set()
             if timers is not None:
                 await timers  # a pass in progress commits first: nothing is left half done
+            await service.close_writer()  # queued events are committed and answered first
             service.store.store.close()
 
     middleware = [Middleware(RequestLog)]

@@ -31,6 +31,10 @@ class ServiceConfig:
     timer_interval: float = 0.5
     #: Seconds an SSE stream stays open before the client is asked to reconnect.
     stream_seconds: float = 30.0
+    #: Most events committed in one transaction by the process's writer (group commit).
+    max_batch: int = 64
+    #: Events waiting for the writer before an event request is answered 503 with Retry-After.
+    max_queued_events: int = 256
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

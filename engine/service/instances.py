@@ -23,6 +23,8 @@ from engine.service.body import read_json
 from engine.service.openapi import ID_PATTERN, KEY_PATTERN, validate_body
 from engine.service.problems import ServiceProblem
 from engine.service.state import Service, service_of
+from engine.service.store_access import store_errors
+from engine.store.batch import EventRequest
 
 _ID = re.compile(ID_PATTERN)
 _KEY = re.compile(KEY_PATTERN)
@@ -175,7 +177,9 @@ async def send_event(request: Request) -> JSONResponse:
     event: str = body["event"]
     payload: dict[str, Any] = body.get("payload") or {}
     access = service.access()
-    engine = await access.call(access.engine_of, ident, instance=ident)
+    engine = access.pinned_engine(ident)
+    if engine is None:
+        engine = await access.call(access.engine_of, ident, instance=ident)
     workflow = engine.workflow
     if event not in workflow.events or event == TIMEOUT_EVENT:
         known = ", ".join(e for e in workflow.events if e != TIMEOUT_EVENT) or "none"
@@ -187,15 +191,8 @@ async def send_event(request: Request) -> JSONResponse:
     if problem:
         raise ServiceProblem("invalid-payload", problem, event=event)
     try:
-        sent = await access.call(
-            access.store.send,
-            ident,
-            event,
-            payload,
-            event_id=key,
-            expect_version=version,
-            instance=ident,
-        )
+        with store_errors(ident):
+            sent = await service.writer().send(EventRequest(ident, event, payload, key, version))
     except ServiceProblem as conflict:
         if conflict.type.slug != "conflict":
             raise

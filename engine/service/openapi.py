@@ -493,8 +493,23 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(schema)
 
 
+@cache
+def _fast_validator(name: str) -> Any:
+    """jsonschema-rs for the common case, a body that fits: it only answers "valid?", about
+    100x faster than jsonschema, which still says why a body does not fit."""
+    import jsonschema_rs
+
+    schema = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": SCHEMAS}}
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=False, offline=True)
+
+
 def validate_body(name: str, value: Any) -> None:
     """Raise an `invalid-request` problem naming the first misfit; values are never echoed."""
+    try:
+        if _fast_validator(name).is_valid(value):
+            return
+    except ValueError:  # text Rust cannot hold (a lone surrogate): jsonschema decides
+        pass
     errors = sorted(_validator(name).iter_errors(value), key=lambda e: list(e.absolute_path))
     if not errors:
         return

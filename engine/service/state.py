@@ -15,6 +15,7 @@ from engine.service.problems import ServiceProblem
 
 if TYPE_CHECKING:
     from engine.service.store_access import StoreAccess
+    from engine.service.writer import EventWriter
 
 
 class Service:
@@ -28,6 +29,24 @@ class Service:
         self.store = store
         #: Set when the process is asked to stop: streams end, the timer loop stops.
         self.stopping = asyncio.Event()
+        self._writer: EventWriter | None = None
+
+    def writer(self) -> EventWriter:
+        """The process's one event writer (group commit), made on first use."""
+        if self._writer is None:
+            from engine.service.writer import EventWriter
+
+            self._writer = EventWriter(
+                self.access().store,
+                max_batch=self.config.max_batch,
+                max_queued=self.config.max_queued_events,
+            )
+        return self._writer
+
+    async def close_writer(self) -> None:
+        """Commit the events still queued; called at shutdown, before the store closes."""
+        if self._writer is not None:
+            await self._writer.close()
 
     def access(self) -> StoreAccess:
         if self.store is None:

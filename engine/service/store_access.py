@@ -64,6 +64,12 @@ class StoreAccess:
             self._pinned[instance] = definition
         return self.engine(definition)
 
+    def pinned_engine(self, instance: str) -> Engine | None:
+        """The engine of an instance already seen, without a thread or a store read; None
+        when it is not known yet (then `engine_of` in a thread)."""
+        definition = self._pinned.get(instance)
+        return None if definition is None else self._engines.get(definition)
+
     async def call(self, work: Callable[..., T], *args: Any, instance: str = "", **kw: Any) -> T:
         with store_errors(instance):
             return await run_in_threadpool(work, *args, **kw)

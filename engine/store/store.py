@@ -129,6 +129,14 @@ def _run_rows(tx: Tx, sql: str, rows: list[tuple[Any, ...]]) -> None:
         tx.many(sql, rows)
 
 
+def check_send(payload: object, event_id: str | None) -> None:
+    """The arguments of a send that are wrong whatever the store holds: a UsageError."""
+    if payload is not None and not isinstance(payload, Mapping):
+        raise UsageError("the payload must be a mapping of fields")
+    if event_id is not None and not event_id.strip():
+        raise UsageError("an event id cannot be empty")
+
+
 class Store:
     """A durable home for instances. Open with `Store.open(url)`; close when done."""
 
@@ -439,34 +447,41 @@ class Store:
         applies nothing; the same id with another event or payload is a Conflict. With
         `expect_version`, a stale version (another step came first) is a Conflict.
         """
-        if payload is not None and not isinstance(payload, Mapping):
-            raise UsageError("the payload must be a mapping of fields")
-        if event_id is not None and not event_id.strip():
-            raise UsageError("an event id cannot be empty")
+        check_send(payload, event_id)
+        return self._write(
+            lambda tx: self._send_in(tx, instance_id, event, payload, event_id, expect_version)
+        )
 
-        def work(tx: Tx) -> Sent:
-            record = self._row(tx, instance_id, self.backend.lock)
-            engine = self._engine(tx, record.definition)
-            request = None
-            if event_id is not None:
-                recordable = engine.recordable_fields.get(event, frozenset())
-                public = {k: v for k, v in (payload or {}).items() if k in recordable}
-                request = _fingerprint(event, public)
-                prior = self._replay(tx, record, engine, event_id, request)
-                if prior is not None:
-                    return prior
-            if expect_version is not None and expect_version != record.version:
-                raise Conflict(
-                    f"instance '{instance_id}' is at version {record.version}, not "
-                    f"{expect_version}: another step came first; read it again"
-                )
-            instance, world = self._materialize(tx, record, self.backend.lock)
-            step = instance.send(event, payload)
-            pending = _Pending()
-            self._stage(tx, pending, record, instance, world, step, event_id, request)
-            return self._flush(tx, pending)[0]
-
-        return self._write(work)
+    def _send_in(
+        self,
+        tx: Tx,
+        instance_id: str,
+        event: str,
+        payload: Mapping[str, Any] | None,
+        event_id: str | None,
+        expect_version: int | None,
+    ) -> Sent:
+        """One event inside an open write transaction (`send`, or a batch of them)."""
+        record = self._row(tx, instance_id, self.backend.lock)
+        engine = self._engine(tx, record.definition)
+        request = None
+        if event_id is not None:
+            recordable = engine.recordable_fields.get(event, frozenset())
+            public = {k: v for k, v in (payload or {}).items() if k in recordable}
+            request = _fingerprint(event, public)
+            prior = self._replay(tx, record, engine, event_id, request)
+            if prior is not None:
+                return prior
+        if expect_version is not None and expect_version != record.version:
+            raise Conflict(
+                f"instance '{instance_id}' is at version {record.version}, not "
+                f"{expect_version}: another step came first; read it again"
+            )
+        instance, world = self._materialize(tx, record, self.backend.lock)
+        step = instance.send(event, payload)
+        pending = _Pending()
+        self._stage(tx, pending, record, instance, world, step, event_id, request)
+        return self._flush(tx, pending)[0]
 
     def _replay(
         self, tx: Tx, record: InstanceRecord, engine: Engine, event_id: str, request: str
