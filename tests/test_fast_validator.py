@@ -5,6 +5,7 @@ the strict-JSON and size limits in front of it."""
 from __future__ import annotations
 
 import math
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import Engine, load_workflow
+from engine.language.data_types import FieldType, value_problem
 from engine.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
 from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 
@@ -158,3 +160,34 @@ def test_limits_and_non_json_refused_before_either_validator() -> None:
         assert "not JSON data" in engine.check_payload("tag", {"tags": {"a"}})
         # a lone surrogate is text Rust cannot hold: jsonschema decides, and takes it
         assert engine.check_payload("tag", {"tags": ["\ud800"]}) == ""
+
+
+class _Word(Enum):
+    A = "a"
+
+
+#: Values an action may write to a data field that jsonschema-rs reads otherwise than
+#: jsonschema: tuples and enum members (JSON for Rust), integers past 2**53 (rounded), NaN.
+odd_values = st.one_of(
+    json_values,
+    st.sampled_from(
+        [(1, 2), ["a", (1,)], {"a": (1,)}, _Word.A, 2**53 + 1, -(2**60), math.nan, math.inf]
+    ),
+    st.sampled_from(["\ud800", {1: "a"}, b"x", {"a"}]),
+)
+
+
+@given(schemas, st.lists(odd_values, min_size=1, max_size=8))
+def test_a_data_field_type_gives_the_verdict_and_words_of_jsonschema(
+    schema: dict[str, Any], values: list[Any]
+) -> None:
+    compiled = FieldType(schema)
+    for value in values:
+        assert compiled.problem(value) == value_problem(schema, value), (schema, value)
+
+
+def test_a_data_field_type_refuses_what_rust_would_take() -> None:
+    assert FieldType({"type": "array"}).problem((1, 2)) != ""
+    assert FieldType({"type": "string"}).problem(_Word.A) != ""
+    assert FieldType({"type": "integer", "maximum": 2**53}).problem(2**53 + 1) != ""
+    assert FieldType({"type": "string"}).problem("ok") == ""

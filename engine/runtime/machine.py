@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from engine.errors import UsageError
-from engine.language.data_types import value_problem
+from engine.language.data_types import FieldType
 from engine.language.expressions import ExpressionError
 from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
 from engine.language.schema import describe, fast_validator, fragment_validator, type_word
@@ -315,6 +315,11 @@ class Engine:
             and (fast := fast_validator(event.payload_schema)) is not None
         }
         self._binding_names = frozenset(workflow.bindings)
+        #: Each data field's type, compiled once: actions check every write to a field.
+        self._field_types = {
+            name: FieldType(schema) for name, schema in workflow.data_types.items()
+        }
+        self._untyped = FieldType({})
         #: What each transition's actions read, so a step binds only those records.
         self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
         self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
@@ -345,7 +350,7 @@ class Engine:
             problem = json_problem(value)
             if problem:
                 raise UsageError(f"data field '{key}' is not plain JSON data: {problem}")
-            why = value_problem(self.workflow.data_types.get(key, {}), value)
+            why = self._field_type(key).problem(value)
             if why:
                 raise UsageError(f"data field '{key}' of workflow '{self.workflow.name}' {why}")
             values[key] = copy_json(value)
@@ -535,9 +540,12 @@ class Engine:
                 self._check_type(last, updated, action)
             journal.put(container, last, updated)
 
+    def _field_type(self, name: str) -> FieldType:
+        return self._field_types.get(name) or self._untyped
+
     def _check_type(self, name: str, value: Any, action: Action) -> None:
         """A data field keeps its declared type: a write that breaks it fails the step."""
-        why = value_problem(self.workflow.data_types.get(name, {}), value)
+        why = self._field_type(name).problem(value)
         if why:
             raise ActionFailed(f"{action.location}: data field '{name}' {why}")
 
