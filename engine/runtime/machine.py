@@ -196,7 +196,6 @@ class _Context:
         "has_secrets",
         "journal",
         "public_payload",
-        "transition",
     )
 
     def __init__(
@@ -210,7 +209,6 @@ class _Context:
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
         self.journal = Journal()
-        self.transition: Transition | None = None
 
 
 def _names_read(transition: Transition) -> frozenset[str]:
@@ -268,18 +266,11 @@ def _check_world_target(world: World, action: Action, keys: list[str]) -> None:
         )
 
 
-def _context_of(instance: Instance) -> _Context:
-    ctx = instance._ctx
-    if ctx is None:  # pragma: no cover - transitions only calls back during send()
-        raise RuntimeError("guard or action called outside of send()")
-    return ctx
-
-
 class Engine:
     """A compiled workflow: the shared Machine, payload validators and guard plans."""
 
     def __init__(self, workflow: Workflow) -> None:
-        from transitions import Machine
+        from transitions import EventData, Machine
 
         self.workflow = workflow
         self.machine = Machine(
@@ -290,17 +281,25 @@ class Engine:
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        self._event_data = EventData
+        # The engine decides which transition an event takes: its guards, checked in the order
+        # transitions would try them, with a record of each check (transitions' conditions
+        # answer only yes or no). It applies the actions, journaled, then has the Machine's
+        # transition change the state (exit, set, enter). A refused event never reaches the
+        # Machine; a taken one skips transitions' trigger dispatch, whose choice is made.
+        routes: dict[tuple[str, str], list[tuple[Transition, Any]]] = {}
         for transition in workflow.transitions:
-            conditions: list[Any] = [self._condition(transition, use) for use in transition.guards]
             for source in transition.sources:
                 self.machine.add_transition(
-                    trigger=transition.event,
-                    source=source,
-                    dest=transition.target,
-                    conditions=conditions,
-                    before=[self._before(transition)],
+                    trigger=transition.event, source=source, dest=transition.target
                 )
-        self._triggers = {name: event.trigger for name, event in self.machine.events.items()}
+                made = self.machine.events[transition.event].transitions[source][-1]
+                routes.setdefault((source, transition.event), []).append((transition, made))
+        #: Per (state, event): transitions' State and Event, and the candidates in order.
+        self._routes = {
+            key: (self.machine.states[key[0]], self.machine.events[key[1]], tuple(candidates))
+            for key, candidates in routes.items()
+        }
         self._validators = {
             name: fragment_validator(event.payload_schema)
             for name, event in workflow.events.items()
@@ -356,29 +355,30 @@ class Engine:
             values[key] = copy_json(value)
         return Instance(self, values, world if world is not None else World(), clock)
 
-    # -- callbacks handed to transitions ----------------------------------------------------
+    # -- taking a transition ------------------------------------------------------------------
 
-    def _condition(self, transition: Transition, use: GuardUse) -> Callable[[Any], bool]:
-        def check(event_data: Any) -> bool:
-            instance: Instance = event_data.model
-            ctx = _context_of(instance)
-            refusal = self.check_guard(instance, ctx, use)
-            ctx.checks.append((transition.index, use.label, refusal is None))
-            if refusal is None:
-                return True
-            ctx.failures.append(refusal)
-            return False
-
-        return check
-
-    def _before(self, transition: Transition) -> Callable[[Any], None]:
-        def apply(event_data: Any) -> None:
-            instance: Instance = event_data.model
-            ctx = _context_of(instance)
-            ctx.transition = transition
-            self.apply_actions(instance, ctx, transition)
-
-        return apply
+    def choose(
+        self, instance: Instance, ctx: _Context, source: str, event: str
+    ) -> Transition | None:
+        """Take the first transition from `source` on `event` whose guards all hold, as
+        transitions would pick it, or None when none does. Each transition's guards are checked
+        in order up to the first that refuses, and every check is recorded in `ctx`."""
+        state, trigger, candidates = self._routes[(source, event)]
+        for transition, made in candidates:
+            for use in transition.guards:
+                refusal = self.check_guard(instance, ctx, use)
+                ctx.checks.append((transition.index, use.label, refusal is None))
+                if refusal is not None:
+                    ctx.failures.append(refusal)
+                    break
+            else:
+                if transition.actions:
+                    self.apply_actions(instance, ctx, transition)
+                made._change_state(
+                    self._event_data(state, trigger, self.machine, instance, (), {})
+                )
+                return transition
+        return None
 
     def needs_payload(self, use: GuardUse) -> bool:
         """Whether a guard reads the payload, directly or through a binding's key."""
@@ -636,7 +636,6 @@ class Instance:
     """One run of a workflow: its state, data and history. Cheap: no per-instance Machine."""
 
     __slots__ = (
-        "_ctx",
         "_latest",
         "clock",
         "data",
@@ -656,7 +655,6 @@ class Instance:
         self._latest = -math.inf
         self.entered_at = self.now()
         self.history: list[HistoryEntry] = []
-        self._ctx: _Context | None = None
 
     def now(self) -> float:
         """The clock's time, never earlier than a time this instance has already seen.
@@ -777,9 +775,8 @@ class Instance:
             public = {k: v for k, v in raw.items() if k in recordable}
         ctx = _Context(raw, public, has_secrets)
         source = self.state
-        self._ctx = ctx
         try:
-            taken = self.engine._triggers[event](self)
+            taken = self.engine.choose(self, ctx, source, event)
         except BaseException as err:
             ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
             self.state = source
@@ -798,9 +795,7 @@ class Instance:
                 RefusalKind.ACTION_FAILED,
                 f"the step could not be completed, nothing was changed: {why}",
             )
-        finally:
-            self._ctx = None
-        if not taken:
+        if taken is None:
             first, *rest = ctx.failures or [
                 Refusal(RefusalKind.GUARD, "no transition's guards held")
             ]
@@ -815,7 +810,7 @@ class Instance:
         self.history.append(
             HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
         )
-        return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
+        return Step(event, source, self.state, taken, None, tuple(ctx.checks))
 
     def _other_failures(self, event: str, source: str, ctx: _Context) -> list[Refusal]:
         """For a transition that checks all its guards: every failing guard after the first."""
