@@ -23,7 +23,15 @@ from typing import Any
 from engine.errors import UsageError
 from engine.language.data_types import FieldType
 from engine.language.expressions import ExpressionError
-from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
+from engine.language.model import (
+    Action,
+    ActionKind,
+    Binding,
+    Event,
+    GuardUse,
+    Transition,
+    Workflow,
+)
 from engine.language.schema import describe, fast_validator, fragment_validator, type_word
 from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.choices import Choice, match, not_offered_message, offered
@@ -153,10 +161,34 @@ def history_payload(
         return public, ""
     if not checked and json_problem(public):
         return {}, "not plain JSON data"
-    size = len(json.dumps(public, separators=(",", ":"), ensure_ascii=False))
+    if _json_chars_at_most(public) <= MAX_HISTORY_PAYLOAD_BYTES:
+        return public, ""
+    size = len(_COMPACT_JSON(public))
     if size > MAX_HISTORY_PAYLOAD_BYTES:
         return {}, f"larger than {MAX_HISTORY_PAYLOAD_BYTES // 1024} KiB"
     return public, ""
+
+
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+#: The longest JSON text of an integer within the safe range, and of any float.
+_NUMBER_CHARS = 24
+
+
+def _json_chars_at_most(fields: Mapping[str, Any]) -> float:
+    """An upper bound on the compact JSON length of a flat mapping of text, numbers, booleans
+    and nulls (a character takes at most 6 in JSON: `\\u0000`); infinite for anything else,
+    which is then measured by writing it."""
+    total = 2
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is str:
+            total += 6 * len(value) + 3
+        elif value is None or kind is bool or kind is int or kind is float:
+            total += _NUMBER_CHARS
+        else:
+            return math.inf
+        total += 6 * len(key) + 4
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +346,8 @@ class Engine:
             and (fast := fast_validator(event.payload_schema)) is not None
         }
         self._binding_names = frozenset(workflow.bindings)
+        #: For each set of names an expression reads: the bindings among them (built on use).
+        self._bindings_read: dict[frozenset[str], tuple[Binding, ...]] = {}
         #: Each data field's type, compiled once: actions check every write to a field.
         self._field_types = {
             name: FieldType(schema) for name, schema in workflow.data_types.items()
@@ -374,9 +408,7 @@ class Engine:
             else:
                 if transition.actions:
                     self.apply_actions(instance, ctx, transition)
-                made._change_state(
-                    self._event_data(state, trigger, self.machine, instance, (), {})
-                )
+                made._change_state(self._event_data(state, trigger, self.machine, instance, (), {}))
                 return transition
         return None
 
@@ -396,8 +428,16 @@ class Engine:
         """The variables an expression reads; bindings are looked up once per event, on demand."""
         act = ctx.activation
         act["data"] = instance.data
-        for name in names & self._binding_names - ctx.bound:
-            binding = self.workflow.bindings[name]
+        needed = self._bindings_read.get(names)
+        if needed is None:
+            needed = self._bindings_read[names] = tuple(
+                self.workflow.bindings[n] for n in sorted(names & self._binding_names)
+            )
+        bound = ctx.bound
+        for binding in needed:
+            name = binding.name
+            if name in bound:
+                continue
             try:
                 key = binding.key.evaluate(act)
             except ExpressionError:
@@ -408,7 +448,7 @@ class Engine:
                 act[name] = [world.get(binding.collection, k) for k in keys]
             else:
                 act[name] = world.get(binding.collection, key)
-            ctx.bound.add(name)
+            bound.add(name)
         return act
 
     def check_guard(self, instance: Instance, ctx: _Context, use: GuardUse) -> Refusal | None:
@@ -733,7 +773,9 @@ class Instance:
         # A field secret in any event stays secret when sent with another one (a typo, an
         # event that takes no payload): it is never recorded, and scrubbed from messages.
         secret_fields = self.engine.secret_fields
-        raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
+        raw: Mapping[str, Any] = (
+            payload if type(payload) is dict or isinstance(payload, Mapping) else {}
+        )
         has_secrets = not secret_fields.isdisjoint(raw)
         recordable = self.engine.recordable_fields.get(event, frozenset())
         public = {k: v for k, v in raw.items() if k in recordable}
