@@ -8,6 +8,7 @@ import math
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from engine import Engine, load_workflow
 from engine.language.data_types import FieldType, value_problem
 from engine.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
+from engine.runtime import json_values as json_values_module
+from engine.runtime.json_values import json_problem
 from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,3 +194,24 @@ def test_a_data_field_type_refuses_what_rust_would_take() -> None:
     assert FieldType({"type": "string"}).problem(_Word.A) != ""
     assert FieldType({"type": "integer", "maximum": 2**53}).problem(2**53 + 1) != ""
     assert FieldType({"type": "string"}).problem("ok") == ""
+
+
+flat_payloads = st.dictionaries(
+    st.one_of(text, st.integers(0, 3)),
+    st.one_of(
+        scalars,
+        st.sampled_from([2**53, -(2**53), math.nan, math.inf, (1,), ["a"], {"a": 1}]),
+        st.text(max_size=40),
+    ),
+    max_size=6,
+)
+
+
+@given(flat_payloads, st.integers(1, 8), st.integers(8, 120))
+def test_the_one_pass_check_of_a_flat_payload_agrees_with_the_walk(
+    payload: dict[Any, Any], max_values: int, max_chars: int
+) -> None:
+    fast = json_problem(payload, max_values=max_values, max_chars=max_chars)
+    with patch.object(json_values_module, "_flat_fits", lambda *_: False):
+        walked = json_problem(payload, max_values=max_values, max_chars=max_chars)
+    assert fast == walked, payload
