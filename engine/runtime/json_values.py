@@ -95,7 +95,7 @@ def _plain_scalar(item: Any, kind: type) -> bool:
     if item is None or kind is bool:
         return True
     if kind is int:
-        return -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER
+        return bool(-MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER)
     return kind is float and math.isfinite(item)
 
 
