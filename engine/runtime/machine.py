@@ -327,11 +327,21 @@ class Engine:
                 )
                 made = self.machine.events[transition.event].transitions[source][-1]
                 routes.setdefault((source, transition.event), []).append((transition, made))
-        #: Per (state, event): transitions' State and Event, and the candidates in order.
+        #: Per (state, event) that may be taken: transitions' State and Event, and the
+        #: candidates in order. A final state, or one that explains why it refuses the event,
+        #: has none (`Instance._refused_here` answers).
         self._routes = {
             key: (self.machine.states[key[0]], self.machine.events[key[1]], tuple(candidates))
             for key, candidates in routes.items()
+            if not workflow.states[key[0]].is_final
+            and key[1] not in workflow.states[key[0]].refuses
         }
+        #: The routes with a transition that checks all its guards (and names every refusal).
+        self._checks_all = frozenset(
+            key
+            for key, (_, _, candidates) in self._routes.items()
+            if any(t.check_all_guards for t, _ in candidates)
+        )
         self._validators = {
             name: fragment_validator(event.payload_schema)
             for name, event in workflow.events.items()
@@ -768,17 +778,78 @@ class Instance:
         return self.entered_at + waiting.timeout.seconds
 
     def _fire(self, event: str, payload: Mapping[str, Any] | None, at: float | None = None) -> Step:
-        workflow = self.workflow
-        definition = workflow.events.get(event)
+        engine = self.engine
         # A field secret in any event stays secret when sent with another one (a typo, an
         # event that takes no payload): it is never recorded, and scrubbed from messages.
-        secret_fields = self.engine.secret_fields
         raw: Mapping[str, Any] = (
             payload if type(payload) is dict or isinstance(payload, Mapping) else {}
         )
-        has_secrets = not secret_fields.isdisjoint(raw)
-        recordable = self.engine.recordable_fields.get(event, frozenset())
+        has_secrets = not engine.secret_fields.isdisjoint(raw)
+        recordable = engine.recordable_fields.get(event, frozenset())
         public = {k: v for k, v in raw.items() if k in recordable}
+        if (self.state, event) not in engine._routes:
+            return self._refused_here(event, public)
+        definition = self.workflow.events.get(event)
+        problem = engine.check_payload(event, payload)
+        if problem:
+            return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)
+        if definition is not None and definition.choices:
+            not_offered, raw = engine.check_choices(self, definition, raw)
+            if not_offered is not None:
+                return self._refuse(
+                    event, public, not_offered.kind, not_offered.message, not_offered
+                )
+            public = {k: v for k, v in raw.items() if k in recordable}
+        ctx = _Context(raw, public, has_secrets)
+        source = self.state
+        try:
+            taken = engine.choose(self, ctx, source, event)
+        except BaseException as err:
+            ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
+            self.state = source
+            if not isinstance(err, Exception):
+                raise  # an interrupt: undone, then let through
+            # Another failure than the engine's own (a bug, memory, a library) is named by
+            # its type only: its text may hold values.
+            why = (
+                str(err)
+                if isinstance(err, ActionFailed)
+                else (f"an internal error ({type(err).__name__}) stopped it")
+            )
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.ACTION_FAILED,
+                f"the step could not be completed, nothing was changed: {why}",
+            )
+        if taken is None:
+            first, *rest = ctx.failures or [
+                Refusal(RefusalKind.GUARD, "no transition's guards held")
+            ]
+            more = (
+                self._other_failures(event, source, ctx)
+                if (source, event) in self.engine._checks_all
+                else []
+            )
+            refusal = first
+            if more or rest:
+                message = " ".join([first.message, *(r.message for r in more)])
+                refusal = Refusal(first.kind, message, first.guard, first.rule, (*more, *rest))
+            return self._refuse(
+                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks), True
+            )
+        self.entered_at = self.now() if at is None else at
+        kept, omitted = history_payload(public, checked=True)
+        self.history.append(
+            HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
+        )
+        return Step(event, source, self.state, taken, None, tuple(ctx.checks))
+
+    def _refused_here(self, event: str, public: Mapping[str, Any]) -> Step:
+        """The refusal of an event no transition could take from the current state: unknown,
+        explained by the state, after the end, or simply not possible here."""
+        workflow = self.workflow
+        definition = workflow.events.get(event)
         if definition is None and event != TIMEOUT_EVENT and not _is_name(event):
             # A mistyped command line can put a payload, password and all, into the name.
             return self._refuse(
@@ -803,56 +874,7 @@ class Instance:
             return self._refuse(event, public, explanation.kind, message, explanation)
         if self.finished:
             return self._refuse(event, public, RefusalKind.FINISHED, self._ended_words(event))
-        if (self.state, event) not in workflow.by_source:
-            return self._refuse(event, public, RefusalKind.WRONG_STATE, self._not_now_words(event))
-        problem = self.engine.check_payload(event, payload)
-        if problem:
-            return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)
-        if definition is not None and definition.choices:
-            not_offered, raw = self.engine.check_choices(self, definition, raw)
-            if not_offered is not None:
-                return self._refuse(
-                    event, public, not_offered.kind, not_offered.message, not_offered
-                )
-            public = {k: v for k, v in raw.items() if k in recordable}
-        ctx = _Context(raw, public, has_secrets)
-        source = self.state
-        try:
-            taken = self.engine.choose(self, ctx, source, event)
-        except BaseException as err:
-            ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
-            self.state = source
-            if not isinstance(err, Exception):
-                raise  # an interrupt: undone, then let through
-            # Another failure than the engine's own (a bug, memory, a library) is named by
-            # its type only: its text may hold values.
-            why = (
-                str(err)
-                if isinstance(err, ActionFailed)
-                else (f"an internal error ({type(err).__name__}) stopped it")
-            )
-            return self._refuse(
-                event,
-                public,
-                RefusalKind.ACTION_FAILED,
-                f"the step could not be completed, nothing was changed: {why}",
-            )
-        if taken is None:
-            first, *rest = ctx.failures or [
-                Refusal(RefusalKind.GUARD, "no transition's guards held")
-            ]
-            more = self._other_failures(event, source, ctx)
-            message = " ".join([first.message, *(r.message for r in more)])
-            refusal = Refusal(first.kind, message, first.guard, first.rule, (*more, *rest))
-            return self._refuse(
-                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks), True
-            )
-        self.entered_at = self.now() if at is None else at
-        kept, omitted = history_payload(public, checked=True)
-        self.history.append(
-            HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
-        )
-        return Step(event, source, self.state, taken, None, tuple(ctx.checks))
+        return self._refuse(event, public, RefusalKind.WRONG_STATE, self._not_now_words(event))
 
     def _other_failures(self, event: str, source: str, ctx: _Context) -> list[Refusal]:
         """For a transition that checks all its guards: every failing guard after the first."""
