@@ -358,6 +358,8 @@ class Engine:
         self._binding_names = frozenset(workflow.bindings)
         #: For each set of names an expression reads: the bindings among them (built on use).
         self._bindings_read: dict[frozenset[str], tuple[Binding, ...]] = {}
+        #: The names each refusal message reads, by the message's id (worked out on use).
+        self._template_names: dict[int, frozenset[str]] = {}
         #: Each data field's type, compiled once: actions check every write to a field.
         self._field_types = {
             name: FieldType(schema) for name, schema in workflow.data_types.items()
@@ -480,8 +482,12 @@ class Engine:
         else:
             template = guard.message_when_true if use.negated else guard.message
             assert template is not None  # the builder requires it for negated uses
-            shown = dict(act, payload=ctx.public_payload)
-            message = template.render(self.activation(instance, ctx, template.names) | shown)
+            names = self._template_names.get(id(template))
+            if names is None:
+                names = self._template_names[id(template)] = template.names
+            # Messages show the payload without its secret fields.
+            shown = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
+            message = template.render(shown)
         return Refusal(RefusalKind.GUARD, message, guard=use.label, rule=guard.rule)
 
     # -- actions ----------------------------------------------------------------------------
