@@ -131,6 +131,18 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
             ">=",
         ),
     ]
+    refusal = figures.get("refusal")
+    if refusal is not None:
+        targets.append(
+            Target(
+                "refusal_vs_transitions",
+                "linkflow one refused event ≤ 3x hand-written shared-Machine transitions",
+                _ratio(refusal, "linkflow", "transitions", refusal.columns[0]),
+                3.0,
+                "x",
+                "<=",
+            )
+        )
     if create is not None:
         small, large = create.columns
         targets.append(
