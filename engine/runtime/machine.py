@@ -15,7 +15,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -274,7 +274,7 @@ def _key(value: Any, action: Action) -> str:
     )
 
 
-def _check_world_target(world: World, action: Action, keys: list[str]) -> None:
+def _check_world_target(world: World, action: Action, keys: Sequence[str]) -> None:
     """A world write needs its collection, and its record unless it sets the whole record.
 
     Creating a collection or a partial record by writing one of its fields would leave the
@@ -367,6 +367,13 @@ class Engine:
         self._untyped = FieldType({})
         #: What each transition's actions read, so a step binds only those records.
         self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
+        #: The path keys of each action whose path computes none (`data.dropdown`).
+        self._fixed_keys = {
+            id(action): tuple(step.name for step in action.target.steps if step.name is not None)
+            for t in workflow.transitions
+            for action in t.actions
+            if action.target.steps and all(step.name is not None for step in action.target.steps)
+        }
         self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
         # History keeps only the fields an event declares and does not mark secret: a field
         # sent by mistake (say, a password with the wrong event) is never recorded.
@@ -499,7 +506,7 @@ class Engine:
             return
         names = self._action_names[id(transition)]
         base = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
-        writes: list[tuple[Action, dict[str, Any], Any, list[str]]] = []
+        writes: list[tuple[Action, dict[str, Any], Any, Sequence[str]]] = []
         for action in transition.actions:
             scopes: list[dict[str, Any]] = [base]
             if action.for_in is not None and action.for_item is not None:
@@ -507,9 +514,10 @@ class Engine:
                 if not isinstance(items, list):
                     raise ActionFailed(f"{action.location}: for_each needs a list")
                 scopes = [dict(base, **{action.for_item: item}) for item in items]
+            fixed = self._fixed_keys.get(id(action))
             for scope in scopes:
                 value = self._eval(action.value, scope, action) if action.value else None
-                keys = [
+                keys: Sequence[str] = fixed or [
                     s.name if s.name is not None else _key(self._eval(s.key, scope, action), action)
                     for s in action.target.steps
                 ]
@@ -531,7 +539,7 @@ class Engine:
         action: Action,
         scope: Mapping[str, Any],
         value: Any,
-        keys: list[str],
+        keys: Sequence[str],
     ) -> None:
         target = action.target
         container: Any
