@@ -22,7 +22,7 @@ from typing import Any
 
 from engine.errors import UsageError
 from engine.language.data_types import FieldType
-from engine.language.expressions import ExpressionError
+from engine.language.expressions import Expression, ExpressionError
 from engine.language.model import (
     Action,
     ActionKind,
@@ -36,7 +36,7 @@ from engine.language.schema import describe, fast_validator, fragment_validator,
 from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.choices import Choice, match, not_offered_message, offered
 from engine.runtime.json_values import json_problem
-from engine.runtime.world import Journal, World, copy_json
+from engine.runtime.world import MISSING, Journal, World, copy_json
 
 #: A payload's size, measured as the length of its JSON text, and how many values it holds.
 #: Every expression step that touches the payload may copy it (the expression library clones
@@ -254,6 +254,16 @@ def _names_read(transition: Transition) -> frozenset[str]:
     return frozenset(names)
 
 
+def _all_of(transition: Transition) -> Expression | None:
+    """`[guard1, guard2, ...]` for a transition's guards, or None when that is too big to
+    compile (each guard is then evaluated on its own)."""
+    source = "[" + ", ".join(f"({use.guard.when.source})" for use in transition.guards) + "]"
+    try:
+        return Expression.compile(source)
+    except ExpressionError:
+        return None
+
+
 def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
     try:
         return binding.key.evaluate(scope)
@@ -367,6 +377,12 @@ class Engine:
         self._untyped = FieldType({})
         #: What each transition's actions read, so a step binds only those records.
         self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
+        #: Each transition with several guards: one expression giving the list of their values.
+        self._combined = {
+            id(t): combined
+            for t in workflow.transitions
+            if len(t.guards) > 1 and (combined := _all_of(t)) is not None
+        }
         #: The path keys of each action whose path computes none (`data.dropdown`).
         self._fixed_keys = {
             id(action): tuple(step.name for step in action.target.steps if step.name is not None)
@@ -418,8 +434,11 @@ class Engine:
         in order up to the first that refuses, and every check is recorded in `ctx`."""
         state, trigger, candidates = self._routes[(source, event)]
         for transition, made in candidates:
-            for use in transition.guards:
-                refusal = self.check_guard(instance, ctx, use)
+            results = self.guard_results(instance, ctx, transition)
+            for number, use in enumerate(transition.guards):
+                refusal = self.check_guard(
+                    instance, ctx, use, MISSING if results is None else results[number]
+                )
                 ctx.checks.append((transition.index, use.label, refusal is None))
                 if refusal is not None:
                     ctx.failures.append(refusal)
@@ -470,14 +489,34 @@ class Engine:
             bound.add(name)
         return act
 
-    def check_guard(self, instance: Instance, ctx: _Context, use: GuardUse) -> Refusal | None:
-        guard = use.guard
-        act = self.activation(instance, ctx, guard.when.names)
-        problem = ""
+    def guard_results(self, instance: Instance, ctx: _Context, transition: Transition) -> Any:
+        """Every guard of `transition` evaluated in one call of the expression library (its
+        inputs are converted once, not once per guard), or None: the transition has fewer
+        than two guards, or one of them fails, and then each is checked on its own."""
+        combined = self._combined.get(id(transition))
+        if combined is None:
+            return None
         try:
-            result = guard.when.evaluate(act)
-        except ExpressionError as err:
-            result, problem = None, err.safe if ctx.has_secrets else str(err)
+            results = combined.evaluate(self.activation(instance, ctx, combined.names))
+        except ExpressionError:
+            return None
+        return results if type(results) is list else None
+
+    def check_guard(
+        self, instance: Instance, ctx: _Context, use: GuardUse, outcome: Any = MISSING
+    ) -> Refusal | None:
+        """Why `use` refuses, or None when it holds. `outcome`: what its expression gave,
+        when `guard_results` has evaluated it already."""
+        guard = use.guard
+        problem = ""
+        if outcome is not MISSING:
+            act, result = ctx.activation, outcome
+        else:
+            act = self.activation(instance, ctx, guard.when.names)
+            try:
+                result = guard.when.evaluate(act)
+            except ExpressionError as err:
+                result, problem = None, err.safe if ctx.has_secrets else str(err)
         if problem == "" and not isinstance(result, bool):
             problem = f"it gave {type(result).__name__}, not true or false"
         if problem == "" and result is not use.negated:
