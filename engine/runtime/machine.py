@@ -835,11 +835,13 @@ class Instance:
         # A field secret in any event stays secret when sent with another one (a typo, an
         # event that takes no payload): it is never recorded, and scrubbed from messages.
         raw: Mapping[str, Any] = (
-            payload if type(payload) is dict or isinstance(payload, Mapping) else {}
+            payload
+            if type(payload) is dict or (payload is not None and isinstance(payload, Mapping))
+            else {}
         )
-        has_secrets = not engine.secret_fields.isdisjoint(raw)
+        has_secrets = bool(raw) and not engine.secret_fields.isdisjoint(raw)
         recordable = engine.recordable_fields.get(event, frozenset())
-        public = {k: v for k, v in raw.items() if k in recordable}
+        public = {k: v for k, v in raw.items() if k in recordable} if raw else {}
         if (self.state, event) not in engine._routes:
             return self._refused_here(event, public)
         definition = self.workflow.events.get(event)
