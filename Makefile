@@ -108,6 +108,7 @@ fuzz: setup
 # Benchmarks: linkflow against raw transitions, python-statemachine, sismic and a dict machine.
 bench: setup
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.readme_table
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

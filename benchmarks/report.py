@@ -338,23 +338,33 @@ def _cell(figure: Figure, row: str, column: str) -> str:
     return text
 
 
+def amount(value: float, unit: str) -> str:
+    """A measured value in its unit: ratios, seconds, milliseconds or bytes."""
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "s":
+        return f"{value:.3f} s" if value < 10 else f"{value:,.1f} s"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:,.0f} B"
+
+
+def limit_text(value: float, unit: str, compare: str) -> str:
+    """A target's limit with its comparison sign (≤ 1.5x, < 10 s, ≤ 2,048 B)."""
+    sign = {"<=": "≤", ">=": "≥", "<": "<"}[compare]
+    if unit in ("x", "s", "ms"):
+        return f"{sign} {value:g}{'' if unit == 'x' else ' '}{unit}"
+    return f"{sign} {value:,.0f} B"
+
+
 def _measured(target: Target) -> str:
     if math.isnan(target.measured):
         return "-"
-    if target.unit == "x":
-        return f"{target.measured:.2f}x"
-    if target.unit == "s":
-        return f"{target.measured:.3f} s"
-    return f"{target.measured:,.0f} B"
+    return amount(target.measured, target.unit)
 
 
 def _limit(target: Target) -> str:
-    sign = {"<=": "≤", ">=": "≥", "<": "<"}[target.compare]
-    if target.unit == "x":
-        return f"{sign} {target.limit:g}x"
-    if target.unit == "s":
-        return f"{sign} {target.limit:g} s"
-    return f"{sign} {target.limit:,.0f} B"
+    return limit_text(target.limit, target.unit, target.compare)
 
 
 def render_markdown(

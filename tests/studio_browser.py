@@ -67,10 +67,13 @@ def studio(cwd: Path, *extra: str) -> Iterator[str]:
 
 
 @contextmanager
-def serve(cwd: Path, store_url: str) -> Iterator[str]:
-    """`linkflow serve` on the demo workflows and a store; yields its base URL (no slash)."""
+def serve(cwd: Path, store_url: str, token_file: Path | None = None) -> Iterator[str]:
+    """`linkflow serve` on the demo workflows and a store (and a token, when given); yields its
+    base URL (no slash)."""
     port = free_port()
     args = ["serve", "workflows", "--store", store_url, "--port", str(port)]
+    if token_file is not None:
+        args += ["--token-file", str(token_file)]
     with _server(cwd, args, f"http://127.0.0.1:{port}", "/healthz") as url:
         yield url
 

@@ -19,3 +19,15 @@ def test_the_readme_workflow_example_is_valid(tmp_path: Path) -> None:
     result = load([example])
     assert [str(p) for p in result.problems] == []
     assert list(result.workflows) == ["document_review"]
+
+
+def test_the_benchmark_table_is_what_the_committed_results_say() -> None:
+    import json
+
+    from benchmarks.readme_table import END, START, targets_block
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    results = json.loads((ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+    block = readme[readme.index(START) : readme.index(END) + len(END)]
+    assert block == targets_block(results), "run `python -m benchmarks.readme_table`"
+    assert not results["quick"]

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.testing.scenarios import run_scenario_file
 
 CASES = Path(__file__).parent / "cases" / "scenarios"
@@ -111,3 +113,41 @@ def test_validate_finds_unknown_names_in_a_scenario_without_running_it() -> None
             "(did you mean 'document_review'?)",
         ),
     ]
+
+
+def test_validate_reads_only_secret_fields_from_the_environment() -> None:
+    from engine import load
+
+    path = Path(__file__).parent / "cases" / "scenario_names" / "secrets.yaml"
+    result = load([path])
+    assert [(p.location.line, p.location.column, p.message) for p in result.problems] == [
+        (
+            6,
+            15,
+            "'code' is not a secret field of event 'submit' (its secret fields: none); only "
+            "secret fields are read from the environment",
+        ),
+        (9, 15, "'code' is given in both `payload` and `secrets`: keep one"),
+        (
+            12,
+            15,
+            "'reviewr' is not a secret field of event 'approve' (its secret fields: code); only "
+            "secret fields are read from the environment",
+        ),
+    ]
+
+
+def test_a_secret_from_the_environment_is_sent_and_searched_for_afterwards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = CASES.parent / "scenario_env" / "secret_from_env.yaml"
+    monkeypatch.setenv("LINKFLOW_TEST_REVIEW_CODE", "0000")
+    wrong = run_scenario_file(path)
+    assert [f.message.split(":")[0] for f in wrong.failures][0] == "'approve' was refused"
+    # The right code is also the world's review_code: the search after the step finds it there.
+    monkeypatch.setenv("LINKFLOW_TEST_REVIEW_CODE", "4711")
+    right = run_scenario_file(path)
+    assert [(f.step, f.location.line, f.message) for f in right.failures] == [
+        (2, 8, "a secret read from the environment was found in the world")
+    ]
+    assert "4711" not in str(right.failures)

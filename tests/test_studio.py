@@ -118,20 +118,56 @@ def test_saved_scenario_passes_and_holds_every_expectation(
         save_scenario(playground, "r8_studio_select", "", str(folder))
 
 
-def test_saving_refuses_secret_steps_bad_names_and_empty_sessions(
-    playground: Playground, tree: Path
-) -> None:
+def test_saving_refuses_bad_names_and_empty_sessions(playground: Playground, tree: Path) -> None:
     with pytest.raises(PlaygroundError, match="nothing to save"):
         scenario_text(playground, "empty", "", tree)
     playground.send("click_link_tiktok_account", {})
     with pytest.raises(PlaygroundError, match="lowercase"):
         scenario_text(playground, "Bad Name", "", tree)
-    for event in ["choose_link_existing", "choose_log_in", "confirm"]:
+
+
+def test_a_session_with_secrets_saves_them_as_environment_variables_and_replays(
+    playground: Playground, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for event in ["click_link_tiktok_account", "choose_link_existing", "choose_log_in", "confirm"]:
         playground.send(event, {})
+    playground.send("log_in", {"username": "ana_cooks", "password": "not-the-one-1"})  # refused
     playground.send("log_in", {"username": "ana_cooks", "password": PASSWORD})
-    with pytest.raises(PlaygroundError, match=r"step\(s\) 5 took a secret field") as err:
-        scenario_text(playground, "with_secret", "", tree)
-    assert PASSWORD not in str(err.value)
+    playground.send("approve", {})
+    folder = tree / "tests" / "scenarios" / "studio"
+    path = save_scenario(playground, "r11_studio_login", "", str(folder))
+    text = path.read_text()
+    assert PASSWORD not in text
+    assert "not-the-one-1" not in text
+    first, second = "LINKFLOW_SECRET_LOG_IN_PASSWORD", "LINKFLOW_SECRET_LOG_IN_PASSWORD_STEP6"
+    assert f"secrets: {{password: {first}}}" in text
+    assert f"secrets: {{password: {second}}}" in text
+    assert f"set these environment variables before running it: {first}, {second}" in text
+
+    monkeypatch.delenv(first, raising=False)
+    monkeypatch.delenv(second, raising=False)
+    missing = run_scenario_file(path)
+    assert not missing.passed
+    assert [p.message for p in missing.problems] == [
+        f"the secret field 'password' is read from the environment variable {first}, "
+        "which is not set; set it before running this scenario"
+    ]
+    assert (
+        missing.problems[0].location.line
+        == text.splitlines().index(
+            next(line for line in text.splitlines() if first in line and "secrets" in line)
+        )
+        + 1
+    )
+
+    monkeypatch.setenv(first, "not-the-one-1")
+    monkeypatch.setenv(second, PASSWORD)
+    result = run_scenario_file(path)
+    assert result.passed, [str(f) for f in result.failures] + [str(p) for p in result.problems]
+    assert len(result.steps) == 7
+
+    monkeypatch.setenv(second, "not-the-one-1")  # the wrong value: the replay tells
+    assert not run_scenario_file(path).passed
 
 
 def test_reload_keeps_the_last_good_version_and_replays(playground: Playground, tree: Path) -> None:

@@ -139,12 +139,29 @@ def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) 
     assert current(page) == "done"
     assert "completed" in page.locator("#current").inner_text()
 
-    # Saving refuses: the secret steps cannot be written, and nothing is written instead.
+    # Saving writes the secret steps with environment variables in place of the passwords.
     page.fill("#scenario-name", "l2_session")
     page.click("#save-scenario")
-    page.locator("#save-result").get_by_text("Not saved").wait_for()
-    assert "secret" in page.locator("#save-result").inner_text()
-    assert not (tree / "tests" / "scenarios" / "studio" / "l2_session.yaml").exists()
+    page.locator("#save-result").get_by_text("Saved").wait_for()
+    said = page.locator("#save-result").inner_text()
+    first, second = "LINKFLOW_SECRET_LOG_IN_PASSWORD", "LINKFLOW_SECRET_LOG_IN_PASSWORD_STEP6"
+    assert f"{first}=… {second}=… linkflow test" in said
+    saved = tree / "tests" / "scenarios" / "studio" / "l2_session.yaml"
+    text = saved.read_text()
+    assert WRONG not in text
+    assert RIGHT not in text
+    env = {**os.environ, first: WRONG, second: RIGHT}
+    run = subprocess.run(
+        [str(LINKFLOW), "test", str(saved)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert WRONG not in run.stdout + run.stderr
+    assert RIGHT not in run.stdout + run.stderr
 
     html = page.content()
     for secret in (WRONG, RIGHT):
@@ -353,3 +370,35 @@ def test_serve_mounts_the_studio_and_it_lists_instances_made_through_the_api(
             assert (
                 page.locator("#instance-diagram g.node.current title").text_content() == "cancelled"
             )
+
+
+def test_with_a_token_the_browser_signs_in_and_then_uses_the_studio(
+    browser: Any, own_tree: Path
+) -> None:
+    token = "studio-token-0123456789abcdef"
+    (own_tree / "token").write_text(token + "\n", encoding="utf-8")
+    url = f"sqlite:///{own_tree / 'signed.db'}"
+    with serve(own_tree, url, token_file=own_tree / "token") as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(STEP_MS)
+        page = context.new_page()
+        page.goto(f"{base}/studio/")
+        assert page.url == f"{base}/signin"
+        page.fill("#token", "not-the-token-at-all")
+        page.click("#signin")
+        page.locator("#signin-error").wait_for()
+        assert "not the service's token" in page.locator("#signin-error").inner_text()
+        page.fill("#token", token)
+        page.click("#signin")
+        page.wait_for_selector("#events button")
+        assert page.url == f"{base}/studio/"
+        assert current(page) == "identity_section"  # the entry workflow's first state
+        page.click("#tab-instances")
+        page.locator("#instances-status").get_by_text("0 instance(s)").wait_for()
+        cookies = context.cookies()
+        assert [c["name"] for c in cookies] == ["linkflow_studio"]
+        assert cookies[0]["httpOnly"] is True
+        assert token not in cookies[0]["value"]
+        assert token not in page.content()
+        context.close()
+    assert token not in (own_tree / "serve.log").read_text()

@@ -167,6 +167,8 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
                         f"no event field '{dotted}' offers choices{hint}",
                     )
                 )
+        if step.get("secrets") and step.get("send") in events:
+            problems += _secret_problems(doc, path, step, flows)
         checks = [
             ("send", step.get("send"), events, "event"),
             ("state", (step.get("expect") or {}).get("state"), states, "state"),
@@ -187,6 +189,33 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
                     scope += " or the workflows it hands off to"
                 message = f"no {noun} '{name}' in {scope}{hint}"
             problems.append(Problem(doc.locate(at), message))
+    return problems
+
+
+def _secret_problems(
+    doc: Document, path: DocPath, step: Mapping[str, Any], flows: list[Workflow]
+) -> list[Problem]:
+    """`secrets:` names only fields the event marks secret, and none also given in `payload`:
+    reading a plain field from the environment would hide test input for no reason."""
+    event = step["send"]
+    secret = {f for w in flows if event in w.events for f in w.events[event].secret_fields}
+    payload = step.get("payload") or {}
+    problems = []
+    for field in step["secrets"]:
+        where = doc.locate((*path, "secrets", field), key=True)
+        if field not in secret:
+            known = ", ".join(sorted(secret)) or "none"
+            problems.append(
+                Problem(
+                    where,
+                    f"'{field}' is not a secret field of event '{event}' (its secret fields: "
+                    f"{known}); only secret fields are read from the environment",
+                )
+            )
+        elif field in payload:
+            problems.append(
+                Problem(where, f"'{field}' is given in both `payload` and `secrets`: keep one")
+            )
     return problems
 
 

@@ -2,7 +2,8 @@
 
 The token is compared in constant time (`hmac.compare_digest`), so the time to refuse says
 nothing about how much of a guess was right. A refusal is logged without the token sent.
-The probes (`/healthz`, `/readyz`) stay open so that an orchestrator can call them.
+The probes (`/healthz`, `/readyz`) stay open so that an orchestrator can call them, and so does
+the studio's sign-in page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from engine.service import signin
 from engine.service.problems import problem_response
 from engine.service.request_log import log_event
 
@@ -59,14 +61,27 @@ def read_token(token_file: str | None) -> str | None:
 
 
 class BearerAuth:
-    """ASGI middleware: every request but the probes carries `Authorization: Bearer <token>`."""
+    """ASGI middleware: every request but the probes carries `Authorization: Bearer <token>`.
+    The studio's pages also take the session cookie of the sign-in page (engine.service.signin),
+    since a browser cannot send the header when it navigates; the API never does."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
+        self.token = token
         self.expected = b"Bearer " + token.encode("utf-8")
+        self.session = signin.session_value(token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == signin.SIGNIN_PATH:
+            await (await signin.signin(scope, receive, self.token))(scope, receive, send)
+            return
+        studio = scope["path"] == signin.STUDIO_PREFIX or scope["path"].startswith(
+            signin.STUDIO_PREFIX + "/"
+        )
+        if studio and signin.has_session(scope, self.session):
             await self.app(scope, receive, send)
             return
         sent = b""
@@ -76,6 +91,9 @@ class BearerAuth:
                 break
         if hmac.compare_digest(sent, self.expected):
             await self.app(scope, receive, send)
+            return
+        if studio and not sent and signin.wants_page(scope):
+            await signin.to_signin(scope)(scope, receive, send)
             return
         reason = "no Authorization header" if not sent else "wrong or malformed token"
         log_event("unauthorized", logging.WARNING, method=scope["method"], reason=reason)

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from engine.studio.coverage_view import coverage_view
 from engine.studio.instances import InstancesView, UnknownInstance
 from engine.studio.playground import Playground, PlaygroundError, payload_size_ok
-from engine.studio.scenario_file import save_scenario, scenario_text
+from engine.studio.scenario_file import save_scenario, scenario_text, secret_variables
 
 STATIC = Path(__file__).parent / "static"
 #: How often an idle event stream sends a comment, so proxies and browsers keep it open.
@@ -152,7 +152,10 @@ def create_app(
         written = ""
         if body.get("write"):
             written = str(save_scenario(playground, name, description, folder))
-        return {"text": text, "file": written, "name": f"{name}.yaml"}
+        needed = sorted(
+            {v for fields in secret_variables(playground).values() for v in fields.values()}
+        )
+        return {"text": text, "file": written, "name": f"{name}.yaml", "secrets": needed}
 
     async def state(request: Request) -> Response:
         async with lock:

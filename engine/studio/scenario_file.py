@@ -5,9 +5,10 @@ Every step gets an `expect` block with what the page showed after it: the workfl
 for a refusal its kind, guard, rule and message. Paths to the workflows and the world are
 written relative to the folder the file goes to, as the runner reads them.
 
-Secret payload fields are never written. A step that sent one cannot be replayed from the
-file alone, so saving such a session is refused with a message saying which step, rather
-than writing a scenario that fails or one that holds the secret.
+Secret payload fields are never written. A step that sent one reads it from an environment
+variable when the scenario runs (`secrets: {password: LINKFLOW_SECRET_LOG_IN_PASSWORD}`), and
+the file's header names the variables to set, so the session replays without the file ever
+holding a credential.
 """
 
 from __future__ import annotations
@@ -65,9 +66,25 @@ def _workflows_source(playground: Playground) -> str:
     return str(Path(playground.workflows[playground.start].file).parent)
 
 
-def secret_steps(playground: Playground) -> list[int]:
-    """The steps (1-based) that sent a secret field, which the file cannot hold."""
-    return [n for n, r in enumerate(playground.records, 1) if r.action.left_out]
+def secret_variables(playground: Playground) -> dict[int, dict[str, str]]:
+    """For each step (1-based) that sent secret fields: field -> the environment variable the
+    scenario reads it from. A field's first use is LINKFLOW_SECRET_<EVENT>_<FIELD>; a later
+    step sending it again gets its own variable (the values may differ: a wrong password,
+    then the right one), suffixed with the step number."""
+    found: dict[int, dict[str, str]] = {}
+    taken: set[str] = set()
+    for number, record in enumerate(playground.records, 1):
+        for field in record.action.left_out:
+            name = _variable(f"LINKFLOW_SECRET_{record.action.event}_{field}")
+            if name in taken:
+                name = f"{name}_STEP{number}"
+            taken.add(name)
+            found.setdefault(number, {})[field] = name
+    return found
+
+
+def _variable(text: str) -> str:
+    return re.sub(r"[^A-Z0-9_]", "_", text.upper())[:100]
 
 
 def scenario_text(playground: Playground, name: str, description: str, folder: Path) -> str:
@@ -79,14 +96,7 @@ def scenario_text(playground: Playground, name: str, description: str, folder: P
         )
     if not playground.records:
         raise PlaygroundError("nothing to save yet: send an event or let time pass first")
-    needing = secret_steps(playground)
-    if needing:
-        numbers = ", ".join(str(n) for n in needing)
-        raise PlaygroundError(
-            f"step(s) {numbers} took a secret field (a password), which is never saved, so the "
-            "scenario could not replay them; save before that step, or write the secret step "
-            "by hand"
-        )
+    variables = secret_variables(playground)
     doc: dict[str, Any] = {"scenario": name}
     if description.strip():
         doc["description"] = description.strip()
@@ -97,7 +107,7 @@ def scenario_text(playground: Playground, name: str, description: str, folder: P
     if playground.start_data:
         doc["data"] = dict(playground.start_data)
     steps: list[dict[str, Any]] = []
-    for record in playground.records:
+    for number, record in enumerate(playground.records, 1):
         step: dict[str, Any] = {}
         if record.action.wait:
             step["wait"] = record.action.wait
@@ -105,10 +115,18 @@ def scenario_text(playground: Playground, name: str, description: str, folder: P
             step["send"] = record.action.event
             if record.action.payload:
                 step["payload"] = dict(record.action.payload)
+            if number in variables:
+                step["secrets"] = variables[number]
         step["expect"] = _expect(record)
         steps.append(step)
     doc["steps"] = steps
     header = "# Saved from linkflow studio: every step with what the page showed after it.\n"
+    if variables:
+        names = sorted({v for fields in variables.values() for v in fields.values()})
+        header += (
+            "# Secret fields are not in this file; set these environment variables before "
+            f"running it: {', '.join(names)}\n"
+        )
     return header + yaml.safe_dump(
         doc, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
     )

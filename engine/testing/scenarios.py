@@ -7,6 +7,7 @@ after each step. The same runner serves `linkflow test` and the pytest plugin.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -179,6 +180,10 @@ def _fresh_world(path: Path) -> tuple[World | None, WorldSchema | None, list[Pro
 # -- running ------------------------------------------------------------------------------
 
 
+#: Shorter secrets are not searched for afterwards: one or two letters occur anywhere.
+_SEARCHABLE = 4
+
+
 class _Run:
     def __init__(
         self, doc: Document, result: ScenarioResult, engines: EngineCache | None = None
@@ -186,6 +191,8 @@ class _Run:
         self.doc = doc
         self.result = result
         self.engines = engines
+        #: Secret values this run read from the environment; each must appear nowhere after.
+        self.env_secrets: list[str] = []
 
     def fail(self, path: DocPath, step: int, message: str) -> None:
         self.result.failures.append(Failure(self.doc.locate(path), step, message))
@@ -294,7 +301,10 @@ class _Run:
             did_something = "send" in spec or "wait" in spec
             before = self.picture(session) if (spec.get("expect") or {}).get("unchanged") else None
             if "send" in spec:
-                entries = [session.send(spec["send"], spec.get("payload"))]
+                sendable, payload = self.payload_with_secrets(spec, path)
+                if not sendable:
+                    return
+                entries = [session.send(spec["send"], payload)]
             elif "wait" in spec:
                 clock.advance(float(spec["wait"]))
                 entries = session.expire_all()
@@ -307,6 +317,31 @@ class _Run:
             self.check_step(session, entry, did_something, expect, path, number, spec)
             if before is not None:
                 self.check_unchanged(before, self.picture(session), path, number)
+
+    def payload_with_secrets(
+        self, spec: Mapping[str, Any], path: DocPath
+    ) -> tuple[bool, Mapping[str, Any] | None]:
+        """The step's payload with its `secrets:` read from the environment (not ready, and a
+        located problem naming the variable, when one is not set). The values are checked to
+        appear nowhere after the step, like `nowhere:`, and are never shown."""
+        payload = spec.get("payload")
+        secrets: Mapping[str, str] = spec.get("secrets") or {}
+        if not secrets:
+            return True, payload
+        merged = dict(payload or {})
+        for name, variable in secrets.items():
+            value = os.environ.get(variable)
+            if value is None:
+                self.problem(
+                    (*path, "secrets", name),
+                    f"the secret field '{name}' is read from the environment variable "
+                    f"{variable}, which is not set; set it before running this scenario",
+                )
+                return False, None
+            merged[name] = value
+            if len(value) >= _SEARCHABLE:
+                self.env_secrets.append(value)
+        return True, merged
 
     def check_step(
         self,
@@ -383,15 +418,13 @@ class _Run:
                 )
         for dotted, wanted in (expect.get("choices") or {}).items():
             self.check_choices(instance, dotted, wanted, (*at, "choices", dotted), number)
-        for secret in expect.get("nowhere") or ():
-            where = self.find_anywhere(session, secret)
-            if where:
-                # Never print the value itself: it may be a credential.
-                self.fail(
-                    (*at, "nowhere"),
-                    number,
-                    f"a value that must appear nowhere was found in {where}",
-                )
+        nowhere, env = expect.get("nowhere") or (), self.env_secrets
+        searched = [(v, (*at, "nowhere"), "a value that must appear nowhere") for v in nowhere]
+        searched += [(v, (*path, "send"), "a secret read from the environment") for v in env]
+        for secret, place, what in searched:
+            found = self.find_anywhere(session, secret)
+            if found:  # never print the value itself: it may be a credential
+                self.fail(place, number, f"{what} was found in {found}")
 
     @staticmethod
     def picture(session: Session) -> dict[str, Any]:

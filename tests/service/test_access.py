@@ -69,3 +69,46 @@ def test_a_token_guards_every_route_but_the_probes() -> None:
     assert ready.status_code == 200
     assert TOKEN[:12] not in logs
     assert logs.count('"message":"unauthorized"') == 4
+
+
+def test_a_browser_signs_in_to_the_studio_with_the_token_and_gets_a_studio_only_cookie() -> None:
+    import httpx
+
+    from engine.service.signin import COOKIE, session_value
+
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    with ServiceProcess(token=TOKEN) as service:
+        with httpx.Client(base_url=service.url, timeout=60) as browser:
+            sent_away = browser.get("/studio/", headers=html)
+            form = browser.get("/signin")
+            wrong = browser.post("/signin", data={"token": TOKEN + "x"})
+            huge = browser.post("/signin", content=b"token=" + b"a" * 10_000)
+            assert not browser.cookies
+            api_call = browser.get("/studio/api/state")  # not a page: a problem, no redirect
+            right = browser.post("/signin", data={"token": TOKEN})
+            cookie = right.headers["set-cookie"]
+            studio = browser.get("/studio/", headers=html)
+            state = browser.get("/studio/api/state")
+            api = browser.get("/workflows")  # the cookie opens the studio only
+        logs = service.logs()
+    assert sent_away.status_code == 303
+    assert sent_away.headers["location"] == "/signin"
+    assert form.status_code == 200
+    assert 'type="password"' in form.text
+    assert wrong.status_code == 401
+    assert "not the service's token" in wrong.text
+    assert TOKEN not in wrong.text
+    assert huge.status_code == 401
+    assert api_call.status_code == 401
+    assert right.status_code == 303
+    assert right.headers["location"] == "/studio/"
+    assert cookie.startswith(f"{COOKIE}={session_value(TOKEN)};")
+    for attribute in ("HttpOnly", "Path=/studio", "SameSite=strict"):
+        assert attribute.lower() in cookie.lower()
+    assert TOKEN not in cookie
+    assert studio.status_code == 200
+    assert "linkflow studio" in studio.text
+    assert state.status_code == 200
+    assert api.status_code == 401
+    assert TOKEN[:12] not in logs
+    assert logs.count('"message":"unauthorized"') == 4  # two forms, the API call, /workflows

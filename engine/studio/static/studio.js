@@ -367,7 +367,10 @@ function wire() {
       link.href = URL.createObjectURL(new Blob([r.text], {type: "application/yaml"}));
       link.download = r.name;
       link.hidden = false;
-      $("save-result").textContent = `Saved ${r.file}. Run it with: linkflow test ${r.file}`;
+      const run = r.secrets.length
+        ? `${r.secrets.map((v) => `${v}=…`).join(" ")} linkflow test ${r.file} (the secret fields are read from these variables, never written to the file)`
+        : `linkflow test ${r.file}`;
+      $("save-result").textContent = `Saved ${r.file}. Run it with: ${run}`;
     } catch (err) {
       link.hidden = true;
       $("save-result").textContent = `Not saved: ${err.message}`;
