@@ -143,7 +143,7 @@ def test_a_secret_from_the_environment_is_sent_and_searched_for_afterwards(
     path = CASES.parent / "scenario_env" / "secret_from_env.yaml"
     monkeypatch.setenv("LINKFLOW_TEST_REVIEW_CODE", "0000")
     wrong = run_scenario_file(path)
-    assert [f.message.split(":")[0] for f in wrong.failures][0] == "'approve' was refused"
+    assert wrong.failures[0].message.split(":")[0] == "'approve' was refused"
     # The right code is also the world's review_code: the search after the step finds it there.
     monkeypatch.setenv("LINKFLOW_TEST_REVIEW_CODE", "4711")
     right = run_scenario_file(path)
