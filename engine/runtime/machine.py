@@ -2,11 +2,15 @@
 
 Design, shaped by how `transitions` behaves:
 - One Machine per workflow, built once, holding no models: instances are never `add_model`-ed
-  (that is O(n) per add); an event is fired with `machine.events[name].trigger(instance)`.
-- `auto_transitions=False` and only callables we built ourselves, so no `to_<state>()` bypass
-  and no string ever resolved as a dotted import path.
-- Actions run in a `before` callback, i.e. before the state changes; every write is journaled,
-  so a failing action is rolled back and the instance is left exactly as it was.
+  (that is O(n) per add), and `auto_transitions=False`, so no `to_<state>()` bypass.
+- The engine picks the transition an event takes: it checks the guards in the order the
+  Machine would try its transitions (its conditions only say yes or no; the engine records
+  every check and words every refusal), the guards of one transition in one call of the
+  expression library where it can. A refused event never reaches the Machine.
+- Then the engine applies the actions, before the state changes; every write is journaled,
+  so a failing action is rolled back and the instance is left exactly as it was. Last, the
+  Machine's own `Transition` changes the state (exit, set, enter), skipping the trigger
+  dispatch whose choice is already made.
 """
 
 from __future__ import annotations
