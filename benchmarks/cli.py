@@ -140,6 +140,11 @@ def profile_misses(
     }:
         instances = [linkflow.create() for _ in range(count)]
         profiles.append(profile_calls("linkflow: one full flow", linkflow.run_flow, instances))
+    if linkflow is not None and "refusal_vs_transitions" in missed:
+        pool = [linkflow.create() for _ in range(count)]
+        for instance in pool:
+            linkflow.advance(instance)
+        profiles.append(profile_calls("linkflow: one refused event", linkflow.refuse, pool))
     if linkflow is not None and "create_scaling" in missed:
         profiles.append(
             profile_calls("linkflow: create", lambda _: linkflow.create(), range(count * 10))
@@ -292,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traceback.print_exc()
             _say(f"{key}: {time.perf_counter() - begun:.1f} s")
 
+    if "flow" in figures or "refusal" in figures:
+        from benchmarks.inmemory import breakdown_notes
+
+        breakdown_notes(figures.get("flow"), figures.get("refusal"), impls, cfg.quick)
     targets = evaluate_targets(figures)
     profiles: list[Profile] = []
     if cfg.profile:

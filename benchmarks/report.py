@@ -104,6 +104,7 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
     memory = figures.get("memory")
     guards = figures.get("guards")
     processes = figures.get("processes")
+    refusal = figures.get("refusal")
     flow_col = flow.columns[0] if flow else ""
     targets = [
         Target(
@@ -129,6 +130,14 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
             5.0,
             "x",
             ">=",
+        ),
+        Target(
+            "refusal_vs_transitions",
+            "linkflow one refused event ≤ 3x hand-written shared-Machine transitions",
+            _ratio(refusal, "linkflow", "transitions", refusal.columns[0] if refusal else ""),
+            3.0,
+            "x",
+            "<=",
         ),
     ]
     if create is not None:

@@ -67,7 +67,11 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 18 + PG_TARGETS
+    assert len(data["targets"]) == 19 + PG_TARGETS
+    assert "refusal_vs_transitions" in data["targets"]
+    for figure in ("flow", "refusal"):
+        notes = data["figures"][figure]["notes"]
+        assert any(n.startswith("Where linkflow's") for n in notes), notes
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
         if key.startswith("pg_") and not _postgres_installed():

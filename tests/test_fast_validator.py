@@ -5,14 +5,19 @@ the strict-JSON and size limits in front of it."""
 from __future__ import annotations
 
 import math
+from enum import Enum
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import Engine, load_workflow
+from engine.language.data_types import FieldType, value_problem
 from engine.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
+from engine.runtime import json_values as json_values_module
+from engine.runtime.json_values import json_problem
 from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,3 +163,55 @@ def test_limits_and_non_json_refused_before_either_validator() -> None:
         assert "not JSON data" in engine.check_payload("tag", {"tags": {"a"}})
         # a lone surrogate is text Rust cannot hold: jsonschema decides, and takes it
         assert engine.check_payload("tag", {"tags": ["\ud800"]}) == ""
+
+
+class _Word(Enum):
+    A = "a"
+
+
+#: Values an action may write to a data field that jsonschema-rs reads otherwise than
+#: jsonschema: tuples and enum members (JSON for Rust), integers past 2**53 (rounded), NaN.
+odd_values = st.one_of(
+    json_values,
+    st.sampled_from(
+        [(1, 2), ["a", (1,)], {"a": (1,)}, _Word.A, 2**53 + 1, -(2**60), math.nan, math.inf]
+    ),
+    st.sampled_from(["\ud800", {1: "a"}, b"x", {"a"}]),
+)
+
+
+@given(schemas, st.lists(odd_values, min_size=1, max_size=8))
+def test_a_data_field_type_gives_the_verdict_and_words_of_jsonschema(
+    schema: dict[str, Any], values: list[Any]
+) -> None:
+    compiled = FieldType(schema)
+    for value in values:
+        assert compiled.problem(value) == value_problem(schema, value), (schema, value)
+
+
+def test_a_data_field_type_refuses_what_rust_would_take() -> None:
+    assert FieldType({"type": "array"}).problem((1, 2)) != ""
+    assert FieldType({"type": "string"}).problem(_Word.A) != ""
+    assert FieldType({"type": "integer", "maximum": 2**53}).problem(2**53 + 1) != ""
+    assert FieldType({"type": "string"}).problem("ok") == ""
+
+
+flat_payloads = st.dictionaries(
+    st.one_of(text, st.integers(0, 3)),
+    st.one_of(
+        scalars,
+        st.sampled_from([2**53, -(2**53), math.nan, math.inf, (1,), ["a"], {"a": 1}]),
+        st.text(max_size=40),
+    ),
+    max_size=6,
+)
+
+
+@given(flat_payloads, st.integers(1, 8), st.integers(8, 120))
+def test_the_one_pass_check_of_a_flat_payload_agrees_with_the_walk(
+    payload: dict[Any, Any], max_values: int, max_chars: int
+) -> None:
+    fast = json_problem(payload, max_values=max_values, max_chars=max_chars)
+    with patch.object(json_values_module, "_flat_fits", lambda *_: False):
+        walked = json_problem(payload, max_values=max_values, max_chars=max_chars)
+    assert fast == walked, payload

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from engine import Engine, RefusalKind, load_workflow, load_world
+from engine.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES, history_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,3 +31,29 @@ def test_a_field_sent_by_mistake_is_not_recorded() -> None:
     assert rejected.refusal is not None
     assert rejected.refusal.message == "event 'reject' takes no payload"
     assert instance.history[-1].payload == {}
+
+
+# Text whose JSON is longer than itself (escapes, control characters) or as long (accents).
+_chars = st.sampled_from(["a", '"', "\\", "\n", "\x00", "\u00e9", "\U0001f600"])
+_values = st.one_of(
+    st.text(_chars, max_size=900),
+    st.integers(-(2**53) + 1, 2**53 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(_chars, max_size=400), max_size=8),
+)
+
+
+@given(st.dictionaries(st.text(_chars, min_size=1, max_size=30), _values, max_size=8))
+@example({"a": "\x00" * 681})  # 4,094 characters of JSON: kept
+@example({"a": "\x00" * 682})  # 4,100: left out
+@example({"a": ["x" * 2000, "y" * 2100]})  # not flat: written out to measure
+def test_history_keeps_a_payload_exactly_when_its_json_fits(payload: dict[str, Any]) -> None:
+    """The size bound that spares writing small payloads out never changes the verdict."""
+    size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+    kept, omitted = history_payload(payload, checked=True)
+    if size <= MAX_HISTORY_PAYLOAD_BYTES:
+        assert (kept, omitted) == (payload, "")
+    else:
+        assert (kept, omitted) == ({}, "larger than 4 KiB")

@@ -25,6 +25,20 @@ def _version() -> str:
         return "unknown"
 
 
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked for: importlib.metadata would otherwise be
+    imported by every command, a large share of `linkflow --help`'s start-up."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: Any) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"linkflow {_version()}")
+        parser.exit()
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors exit with 2 and a hint, never a traceback."""
 
@@ -40,7 +54,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
         epilog="Exit codes: 0 ok, 1 problems found (or events refused, scenarios failed), "
         "2 usage error.",
     )
-    parser.add_argument("--version", action="version", version=f"linkflow {_version()}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     handlers: dict[str, Any] = {}

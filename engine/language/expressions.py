@@ -263,18 +263,19 @@ class Expression:
 
     def _follow(self, activation: Mapping[str, Any]) -> Any:
         """A plain path, with CEL's errors: an unknown name or a missing key fails."""
-        root, *steps = self.shortcut
+        path = self.shortcut
+        root = path[0]
         if root not in activation:
             raise ExpressionError(f"`{self.source}` failed: Undefined variable or function")
         value = activation[root]
-        walked = root
-        for step in steps:
+        for depth in range(1, len(path)):
+            step = path[depth]
             if value is None:
+                walked = ".".join(path[:depth])
                 raise ExpressionError(f"`{self.source}` failed: '{walked}' is null")
             if not isinstance(value, dict) or step not in value:
                 raise ExpressionError(f"no field '{step}' in `{self.source}`")
             value = value[step]
-            walked = f"{walked}.{step}"
         return value
 
 

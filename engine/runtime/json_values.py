@@ -27,6 +27,8 @@ def json_problem(
     `max_chars`, its JSON text may be at most that long (counted as it is walked, so a 10 MB
     string is refused without writing 10 MB of JSON first).
     """
+    if type(value) is dict and max_depth >= 1 and _flat_fits(value, max_values, max_chars):
+        return ""
     pending: list[tuple[Any, int]] = [(value, 0)]
     values = 0
     chars = 0
@@ -67,6 +69,34 @@ def json_problem(
             continue
         return f"a value is not JSON data ({kind.__name__})"
     return ""
+
+
+def _flat_fits(fields: dict[Any, Any], max_values: int | None, max_chars: int | None) -> bool:
+    """A mapping of text keys to text, booleans, nulls and numbers in range, within the limits
+    as `json_problem` counts them: the common payload, judged in one pass without the stack.
+    False means only "walk it", never "refused"."""
+    if max_values is not None and len(fields) + 1 > max_values:
+        return False
+    chars = 8
+    for key, item in fields.items():
+        if type(key) is not str:
+            return False
+        kind = type(item)
+        if kind is str:
+            chars += len(key) + len(item) + 6
+        elif _plain_scalar(item, kind):
+            chars += len(key) + 11
+        else:
+            return False
+    return max_chars is None or chars <= max_chars
+
+
+def _plain_scalar(item: Any, kind: type) -> bool:
+    if item is None or kind is bool:
+        return True
+    if kind is int:
+        return bool(-MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER)
+    return kind is float and math.isfinite(item)
 
 
 def nesting_depth(text: str) -> int:

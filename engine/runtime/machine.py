@@ -2,11 +2,15 @@
 
 Design, shaped by how `transitions` behaves:
 - One Machine per workflow, built once, holding no models: instances are never `add_model`-ed
-  (that is O(n) per add); an event is fired with `machine.events[name].trigger(instance)`.
-- `auto_transitions=False` and only callables we built ourselves, so no `to_<state>()` bypass
-  and no string ever resolved as a dotted import path.
-- Actions run in a `before` callback, i.e. before the state changes; every write is journaled,
-  so a failing action is rolled back and the instance is left exactly as it was.
+  (that is O(n) per add), and `auto_transitions=False`, so no `to_<state>()` bypass.
+- The engine picks the transition an event takes: it checks the guards in the order the
+  Machine would try its transitions (its conditions only say yes or no; the engine records
+  every check and words every refusal), the guards of one transition in one call of the
+  expression library where it can. A refused event never reaches the Machine.
+- Then the engine applies the actions, before the state changes; every write is journaled,
+  so a failing action is rolled back and the instance is left exactly as it was. Last, the
+  Machine's own `Transition` changes the state (exit, set, enter), skipping the trigger
+  dispatch whose choice is already made.
 """
 
 from __future__ import annotations
@@ -15,20 +19,28 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from engine.errors import UsageError
-from engine.language.data_types import value_problem
-from engine.language.expressions import ExpressionError
-from engine.language.model import Action, ActionKind, Event, GuardUse, Transition, Workflow
+from engine.language.data_types import FieldType
+from engine.language.expressions import Expression, ExpressionError
+from engine.language.model import (
+    Action,
+    ActionKind,
+    Binding,
+    Event,
+    GuardUse,
+    Transition,
+    Workflow,
+)
 from engine.language.schema import describe, fast_validator, fragment_validator, type_word
 from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.choices import Choice, match, not_offered_message, offered
 from engine.runtime.json_values import json_problem
-from engine.runtime.world import Journal, World, copy_json
+from engine.runtime.world import MISSING, Journal, World, copy_json
 
 #: A payload's size, measured as the length of its JSON text, and how many values it holds.
 #: Every expression step that touches the payload may copy it (the expression library clones
@@ -153,10 +165,34 @@ def history_payload(
         return public, ""
     if not checked and json_problem(public):
         return {}, "not plain JSON data"
-    size = len(json.dumps(public, separators=(",", ":"), ensure_ascii=False))
+    if _json_chars_at_most(public) <= MAX_HISTORY_PAYLOAD_BYTES:
+        return public, ""
+    size = len(_COMPACT_JSON(public))
     if size > MAX_HISTORY_PAYLOAD_BYTES:
         return {}, f"larger than {MAX_HISTORY_PAYLOAD_BYTES // 1024} KiB"
     return public, ""
+
+
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+#: The longest JSON text of an integer within the safe range, and of any float.
+_NUMBER_CHARS = 24
+
+
+def _json_chars_at_most(fields: Mapping[str, Any]) -> float:
+    """An upper bound on the compact JSON length of a flat mapping of text, numbers, booleans
+    and nulls (a character takes at most 6 in JSON: `\\u0000`); infinite for anything else,
+    which is then measured by writing it."""
+    total = 2
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is str:
+            total += 6 * len(value) + 3
+        elif value is None or kind is bool or kind is int or kind is float:
+            total += _NUMBER_CHARS
+        else:
+            return math.inf
+        total += 6 * len(key) + 4
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +232,6 @@ class _Context:
         "has_secrets",
         "journal",
         "public_payload",
-        "transition",
     )
 
     def __init__(
@@ -210,7 +245,6 @@ class _Context:
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
         self.journal = Journal()
-        self.transition: Transition | None = None
 
 
 def _names_read(transition: Transition) -> frozenset[str]:
@@ -222,6 +256,16 @@ def _names_read(transition: Transition) -> frozenset[str]:
                 names |= expr.names
         names.add(action.target.root)
     return frozenset(names)
+
+
+def _all_of(transition: Transition) -> Expression | None:
+    """`[guard1, guard2, ...]` for a transition's guards, or None when that is too big to
+    compile (each guard is then evaluated on its own)."""
+    source = "[" + ", ".join(f"({use.guard.when.source})" for use in transition.guards) + "]"
+    try:
+        return Expression.compile(source)
+    except ExpressionError:
+        return None
 
 
 def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
@@ -244,7 +288,7 @@ def _key(value: Any, action: Action) -> str:
     )
 
 
-def _check_world_target(world: World, action: Action, keys: list[str]) -> None:
+def _check_world_target(world: World, action: Action, keys: Sequence[str]) -> None:
     """A world write needs its collection, and its record unless it sets the whole record.
 
     Creating a collection or a partial record by writing one of its fields would leave the
@@ -268,18 +312,11 @@ def _check_world_target(world: World, action: Action, keys: list[str]) -> None:
         )
 
 
-def _context_of(instance: Instance) -> _Context:
-    ctx = instance._ctx
-    if ctx is None:  # pragma: no cover - transitions only calls back during send()
-        raise RuntimeError("guard or action called outside of send()")
-    return ctx
-
-
 class Engine:
     """A compiled workflow: the shared Machine, payload validators and guard plans."""
 
     def __init__(self, workflow: Workflow) -> None:
-        from transitions import Machine
+        from transitions import EventData, Machine
 
         self.workflow = workflow
         self.machine = Machine(
@@ -290,17 +327,35 @@ class Engine:
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        self._event_data = EventData
+        # The engine decides which transition an event takes: its guards, checked in the order
+        # transitions would try them, with a record of each check (transitions' conditions
+        # answer only yes or no). It applies the actions, journaled, then has the Machine's
+        # transition change the state (exit, set, enter). A refused event never reaches the
+        # Machine; a taken one skips transitions' trigger dispatch, whose choice is made.
+        routes: dict[tuple[str, str], list[tuple[Transition, Any]]] = {}
         for transition in workflow.transitions:
-            conditions: list[Any] = [self._condition(transition, use) for use in transition.guards]
             for source in transition.sources:
                 self.machine.add_transition(
-                    trigger=transition.event,
-                    source=source,
-                    dest=transition.target,
-                    conditions=conditions,
-                    before=[self._before(transition)],
+                    trigger=transition.event, source=source, dest=transition.target
                 )
-        self._triggers = {name: event.trigger for name, event in self.machine.events.items()}
+                made = self.machine.events[transition.event].transitions[source][-1]
+                routes.setdefault((source, transition.event), []).append((transition, made))
+        #: Per (state, event) that may be taken: transitions' State and Event, and the
+        #: candidates in order. A final state, or one that explains why it refuses the event,
+        #: has none (`Instance._refused_here` answers).
+        self._routes = {
+            key: (self.machine.states[key[0]], self.machine.events[key[1]], tuple(candidates))
+            for key, candidates in routes.items()
+            if not workflow.states[key[0]].is_final
+            and key[1] not in workflow.states[key[0]].refuses
+        }
+        #: The routes with a transition that checks all its guards (and names every refusal).
+        self._checks_all = frozenset(
+            key
+            for key, (_, _, candidates) in self._routes.items()
+            if any(t.check_all_guards for t, _ in candidates)
+        )
         self._validators = {
             name: fragment_validator(event.payload_schema)
             for name, event in workflow.events.items()
@@ -315,8 +370,30 @@ class Engine:
             and (fast := fast_validator(event.payload_schema)) is not None
         }
         self._binding_names = frozenset(workflow.bindings)
+        #: For each set of names an expression reads: the bindings among them (built on use).
+        self._bindings_read: dict[frozenset[str], tuple[Binding, ...]] = {}
+        #: The names each refusal message reads, by the message's id (worked out on use).
+        self._template_names: dict[int, frozenset[str]] = {}
+        #: Each data field's type, compiled once: actions check every write to a field.
+        self._field_types = {
+            name: FieldType(schema) for name, schema in workflow.data_types.items()
+        }
+        self._untyped = FieldType({})
         #: What each transition's actions read, so a step binds only those records.
         self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
+        #: Each transition with several guards: one expression giving the list of their values.
+        self._combined = {
+            id(t): combined
+            for t in workflow.transitions
+            if len(t.guards) > 1 and (combined := _all_of(t)) is not None
+        }
+        #: The path keys of each action whose path computes none (`data.dropdown`).
+        self._fixed_keys = {
+            id(action): tuple(step.name for step in action.target.steps if step.name is not None)
+            for t in workflow.transitions
+            for action in t.actions
+            if action.target.steps and all(step.name is not None for step in action.target.steps)
+        }
         self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
         # History keeps only the fields an event declares and does not mark secret: a field
         # sent by mistake (say, a password with the wrong event) is never recorded.
@@ -345,35 +422,37 @@ class Engine:
             problem = json_problem(value)
             if problem:
                 raise UsageError(f"data field '{key}' is not plain JSON data: {problem}")
-            why = value_problem(self.workflow.data_types.get(key, {}), value)
+            why = self._field_type(key).problem(value)
             if why:
                 raise UsageError(f"data field '{key}' of workflow '{self.workflow.name}' {why}")
             values[key] = copy_json(value)
         return Instance(self, values, world if world is not None else World(), clock)
 
-    # -- callbacks handed to transitions ----------------------------------------------------
+    # -- taking a transition ------------------------------------------------------------------
 
-    def _condition(self, transition: Transition, use: GuardUse) -> Callable[[Any], bool]:
-        def check(event_data: Any) -> bool:
-            instance: Instance = event_data.model
-            ctx = _context_of(instance)
-            refusal = self.check_guard(instance, ctx, use)
-            ctx.checks.append((transition.index, use.label, refusal is None))
-            if refusal is None:
-                return True
-            ctx.failures.append(refusal)
-            return False
-
-        return check
-
-    def _before(self, transition: Transition) -> Callable[[Any], None]:
-        def apply(event_data: Any) -> None:
-            instance: Instance = event_data.model
-            ctx = _context_of(instance)
-            ctx.transition = transition
-            self.apply_actions(instance, ctx, transition)
-
-        return apply
+    def choose(
+        self, instance: Instance, ctx: _Context, source: str, event: str
+    ) -> Transition | None:
+        """Take the first transition from `source` on `event` whose guards all hold, as
+        transitions would pick it, or None when none does. Each transition's guards are checked
+        in order up to the first that refuses, and every check is recorded in `ctx`."""
+        state, trigger, candidates = self._routes[(source, event)]
+        for transition, made in candidates:
+            results = self.guard_results(instance, ctx, transition)
+            for number, use in enumerate(transition.guards):
+                refusal = self.check_guard(
+                    instance, ctx, use, MISSING if results is None else results[number]
+                )
+                ctx.checks.append((transition.index, use.label, refusal is None))
+                if refusal is not None:
+                    ctx.failures.append(refusal)
+                    break
+            else:
+                if transition.actions:
+                    self.apply_actions(instance, ctx, transition)
+                made._change_state(self._event_data(state, trigger, self.machine, instance, (), {}))
+                return transition
+        return None
 
     def needs_payload(self, use: GuardUse) -> bool:
         """Whether a guard reads the payload, directly or through a binding's key."""
@@ -391,8 +470,16 @@ class Engine:
         """The variables an expression reads; bindings are looked up once per event, on demand."""
         act = ctx.activation
         act["data"] = instance.data
-        for name in names & self._binding_names - ctx.bound:
-            binding = self.workflow.bindings[name]
+        needed = self._bindings_read.get(names)
+        if needed is None:
+            needed = self._bindings_read[names] = tuple(
+                self.workflow.bindings[n] for n in sorted(names & self._binding_names)
+            )
+        bound = ctx.bound
+        for binding in needed:
+            name = binding.name
+            if name in bound:
+                continue
             try:
                 key = binding.key.evaluate(act)
             except ExpressionError:
@@ -403,17 +490,37 @@ class Engine:
                 act[name] = [world.get(binding.collection, k) for k in keys]
             else:
                 act[name] = world.get(binding.collection, key)
-            ctx.bound.add(name)
+            bound.add(name)
         return act
 
-    def check_guard(self, instance: Instance, ctx: _Context, use: GuardUse) -> Refusal | None:
-        guard = use.guard
-        act = self.activation(instance, ctx, guard.when.names)
-        problem = ""
+    def guard_results(self, instance: Instance, ctx: _Context, transition: Transition) -> Any:
+        """Every guard of `transition` evaluated in one call of the expression library (its
+        inputs are converted once, not once per guard), or None: the transition has fewer
+        than two guards, or one of them fails, and then each is checked on its own."""
+        combined = self._combined.get(id(transition))
+        if combined is None:
+            return None
         try:
-            result = guard.when.evaluate(act)
-        except ExpressionError as err:
-            result, problem = None, err.safe if ctx.has_secrets else str(err)
+            results = combined.evaluate(self.activation(instance, ctx, combined.names))
+        except ExpressionError:
+            return None
+        return results if type(results) is list else None
+
+    def check_guard(
+        self, instance: Instance, ctx: _Context, use: GuardUse, outcome: Any = MISSING
+    ) -> Refusal | None:
+        """Why `use` refuses, or None when it holds. `outcome`: what its expression gave,
+        when `guard_results` has evaluated it already."""
+        guard = use.guard
+        problem = ""
+        if outcome is not MISSING:
+            act, result = ctx.activation, outcome
+        else:
+            act = self.activation(instance, ctx, guard.when.names)
+            try:
+                result = guard.when.evaluate(act)
+            except ExpressionError as err:
+                result, problem = None, err.safe if ctx.has_secrets else str(err)
         if problem == "" and not isinstance(result, bool):
             problem = f"it gave {type(result).__name__}, not true or false"
         if problem == "" and result is not use.negated:
@@ -425,8 +532,12 @@ class Engine:
         else:
             template = guard.message_when_true if use.negated else guard.message
             assert template is not None  # the builder requires it for negated uses
-            shown = dict(act, payload=ctx.public_payload)
-            message = template.render(self.activation(instance, ctx, template.names) | shown)
+            names = self._template_names.get(id(template))
+            if names is None:
+                names = self._template_names[id(template)] = template.names
+            # Messages show the payload without its secret fields.
+            shown = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
+            message = template.render(shown)
         return Refusal(RefusalKind.GUARD, message, guard=use.label, rule=guard.rule)
 
     # -- actions ----------------------------------------------------------------------------
@@ -438,7 +549,7 @@ class Engine:
             return
         names = self._action_names[id(transition)]
         base = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
-        writes: list[tuple[Action, dict[str, Any], Any, list[str]]] = []
+        writes: list[tuple[Action, dict[str, Any], Any, Sequence[str]]] = []
         for action in transition.actions:
             scopes: list[dict[str, Any]] = [base]
             if action.for_in is not None and action.for_item is not None:
@@ -446,9 +557,10 @@ class Engine:
                 if not isinstance(items, list):
                     raise ActionFailed(f"{action.location}: for_each needs a list")
                 scopes = [dict(base, **{action.for_item: item}) for item in items]
+            fixed = self._fixed_keys.get(id(action))
             for scope in scopes:
                 value = self._eval(action.value, scope, action) if action.value else None
-                keys = [
+                keys: Sequence[str] = fixed or [
                     s.name if s.name is not None else _key(self._eval(s.key, scope, action), action)
                     for s in action.target.steps
                 ]
@@ -470,7 +582,7 @@ class Engine:
         action: Action,
         scope: Mapping[str, Any],
         value: Any,
-        keys: list[str],
+        keys: Sequence[str],
     ) -> None:
         target = action.target
         container: Any
@@ -535,9 +647,12 @@ class Engine:
                 self._check_type(last, updated, action)
             journal.put(container, last, updated)
 
+    def _field_type(self, name: str) -> FieldType:
+        return self._field_types.get(name) or self._untyped
+
     def _check_type(self, name: str, value: Any, action: Action) -> None:
         """A data field keeps its declared type: a write that breaks it fails the step."""
-        why = value_problem(self.workflow.data_types.get(name, {}), value)
+        why = self._field_type(name).problem(value)
         if why:
             raise ActionFailed(f"{action.location}: data field '{name}' {why}")
 
@@ -628,7 +743,6 @@ class Instance:
     """One run of a workflow: its state, data and history. Cheap: no per-instance Machine."""
 
     __slots__ = (
-        "_ctx",
         "_latest",
         "clock",
         "data",
@@ -648,7 +762,6 @@ class Instance:
         self._latest = -math.inf
         self.entered_at = self.now()
         self.history: list[HistoryEntry] = []
-        self._ctx: _Context | None = None
 
     def now(self) -> float:
         """The clock's time, never earlier than a time this instance has already seen.
@@ -746,15 +859,80 @@ class Instance:
         return self.entered_at + waiting.timeout.seconds
 
     def _fire(self, event: str, payload: Mapping[str, Any] | None, at: float | None = None) -> Step:
-        workflow = self.workflow
-        definition = workflow.events.get(event)
+        engine = self.engine
         # A field secret in any event stays secret when sent with another one (a typo, an
         # event that takes no payload): it is never recorded, and scrubbed from messages.
-        secret_fields = self.engine.secret_fields
-        raw: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
-        has_secrets = not secret_fields.isdisjoint(raw)
-        recordable = self.engine.recordable_fields.get(event, frozenset())
-        public = {k: v for k, v in raw.items() if k in recordable}
+        raw: Mapping[str, Any] = (
+            payload
+            if type(payload) is dict or (payload is not None and isinstance(payload, Mapping))
+            else {}
+        )
+        has_secrets = bool(raw) and not engine.secret_fields.isdisjoint(raw)
+        recordable = engine.recordable_fields.get(event, frozenset())
+        public = {k: v for k, v in raw.items() if k in recordable} if raw else {}
+        if (self.state, event) not in engine._routes:
+            return self._refused_here(event, public)
+        definition = self.workflow.events.get(event)
+        problem = engine.check_payload(event, payload)
+        if problem:
+            return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)
+        if definition is not None and definition.choices:
+            not_offered, raw = engine.check_choices(self, definition, raw)
+            if not_offered is not None:
+                return self._refuse(
+                    event, public, not_offered.kind, not_offered.message, not_offered
+                )
+            public = {k: v for k, v in raw.items() if k in recordable}
+        ctx = _Context(raw, public, has_secrets)
+        source = self.state
+        try:
+            taken = engine.choose(self, ctx, source, event)
+        except BaseException as err:
+            ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
+            self.state = source
+            if not isinstance(err, Exception):
+                raise  # an interrupt: undone, then let through
+            # Another failure than the engine's own (a bug, memory, a library) is named by
+            # its type only: its text may hold values.
+            why = (
+                str(err)
+                if isinstance(err, ActionFailed)
+                else (f"an internal error ({type(err).__name__}) stopped it")
+            )
+            return self._refuse(
+                event,
+                public,
+                RefusalKind.ACTION_FAILED,
+                f"the step could not be completed, nothing was changed: {why}",
+            )
+        if taken is None:
+            first, *rest = ctx.failures or [
+                Refusal(RefusalKind.GUARD, "no transition's guards held")
+            ]
+            more = (
+                self._other_failures(event, source, ctx)
+                if (source, event) in self.engine._checks_all
+                else []
+            )
+            refusal = first
+            if more or rest:
+                message = " ".join([first.message, *(r.message for r in more)])
+                refusal = Refusal(first.kind, message, first.guard, first.rule, (*more, *rest))
+            return self._refuse(
+                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks), True
+            )
+        self.entered_at = self.now() if at is None else at
+        kept, omitted = history_payload(public, checked=True)
+        self.history.append(
+            HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
+        )
+        return Step(event, source, self.state, taken, None, tuple(ctx.checks))
+
+    def _refused_here(self, event: str, public: Mapping[str, Any]) -> Step:
+        """The refusal of an event no transition could take from the current state: unknown,
+        explained by the state, after the end, or simply not possible here."""
+        workflow = self.workflow
+        definition = workflow.events.get(event)
         if definition is None and event != TIMEOUT_EVENT and not _is_name(event):
             # A mistyped command line can put a payload, password and all, into the name.
             return self._refuse(
@@ -779,59 +957,7 @@ class Instance:
             return self._refuse(event, public, explanation.kind, message, explanation)
         if self.finished:
             return self._refuse(event, public, RefusalKind.FINISHED, self._ended_words(event))
-        if (self.state, event) not in workflow.by_source:
-            return self._refuse(event, public, RefusalKind.WRONG_STATE, self._not_now_words(event))
-        problem = self.engine.check_payload(event, payload)
-        if problem:
-            return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)
-        if definition is not None and definition.choices:
-            not_offered, raw = self.engine.check_choices(self, definition, raw)
-            if not_offered is not None:
-                return self._refuse(
-                    event, public, not_offered.kind, not_offered.message, not_offered
-                )
-            public = {k: v for k, v in raw.items() if k in recordable}
-        ctx = _Context(raw, public, has_secrets)
-        source = self.state
-        self._ctx = ctx
-        try:
-            taken = self.engine._triggers[event](self)
-        except BaseException as err:
-            ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
-            self.state = source
-            if not isinstance(err, Exception):
-                raise  # an interrupt: undone, then let through
-            # Another failure than the engine's own (a bug, memory, a library) is named by
-            # its type only: its text may hold values.
-            why = (
-                str(err)
-                if isinstance(err, ActionFailed)
-                else (f"an internal error ({type(err).__name__}) stopped it")
-            )
-            return self._refuse(
-                event,
-                public,
-                RefusalKind.ACTION_FAILED,
-                f"the step could not be completed, nothing was changed: {why}",
-            )
-        finally:
-            self._ctx = None
-        if not taken:
-            first, *rest = ctx.failures or [
-                Refusal(RefusalKind.GUARD, "no transition's guards held")
-            ]
-            more = self._other_failures(event, source, ctx)
-            message = " ".join([first.message, *(r.message for r in more)])
-            refusal = Refusal(first.kind, message, first.guard, first.rule, (*more, *rest))
-            return self._refuse(
-                event, public, refusal.kind, refusal.message, refusal, tuple(ctx.checks), True
-            )
-        self.entered_at = self.now() if at is None else at
-        kept, omitted = history_payload(public, checked=True)
-        self.history.append(
-            HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
-        )
-        return Step(event, source, self.state, ctx.transition, None, tuple(ctx.checks))
+        return self._refuse(event, public, RefusalKind.WRONG_STATE, self._not_now_words(event))
 
     def _other_failures(self, event: str, source: str, ctx: _Context) -> list[Refusal]:
         """For a transition that checks all its guards: every failing guard after the first."""

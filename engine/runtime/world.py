@@ -48,7 +48,11 @@ class World:
     def get(self, collection: str, key: Any) -> Any:
         """One record, or None; never raises for a missing collection or key."""
         records = self.collections.get(collection)
-        if records is None or not isinstance(key, str | int):
+        if records is None:
+            return None
+        if type(key) is str:
+            return records.get(key)
+        if not isinstance(key, str | int):
             return None
         return records.get(str(key))
 

@@ -6,7 +6,6 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 from engine.cli.commands.console import emit_json, paint
@@ -27,6 +26,8 @@ def near(problem: Problem) -> Problem:
     if os.path.isabs(file):
         relative = os.path.relpath(file)
         if not relative.startswith(".."):
+            from dataclasses import replace  # dataclasses imports inspect: not at start-up
+
             return replace(problem, location=replace(problem.location, file=relative))
     return problem
 
