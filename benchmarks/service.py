@@ -158,6 +158,11 @@ class Clients:
         self.round(1)  # warm up: each server learns each instance's definition
 
     def round(self, per_client: int) -> Run:
+        # Fresh connections each round: the server closes one left idle past its keep-alive
+        # timeout (5 s) while the other group of clients ran.
+        self.close()
+        for connection in self.connections:
+            connection.connect()
         run = Run()
         lock = threading.Lock()
         first = self.sent
