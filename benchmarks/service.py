@@ -41,8 +41,6 @@ RATIO = "/ 1 client"
 SQLITE_ROW = "SQLite (WAL, synchronous=FULL)"
 PG_ROW = "PostgreSQL (fsync on)"
 PG_TWO_ROW = "PostgreSQL, 2 service processes"
-#: A durable server: the test server runs with fsync off (speed over safety in tests).
-_NOT_DURABLE = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 def _port() -> int:
@@ -251,11 +249,7 @@ class DurablePostgres:
     def __init__(self) -> None:
         from tests.support.postgres import PostgresServer
 
-        class Durable(PostgresServer):
-            def _run(self, args: Sequence[str], timeout: float = 60) -> None:
-                super()._run([a.replace(_NOT_DURABLE, "") for a in args], timeout)
-
-        self.server = Durable()
+        self.server = PostgresServer(durable=True)
 
     def __enter__(self) -> DurablePostgres:
         import psycopg
