@@ -13,6 +13,11 @@ from typing import Any
 
 from engine.language.yaml_loader import MAX_DEPTH, MAX_SAFE_INTEGER
 
+#: Compact JSON text, keys in their order, non-ASCII kept. One encoder for every call:
+#: `json.dumps` with options builds a new one each time, which costs as much as encoding a
+#: small value (a step's history payload; each of a 100,000-record world's records).
+compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 def json_problem(
     value: Any,

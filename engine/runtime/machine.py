@@ -15,7 +15,6 @@ Design, shaped by how `transitions` behaves:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
@@ -39,7 +38,7 @@ from engine.language.model import (
 from engine.language.schema import describe, fast_validator, fragment_validator, type_word
 from engine.language.workflow_builder import TIMEOUT_EVENT
 from engine.runtime.choices import Choice, match, not_offered_message, offered
-from engine.runtime.json_values import json_problem
+from engine.runtime.json_values import compact_json, json_problem
 from engine.runtime.world import MISSING, Journal, World, copy_json
 
 #: A payload's size, measured as the length of its JSON text, and how many values it holds.
@@ -167,13 +166,12 @@ def history_payload(
         return {}, "not plain JSON data"
     if _json_chars_at_most(public) <= MAX_HISTORY_PAYLOAD_BYTES:
         return public, ""
-    size = len(_COMPACT_JSON(public))
+    size = len(compact_json(public))
     if size > MAX_HISTORY_PAYLOAD_BYTES:
         return {}, f"larger than {MAX_HISTORY_PAYLOAD_BYTES // 1024} KiB"
     return public, ""
 
 
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 #: The longest JSON text of an integer within the safe range, and of any float.
 _NUMBER_CHARS = 24
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import UsageError
 from engine.store.backend import Tx
-from engine.store.errors import StoreError
+from engine.store.errors import StoreError, first_line
 from engine.store.records import Sent
 
 if TYPE_CHECKING:
@@ -135,6 +135,4 @@ def _is_database_error(err: Exception) -> bool:
 
 def _as_store_error(store: Store, err: Exception) -> StoreError:
     """A driver's error for one event, in the store's words (as `Store.send` would raise it)."""
-    text = str(err).strip()
-    reason = text.splitlines()[0] if text else type(err).__name__
-    return StoreError(f"cannot write to the store at {store.where}: {reason}")
+    return StoreError(f"cannot write to the store at {store.where}: {first_line(err)}")

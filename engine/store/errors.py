@@ -20,3 +20,9 @@ class Conflict(StoreError):
 
 class Retry(StoreError):
     """A transaction lost a race (deadlock, serialization failure, duplicate key): run it again."""
+
+
+def first_line(err: BaseException) -> str:
+    """A driver error's first line (the rest is context and hints), or its type's name."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

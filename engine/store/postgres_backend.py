@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from engine.store.backend import Row
-from engine.store.errors import Retry, StoreError
+from engine.store.errors import Retry, StoreError, first_line
 from engine.store.url import StoreUrl
 
 if TYPE_CHECKING:
@@ -77,11 +77,6 @@ def _pipelined(conn: psycopg.Connection[Any]) -> Iterator[None]:
         raise
 
 
-def _reason(err: Exception) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
 class PostgresBackend:
     name = "postgresql"
     lock = " FOR UPDATE"
@@ -98,7 +93,7 @@ class PostgresBackend:
         try:  # one direct attempt first: the pool would only say that it timed out
             psycopg.connect(url.conninfo, **kwargs).close()
         except psycopg.Error as err:
-            raise StoreError(f"cannot reach the store at {self.where}: {_reason(err)}") from None
+            raise StoreError(f"cannot reach the store at {self.where}: {first_line(err)}") from None
         size = int(url.options.get("pool_size", "4"))
         # A caller waits at most CONNECT_TIMEOUT for a connection: a database that went away
         # is an error in seconds (a service answers 503), not a 30 s hang.
@@ -114,7 +109,7 @@ class PostgresBackend:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
         except PoolTimeout as err:  # pragma: no cover - the direct attempt just worked
             self.pool.close()
-            raise StoreError(f"cannot reach the store at {self.where}: {_reason(err)}") from None
+            raise StoreError(f"cannot reach the store at {self.where}: {first_line(err)}") from None
 
     @contextmanager
     def write(self) -> Iterator[PostgresTx]:
@@ -142,9 +137,9 @@ class PostgresBackend:
             errors.DeadlockDetected,
             errors.UniqueViolation,
         ) as err:
-            raise Retry(_reason(err)) from None
+            raise Retry(first_line(err)) from None
         except (psycopg.Error, PoolTimeout) as err:
-            raise StoreError(f"{doing} the store at {self.where}: {_reason(err)}") from None
+            raise StoreError(f"{doing} the store at {self.where}: {first_line(err)}") from None
 
     def next_feed_seq(self, tx: PostgresTx, count: int = 1) -> int:
         # The counter row stays locked until this transaction commits: feed numbers become

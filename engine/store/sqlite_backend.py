@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.store.backend import Row
-from engine.store.errors import StoreError
+from engine.store.errors import StoreError, first_line
 
 #: How long a writer waits for another one before giving up, in seconds.
 BUSY_TIMEOUT = 60.0
@@ -69,8 +69,7 @@ class SqliteBackend:
             raise self.error(err, "cannot open") from None
 
     def error(self, err: sqlite3.Error, doing: str) -> StoreError:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        return StoreError(f"{doing} the store at {self.path}: {reason}")
+        return StoreError(f"{doing} the store at {self.path}: {first_line(err)}")
 
     @contextmanager
     def write(self) -> Iterator[SqliteTx]:
