@@ -10,7 +10,7 @@ setup: $(STAMP) graphviz chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,bench]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[all,test,bench]'
 	touch $(STAMP)
 
 # Graphviz's `dot` draws the diagrams; install it from Debian when it is missing.

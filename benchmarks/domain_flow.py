@@ -44,8 +44,8 @@ class DomainSessions:
     """Sessions of the domain's entry flow, each on its own copy of the demo world."""
 
     def __init__(self) -> None:
-        from engine import load, load_world
-        from engine.runtime.session import EngineCache
+        from linkflow import load, load_world
+        from linkflow.runtime.session import EngineCache
 
         result = load([WORKFLOWS], kinds=["workflow"])
         result.raise_for_problems()
@@ -56,8 +56,8 @@ class DomainSessions:
         self.engines = EngineCache(result.workflows)
 
     def create(self) -> Any:
-        from engine import World
-        from engine.runtime.session import Session
+        from linkflow import World
+        from linkflow.runtime.session import Session
 
         world = World(self.world.collections, name=self.world.name)
         return Session(self.engines, ENTRY, DATA, world)

@@ -18,8 +18,8 @@ from benchmarks.figures import Config, Figure
 from benchmarks.impls.linkflow_impl import WORKFLOW_FILE
 from benchmarks.store import _bare_commit, _bare_db
 from benchmarks.timing import Stat
-from engine.runtime.world import World
-from engine.store import Store
+from linkflow.runtime.world import World
+from linkflow.store import Store
 
 COLUMN = "SQLite, WAL, synchronous=FULL"
 BARE = "bare SQLite commit (1 update + 1 insert)"

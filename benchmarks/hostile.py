@@ -12,10 +12,10 @@ from typing import Any
 
 from benchmarks.figures import Config, Figure
 from benchmarks.timing import interleaved
-from engine import Engine, load_workflow
-from engine.language.expressions import MAX_OPERATIONS
-from engine.language.schema import DEFAULT_LIMITS
-from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow import Engine, load_workflow
+from linkflow.language.expressions import MAX_OPERATIONS
+from linkflow.language.schema import DEFAULT_LIMITS
+from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 
 COLUMN = "slowest event"
 ITEMS = DEFAULT_LIMITS["maxItems"]

@@ -54,7 +54,7 @@ def _at(impl: Any, state: str) -> Any:
 def _guard_calls(impl: Any, state: str, event: str, payload: Any) -> list[Callable[[], Any]]:
     """The expression library evaluating each guard `event` checks in `state`, as the engine
     calls it (with the inputs the engine gives it)."""
-    from engine.runtime.machine import _Context
+    from linkflow.runtime.machine import _Context
 
     engine = impl.engine
     instance = _at(impl, state)

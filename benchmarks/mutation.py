@@ -54,8 +54,8 @@ def _process_s(args: list[str], cpu: list[float]) -> tuple[float, str]:
 
 
 def figure_mutate(cfg: Config) -> Figure:
-    from engine.analysis.mutate.operators import OPERATORS
-    from engine.analysis.mutate.runner import default_jobs
+    from linkflow.analysis.mutate.operators import OPERATORS
+    from linkflow.analysis.mutate.runner import default_jobs
 
     operators = ("complete_final",) if cfg.quick else tuple(OPERATORS)
     chosen = [arg for name in operators for arg in ("--operator", name)]

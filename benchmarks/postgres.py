@@ -22,8 +22,8 @@ from benchmarks.figures import Config, Figure
 from benchmarks.store import COUNTER, DEMO_WORLD, LOGIN, _start_and_send_us, paired_stats
 from benchmarks.store import _fill as fill
 from benchmarks.timing import Stat, interleaved
-from engine.runtime.world import World
-from engine.store import Store
+from linkflow.runtime.world import World
+from linkflow.store import Store
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_server
 
 SETTINGS = "fsync=on, synchronous_commit=on, full_page_writes=on"

@@ -28,11 +28,11 @@ class Command:
 
 
 def linkflow_argv() -> list[str]:
-    """How to start linkflow: the venv's console script, or `python -m engine`."""
+    """How to start linkflow: the venv's console script, or `python -m linkflow`."""
     script = Path(sys.executable).with_name("linkflow")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "engine"]
+    return [sys.executable, "-m", "linkflow"]
 
 
 #: Seconds after which a command is stopped and reported as timed out.

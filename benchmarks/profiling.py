@@ -101,11 +101,11 @@ def profile_calls(
 
 
 def profile_process(title: str, args: list[str], top: int = 12) -> Profile:
-    """Profile `python -m engine ARGS` in a fresh process: cProfile plus the slowest imports."""
+    """Profile `python -m linkflow ARGS` in a fresh process: cProfile plus the slowest imports."""
     out = ROOT / ".bench-profile.prof"
     try:
         subprocess.run(
-            [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "engine", *args],
+            [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "linkflow", *args],
             cwd=ROOT,
             capture_output=True,
             check=False,
@@ -116,7 +116,7 @@ def profile_process(title: str, args: list[str], top: int = 12) -> Profile:
         out.unlink(missing_ok=True)
     result = Profile(title, total, "s (profiled)", lines)
     imports = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "engine", *args],
+        [sys.executable, "-X", "importtime", "-m", "linkflow", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -30,8 +30,8 @@ from typing import Any
 
 from benchmarks.figures import Config, Figure
 from benchmarks.timing import Stat
-from engine.runtime.world import World
-from engine.store import Store
+from linkflow.runtime.world import World
+from linkflow.store import Store
 
 HERE = Path(__file__).resolve().parent
 COUNTER = HERE / "flows" / "durable_counter.yaml"
@@ -80,7 +80,7 @@ def serving(url: str, folder: Path) -> Iterator[Server]:
     """A `linkflow serve` process on 127.0.0.1, ready; stopped with SIGTERM afterwards."""
     port = _port()
     log = folder / f"serve-{port}.log"
-    command = [sys.executable, "-m", "engine", "serve", str(COUNTER), "--store", url]
+    command = [sys.executable, "-m", "linkflow", "serve", str(COUNTER), "--store", url]
     command += ["--port", str(port), "--log-format", "json"]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink)

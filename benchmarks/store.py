@@ -16,8 +16,8 @@ from pathlib import Path
 
 from benchmarks.figures import Config, Figure
 from benchmarks.timing import Stat, interleaved
-from engine.runtime.world import World
-from engine.store import Store
+from linkflow.runtime.world import World
+from linkflow.store import Store
 
 HERE = Path(__file__).resolve().parent
 COUNTER = HERE / "flows" / "durable_counter.yaml"

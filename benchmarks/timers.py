@@ -10,8 +10,8 @@ from pathlib import Path
 
 from benchmarks.figures import Config, Figure
 from benchmarks.timing import Stat
-from engine.store import Store
-from engine.store.store import FIRE_BATCH
+from linkflow.store import Store
+from linkflow.store.store import FIRE_BATCH
 
 HERE = Path(__file__).resolve().parent
 TIMER = HERE / "flows" / "durable_timer.yaml"

@@ -14,8 +14,8 @@ from typing import Any
 from benchmarks.figures import Config, Figure
 from benchmarks.profiling import Profile, profile_calls
 from benchmarks.timing import interleaved
-from engine.runtime.world_loader import load_world_and_schema
-from engine.store import Store
+from linkflow.runtime.world_loader import load_world_and_schema
+from linkflow.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "workflows" / "world.schema.yaml"

@@ -149,7 +149,7 @@ TO_LOGIN = ["click_link_tiktok_account", "choose_link_existing", "choose_log_in"
 
 def demo_store(tree: Path) -> str:
     """A SQLite store in `tree` with a few instances of the demo flows; its URL."""
-    from engine.store import Store
+    from linkflow.store import Store
 
     url = f"sqlite:///{tree / 'demo.db'}"
     flows = tree / "workflows"

@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.cli import main
 from benchmarks.generate import generate_workflow, write_workflow
-from engine import load
+from linkflow import load
 
 FIGURES = {
     "flow",

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine, RefusalKind, load_workflow, load_world
-from engine.cli import main
-from engine.output.describe import describe_workflow, workflow_summary
-from engine.output.pages import workflow_page
-from engine.runtime.machine import Instance
-from engine.testing.scenarios import run_scenario_file
+from linkflow import Engine, RefusalKind, load_workflow, load_world
+from linkflow.cli import main
+from linkflow.output.describe import describe_workflow, workflow_summary
+from linkflow.output.pages import workflow_page
+from linkflow.runtime.machine import Instance
+from linkflow.testing.scenarios import run_scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "choices"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from linkflow.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 INVALID = "tests/cases/invalid"
@@ -20,7 +20,7 @@ EXAMPLE_WORLD = "examples/document_world.yaml"
 
 def linkflow(*args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "engine", *args],
+        [sys.executable, "-m", "linkflow", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

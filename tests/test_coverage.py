@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.analysis.coverage import measure, run_suite
-from engine.cli import main
-from engine.language.loader import load
-from engine.runtime.session import EngineCache, Session
-from engine.runtime.world import World
+from linkflow.analysis.coverage import measure, run_suite
+from linkflow.cli import main
+from linkflow.language.loader import load
+from linkflow.runtime.session import EngineCache, Session
+from linkflow.runtime.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "analysis"

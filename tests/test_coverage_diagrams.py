@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.analysis.coverage import CoverageReport, run_suite
-from engine.cli import main
-from engine.output.diagram import (
+from linkflow.analysis.coverage import CoverageReport, run_suite
+from linkflow.cli import main
+from linkflow.output.diagram import (
     EDGE_STYLES,
     Diagram,
     EdgeRole,
     overlay_coverage,
     workflow_diagram,
 )
-from engine.output.graphviz import to_dot
+from linkflow.output.graphviz import to_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SCENARIOS = ROOT / "examples" / "scenarios"

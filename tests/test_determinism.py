@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: of each generated file; run here and in a child process with another hash seed.
 SCRIPT = """
 import hashlib, json, sys
-from engine.language.loader import load
-from engine.output.pages import doc_files
-from engine.output.files import diagram_files
+from linkflow.language.loader import load
+from linkflow.output.pages import doc_files
+from linkflow.output.files import diagram_files
 result = load([sys.argv[1]])
 assert result.ok, result.problems
 files = {}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.commands.render import run as render_run
-from engine.language.loader import load, load_workflow
-from engine.language.model import Workflow
-from engine.output.diagram import (
+from linkflow.cli.commands.render import run as render_run
+from linkflow.language.loader import load, load_workflow
+from linkflow.language.model import Workflow
+from linkflow.output.diagram import (
     ANY_STEP,
     EdgeRole,
     Role,
@@ -22,9 +22,9 @@ from engine.output.diagram import (
     walking_order,
     workflow_diagram,
 )
-from engine.output.files import diagram_files
-from engine.output.graphviz import render, to_dot
-from engine.output.mermaid import to_mermaid
+from linkflow.output.files import diagram_files
+from linkflow.output.graphviz import render, to_dot
+from linkflow.output.mermaid import to_mermaid
 
 HOSTILE = """\
 workflow: hostile

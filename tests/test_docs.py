@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.cli.commands.docs import run as docs_run
-from engine.language.loader import load_workflow
-from engine.language.markdown import md
-from engine.language.model import Workflow
-from engine.output.docs import message_md
-from engine.output.pages import doc_files, workflow_page
+from linkflow.cli import main
+from linkflow.cli.commands.docs import run as docs_run
+from linkflow.language.loader import load_workflow
+from linkflow.language.markdown import md
+from linkflow.language.model import Workflow
+from linkflow.output.docs import message_md
+from linkflow.output.pages import doc_files, workflow_page
 
 from .test_diagrams import HOSTILE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import Engine, load_workflow, load_world
+from linkflow import Engine, load_workflow, load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.analysis.explore import explore
-from engine.cli import main
-from engine.language.invariants import check_invariant
-from engine.language.loader import load_workflow
-from engine.language.model import Invariant, InvariantKind
+from linkflow.analysis.explore import explore
+from linkflow.cli import main
+from linkflow.language.invariants import check_invariant
+from linkflow.language.loader import load_workflow
+from linkflow.language.model import Invariant, InvariantKind
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "analysis"

@@ -13,12 +13,12 @@ from unittest.mock import patch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Engine, load_workflow
-from engine.language.data_types import FieldType, value_problem
-from engine.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
-from engine.runtime import json_values as json_values_module
-from engine.runtime.json_values import json_problem
-from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow import Engine, load_workflow
+from linkflow.language.data_types import FieldType, value_problem
+from linkflow.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
+from linkflow.runtime import json_values as json_values_module
+from linkflow.runtime.json_values import json_problem
+from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = ROOT / "tests" / "cases" / "runtime" / "shop.yaml"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.cli.commands.console import paint
-from engine.cli.commands.output import root_causes
-from engine.errors import Problem
-from engine.source import SourceLocation
+from linkflow.cli import main
+from linkflow.cli.commands.console import paint
+from linkflow.cli.commands.output import root_causes
+from linkflow.errors import Problem
+from linkflow.source import SourceLocation
 
 WORKFLOW = "workflows/leave_request.yaml"
 WORLD = "workflows/worlds/office.yaml"

@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 import yaml
 
-from engine.analysis.coverage import WorkflowCoverage
-from engine.analysis.generate import skeletons, write_skeletons
-from engine.cli import main
-from engine.language.loader import load
-from engine.testing.scenarios import run_scenario_file
+from linkflow.analysis.coverage import WorkflowCoverage
+from linkflow.analysis.generate import skeletons, write_skeletons
+from linkflow.cli import main
+from linkflow.language.loader import load
+from linkflow.testing.scenarios import run_scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "analysis"

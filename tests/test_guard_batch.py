@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Engine, World, load_workflow
+from linkflow import Engine, World, load_workflow
 
 WORKFLOW = """\
 workflow: batch

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from engine import Engine, RefusalKind, load_workflow, load_world
-from engine.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES, history_payload
+from linkflow import Engine, RefusalKind, load_workflow, load_world
+from linkflow.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES, history_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 

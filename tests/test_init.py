@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.cli import main
-from engine.cli.project_template import SCHEMA_DIR
+from linkflow.cli import main
+from linkflow.cli.project_template import SCHEMA_DIR
 
 
 def in_folder(folder: Path, *argv: str) -> int:

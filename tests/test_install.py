@@ -65,7 +65,7 @@ def test_a_wheel_installed_in_a_fresh_venv_inits_a_project_that_passes(tmp_path:
     env["VIRTUAL_ENV"] = str(fresh)
     empty = tmp_path / "empty"
     empty.mkdir()
-    where = run([str(python), "-c", "import engine; print(engine.__file__)"], empty, env)
+    where = run([str(python), "-c", "import linkflow; print(linkflow.__file__)"], empty, env)
     assert where.stdout.startswith(str(fresh_site)), where.stdout
     linkflow = str(fresh / "bin" / "linkflow")
     run([linkflow, "init", "demo"], empty, env)

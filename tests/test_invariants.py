@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.errors import Problem
-from engine.language.invariants import all_invariant_problems, check_invariant, pattern_matches
-from engine.language.invariants import parse_pattern as pattern
-from engine.language.loader import load
+from linkflow.errors import Problem
+from linkflow.language.invariants import all_invariant_problems, check_invariant, pattern_matches
+from linkflow.language.invariants import parse_pattern as pattern
+from linkflow.language.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases" / "analysis"

@@ -16,10 +16,10 @@ import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE = ROOT / "engine"
+ENGINE = ROOT / "engine" / "linkflow"
 
-#: Highest first. The facade is the package root (the public API, `engine.__all__`) and
-#: `python -m engine`; `base` is the two small shared modules.
+#: Highest first. The facade is the package root (the public API, `linkflow.__all__`) and
+#: `python -m linkflow`; `base` is the two small shared modules.
 LAYERS = [
     "facade",
     "cli",
@@ -33,12 +33,12 @@ LAYERS = [
     "language",
     "base",
 ]
-FACADE_MODULES = {"engine", "engine.__main__"}
-BASE_MODULES = {"engine.errors", "engine.source"}
+FACADE_MODULES = {"linkflow", "linkflow.__main__"}
+BASE_MODULES = {"linkflow.errors", "linkflow.source"}
 
 
 def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
+    parts = path.relative_to(ENGINE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -58,13 +58,13 @@ def imports_of(source: str, module: str) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "engine")
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "linkflow")
         elif isinstance(node, ast.ImportFrom) and node.module:
             target = node.module
             if node.level:  # relative import: resolve against this module's package
                 package = module.split(".")[: -node.level]
                 target = ".".join([*package, node.module])
-            if target.split(".")[0] == "engine":
+            if target.split(".")[0] == "linkflow":
                 found.add(target)
     return found
 
@@ -115,36 +115,41 @@ def test_no_import_circles() -> None:
 
 def test_an_upward_import_is_caught() -> None:
     """The check itself can fail: a language module that reaches into the runtime."""
-    bad = ("engine.language.sneaky", "def f():\n    from engine.runtime.machine import Engine\n")
-    expected = "engine.language.sneaky (language) imports engine.runtime.machine (runtime)"
+    bad = (
+        "linkflow.language.sneaky",
+        "def f():\n    from linkflow.runtime.machine import Engine\n",
+    )
+    expected = "linkflow.language.sneaky (language) imports linkflow.runtime.machine (runtime)"
     assert upward_imports(import_graph(engine_sources([bad]))) == [f"{expected}, a higher layer"]
 
 
 def test_a_circle_is_caught() -> None:
     pair = [
-        ("engine.output.a", "from engine.output.b import x\n"),
-        ("engine.output.b", "def g():\n    from engine.output.a import y\n"),
+        ("linkflow.output.a", "from linkflow.output.b import x\n"),
+        ("linkflow.output.b", "def g():\n    from linkflow.output.a import y\n"),
     ]
     graph = import_graph(engine_sources(pair))
-    assert ["engine.output.a", "engine.output.b"] in cycles(graph)
+    assert ["linkflow.output.a", "linkflow.output.b"] in cycles(graph)
 
 
 def test_a_module_outside_the_layers_is_caught() -> None:
-    with pytest.raises(AssertionError, match=r"engine\.helpers is in no layer"):
-        layer_of("engine.helpers")
+    with pytest.raises(AssertionError, match=r"linkflow\.helpers is in no layer"):
+        layer_of("linkflow.helpers")
 
 
 def test_the_public_api_is_importable_and_lazy() -> None:
-    """Every name in `engine.__all__` resolves, and `import engine` loads no layer below it."""
+    """Every name in `linkflow.__all__` resolves, and `import linkflow` loads no layer below it."""
     import subprocess
     import sys
 
-    import engine
+    import linkflow
 
-    assert sorted(engine.__all__) == sorted(engine._WHERE)
-    for name in engine.__all__:
-        assert getattr(engine, name).__name__ == name
-    probe = "import engine, sys; print(sorted(m for m in sys.modules if m.startswith('engine.')))"
+    assert sorted(linkflow.__all__) == sorted(linkflow._WHERE)
+    for name in linkflow.__all__:
+        assert getattr(linkflow, name).__name__ == name
+    probe = (
+        "import linkflow, sys; print(sorted(m for m in sys.modules if m.startswith('linkflow.')))"
+    )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout

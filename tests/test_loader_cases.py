@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.language.loader import load
-from engine.language.yaml_loader import MAX_FILE_BYTES
+from linkflow.cli import main
+from linkflow.language.loader import load
+from linkflow.language.yaml_loader import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"

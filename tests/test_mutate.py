@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.analysis.mutate.justify import read_justifications
-from engine.analysis.mutate.operators import OPERATORS, Mutant, mutants
-from engine.analysis.mutate.report import Report, catch_hint
-from engine.analysis.mutate.runner import Spec, Verdict, first_reach, load_suite, run_suite
-from engine.cli import main
-from engine.language.loader import load, load_workflow
-from engine.language.model import ActionKind, Outcome, Workflow
-from engine.language.model_checks import recheck
-from engine.runtime.machine import Engine
-from engine.source import SourceLocation
+from linkflow.analysis.mutate.justify import read_justifications
+from linkflow.analysis.mutate.operators import OPERATORS, Mutant, mutants
+from linkflow.analysis.mutate.report import Report, catch_hint
+from linkflow.analysis.mutate.runner import Spec, Verdict, first_reach, load_suite, run_suite
+from linkflow.cli import main
+from linkflow.language.loader import load, load_workflow
+from linkflow.language.model import ActionKind, Outcome, Workflow
+from linkflow.language.model_checks import recheck
+from linkflow.runtime.machine import Engine
+from linkflow.source import SourceLocation
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "document_review.yaml"
@@ -508,7 +508,7 @@ def test_recheck_says_what_loading_the_edited_yaml_says(
 
 def test_a_spawned_worker_builds_its_own_suite(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where processes are spawned, not forked, a worker starts without the parent's suite."""
-    from engine.analysis.mutate import runner
+    from linkflow.analysis.mutate import runner
 
     spec = link_qr_spec(ROOT, ("complete_final",))
     monkeypatch.setattr(runner, "_SUITE", None)

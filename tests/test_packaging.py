@@ -9,19 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from engine.language import schema
+from linkflow.language import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_pyproject_installs_the_schemas_where_the_lookup_looks() -> None:
+def test_the_schemas_are_package_data_read_through_importlib_resources() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    data_files = config["tool"]["setuptools"]["data-files"]
-    assert data_files == {str(schema.INSTALLED_SCHEMAS): ["schemas/*.schema.json"]}
-    assert Path(sys.prefix) / schema.INSTALLED_SCHEMAS in schema.schema_dirs()
+    assert "schemas/*.schema.json" in config["tool"]["setuptools"]["package-data"]["linkflow"]
+    link = ROOT / "engine" / "linkflow" / "schemas"
+    assert link.is_symlink()
+    assert link.resolve() == ROOT / "schemas"
+    assert schema.schemas_dir().resolve() == ROOT / "schemas"
 
 
-def test_the_first_folder_holding_the_schemas_wins(
+def test_an_override_holding_no_schema_falls_back_to_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     empty = tmp_path / "empty"
@@ -29,31 +31,39 @@ def test_the_first_folder_holding_the_schemas_wins(
     monkeypatch.setenv("LINKFLOW_SCHEMAS", str(empty))
     schema.schemas_dir.cache_clear()
     try:
-        # The override holds no schema, so the source tree's folder is used.
-        assert schema.schemas_dir() == ROOT / "schemas"
-        monkeypatch.setattr(
-            schema, "__file__", str(tmp_path / "site" / "engine" / "language" / "schema.py")
-        )
-        monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
-        installed = tmp_path / "prefix" / schema.INSTALLED_SCHEMAS
-        installed.mkdir(parents=True)
-        (installed / "workflow.schema.json").write_text("{}", encoding="utf-8")
+        assert schema.schemas_dir().resolve() == ROOT / "schemas"
+        (empty / "workflow.schema.json").write_text("{}", encoding="utf-8")
         schema.schemas_dir.cache_clear()
-        assert schema.schemas_dir() == installed
+        assert schema.schemas_dir() == empty
     finally:
         schema.schemas_dir.cache_clear()
 
 
-def test_every_engine_package_is_in_the_wheel() -> None:
+def test_every_package_is_in_the_wheel_and_none_is_named_engine() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert config["tool"]["setuptools"]["package-dir"] == {"": "engine"}
+    find = config["tool"]["setuptools"]["packages"]["find"]
+    assert find["where"] == ["engine"]
     packages = [
-        ".".join(init.parent.relative_to(ROOT).parts)
+        ".".join(init.parent.relative_to(ROOT / "engine").parts)
         for init in sorted((ROOT / "engine").rglob("__init__.py"))
     ]
-    assert "engine.cli.commands" in packages
-    missing = [p for p in packages if not any(fnmatch.fnmatch(p, pat) for pat in include)]
+    assert "linkflow.cli.commands" in packages
+    assert not (ROOT / "engine" / "__init__.py").exists()
+    missing = [p for p in packages if not any(fnmatch.fnmatch(p, pat) for pat in find["include"])]
     assert missing == []
+
+
+def test_the_core_install_names_no_server_asgi_or_database_driver() -> None:
+    from packaging.requirements import Requirement
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    core = {Requirement(text).name.lower() for text in config["project"]["dependencies"]}
+    heavy = {"starlette", "uvicorn", "uvloop", "httptools", "psycopg", "psycopg-pool", "watchfiles"}
+    assert core.isdisjoint(heavy), core & heavy
+    extras = config["project"]["optional-dependencies"]
+    for extra in ("service", "studio", "postgres", "all"):
+        assert extra in extras
 
 
 def test_runtime_dependencies_are_ranges_pinned_by_the_constraints_file() -> None:
@@ -65,7 +75,9 @@ def test_runtime_dependencies_are_ranges_pinned_by_the_constraints_file() -> Non
         if line.strip() and not line.startswith("#"):
             name, _, version = line.partition("==")
             pins[name.strip().lower().replace("_", "-")] = version.strip()
-    for text in config["project"]["dependencies"]:
+    optional = config["project"]["optional-dependencies"]
+    named = [*config["project"]["dependencies"], *optional["service"], *optional["postgres"]]
+    for text in [*named, *optional["studio"][1:]]:
         requirement = Requirement(text)
         name = requirement.name.lower().replace("_", "-")
         exact = [s for s in requirement.specifier if s.operator == "=="]
@@ -86,7 +98,7 @@ def test_linkflow_runs_without_the_cel_packages_interactive_shell() -> None:
         "import sys\n"
         "for name in ('typer', 'rich', 'prompt_toolkit', 'pygments'):\n"
         "    sys.modules[name] = None  # importing any of them now fails\n"
-        "from engine.cli import main\n"
+        "from linkflow.cli import main\n"
         "sys.exit(main(['test', 'examples/scenarios']))\n"
     )
     result = subprocess.run(

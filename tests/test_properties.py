@@ -15,12 +15,12 @@ import hypothesis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Engine, Instance, RefusalKind, Workflow, World, load_workflow, load_world
-from engine.language.graph import graph_problems
-from engine.language.schema import validate_document
-from engine.language.workflow_builder import build_workflow
-from engine.language.yaml_loader import parse_text
-from engine.runtime.world import copy_json
+from linkflow import Engine, Instance, RefusalKind, Workflow, World, load_workflow, load_world
+from linkflow.language.graph import graph_problems
+from linkflow.language.schema import validate_document
+from linkflow.language.workflow_builder import build_workflow
+from linkflow.language.yaml_loader import parse_text
+from linkflow.runtime.world import copy_json
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.language.loader import load
-from engine.language.model import Workflow
-from engine.output.diagram import EdgeRole, Role, View
-from engine.output.graphviz import to_dot
-from engine.output.mermaid import to_mermaid
-from engine.output.reader import reader_diagram
+from linkflow.language.loader import load
+from linkflow.language.model import Workflow
+from linkflow.output.diagram import EdgeRole, Role, View
+from linkflow.output.graphviz import to_dot
+from linkflow.output.mermaid import to_mermaid
+from linkflow.output.reader import reader_diagram
 
 ROOT = Path(__file__).resolve().parent.parent
 #: 1280 px at 96 dpi, in the points an SVG's width is written in (a 16:9 slide).
@@ -130,7 +130,7 @@ def test_no_static_picture_points_to_a_tooltip() -> None:
 
 def _render(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "engine", "render", *args],
+        [sys.executable, "-m", "linkflow", "render", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine import load
+from linkflow import load
 
 ROOT = Path(__file__).resolve().parent.parent
 

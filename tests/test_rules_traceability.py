@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import load
-from engine.output.rule_list import find_rules
-from engine.testing.scenarios import run_scenario_file, scenario_files
+from linkflow import load
+from linkflow.output.rule_list import find_rules
+from linkflow.testing.scenarios import run_scenario_file, scenario_files
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = find_rules([ROOT / "workflows"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine import (
+from linkflow import (
     Engine,
     Instance,
     RefusalKind,
@@ -18,8 +18,8 @@ from engine import (
     load_workflow,
     load_world,
 )
-from engine.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
-from engine.runtime.world import copy_json
+from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow.runtime.world import copy_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "tests" / "cases" / "runtime"

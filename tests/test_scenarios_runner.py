@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.testing.scenarios import run_scenario_file
+from linkflow.testing.scenarios import run_scenario_file
 
 CASES = Path(__file__).parent / "cases" / "scenarios"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
@@ -64,7 +64,7 @@ def test_example_scenarios_pass() -> None:
 
 def test_cli_summary_line_and_exit_codes() -> None:
     ok = subprocess.run(
-        [sys.executable, "-m", "engine", "test", str(EXAMPLES)],
+        [sys.executable, "-m", "linkflow", "test", str(EXAMPLES)],
         capture_output=True,
         text=True,
         check=False,
@@ -73,7 +73,7 @@ def test_cli_summary_line_and_exit_codes() -> None:
     assert ok.stdout.splitlines()[-1] == "2 passed, 0 failed"
 
     bad = subprocess.run(
-        [sys.executable, "-m", "engine", "test", str(CASES), "--format", "json"],
+        [sys.executable, "-m", "linkflow", "test", str(CASES), "--format", "json"],
         capture_output=True,
         text=True,
         check=False,
@@ -86,7 +86,7 @@ def test_cli_summary_line_and_exit_codes() -> None:
 
 def test_a_failure_says_how_to_draw_the_path() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "engine", "test", str(CASES / "wrong_expectations.yaml")],
+        [sys.executable, "-m", "linkflow", "test", str(CASES / "wrong_expectations.yaml")],
         capture_output=True,
         text=True,
         check=False,
@@ -99,7 +99,7 @@ def test_a_failure_says_how_to_draw_the_path() -> None:
 
 
 def test_validate_finds_unknown_names_in_a_scenario_without_running_it() -> None:
-    from engine import load
+    from linkflow import load
 
     path = Path(__file__).parent / "cases" / "scenario_names" / "typos.yaml"
     result = load([path])
@@ -116,7 +116,7 @@ def test_validate_finds_unknown_names_in_a_scenario_without_running_it() -> None
 
 
 def test_validate_reads_only_secret_fields_from_the_environment() -> None:
-    from engine import load
+    from linkflow import load
 
     path = Path(__file__).parent / "cases" / "scenario_names" / "secrets.yaml"
     result = load([path])

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from engine.language.model import ActionKind
-from engine.language.schema import load_schema, validate_document
-from engine.language.workflow_builder import build_workflow
-from engine.language.yaml_loader import Document, parse_text
+from linkflow.language.model import ActionKind
+from linkflow.language.schema import load_schema, validate_document
+from linkflow.language.workflow_builder import build_workflow
+from linkflow.language.yaml_loader import Document, parse_text
 
 EVERYTHING = """\
 workflow: everything

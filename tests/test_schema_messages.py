@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.language.schema import describe, fragment_validator, validate_document
-from engine.language.yaml_loader import parse_text
+from linkflow.language.schema import describe, fragment_validator, validate_document
+from linkflow.language.yaml_loader import parse_text
 
 BASE = """\
 workflow: tiny

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from engine import Engine, Instance, Step, Workflow, load_workflow, load_world
+from linkflow import Engine, Instance, Step, Workflow, load_workflow, load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "tests" / "cases" / "runtime"
@@ -113,7 +113,7 @@ def test_a_message_template_may_not_name_a_secret_field(tmp_path: Path) -> None:
     text = (RUNTIME / "secrets.yaml").read_text(encoding="utf-8")
     leaky = tmp_path / "leaky.yaml"
     leaky.write_text(text.replace("Wrong PIN for {payload.user}.", "Wrong PIN {payload.pin}."))
-    from engine.language.loader import load
+    from linkflow.language.loader import load
 
     result = load([leaky])
     assert [p.message for p in result.problems] == [
@@ -126,7 +126,7 @@ def test_a_message_template_may_not_name_a_secret_field(tmp_path: Path) -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "engine", *args],
+        [sys.executable, "-m", "linkflow", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

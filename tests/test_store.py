@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from engine import Store, UsageError
-from engine.store import Conflict, NotFound, StoreError
-from engine.store import store as store_module
+from linkflow import Store, UsageError
+from linkflow.store import Conflict, NotFound, StoreError
+from linkflow.store import store as store_module
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock, replay, start_world
 
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Store, UsageError
-from engine.store import Conflict, NotFound, Sent, StoreError
-from engine.store.batch import EventRequest, send_many
+from linkflow import Store, UsageError
+from linkflow.store import Conflict, NotFound, Sent, StoreError
+from linkflow.store.batch import EventRequest, send_many
 from tests.support.store import BOARDS, TALLY, FakeClock, replay, start_world
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import Store
-from engine.cli import main
+from linkflow import Store
+from linkflow.cli import main
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def linkflow(
     *args: str, store: str | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "engine", *args]
+    command = [sys.executable, "-m", "linkflow", *args]
     if store is not None:
         command += ["--store", store]
     result = subprocess.run(
@@ -184,7 +184,7 @@ def test_feed_follow_prints_new_steps_as_they_commit(store_url: str) -> None:
             [
                 sys.executable,
                 "-m",
-                "engine",
+                "linkflow",
                 "feed",
                 "--follow",
                 "--interval",
@@ -222,7 +222,7 @@ def test_timers_run_forever_fires_as_timeouts_come_due_until_interrupted(
             [
                 sys.executable,
                 "-m",
-                "engine",
+                "linkflow",
                 "timers",
                 "run",
                 "--forever",

@@ -30,7 +30,7 @@ def linkflow(db: Path, *args: str, limit: int | None = None) -> subprocess.Compl
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     result = subprocess.run(
-        [sys.executable, "-m", "engine", *args, "--store", f"sqlite:///{db}"],
+        [sys.executable, "-m", "linkflow", *args, "--store", f"sqlite:///{db}"],
         capture_output=True,
         text=True,
         cwd=ROOT,

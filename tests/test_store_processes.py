@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from engine import Store
+from linkflow import Store
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock, replay, start_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +101,7 @@ def test_several_timer_processes_fire_each_timeout_once(store_url: str) -> None:
         ids = [store.start(CHAIN).id for _ in range(15)]
     runners = [
         subprocess.Popen(
-            [sys.executable, "-m", "engine", "timers", "run", "--store", store_url],
+            [sys.executable, "-m", "linkflow", "timers", "run", "--store", store_url],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import Store, UsageError
-from engine.store import StoreError
-from engine.store.migrations import latest, migrations
-from engine.store.url import parse, resolve
+from linkflow import Store, UsageError
+from linkflow.store import StoreError
+from linkflow.store.migrations import latest, migrations
+from linkflow.store.url import parse, resolve
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_v1.json"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine import Store
-from engine.store import Conflict
+from linkflow import Store
+from linkflow.store import Conflict
 from tests.support.postgres import PostgresServer
 from tests.support.store import BOARDS, TALLY, FakeClock
 

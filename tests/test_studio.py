@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from engine.runtime.paths import ABSENT
-from engine.studio.app import create_app
-from engine.studio.changes import Change, diff
-from engine.studio.playground import Playground, PlaygroundError
-from engine.studio.scenario_file import save_scenario, scenario_text
-from engine.testing.scenarios import run_scenario_file
+from linkflow.runtime.paths import ABSENT
+from linkflow.studio.app import create_app
+from linkflow.studio.changes import Change, diff
+from linkflow.studio.playground import Playground, PlaygroundError
+from linkflow.studio.scenario_file import save_scenario, scenario_text
+from linkflow.testing.scenarios import run_scenario_file
 from tests.studio_browser import DEMO_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,8 +272,8 @@ def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path)
 
 
 def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) -> None:
-    from engine.store import Store
-    from engine.studio.instances import InstancesView
+    from linkflow.store import Store
+    from linkflow.studio.instances import InstancesView
 
     without = TestClient(create_app(playground, watch=False))
     assert without.get("/api/instances").status_code == 404
@@ -323,7 +323,7 @@ def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) 
 def test_studio_command_refuses_bad_arguments_in_words(
     args: list[str], code: int, said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.cli import main
+    from linkflow.cli import main
 
     paths = [] if args and not args[0].startswith("-") else [str(ROOT / "workflows")]
     assert main(["studio", *paths, *args]) == code
@@ -338,7 +338,7 @@ def test_an_open_studio_page_does_not_hold_up_the_service_shutdown(tmp_path: Pat
     import time
     import urllib.request
 
-    from engine.service.server import GRACE_SECONDS
+    from linkflow.service.server import GRACE_SECONDS
     from tests.studio_browser import serve
 
     shutil.copytree(ROOT / "workflows", tmp_path / "workflows")

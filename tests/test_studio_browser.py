@@ -299,7 +299,7 @@ def test_keyboard_labels_and_narrow_window(page: Any) -> None:
 def test_instances_view_lists_opens_and_sends_with_confirmation(
     browser: Any, own_tree: Path
 ) -> None:
-    from engine.store import Store
+    from linkflow.store import Store
 
     url = f"sqlite:///{own_tree / 'instances.db'}"
     with Store.open(url) as store:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine, RefusalKind, UsageError, load_workflow
-from engine.language.loader import load
-from engine.testing.scenarios import run_scenario_file
+from linkflow import Engine, RefusalKind, UsageError, load_workflow
+from linkflow.language.loader import load
+from linkflow.testing.scenarios import run_scenario_file
 
 WORKFLOW = """\
 workflow: budget

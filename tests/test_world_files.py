@@ -12,13 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from engine.language import world_schema
-from engine.language.json_reader import MAX_JSON_BYTES, located_later, parse_json, quick_json
-from engine.language.loader import load
-from engine.language.schema import precheck_validator
-from engine.language.yaml_loader import MAX_DEPTH
-from engine.runtime.world_loader import load_world, load_world_and_schema
-from engine.store import Store
+from linkflow.language import world_schema
+from linkflow.language.json_reader import MAX_JSON_BYTES, located_later, parse_json, quick_json
+from linkflow.language.loader import load
+from linkflow.language.schema import precheck_validator
+from linkflow.language.yaml_loader import MAX_DEPTH
+from linkflow.runtime.world_loader import load_world, load_world_and_schema
+from linkflow.store import Store
 from tests.test_fast_validator import json_values, schemas
 
 SCHEMA = """world_schema: catalogue
@@ -346,8 +346,8 @@ def test_the_precheck_is_not_used_where_it_could_accept_more() -> None:
 def test_a_scenario_runs_on_a_json_world(tmp_path: Path) -> None:
     import shutil
 
-    from engine.language.yaml_loader import read_file
-    from engine.testing.scenarios import run_scenario_file
+    from linkflow.language.yaml_loader import read_file
+    from linkflow.testing.scenarios import run_scenario_file
 
     cases = Path(__file__).resolve().parent / "cases" / "purchase_orders"
     project = tmp_path / "po"

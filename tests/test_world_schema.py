@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
-from engine.language.world_schema import find_world_schema
-from engine.runtime.paths import ABSENT, lookup, parent
-from engine.runtime.world_loader import load_world
-from engine.testing.scenarios import run_scenario_file
+from linkflow.cli import main
+from linkflow.language.world_schema import find_world_schema
+from linkflow.runtime.paths import ABSENT, lookup, parent
+from linkflow.runtime.world_loader import load_world
+from linkflow.testing.scenarios import run_scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "tests" / "cases" / "purchase_orders"

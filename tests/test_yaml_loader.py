@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.language.yaml_loader import MAX_DEPTH, MAX_FILE_BYTES, Document, parse_text, read_file
-from engine.source import SourceLocation
+from linkflow.language.yaml_loader import MAX_DEPTH, MAX_FILE_BYTES, Document, parse_text, read_file
+from linkflow.source import SourceLocation
 
 
 def value_of(text: str) -> Any:

@@ -1,5 +1,5 @@
 """linkflow, through its public API: a YAML workflow loaded with `load_workflow`, compiled once
-with `Engine`, instances from `engine.create(data, world)`, events with `instance.send`.
+with `Engine`, instances from `linkflow.create(data, world)`, events with `instance.send`.
 
 Point the harness at another version of the flow (the domain's `workflows/link_login.yaml`) with
 `python -m benchmarks --workflow PATH`, renaming events with `--event open=open_link` when its
@@ -32,7 +32,7 @@ class LinkflowImpl(Implementation):
         self, workflow_file: Path = WORKFLOW_FILE, event_names: Mapping[str, str] | None = None
     ) -> None:
         super().__init__()
-        from engine import Engine, World, load_workflow
+        from linkflow import Engine, World, load_workflow
 
         self.workflow_file = workflow_file
         self.workflow = load_workflow(workflow_file)
@@ -60,7 +60,7 @@ class LinkflowImpl(Implementation):
         }
 
     def prepare(self, world: World) -> None:
-        from engine import World as LinkflowWorld
+        from linkflow import World as LinkflowWorld
 
         super().prepare(world)
         self.linkflow_world = LinkflowWorld(world, name="bench")

@@ -32,7 +32,7 @@ CANARY = "canary-7f3a-secret"
 
 
 def _cli(args: list[str]) -> tuple[int, str]:
-    from engine.cli import main
+    from linkflow.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -89,9 +89,9 @@ def _snapshot(session: Any) -> str:
 
 
 def run_events(case: dict[str, Any], folder: Path) -> list[str]:
-    from engine import Engine, load_workflow, load_world
-    from engine.errors import DefinitionError, UsageError
-    from engine.runtime.session import EngineCache, Session
+    from linkflow import Engine, load_workflow, load_world
+    from linkflow.errors import DefinitionError, UsageError
+    from linkflow.runtime.session import EngineCache, Session
 
     (folder / "w.yaml").write_text(case["workflow"], encoding="utf-8")
     try:
@@ -128,7 +128,7 @@ def run_events(case: dict[str, Any], folder: Path) -> list[str]:
 
 
 def run_expression(case: dict[str, Any], folder: Path) -> list[str]:
-    from engine.language.expressions import Expression, ExpressionError
+    from linkflow.language.expressions import Expression, ExpressionError
 
     try:
         expression = Expression.compile(case["source"])
@@ -161,8 +161,8 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
 
 def _warm_up() -> None:
     """Imports and compiled schemas, once per process, so they count against no case."""
-    from engine.cli import main as _main  # noqa: F401
-    from engine.language.schema import validator_for
+    from linkflow.cli import main as _main  # noqa: F401
+    from linkflow.language.schema import validator_for
 
     for name in ("workflow.schema.json", "scenario.schema.json", "world.schema.json"):
         validator_for(name)

@@ -58,7 +58,7 @@ def cli(
     """The real command line in a child process, so a native crash shows as a signal."""
     env = dict(os.environ, PYTHONFAULTHANDLER="1")
     return subprocess.run(
-        [sys.executable, "-m", "engine", *args],
+        [sys.executable, "-m", "linkflow", *args],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,

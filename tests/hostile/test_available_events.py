@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Engine, World, load_workflow
+from linkflow import Engine, World, load_workflow
 
 SHOP = Path(__file__).resolve().parents[1] / "cases" / "runtime" / "shop.yaml"
 CUSTOMERS = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.language.yaml_loader import parse_text
+from linkflow.language.yaml_loader import parse_text
 
 
 @pytest.mark.parametrize(

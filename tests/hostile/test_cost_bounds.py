@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from engine import Engine, load_workflow
-from engine.language.schema import bounded, fragment_validator
-from engine.runtime.machine import RefusalKind
+from linkflow import Engine, load_workflow
+from linkflow.language.schema import bounded, fragment_validator
+from linkflow.runtime.machine import RefusalKind
 from tests.hostile.helpers import tiny_workflow, write
 
 OPEN = {"type": "object", "properties": {"items": {"type": "array"}, "name": {"type": "string"}}}

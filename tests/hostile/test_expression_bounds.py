@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.language.expressions import (
+from linkflow.language.expressions import (
     MAX_COMPREHENSION_NESTING,
     MAX_EXPRESSION_CHARS,
     MAX_NESTING,

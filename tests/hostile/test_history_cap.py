@@ -6,8 +6,8 @@ import json
 import math
 from pathlib import Path
 
-from engine import Engine, load_workflow
-from engine.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES
+from linkflow import Engine, load_workflow
+from linkflow.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES
 from tests.hostile.helpers import tiny_workflow, write
 
 NOTE = {"type": "object", "properties": {"note": {"type": "string", "maxLength": 10_000_000}}}

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine import Engine, UsageError, load_workflow
-from engine.runtime.machine import UNREADABLE_EVENT, RefusalKind
+from linkflow import Engine, UsageError, load_workflow
+from linkflow.runtime.machine import UNREADABLE_EVENT, RefusalKind
 from tests.hostile.helpers import ROOT, cli, tiny_workflow, write
 
 REVIEW = str(ROOT / "examples" / "document_review.yaml")

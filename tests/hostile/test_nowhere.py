@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.testing.scenarios import run_scenario_file
+from linkflow.testing.scenarios import run_scenario_file
 from tests.hostile.helpers import tiny_workflow, write
 
 PAYLOAD = {

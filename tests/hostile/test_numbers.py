@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.language.yaml_loader import MAX_SAFE_INTEGER, parse_text
+from linkflow.language.yaml_loader import MAX_SAFE_INTEGER, parse_text
 from tests.hostile.helpers import cli
 
 HUGE_NUMBERS = {

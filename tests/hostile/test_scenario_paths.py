@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.language.scenario_check import ROOT_VARIABLE
+from linkflow.language.scenario_check import ROOT_VARIABLE
 from tests.hostile.helpers import cli, write
 from tests.hostile.test_time import CHAIN
 

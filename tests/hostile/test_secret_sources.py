@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine import Engine, load_workflow
-from engine.errors import DefinitionError
+from linkflow import Engine, load_workflow
+from linkflow.errors import DefinitionError
 from tests.hostile.helpers import tiny_workflow, write
 
 PIN = {

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from engine import Engine, Instance, World, load_workflow
-from engine.runtime.machine import RefusalKind
-from engine.runtime.world import copy_json
+from linkflow import Engine, Instance, World, load_workflow
+from linkflow.runtime.machine import RefusalKind
+from linkflow.runtime.world import copy_json
 from tests.hostile.helpers import tiny_workflow, write
 
 ANY = {"type": "object", "properties": {"ids": {"type": "array"}, "flag": {"type": "boolean"}}}

@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from engine import Engine, load_workflow
-from engine.testing.scenarios import run_scenario_file
+from linkflow import Engine, load_workflow
+from linkflow.testing.scenarios import run_scenario_file
 from tests.hostile.helpers import write
 
 CHAIN: dict[str, Any] = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.store import Store
+from linkflow.store import Store
 from tests.service.server import ServiceProcess
 from tests.support.postgres import PostgresServer
 from tests.support.store import BOARDS, CASES

@@ -59,7 +59,7 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        command = [sys.executable, "-m", "engine", "serve", *self.args]
+        command = [sys.executable, "-m", "linkflow", "serve", *self.args]
         command += ["--port", str(self.port), "--log-format", self.log_format]
         if self.store:
             command += ["--store", self.store]
@@ -157,7 +157,7 @@ def run_serve(args: Sequence[str], timeout: float = 30.0) -> subprocess.Complete
     """`linkflow serve` expected to stop by itself (a refused configuration)."""
     env = {k: v for k, v in os.environ.items() if k != "LINKFLOW_TOKEN"}
     return subprocess.run(
-        [sys.executable, "-m", "engine", "serve", *args],
+        [sys.executable, "-m", "linkflow", "serve", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.service.access import is_loopback
+from linkflow.service.access import is_loopback
 from tests.service.server import ServiceProcess, run_serve
 
 TOKEN = "s3cret-token-0123456789abcdef"
@@ -74,7 +74,7 @@ def test_a_token_guards_every_route_but_the_probes() -> None:
 def test_a_browser_signs_in_to_the_studio_with_the_token_and_gets_a_studio_only_cookie() -> None:
     import httpx
 
-    from engine.service.signin import COOKIE, session_value
+    from linkflow.service.signin import COOKIE, session_value
 
     html = {"Accept": "text/html,application/xhtml+xml"}
     with ServiceProcess(token=TOKEN) as service:

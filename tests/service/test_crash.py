@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from engine import Engine, load_workflows
-from engine.runtime.world import World
-from engine.store import Store
+from linkflow import Engine, load_workflows
+from linkflow.runtime.world import World
+from linkflow.store import Store
 from tests.service.conftest import SERVICE_CASES, TEST_WORKFLOWS, new_store
 from tests.service.server import ServiceProcess
 from tests.support.store import CASES, start_world

@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.language.loader import load_workflows
-from engine.service.app import create_app
-from engine.service.config import ServiceConfig
-from engine.store import Store
-from engine.store.batch import send_many
+from linkflow.language.loader import load_workflows
+from linkflow.service.app import create_app
+from linkflow.service.config import ServiceConfig
+from linkflow.store import Store
+from linkflow.store.batch import send_many
 from tests.service.conftest import TEST_WORKFLOWS, new_store
 from tests.service.server import ServiceProcess
 from tests.support.store import CASES, TALLY, replay, start_world
@@ -102,7 +102,7 @@ def test_a_full_queue_is_503_with_retry_after(
         release.wait(10)
         return send_many(*args)
 
-    monkeypatch.setattr("engine.service.writer.send_many", held)
+    monkeypatch.setattr("linkflow.service.writer.send_many", held)
     config = ServiceConfig(timer_interval=0, max_batch=1, max_queued_events=1)
     app = create_app(config, workflows=load_workflows([CASES]), store=store)
     body = {"event": "add", "payload": {"item": "pen"}}

@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route, Router
 
-from engine.language.loader import load_workflows
-from engine.service.app import create_app
-from engine.service.config import ServiceConfig
+from linkflow.language.loader import load_workflows
+from linkflow.service.app import create_app
+from linkflow.service.config import ServiceConfig
 from tests.service.conftest import TEST_WORKFLOWS, new_store
 from tests.service.server import ROOT, ServiceProcess
 from tests.support.postgres import PostgresServer

@@ -9,10 +9,10 @@ import jsonschema
 import pytest
 from starlette.routing import Route
 
-from engine.language.loader import load_workflows
-from engine.service.app import create_app
-from engine.service.config import ServiceConfig
-from engine.service.openapi import document
+from linkflow.language.loader import load_workflows
+from linkflow.service.app import create_app
+from linkflow.service.config import ServiceConfig
+from linkflow.service.openapi import document
 from tests.service.server import ROOT, ServiceProcess
 
 METHODS = {"get", "post", "put", "patch", "delete"}

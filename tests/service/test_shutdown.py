@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from engine.store import Store
+from linkflow.store import Store
 from tests.service.conftest import TEST_WORKFLOWS, new_store
 from tests.service.server import ServiceProcess
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine import Engine, load_workflows, load_world
-from engine.runtime.world import World
-from engine.store import Store
+from linkflow import Engine, load_workflows, load_world
+from linkflow.runtime.world import World
+from linkflow.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases" / "store"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from engine.store import Store
+from linkflow.store import Store
 
 
 def add(url: str, instance: str, items: list[str]) -> None:

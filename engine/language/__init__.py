@@ -1,5 +1,0 @@
-"""Reading and checking definitions: YAML with positions, schemas, the frozen model, expressions,
-and the checks `linkflow validate` runs (graph, invariants, scenario names).
-
-The lowest layer above `engine.errors` and `engine.source`: it imports nothing else of the engine.
-"""

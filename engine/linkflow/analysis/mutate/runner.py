@@ -1,0 +1,395 @@
+"""Trying mutants: re-check each with the language's own checks, then run the scenarios that
+can reach its workflow, in process, on the changed model; in parallel worker processes.
+
+A mutant is *rejected* when the checks `load` runs refuse it (the language caught the
+mistake), *killed* when a scenario fails on it, *survived* when every scenario still passes,
+and *equivalent* when it survived and a `# mutate: equivalent` comment says why nothing could
+notice (linkflow.analysis.mutate.justify). Scenarios that reach the changed element first (seen in
+a run on the unchanged workflows) are tried first, so most mutants die on their first scenario.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from linkflow.analysis.coverage import transition_position
+from linkflow.analysis.mutate.justify import Justification, read_justifications
+from linkflow.analysis.mutate.operators import OPERATORS, Mutant, mutants
+from linkflow.errors import Problem
+from linkflow.language.invariants import scope
+from linkflow.language.model import Workflow
+from linkflow.language.model_checks import recheck
+from linkflow.language.scenario_check import read_scenario
+from linkflow.language.yaml_loader import Document
+from linkflow.runtime.machine import Step
+from linkflow.runtime.session import EngineCache, SessionStep
+from linkflow.testing.scenarios import engines, run_scenario, scenario_files
+
+
+class Verdict(StrEnum):
+    KILLED = "killed"
+    SURVIVED = "survived"
+    EQUIVALENT = "equivalent"
+    REJECTED = "rejected"
+    NOT_RUN = "not_run"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a run is about, in a form a worker process can rebuild the suite from."""
+
+    workflow_paths: tuple[str, ...]
+    #: The workflows to mutate, by name; None for every workflow loaded.
+    selected: tuple[str, ...] | None
+    scenario_paths: tuple[str, ...]
+    operators: tuple[str, ...] = tuple(OPERATORS)
+
+
+@dataclass
+class Scenario:
+    """A scenario file, read once, with what it did on the unchanged workflows."""
+
+    doc: Document
+    source: Path
+    #: The workflow it starts and every workflow that one may hand off to.
+    reaches: frozenset[str]
+    #: (number of the step in the file, what happened), for the steps that did something.
+    steps: list[tuple[int, SessionStep]]
+    #: The compiled workflows of its source, and their files (resolved), by name.
+    engines: EngineCache
+    files: dict[str, Path]
+
+    @property
+    def file(self) -> str:
+        return self.doc.file
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a scenario first reaches a mutant's element: the step, in words."""
+
+    scenario: Scenario
+    step: int
+    what: str
+
+    def __str__(self) -> str:
+        line = self.scenario.doc.locate(("steps", self.step - 1)).line if self.step else 0
+        where = f"{self.scenario.file}:{line}" if line else self.scenario.file
+        return f"{where} step {self.step}: {self.what}" if self.step else f"{where}: {self.what}"
+
+
+@dataclass
+class Suite:
+    spec: Spec
+    workflows: dict[str, Workflow]
+    mutants: list[Mutant]
+    scenarios: list[Scenario]
+    justifications: list[Justification] = field(default_factory=list)
+    #: What stops the run: scenarios that do not load, or fail on the unchanged workflows.
+    problems: list[Problem] = field(default_factory=list)
+    #: `# mutate:` comments that are malformed, stale or wrong: reported, and fail the run.
+    justification_problems: list[Problem] = field(default_factory=list)
+
+    def touching(self, workflow: Workflow) -> list[Scenario]:
+        """The scenarios that can reach `workflow`: it is their start or a handoff from it, in
+        the same file (not a workflow of the same name from another folder)."""
+        wanted = Path(workflow.file).resolve()
+        return [
+            s
+            for s in self.scenarios
+            if workflow.name in s.reaches and s.files.get(workflow.name) == wanted
+        ]
+
+    def unreached(self) -> list[str]:
+        """The mutated workflows no scenario can reach (all their mutants will survive)."""
+        names = dict.fromkeys(m.workflow for m in self.mutants)
+        return [name for name in names if not self.touching(self.workflows[name])]
+
+    def scenarios_for(self, mutant: Mutant) -> list[tuple[Scenario, Reach | None]]:
+        """The scenarios that can reach the mutant's workflow, those that reach its element
+        first (nearest step first), each with where it does."""
+        found = [(s, first_reach(mutant, s)) for s in self.touching(mutant.model)]
+        found.sort(key=lambda p: (p[1] is None, p[1].step if p[1] else 0, len(p[0].steps)))
+        return found
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    number: int
+    mutant: Mutant
+    verdict: Verdict
+    #: killed: the failure that killed it; rejected: what the checks said.
+    detail: str = ""
+    justification: Justification | None = None
+    #: survived: the nearest scenario step that reaches the changed element.
+    nearest: str = ""
+
+
+def first_reach(mutant: Mutant, scenario: Scenario) -> Reach | None:
+    """The first step of `scenario` that reaches what `mutant` changed, or None."""
+    start = scenario.doc.value["workflow"]
+    if (
+        mutant.operator == "widen_from"
+        and start == mutant.workflow
+        and scenario.engines.workflows[start].initial == mutant.state
+    ):
+        return Reach(scenario, 0, f"starts in '{mutant.state}'")
+    workflow = scenario.engines.workflows[mutant.workflow]
+    initial = workflow.initial
+    for number, entry in scenario.steps:
+        if entry.workflow == mutant.workflow:
+            what = _reached(mutant, workflow, entry.step)
+            if what:
+                return Reach(scenario, number, what)
+        if (
+            mutant.operator == "widen_from"
+            and entry.handed_to == mutant.workflow
+            and initial == mutant.state
+        ):
+            return Reach(scenario, number, f"hands off to {mutant.workflow} in '{initial}'")
+    return None
+
+
+def _reached(mutant: Mutant, workflow: Workflow, step: Step) -> str:
+    """How `step` (of `workflow`, the mutant's original) reaches what `mutant` changed, in
+    words, or ''. Transitions are matched by position, as coverage counts them."""
+    t = mutant.transition
+    if mutant.operator == "widen_from":
+        hit = step.target == mutant.state
+        return f"{step.event} leaves it in '{mutant.state}'" if hit else ""
+    if mutant.operator == "complete_final":
+        hit = step.accepted and step.target == mutant.state
+        return f"{step.event} ends in '{mutant.state}'" if hit else ""
+    if mutant.operator == "unmark_secret":
+        return f"sends {step.event}" if step.event == mutant.event else ""
+    if t is None:
+        return ""
+    position = transition_position(workflow, t)
+    if mutant.operator in ("drop_guard", "negate_guard"):  # the element is the guard check
+        for index, label, held in step.checks:
+            if index == position and label == mutant.subject:
+                outcome = "holds" if held else "refuses"
+                return f"{t.event} in '{step.source}' checks {label}, which {outcome}"
+        return ""
+    taken = step.transition
+    if taken is not None and transition_position(workflow, taken, step.source) == position:
+        if t.is_timeout:
+            return f"times out in '{step.source}'"
+        return f"takes {t.event}: {step.source} -> {step.target}"
+    return ""
+
+
+# -- building the suite -------------------------------------------------------------------
+
+
+def _numbered_steps(doc: Document, taken: Sequence[SessionStep]) -> list[tuple[int, SessionStep]]:
+    """Pair each step the runner recorded with its number in the file (a `wait` records a
+    step only when something timed out)."""
+    out: list[tuple[int, SessionStep]] = []
+    pending = list(taken)
+    for number, spec in enumerate(doc.value["steps"], 1):
+        if not pending:
+            break
+        if "send" in spec or ("wait" in spec and pending[0].step.event == "timeout"):
+            out.append((number, pending.pop(0)))
+    return out
+
+
+def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
+    """Read the scenarios, run them once on the unchanged workflows (each must pass: a
+    scenario that already fails would kill every mutant), list the mutants."""
+    names = spec.selected if spec.selected is not None else tuple(workflows)
+    suite = Suite(
+        spec,
+        dict(workflows),
+        [m for name in names for m in mutants(workflows[name], spec.operators)],
+        [],
+    )
+    files, suite.problems = scenario_files(spec.scenario_paths)
+    for path in files:
+        doc, problems = read_scenario(path)
+        if doc is None:
+            suite.problems += problems
+            continue
+        result = run_scenario(doc)
+        if not result.passed or result.source is None:
+            suite.problems += result.problems
+            suite.problems += [
+                Problem(f.location, f"step {f.step}: {f.message}") for f in result.failures
+            ]
+            continue
+        compiled = engines(result.source)
+        suite.scenarios.append(
+            Scenario(
+                doc,
+                result.source,
+                frozenset(scope(compiled.workflows[result.workflow], compiled.workflows)),
+                _numbered_steps(doc, result.steps),
+                compiled,
+                {n: Path(w.file).resolve() for n, w in compiled.workflows.items()},
+            )
+        )
+    wanted = {workflows[n].file for n in names}
+    suite.justifications, suite.justification_problems = read_justifications(
+        sorted(wanted), OPERATORS
+    )
+    return suite
+
+
+def load_suite(spec: Spec) -> Suite:
+    """The suite of `spec`, loading its workflows (what a spawned worker does)."""
+    from linkflow.language.loader import load
+
+    result = load(list(spec.workflow_paths) or ["workflows"], kinds=["workflow"])
+    return build_suite(spec, result.workflows)
+
+
+# -- trying one mutant ----------------------------------------------------------------------
+
+
+def try_mutant(suite: Suite, number: int) -> tuple[Verdict, str]:
+    mutant = suite.mutants[number]
+    try:
+        problems = recheck({**suite.workflows, mutant.workflow: mutant.model}, [mutant.workflow])
+    except Exception as err:  # a check that breaks on a mutant: say so, do not guess a verdict
+        return Verdict.NOT_RUN, f"the checks raised {type(err).__name__}: {err}"
+    if problems:
+        return Verdict.REJECTED, problems[0].message.splitlines()[0]
+    replaced: dict[Path, EngineCache] = {}
+    for scenario, _ in suite.scenarios_for(mutant):
+        cache = replaced.get(scenario.source)
+        if cache is None:
+            cache = replaced[scenario.source] = scenario.engines.replacing(mutant.model)
+        try:
+            result = run_scenario(scenario.doc, cache)
+        except Exception as err:  # a mutant may break what the engine assumes: that is noticed
+            return Verdict.KILLED, f"{scenario.file}: the engine raised {type(err).__name__}: {err}"
+        if result.failures:
+            return Verdict.KILLED, str(result.failures[0])
+        if result.problems:
+            return Verdict.KILLED, str(result.problems[0])
+    return Verdict.SURVIVED, ""
+
+
+# -- running them all -------------------------------------------------------------------------
+
+_SUITE: Suite | None = None
+
+
+def _worker_init(spec: Spec) -> None:
+    """A forked worker inherits the parent's suite; a spawned one builds its own."""
+    global _SUITE  # noqa: PLW0603 - one suite per worker process, built once
+    if _SUITE is None or _SUITE.spec != spec:
+        _SUITE = load_suite(spec)
+
+
+def _worker_batch(numbers: Sequence[int], deadline: float) -> list[tuple[int, Verdict, str]]:
+    assert _SUITE is not None
+    return _batch(_SUITE, numbers, deadline)
+
+
+def _batch(suite: Suite, numbers: Iterable[int], deadline: float) -> list[tuple[int, Verdict, str]]:
+    out: list[tuple[int, Verdict, str]] = []
+    for number in numbers:
+        if time.time() > deadline:
+            out.append((number, Verdict.NOT_RUN, "the --budget ran out"))
+        else:
+            out.append((number, *try_mutant(suite, number)))
+    return out
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_suite(
+    suite: Suite,
+    jobs: int = 1,
+    budget: float = 300.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[MutantResult]:
+    """Try every mutant of `suite`, in `jobs` processes, stopping after `budget` seconds
+    (the rest are NOT_RUN); then apply the justifications."""
+    global _SUITE  # noqa: PLW0603 - forked workers inherit it
+    deadline = time.time() + budget
+    numbers = list(range(len(suite.mutants)))
+    raw: list[tuple[int, Verdict, str]] = []
+    if jobs <= 1 or len(numbers) < 2:
+        for start in range(0, len(numbers), 16):
+            raw += _batch(suite, numbers[start : start + 16], deadline)
+            if progress:
+                progress(len(raw), len(numbers))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        _SUITE = suite
+        size = max(1, min(16, len(numbers) // (jobs * 4) or 1))
+        batches = [numbers[i : i + size] for i in range(0, len(numbers), size)]
+        with ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_worker_init, initargs=(suite.spec,)
+        ) as pool:
+            futures = {pool.submit(_worker_batch, batch, deadline): batch for batch in batches}
+            for future in as_completed(futures):
+                try:
+                    raw += future.result()
+                except Exception as err:  # a worker that died (killed, out of memory)
+                    why = f"its worker process failed: {type(err).__name__}: {err}"
+                    raw += [(n, Verdict.NOT_RUN, why) for n in futures[future]]
+                if progress:
+                    progress(len(raw), len(numbers))
+    return judge(suite, sorted(raw))
+
+
+def judge(suite: Suite, raw: Iterable[tuple[int, Verdict, str]]) -> list[MutantResult]:
+    """Results with justifications applied; a justification that matches no surviving
+    mutant becomes a problem of the suite (it is stale, or it names the wrong mutant)."""
+    used: set[Justification] = set()
+    results: list[MutantResult] = []
+    for number, tried, detail in raw:
+        mutant = suite.mutants[number]
+        verdict = tried
+        justification = next(
+            (
+                j
+                for j in suite.justifications
+                if j.covers(mutant.operator, mutant.subject, mutant.location)
+            ),
+            None,
+        )
+        nearest = ""
+        if justification is not None:
+            used.add(justification)
+            if verdict is Verdict.SURVIVED:
+                verdict = Verdict.EQUIVALENT
+            elif verdict in (Verdict.KILLED, Verdict.REJECTED):
+                suite.justification_problems.append(
+                    Problem(
+                        justification.location,
+                        f"justified as equivalent, but {mutant.operator} [{mutant.subject}] "
+                        f"is {verdict.value}: remove the comment"
+                        + (f" ({detail})" if detail else ""),
+                    )
+                )
+        if verdict is Verdict.SURVIVED:
+            reach = next((r for _, r in suite.scenarios_for(mutant) if r is not None), None)
+            nearest = str(reach) if reach else ""
+        results.append(MutantResult(number, mutant, verdict, detail, justification, nearest))
+    for j in suite.justifications:
+        if j not in used:
+            suite.justification_problems.append(
+                Problem(
+                    j.location,
+                    f"justifies no mutant: no {j.operator}"
+                    + (f" [{j.subject}]" if j.subject else "")
+                    + " of the element on this line (or the line below the comment)",
+                )
+            )
+    return results

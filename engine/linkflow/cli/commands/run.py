@@ -1,0 +1,283 @@
+"""`linkflow run`: one instance, a list of events, each step printed with its reason."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
+from linkflow.cli.commands.output import load_workflow_and_handoffs, report_problems
+
+if TYPE_CHECKING:
+    from linkflow.runtime.machine import Step
+    from linkflow.runtime.session import Session, SessionStep
+
+
+class _Clock:
+    """Real time, plus whatever `--wait` added."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "run",
+        help="run a workflow through a list of events, printing each step",
+        description="Create one instance of a workflow and send it events in order. "
+        "Exits 1 when any event is refused.",
+    )
+    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow file")
+    parser.add_argument("--world", metavar="FILE", help="a world file the workflow acts on")
+    parser.add_argument(
+        "--data", metavar="FILE|JSON", help="initial data: a JSON or YAML file, or inline JSON"
+    )
+    parser.add_argument(
+        "--watch",
+        "-w",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="print this data field (a dotted path), or a world value as "
+        "world.<collection>.<key>[.field], after the first step and whenever it changes; "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--event",
+        "-e",
+        action="append",
+        default=[],
+        metavar="NAME[=JSON]",
+        help="an event to send, with an optional JSON object as payload; repeatable",
+    )
+    parser.add_argument(
+        "--wait",
+        action="append",
+        dest="event",
+        type=Wait.parse,
+        metavar="SECONDS",
+        help="let SECONDS pass between the events around it; a wait that runs out takes "
+        "the state's timeout transition",
+    )
+    add_format(parser)
+    return parser
+
+
+class Wait(float):
+    """`--wait SECONDS`, kept in order among the `--event`s."""
+
+    @classmethod
+    def parse(cls, text: str) -> Wait:
+        try:
+            seconds = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        if not 0 <= seconds < 10**10:
+            raise argparse.ArgumentTypeError("the number of seconds must be 0 or more")
+        return cls(seconds)
+
+
+def parse_event(text: str) -> tuple[str, dict[str, Any]]:
+    """`name` or `name=JSON`; the payload must be a JSON object. Errors never repeat the text:
+    a mistyped `-e` may hold a password."""
+    from linkflow.runtime.json_values import parse_json
+
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not _EVENT_NAME.match(name):
+        raise ValueError(
+            "an event is written NAME or NAME=JSON, and a name uses lowercase letters, digits "
+            "and _ (the value given is not repeated here)"
+        )
+    if not sep:
+        return name, {}
+    payload, problem = parse_json(raw)
+    if problem:
+        raise ValueError(f"the payload of '{name}' is {problem}")
+    if not isinstance(payload, dict):
+        raise ValueError(
+            f"the payload of '{name}' must be a JSON object, as in {name}='{{\"field\": 1}}'"
+        )
+    return name, payload
+
+
+#: Event names as the workflow schema defines them, and no longer than any sensible name.
+_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def load_data(text: str | None) -> tuple[dict[str, Any] | None, str]:
+    """Initial data from a file or inline JSON; None and a reason when it is unusable.
+
+    Text that starts with `{` or `[` is inline JSON, anything else a file: a long JSON text is never
+    handed to the file system ("File name too long"), and an error never repeats the text.
+    """
+    if text is None:
+        return {}, ""
+    from linkflow.runtime.json_values import parse_json
+
+    if text.lstrip().startswith(("{", "[")):
+        value, problem = parse_json(text)
+        if problem:
+            return None, f"--data: the inline JSON is {problem}"
+    else:
+        from linkflow.language.yaml_loader import read_file
+
+        doc, problems = read_file(Path(text))
+        if problems or doc is None:
+            return None, "\n".join(str(p) for p in problems)
+        value = doc.value
+    if not isinstance(value, dict):
+        return None, "--data must be a mapping of field names to values"
+    return value, ""
+
+
+def format_step(step: Step) -> str:
+    if step.refusal is None:
+        transition = step.transition
+        described = f" - {transition.description}" if transition and transition.description else ""
+        return f"{step.event}: {step.source} -> {step.target}{described}"
+    refusal = step.refusal
+    by = f" by {refusal.guard}" if refusal.guard else ""
+    rule = f" [{refusal.rule}]" if refusal.rule else ""
+    return f"{step.event}: refused{by}{rule}: {refusal.message} (still in '{step.source}')"
+
+
+def watched_values(session: Session, fields: list[str]) -> dict[str, Any]:
+    """Each watched field's value now: `world.<collection>...` reads the world, else data."""
+    from linkflow.runtime.paths import lookup
+
+    values = {}
+    for field in fields:
+        if field.startswith("world."):
+            values[field] = lookup(session.world.collections, field.removeprefix("world."))
+        else:
+            values[field] = lookup(session.instance.data, field)
+    return values
+
+
+def hide_secrets(value: Any, secrets: set[str]) -> Any:
+    """`value` with every string equal to a secret sent in this run replaced: the world may
+    hold what a secret payload field is checked against, and secrets are never printed."""
+    if isinstance(value, dict):
+        return {k: hide_secrets(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [hide_secrets(v, secrets) for v in value]
+    if value is not None and str(value) in secrets:
+        return "(secret)"
+    return value
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from linkflow.cli.commands.console import emit_json, error, paint, say
+
+    try:
+        events = [e if isinstance(e, Wait) else parse_event(e) for e in args.event]
+    except ValueError as err:
+        error("run", str(err))
+        return EXIT_USAGE
+    from linkflow.language.workflow_builder import TIMEOUT_EVENT
+
+    if any(not isinstance(e, Wait) and e[0] == TIMEOUT_EVENT for e in events):
+        error("run", f"'{TIMEOUT_EVENT}' is not sent: --wait SECONDS lets a state's wait run out")
+        return EXIT_USAGE
+    data, problem = load_data(args.data)
+    if data is None:
+        error("run", problem)
+        return EXIT_USAGE
+    found = load_workflow_and_handoffs(args.workflow, out, args.format)
+    if found is None:
+        return EXIT_PROBLEMS
+    workflow, workflows = found
+    world = None
+    if not args.world:
+        say(f"note: no --world given: '{workflow.name}' runs on an empty world")
+    else:
+        from linkflow.runtime.world_loader import load_world
+
+        world, problems = load_world(args.world)
+        if world is None:
+            report_problems(problems, out, args.format)
+            return EXIT_PROBLEMS
+
+    from linkflow.errors import UsageError
+    from linkflow.language.durations import duration
+    from linkflow.runtime.paths import ABSENT
+    from linkflow.runtime.session import EngineCache, Session
+
+    clock = _Clock()
+    try:
+        session = Session(EngineCache(workflows), workflow.name, data, world, clock)
+    except UsageError as err:
+        error("run", str(err))
+        return EXIT_USAGE
+    watched: list[dict[str, Any]] = []
+    steps: list[SessionStep] = []
+    secret_fields = {
+        f for wf in workflows.values() for e in wf.events.values() for f in e.secret_fields
+    }
+    secrets = {
+        str(v)
+        for e in events
+        if not isinstance(e, Wait)
+        for k, v in e[1].items()
+        if k in secret_fields and v is not None
+    }
+    waits: dict[int, float] = {}  # step index -> seconds waited just before it
+    for event in events:
+        if isinstance(event, Wait):
+            clock.now += float(event)
+            fired = session.expire_all()  # a chain of waits fires link by link
+            if fired:
+                waits[len(steps)] = float(event)
+        else:
+            fired = [session.send(*event)]
+        for entry in fired:
+            steps.append(entry)
+            watched.append(hide_secrets(watched_values(session, args.watch), secrets))
+    instance = session.instance
+    if args.format == "json":
+        report = {
+            "workflow": workflow.name,
+            "file": workflow.file,
+            "steps": [
+                {"workflow": s.workflow, **s.step.as_dict(), "handoff": s.handed_to or None}
+                for s in steps
+            ],
+            "current_workflow": session.workflow,
+            "state": instance.state,
+            "outcome": instance.outcome,
+            "data": instance.data,
+            "world": hide_secrets(session.world.collections, secrets),
+            "available": [
+                o.as_dict() for o in instance.available_events() if o.available is not False
+            ],
+        }
+        emit_json(report, out)
+    else:
+        print(f"{workflow.title} ({workflow.file})", file=out)
+        print(f"    starts in '{workflow.initial}'", file=out)
+        for number, (entry, fields) in enumerate(zip(steps, watched, strict=True), 1):
+            seconds = waits.get(number - 1)
+            if seconds is not None:
+                print(f"    (after {duration(seconds)} of waiting)", file=out)
+            line = format_step(entry.step)
+            shown_line = paint(line, "refused", out) if entry.step.refusal else line
+            print(f"{number:>2}. {shown_line}", file=out)
+            if entry.handed_to:
+                print(f"    -> hands over to workflow '{entry.handed_to}'", file=out)
+            for field, value in fields.items():
+                if number > 1 and watched[number - 2][field] == value:
+                    continue  # only changes are news
+                shown = "(nothing)" if value is ABSENT else json.dumps(value)
+                print(f"       {field} = {shown}", file=out)
+        ending = f" ({instance.outcome})" if instance.outcome else " (not finished)"
+        print(f"    now in {session.workflow}: '{instance.state}'{ending}", file=out)
+    return EXIT_OK if all(s.step.accepted for s in steps) else EXIT_PROBLEMS

@@ -1,0 +1,94 @@
+"""`linkflow serve`: the engine as an HTTP service (Starlette on uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "serve",
+        help="serve the workflows over HTTP: start instances, send events, follow the feed",
+        description="Serve the workflows as a JSON API (documented at /openapi.json). Listens "
+        "on 127.0.0.1 unless told otherwise; any other address requires a bearer token "
+        "(--token-file, or the LINKFLOW_TOKEN environment variable). SIGTERM stops it "
+        "gracefully: requests in flight finish first.",
+    )
+    add_workflow_paths(parser)
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="sqlite:///path.db or postgresql://... (default: LINKFLOW_STORE, else "
+        ".linkflow/linkflow.db)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="processes (default: 1)"
+    )
+    parser.add_argument(
+        "--token-file", metavar="FILE", help="file holding the bearer token clients must send"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="one line per request, as text or JSON (default: text)",
+    )
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"linkflow serve: error: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from linkflow.service.access import TOKEN_ENV, TokenError, is_loopback, read_token
+    from linkflow.service.app import WorkflowLoadError, load_catalog
+    from linkflow.service.config import ServiceConfig
+    from linkflow.service.server import serve
+
+    if not 0 < args.port < 65536:
+        return _fail(f"--port must be between 1 and 65535 (got {args.port})", EXIT_USAGE)
+    if not 1 <= args.workers <= 64:
+        return _fail(f"--workers must be between 1 and 64 (got {args.workers})", EXIT_USAGE)
+    try:
+        token = read_token(args.token_file)
+    except TokenError as err:
+        return _fail(str(err), EXIT_USAGE)
+    if token is None and not is_loopback(args.host):
+        return _fail(
+            f"listening on {args.host} needs a bearer token: pass --token-file FILE or set "
+            f"{TOKEN_ENV} (or listen on 127.0.0.1)",
+            EXIT_USAGE,
+        )
+    config = ServiceConfig(
+        workflow_paths=tuple(args.paths or ["workflows"]),
+        store_url=args.store,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        token_file=args.token_file,
+        log_format=args.log_format,
+    )
+    try:
+        catalog = load_catalog(config.workflow_paths)  # fail in words before binding the port
+    except WorkflowLoadError as err:
+        return _fail(f"the workflows do not load:\n{err}", EXIT_PROBLEMS)
+    from linkflow.errors import DefinitionError, UsageError
+    from linkflow.service.app import open_store
+    from linkflow.store import StoreError
+
+    try:
+        store = open_store(config, catalog)  # an unreachable store is said now, in words
+    except (StoreError, DefinitionError) as err:
+        return _fail(str(err), EXIT_PROBLEMS)
+    except UsageError as err:
+        return _fail(str(err), EXIT_USAGE)
+    serve(config, token, catalog.workflows, store)
+    return EXIT_OK

@@ -1,0 +1,49 @@
+"""`linkflow start`: a new durable instance of a workflow; prints its id."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any, TextIO
+
+from linkflow.cli.commands import EXIT_OK, EXIT_USAGE
+from linkflow.cli.commands.console import emit_json
+from linkflow.cli.commands.store_options import add_store, fail, with_store
+
+if TYPE_CHECKING:
+    from linkflow.store import Store
+
+
+def register(commands: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "start",
+        help="start a durable instance of a workflow in the store; print its id",
+        description="Start an instance in the store. WORKFLOW is a YAML file (stored, with the "
+        "workflows it hands off to, as a new definition version when it changed) or the name "
+        "of a workflow already stored. With --id, starting again with the same data returns "
+        "the same instance; other data under that id is an error.",
+    )
+    parser.add_argument("workflow", metavar="WORKFLOW", help="a workflow file or stored name")
+    parser.add_argument(
+        "--data", metavar="FILE|JSON", help="initial data: a JSON or YAML file, or inline JSON"
+    )
+    parser.add_argument("--id", metavar="ID", help="the instance id (default: a new random id)")
+    add_store(parser)
+    return parser
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from linkflow.cli.commands.run import load_data
+
+    data, problem = load_data(args.data)
+    if data is None:
+        return fail("start", problem, out, args.format, EXIT_USAGE)
+
+    def body(store: Store) -> int:
+        record = store.start(args.workflow, data, instance_id=args.id)
+        if args.format == "json":
+            emit_json(record.as_dict(), out)
+        else:
+            print(record.id, file=out)
+        return EXIT_OK
+
+    return with_store(args, out, "start", body)

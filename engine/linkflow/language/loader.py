@@ -1,0 +1,242 @@
+"""Loading in stages: read and parse (keeping positions), check the schema, build, check the graph.
+
+Every file is loaded and every problem of every file is reported; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from linkflow.errors import DefinitionError, Problem
+from linkflow.language.json_reader import read_document
+from linkflow.language.model import Workflow
+from linkflow.language.schema import validate_document
+from linkflow.language.yaml_loader import Document
+from linkflow.source import SourceLocation
+
+YAML_SUFFIXES = (".yaml", ".yml")
+#: JSON files a folder walk picks up (named directly, any `.json` file is read): large worlds
+#: are written as JSON, and other JSON files (editor settings, fixtures) may sit beside them.
+JSON_WALK_SUFFIX = ".world.json"
+
+#: Which top-level key marks which kind of file, and its schema.
+KINDS = {
+    "scenario": "scenario.schema.json",
+    "world": "world.schema.json",
+    "workflow": "workflow.schema.json",
+    "world_schema": "world_schema.schema.json",
+}
+
+
+@dataclass
+class LoadResult:
+    """What a set of files held: the built definitions and every problem found."""
+
+    files: list[str] = field(default_factory=list)
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    documents: dict[str, list[Document]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise DefinitionError(self.problems)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named directly, plus every YAML file below each folder, in a stable order."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if (p.suffix in YAML_SUFFIXES or p.name.endswith(JSON_WALK_SUFFIX))
+                    and p.is_file()
+                )
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(SourceLocation(str(raw)), "no such file or folder"))
+    return files, problems
+
+
+def kind_of(doc: Document) -> str | None:
+    if isinstance(doc.value, dict):
+        for kind in KINDS:
+            if kind in doc.value:
+                return kind
+    return None
+
+
+Builder = Callable[[Document, "LoadResult"], list[Problem]]
+
+
+def _build_workflow(doc: Document, result: LoadResult) -> list[Problem]:
+    from linkflow.language.graph import graph_problems
+    from linkflow.language.workflow_builder import build_workflow
+
+    workflow, problems = build_workflow(doc)
+    if workflow is None:
+        return problems
+    problems = graph_problems(workflow)
+    if problems:
+        return problems
+    other = result.workflows.get(workflow.name)
+    if other is not None:
+        return [
+            Problem(
+                workflow.location,
+                f"workflow '{workflow.name}' is already defined in {other.location}",
+            )
+        ]
+    result.workflows[workflow.name] = workflow
+    return []
+
+
+def _check_world_schema(doc: Document, result: LoadResult) -> list[Problem]:
+    from linkflow.language.world_schema import build_world_schema
+
+    return build_world_schema(doc)[1]
+
+
+def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
+    from linkflow.language.scenario_check import scenario_problems
+
+    def workflows_of(source: Path) -> dict[str, Workflow] | None:
+        loaded = workflow_catalog(source)
+        return loaded.workflows if loaded.ok else None
+
+    return scenario_problems(doc, workflows_of)
+
+
+BUILDERS: dict[str, Builder] = {
+    "workflow": _build_workflow,
+    "world_schema": _check_world_schema,
+    "scenario": _check_scenario,
+}
+
+
+def _schema_problems(doc: Document, kind: str) -> list[Problem]:
+    if kind == "world":  # the generic format, the bound and the project's record schemas
+        from linkflow.language.world_schema import world_document_problems
+
+        return world_document_problems(doc)
+    return validate_document(doc, KINDS[kind])
+
+
+def load(
+    paths: Sequence[str | Path],
+    *,
+    kinds: Iterable[str] | None = None,
+    follow_handoffs: bool = True,
+) -> LoadResult:
+    """Load every definition file under `paths`; problems are collected, never raised.
+
+    Workflows that a loaded workflow hands off to are looked up beside it when not named.
+    """
+    wanted = set(kinds) if kinds is not None else set(KINDS)
+    result = LoadResult()
+    files, result.problems = expand_paths(paths)
+    for path in files:
+        display = str(path)
+        result.files.append(display)
+        doc, problems = read_document(path, display)
+        result.problems.extend(problems)
+        if doc is None or problems:
+            continue
+        kind = kind_of(doc)
+        if kind is None:
+            keys = ", ".join(f"`{k}`" for k in KINDS)
+            result.problems.append(
+                Problem(doc.locate(()), f"not a linkflow file: expected a top-level key {keys}")
+            )
+            continue
+        if kind not in wanted:
+            continue
+        schema_problems = _schema_problems(doc, kind)
+        if schema_problems:
+            result.problems.extend(schema_problems)
+            continue
+        result.documents.setdefault(kind, []).append(doc)
+        if kind in BUILDERS:
+            result.problems.extend(BUILDERS[kind](doc, result))
+    if "workflow" in wanted and follow_handoffs:
+        _load_handoff_targets(result)
+        from linkflow.language.invariants import all_invariant_problems
+        from linkflow.language.model_checks import handoff_problems
+
+        result.problems.extend(handoff_problems(result.workflows))
+        result.problems.extend(all_invariant_problems(result.workflows))
+        from linkflow.language.static_checks import static_problems
+
+        result.problems.extend(static_problems(result.workflows))
+    return result
+
+
+def _unresolved(result: LoadResult) -> dict[Path, set[str]]:
+    missing: dict[Path, set[str]] = {}
+    for workflow in result.workflows.values():
+        for state in workflow.states.values():
+            if state.handoff and state.handoff not in result.workflows:
+                missing.setdefault(Path(workflow.file).parent, set()).add(state.handoff)
+    return missing
+
+
+def _load_handoff_targets(result: LoadResult) -> None:
+    """A handoff names a workflow, not a file: look for it beside the workflow that names it.
+
+    So `linkflow validate flows/entry.yaml` or `run flows/entry.yaml` works without naming
+    every file the entry flow hands off to; their problems are reported too.
+    """
+    scanned: set[Path] = set()
+    while True:
+        pending = {f: names for f, names in _unresolved(result).items() if f not in scanned}
+        if not pending:
+            return
+        for folder, names in pending.items():
+            scanned.add(folder)
+            siblings = load([folder], kinds=["workflow"], follow_handoffs=False)
+            for name in sorted(names):
+                target = siblings.workflows.get(name)
+                if target is None:
+                    continue
+                result.workflows[name] = target
+                result.problems.extend(
+                    p for p in siblings.problems if p.location.file == target.file
+                )
+
+
+def load_workflow(path: str | Path) -> Workflow:
+    """Load one workflow file, raising DefinitionError with every problem found."""
+    result = load([path], kinds=["workflow"])
+    result.raise_for_problems()
+    if not result.workflows:
+        raise DefinitionError([Problem(SourceLocation(str(path)), "the file holds no workflow")])
+    return next(iter(result.workflows.values()))
+
+
+def load_workflows(paths: Sequence[str | Path]) -> dict[str, Workflow]:
+    result = load(paths, kinds=["workflow"])
+    result.raise_for_problems()
+    return result.workflows
+
+
+def workflow_catalog(source: Path) -> LoadResult:
+    """The workflows of one folder, loaded once per process (scenarios share their folder)."""
+    return _workflow_catalog(source.resolve())
+
+
+@cache
+def _workflow_catalog(source: Path) -> LoadResult:
+    return load([source], kinds=["workflow"])

@@ -1,0 +1,337 @@
+"""Frozen definitions of a workflow: what the loader builds and the runtime only reads.
+
+The compiled expressions hang off these objects, so a workflow is compiled exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from linkflow.language.expressions import Expression, Template
+from linkflow.source import SourceLocation
+
+
+class Outcome(StrEnum):
+    """How a final state ends the workflow."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    #: A step was blocked (a guard refused it) and the flow cannot go on.
+    REFUSED = "refused"
+    #: Someone asked to agree said no; nothing was blocked.
+    DECLINED = "declined"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    seconds: float
+    to: str
+    description: str
+    location: SourceLocation
+    #: What the source does not say and the workflow assumes ("" when the source says it).
+    assumption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A state that waits for someone other than the actor."""
+
+    awaits: str
+    timeout: Timeout | None
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    name: str
+    location: SourceLocation
+    description: str = ""
+    step: str = ""
+    rule: str = ""
+    final: Outcome | None = None
+    waiting: Waiting | None = None
+    #: The workflow that takes over when this final state is reached.
+    handoff: str = ""
+    #: A few words for the reader diagram ("" means: use the step).
+    label: str = ""
+    assumption: str = ""
+    #: Events this state does not take, each with the explanation a person gets: (message, rule).
+    refuses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        return self.final is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A named lookup of world records by key, so guards never see the whole world."""
+
+    name: str
+    collection: str
+    key: Expression
+    many: bool
+    description: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What a person is offered for one payload field, worked out from the world before sending.
+
+    `values` gives a list of values, or of `{value, label}` maps. With `records` (a collection),
+    each value is a record id and `label` may read that record as `record`. A value sent
+    outside the list is refused with `rule`.
+    """
+
+    event: str
+    field: str
+    values: Expression
+    label: Expression | None
+    records: str
+    rule: str
+    description: str
+    ignore_case: bool
+    location: SourceLocation
+    #: The refusal for a value outside the list; it sees `value` and `offered` (the labels).
+    message: Template | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    name: str
+    description: str
+    payload_schema: Mapping[str, Any] | None
+    secret_fields: frozenset[str]
+    location: SourceLocation
+    #: The payload fields whose values are picked from a list, by field name.
+    choices: Mapping[str, Choices] = field(default_factory=dict)
+    #: The words a person sees for it (a button), and what they do, in their words.
+    label: str = ""
+    step: str = ""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The payload fields it takes, sorted; a field declared only so that sending it is
+        refused (schema `false` or `not: {}`) is no input and is left out."""
+        props = (self.payload_schema or {}).get("properties", {})
+        return tuple(
+            sorted(
+                name
+                for name, spec in props.items()
+                if spec is not False and not (isinstance(spec, dict) and spec.get("not") == {})
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    name: str
+    when: Expression
+    message: Template
+    message_when_true: Template | None
+    rule: str
+    description: str
+    location: SourceLocation
+    assumption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardUse:
+    """A guard as a transition lists it: possibly negated (`!name`)."""
+
+    guard: Guard
+    negated: bool
+    #: Where the transition lists it (so a report can point at `!name` itself).
+    location: SourceLocation | None = field(default=None, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"!{self.guard.name}" if self.negated else self.guard.name
+
+
+class ActionKind(StrEnum):
+    SET = "set"
+    APPEND = "append"
+    ADD = "add"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    """One step of an action's target path: a fixed field name or a computed key."""
+
+    name: str | None = None
+    key: Expression | None = None
+
+    def __str__(self) -> str:
+        return (
+            f".{self.name}" if self.name is not None else f"[{self.key.source if self.key else ''}]"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPath:
+    """Where an action writes: a root (data, world or a binding) and the steps below it."""
+
+    root: str
+    steps: tuple[PathStep, ...]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    kind: ActionKind
+    target: TargetPath
+    value: Expression | None
+    each: bool
+    for_item: str | None
+    for_in: Expression | None
+    location: SourceLocation
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    event: str
+    sources: tuple[str, ...]
+    target: str
+    guards: tuple[GuardUse, ...]
+    actions: tuple[Action, ...]
+    description: str
+    rule: str
+    location: SourceLocation
+    index: int
+    #: True for the transition a waiting state's timeout creates.
+    is_timeout: bool = False
+    assumption: str = ""
+    #: What the person does to take it, in their words ("" means: the event's step).
+    step: str = ""
+    #: When refused, check every guard and report each one that fails, not only the first.
+    check_all_guards: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.event}: {', '.join(self.sources)} -> {self.target}"
+
+
+class InvariantKind(StrEnum):
+    """The kinds of invariant a workflow can declare (see linkflow.language.invariants)."""
+
+    REQUIRES = "requires"
+    NEVER_STORES = "never_stores"
+    NO_WRITES_ON = "no_writes_on"
+    IDEMPOTENT = "idempotent"
+
+
+@dataclass(frozen=True, slots=True)
+class Invariant:
+    """A safety property checked on every path from the initial state, across handoffs."""
+
+    name: str
+    kind: InvariantKind
+    location: SourceLocation
+    description: str = ""
+    rule: str = ""
+    #: requires: a path pattern the selected transitions write to (`world.coll[*].field`).
+    writes: str = ""
+    #: requires: the event of the selected transitions; idempotent: the repeated event.
+    event: str = ""
+    #: requires: the target state of the selected transitions.
+    to: str = ""
+    #: requires: guard labels (`g` or `!g`) every path must pass before or on the selection.
+    guards: tuple[str, ...] = ()
+    #: never_stores: payload fields that must never reach data or the world.
+    fields: tuple[str, ...] = ()
+    #: no_writes_on: final outcomes after which the world must be as it was.
+    outcomes: tuple[Outcome, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A short fact for readers besides the steps (such as "refresh after every method")."""
+
+    title: str
+    text: str
+    rule: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Workflow:
+    """A compiled workflow; compared and hashed by identity (it is built once per file)."""
+
+    name: str
+    title: str
+    description: str
+    rules: tuple[str, ...]
+    initial: str
+    data: Mapping[str, Any]
+    bindings: Mapping[str, Binding]
+    states: Mapping[str, State]
+    events: Mapping[str, Event]
+    guards: Mapping[str, Guard]
+    exclusive: tuple[frozenset[str], ...]
+    transitions: tuple[Transition, ...]
+    location: SourceLocation
+    #: transitions by (state, event), in the order they are tried.
+    by_source: Mapping[tuple[str, str], tuple[Transition, ...]] = field(repr=False)
+    #: safety properties, by name; checked by linkflow.language.invariants.
+    invariants: Mapping[str, Invariant] = field(default_factory=dict, repr=False)
+    #: For readers: when to pick this workflow, the source's reason for it, words and notes.
+    use_when: str = ""
+    why: str = ""
+    glossary: Mapping[str, str] = field(default_factory=dict, repr=False)
+    notes: tuple[Note, ...] = ()
+    #: Each data field's JSON Schema (declared, or inferred from its default).
+    data_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+
+    @property
+    def file(self) -> str:
+        return self.location.file
+
+    def events_from(self, state: str) -> tuple[str, ...]:
+        """The events some transition accepts in `state`, in definition order."""
+        seen: dict[str, None] = {}
+        for transition in self.transitions:
+            if state in transition.sources:
+                seen.setdefault(transition.event, None)
+        return tuple(seen)
+
+    def rule_ids(self) -> frozenset[str]:
+        """Every rule id the workflow names anywhere."""
+        ids = set(self.rules)
+        ids.update(g.rule for g in self.guards.values() if g.rule)
+        ids.update(t.rule for t in self.transitions if t.rule)
+        ids.update(s.rule for s in self.states.values() if s.rule)
+        ids.update(n.rule for n in self.notes if n.rule)
+        return frozenset(ids)
+
+    def assumptions(self) -> tuple[str, ...]:
+        """Everything the workflow marks as assumed, in definition order, each once."""
+        found: dict[str, None] = {}
+        for state in self.states.values():
+            timeout = state.waiting.timeout if state.waiting else None
+            for text in (state.assumption, timeout.assumption if timeout else ""):
+                if text:
+                    found.setdefault(text, None)
+        for guard in self.guards.values():
+            if guard.assumption:
+                found.setdefault(guard.assumption, None)
+        for transition in self.transitions:
+            if transition.assumption:
+                found.setdefault(transition.assumption, None)
+        return tuple(found)
+
+
+def transitions_by_source(
+    transitions: tuple[Transition, ...],
+) -> dict[tuple[str, str], tuple[Transition, ...]]:
+    """`Workflow.by_source` for these transitions: per (state, event), in the order tried."""
+    out: dict[tuple[str, str], list[Transition]] = {}
+    for transition in transitions:
+        for source in transition.sources:
+            out.setdefault((source, transition.event), []).append(transition)
+    return {key: tuple(found) for key, found in out.items()}

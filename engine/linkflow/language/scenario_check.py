@@ -1,0 +1,237 @@
+"""Scenario files as definitions: recognising and reading them, and checking the names they use
+against their workflows without running anything (for `linkflow validate`).
+
+Running scenarios is `linkflow.testing`; this module only reads, so the loader can use it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from linkflow.errors import Problem
+from linkflow.language.model import Workflow
+from linkflow.language.schema import validate_document
+from linkflow.language.workflow_builder import TIMEOUT_EVENT
+from linkflow.language.yaml_loader import Document, read_file
+from linkflow.source import DocPath
+
+
+def is_scenario_file(path: Path) -> bool:
+    """Cheap test used by collectors: a YAML file whose top level has a `scenario:` key."""
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return any(line.startswith("scenario:") for line in handle)
+    except OSError:
+        return False
+
+
+#: The line that marks a generated, unfinished scenario: pytest and `linkflow test` skip it.
+SKELETON_MARK = "# linkflow: unfinished skeleton"
+
+
+def is_skeleton(path: Path) -> bool:
+    """Whether the file still has the mark `linkflow generate` puts on an unfinished skeleton."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return any(line.startswith(SKELETON_MARK) for line in handle)
+    except OSError:
+        return False
+
+
+def read_scenario(path: Path) -> tuple[Document | None, list[Problem]]:
+    doc, problems = read_file(path, str(path))
+    if doc is None or problems:
+        return None, problems
+    if not isinstance(doc.value, dict) or "scenario" not in doc.value:
+        return None, [
+            Problem(doc.locate(()), "not a scenario: expected a top-level `scenario` key")
+        ]
+    problems = validate_document(doc, "scenario.schema.json")
+    return (None, problems) if problems else (doc, [])
+
+
+#: Names a folder the user allows scenario paths to reach, instead of the project's own.
+ROOT_VARIABLE = "LINKFLOW_ROOT"
+_PROJECT_MARKERS = ("workflows", "pyproject.toml", ".git")
+
+
+def project_root(start: Path) -> Path:
+    """Where a scenario's `world:` and `workflows:` may point: the folder named by
+    LINKFLOW_ROOT, else the nearest folder above the scenario that holds `workflows/`,
+    `pyproject.toml` or `.git`, else the scenario's own folder."""
+    named = os.environ.get(ROOT_VARIABLE)
+    if named:
+        return Path(named).resolve()
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
+            return folder
+    return start
+
+
+def scenario_path(doc: Document, key: str) -> tuple[Path | None, Problem | None]:
+    """The file or folder a scenario's `world:` or `workflows:` names, resolved and checked:
+    inside the project root, existing, and free of control characters. Located problems."""
+    raw = doc.value[key]
+    where = doc.locate((key,))
+    if any(ord(char) < 32 or ord(char) == 127 for char in raw):
+        return None, Problem(where, f"the `{key}` path holds a control character")
+    if len(raw) > _MAX_PATH_CHARS:
+        return None, Problem(where, f"the `{key}` path is longer than {_MAX_PATH_CHARS} characters")
+    here = Path(doc.file).parent
+    root = project_root(here)
+    try:
+        target = (here / raw).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None, Problem(where, f"the `{key}` path '{raw}' cannot be resolved")
+    if not target.is_relative_to(root):
+        return None, Problem(
+            where,
+            f"the `{key}` path '{raw}' leads outside the project ({root}); "
+            f"set {ROOT_VARIABLE} to allow another folder",
+        )
+    wanted_file = key == "world"
+    if not (target.is_file() if wanted_file else target.exists()):
+        what = "file" if wanted_file else "file or folder"
+        return None, Problem(where, f"the `{key}` path '{raw}' names no {what}")
+    return target, None
+
+
+_MAX_PATH_CHARS = 1024
+
+
+def find_workflows_dir(start: Path) -> Path | None:
+    """The nearest `workflows/` folder at or above `start` (resolved: `.` has no parents)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "workflows"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+#: The workflows of a folder (loaded once), or None when they have problems of their own.
+Catalog = Callable[[Path], "Mapping[str, Workflow] | None"]
+
+
+def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
+    """Names a scenario uses that its workflows do not have, located; for `linkflow validate`."""
+    spec: dict[str, Any] = doc.value
+    here = Path(doc.file).parent
+    problems: list[Problem] = []
+    if "world" in spec:
+        problems += [p for p in (scenario_path(doc, "world")[1],) if p is not None]
+    if "workflows" in spec:
+        source, problem = scenario_path(doc, "workflows")
+        if problem is not None:
+            return [*problems, problem]
+    else:
+        source = find_workflows_dir(here)
+    if source is None:
+        problems.append(Problem(doc.locate(("workflow",)), "no workflows found for this scenario"))
+        return problems
+    workflows = catalog(source)
+    if workflows is None:
+        return problems  # the workflows' own problems are reported where they are
+    start = spec["workflow"]
+    if start not in workflows:
+        known = ", ".join(sorted(workflows)) or "none"
+        where = doc.locate(("workflow",))
+        return [*problems, Problem(where, f"no workflow named '{start}' (there: {known})")]
+    reachable = [start]
+    for name in reachable:  # the start and every workflow it may hand off to
+        for state in workflows[name].states.values():
+            if state.handoff and state.handoff not in reachable:
+                reachable.append(state.handoff)
+    flows = [workflows[n] for n in reachable if n in workflows]
+    # `timeout` is the engine's own event: a scenario may show that sending it is refused.
+    events = {e for w in flows for e in w.events} | {TIMEOUT_EVENT}
+    states = {s for w in flows for s in w.states}
+    problems += _data_problems(doc, workflows[start])
+    offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
+    for number, step in enumerate(spec["steps"]):
+        path: DocPath = ("steps", number)
+        for dotted in (step.get("expect") or {}).get("choices") or {}:
+            if dotted not in offering:
+                close = difflib.get_close_matches(dotted, sorted(offering), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                problems.append(
+                    Problem(
+                        doc.locate((*path, "expect", "choices", dotted), key=True),
+                        f"no event field '{dotted}' offers choices{hint}",
+                    )
+                )
+        if step.get("secrets") and step.get("send") in events:
+            problems += _secret_problems(doc, path, step, flows)
+        checks = [
+            ("send", step.get("send"), events, "event"),
+            ("state", (step.get("expect") or {}).get("state"), states, "state"),
+            ("workflow", (step.get("expect") or {}).get("workflow"), set(reachable), "workflow"),
+        ]
+        for key, name, known_names, noun in checks:
+            if name is None or name in known_names:
+                continue
+            at = (*path, key) if key == "send" else (*path, "expect", key)
+            close = difflib.get_close_matches(name, sorted(known_names), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            if noun == "workflow":
+                reach = ", ".join(reachable)
+                message = f"the scenario cannot reach a workflow '{name}' (only: {reach}){hint}"
+            else:
+                scope = f"workflow '{start}'"
+                if len(reachable) > 1:
+                    scope += " or the workflows it hands off to"
+                message = f"no {noun} '{name}' in {scope}{hint}"
+            problems.append(Problem(doc.locate(at), message))
+    return problems
+
+
+def _secret_problems(
+    doc: Document, path: DocPath, step: Mapping[str, Any], flows: list[Workflow]
+) -> list[Problem]:
+    """`secrets:` names only fields the event marks secret, and none also given in `payload`:
+    reading a plain field from the environment would hide test input for no reason."""
+    event = step["send"]
+    secret = {f for w in flows if event in w.events for f in w.events[event].secret_fields}
+    payload = step.get("payload") or {}
+    problems = []
+    for field in step["secrets"]:
+        where = doc.locate((*path, "secrets", field), key=True)
+        if field not in secret:
+            known = ", ".join(sorted(secret)) or "none"
+            problems.append(
+                Problem(
+                    where,
+                    f"'{field}' is not a secret field of event '{event}' (its secret fields: "
+                    f"{known}); only secret fields are read from the environment",
+                )
+            )
+        elif field in payload:
+            problems.append(
+                Problem(where, f"'{field}' is given in both `payload` and `secrets`: keep one")
+            )
+    return problems
+
+
+def _data_problems(doc: Document, workflow: Workflow) -> list[Problem]:
+    """The scenario's `data:` against the fields and types the start workflow declares."""
+    from linkflow.language.data_types import value_problem
+
+    problems = []
+    for key, value in (doc.value.get("data") or {}).items():
+        if key not in workflow.data:
+            close = difflib.get_close_matches(key, sorted(workflow.data), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            message = f"workflow '{workflow.name}' has no data field '{key}'{hint}"
+            problems.append(Problem(doc.locate(("data", key), key=True), message))
+            continue
+        why = value_problem(workflow.data_types.get(key, {}), value)
+        if why:
+            problems.append(Problem(doc.locate(("data", key)), f"data field '{key}' {why}"))
+    return problems

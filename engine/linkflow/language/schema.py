@@ -1,0 +1,519 @@
+"""JSON Schema validation with located, plain-word messages that never echo a value."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from linkflow.errors import Problem
+from linkflow.language.yaml_loader import Document
+from linkflow.source import DocPath
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def schema_dirs() -> list[Path]:
+    """Where the schemas may be, in order: an override, then the package's own copy.
+
+    The package data folder `linkflow/schemas` is a link to the checkout's top-level `schemas/`
+    in a source tree and an editable install, and a copy in a wheel, so one lookup through
+    importlib.resources serves every kind of install (`--user` and `--target` included)."""
+    from importlib.resources import files
+
+    found = [Path(os.environ["LINKFLOW_SCHEMAS"])] if os.environ.get("LINKFLOW_SCHEMAS") else []
+    found.append(Path(str(files("linkflow") / "schemas")))
+    return found
+
+
+@cache
+def schemas_dir() -> Path:
+    """The first folder that holds the workflow schema."""
+    candidates = schema_dirs()
+    for folder in candidates:
+        if (folder / "workflow.schema.json").is_file():
+            return folder
+    return candidates[-1]
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    with (schemas_dir() / name).open(encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema
+
+
+@cache
+def _registry() -> Any:
+    """Every local schema under its $id, so a $ref never reaches for the network."""
+    from referencing import Registry, Resource
+
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        schema = load_schema(path.name)
+        resources.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator_for(name: str) -> Any:
+    """A compiled validator for one of the project's schemas, built once per process."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema(name), registry=_registry())
+
+
+def fragment_validator(schema: Mapping[str, Any]) -> Any:
+    """A validator for a schema fragment written inside a definition (an event's payload),
+    with the default size limits of `bounded`."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(bounded(schema), registry=_registry())
+
+
+#: The keywords jsonschema-rs checks exactly as jsonschema does (a property test holds them to
+#: it: tests/test_fast_validator.py). Left out on purpose: `pattern` and `patternProperties`
+#: (Rust's regex and Python's re differ: `$` matches before a trailing newline only in re),
+#: `multipleOf` (0.3 is a multiple of 0.1 only for jsonschema-rs), `format`, `uniqueItems`,
+#: `$ref` and every keyword not named here: a schema that uses one stays on jsonschema alone.
+FAST_KEYWORDS = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "enum",
+        "const",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        # annotations: checked by neither
+        "description",
+        "title",
+        "default",
+        "examples",
+        "secret",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
+
+
+def fast_validator(schema: Mapping[str, Any]) -> Any | None:
+    """A compiled jsonschema-rs validator for a payload schema (with the default limits of
+    `bounded`), or None when the schema uses a keyword outside FAST_KEYWORDS.
+
+    It answers only "valid or not", about 100x faster than jsonschema on a small payload;
+    jsonschema still says why a payload is refused, with its located, plain-word messages.
+    """
+    full = bounded(schema)
+    if not _fast_node(full):
+        return None
+    import jsonschema_rs
+
+    try:
+        return jsonschema_rs.Draft202012Validator(full, validate_formats=False, offline=True)
+    except jsonschema_rs.ValidationError:  # not a schema (validate says where): jsonschema only
+        return None
+
+
+def _fast_node(node: Any, keywords: frozenset[str] = FAST_KEYWORDS) -> bool:
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, Mapping) or not keywords.issuperset(node):
+        return False
+    if "pattern" in node and not _plain_pattern(str(node["pattern"])):
+        return False
+    if "$ref" in node and not str(node["$ref"]).startswith("#/$defs/"):
+        return False
+    for key in (*_ONE_SCHEMA, "propertyNames"):
+        if key in node and not _fast_node(node[key], keywords):
+            return False
+    for key in _SCHEMA_MAPS:
+        if key in node and not all(_fast_node(sub, keywords) for sub in node[key].values()):
+            return False
+    for key in _SCHEMA_LISTS:
+        if key in node and not all(_fast_node(sub, keywords) for sub in node[key]):
+            return False
+    return True
+
+
+#: Keywords for which jsonschema-rs never accepts what jsonschema refuses, though it may refuse
+#: more: enough for a pre-check whose "valid" is trusted and whose "invalid" sends the value to
+#: jsonschema for the located, plain-word verdict. `uniqueItems` agrees both ways (1 and 1.0 are
+#: the same item, true and 1 are not: checked); local `$ref`s resolve alike; a `pattern` only in
+#: the plain subset of _PLAIN_PATTERN, where the one difference is that Python's `$` also
+#: matches before a final newline (so jsonschema-rs is the stricter one).
+PRECHECK_KEYWORDS = FAST_KEYWORDS | {
+    "$ref",
+    "$defs",
+    "$schema",
+    "$id",
+    "propertyNames",
+    "uniqueItems",
+    "pattern",
+}
+#: Literal characters, ASCII classes and ranges, anchors, groups, alternation, quantifiers and
+#: the escape \d (decimal digits in both). No `(?` (flags, look-arounds), no back-references,
+#: no \s or \w (their Unicode sets differ: jsonschema-rs's \s takes U+FEFF, Python's not).
+_PLAIN_PATTERN = re.compile(
+    r"(?:[A-Za-z0-9 _\-.,:;/@#%&=!'\"<>~^$*+?()\[\]{}|]|\\[.\-\\/\[\](){}*+?^$|d])*"
+)
+
+
+def _plain_pattern(pattern: str) -> bool:
+    return "(?" not in pattern and _PLAIN_PATTERN.fullmatch(pattern) is not None
+
+
+def precheck_validator(schema: Mapping[str, Any]) -> Any | None:
+    """A jsonschema-rs validator whose "valid" can be trusted for `schema` as written (no
+    default limits), or None when the schema uses a keyword outside PRECHECK_KEYWORDS.
+
+    Checking 100,000 world records takes jsonschema about 20 s and jsonschema-rs about 0.1 s:
+    a value it calls valid skips jsonschema entirely; otherwise jsonschema runs (on the parts
+    jsonschema-rs refused, where the caller can narrow it) to say where and why.
+    """
+    if not _fast_node(schema, PRECHECK_KEYWORDS):
+        return None
+    import jsonschema_rs
+
+    try:
+        return jsonschema_rs.Draft202012Validator(
+            dict(schema), validate_formats=False, offline=True
+        )
+    except jsonschema_rs.ValidationError:  # not a schema (validate says where)
+        return None
+
+
+def trusted_valid(validator: Any | None, value: Any) -> bool:
+    """Whether a pre-check validator calls `value` valid; False when there is none, or when it
+    cannot take the value (nesting past its own limit, a number it cannot hold)."""
+    if validator is None:
+        return False
+    try:
+        return bool(validator.is_valid(value))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+#: Default sizes for payload values whose schema sets none: what an expression may be handed
+#: decides what it costs. A schema's own limits win; values no schema describes are bounded by
+#: the payload's total size and value count (linkflow.runtime.machine).
+DEFAULT_LIMITS = {"maxLength": 1000, "maxItems": 100, "maxProperties": 100}
+#: Keywords whose value is one schema, or a mapping or list of schemas.
+_ONE_SCHEMA = ("items", "additionalProperties", "contains", "not", "if", "then", "else")
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_LISTS = ("prefixItems", "allOf", "anyOf", "oneOf")
+
+
+def bounded(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a payload schema where every (sub)schema without its own size limits gets
+    DEFAULT_LIMITS. Each limit applies only to its own type (maxLength to strings, ...), so
+    adding them refuses nothing but oversized values."""
+    out: dict[str, Any] = _bounded_node(schema)
+    return out
+
+
+def _bounded_node(node: Any) -> Any:
+    if not isinstance(node, Mapping):
+        return node
+    out: dict[str, Any] = dict(node)
+    for key, limit in DEFAULT_LIMITS.items():
+        out.setdefault(key, limit)
+    for key in _ONE_SCHEMA:
+        if key in out:
+            out[key] = _bounded_node(out[key])
+    for key in _SCHEMA_MAPS:
+        if isinstance(out.get(key), Mapping):
+            out[key] = {name: _bounded_node(sub) for name, sub in out[key].items()}
+    for key in _SCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_bounded_node(sub) for sub in out[key]]
+    return out
+
+
+def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]]:
+    """Problems with a schema fragment itself, as (path inside the fragment, message)."""
+    from jsonschema import Draft202012Validator
+
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    found = [
+        (tuple(leaf.absolute_path), describe(leaf))
+        for error in meta.iter_errors(dict(schema))
+        for leaf in _leaf_errors(error)
+    ]
+    return found + list(_regex_problems(schema, ()))
+
+
+#: Keywords whose values are data, not schemas: a `pattern` inside them is not a regex.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+
+
+def _regex_problems(node: Any, path: DocPath) -> Iterator[tuple[DocPath, str]]:
+    """Every `pattern` and `patternProperties` key that is not a valid regular expression.
+
+    The meta-schema only says "a string"; jsonschema compiles the pattern when a payload is
+    checked, so a broken one would fail at run time instead of at validate.
+    """
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _regex_problems(item, (*path, index))
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in _DATA_KEYWORDS:
+            continue
+        if key == "pattern" and isinstance(value, str):
+            problem = _regex_problem(value)
+            if problem:
+                yield (*path, key), problem
+            continue
+        if key == "patternProperties" and isinstance(value, dict):
+            for regex in value:
+                problem = _regex_problem(regex)
+                if problem:
+                    yield (*path, key, regex), problem
+        yield from _regex_problems(value, (*path, key))
+
+
+def _regex_problem(regex: str) -> str:
+    try:
+        re.compile(regex)
+    except re.error as err:
+        return f"'{regex}' is not a valid regular expression ({err.msg})"
+    except (OverflowError, RecursionError):
+        return "the regular expression is too large"
+    return ""
+
+
+def type_word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def name_problem(text: str) -> str:
+    """Why `text` is not a plain ASCII name, pointing at a look-alike or invisible character."""
+    for char in text:
+        if not char.isascii():
+            code = f"U+{ord(char):04X}"
+            title = unicodedata.name(char, "unnamed character")
+            return (
+                f"'{text.encode('ascii', 'backslashreplace').decode()}' contains the non-ASCII "
+                f"character {code} ({title}); names use lowercase ASCII letters, digits and _"
+            )
+    return (
+        f"'{text}' is not a plain name: start with a lowercase letter, then use lowercase "
+        "letters, digits and _"
+    )
+
+
+def describe(error: Any, *, secret_safe: bool = False) -> str:
+    """A plain-word message for one jsonschema error. With secret_safe, no value is echoed."""
+    kind = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value = error.instance
+    if kind == "type":
+        expected = error.validator_value
+        wanted = (
+            " or ".join(str(_TYPE_WORDS.get(t, t)) for t in expected)
+            if isinstance(expected, list)
+            else _TYPE_WORDS.get(expected, expected)
+        )
+        hint = ""
+        if expected == "boolean" and isinstance(value, str) and not secret_safe:
+            hint = " (write true or false; yes/no/on/off are strings here)"
+        return f"expected {wanted}, got {type_word(value)}{hint}"
+    if kind == "required":
+        found = re.match(r"^'(.+)' is a required property", str(error.message))
+        return f"missing required key '{found.group(1)}'" if found else str(error.message)
+    if kind == "enum":
+        options = ", ".join(str(v) for v in error.validator_value)
+        got = "" if secret_safe else f" (got '{value}')"
+        return f"must be one of: {options}{got}"
+    if kind == "const":
+        return f"must be '{error.validator_value}'"
+    if kind == "pattern":
+        if secret_safe:
+            return "does not have the expected form"
+        if schema.get("pattern") == "^[a-z][a-z0-9_]*$" or "[a-z]" in str(schema.get("pattern")):
+            return name_problem(str(value))
+        about = str(schema.get("description", "")).rstrip(".") or error.validator_value
+        return f"'{value}' does not have the expected form ({about})"
+    if kind in {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}:
+        limit = error.validator_value
+        noun = {"Length": "characters", "Items": "items", "Properties": "keys"}[kind[3:]]
+        if kind == "minLength" and limit == 1:
+            return "must not be empty"
+        bound = "at least" if kind.startswith("min") else "at most"
+        if limit == 1:
+            noun = {"characters": "character", "items": "item", "keys": "key"}[noun]
+        hint = ""
+        if kind.endswith("Properties") and schema.get("properties"):
+            hint = f" (one of: {', '.join(sorted(schema['properties']))})"
+        return f"must hold {bound} {limit} {noun}{hint}"
+    if kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }
+        return f"must be {words[kind]} {error.validator_value}"
+    if kind in {"oneOf", "anyOf"}:
+        keys = _required_only(error.validator_value)
+        if keys is not None:
+            return "needs exactly one of " + ", ".join(f"'{k}'" for k in keys)
+        wanted = [
+            _TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
+            for e in error.context or ()
+            if e.validator == "type" and not e.relative_path
+        ]
+        if wanted:
+            return f"expected {' or '.join(dict.fromkeys(wanted))}, got {type_word(value)}"
+        return "does not match any of the allowed forms"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = schema.get("properties", {})
+        extra = [k for k in value if k not in known]
+        return "does not allow " + ", ".join(f"'{k}'" for k in extra)
+    if kind == "uniqueItems":
+        return "items must not repeat"
+    if kind == "not":
+        banned = error.validator_value
+        if isinstance(banned, dict) and set(banned) == {"required"}:
+            together = " and ".join(f"'{k}'" for k in banned["required"])
+            return f"{together} cannot be used together"
+        if banned in ({}, True):
+            return "is not allowed here"
+        return "this combination of keys is not allowed"
+    if secret_safe:
+        return f"is not valid ({kind})"
+    return str(error.message)
+
+
+def _required_only(branches: Any) -> list[str] | None:
+    """The keys of a oneOf whose branches each only require one key, as in key | keys."""
+    if not isinstance(branches, list):
+        return None
+    keys: list[str] = []
+    for branch in branches:
+        if not (isinstance(branch, dict) and set(branch) == {"required"}):
+            return None
+        keys.extend(branch["required"])
+    return keys
+
+
+def _branch_rank(error: Any) -> tuple[int, int]:
+    """How telling one oneOf/anyOf branch error is: deeper first, then a wrong value of the
+    right type, then a near miss of a constant, and last a plain type mismatch."""
+    depth = len(error.relative_path)
+    if error.validator == "type":
+        return depth, 0
+    if error.validator in {"const", "enum"}:
+        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        same_type = any(type(option) is type(error.instance) for option in options)
+        return depth, 1 if same_type else 0
+    return depth, 2
+
+
+def _leaf_errors(error: Any) -> Iterator[Any]:
+    """For oneOf/anyOf, the most relevant branch error instead of 'is not valid under any'."""
+    if error.validator in {"oneOf", "anyOf"}:
+        if _required_only(error.validator_value) is not None or not error.context:
+            yield error
+            return
+        best = max(error.context, key=_branch_rank)
+        if _branch_rank(best) != (0, 0):
+            yield from _leaf_errors(best)
+            return
+    yield error
+
+
+def located_problems(
+    doc: Document, errors: Iterator[Any], *, base: DocPath = (), secret_safe: bool = False
+) -> list[Problem]:
+    """Turn schema errors into problems located at the offending key or value."""
+    problems: list[Problem] = []
+    leaves = [leaf for raw in errors for leaf in _leaf_errors(raw)]
+    wrong_type = {(*base, *e.absolute_path) for e in leaves if e.validator == "type"}
+    for error in leaves:
+        path: DocPath = (*base, *error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key in allowed:
+                    continue
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                known = f"; allowed keys: {', '.join(allowed)}" if allowed and not hint else ""
+                problems.append(
+                    Problem(doc.locate((*path, key), key=True), f"unknown key '{key}'{hint}{known}")
+                )
+            continue
+        if error.validator == "propertyNames" or (
+            error.absolute_schema_path and "propertyNames" in error.absolute_schema_path
+        ):
+            key = error.instance
+            parent = path
+            message = describe(error)
+            problems.append(Problem(doc.locate((*parent, key), key=True), message))
+            continue
+        if path in wrong_type and error.validator != "type":
+            continue  # the type is wrong: what else is wrong with the value adds nothing
+        problems.append(Problem(doc.locate(path), describe(error, secret_safe=secret_safe)))
+    return sorted(problems, key=lambda p: (p.location, p.message))
+
+
+@cache
+def precheck_for(name: str) -> Any | None:
+    """The pre-check validator of one of the project's schemas (None when it has none)."""
+    return precheck_validator(load_schema(name))
+
+
+def validate_document(doc: Document, schema_name: str) -> list[Problem]:
+    if trusted_valid(precheck_for(schema_name), doc.value):
+        return []
+    validator = validator_for(schema_name)
+    return located_problems(doc, validator.iter_errors(doc.value))

@@ -1,0 +1,191 @@
+"""The app factory: `create_app(config)` builds the Starlette app a service process serves.
+
+Other parts of linkflow add their own pages with `mounts` (say, the studio at /studio): they sit
+behind the same token check, load shedding and request log as the API, and are not part of the
+API document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from linkflow.language.model import Workflow
+from linkflow.output.diagram import handoff_order
+from linkflow.service.access import BearerAuth, read_token
+from linkflow.service.catalog import Catalog
+from linkflow.service.config import CONFIG_ENV, ServiceConfig
+from linkflow.service.limits import ConcurrencyLimit
+from linkflow.service.problems import ServiceProblem, problem_response, response_for
+from linkflow.service.request_log import RequestLog, configure_logging
+from linkflow.service.routes import ROUTES
+from linkflow.service.state import Service
+
+if TYPE_CHECKING:
+    from linkflow.store import Store
+
+
+class WorkflowLoadError(ValueError):
+    """The workflows given to the service do not load; carries the problems in words."""
+
+
+def load_catalog(paths: Sequence[str]) -> Catalog:
+    from linkflow.language.loader import load
+
+    result = load(list(paths), kinds=["workflow"])
+    if not result.ok:
+        raise WorkflowLoadError("\n".join(str(p) for p in result.problems))
+    if not result.workflows:
+        raise WorkflowLoadError(f"no workflow found in {', '.join(paths)}")
+    return Catalog(result.workflows)
+
+
+async def _service_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceProblem)
+    return response_for(exc)
+
+
+_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed"}
+
+
+async def _http_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    slug = _HTTP_SLUGS.get(exc.status_code, "invalid-request")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        return problem_response(slug, "no such resource; see /openapi.json for the API")
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "")
+        return problem_response(
+            slug, f"the method is not allowed here (allowed: {allowed})", headers=headers
+        )
+    return problem_response(slug, str(exc.detail))
+
+
+def open_store(config: ServiceConfig, catalog: Catalog) -> Store:
+    """Open (create, migrate) the store and register the served workflows' definitions, so
+    new instances run on the YAML as it is now. Blocking; raises the store's errors."""
+    from linkflow.store import Store
+
+    store = Store.open(config.store_url)
+    try:
+        for name in _registration_roots(catalog.workflows):
+            store.register(catalog.workflows[name].file)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _registration_roots(workflows: Mapping[str, Workflow]) -> list[str]:
+    """The fewest workflows whose registration covers all: registering one registers every
+    workflow it hands off to, so only those reached from no other one are registered."""
+    covered: set[str] = set()
+    roots: list[str] = []
+
+    def reach(name: str) -> None:
+        if name in covered or name not in workflows:
+            return
+        covered.add(name)
+        for state in workflows[name].states.values():
+            if state.handoff:
+                reach(state.handoff)
+
+    for name in handoff_order(workflows):
+        if name not in covered:
+            roots.append(name)
+            reach(name)
+    return roots
+
+
+def _on_terminate(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:
+    """Chain onto the server's SIGTERM/SIGINT handlers: streams and the timer loop must end
+    before the server waits for open connections, not after."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(number)
+        if not callable(previous):
+            continue
+
+        def handler(sig: int, frame: Any, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(stopping.set)
+            previous(sig, frame)
+
+        signal.signal(number, handler)
+
+
+def create_app(
+    config: ServiceConfig,
+    *,
+    workflows: Mapping[str, Workflow] | None = None,
+    store: Store | None = None,
+    mounts: Sequence[BaseRoute] = (),
+    token: str | None = None,
+) -> Starlette:
+    """The service app. `workflows` and `store` default to what `config` names (the store is
+    then opened at start-up and closed at shutdown); `mounts` are extra routes (e.g.
+    `Mount("/studio", studio_app)`) served behind the same access checks and request log."""
+    from linkflow.service.store_access import StoreAccess
+
+    catalog = Catalog(workflows) if workflows is not None else load_catalog(config.workflow_paths)
+    service = Service(config, catalog, StoreAccess(store) if store is not None else None)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from starlette.concurrency import run_in_threadpool
+
+        from linkflow.service.timers import timer_loop
+
+        if service.store is None:
+            service.store = StoreAccess(await run_in_threadpool(open_store, config, catalog))
+        _on_terminate(asyncio.get_running_loop(), service.stopping)
+        timers = None
+        if config.timer_interval > 0:
+            timers = asyncio.create_task(timer_loop(service))
+        try:
+            yield
+        finally:
+            service.stopping.set()
+            if timers is not None:
+                await timers  # a pass in progress commits first: nothing is left half done
+            await service.close_writer()  # queued events are committed and answered first
+            service.store.store.close()
+
+    middleware = [Middleware(RequestLog)]
+    if token:
+        middleware.append(Middleware(BearerAuth, token=token))
+    middleware.append(
+        Middleware(
+            ConcurrencyLimit, max_requests=config.max_requests, max_streams=config.max_streams
+        )
+    )
+    from linkflow.service import feed_stream, instances
+
+    app = Starlette(
+        routes=[*ROUTES, *instances.ROUTES, *feed_stream.ROUTES, *mounts],
+        middleware=middleware,
+        exception_handlers={ServiceProblem: _service_problem, HTTPException: _http_problem},
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn's worker processes call: the configuration comes in CONFIG_ENV."""
+    from linkflow.service.studio_mount import with_studio
+
+    config = ServiceConfig.from_json(os.environ[CONFIG_ENV])
+    configure_logging(config.log_format)
+    token = read_token(config.token_file)
+    return with_studio(config, lambda mounts: create_app(config, token=token, mounts=mounts))

@@ -1,0 +1,257 @@
+"""The instance routes: start, read, list, send events, history; and the change feed.
+
+Sending an event is checked before it reaches the store: an unknown event or a payload that
+fails its schema is a 422 and changes nothing (not even a refusal line in history). A guard
+that refuses is an answer, not an error: 200 with `accepted: false` and the guard, rule and
+message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from linkflow.language.workflow_builder import TIMEOUT_EVENT
+from linkflow.service.body import read_json
+from linkflow.service.openapi import ID_PATTERN, KEY_PATTERN, validate_body
+from linkflow.service.problems import ServiceProblem
+from linkflow.service.state import Service, service_of
+from linkflow.service.store_access import store_errors
+from linkflow.store.batch import EventRequest
+
+_ID = re.compile(ID_PATTERN)
+_KEY = re.compile(KEY_PATTERN)
+_IF_MATCH = re.compile(r'^"(\d{1,18})"$')
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+
+
+def instance_id(request: Request) -> str:
+    found = request.path_params["id"]
+    if not isinstance(found, str) or not _ID.match(found):
+        raise ServiceProblem(
+            "invalid-id",
+            "an instance id is 1 to 128 letters, digits or _ . : - and starts with a letter or "
+            "digit",
+        )
+    return found
+
+
+async def body_of(request: Request, schema: str) -> dict[str, Any]:
+    config = service_of(request).config
+    value = await read_json(request, limit=config.max_body_bytes, max_depth=config.max_json_depth)
+    validate_body(schema, value)
+    assert isinstance(value, dict)
+    return value
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+async def instance_view(service: Service, ident: str) -> dict[str, Any]:
+    access = service.access()
+    record = await access.call(access.store.get, ident, instance=ident)
+    options = await access.call(access.store.available, ident, instance=ident)
+    view = record.as_dict()
+    view["available"] = [
+        {"event": o.event, "available": o.available, "reason": o.reason, "rule": o.rule}
+        for o in options
+    ]
+    return view
+
+
+async def start_instance(request: Request) -> JSONResponse:
+    service = service_of(request)
+    body = await body_of(request, "StartRequest")
+    workflow = service.catalog.get(body["workflow"]).name
+    access = service.access()
+    wanted = body.get("id")
+    existed = False
+    if wanted is not None:
+        try:
+            await access.call(access.store.get, wanted, instance=wanted)
+            existed = True
+        except ServiceProblem as problem:
+            if problem.type.slug != "unknown-instance":
+                raise
+    record = await access.call(
+        access.store.start,
+        workflow,
+        body.get("data") or {},
+        instance_id=wanted,
+        instance=wanted or "",
+    )
+    view = await instance_view(service, record.id)
+    headers = {"Location": f"/instances/{record.id}", **etag(record.version)}
+    return JSONResponse(view, status_code=200 if existed else 201, headers=headers)
+
+
+async def get_instance(request: Request) -> JSONResponse:
+    ident = instance_id(request)
+    view = await instance_view(service_of(request), ident)
+    return JSONResponse(view, headers=etag(view["version"]))
+
+
+def _query(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    if value is not None and (not value or len(value) > 200 or not value.isprintable()):
+        raise ServiceProblem("invalid-parameter", f"'{name}' must be 1 to 200 printable characters")
+    return value
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ServiceProblem("invalid-parameter", f"'limit' must be a number from 1 to {MAX_PAGE}")
+    return int(raw)
+
+
+def encode_cursor(created: float, ident: str) -> str:
+    raw = json.dumps([created, ident], separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        created, ident = json.loads(raw)
+        if isinstance(created, int | float) and isinstance(ident, str) and _ID.match(ident):
+            return float(created), ident
+    except (ValueError, TypeError, binascii.Error):
+        pass
+    raise ServiceProblem("invalid-parameter", "'cursor' is not a cursor this service gave out")
+
+
+async def list_instances(request: Request) -> JSONResponse:
+    service = service_of(request)
+    limit = _limit(request)
+    cursor = _query(request, "cursor")
+    before = decode_cursor(cursor) if cursor is not None else None
+    access = service.access()
+    records = await access.call(
+        access.store.instances,
+        workflow=_query(request, "workflow"),
+        state=_query(request, "state"),
+        outcome=_query(request, "outcome"),
+        limit=limit + 1,
+        before=before,
+    )
+    page = records[:limit]
+    following = encode_cursor(page[-1].created, page[-1].id) if len(records) > limit else None
+    return JSONResponse({"instances": [r.as_dict() for r in page], "next_cursor": following})
+
+
+def _event_headers(request: Request) -> tuple[str | None, int | None]:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not _KEY.match(key):
+        raise ServiceProblem(
+            "invalid-parameter", "Idempotency-Key must be 1 to 200 visible ASCII characters"
+        )
+    match = request.headers.get("if-match")
+    version = None
+    if match is not None:
+        found = _IF_MATCH.match(match.strip())
+        if found is None:
+            raise ServiceProblem(
+                "invalid-parameter", 'If-Match must be a version in quotes, e.g. "3"'
+            )
+        version = int(found.group(1))
+    return key, version
+
+
+async def send_event(request: Request) -> JSONResponse:
+    service = service_of(request)
+    ident = instance_id(request)
+    key, version = _event_headers(request)
+    body = await body_of(request, "EventRequest")
+    event: str = body["event"]
+    payload: dict[str, Any] = body.get("payload") or {}
+    access = service.access()
+    engine = access.pinned_engine(ident)
+    if engine is None:
+        engine = await access.call(access.engine_of, ident, instance=ident)
+    workflow = engine.workflow
+    if event not in workflow.events or event == TIMEOUT_EVENT:
+        known = ", ".join(e for e in workflow.events if e != TIMEOUT_EVENT) or "none"
+        shown = event if re.match(r"^[a-z][a-z0-9_]{0,99}$", event) else "(a malformed name)"
+        raise ServiceProblem(
+            "unknown-event", f"workflow '{workflow.name}' has no event '{shown}' (events: {known})"
+        )
+    problem = engine.check_payload(event, payload)
+    if problem:
+        raise ServiceProblem("invalid-payload", problem, event=event)
+    try:
+        with store_errors(ident):
+            sent = await service.writer().send(EventRequest(ident, event, payload, key, version))
+    except ServiceProblem as conflict:
+        if conflict.type.slug != "conflict":
+            raise
+        raise await _which_conflict(service, ident, key, version) from None
+    out = sent.as_dict()
+    return JSONResponse(out, headers=etag(sent.instance.version))
+
+
+async def _which_conflict(
+    service: Service, ident: str, key: str | None, version: int | None
+) -> ServiceProblem:
+    """A reused key (409) or a stale If-Match (412): the store says conflict for both."""
+    access = service.access()
+    if key is not None:
+        history = await access.call(access.store.history, ident, instance=ident)
+        if any(entry.event_id == key for entry in history):
+            return ServiceProblem(
+                "idempotency-key-reused",
+                f"Idempotency-Key '{key}' was already used on instance '{ident}' for another "
+                "event or payload; use a new key",
+            )
+    if version is not None:
+        current = await access.call(access.store.get, ident, instance=ident)
+        return ServiceProblem(
+            "version-mismatch",
+            f"instance '{ident}' is at version {current.version}, not {version}: read it again",
+            current_version=current.version,
+        )
+    return ServiceProblem("conflict", f"the event conflicts with instance '{ident}'")
+
+
+async def instance_history(request: Request) -> JSONResponse:
+    ident = instance_id(request)
+    access = service_of(request).access()
+    entries = await access.call(access.store.history, ident, instance=ident)
+    return JSONResponse({"instance": ident, "history": [e.as_dict() for e in entries]})
+
+
+def _after(request: Request) -> int:
+    raw = request.query_params.get("after", "0")
+    if not raw.isdigit() or len(raw) > 18:
+        raise ServiceProblem("invalid-parameter", "'after' must be a feed number (0 or more)")
+    return int(raw)
+
+
+async def read_feed(request: Request) -> JSONResponse:
+    after = _after(request)
+    limit = _limit(request)
+    access = service_of(request).access()
+    entries = await access.call(access.store.feed, after, limit)
+    last = entries[-1].seq if entries else after
+    return JSONResponse({"entries": [e.as_dict() for e in entries], "last": last})
+
+
+ROUTES = [
+    Route("/instances", start_instance, methods=["POST"]),
+    Route("/instances", list_instances, methods=["GET"]),
+    Route("/instances/{id}", get_instance, methods=["GET"]),
+    Route("/instances/{id}/events", send_event, methods=["POST"]),
+    Route("/instances/{id}/history", instance_history, methods=["GET"]),
+    Route("/feed", read_feed, methods=["GET"]),
+]

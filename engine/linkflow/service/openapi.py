@@ -1,0 +1,520 @@
+"""The API described as an OpenAPI 3.1 document, served at /openapi.json.
+
+The request schemas here are also the ones the service validates bodies with
+(`validate_body`), so the document cannot drift from what is accepted; a test checks every
+route of the app against the paths listed here, and the responses of a real server against
+the response schemas.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from linkflow.language.schema import describe
+from linkflow.service.problems import MEDIA_TYPE, TYPES, ServiceProblem
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+KEY_PATTERN = r"^[!-~]{1,200}$"
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+
+_JSON_OBJECT: dict[str, Any] = {"type": "object"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details; branch on `type`, a stable URN.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "enum": sorted(t.uri for t in TYPES.values())},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+        },
+    },
+    "WorkflowBrief": {
+        "type": "object",
+        "required": ["name", "title", "initial", "states", "events"],
+        "properties": {
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "initial": {"type": "string"},
+            "states": {"type": "integer"},
+            "events": {"type": "integer"},
+        },
+    },
+    "WorkflowList": {
+        "type": "object",
+        "required": ["workflows"],
+        "properties": {"workflows": {"type": "array", "items": _ref("WorkflowBrief")}},
+    },
+    "Workflow": {
+        "type": "object",
+        "required": ["name", "title", "initial", "states", "events", "guards", "transitions"],
+        "properties": {
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "initial": {"type": "string"},
+            "rules": {"type": "array", "items": {"type": "string"}},
+            "data": {"type": "array", "items": {"type": "string"}},
+            "states": {"type": "array", "items": _JSON_OBJECT},
+            "events": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "payload", "secret", "schema"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "description": {"type": "string"},
+                        "payload": {"type": "array", "items": {"type": "string"}},
+                        "secret": {"type": "array", "items": {"type": "string"}},
+                        "schema": {"type": ["object", "null"]},
+                    },
+                },
+            },
+            "guards": {"type": "array", "items": _JSON_OBJECT},
+            "transitions": {"type": "array", "items": _JSON_OBJECT},
+        },
+    },
+    "StartRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["workflow"],
+        "properties": {
+            "workflow": {"type": "string", "pattern": NAME_PATTERN},
+            "data": {"type": "object", "description": "values for the workflow's data fields"},
+            "id": {
+                "type": "string",
+                "pattern": ID_PATTERN,
+                "description": "starting again with the same id and data returns the instance",
+            },
+        },
+    },
+    "EventRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["event"],
+        "properties": {
+            "event": {"type": "string", "minLength": 1, "maxLength": 100},
+            "payload": {"type": "object"},
+        },
+    },
+    "EventOption": {
+        "type": "object",
+        "required": ["event", "available", "reason", "rule"],
+        "properties": {
+            "event": {"type": "string"},
+            "available": {
+                "type": ["boolean", "null"],
+                "description": "null when it depends on the payload",
+            },
+            "reason": {"type": "string"},
+            "rule": {"type": "string"},
+        },
+    },
+    "Instance": {
+        "type": "object",
+        "required": ["id", "workflow", "definition", "state", "outcome", "version", "data"],
+        "properties": {
+            "id": {"type": "string"},
+            "workflow": {"type": "string"},
+            "definition": {"type": "string", "description": "the definition version it runs"},
+            "state": {"type": "string"},
+            "outcome": {"type": ["string", "null"]},
+            "version": {"type": "integer", "description": "accepted steps so far (the ETag)"},
+            "data": {"type": "object"},
+            "created": {"type": "number"},
+            "updated": {"type": "number"},
+            "entered": {"type": "number"},
+            "due": {"type": ["number", "null"], "description": "when its timeout fires"},
+            "session": {"type": "string"},
+            "available": {"type": "array", "items": _ref("EventOption")},
+        },
+    },
+    "InstanceList": {
+        "type": "object",
+        "required": ["instances", "next_cursor"],
+        "properties": {
+            "instances": {"type": "array", "items": _ref("Instance")},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+    "Refusal": {
+        "type": "object",
+        "required": ["kind", "message"],
+        "properties": {
+            "kind": {"type": "string"},
+            "message": {"type": "string"},
+            "guard": {"type": "string"},
+            "rule": {"type": "string"},
+            "also": {"type": "array", "items": _JSON_OBJECT},
+        },
+    },
+    "Step": {
+        "type": "object",
+        "required": ["instance", "event", "accepted", "from", "to", "version", "replayed"],
+        "properties": {
+            "instance": {"type": "string"},
+            "workflow": {"type": "string"},
+            "event": {"type": "string"},
+            "accepted": {"type": "boolean"},
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "description": {"type": "string"},
+            "refusal": _ref("Refusal"),
+            "version": {"type": "integer"},
+            "outcome": {"type": ["string", "null"]},
+            "replayed": {
+                "type": "boolean",
+                "description": "true when the Idempotency-Key was seen: nothing was applied again",
+            },
+            "handed_to": {"type": ["string", "null"]},
+            "feed_seq": {"type": ["integer", "null"]},
+        },
+    },
+    "History": {
+        "type": "object",
+        "required": ["instance", "history"],
+        "properties": {
+            "instance": {"type": "string"},
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["seq", "time", "event", "from", "to", "accepted"],
+                    "properties": {
+                        "seq": {"type": "integer"},
+                        "time": {"type": "number"},
+                        "event": {"type": "string"},
+                        "from": {"type": "string"},
+                        "to": {"type": "string"},
+                        "accepted": {"type": "boolean"},
+                        "payload": {"type": "object"},
+                        "refusal": _ref("Refusal"),
+                        "event_id": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "FeedEntry": {
+        "type": "object",
+        "required": ["seq", "instance", "workflow", "event", "from", "to", "outcome", "time"],
+        "properties": {
+            "seq": {"type": "integer"},
+            "instance": {"type": "string"},
+            "workflow": {"type": "string"},
+            "event": {"type": "string"},
+            "from": {"type": "string"},
+            "to": {"type": "string"},
+            "outcome": {"type": ["string", "null"]},
+            "time": {"type": "number"},
+        },
+    },
+    "Feed": {
+        "type": "object",
+        "required": ["entries", "last"],
+        "properties": {
+            "entries": {"type": "array", "items": _ref("FeedEntry")},
+            "last": {"type": "integer", "description": "pass as ?after= to read on"},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string"}, "store": {"type": ["string", "null"]}},
+    },
+}
+
+PROBLEM = {MEDIA_TYPE: {"schema": _ref("Problem")}}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": PROBLEM}
+
+
+def _name_param() -> dict[str, Any]:
+    return {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": NAME_PATTERN},
+    }
+
+
+PATHS: dict[str, Any] = {
+    "/healthz": {
+        "get": {
+            "summary": "The process is alive",
+            "security": [],
+            "responses": {"200": _json("Health", "alive")},
+        }
+    },
+    "/readyz": {
+        "get": {
+            "summary": "The store is reachable and its migrations applied",
+            "security": [],
+            "responses": {
+                "200": _json("Health", "ready"),
+                "503": _problem("the store cannot be reached"),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+            },
+        }
+    },
+    "/workflows": {
+        "get": {
+            "summary": "The workflows this service runs",
+            "responses": {"200": _json("WorkflowList", "the workflows, by name")},
+        }
+    },
+    "/workflows/{name}": {
+        "get": {
+            "summary": "One workflow: states, events with payload schemas, guards, transitions",
+            "parameters": [_name_param()],
+            "responses": {
+                "200": _json("Workflow", "the workflow"),
+                "404": _problem("no workflow by that name"),
+            },
+        }
+    },
+    "/workflows/{name}/diagram.svg": {
+        "get": {
+            "summary": "The workflow's diagram; with ?instance=ID the instance's path is drawn",
+            "parameters": [
+                _name_param(),
+                {
+                    "name": "instance",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "pattern": ID_PATTERN},
+                },
+            ],
+            "responses": {
+                "200": {"description": "SVG", "content": {"image/svg+xml": {}}},
+                "404": _problem("no workflow (or instance) by that name"),
+            },
+        }
+    },
+}
+
+
+def _id_param() -> dict[str, Any]:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": ID_PATTERN},
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        **({"description": description} if description else {}),
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_LIMIT = {"type": "integer", "minimum": 1, "maximum": 500}
+_FILTER = {"type": "string", "minLength": 1, "maxLength": 200}
+
+PATHS.update(
+    {
+        "/instances": {
+            "post": {
+                "summary": "Start an instance (idempotent on `id`)",
+                "requestBody": _body("StartRequest"),
+                "responses": {
+                    "201": _json("Instance", "started"),
+                    "200": _json("Instance", "an instance with this id and data already exists"),
+                    "404": _problem("no workflow by that name"),
+                    "409": _problem("the id is taken by an instance with other start data"),
+                    "422": _problem("a data field the workflow does not declare"),
+                },
+            },
+            "get": {
+                "summary": "Instances, newest first, a page at a time",
+                "parameters": [
+                    _query("workflow", _FILTER),
+                    _query("state", _FILTER),
+                    _query("outcome", _FILTER),
+                    _query("limit", _LIMIT, "page size (default 50)"),
+                    _query("cursor", _FILTER, "next_cursor of the page before"),
+                ],
+                "responses": {"200": _json("InstanceList", "one page")},
+            },
+        },
+        "/instances/{id}": {
+            "get": {
+                "summary": "State, data, outcome, version and the events available now",
+                "parameters": [_id_param()],
+                "responses": {
+                    "200": _json("Instance", "the instance; ETag is its version"),
+                    "404": _problem("no instance by that id"),
+                },
+            }
+        },
+        "/instances/{id}/events": {
+            "post": {
+                "summary": "Send an event. A refusal is an answer: 200 with accepted false",
+                "parameters": [
+                    _id_param(),
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": KEY_PATTERN},
+                        "description": "the event id: the same key again returns the first "
+                        "answer and applies nothing",
+                    },
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": r'^"\d+"$'},
+                        "description": "the version the client saw, in quotes",
+                    },
+                ],
+                "requestBody": _body("EventRequest"),
+                "responses": {
+                    "200": _json("Step", "the step taken, or the refusal"),
+                    "404": _problem("no instance by that id"),
+                    "409": _problem("the Idempotency-Key was used for another event or payload"),
+                    "412": _problem("If-Match is stale: another step came first"),
+                    "422": _problem("an unknown event, or a payload that fails its schema"),
+                },
+            }
+        },
+        "/instances/{id}/history": {
+            "get": {
+                "summary": "Every event the instance received, accepted or refused (no secrets)",
+                "parameters": [_id_param()],
+                "responses": {
+                    "200": _json("History", "oldest first"),
+                    "404": _problem("no instance by that id"),
+                },
+            }
+        },
+        "/feed": {
+            "get": {
+                "summary": "Accepted steps of every instance, numbered in commit order",
+                "parameters": [
+                    _query("after", {"type": "integer", "minimum": 0}, "feed number to read after"),
+                    _query("limit", _LIMIT, "entries at most (default 50)"),
+                ],
+                "responses": {"200": _json("Feed", "the entries after `after`")},
+            }
+        },
+        "/feed/stream": {
+            "get": {
+                "summary": "The feed as server-sent events; reconnect with Last-Event-ID",
+                "parameters": [_query("after", {"type": "integer", "minimum": 0})],
+                "responses": {
+                    "200": {
+                        "description": "events `step`, each with id = feed number",
+                        "content": {"text/event-stream": {}},
+                    }
+                },
+            }
+        },
+    }
+)
+
+COMMON_RESPONSES = {
+    "400": "malformed JSON, a body nested too deeply, or a request of the wrong form",
+    "401": "a bearer token is required and was missing or wrong",
+    "413": "the body is larger than the limit",
+    "415": "the body is not application/json",
+    "503": "too many requests in flight (see Retry-After) or the store is down",
+}
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (built once)."""
+    paths: dict[str, Any] = {}
+    for path, operations in PATHS.items():
+        paths[path] = {}
+        for method, operation in operations.items():
+            responses = dict(operation["responses"])
+            for status, description in COMMON_RESPONSES.items():
+                if status == "401" and operation.get("security") == []:
+                    continue
+                responses.setdefault(status, _problem(description))
+            paths[path][method] = {**operation, "responses": responses}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "linkflow",
+            "version": "1",
+            "description": "Start workflow instances, send them events, follow the change feed. "
+            "Errors are RFC 9457 problem documents (application/problem+json) with a stable "
+            "`type`. A token is required when the service listens beyond the loopback "
+            "interface.",
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
+
+
+@cache
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": SCHEMAS}}
+    return Draft202012Validator(schema)
+
+
+@cache
+def _fast_validator(name: str) -> Any:
+    """jsonschema-rs for the common case, a body that fits: it only answers "valid?", about
+    100x faster than jsonschema, which still says why a body does not fit."""
+    import jsonschema_rs
+
+    schema = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": SCHEMAS}}
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=False, offline=True)
+
+
+def validate_body(name: str, value: Any) -> None:
+    """Raise an `invalid-request` problem naming the first misfit; values are never echoed."""
+    try:
+        if _fast_validator(name).is_valid(value):
+            return
+    except ValueError:  # text Rust cannot hold (a lone surrogate): jsonschema decides
+        pass
+    errors = sorted(_validator(name).iter_errors(value), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    first = errors[0]
+    where = ".".join(str(p) for p in first.absolute_path)
+    subject = f"field '{where}'" if where else "the body"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    raise ServiceProblem("invalid-request", f"{subject} {describe(first, secret_safe=True)}{more}")

@@ -1,0 +1,66 @@
+"""Serving the app with uvicorn: one process, or `workers` processes on one socket.
+
+uvicorn handles SIGTERM and SIGINT: it stops accepting connections, lets the requests in flight
+finish (up to GRACE_SECONDS), then runs the app's shutdown, which stops the timer loop and closes
+the store. Work that reached the store runs to its commit in a worker thread either way, so a
+transaction is never left half done.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from linkflow.service.config import CONFIG_ENV, ServiceConfig
+
+GRACE_SECONDS = 10
+
+if TYPE_CHECKING:
+    from linkflow.language.model import Workflow
+    from linkflow.store import Store
+
+
+def serve(
+    config: ServiceConfig,
+    token: str | None,
+    workflows: Mapping[str, Workflow] | None = None,
+    store: Store | None = None,
+) -> None:
+    """Run until SIGTERM or SIGINT. `workflows` and `store` (already open) spare the single
+    process a second start; worker processes open their own from `config`."""
+    import uvicorn
+
+    from linkflow.service.request_log import configure_logging
+
+    configure_logging(config.log_format)
+    common = {
+        "host": config.host,
+        "port": config.port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": GRACE_SECONDS,
+        "lifespan": "on",
+    }
+    if config.workers > 1:
+        if store is not None:
+            store.close()
+        os.environ[CONFIG_ENV] = config.to_json()
+        uvicorn.run(
+            "linkflow.service.app:app_from_environment",
+            factory=True,
+            workers=config.workers,
+            **common,  # type: ignore[arg-type]
+        )
+        return
+    from linkflow.service.app import create_app
+    from linkflow.service.studio_mount import with_studio
+
+    app = with_studio(
+        config,
+        lambda mounts: create_app(
+            config, workflows=workflows, store=store, token=token, mounts=mounts
+        ),
+    )
+    uvicorn.run(app, **common)  # type: ignore[arg-type]

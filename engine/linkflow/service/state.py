@@ -1,0 +1,83 @@
+"""What a running service holds: its configuration, its workflows and its store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+
+from linkflow.output.diagram import TraceStep
+from linkflow.service.catalog import Catalog, trace_of
+from linkflow.service.config import ServiceConfig
+from linkflow.service.problems import ServiceProblem
+
+if TYPE_CHECKING:
+    from linkflow.service.store_access import StoreAccess
+    from linkflow.service.writer import EventWriter
+
+
+class Service:
+    """Shared by every request of one process (kept on `app.state.service`)."""
+
+    def __init__(
+        self, config: ServiceConfig, catalog: Catalog, store: StoreAccess | None = None
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.store = store
+        #: Set when the process is asked to stop: streams end, the timer loop stops.
+        self.stopping = asyncio.Event()
+        self._writer: EventWriter | None = None
+
+    def writer(self) -> EventWriter:
+        """The process's one event writer (group commit), made on first use."""
+        if self._writer is None:
+            from linkflow.service.writer import EventWriter
+
+            self._writer = EventWriter(
+                self.access().store,
+                max_batch=self.config.max_batch,
+                max_queued=self.config.max_queued_events,
+            )
+        return self._writer
+
+    async def close_writer(self) -> None:
+        """Commit the events still queued; called at shutdown, before the store closes."""
+        if self._writer is not None:
+            await self._writer.close()
+
+    def access(self) -> StoreAccess:
+        if self.store is None:
+            raise ServiceProblem(
+                "store-unavailable", "the store is not open yet", headers={"Retry-After": "1"}
+            )
+        return self.store
+
+    async def check_store(self) -> str:
+        """The store's backend name when it answers; a 503 problem when it does not."""
+        access = self.access()
+        await access.call(access.store.next_due)
+        name: str = access.store.backend.name
+        return name
+
+    async def trace(self, workflow: str, instance: str) -> Sequence[TraceStep]:
+        """The accepted steps of `instance`, which must run `workflow`, for its diagram."""
+        access = self.access()
+        record = await access.call(access.store.get, instance, instance=instance)
+        if record.workflow != workflow:
+            raise ServiceProblem(
+                "unknown-instance",
+                f"instance '{instance}' runs '{record.workflow}', not '{workflow}'",
+            )
+        entries = await access.call(access.store.history, instance, instance=instance)
+        steps = [
+            (e.entry.event, e.entry.source, e.entry.target) for e in entries if e.entry.accepted
+        ]
+        return trace_of(self.catalog.get(workflow), steps)
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service

@@ -1,0 +1,28 @@
+"""What can go wrong with a store, each a one-line message a person can act on."""
+
+from __future__ import annotations
+
+from linkflow.errors import LinkflowError
+
+
+class StoreError(LinkflowError):
+    """The store cannot do what was asked (unreachable, unwritable, made by a newer linkflow)."""
+
+
+class NotFound(StoreError):
+    """No instance (or workflow, or record) by that id in the store."""
+
+
+class Conflict(StoreError):
+    """The request contradicts what the store holds: an event id reused with other content, a
+    stale `expect_version`, an instance id reused with other start data."""
+
+
+class Retry(StoreError):
+    """A transaction lost a race (deadlock, serialization failure, duplicate key): run it again."""
+
+
+def first_line(err: BaseException) -> str:
+    """A driver error's first line (the rest is context and hints), or its type's name."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

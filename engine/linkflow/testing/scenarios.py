@@ -1,0 +1,599 @@
+"""Scenario files: load them (located errors, like workflows), run them, report as values.
+
+A scenario starts a workflow on a world, sends events, lets time pass, and checks what holds
+after each step. The same runner serves `linkflow test` and the pytest plugin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from linkflow.errors import Problem
+from linkflow.language.loader import LoadResult, workflow_catalog
+from linkflow.language.scenario_check import (
+    find_workflows_dir,
+    is_scenario_file,
+    read_scenario,
+    scenario_path,
+)
+from linkflow.language.world_schema import WorldSchema
+from linkflow.language.yaml_loader import Document
+from linkflow.runtime.paths import ABSENT as _ABSENT
+from linkflow.runtime.paths import lookup, parent
+from linkflow.runtime.paths import show as _show
+from linkflow.runtime.session import EngineCache, Session, SessionStep
+from linkflow.runtime.world import World, copy_json
+from linkflow.runtime.world_loader import collections_problems, load_world_and_schema
+from linkflow.source import DocPath, SourceLocation
+
+#: Scenario clocks start here (2026-01-01 UTC), so histories are reproducible.
+EPOCH = 1_767_225_600.0
+
+
+class ManualClock:
+    """A clock that moves only when a scenario says `wait`."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, start: float = EPOCH) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One expectation that did not hold, located at its line in the scenario file."""
+
+    location: SourceLocation
+    step: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: step {self.step}: {self.message}"
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    file: str
+    location: SourceLocation
+    rules: tuple[str, ...] = ()
+    #: The workflow the scenario starts, and the resolved file or folder its workflows come from.
+    workflow: str = ""
+    source: Path | None = None
+    failures: list[Failure] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    steps: list[SessionStep] = field(default_factory=list)
+    #: For each entry of `steps`, the number of the scenario step (as the file counts) it
+    #: came from: a `wait` may fire several timeouts, or none.
+    step_numbers: list[int] = field(default_factory=list)
+    #: Scenario steps that did something without an event, in words: a `wait` that fired nothing.
+    notes: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and not self.problems
+
+    def path_lines(self) -> list[str]:
+        """The path taken, in words: one line per event, refusals included, numbered by the
+        scenario step it came from (so "step 4" in a failure and here mean the same step)."""
+        numbers = self.step_numbers or list(range(1, len(self.steps) + 1))
+        lines: list[tuple[int, str]] = list(self.notes)
+        for number, entry in zip(numbers, self.steps, strict=True):
+            step = entry.step
+            if step.refusal is None:
+                moved = f"{step.source} -> {step.target}"
+                handed = f" (hands off to {entry.handed_to})" if entry.handed_to else ""
+                lines.append((number, f"{entry.workflow}: {step.event}: {moved}{handed}"))
+            else:
+                why = step.refusal.message
+                lines.append((number, f"{entry.workflow}: {step.event}: refused ({why})"))
+        lines.sort(key=lambda line: line[0])  # stable: a step's own lines stay in order
+        return [f"{number:>2}. {text}" for number, text in lines]
+
+    def trace(self) -> list[tuple[str, int, str, str]]:
+        """Taken transitions as (workflow, transition index, from, to), for diagrams."""
+        return [
+            (e.workflow, e.step.transition.index, e.step.source, e.step.target)
+            for e in self.steps
+            if e.step.transition is not None
+        ]
+
+    def trace_command(self) -> str:
+        """The command that draws the path this scenario took on its workflow's diagram."""
+        import os
+
+        from linkflow.language.scenario_check import find_workflows_dir
+
+        where = ""
+        if self.source is not None and self.source.resolve() != find_workflows_dir(Path.cwd()):
+            where = f" {os.path.relpath(self.source)}"  # render finds workflows/ unless told
+        return f"linkflow render {self.workflow}{where} --trace {self.file}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.name,
+            "file": self.file,
+            "line": self.location.line,
+            "passed": self.passed,
+            "rules": list(self.rules),
+            "failures": [
+                {
+                    "line": f.location.line,
+                    "column": f.location.column,
+                    "step": f.step,
+                    "message": f.message,
+                }
+                for f in self.failures
+            ],
+            "problems": [p.as_dict() for p in self.problems],
+            "path": self.path_lines(),
+        }
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def catalog(source: Path) -> LoadResult:
+    """The workflows a scenario source holds, loaded once per process."""
+    return workflow_catalog(source)
+
+
+@cache
+def _catalog(source: Path) -> tuple[LoadResult, EngineCache]:
+    """Workflows per source folder, compiled once per process."""
+    result = workflow_catalog(source)
+    return result, EngineCache(result.workflows)
+
+
+def engines(source: Path) -> EngineCache:
+    """The compiled workflows of a scenario source (`ScenarioResult.source`), shared."""
+    return _catalog(source.resolve())[1]
+
+
+@cache
+def _world_doc(path: Path) -> tuple[World | None, WorldSchema | None, tuple[Problem, ...]]:
+    world, schema, problems = load_world_and_schema(path)
+    return world, schema, tuple(problems)
+
+
+def _fresh_world(path: Path) -> tuple[World | None, WorldSchema | None, list[Problem]]:
+    world, schema, problems = _world_doc(path)
+    if world is None:
+        return None, None, list(problems)
+    return World(world.collections, world.name), schema, []
+
+
+# -- paths into data and world ---------------------------------------------------------------
+
+# -- running ------------------------------------------------------------------------------
+
+
+#: Shorter secrets are not searched for afterwards: one or two letters occur anywhere.
+_SEARCHABLE = 4
+
+
+class _Run:
+    def __init__(
+        self, doc: Document, result: ScenarioResult, engines: EngineCache | None = None
+    ) -> None:
+        self.doc = doc
+        self.result = result
+        self.engines = engines
+        #: Secret values this run read from the environment; each must appear nowhere after.
+        self.env_secrets: list[str] = []
+
+    def fail(self, path: DocPath, step: int, message: str) -> None:
+        self.result.failures.append(Failure(self.doc.locate(path), step, message))
+
+    def setup(self) -> tuple[Session, ManualClock] | None:
+        spec: dict[str, Any] = self.doc.value
+        here = Path(self.doc.file).parent
+        source: Path | None
+        if "workflows" in spec:
+            source, problem = scenario_path(self.doc, "workflows")
+            if problem is not None:
+                self.result.problems.append(problem)
+                return None
+        else:
+            source = find_workflows_dir(here)
+        if source is None:
+            self.problem(
+                ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
+            )
+            return None
+        self.result.source = source.resolve()
+        engines = self.engines
+        if engines is None:
+            loaded, engines = _catalog(source.resolve())
+            if not loaded.ok:
+                self.result.problems.extend(loaded.problems)
+                return None
+        name = spec["workflow"]
+        if name not in engines.workflows:
+            known = ", ".join(sorted(engines.workflows)) or "none"
+            self.problem(("workflow",), f"no workflow named '{name}' in {source} (there: {known})")
+            return None
+        world: World | None = World()
+        schema: WorldSchema | None = None
+        if "world" in spec:
+            path, problem = scenario_path(self.doc, "world")
+            if path is None:
+                self.result.problems.extend([problem] if problem else [])
+                return None
+            world, schema, problems = _fresh_world(path)
+            if world is None:
+                self.result.problems.extend(problems)
+                return None
+        assert world is not None
+        for where, change in self.world_changes(spec.get("world_changes") or ()):
+            if not self.change_world(world, schema, change, where):
+                return None
+        clock = ManualClock()
+        from linkflow.errors import UsageError
+
+        try:
+            session = Session(engines, name, spec.get("data") or {}, world, clock)
+        except UsageError as err:
+            self.problem(("data",), str(err))
+            return None
+        return session, clock
+
+    def problem(self, path: DocPath, message: str) -> None:
+        self.result.problems.append(Problem(self.doc.locate(path), message))
+
+    @staticmethod
+    def world_changes(raw: Any) -> list[tuple[DocPath, Mapping[str, Any]]]:
+        """Both forms of `world_changes`, as (where, {path, value | remove}) in file order."""
+        if isinstance(raw, dict):
+            return [
+                (("world_changes", path), {"path": path, "value": v}) for path, v in raw.items()
+            ]
+        return [(("world_changes", i, "path"), change) for i, change in enumerate(raw)]
+
+    def change_world(
+        self, world: World, schema: WorldSchema | None, change: Mapping[str, Any], where: DocPath
+    ) -> bool:
+        """Apply one change; a path that leads nowhere or a world left invalid is a problem."""
+        found = parent(world.collections, change["path"])
+        if found is None or found[0] is world.collections:
+            self.problem(where, f"world has nothing at '{change['path']}' to change")
+            return False
+        container, key = found
+        before = copy_json(container.get(key))
+        had = key in container
+        if change.get("remove"):
+            container.pop(key, None)
+        else:
+            container[key] = copy_json(change["value"])
+        wrong = collections_problems(world.collections, schema)
+        if wrong:
+            if had:
+                container[key] = before
+            else:
+                container.pop(key, None)
+            shown = "; ".join(wrong[:3]) + (
+                f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""
+            )
+            self.problem(where, f"this change leaves the world invalid: {shown}")
+            return False
+        return True
+
+    def run(self) -> None:
+        ready = self.setup()
+        if ready is None:
+            return
+        session, clock = ready
+        for number, spec in enumerate(self.doc.value["steps"], 1):
+            path: DocPath = ("steps", number - 1)
+            entries: list[SessionStep] = []
+            did_something = "send" in spec or "wait" in spec
+            before = self.picture(session) if (spec.get("expect") or {}).get("unchanged") else None
+            if "send" in spec:
+                sendable, payload = self.payload_with_secrets(spec, path)
+                if not sendable:
+                    return
+                entries = [session.send(spec["send"], payload)]
+            elif "wait" in spec:
+                clock.advance(float(spec["wait"]))
+                entries = session.expire_all()
+                if not entries:
+                    self.result.notes.append((number, _quiet_wait(session, spec["wait"])))
+            self.result.steps.extend(entries)
+            self.result.step_numbers.extend([number] * len(entries))
+            entry = entries[-1] if entries else None
+            expect = spec.get("expect") or {}
+            self.check_step(session, entry, did_something, expect, path, number, spec)
+            if before is not None:
+                self.check_unchanged(before, self.picture(session), path, number)
+
+    def payload_with_secrets(
+        self, spec: Mapping[str, Any], path: DocPath
+    ) -> tuple[bool, Mapping[str, Any] | None]:
+        """The step's payload with its `secrets:` read from the environment (not ready, and a
+        located problem naming the variable, when one is not set). The values are checked to
+        appear nowhere after the step, like `nowhere:`, and are never shown."""
+        payload = spec.get("payload")
+        secrets: Mapping[str, str] = spec.get("secrets") or {}
+        if not secrets:
+            return True, payload
+        merged = dict(payload or {})
+        for name, variable in secrets.items():
+            value = os.environ.get(variable)
+            if value is None:
+                self.problem(
+                    (*path, "secrets", name),
+                    f"the secret field '{name}' is read from the environment variable "
+                    f"{variable}, which is not set; set it before running this scenario",
+                )
+                return False, None
+            merged[name] = value
+            if len(value) >= _SEARCHABLE:
+                self.env_secrets.append(value)
+        return True, merged
+
+    def check_step(
+        self,
+        session: Session,
+        entry: SessionStep | None,
+        did_something: bool,
+        expect: Mapping[str, Any],
+        path: DocPath,
+        number: int,
+        spec: Mapping[str, Any],
+    ) -> None:
+        at: DocPath = (*path, "expect")
+        step = entry.step if entry else None
+        wants_refusal = "refused" in expect or expect.get("accepted") is False
+        if did_something:
+            if "wait" in spec and step is None and expect.get("accepted") is not False:
+                self.fail((*path, "wait"), number, _quiet_wait(session, spec["wait"]))
+            elif step is not None and not step.accepted and not wants_refusal:
+                assert step.refusal is not None
+                self.fail(
+                    (*path, "send"), number, f"'{step.event}' was refused: {step.refusal.message}"
+                )
+            elif step is not None and step.accepted and wants_refusal:
+                self.fail(
+                    at,
+                    number,
+                    f"'{step.event}' was accepted ({step.source} -> {step.target}), "
+                    "expected a refusal",
+                )
+        if "accepted" in expect:
+            got = bool(step and step.accepted)
+            if got != expect["accepted"]:
+                self.fail(
+                    (*at, "accepted"), number, f"expected accepted: {expect['accepted']}, got {got}"
+                )
+        if "refused" in expect and step is not None and step.refusal is not None:
+            self.check_refusal(step, expect["refused"], (*at, "refused"), number)
+        instance = session.instance
+        for key, actual in (
+            ("state", instance.state),
+            ("workflow", session.workflow),
+            ("outcome", instance.outcome),
+        ):
+            if key in expect and expect[key] != actual:
+                shown = f"'{actual}'"
+                if actual is None:
+                    shown = f"none: still in '{instance.state}'"
+                self.fail((*at, key), number, f"expected {key} '{expect[key]}', got {shown}")
+        for dotted, wanted in (expect.get("data") or {}).items():
+            got = lookup(instance.data, dotted)
+            if got != wanted:
+                self.fail(
+                    (*at, "data", dotted),
+                    number,
+                    f"data.{dotted}: expected {_show(wanted)}, got {_show(got)}",
+                )
+        for dotted, wanted in (expect.get("world") or {}).items():
+            got = lookup(session.world.collections, dotted)
+            if got != wanted:
+                self.fail(
+                    (*at, "world", dotted),
+                    number,
+                    f"world.{dotted}: expected {_show(wanted)}, got {_show(got)}",
+                )
+        for key, must in (("includes", True), ("excludes", False)):
+            for dotted, items in (expect.get(key) or {}).items():
+                self.check_membership(session, dotted, items, must, (*at, key, dotted), number)
+        if "available" in expect:
+            now = sorted(o.event for o in instance.available_events() if o.available is not False)
+            wanted = sorted(expect["available"])
+            if now != wanted:
+                self.fail(
+                    (*at, "available"), number, f"expected available events {wanted}, got {now}"
+                )
+        for dotted, wanted in (expect.get("choices") or {}).items():
+            self.check_choices(instance, dotted, wanted, (*at, "choices", dotted), number)
+        nowhere, env = expect.get("nowhere") or (), self.env_secrets
+        searched = [(v, (*at, "nowhere"), "a value that must appear nowhere") for v in nowhere]
+        searched += [(v, (*path, "send"), "a secret read from the environment") for v in env]
+        for secret, place, what in searched:
+            found = self.find_anywhere(session, secret)
+            if found:  # never print the value itself: it may be a credential
+                self.fail(place, number, f"{what} was found in {found}")
+
+    @staticmethod
+    def picture(session: Session) -> dict[str, Any]:
+        """What `unchanged` compares: where the session is, its data and the world."""
+        return {
+            "workflow": session.workflow,
+            "state": session.instance.state,
+            "data": copy_json(session.instance.data),
+            "world": copy_json(session.world.collections),
+        }
+
+    def check_unchanged(
+        self, before: Mapping[str, Any], after: Mapping[str, Any], path: DocPath, number: int
+    ) -> None:
+        for key in ("workflow", "state"):
+            if before[key] != after[key]:
+                self.fail(
+                    (*path, "expect", "unchanged"),
+                    number,
+                    f"expected nothing to change, but the {key} went from "
+                    f"'{before[key]}' to '{after[key]}'",
+                )
+        for key in ("data", "world"):
+            changed = sorted(
+                k
+                for k in set(before[key]) | set(after[key])
+                if before[key].get(k, _ABSENT) != after[key].get(k, _ABSENT)
+            )
+            if changed:
+                self.fail(
+                    (*path, "expect", "unchanged"),
+                    number,
+                    f"expected nothing to change, but {key} changed at: {', '.join(changed)}",
+                )
+
+    def check_choices(
+        self, instance: Any, dotted: str, wanted: Sequence[Any], at: DocPath, number: int
+    ) -> None:
+        event_name, _, field_name = dotted.partition(".")
+        event = instance.workflow.events.get(event_name)
+        if event is None or field_name not in event.choices:
+            self.fail(
+                at, number, f"'{dotted}' offers no choices in workflow '{instance.workflow.name}'"
+            )
+            return
+        got = [c.value for c in instance.engine.offered(instance, event)[field_name]]
+        if sorted(map(_show, got)) != sorted(map(_show, wanted)):
+            self.fail(
+                at, number, f"{dotted}: expected choices {_show(list(wanted))}, got {_show(got)}"
+            )
+
+    def check_refusal(self, step: Any, wanted: Mapping[str, Any], at: DocPath, number: int) -> None:
+        refusal = step.refusal
+        for key, actual in (
+            ("guard", refusal.guard),
+            ("rule", refusal.rule),
+            ("kind", refusal.kind.value),
+        ):
+            if key in wanted and wanted[key] != actual:
+                self.fail(
+                    (*at, key),
+                    number,
+                    f"expected refusal {key} '{wanted[key]}', got '{actual}' ({refusal.message})",
+                )
+        if "message" in wanted and wanted["message"] != refusal.message:
+            self.fail(
+                (*at, "message"),
+                number,
+                f"expected refusal message {wanted['message']!r}, got {refusal.message!r}",
+            )
+        if "message_contains" in wanted and wanted["message_contains"] not in refusal.message:
+            self.fail(
+                (*at, "message_contains"),
+                number,
+                f"expected the refusal message to contain {wanted['message_contains']!r}, "
+                f"got {refusal.message!r}",
+            )
+
+    def check_membership(
+        self,
+        session: Session,
+        dotted: str,
+        items: Sequence[Any],
+        must: bool,
+        at: DocPath,
+        number: int,
+    ) -> None:
+        root_name, _, rest = dotted.partition(".")
+        roots = {"data": session.instance.data, "world": session.world.collections}
+        if root_name not in roots or not rest:
+            self.fail(at, number, f"'{dotted}' must start with data. or world.")
+            return
+        got = lookup(roots[root_name], rest)
+        if not isinstance(got, list):
+            if must or got is not _ABSENT:
+                self.fail(at, number, f"{dotted}: expected a list, got {_show(got)}")
+            return
+        for item in items:
+            if (item in got) != must:
+                verb = "to contain" if must else "not to contain"
+                self.fail(at, number, f"expected {dotted} {verb} {_show(item)}, got {_show(got)}")
+
+    @staticmethod
+    def find_anywhere(session: Session, secret: str) -> str:
+        places: list[tuple[str, Any]] = [("the world", session.world.collections)]
+        for instance in session.instances:
+            name = instance.workflow.name
+            places.append((f"the data of {name}", instance.data))
+            places.append((f"the history of {name}", [h.as_dict() for h in instance.history]))
+        places.append(("a step", [repr(e) for e in session.steps]))
+        for where, value in places:
+            if secret in json.dumps(value, default=str):
+                return where
+        return ""
+
+
+def _quiet_wait(session: Session, waited: float) -> str:
+    """A `wait` that fired nothing, in words: why not, and how long is left if anything."""
+    instance = session.instance
+    state = instance.workflow.states[instance.state]
+    timeout = state.waiting.timeout if state.waiting else None
+    head = f"waited {waited:g} s: nothing timed out"
+    if instance.finished:
+        return f"{head}: the workflow has ended in '{instance.state}'"
+    if timeout is None:
+        return f"{head}: state '{instance.state}' has no timeout"
+    left = instance.entered_at + timeout.seconds - instance.now()
+    return (
+        f"{head}: state '{instance.state}' times out after {timeout.seconds:g} s, "
+        f"{left:g} s are left"
+    )
+
+
+def run_scenario_file(path: str | Path) -> ScenarioResult:
+    """Load and run one scenario file; every problem becomes part of the result."""
+    path = Path(path)
+    doc, problems = read_scenario(path)
+    if doc is None:
+        return ScenarioResult(
+            path.stem, str(path), SourceLocation(str(path), 1, 1), problems=problems
+        )
+    return run_scenario(doc)
+
+
+def run_scenario(doc: Document, engines: EngineCache | None = None) -> ScenarioResult:
+    """Run a scenario read with `read_scenario`. Its workflows come from its folder, or from
+    `engines` when given: that is how a changed workflow model is tried without writing it
+    (linkflow.analysis.mutate), and why a document can be read once and run many times."""
+    spec = doc.value
+    result = ScenarioResult(
+        spec["scenario"],
+        doc.file,
+        doc.locate(("scenario",), key=True),
+        tuple(spec.get("rules") or ()),
+        spec["workflow"],
+    )
+    _Run(doc, result, engines).run()
+    return result
+
+
+def scenario_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_scenario_file(p))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(SourceLocation(str(raw)), "no such file or folder"))
+    return files, problems

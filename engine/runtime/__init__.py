@@ -1,5 +1,0 @@
-"""Running instances in memory: the compiled Engine, Instance and its Steps, Session (handoffs),
-the World with its write journal, and world files.
-
-Depends only on `engine.language`.
-"""
