@@ -33,7 +33,8 @@ from benchmarks.hostile import figure_hostile
 from benchmarks.impls import Implementation
 from benchmarks.mutation import figure_mutate
 from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
-from benchmarks.report import Target, evaluate_targets, libraries, machine, write_results
+from benchmarks.report import evaluate_targets, libraries, machine, write_results
+from benchmarks.targets import Target
 
 HERE = Path(__file__).resolve().parent
 

@@ -14,6 +14,7 @@ The workflow is valid by construction:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -157,7 +158,8 @@ def write_scenarios(folder: Path, workflow: Path, count: int = 20, states: int =
         doc = {
             "scenario": f"walk_{number:02d}_to_{state_name(depth)}",
             "workflow": "generated",
-            "workflows": str(workflow.resolve()),
+            # relative, so the scenarios stay inside their project wherever it lies
+            "workflows": os.path.relpath(workflow.resolve(), folder.resolve()),
             "steps": steps,
         }
         text = yaml.safe_dump(doc, sort_keys=False, width=100, default_flow_style=None)

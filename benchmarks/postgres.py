@@ -345,7 +345,7 @@ def postgres_targets(figures: dict[str, Figure]) -> list[Any]:
     """The PostgreSQL targets; each reads "not measured" when its figure is missing."""
     import math
 
-    from benchmarks.report import Target
+    from benchmarks.targets import Target
 
     def ratio(key: str, top: str, bottom: str, column: str | None = None) -> float:
         fig = figures.get(key)

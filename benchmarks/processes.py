@@ -95,14 +95,17 @@ def figure_processes(cfg: Config, work: Path) -> tuple[Figure, Path]:
         "compile every module from source)."
     )
     commands_here = available_commands()
+    # The workflow sits in the scenarios' folder: a scenario may not reach outside its project.
+    (work / "walks").mkdir(parents=True, exist_ok=True)
     generated = write_workflow(
-        work / "generated.yaml", cfg.generated_states, cfg.generated_transitions
+        work / "walks" / "generated.yaml", cfg.generated_states, cfg.generated_transitions
     )
     big = f"{cfg.generated_states:,}-state generated workflow"
     fig.notes.append(
         f"The generated workflow (benchmarks/generate.py) has {cfg.generated_states:,} states and "
         f"{cfg.generated_transitions:,} transitions; each command runs as a fresh process "
-        f"({' '.join(linkflow_argv())}), repeats round-robin."
+        f"({'the console script' if len(linkflow_argv()) == 1 else 'python -m linkflow'}), "
+        "repeats round-robin."
     )
     commands = [
         Command("linkflow --help", ("--help",)),

@@ -6,13 +6,13 @@ import json
 import math
 import os
 import platform
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from benchmarks.figures import Figure
 from benchmarks.profiling import Profile
+from benchmarks.targets import Target
 
 PACKAGES = (
     "linkflow",
@@ -53,43 +53,6 @@ def libraries() -> dict[str, str]:
         except PackageNotFoundError:
             found[name] = "not installed"
     return found
-
-
-@dataclass
-class Target:
-    key: str
-    text: str
-    measured: float
-    limit: float
-    unit: str
-    #: "<=", ">=" or "<".
-    compare: str
-    detail: str = ""
-
-    @property
-    def met(self) -> bool | None:
-        if math.isnan(self.measured):
-            return None
-        if self.compare == "<=":
-            return self.measured <= self.limit
-        if self.compare == ">=":
-            return self.measured >= self.limit
-        return self.measured < self.limit
-
-    @property
-    def verdict(self) -> str:
-        return {True: "met", False: "MISSED", None: "not measured"}[self.met]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.text,
-            "measured": None if math.isnan(self.measured) else self.measured,
-            "limit": self.limit,
-            "unit": self.unit,
-            "compare": self.compare,
-            "met": self.met,
-            "detail": self.detail,
-        }
 
 
 def _ratio(figure: Figure | None, top: str, bottom: str, column: str) -> float:

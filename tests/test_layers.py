@@ -1,9 +1,14 @@
-"""The engine's dependencies point one way, and no module imports itself through others.
+"""linkflow's dependencies point one way, and no module imports itself through others.
 
-Layers, highest first. A module may import from its own layer and the layers below it, never
-from a layer above: the command line composes everything, the language knows nothing of the
-rest. Every import counts, including those inside functions and under `TYPE_CHECKING`, because
-an upward import is a design dependency even when it is lazy.
+Each module sits in a layer (its subpackage), and `ALLOWED` says, edge by edge, which layers a
+layer may import. An explicit table rather than one total order: `output`, `analysis` and
+`testing` sit above the store in no sense, and a total order would let them reach into it.
+
+Every import counts, including those inside functions and under `TYPE_CHECKING` (an upward
+import is a design dependency even when it is lazy): `import a.b`, `from a import b`, relative
+`from .. import b`, and modules named by string to `importlib.import_module` or listed in a
+lazy table of module names. The benchmarks are covered too: they may use any of linkflow, and
+no circle may run through them.
 """
 
 from __future__ import annotations
@@ -17,28 +22,37 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "engine" / "linkflow"
+BENCHMARKS = ROOT / "benchmarks"
 
-#: Highest first. The facade is the package root (the public API, `linkflow.__all__`) and
-#: `python -m linkflow`; `base` is the two small shared modules.
-LAYERS = [
-    "facade",
-    "cli",
-    "service",
-    "studio",
-    "output",
-    "analysis",
-    "testing",
-    "store",
-    "runtime",
-    "language",
-    "base",
-]
-FACADE_MODULES = {"linkflow", "linkflow.__main__"}
+#: Who may import whom. A layer may always import itself.
+ALLOWED: dict[str, frozenset[str]] = {
+    "facade": frozenset(
+        {"cli", "service", "studio", "output", "analysis", "testing", "store", "runtime"}
+        | {"language", "base"}
+    ),
+    "cli": frozenset(
+        {"service", "studio", "output", "analysis", "testing", "store", "runtime", "language"}
+        | {"base"}
+    ),
+    "service": frozenset({"studio", "output", "store", "runtime", "language", "base"}),
+    "studio": frozenset({"output", "analysis", "testing", "store", "runtime", "language", "base"}),
+    "output": frozenset({"analysis", "testing", "runtime", "language", "base"}),
+    "analysis": frozenset({"testing", "runtime", "language", "base"}),
+    "testing": frozenset({"runtime", "language", "base"}),
+    "store": frozenset({"runtime", "language", "base"}),
+    "runtime": frozenset({"language", "base"}),
+    "language": frozenset({"base"}),
+    "base": frozenset(),
+}
+#: The package root (the public API, `linkflow.__all__`), `python -m linkflow` and the facade.
+FACADE_MODULES = {"linkflow", "linkflow.__main__", "linkflow.project"}
 BASE_MODULES = {"linkflow.errors", "linkflow.source"}
+#: Names of the import machinery whose first argument is a module name.
+IMPORTERS = {"import_module", "__import__"}
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ENGINE.parent).with_suffix("").parts
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -47,46 +61,86 @@ def layer_of(module: str) -> str:
         return "facade"
     if module in BASE_MODULES:
         return "base"
+    if module.split(".", maxsplit=1)[0] == "benchmarks":
+        return "benchmarks"
     package = module.split(".")[1]
-    if package not in LAYERS:
-        raise AssertionError(f"{module} is in no layer: put it in a subpackage of engine/")
+    if package not in ALLOWED:
+        raise AssertionError(f"{module} is in no layer: put it in a subpackage of linkflow")
     return package
 
 
-def imports_of(source: str, module: str) -> set[str]:
-    """Every engine module `source` imports, at any depth of the file."""
+def _is_package(module: str, known: Iterable[str]) -> bool:
+    return any(other.startswith(module + ".") for other in known)
+
+
+def _absolute(module: str, node: ast.ImportFrom, known: set[str]) -> str:
+    """The absolute name `from <node.module>` means inside `module`."""
+    if not node.level:
+        return node.module or ""
+    package = module.split(".")
+    if not _is_package(module, known):
+        package = package[:-1]  # a plain module's package is its parent
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def imports_of(source: str, module: str, known: set[str], roots: tuple[str, ...]) -> set[str]:
+    """Every module of `roots` that `source` imports, at any depth of the file."""
     found: set[str] = set()
+
+    def add(name: str) -> None:
+        if name.split(".", maxsplit=1)[0] in roots:
+            found.add(name)
+
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "linkflow")
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            target = node.module
-            if node.level:  # relative import: resolve against this module's package
-                package = module.split(".")[: -node.level]
-                target = ".".join([*package, node.module])
-            if target.split(".")[0] == "linkflow":
-                found.add(target)
+            for alias in node.names:
+                add(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            target = _absolute(module, node, known)
+            add(target)
+            for alias in node.names:  # `from pkg import sub` imports the module pkg.sub
+                if f"{target}.{alias.name}" in known:
+                    add(f"{target}.{alias.name}")
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in IMPORTERS and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    add(first.value)
+                elif isinstance(first, ast.JoinedStr) and first.values:
+                    head = first.values[0]  # f"pkg.commands.{name}": every module under pkg
+                    if isinstance(head, ast.Constant) and isinstance(head.value, str):
+                        prefix = head.value
+                        found.update(k for k in known if k.startswith(prefix) and k != module)
+        elif (
+            isinstance(node, ast.Constant) and node.value in known and node.value != module
+        ):  # a lazy table of module names
+            add(str(node.value))
     return found
 
 
-def import_graph(files: Mapping[str, str]) -> nx.DiGraph:
+def import_graph(files: Mapping[str, str], roots: tuple[str, ...] = ("linkflow",)) -> nx.DiGraph:
     """Module -> imported module, for the given {module name: source}."""
     graph = nx.DiGraph()
+    known = set(files)
     for module, source in files.items():
         graph.add_node(module)
-        for target in imports_of(source, module):
-            if target != module:
+        for target in imports_of(source, module, known, roots):
+            if target != module and not module.startswith(target + "."):
                 graph.add_edge(module, target)
     return graph
 
 
-def upward_imports(graph: nx.DiGraph) -> list[str]:
-    rank = {name: index for index, name in enumerate(LAYERS)}
+def forbidden_imports(graph: nx.DiGraph) -> list[str]:
     wrong = []
     for module, target in sorted(graph.edges):
-        lower, upper = layer_of(target), layer_of(module)
-        if rank[lower] < rank[upper]:
-            wrong.append(f"{module} ({upper}) imports {target} ({lower}), a higher layer")
+        source_layer, target_layer = layer_of(module), layer_of(target)
+        if source_layer in ("benchmarks", target_layer):
+            continue
+        if target_layer not in ALLOWED[source_layer]:
+            wrong.append(f"{module} ({source_layer}) imports {target} ({target_layer})")
     return wrong
 
 
@@ -94,10 +148,25 @@ def cycles(graph: nx.DiGraph) -> list[list[str]]:
     return [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
 
 
-def engine_sources(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
-    files = {module_name(p): p.read_text(encoding="utf-8") for p in ENGINE.rglob("*.py")}
+def sources(root: Path, extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    files = {
+        module_name(p, root.parent): p.read_text(encoding="utf-8")
+        for p in root.rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
     files.update(extra)
     return files
+
+
+def engine_sources(extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    return sources(ENGINE, extra)
+
+
+def test_the_table_is_one_way_and_keeps_the_store_out_of_the_offline_layers() -> None:
+    table = nx.DiGraph((a, b) for a, targets in ALLOWED.items() for b in targets)
+    assert nx.is_directed_acyclic_graph(table)
+    for layer in ("output", "analysis", "testing", "runtime", "language"):
+        assert "store" not in ALLOWED[layer], layer
 
 
 def test_every_module_sits_in_a_layer() -> None:
@@ -105,28 +174,55 @@ def test_every_module_sits_in_a_layer() -> None:
         layer_of(module)  # raises for a module outside the subpackages
 
 
-def test_no_import_points_upward() -> None:
-    assert upward_imports(import_graph(engine_sources())) == []
+def test_every_import_is_an_allowed_edge() -> None:
+    assert forbidden_imports(import_graph(engine_sources())) == []
 
 
 def test_no_import_circles() -> None:
     assert cycles(import_graph(engine_sources())) == []
 
 
+def test_the_benchmarks_have_no_import_circles() -> None:
+    files = {**sources(BENCHMARKS), **engine_sources()}
+    graph = import_graph(files, roots=("linkflow", "benchmarks"))
+    assert any(m.startswith("benchmarks.") for m in graph.nodes)
+    assert cycles(graph) == []
+
+
 def test_an_upward_import_is_caught() -> None:
     """The check itself can fail: a language module that reaches into the runtime."""
-    bad = (
-        "linkflow.language.sneaky",
-        "def f():\n    from linkflow.runtime.machine import Engine\n",
+    bad = ("linkflow.language.sneaky", "def f():\n    from linkflow.runtime import session\n")
+    expected = [
+        "linkflow.language.sneaky (language) imports linkflow.runtime (runtime)",
+        "linkflow.language.sneaky (language) imports linkflow.runtime.session (runtime)",
+    ]
+    assert forbidden_imports(import_graph(engine_sources([bad]))) == expected
+
+
+def test_a_sideways_import_into_the_store_is_caught() -> None:
+    """Output sits above the store in no sense: drawing a diagram never opens a database."""
+    bad = ("linkflow.output.sneaky", "from ..store import records\n")
+    found = forbidden_imports(import_graph(engine_sources([bad])))
+    assert "linkflow.output.sneaky (output) imports linkflow.store.records (store)" in found
+
+
+def test_relative_and_importlib_imports_are_read() -> None:
+    relative = ("linkflow.language.sneaky", "from .. import runtime\nfrom ..runtime import x\n")
+    by_name = (
+        "linkflow.runtime.sneaky",
+        "import importlib\nimportlib.import_module('linkflow.store')\n",
     )
-    expected = "linkflow.language.sneaky (language) imports linkflow.runtime.machine (runtime)"
-    assert upward_imports(import_graph(engine_sources([bad]))) == [f"{expected}, a higher layer"]
+    table = ("linkflow.testing.sneaky", "WHERE = {'Store': 'linkflow.store.records'}\n")
+    graph = import_graph(engine_sources([relative, by_name, table]))
+    assert graph.has_edge("linkflow.language.sneaky", "linkflow.runtime")
+    assert graph.has_edge("linkflow.runtime.sneaky", "linkflow.store")
+    assert graph.has_edge("linkflow.testing.sneaky", "linkflow.store.records")
 
 
 def test_a_circle_is_caught() -> None:
     pair = [
         ("linkflow.output.a", "from linkflow.output.b import x\n"),
-        ("linkflow.output.b", "def g():\n    from linkflow.output.a import y\n"),
+        ("linkflow.output.b", "def g():\n    from . import a\n"),
     ]
     graph = import_graph(engine_sources(pair))
     assert ["linkflow.output.a", "linkflow.output.b"] in cycles(graph)
