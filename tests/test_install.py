@@ -16,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,23 @@ def test_a_wheel_installed_in_a_fresh_venv_inits_a_project_that_passes(tmp_path:
         shutil.copy2(ROOT / name, source / name)
     run([*build, str(source)], tmp_path, env)
     (wheel,) = wheels.glob("linkflow-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        requires = [
+            line.removeprefix("Requires-Dist: ")
+            for line in archive.read(metadata).decode("utf-8").splitlines()
+            if line.startswith("Requires-Dist: ")
+        ]
+    assert {name.split("/", 1)[0] for name in names if "/" in name} == {
+        "linkflow",
+        wheel.name.removesuffix("-py3-none-any.whl") + ".dist-info",
+    }
+    assert "linkflow/schemas/workflow.schema.json" in names
+    assert "linkflow/store/migrations" in {n.rsplit("/", 2)[0] for n in names}
+    core = [r for r in requires if "extra ==" not in r]
+    for heavy in ("starlette", "uvicorn", "psycopg", "watchfiles", "httptools", "uvloop"):
+        assert not [r for r in core if r.startswith(heavy)], core
 
     fresh = tmp_path / "fresh"
     venv.create(fresh, with_pip=False)
