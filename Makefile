@@ -8,9 +8,12 @@ LINKFLOW := $(VENV)/bin/linkflow
 
 setup: $(STAMP) graphviz chromium
 
+# Every extra, the test and benchmark tools; pip prints each package as it goes (a fresh machine
+# takes a few minutes here).
 $(STAMP): pyproject.toml constraints.txt
+	@echo "== Installing linkflow[all] with its test and benchmark tools into $(VENV)"
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[all,test,bench]'
+	$(PY) -m pip install --progress-bar off -c constraints.txt -e '.[all,test,bench]'
 	touch $(STAMP)
 
 # Graphviz's `dot` draws the diagrams; install it from Debian when it is missing.
