@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from linkflow.language.graph import is_from_any
 from linkflow.language.model import Outcome, Transition, Workflow
-from linkflow.output.diagram import is_from_any
 
 
 def shortest_path(workflow: Workflow, goal: str) -> list[tuple[str, Transition]] | None:
