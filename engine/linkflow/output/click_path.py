@@ -116,7 +116,7 @@ def handoff_paths(workflows: Mapping[str, Workflow], name: str) -> dict[str, lis
 
 
 def event_path(workflow: Workflow, goal: str) -> list[str]:
-    """The button words along the shortest path to `goal` (`Link TikTok account → Confirm`);
+    """The button words along the shortest path to `goal` (`Submit for review → Approve`);
     a pick from an offered list is named by where it leads."""
     from linkflow.output.reader import event_words, state_words
 
