@@ -1,6 +1,6 @@
 """Refusal messages as a person sees them: taken from running the scenarios, not from templates.
 
-A guard's message is a template (`{campaign.name}`); a reader wants the sentence filled in.
+A guard's message is a template (`{document.title}`); a reader wants the sentence filled in.
 The scenarios run the workflows on their worlds (the demo world, for the flagship workflows),
 so every guard refusal a scenario provokes gives a real message. Docs pages show those.
 """

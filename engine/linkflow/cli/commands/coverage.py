@@ -89,7 +89,8 @@ def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO | None) ->
     why) when Graphviz cannot draw."""
     import graphviz
 
-    from linkflow.output.diagram import overlay_coverage, workflow_diagram
+    from linkflow.output.diagram import workflow_diagram
+    from linkflow.output.diagram_coverage import overlay_coverage
     from linkflow.output.files import draw
 
     files: dict[str, bytes] = {}

@@ -74,7 +74,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         report_problems(problems, out, "json" if args.format == "json" else "text", extra)
         return EXIT_PROBLEMS
 
-    from linkflow.analysis.explore import explore, report_json, report_markdown, report_text
+    from linkflow.analysis.explore import explore
+    from linkflow.analysis.explore_report import report_json, report_markdown, report_text
     from linkflow.language.invariants import check_invariant
 
     exploration = explore(

@@ -281,7 +281,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, whole = loaded
-    from linkflow.output.diagram import View
+    from linkflow.output.diagram_model import View
     from linkflow.output.files import EXTENSIONS, VIEWS, diagram_files
 
     views = VIEWS if args.view == "both" else (View(args.view),)
