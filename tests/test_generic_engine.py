@@ -46,7 +46,8 @@ def domain_words(text: str) -> list[str]:
 def scanned_files(tops: tuple[Path, ...] = SCANNED) -> Iterator[Path]:
     for top in tops:
         for path in sorted(top.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
+            generated = "__pycache__" in path.parts or path.parent.name.endswith(".egg-info")
+            if path.is_file() and not generated:  # egg-info: pip's copy of the README
                 yield path
 
 
