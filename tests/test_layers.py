@@ -117,9 +117,9 @@ def test_an_upward_import_is_caught() -> None:
     """The check itself can fail: a language module that reaches into the runtime."""
     bad = (
         "linkflow.language.sneaky",
-        "def f():\n    from linkflow.runtime.machine import Engine\n",
+        "def f():\n    from linkflow.runtime.engine import Engine\n",
     )
-    expected = "linkflow.language.sneaky (language) imports linkflow.runtime.machine (runtime)"
+    expected = "linkflow.language.sneaky (language) imports linkflow.runtime.engine (runtime)"
     assert upward_imports(import_graph(engine_sources([bad]))) == [f"{expected}, a higher layer"]
 
 
