@@ -11,7 +11,7 @@ from linkflow import Engine, RefusalKind, load_workflow, load_world
 from linkflow.cli import main
 from linkflow.output.describe import describe_workflow, workflow_summary
 from linkflow.output.pages import workflow_page
-from linkflow.runtime.machine import Instance
+from linkflow.runtime.instance import Instance
 from linkflow.testing.scenarios import run_scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent

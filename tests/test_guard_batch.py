@@ -62,8 +62,8 @@ def _engines(tmp_path: Path) -> tuple[Engine, Engine]:
     path.write_text(WORKFLOW)
     workflow = load_workflow(path)
     batched, single = Engine(workflow), Engine(workflow)
-    assert len(batched._combined) == 2
-    single._combined = {}
+    assert len(batched.guards._combined) == 2
+    single.guards._combined = {}
     return batched, single
 
 

@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from linkflow import Engine, RefusalKind, load_workflow, load_world
-from linkflow.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES, history_payload
+from linkflow.runtime.steps import MAX_HISTORY_PAYLOAD_BYTES, history_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 

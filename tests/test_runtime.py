@@ -18,7 +18,7 @@ from linkflow import (
     load_workflow,
     load_world,
 )
-from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 from linkflow.runtime.world import copy_json
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,16 +18,10 @@ if TYPE_CHECKING:
     from linkflow.errors import DefinitionError, LinkflowError, Problem, RuntimeFault, UsageError
     from linkflow.language.loader import LoadResult, load, load_workflow, load_workflows
     from linkflow.language.model import Outcome, Workflow
-    from linkflow.runtime.machine import (
-        Engine,
-        EventOption,
-        HistoryEntry,
-        Instance,
-        Refusal,
-        RefusalKind,
-        Step,
-    )
+    from linkflow.runtime.engine import Engine
+    from linkflow.runtime.instance import Instance
     from linkflow.runtime.session import EngineCache, Session, SessionStep
+    from linkflow.runtime.steps import EventOption, HistoryEntry, Refusal, RefusalKind, Step
     from linkflow.runtime.world import World
     from linkflow.runtime.world_loader import load_world
     from linkflow.source import SourceLocation
@@ -37,23 +31,23 @@ if TYPE_CHECKING:
 #: Public name -> the module that defines it.
 _WHERE = {
     "DefinitionError": "linkflow.errors",
-    "Engine": "linkflow.runtime.machine",
+    "Engine": "linkflow.runtime.engine",
     "EngineCache": "linkflow.runtime.session",
-    "EventOption": "linkflow.runtime.machine",
-    "HistoryEntry": "linkflow.runtime.machine",
-    "Instance": "linkflow.runtime.machine",
+    "EventOption": "linkflow.runtime.steps",
+    "HistoryEntry": "linkflow.runtime.steps",
+    "Instance": "linkflow.runtime.instance",
     "LinkflowError": "linkflow.errors",
     "LoadResult": "linkflow.language.loader",
     "Outcome": "linkflow.language.model",
     "Problem": "linkflow.errors",
-    "Refusal": "linkflow.runtime.machine",
-    "RefusalKind": "linkflow.runtime.machine",
+    "Refusal": "linkflow.runtime.steps",
+    "RefusalKind": "linkflow.runtime.steps",
     "RuntimeFault": "linkflow.errors",
     "ScenarioResult": "linkflow.testing.scenarios",
     "Session": "linkflow.runtime.session",
     "SessionStep": "linkflow.runtime.session",
     "SourceLocation": "linkflow.source",
-    "Step": "linkflow.runtime.machine",
+    "Step": "linkflow.runtime.steps",
     "Store": "linkflow.store",
     "UsageError": "linkflow.errors",
     "Workflow": "linkflow.language.model",

@@ -38,7 +38,7 @@ def collect_examples(paths: Iterable[str | Path]) -> dict[tuple[str, str, str], 
     event), from the scenario that changes its world least before it starts (the demo world
     as it is, where one does), then by path. Scenarios that cannot load are skipped (`validate` and
     `test` report them)."""
-    from linkflow.runtime.machine import RefusalKind
+    from linkflow.runtime.steps import RefusalKind
     from linkflow.testing.scenarios import run_scenario_file, scenario_files
 
     shown = {RefusalKind.GUARD, RefusalKind.NOT_OFFERED}

@@ -12,8 +12,8 @@ from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
 from linkflow.cli.commands.output import load_workflow_and_handoffs, report_problems
 
 if TYPE_CHECKING:
-    from linkflow.runtime.machine import Step
     from linkflow.runtime.session import Session, SessionStep
+    from linkflow.runtime.steps import Step
 
 
 class _Clock:
