@@ -77,6 +77,10 @@ def test_event_ids_and_expected_versions(project: linkflow.Project) -> None:
     with pytest.raises(Conflict):
         run.send("add", {"item": "ink"}, expect_version=0)
     assert run.send("add", {"item": "ink"}, expect_version=1).accepted
+    closed = run.send("close", event_id="c1")
+    assert run.workflow == "tally_review"
+    replayed = run.send("close", event_id="c1")
+    assert (replayed.event, replayed.target, run.state) == ("close", closed.target, "reviewing")
 
 
 def test_the_same_id_with_the_same_data_is_the_same_run(project: linkflow.Project) -> None:

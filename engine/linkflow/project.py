@@ -241,7 +241,9 @@ class MemoryRun(Run):
         self.start_data = start_data
         self._ids: dict[int, str] = {id(session.instance): run_id}
         self._versions: dict[int, int] = {}
-        self._sent: dict[tuple[str, str], tuple[str, Step]] = {}
+        #: event id -> (what it stood for, the step): one table for the whole chain, so a
+        #: retried send that caused a handoff replays instead of reaching the next workflow
+        self._sent: dict[str, tuple[str, Step]] = {}
 
     @property
     def _current(self) -> Instance:
@@ -287,29 +289,28 @@ class MemoryRun(Run):
         from linkflow.store.store import check_send
 
         check_send(payload, event_id)
-        key = (self.instance, event_id or "")
         request = ""
         if event_id is not None:
             request = self._request(event, payload)
-            prior = self._sent.get(key)
+            prior = self._sent.get(event_id)
             if prior is not None:
                 if prior[0] != request:
                     raise Conflict(
-                        f"event id '{event_id}' was already used on instance '{key[0]}' for "
+                        f"event id '{event_id}' was already used on run '{self.id}' for "
                         "another event or payload; use a new id"
                     )
                 return prior[1]
         if expect_version is not None and expect_version != self.version:
             raise Conflict(
-                f"instance '{key[0]}' is at version {self.version}, not {expect_version}: "
-                "another step came first; read it again"
+                f"instance '{self.instance}' is at version {self.version}, not "
+                f"{expect_version}: another step came first; read it again"
             )
         taken_by = id(self._current)
         step = self.session.send(event, payload).step
         if step.accepted:
             self._versions[taken_by] = self._versions.get(taken_by, 0) + 1
         if event_id is not None:
-            self._sent[key] = (request, step)
+            self._sent[event_id] = (request, step)
         return step
 
     def _request(self, event: str, payload: Mapping[str, Any] | None) -> str:
@@ -371,8 +372,16 @@ class StoredRun(Run):
         event_id: str | None = None,
         expect_version: int | None = None,
     ) -> Step:
+        target = self._record().id
+        # retrying the send that caused a handoff replays it where it was taken
+        if (
+            event_id is not None
+            and target != self.id
+            and any(entry.event_id == event_id for entry in self.store.history(self.id))
+        ):
+            target = self.id
         sent = self.store.send(
-            self._record().id,
+            target,
             event,
             payload,
             event_id=event_id,
