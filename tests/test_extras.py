@@ -60,3 +60,25 @@ def test_commands_that_need_no_extra_run_without_them(tmp_path: Path) -> None:
     blocked = ["starlette", "uvicorn", "watchfiles", "psycopg", "psycopg_pool"]
     result = with_blocked(blocked, "validate", str(ROOT / "examples"))
     assert result.returncode == 0, result.stderr
+
+
+def test_the_python_api_names_the_postgres_extra_too() -> None:
+    probe = (
+        "import sys\n"
+        "sys.modules['psycopg'] = None\n"
+        "import linkflow\n"
+        "try:\n"
+        "    linkflow.open('examples', store='postgresql://nobody@127.0.0.1:1/x')\n"
+        "except linkflow.LinkflowError as err:\n"
+        "    print(err)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    assert result.stderr == ""
+    assert "pip install 'linkflow[postgres]'" in result.stdout

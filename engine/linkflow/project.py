@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,15 @@ def open(
         return Project(result.workflows, loaded or World(), None, clock)
     from linkflow.store import Store
 
-    opened = Store.open(store, clock=clock)
+    try:
+        opened = Store.open(store, clock=clock)
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".", maxsplit=1)[0] not in ("psycopg", "psycopg_pool"):
+            raise
+        raise UsageError(
+            f"a postgresql:// store needs the 'postgres' extra ({err.name} is not installed): "
+            "pip install 'linkflow[postgres]'"
+        ) from None
     try:
         if loaded is not None:
             opened.load_world(loaded)
@@ -166,42 +175,50 @@ class Project:
         self.close()
 
 
-class Run:
+class Run(ABC):
     """One actor's way through a chain of workflows: a handoff moves the run to the next
     workflow's instance, and every read and send is about that current instance."""
 
     id: str
 
     @property
+    @abstractmethod
     def workflow(self) -> str:
         raise NotImplementedError
 
     @property
+    @abstractmethod
     def instance(self) -> str:
         """The id of the current instance of the chain (the run's id until a handoff)."""
         raise NotImplementedError
 
     @property
+    @abstractmethod
     def state(self) -> str:
         raise NotImplementedError
 
     @property
+    @abstractmethod
     def outcome(self) -> str | None:
         raise NotImplementedError
 
     @property
+    @abstractmethod
     def finished(self) -> bool:
         raise NotImplementedError
 
     @property
+    @abstractmethod
     def version(self) -> int:
         """How many steps the current instance has taken, for `send(expect_version=...)`."""
         raise NotImplementedError
 
     @property
+    @abstractmethod
     def data(self) -> Mapping[str, Any]:
         raise NotImplementedError
 
+    @abstractmethod
     def send(
         self,
         event: str,
@@ -217,10 +234,12 @@ class Run:
         """
         raise NotImplementedError
 
+    @abstractmethod
     def available(self) -> list[EventOption]:
         """Every event of the current instance and whether it could be sent now."""
         raise NotImplementedError
 
+    @abstractmethod
     def history(self) -> list[HistoryEntry]:
         """The current instance's steps, accepted and refused; secrets are never kept."""
         raise NotImplementedError
