@@ -92,7 +92,7 @@ def test_the_same_id_with_the_same_data_is_the_same_run(project: linkflow.Projec
 
 
 def test_unknown_names_are_usage_errors(project: linkflow.Project) -> None:
-    with pytest.raises(linkflow.LinkflowError, match="no workflow named 'talley'"):
+    with pytest.raises(linkflow.LinkflowError, match=r"'talley' \(did you mean 'tally'\?\)"):
         project.start("talley")
     with pytest.raises(NotFound):
         project.run("no-such-run")

@@ -8,6 +8,7 @@ Loading collects problems as values; the facade turns them into one `LoadError` 
 
 from __future__ import annotations
 
+import difflib
 import json
 import secrets
 import time
@@ -22,6 +23,7 @@ from linkflow.language.model import Workflow
 from linkflow.runtime.machine import Clock, EventOption, HistoryEntry, Instance, Step
 from linkflow.runtime.session import EngineCache, Session
 from linkflow.runtime.world import World
+from linkflow.source import SourceLocation
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -36,9 +38,6 @@ class LoadError(DefinitionError):
 
     A `DefinitionError`, so code that catches those catches this too.
     """
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(problems)
 
 
 def open(
@@ -59,7 +58,7 @@ def open(
         raise LoadError(result.problems)
     if not result.workflows:
         where = ", ".join(str(p) for p in paths)
-        raise LoadError([Problem(_location(where), "no workflow found here")])
+        raise LoadError([Problem(SourceLocation(where), "no workflow found here")])
     loaded = _world(world)
     if store is None:
         return Project(result.workflows, loaded or World(), None, clock)
@@ -83,12 +82,6 @@ def open(
     return Project(result.workflows, loaded or World(), opened, clock)
 
 
-def _location(file: str) -> Any:
-    from linkflow.source import SourceLocation
-
-    return SourceLocation(file)
-
-
 def _world(world: str | Path | World | None) -> World | None:
     if world is None or isinstance(world, World):
         return world
@@ -101,7 +94,11 @@ def _world(world: str | Path | World | None) -> World | None:
 
 
 class Project:
-    """The loaded workflows, a world, and where runs live (memory, or a store)."""
+    """The loaded workflows, a world, and where runs live (memory, or a store).
+
+    In memory, every run acts on `world`, as stored runs all act on the store's world (read
+    it with `project.store.world(collection)`); `world` is then only what was imported.
+    """
 
     def __init__(
         self,
@@ -127,8 +124,10 @@ class Project:
         """A new run of the named workflow. With `id`, starting again with the same data
         returns the same run (durably; in memory, the run already under that id)."""
         if workflow not in self.workflows:
+            close = difflib.get_close_matches(workflow, list(self.workflows), n=1)
             known = ", ".join(sorted(self.workflows)) or "none"
-            raise UsageError(f"no workflow named '{workflow}' (loaded: {known})")
+            hint = f"did you mean '{close[0]}'?" if close else f"loaded: {known}"
+            raise UsageError(f"no workflow named '{workflow}' ({hint})")
         if self.store is not None:
             record = self.store.start(self.workflows[workflow], data, instance_id=id)
             return StoredRun(self.store, record.session)
