@@ -9,7 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkflow import Engine, World, load_workflow
+from linkflow import World
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 
 WORKFLOW = """\
 workflow: batch

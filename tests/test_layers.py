@@ -278,15 +278,15 @@ PUBLIC_API = [
 
 
 def test_the_public_api_is_importable_and_lazy() -> None:
-    """`linkflow.__all__` is the public API, each name resolves (so do the internal names kept
-    importable for older code), and `import linkflow` loads no layer below it."""
+    """`linkflow.__all__` is the public API and the only names the package offers, each name
+    resolves, and `import linkflow` loads no layer below it."""
     import subprocess
     import sys
 
     import linkflow
 
     assert sorted(linkflow.__all__) == PUBLIC_API
-    assert set(linkflow.__all__) <= set(linkflow._WHERE)
+    assert sorted(linkflow._WHERE) == PUBLIC_API  # nothing internal is offered here
     for name in linkflow._WHERE:
         assert getattr(linkflow, name).__name__ == name
     probe = (

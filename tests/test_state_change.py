@@ -16,7 +16,9 @@ from typing import Any
 import transitions
 from transitions import EventData, Machine, State
 
-from linkflow import Engine, World, load_workflow
+from linkflow import World
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 from linkflow.runtime.state_change import StateChange, StateMachine
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,8 @@ import json
 import math
 from pathlib import Path
 
-from linkflow import Engine, load_workflow
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 from linkflow.runtime.steps import MAX_HISTORY_PAYLOAD_BYTES
 from tests.hostile.helpers import tiny_workflow, write
 

@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from linkflow import Engine, Instance, World, load_workflow
+from linkflow import World
+from linkflow.language.loader import load_workflow
 from linkflow.runtime.actions import Actions
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Instance
 from linkflow.runtime.steps import RefusalKind
 from linkflow.runtime.world import copy_json
 from tests.hostile.helpers import tiny_workflow, write
