@@ -37,3 +37,17 @@ def test_the_readme_python_example_runs(
             assert stored is not None
             [record] = stored.instances()
             assert (record.state, record.outcome) == ("published", "completed")
+
+
+def test_every_python_block_of_the_readme_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each ```python block runs as written, its databases moved into a temp folder."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(ROOT)
+    for number, code in enumerate(blocks, 1):
+        moved = re.sub(r"sqlite:///([\w.]+)", lambda m: f"sqlite:///{tmp_path / m.group(1)}", code)
+        exec(compile(moved, f"README.md (Python block {number})", "exec"), {})
+    assert not list(ROOT.glob("*.db"))
