@@ -11,7 +11,7 @@ from pathlib import Path
 from benchmarks.figures import Config, Figure
 from benchmarks.timing import Stat
 from linkflow.store import Store
-from linkflow.store.store import FIRE_BATCH
+from linkflow.store.timers import FIRE_BATCH
 
 HERE = Path(__file__).resolve().parent
 TIMER = HERE / "flows" / "durable_timer.yaml"

@@ -19,6 +19,16 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session", autouse=True)
+def checkout_stays_clean() -> Iterator[None]:
+    """Tests and the servers they start keep their stores in temporary folders: a run that
+    leaves the default store (.linkflow/) in the checkout fails."""
+    store = ROOT / ".linkflow"
+    before = store.exists()
+    yield
+    assert before or not store.exists(), f"a test left a store in the checkout: {store}"
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One PostgreSQL server for the whole run. In CI (CI=true) not getting one is a failure;

@@ -11,7 +11,7 @@ import pytest
 
 from linkflow.errors import UsageError
 from linkflow.store import Conflict, NotFound, Store, StoreError
-from linkflow.store import store as store_module
+from linkflow.store import timers as timers_module
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock, replay, start_world
 
 
@@ -187,7 +187,7 @@ def test_timeouts_fire_when_due_and_chain_from_when_each_state_was_entered(
 def test_timers_fire_in_batches_each_once_and_up_to_a_limit(
     store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "FIRE_BATCH", 3)
+    monkeypatch.setattr(timers_module, "FIRE_BATCH", 3)
     ids = {store.start(CHAIN).id for _ in range(7)}
     clock.advance(10)
     first = store.fire_due(limit=5)  # a batch of 3, then one of 2
@@ -203,7 +203,7 @@ def test_timers_fire_in_batches_each_once_and_up_to_a_limit(
 def test_a_timer_that_fails_is_left_due_and_the_others_of_its_batch_fire(
     store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "FIRE_BATCH", 4)
+    monkeypatch.setattr(timers_module, "FIRE_BATCH", 4)
     ids = [store.start(CHAIN).id for _ in range(6)]
     poison = sorted(ids)[1]
     fire_row = Store._fire_row

@@ -29,7 +29,10 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`linkflow serve` in a subprocess; started, killed and restarted on the same port."""
+    """`linkflow serve` in a subprocess; started, killed and restarted on the same port.
+
+    Without `store` it gets a fresh SQLite store in a folder of its own: a test server never
+    writes into the checkout (the default store, .linkflow/ under its working folder)."""
 
     def __init__(
         self,
@@ -42,7 +45,8 @@ class ServiceProcess:
         cwd: Path | None = None,
     ) -> None:
         self.args = list(args)
-        self.store = store
+        self._dir = tempfile.TemporaryDirectory()
+        self.store = store or f"sqlite:///{Path(self._dir.name) / 'store.db'}"
         self.token = token
         self.log_format = log_format
         self.port = port or free_port()
@@ -50,9 +54,8 @@ class ServiceProcess:
         self.env = {**os.environ, **(env or {})}
         self.env.pop("LINKFLOW_TOKEN", None)
         self.process: subprocess.Popen[bytes] | None = None
-        self.backend = "sqlite" if store is None or store.startswith("sqlite") else "postgresql"
+        self.backend = "sqlite" if self.store.startswith("sqlite") else "postgresql"
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
-        self._token_dir = tempfile.TemporaryDirectory()
 
     @property
     def url(self) -> str:
@@ -61,10 +64,9 @@ class ServiceProcess:
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "linkflow", "serve", *self.args]
         command += ["--port", str(self.port), "--log-format", self.log_format]
-        if self.store:
-            command += ["--store", self.store]
+        command += ["--store", self.store]
         if self.token:
-            path = Path(self._token_dir.name) / "token"
+            path = Path(self._dir.name) / "token"
             path.write_text(self.token + "\n", encoding="utf-8")
             command += ["--token-file", str(path)]
         return command
@@ -143,10 +145,10 @@ class ServiceProcess:
             self.close()
 
     def close(self) -> None:
-        """Kill the process if it still runs and let go of its log and token files."""
+        """Kill the process if it still runs and let go of its log, token and store files."""
         self.kill()
         self._log.close()
-        self._token_dir.cleanup()
+        self._dir.cleanup()
 
 
 def serve(*args: str, **kwargs: Any) -> ServiceProcess:
@@ -154,14 +156,17 @@ def serve(*args: str, **kwargs: Any) -> ServiceProcess:
 
 
 def run_serve(args: Sequence[str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
-    """`linkflow serve` expected to stop by itself (a refused configuration)."""
+    """`linkflow serve` expected to stop by itself (a refused configuration); should it get as
+    far as opening a store, that is a throwaway one, not .linkflow/ in the checkout."""
     env = {k: v for k, v in os.environ.items() if k != "LINKFLOW_TOKEN"}
-    return subprocess.run(
-        [sys.executable, "-m", "linkflow", "serve", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        env["LINKFLOW_STORE"] = f"sqlite:///{Path(folder) / 'store.db'}"
+        return subprocess.run(
+            [sys.executable, "-m", "linkflow", "serve", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )

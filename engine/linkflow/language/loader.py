@@ -1,20 +1,27 @@
 """Loading in stages: read and parse (keeping positions), check the schema, build, check the graph.
 
 Every file is loaded and every problem of every file is reported; nothing stops at the first.
+Each file is read once: a built workflow carries the text it came from and its hash, which is
+what the store keeps, and text the store kept is built again by `load_text`, the same stages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 from linkflow.errors import DefinitionError, Problem
-from linkflow.language.json_reader import read_document
-from linkflow.language.model import Workflow
+from linkflow.language.json_reader import (
+    MAX_JSON_BYTES,
+    located_later,
+    parse_json,
+    quick_json,
+)
+from linkflow.language.model import Workflow, content_hash
 from linkflow.language.schema import validate_document
-from linkflow.language.yaml_loader import Document
+from linkflow.language.yaml_loader import MAX_FILE_BYTES, Document, parse_text, read_text
 from linkflow.source import SourceLocation
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -82,16 +89,21 @@ def kind_of(doc: Document) -> str | None:
 Builder = Callable[[Document, "LoadResult"], list[Problem]]
 
 
-def _build_workflow(doc: Document, result: LoadResult) -> list[Problem]:
-    from linkflow.language.graph import graph_problems
+def _build_workflow(
+    doc: Document, result: LoadResult, source: str = "", check_graph: bool = True
+) -> list[Problem]:
     from linkflow.language.workflow_builder import build_workflow
 
-    workflow, problems = build_workflow(doc)
-    if workflow is None:
+    built, problems = build_workflow(doc)
+    if built is None:
         return problems
-    problems = graph_problems(workflow)
-    if problems:
-        return problems
+    if check_graph:  # networkx: only when the text is new, not when the store kept it checked
+        from linkflow.language.graph import graph_problems
+
+        problems = graph_problems(built)
+        if problems:
+            return problems
+    workflow = replace(built, source=source, source_hash=content_hash(source))
     other = result.workflows.get(workflow.name)
     if other is not None:
         return [
@@ -120,8 +132,8 @@ def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
     return scenario_problems(doc, workflows_of)
 
 
+#: The builders of the other kinds (a workflow is built by `_build_workflow`, with its text).
 BUILDERS: dict[str, Builder] = {
-    "workflow": _build_workflow,
     "world_schema": _check_world_schema,
     "scenario": _check_scenario,
 }
@@ -133,6 +145,53 @@ def _schema_problems(doc: Document, kind: str) -> list[Problem]:
 
         return world_document_problems(doc)
     return validate_document(doc, KINDS[kind])
+
+
+def _is_json(file: str) -> bool:
+    return file.lower().endswith(".json")
+
+
+def read_source(path: Path, display: str) -> tuple[str | None, list[Problem]]:
+    """A definition file's text (the one read of it), or located problems."""
+    return read_text(path, display, MAX_JSON_BYTES if _is_json(display) else MAX_FILE_BYTES)
+
+
+def _parse(text: str, file: str) -> tuple[Document | None, list[Problem]]:
+    """A document from a file's text: JSON by its suffix (the fast path first), else YAML."""
+    if not _is_json(file):
+        return parse_text(text, file)
+    value = quick_json(text)
+    if value is not None:  # sound: positions are found when a later check needs one
+        return located_later(text, file, value), []
+    return parse_json(text, file)
+
+
+def _add_text(
+    result: LoadResult, text: str, file: str, wanted: set[str], check_graph: bool = True
+) -> None:
+    """Parse, check and build one file's text into `result`."""
+    doc, problems = _parse(text, file)
+    result.problems.extend(problems)
+    if doc is None or problems:
+        return
+    kind = kind_of(doc)
+    if kind is None:
+        keys = ", ".join(f"`{k}`" for k in KINDS)
+        result.problems.append(
+            Problem(doc.locate(()), f"not a linkflow file: expected a top-level key {keys}")
+        )
+        return
+    if kind not in wanted:
+        return
+    schema_problems = _schema_problems(doc, kind)
+    if schema_problems:
+        result.problems.extend(schema_problems)
+        return
+    result.documents.setdefault(kind, []).append(doc)
+    if kind == "workflow":
+        result.problems.extend(_build_workflow(doc, result, text, check_graph))
+    elif kind in BUILDERS:
+        result.problems.extend(BUILDERS[kind](doc, result))
 
 
 def load(
@@ -151,26 +210,10 @@ def load(
     for path in files:
         display = str(path)
         result.files.append(display)
-        doc, problems = read_document(path, display)
+        text, problems = read_source(path, display)
         result.problems.extend(problems)
-        if doc is None or problems:
-            continue
-        kind = kind_of(doc)
-        if kind is None:
-            keys = ", ".join(f"`{k}`" for k in KINDS)
-            result.problems.append(
-                Problem(doc.locate(()), f"not a linkflow file: expected a top-level key {keys}")
-            )
-            continue
-        if kind not in wanted:
-            continue
-        schema_problems = _schema_problems(doc, kind)
-        if schema_problems:
-            result.problems.extend(schema_problems)
-            continue
-        result.documents.setdefault(kind, []).append(doc)
-        if kind in BUILDERS:
-            result.problems.extend(BUILDERS[kind](doc, result))
+        if text is not None:
+            _add_text(result, text, display, wanted)
     if "workflow" in wanted and follow_handoffs:
         _load_handoff_targets(result)
         from linkflow.language.invariants import all_invariant_problems
@@ -182,6 +225,28 @@ def load(
 
         result.problems.extend(static_problems(result.workflows))
     return result
+
+
+def load_text(text: str, file: str, *, check_graph: bool = True) -> LoadResult:
+    """One file's text, through the same stages as `load` (no file is read).
+
+    `check_graph=False` is for text that passed every check when it was stored: building it
+    again needs only the schema, and the graph checks would import networkx into every
+    `linkflow send`. Handoff targets are not looked for: a stored text names them, the store
+    holds them.
+    """
+    result = LoadResult(files=[file])
+    _add_text(result, text, file, {"workflow"}, check_graph)
+    return result
+
+
+def workflow_from_text(text: str, file: str, *, check_graph: bool = True) -> Workflow:
+    """The one workflow of a file's text; raises DefinitionError with every problem found."""
+    result = load_text(text, file, check_graph=check_graph)
+    result.raise_for_problems()
+    if not result.workflows:
+        raise DefinitionError([Problem(SourceLocation(file), "the text holds no workflow")])
+    return next(iter(result.workflows.values()))
 
 
 def _unresolved(result: LoadResult) -> dict[Path, set[str]]:

@@ -5,6 +5,7 @@ The compiled expressions hang off these objects, so a workflow is compiled exact
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -12,6 +13,11 @@ from typing import Any
 
 from linkflow.language.expressions import Expression, Template
 from linkflow.source import SourceLocation
+
+
+def content_hash(text: str) -> str:
+    """The sha256 (hex) of a workflow's text: the key the store keeps that version under."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Outcome(StrEnum):
@@ -287,6 +293,10 @@ class Workflow:
     notes: tuple[Note, ...] = ()
     #: Each data field's JSON Schema (declared, or inferred from its default).
     data_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    #: The text it was loaded from and its sha256 (hex), set by the loader from the one read
+    #: of the file: the store keeps this text under this hash, so it never reads the file again.
+    source: str = field(default="", repr=False)
+    source_hash: str = field(default="", repr=False)
 
     @property
     def file(self) -> str:

@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from linkflow.language.graph import handoff_order
 from linkflow.language.model import Workflow
 from linkflow.service.access import BearerAuth, read_token
 from linkflow.service.catalog import Catalog
@@ -41,6 +40,7 @@ class WorkflowLoadError(ValueError):
 
 
 def load_catalog(paths: Sequence[str]) -> Catalog:
+    """The served workflows, each file read once: the store registers these same models."""
     from linkflow.language.loader import load
 
     result = load(list(paths), kinds=["workflow"])
@@ -75,38 +75,19 @@ async def _http_problem(request: Request, exc: Exception) -> Response:
 
 def open_store(config: ServiceConfig, catalog: Catalog) -> Store:
     """Open (create, migrate) the store and register the served workflows' definitions, so
-    new instances run on the YAML as it is now. Blocking; raises the store's errors."""
+    new instances run on the YAML as it is now: the catalog's models, with the text they were
+    loaded from, in one transaction (no file is read again). Blocking; raises the store's
+    errors."""
     from linkflow.store import Store
 
     store = Store.open(config.store_url)
     try:
-        for name in _registration_roots(catalog.workflows):
-            store.register(catalog.workflows[name].file)
+        if catalog.workflows:
+            store.register(*catalog.workflows.values())
     except BaseException:
         store.close()
         raise
     return store
-
-
-def _registration_roots(workflows: Mapping[str, Workflow]) -> list[str]:
-    """The fewest workflows whose registration covers all: registering one registers every
-    workflow it hands off to, so only those reached from no other one are registered."""
-    covered: set[str] = set()
-    roots: list[str] = []
-
-    def reach(name: str) -> None:
-        if name in covered or name not in workflows:
-            return
-        covered.add(name)
-        for state in workflows[name].states.values():
-            if state.handoff:
-                reach(state.handoff)
-
-    for name in handoff_order(workflows):
-        if name not in covered:
-            roots.append(name)
-            reach(name)
-    return roots
 
 
 def _on_terminate(loop: asyncio.AbstractEventLoop, stopping: asyncio.Event) -> None:

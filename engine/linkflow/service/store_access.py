@@ -75,11 +75,9 @@ class StoreAccess:
             return await run_in_threadpool(work, *args, **kw)
 
     def engine(self, definition: str) -> Engine:
-        """The compiled definition an instance pinned (blocking: call it in a thread)."""
+        """The compiled definition an instance pinned (blocking: call it in a thread). The
+        store's own: the served models it registered, or stored text built once."""
         engine = self._engines.get(definition)
         if engine is None:
-            from linkflow.store.definitions import compile_source
-
-            found = self.store.definition(definition)
-            engine = self._engines[definition] = Engine(compile_source(found.source, found.file))
+            engine = self._engines[definition] = self.store.engine(definition)
         return engine

@@ -1,15 +1,18 @@
 """The studio at /studio in `linkflow serve`: the playground on the served workflows, and the
-instances view on the service's store (opened once more by the studio, so its reads and its
-confirmed sends go through the same store code and checks as the API's).
+instances view on the service's store, so its reads and its confirmed sends go through the
+same store code and checks as the API's.
 
-A mounted app's lifespan does not run, so the studio here does not watch the files: a served
-definition changes only with a restart, as the API's does.
+The studio shares what the service loaded: the workflow models (no file is read again) and
+the open store (its compiled definitions too). A mounted app's lifespan does not run, so the
+studio here does not watch the files: a served definition changes only with a restart, as the
+API's does.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -18,29 +21,32 @@ from starlette.types import Receive, Scope, Send
 
 from linkflow.service.config import ServiceConfig
 
+if TYPE_CHECKING:
+    from linkflow.language.model import Workflow
+    from linkflow.service.state import Service
+    from linkflow.store import Store
+
 PREFIX = "/studio"
 
 
-def studio_app(config: ServiceConfig) -> Starlette:
-    """The studio app for the service; raises the store's errors."""
-    from linkflow.store import Store
+def studio_app(config: ServiceConfig, workflows: Mapping[str, Workflow], store: Store) -> Starlette:
+    """The studio app on the service's loaded workflows and open store."""
     from linkflow.studio.app import create_app
     from linkflow.studio.instances import InstancesView
     from linkflow.studio.playground import Playground
 
-    playground = Playground(list(config.workflow_paths))
-    store = Store.open(config.store_url)
+    playground = Playground(list(config.workflow_paths), workflows=workflows)
     return create_app(playground, watch=False, instances=InstancesView(store))
 
 
 class LazyStudio:
-    """The studio, built on its first request: loading the playground's workflows and opening
-    a second store connection costs a service nothing until someone opens the page."""
+    """The studio, built on its first request: drawing up the playground costs a service
+    nothing until someone opens the page."""
 
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
+        self.service: Service | None = None
         self.app: Starlette | None = None
-        self.stopping: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,11 +54,16 @@ class LazyStudio:
             self._lock = self._lock or asyncio.Lock()
             async with self._lock:
                 if self.app is None:
-                    app = await run_in_threadpool(studio_app, self.config)
-                    if self.stopping is not None:
-                        app.state.streams.stop = self.stopping
-                    self.app = app
+                    self.app = await run_in_threadpool(self._build)
         await self.app(scope, receive, send)
+
+    def _build(self) -> Starlette:
+        service = self.service  # set once the app is built; its store once it has started
+        assert service is not None
+        assert service.store is not None
+        app = studio_app(self.config, service.catalog.workflows, service.store.store)
+        app.state.streams.stop = service.stopping
+        return app
 
 
 def with_studio(
@@ -62,5 +73,5 @@ def with_studio(
     when the service stops (its SIGTERM handling), so an open page never holds up a shutdown."""
     studio = LazyStudio(config)
     app = build([Mount(PREFIX, app=studio)])
-    studio.stopping = app.state.service.stopping
+    studio.service = app.state.service
     return app

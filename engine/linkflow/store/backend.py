@@ -1,8 +1,9 @@
 """What the store asks of a database: transactions that run `?`-placeholder SQL.
 
-The two backends differ only where the databases do: how a writer gets exclusive use of what
-it reads (SQLite: one writer at a time; PostgreSQL: row locks), how a due timer is claimed
-(PostgreSQL: `FOR UPDATE SKIP LOCKED`) and how feed numbers are handed out in commit order.
+The two backends differ in how a transaction begins and how a writer gets exclusive use of
+what it reads (SQLite: one writer at a time; PostgreSQL: row locks). The SQL that differs with
+them (locking reads, claiming due timers, handing out feed numbers) is in the store's query
+files (store/sql/sqlite.sql, postgresql.sql), chosen by the backend's `name`.
 """
 
 from __future__ import annotations
@@ -34,12 +35,8 @@ class Tx(Protocol):
 class Backend(Protocol):
     """A database the store runs on."""
 
-    #: "sqlite" or "postgresql"
+    #: "sqlite" or "postgresql": also the dialect of the store's queries.
     name: str
-    #: Appended to SELECTs of rows a writer will change (PostgreSQL: " FOR UPDATE").
-    lock: str
-    #: Appended to the SELECT that claims a due timer (PostgreSQL: " FOR UPDATE SKIP LOCKED").
-    claim: str
 
     def write(self) -> AbstractContextManager[Tx]:
         """A transaction that may write; raises Retry when it lost a race."""
@@ -47,11 +44,6 @@ class Backend(Protocol):
 
     def read(self) -> AbstractContextManager[Tx]:
         """A read-only transaction (one consistent snapshot)."""
-        ...
-
-    def next_feed_seq(self, tx: Any, count: int = 1) -> int:
-        """The first of `count` consecutive feed numbers; taken in the appending transaction,
-        visible in commit order."""
         ...
 
     def close(self) -> None: ...

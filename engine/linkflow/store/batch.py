@@ -26,8 +26,6 @@ from linkflow.store.records import Sent
 if TYPE_CHECKING:
     from linkflow.store.store import Store
 
-SAVEPOINT = "linkflow_event"
-
 
 @dataclass(frozen=True, slots=True)
 class EventRequest:
@@ -60,14 +58,14 @@ def _must_retry(store: Store) -> tuple[type[BaseException], ...]:
 
 
 def _take_feed_head(store: Store, tx: Tx) -> None:
-    """PostgreSQL: lock the feed counter before the batch's first event.
+    """PostgreSQL: lock the feed counter before the batch's first event (SQLite: nothing to
+    take, BEGIN IMMEDIATE already queued the batch behind every other writer).
 
     Every accepted event locks it until commit anyway; a batch that took it only at its first
     accepted event would hold it while waiting for rows another process's batch holds, and that
     one would wait for the counter: a deadlock, found only after `deadlock_timeout` (1 s).
     Taken first, batches of several processes queue here one behind the other instead."""
-    if store.backend.name == "postgresql":
-        tx.one("SELECT seq FROM feed_head FOR UPDATE")
+    tx.one(store.sql["take_feed_head"])
 
 
 def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exception]:
@@ -104,7 +102,7 @@ def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exc
 def _one(
     store: Store, tx: Tx, request: EventRequest, retry: tuple[type[BaseException], ...]
 ) -> Sent | Exception:
-    tx.run(f"SAVEPOINT {SAVEPOINT}")
+    tx.run(store.sql["savepoint"])
     try:
         sent = store._send_in(
             tx,
@@ -120,10 +118,10 @@ def _one(
         # Undo whatever the event wrote. When the database itself lost the transaction (the
         # connection broke, SQLite rolled back on a full disk), this statement fails too and
         # the whole batch fails: none of it is applied.
-        tx.run(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
-        tx.run(f"RELEASE SAVEPOINT {SAVEPOINT}")
+        tx.run(store.sql["rollback_to_savepoint"])
+        tx.run(store.sql["release_savepoint"])
         return _as_store_error(store, err) if _is_database_error(err) else err
-    tx.run(f"RELEASE SAVEPOINT {SAVEPOINT}")
+    tx.run(store.sql["release_savepoint"])
     return sent
 
 

@@ -79,8 +79,6 @@ def _pipelined(conn: psycopg.Connection[Any]) -> Iterator[None]:
 
 class PostgresBackend:
     name = "postgresql"
-    lock = " FOR UPDATE"
-    claim = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: StoreUrl) -> None:
         import psycopg
@@ -140,13 +138,6 @@ class PostgresBackend:
             raise Retry(first_line(err)) from None
         except (psycopg.Error, PoolTimeout) as err:
             raise StoreError(f"{doing} the store at {self.where}: {first_line(err)}") from None
-
-    def next_feed_seq(self, tx: PostgresTx, count: int = 1) -> int:
-        # The counter row stays locked until this transaction commits: feed numbers become
-        # visible in order, so a reader that follows `seq > N` never skips a late commit.
-        row = tx.one("UPDATE feed_head SET seq = seq + ? RETURNING seq", (count,))
-        assert row is not None
-        return int(row[0]) - count + 1
 
     def close(self) -> None:
         self.pool.close()

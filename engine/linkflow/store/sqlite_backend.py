@@ -43,8 +43,6 @@ class SqliteTx:
 
 class SqliteBackend:
     name = "sqlite"
-    lock = ""
-    claim = ""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self.path = path
@@ -97,12 +95,6 @@ class SqliteBackend:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-
-    def next_feed_seq(self, tx: SqliteTx, count: int = 1) -> int:
-        # Safe without a counter: BEGIN IMMEDIATE makes this the only writer until it commits.
-        row = tx.one("SELECT COALESCE(MAX(seq), 0) + 1 FROM feed")
-        assert row is not None
-        return int(row[0])
 
     def close(self) -> None:
         self.conn.close()

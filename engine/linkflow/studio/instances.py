@@ -17,7 +17,6 @@ from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.files import draw
 from linkflow.runtime.steps import HistoryEntry
 from linkflow.store import NotFound, Store, StoreError
-from linkflow.store.definitions import compile_source
 from linkflow.studio.playground import PlaygroundError
 
 #: The most instances one listing shows.
@@ -55,8 +54,7 @@ class InstancesView:
     def workflow(self, definition: str) -> Workflow:
         found = self._workflows.get(definition)
         if found is None:
-            stored = self.store.definition(definition)
-            found = self._workflows[definition] = compile_source(stored.source, stored.file)
+            found = self._workflows[definition] = self.store.engine(definition).workflow
         return found
 
     def listing(

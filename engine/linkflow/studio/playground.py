@@ -90,7 +90,11 @@ class Playground:
         world_file: str | None = None,
         data: Mapping[str, Any] | None = None,
         start: str | None = None,
+        *,
+        workflows: Mapping[str, Workflow] | None = None,
     ) -> None:
+        """`workflows` already loaded from `paths` (a service's) are used as they are, rather
+        than read again; a reload (when the files change) reads the files."""
         self.paths = list(paths)
         self.world_file = world_file
         self.workflows: dict[str, Workflow] = {}
@@ -103,7 +107,11 @@ class Playground:
         self._world: World | None = None
         #: The last diagram drawn, by workflow and path: a view asked again draws nothing.
         self._drawn: tuple[tuple[Workflow, tuple[TraceStep, ...]], str] | None = None
-        problems = self.reload_definitions()
+        if workflows is None:
+            problems = self.reload_definitions()
+        else:
+            problems, self.workflows = [], dict(workflows)
+            self._secrets = secret_fields(self.workflows)
         if problems:
             raise PlaygroundError("\n".join(str(p) for p in problems))
         if not self.workflows:

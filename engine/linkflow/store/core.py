@@ -1,0 +1,142 @@
+"""What every part of the store stands on: the open backend, its queries, write transactions
+that run again after a lost race, and the engines of stored definitions.
+
+`Store` (store.py) is built from the parts beside this module: registry.py (definitions),
+steps.py (writing a step and a handoff), timers.py and world_store.py.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from linkflow.language.model import Workflow
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Clock, Instance
+from linkflow.runtime.steps import Refusal, RefusalKind
+from linkflow.runtime.world import copy_json
+from linkflow.store.backend import Backend, Row, Tx
+from linkflow.store.errors import NotFound, Retry, StoreError
+from linkflow.store.queries import Queries, queries
+from linkflow.store.records import InstanceRecord
+from linkflow.store.world_view import StoreWorld
+
+T = TypeVar("T")
+
+#: How often a transaction that lost a race (PostgreSQL) is run again before giving up.
+ATTEMPTS = 30
+
+
+def new_id() -> str:
+    return secrets.token_hex(8)
+
+
+def record_of(row: Row) -> InstanceRecord:
+    """An instance row (selected in records.INSTANCE_COLUMNS order) as a record."""
+    (id_, workflow, definition, state, data, start, outcome, version) = row[:8]
+    created, updated, entered, due, session = row[8:]
+    return InstanceRecord(
+        id_,
+        workflow,
+        definition,
+        state,
+        json.loads(data),
+        json.loads(start),
+        outcome,
+        int(version),
+        float(created),
+        float(updated),
+        float(entered),
+        None if due is None else float(due),
+        session,
+    )
+
+
+def refusal_of(raw: Mapping[str, Any]) -> Refusal:
+    return Refusal(
+        RefusalKind(raw["kind"]),
+        raw["message"],
+        raw.get("guard", ""),
+        raw.get("rule", ""),
+        tuple(refusal_of(r) for r in raw.get("also", ())),
+    )
+
+
+class StoreCore:
+    """The backend, its queries and the compiled definitions (see `Store`)."""
+
+    def __init__(self, backend: Backend, where: str, clock: Clock = time.time) -> None:
+        self.backend = backend
+        self.where = where
+        self.clock = clock
+        #: The dialect's named queries (store/sql/*.sql): the only SQL the store runs.
+        self.sql: Queries = queries(backend.name)
+        self._engines: dict[str, Engine] = {}
+        #: Workflows registered by this process, by content hash: never compiled again.
+        self._known: dict[str, Workflow] = {}
+
+    def _write(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in one write transaction, again if it lost a race with another writer."""
+        for attempt in range(ATTEMPTS):
+            try:
+                with self.backend.write() as tx:
+                    return work(tx)
+            except Retry:
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise StoreError(
+            f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
+        )
+
+    def _engine(self, tx: Tx, definition: str) -> Engine:
+        """The engine of a stored definition: the model this process registered, or else its
+        stored text built once by the loader (checked in full when it was stored, so the graph
+        checks, and networkx, are left out)."""
+        engine = self._engines.get(definition)
+        if engine is None:
+            workflow = self._known.get(definition)
+            if workflow is None:
+                from linkflow.language.loader import workflow_from_text
+
+                row = tx.one(self.sql["definition_source"], (definition,))
+                if row is None:  # pragma: no cover - a foreign key keeps it
+                    raise StoreError(f"the store lost workflow definition {definition}")
+                workflow = workflow_from_text(row[0], row[1], check_graph=False)
+            engine = self._engines[definition] = Engine(workflow)
+        return engine
+
+    def engine(self, definition: str) -> Engine:
+        """The engine of the stored definition with this content hash (compiled once)."""
+        engine = self._engines.get(definition)
+        if engine is None:
+            with self.backend.read() as tx:
+                engine = self._engine(tx, definition)
+        return engine
+
+    def _row(self, tx: Tx, instance_id: str, *, lock: bool = False) -> InstanceRecord:
+        """The stored instance (locked for this writer when `lock`), or NotFound."""
+        query = self.sql["instance_for_update"] if lock else self.sql["instance"]
+        row = tx.one(query, (instance_id,))
+        if row is None:
+            raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
+        return record_of(row)
+
+    def _materialize(
+        self, tx: Tx, record: InstanceRecord, *, lock: bool, clock: Clock | None = None
+    ) -> tuple[Instance, StoreWorld]:
+        """The instance as stored, on a world that reads records by key (locked when `lock`)."""
+        engine = self._engine(tx, record.definition)
+        query = self.sql["world_record_for_update"] if lock else self.sql["world_record"]
+
+        def fetch(collection: str, key: str) -> str | None:
+            found = tx.one(query, (collection, key))
+            return None if found is None else str(found[0])
+
+        world = StoreWorld(fetch)
+        instance = Instance(engine, copy_json(dict(record.data)), world, clock or self.clock)
+        instance.state = record.state
+        instance.entered_at = record.entered
+        return instance, world

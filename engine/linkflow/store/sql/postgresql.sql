@@ -1,0 +1,40 @@
+-- PostgreSQL's part of the store's SQL: the queries that differ from SQLite's (sqlite.sql has
+-- the same names). Writers lock what they read, so two events on the same records queue
+-- rather than lose an update; timers are claimed with SKIP LOCKED, so several timer processes
+-- never fire one twice; feed numbers come from a counter row, locked until commit.
+
+-- name: instance_for_update
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE id = ? FOR UPDATE;
+
+-- name: world_record_for_update
+SELECT record FROM world WHERE collection = ? AND key = ? FOR UPDATE;
+
+-- name: claim_due
+-- Up to ? due instances, the earliest first, that no other process has claimed.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances
+WHERE due IS NOT NULL AND due <= ?
+ORDER BY due, id LIMIT ?
+FOR UPDATE SKIP LOCKED;
+
+-- name: claim_due_instance
+-- One instance, if it is still due and no other process holds it.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE id = ? AND due IS NOT NULL AND due <= ?
+FOR UPDATE SKIP LOCKED;
+
+-- name: next_feed_seq
+-- The first of ? consecutive feed numbers. The counter row stays locked until this
+-- transaction commits: numbers become visible in order, so a reader that follows `seq > N`
+-- never skips a late commit.
+WITH n AS (SELECT CAST(? AS bigint) AS count)
+UPDATE feed_head SET seq = feed_head.seq + n.count FROM n
+RETURNING feed_head.seq - n.count + 1;
+
+-- name: take_feed_head
+-- A batch locks the feed counter before its first event (see batch._take_feed_head).
+SELECT seq FROM feed_head FOR UPDATE;

@@ -1,0 +1,164 @@
+-- The store's SQL, shared by both dialects: one named query each, run only by the store.
+--
+-- A query starts at its `-- name: ...` line; comment lines right after it say why it is as it
+-- is. Placeholders are `?` (the PostgreSQL backend sends them as psycopg's `%s`). The
+-- instance columns are always selected in the order records.INSTANCE_COLUMNS reads them.
+-- What differs between SQLite and PostgreSQL (row locks, claiming timers, handing out feed
+-- numbers) is in sqlite.sql and postgresql.sql, under the same names in both.
+
+-- definitions ---------------------------------------------------------------------------------
+
+-- name: insert_definition
+-- A version already stored is only marked registered again (the newest of a name wins).
+INSERT INTO definitions (hash, name, file, source, registered)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (hash) DO UPDATE SET registered = excluded.registered;
+
+-- name: definition_by_name
+SELECT hash, name, file, source FROM definitions
+WHERE name = ?
+ORDER BY registered DESC, hash LIMIT 1;
+
+-- name: definition_by_hash_prefix
+-- A prefix p covers the hashes from p up to p followed by "g" (past every hex digit).
+SELECT hash, name, file, source FROM definitions
+WHERE hash >= ? AND hash < ?
+ORDER BY hash LIMIT 1;
+
+-- name: definition_names
+SELECT DISTINCT name FROM definitions ORDER BY 1;
+
+-- name: definition_source
+SELECT source, file FROM definitions WHERE hash = ?;
+
+-- name: latest_definition_hash
+SELECT hash FROM definitions WHERE name = ? ORDER BY registered DESC, hash LIMIT 1;
+
+-- instances -----------------------------------------------------------------------------------
+
+-- name: instance
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE id = ?;
+
+-- name: insert_instance
+INSERT INTO instances (id, workflow, definition, state, data, start_data, outcome, version,
+                       created, updated, entered, due, session, hop)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: update_instance
+UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?,
+                     entered = ?, due = ?
+WHERE id = ?;
+
+-- name: instance_hop
+SELECT hop FROM instances WHERE id = ?;
+
+-- name: session_head
+-- The newest instance of a handoff chain.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE session = ?
+ORDER BY hop DESC LIMIT 1;
+
+-- name: instances_page
+-- Newest first. `{where}` is the filters given, each one of the `filter_*` fragments below
+-- joined by AND (or nothing): a fixed condition per filter keeps the listing indexes usable.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances{where}
+ORDER BY created DESC, id DESC LIMIT ?;
+
+-- name: filter_workflow
+workflow = ?;
+
+-- name: filter_state
+state = ?;
+
+-- name: filter_outcome
+outcome = ?;
+
+-- name: filter_before
+-- Keyset paging: after the (created, id) of the last instance of the previous page.
+(created < ? OR (created = ? AND id < ?));
+
+-- history -------------------------------------------------------------------------------------
+
+-- name: history
+SELECT seq, time, event, source, target, accepted, payload, refusal, event_id
+FROM history WHERE instance = ? ORDER BY seq;
+
+-- name: insert_history
+-- An entry's number is the instance's next one, taken in the insert itself.
+INSERT INTO history (instance, seq, time, event, source, target, accepted, payload,
+                     refusal, transition, event_id, request)
+VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?),
+        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: step_by_event_id
+-- The step an event id was recorded with (sending it again replays that step).
+SELECT event, source, target, refusal, transition, request FROM history
+WHERE instance = ? AND event_id = ?;
+
+-- timers --------------------------------------------------------------------------------------
+
+-- name: due_ids
+-- Due timers to fire one transaction each (after a batch failed), without claiming them.
+SELECT id FROM instances
+WHERE due IS NOT NULL AND due <= ?
+ORDER BY due, id LIMIT ?;
+
+-- name: stop_timer
+-- The definition has no timeout here (or its step failed): the instance is not fired again.
+UPDATE instances SET due = NULL WHERE id = ?;
+
+-- name: next_due
+SELECT MIN(due) FROM instances WHERE due IS NOT NULL;
+
+-- change feed ---------------------------------------------------------------------------------
+
+-- name: insert_feed
+INSERT INTO feed (seq, instance, workflow, event, source, target, outcome, time)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: feed
+SELECT seq, instance, workflow, event, source, target, outcome, time
+FROM feed WHERE seq > ? ORDER BY seq LIMIT ?;
+
+-- world ---------------------------------------------------------------------------------------
+
+-- name: world_record
+SELECT record FROM world WHERE collection = ? AND key = ?;
+
+-- name: insert_world_record
+INSERT INTO world (collection, key, record, version) VALUES (?, ?, ?, 1);
+
+-- name: update_world_record
+UPDATE world SET record = ?, version = version + 1 WHERE collection = ? AND key = ?;
+
+-- name: delete_world_record
+DELETE FROM world WHERE collection = ? AND key = ?;
+
+-- name: load_world_record
+-- An imported record replaces the stored one of its key.
+INSERT INTO world (collection, key, record, version) VALUES (?, ?, ?, 1)
+ON CONFLICT (collection, key) DO UPDATE
+SET record = excluded.record, version = world.version + 1;
+
+-- name: world_collection
+SELECT key, record FROM world WHERE collection = ? ORDER BY key;
+
+-- name: world_key
+SELECT key, record FROM world WHERE collection = ? AND key = ?;
+
+-- group commit --------------------------------------------------------------------------------
+
+-- name: savepoint
+-- Each event of a batch runs in its own savepoint: one that fails is undone alone.
+SAVEPOINT linkflow_event;
+
+-- name: rollback_to_savepoint
+ROLLBACK TO SAVEPOINT linkflow_event;
+
+-- name: release_savepoint
+RELEASE SAVEPOINT linkflow_event;

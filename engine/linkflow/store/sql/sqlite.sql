@@ -1,0 +1,34 @@
+-- SQLite's part of the store's SQL: the queries that differ from PostgreSQL's (postgresql.sql
+-- has the same names). BEGIN IMMEDIATE makes a writer the only one until it commits, so
+-- nothing it reads needs a row lock and feed numbers need no counter.
+
+-- name: instance_for_update
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE id = ?;
+
+-- name: world_record_for_update
+SELECT record FROM world WHERE collection = ? AND key = ?;
+
+-- name: claim_due
+-- Up to ? due instances, the earliest first.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances
+WHERE due IS NOT NULL AND due <= ?
+ORDER BY due, id LIMIT ?;
+
+-- name: claim_due_instance
+-- One instance, if it is still due (another process may have fired it first).
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE id = ? AND due IS NOT NULL AND due <= ?;
+
+-- name: next_feed_seq
+-- The first of ? consecutive feed numbers: the one after the highest (the only writer). The
+-- count is bound, though not needed here, so that both dialects take the same parameters.
+SELECT COALESCE(MAX(seq), 0) + 1 FROM feed WHERE ? > 0;
+
+-- name: take_feed_head
+-- Nothing to take: BEGIN IMMEDIATE already queued the batch behind every other writer.
+SELECT 1;

@@ -1,0 +1,205 @@
+"""Writing a step: its history entry always; for an accepted one also the instance row, the
+changed world records, a handoff's next instance and the feed entry, all in the step's
+transaction. Steps taken together (a batch of timers) share one statement per table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from linkflow.runtime.instance import Instance
+from linkflow.runtime.session import handoff_data
+from linkflow.runtime.steps import Step
+from linkflow.runtime.world import World
+from linkflow.store.backend import Tx
+from linkflow.store.core import StoreCore, new_id
+from linkflow.store.errors import StoreError
+from linkflow.store.records import InstanceRecord, Sent
+from linkflow.store.world_view import StoreWorld, dump
+
+
+class Pending:
+    """The rows of steps taken in one transaction, written together by `_flush`."""
+
+    __slots__ = ("feed", "history", "instances", "steps")
+
+    def __init__(self) -> None:
+        self.history: list[tuple[Any, ...]] = []
+        self.instances: list[tuple[Any, ...]] = []
+        self.feed: list[tuple[Any, ...]] = []
+        #: (step, instance after it, handed-off instance, accepted) in the order taken.
+        self.steps: list[tuple[Step, InstanceRecord, InstanceRecord | None, bool]] = []
+
+
+def _run_rows(tx: Tx, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    if len(rows) == 1:
+        tx.run(sql, rows[0])
+    elif rows:
+        tx.many(sql, rows)
+
+
+class StepWriter(StoreCore):
+    """Inserting instances and writing the rows of steps (see `Store`)."""
+
+    def _insert(
+        self,
+        tx: Tx,
+        instance: Instance,
+        definition: str,
+        id_: str,
+        session: str,
+        start: Mapping[str, Any],
+        hop: int = 0,
+    ) -> InstanceRecord:
+        now = instance.entered_at
+        record = InstanceRecord(
+            id_,
+            instance.workflow.name,
+            definition,
+            instance.state,
+            instance.data,
+            start,
+            instance.outcome,
+            0,
+            now,
+            now,
+            now,
+            instance.due,
+            session,
+        )
+        tx.run(
+            self.sql["insert_instance"],
+            (
+                id_,
+                record.workflow,
+                definition,
+                record.state,
+                dump(record.data),
+                dump(start),
+                record.outcome,
+                0,
+                now,
+                now,
+                now,
+                record.due,
+                session,
+                hop,
+            ),
+        )
+        return record
+
+    def _stage(
+        self,
+        tx: Tx,
+        pending: Pending,
+        record: InstanceRecord,
+        instance: Instance,
+        world: StoreWorld,
+        step: Step,
+        event_id: str | None,
+        request: str | None,
+    ) -> None:
+        """Write one step: history always; for an accepted step also the instance row, the
+        changed world records, a handoff's next instance and the feed entry. The history,
+        instance and feed rows go to `pending` (`_flush` writes a batch of steps' rows
+        together); world changes and a handoff's next instance are written at once."""
+        entry = instance.history[-1]
+        pending.history.append(
+            (
+                record.id,
+                record.id,
+                entry.time,
+                entry.event,
+                entry.source,
+                entry.target,
+                int(entry.accepted),
+                dump(dict(entry.payload)) if entry.payload else None,
+                None if entry.refusal is None else dump(entry.refusal.as_dict()),
+                None if step.transition is None else step.transition.index,
+                event_id,
+                request,
+            )
+        )
+        if not step.accepted:
+            pending.steps.append((step, record, None, False))
+            return
+        for collection, key, text, existed in world.changes():
+            if text is None:
+                tx.run(self.sql["delete_world_record"], (collection, key))
+            elif existed:
+                tx.run(self.sql["update_world_record"], (text, collection, key))
+            else:
+                tx.run(self.sql["insert_world_record"], (collection, key, text))
+        now = entry.time
+        after = InstanceRecord(
+            record.id,
+            record.workflow,
+            record.definition,
+            instance.state,
+            instance.data,
+            record.start_data,
+            instance.outcome,
+            record.version + 1,
+            record.created,
+            now,
+            instance.entered_at,
+            instance.due,
+            record.session,
+        )
+        pending.instances.append(
+            (
+                after.state,
+                dump(after.data),
+                after.outcome,
+                after.version,
+                now,
+                after.entered,
+                after.due,
+                record.id,
+            )
+        )
+        handed = self._hand_off(tx, instance, after)
+        pending.feed.append(
+            (record.id, record.workflow, step.event, step.source, step.target, after.outcome, now)
+        )
+        pending.steps.append((step, after, handed, True))
+
+    def _next_feed_seq(self, tx: Tx, count: int) -> int:
+        """The first of `count` consecutive feed numbers, taken in the appending transaction
+        and visible in commit order (how differs by dialect: see sqlite.sql, postgresql.sql)."""
+        row = tx.one(self.sql["next_feed_seq"], (count,))
+        assert row is not None
+        return int(row[0])
+
+    def _flush(self, tx: Tx, pending: Pending) -> list[Sent]:
+        """Write what `pending` holds, one batch per statement; the steps' outcomes."""
+        _run_rows(tx, self.sql["insert_history"], pending.history)
+        _run_rows(tx, self.sql["update_instance"], pending.instances)
+        number = self._next_feed_seq(tx, len(pending.feed)) if pending.feed else 0
+        rows = [(number + i, *row) for i, row in enumerate(pending.feed)]
+        _run_rows(tx, self.sql["insert_feed"], rows)
+        sent: list[Sent] = []
+        for step, after, handed, accepted in pending.steps:
+            if accepted:
+                sent.append(Sent(step, after, handed_to=handed, feed_seq=number))
+                number += 1
+            else:
+                sent.append(Sent(step, after))
+        return sent
+
+    def _hand_off(self, tx: Tx, instance: Instance, after: InstanceRecord) -> InstanceRecord | None:
+        """Start the workflow a final state hands off to (its newest definition), in the same
+        session, one hop further."""
+        target = instance.workflow.states[instance.state].handoff
+        if not target:
+            return None
+        row = tx.one(self.sql["latest_definition_hash"], (target,))
+        if row is None:  # pragma: no cover - registering a workflow checks its handoffs
+            raise StoreError(f"workflow '{target}' (a handoff target) is not in the store")
+        engine = self._engine(tx, row[0])
+        shared = handoff_data(instance.data, engine.workflow)
+        following = engine.create(shared, World(), instance.clock)
+        hop = tx.one(self.sql["instance_hop"], (after.id,))
+        assert hop is not None
+        return self._insert(tx, following, row[0], new_id(), after.session, shared, int(hop[0]) + 1)
