@@ -75,6 +75,9 @@ def open(
             "pip install 'linkflow[postgres]'"
         ) from None
     try:
+        # Every loaded model at once, in one transaction: a run's handoff targets are then
+        # stored before it starts, and no file is read again.
+        opened.register(*result.workflows.values())
         if loaded is not None:
             opened.load_world(loaded)
     except BaseException:
