@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from linkflow.language import world_schema
 from linkflow.language.json_reader import MAX_JSON_BYTES, located_later, parse_json, quick_json
 from linkflow.language.loader import load
-from linkflow.language.schema import precheck_validator
+from linkflow.language.validators import precheck_validator
 from linkflow.language.yaml_loader import MAX_DEPTH
 from linkflow.runtime.world_loader import load_world, load_world_and_schema
 from linkflow.store import Store
