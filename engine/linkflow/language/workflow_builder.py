@@ -112,7 +112,7 @@ class _Builder(TransitionBuilder):
         return None if self.problems else workflow
 
     def invariants(self, raw: Mapping[str, Any]) -> dict[str, Invariant]:
-        from linkflow.language.invariants import build_invariant
+        from linkflow.language.invariant_patterns import build_invariant
 
         out: dict[str, Invariant] = {}
         for name, spec in raw.items():
