@@ -95,38 +95,37 @@ SCHEMA_LISTS = ("prefixItems", "allOf", "anyOf", "oneOf")
 _CACHED = 512
 
 
-def _cached(build: Callable[[str], Any]) -> Callable[[Mapping[str, Any] | bool], Any]:
-    """`build` from a schema's JSON text, cached by that text; a schema that is not JSON text
-    (a value YAML allows and JSON does not) is built each time, uncached."""
-    compiled = lru_cache(maxsize=_CACHED)(build)
+def _cached(build: Callable[[Any], Any]) -> Callable[[Mapping[str, Any] | bool], Any]:
+    """`build`, cached by the schema's JSON text and given its own copy of the schema (a
+    caller that changes its dict later cannot change a shared validator); a schema that is
+    not JSON text (a value YAML allows and JSON does not) is built from itself, uncached."""
+    from_text = lru_cache(maxsize=_CACHED)(lambda text: build(json.loads(text)))
 
     def get(schema: Mapping[str, Any] | bool) -> Any:
         try:
             text = json.dumps(schema, allow_nan=False)
         except (TypeError, ValueError):
-            return build(json.dumps(schema, default=str))
-        return compiled(text)
+            return build(schema)
+        return from_text(text)
 
     return get
 
 
-def _build_rust(text: str) -> Any:
+def _build_rust(schema: Any) -> Any:
     import jsonschema_rs
 
     try:
-        return jsonschema_rs.Draft202012Validator(
-            json.loads(text), validate_formats=False, offline=True
-        )
-    except (jsonschema_rs.ValidationError, ValueError):  # not a schema: jsonschema only
+        return jsonschema_rs.Draft202012Validator(schema, validate_formats=False, offline=True)
+    except (jsonschema_rs.ValidationError, ValueError, TypeError):  # not a schema it takes
         return None
 
 
-def _build_explaining(text: str) -> Any:
+def _build_explaining(schema: Any) -> Any:
     from jsonschema import Draft202012Validator
 
     from linkflow.language.schema import local_registry
 
-    return Draft202012Validator(json.loads(text), registry=local_registry())
+    return Draft202012Validator(schema, registry=local_registry())
 
 
 _rust = _cached(_build_rust)
