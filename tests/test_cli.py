@@ -187,8 +187,8 @@ def test_a_usage_error_in_a_real_process() -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "linkflow run: error: the payload of 'approve' is not valid JSON "
-        "(Expecting property name enclosed in double quotes at character 2)\n"
+        "linkflow run: error: the payload of 'approve' is not valid JSON: expected a key in "
+        "double quotes (at the top level, character 2)\n"
     )
 
 

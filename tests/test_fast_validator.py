@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from linkflow.language.data_types import FieldType, value_problem
 from linkflow.language.loader import load_workflow
-from linkflow.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
+from linkflow.language.schema import fast_validator, fragment_validator
+from linkflow.language.validators import FAST_KEYWORDS
 from linkflow.runtime import json_values as json_values_module
 from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 from linkflow.runtime.engine import Engine

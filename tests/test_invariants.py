@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from linkflow.errors import Problem
-from linkflow.language.invariants import all_invariant_problems, check_invariant, pattern_matches
-from linkflow.language.invariants import parse_pattern as pattern
+from linkflow.language.invariant_patterns import parse_pattern as pattern
+from linkflow.language.invariant_patterns import pattern_matches
+from linkflow.language.invariants import all_invariant_problems, check_invariant
 from linkflow.language.loader import load
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from linkflow.language import world_schema
 from linkflow.language.json_reader import MAX_JSON_BYTES, located_later, parse_json, quick_json
 from linkflow.language.loader import load
-from linkflow.language.schema import precheck_validator
+from linkflow.language.validators import precheck_validator
 from linkflow.language.yaml_loader import MAX_DEPTH
 from linkflow.runtime.world_loader import load_world, load_world_and_schema
 from linkflow.store import Store
@@ -157,7 +157,7 @@ HOSTILE: dict[str, tuple[str | bytes, str]] = {
     ),
     "lone surrogate": (
         world_text('{"n": "\\ud800"}'),
-        "3:14: a lone UTF-16 surrogate (\\ud800) is not a character",
+        "3:14: a lone UTF-16 surrogate is not a character",
     ),
     "bidi control": (
         world_text('{"n": "a\u202eb"}'),
@@ -166,7 +166,7 @@ HOSTILE: dict[str, tuple[str | bytes, str]] = {
     "DEL": (world_text('{"n": "a\x7fb"}'), "3:16: U+007F cannot appear in a file"),
     "raw tab in a string": (
         world_text('{"n": "a\tb"}'),
-        "3:16: JSON syntax error: invalid control character at",
+        "3:16: JSON syntax error: invalid control character",
     ),
     "single quotes": (world_text("{'n': 1}"), "3:9: JSON syntax error: expected a key"),
     "trailing comma": (world_text('{"n": 1,}'), "3:16: JSON syntax error: expected a key"),

@@ -24,11 +24,11 @@ DEEP = "[" * 60_000 + "]" * 60_000
     ("args", "message"),
     [
         (["--data", '{"document": "' + "x" * 300 + '"}', "-e", "submit"], ""),
-        (["--data", '{"document": ' + DEEP + "}"], "nested deeper than 32 levels"),
-        (["-e", "submit=" + DEEP], "nested deeper than 32 levels"),
-        (["-e", 'submit={"a": NaN}'], "NaN is not JSON"),
-        (["-e", 'submit={"a": ' + "9" * 5000 + "}"], "a number is out of range"),
-        (["--data", '{"document": 1e999}'], "a number is not finite"),
+        (["--data", '{"document": ' + DEEP + "}"], "nesting is deeper than 32 levels"),
+        (["-e", "submit=" + DEEP], "nesting is deeper than 32 levels"),
+        (["-e", 'submit={"a": NaN}'], "NaN is not a JSON number"),
+        (["-e", 'submit={"a": ' + "9" * 5000 + "}"], "number out of range"),
+        (["--data", '{"document": 1e999}'], "number out of range"),
     ],
 )
 def test_inline_json_is_bounded_and_strict(args: list[str], message: str) -> None:

@@ -26,245 +26,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from linkflow.errors import Problem
 from linkflow.language.model import (
-    Action,
     ActionKind,
     Invariant,
     InvariantKind,
-    Outcome,
     Transition,
     Workflow,
 )
-from linkflow.source import DocPath, SourceLocation
 
 if TYPE_CHECKING:
     import networkx as nx
-
-#: A node of a handoff chain: (workflow name, state name).
-Node = tuple[str, str]
-#: One element of a normalised write path: a field name, or ("key", source) for `[...]`.
-PathPart = str | tuple[str, str]
-ANY_KEY: PathPart = ("key", "*")
-ANY_NAME = "*"
-
-# -- building (called by linkflow.language.workflow_builder) ---------------------------------
-
-
-def parse_pattern(text: str) -> list[PathPart]:
-    """`world.coll[*].field` into parts; `[*]` matches any key and `*` any field name."""
-    parts: list[PathPart] = []
-    i = 0
-    token = re.compile(r"\s*(?:\.?\s*([A-Za-z_][A-Za-z0-9_]*|\*)|\[([^\[\]]*)\])")
-    while i < len(text):
-        found = token.match(text, i)
-        if not found or found.end() == i:
-            raise ValueError(f"unexpected '{text[i]}' at character {i + 1}")
-        if found.group(1) is not None:
-            if not parts and found.group(0).lstrip().startswith("."):
-                raise ValueError("must start with world, data or a binding")
-            parts.append(found.group(1))
-        else:
-            inner = found.group(2).strip()
-            if not inner:
-                raise ValueError(f"empty '[]' at character {i + 1}")
-            if not parts:
-                raise ValueError("must start with world, data or a binding")
-            parts.append(("key", inner))
-        i = found.end()
-    if not parts or not isinstance(parts[0], str) or parts[0] == ANY_NAME:
-        raise ValueError("must start with world, data or a binding")
-    return parts
-
-
-def build_invariant(
-    name: str, spec: Mapping[str, Any], location: SourceLocation
-) -> tuple[Invariant | None, list[tuple[DocPath, str]]]:
-    """A schema-valid `invariants.<name>` entry as an Invariant, or the problems found in it."""
-    problems: list[tuple[DocPath, str]] = []
-    common: dict[str, Any] = {
-        "name": name,
-        "location": location,
-        "description": str(spec.get("description", "")),
-        "rule": str(spec.get("rule", "")),
-    }
-    if "requires" in spec:
-        body = spec["requires"]
-        writes = str(body.get("writes", ""))
-        if writes:
-            try:
-                parse_pattern(writes)
-            except ValueError as err:
-                problems.append((("requires", "writes"), f"path pattern '{writes}': {err}"))
-        invariant = Invariant(
-            kind=InvariantKind.REQUIRES,
-            writes=writes,
-            event=str(body.get("event", "")),
-            to=str(body.get("to", "")),
-            guards=tuple(body["guards"]),
-            **common,
-        )
-    elif "never_stores" in spec:
-        invariant = Invariant(
-            kind=InvariantKind.NEVER_STORES, fields=tuple(spec["never_stores"]), **common
-        )
-    elif "no_writes_on" in spec:
-        writes = str(spec.get("writes", ""))
-        if writes:
-            try:
-                parse_pattern(writes)
-            except ValueError as err:
-                problems.append((("writes",), f"path pattern '{writes}': {err}"))
-        invariant = Invariant(
-            kind=InvariantKind.NO_WRITES_ON,
-            outcomes=tuple(Outcome(o) for o in spec["no_writes_on"]),
-            writes=writes,
-            **common,
-        )
-    else:
-        invariant = Invariant(kind=InvariantKind.IDEMPOTENT, event=spec["idempotent"], **common)
-    return (None if problems else invariant), problems
-
-
-# -- what a transition writes -----------------------------------------------------------------
-
-
-def write_parts(workflow: Workflow, action: Action) -> list[PathPart]:
-    """An action's target as `world.<collection>[key]...` or `data.field...` parts."""
-    target = action.target
-    steps: list[PathPart] = [
-        s.name if s.name is not None else ("key", s.key.source if s.key else "")
-        for s in target.steps
-    ]
-    if target.root in ("world", "data"):
-        return [target.root, *steps]
-    binding = workflow.bindings[target.root]
-    return ["world", binding.collection, ("key", binding.key.source), *steps]
-
-
-def writes_world(workflow: Workflow, action: Action) -> bool:
-    return write_parts(workflow, action)[0] == "world"
-
-
-def pattern_matches(pattern: Iterable[PathPart], parts: Iterable[PathPart]) -> bool:
-    """True when a write at `parts` writes at or below `pattern`, or replaces what holds it."""
-    for want, got in zip(pattern, parts, strict=False):
-        if want in (ANY_NAME, ANY_KEY):
-            if isinstance(want, str) != isinstance(got, str):
-                return False
-            continue
-        if isinstance(want, tuple) and isinstance(got, tuple):
-            if want[1].replace(" ", "") != got[1].replace(" ", ""):
-                return False
-        elif want != got:
-            return False
-    return True
-
-
-# -- the chain graph ---------------------------------------------------------------------------
-
-
-def scope(workflow: Workflow, workflows: Mapping[str, Workflow] | None) -> dict[str, Workflow]:
-    """`workflow` and every loaded workflow it hands off to, transitively, in discovery order."""
-    known = dict(workflows or {})
-    known.setdefault(workflow.name, workflow)
-    out: dict[str, Workflow] = {}
-    todo = [workflow]
-    while todo:
-        current = todo.pop(0)
-        if current.name in out:
-            continue
-        out[current.name] = current
-        for state in current.states.values():
-            if state.handoff and state.handoff in known and state.handoff not in out:
-                todo.append(known[state.handoff])
-    return out
-
-
-def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
-    """Nodes (workflow, state); an edge per (transition, source), keyed (workflow, position);
-    a handoff edge from a handing-off final state to the next workflow's initial state."""
-    import networkx as nx
-
-    graph = nx.MultiDiGraph()
-    for wf in workflows.values():
-        for name in wf.states:
-            graph.add_node((wf.name, name))
-        for number, transition in enumerate(wf.transitions):
-            for source in transition.sources:
-                graph.add_edge(
-                    (wf.name, source),
-                    (wf.name, transition.target),
-                    key=(wf.name, number),
-                    workflow=wf.name,
-                    transition=transition,
-                )
-        for state in wf.states.values():
-            nxt = workflows.get(state.handoff) if state.handoff else None
-            if nxt is not None:
-                graph.add_edge(
-                    (wf.name, state.name),
-                    (nxt.name, nxt.initial),
-                    key=("handoff", wf.name),
-                    workflow=wf.name,
-                    transition=None,
-                )
-    return graph
-
-
-@dataclass(frozen=True, slots=True)
-class ChainStep:
-    """One step of a path through a handoff chain: a transition, or a handoff."""
-
-    workflow: str
-    source: str
-    target: str
-    transition: Transition | None = None
-    handoff_to: str = ""
-
-    def describe(self) -> str:
-        if self.transition is None:
-            return f"{self.workflow}: '{self.source}' hands off to {self.handoff_to}"
-        t = self.transition
-        guards = f" [passes {', '.join(u.label for u in t.guards)}]" if t.guards else ""
-        return f"{self.workflow}: {t.event}: {self.source} -> {self.target}{guards} ({t.location})"
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"workflow": self.workflow, "from": self.source, "to": self.target}
-        if self.transition is None:
-            out["handoff"] = self.handoff_to
-        else:
-            out["event"] = self.transition.event
-            out["guards"] = [u.label for u in self.transition.guards]
-            out["location"] = str(self.transition.location)
-        return out
-
-
-def edge_step(graph: nx.MultiDiGraph, u: Node, v: Node, key: Any) -> ChainStep:
-    data = graph.edges[u, v, key]
-    transition = data["transition"]
-    if transition is None:
-        return ChainStep(u[0], u[1], v[1], None, v[0])
-    return ChainStep(u[0], u[1], v[1], transition)
-
-
-def node_path_steps(graph: nx.MultiDiGraph, nodes: list[Node]) -> list[ChainStep]:
-    """A node path as steps, taking the first edge (in definition order) between each pair."""
-    steps = []
-    for u, v in pairwise(nodes):
-        key = min(graph[u][v], key=_key_order)
-        steps.append(edge_step(graph, u, v, key))
-    return steps
-
-
-def _key_order(key: Any) -> tuple[int, str, int]:
-    if key[0] == "handoff":
-        return (1, str(key[1]), 0)
-    return (0, str(key[0]), int(key[1]))
-
+from linkflow.language.invariant_graph import (
+    ChainStep,
+    Node,
+    chain_graph,
+    edge_step,
+    key_order,
+    node_path_steps,
+    scope,
+)
+from linkflow.language.invariant_patterns import (
+    PathPart,
+    parse_pattern,
+    pattern_matches,
+    write_parts,
+    writes_world,
+)
 
 # -- checking ---------------------------------------------------------------------------------
 
@@ -366,9 +156,7 @@ class _Checker:
             rank = (0, reach[u]) if u in reach else (1, 0)
             if k not in best or rank < best[k][0]:
                 best[k] = (rank, edge)
-        return [
-            edge for _, edge in sorted(best.values(), key=lambda b: (b[0], _key_order(b[1][2])))
-        ]
+        return [edge for _, edge in sorted(best.values(), key=lambda b: (b[0], key_order(b[1][2])))]
 
     def shortest_to(self, graph: nx.MultiDiGraph, target: Node) -> list[ChainStep] | None:
         import networkx as nx
@@ -443,7 +231,7 @@ class _Checker:
             ]
             if not candidates:
                 continue
-            _, key, u, v, t = min(candidates, key=lambda c: (c[0], _key_order(c[1])))
+            _, key, u, v, t = min(candidates, key=lambda c: (c[0], key_order(c[1])))
             prefix = self.shortest_to(bypass, u) or []
             what = f"writes {inv.writes}" if inv.writes else f"takes '{t.event}'"
             if inv.to:
@@ -528,7 +316,7 @@ class _Checker:
         pattern = parse_pattern(self.invariant.writes) if self.invariant.writes else None
         reported: set[tuple[str, int]] = set()
         for u, v, k, t in sorted(
-            self.edges(), key=lambda e: (len(reach.get(e[0], ())), _key_order(e[2]))
+            self.edges(), key=lambda e: (len(reach.get(e[0], ())), key_order(e[2]))
         ):
             wf = self.workflows[u[0]]
             if k in reported or u not in reach or v not in back:

@@ -125,7 +125,8 @@ def recheck(workflows: Mapping[str, Workflow], changed: Iterable[str]) -> list[P
     edited as models: their semantic and graph checks, the handoffs, and the invariants of
     every workflow whose handoff chain reaches a changed one."""
     from linkflow.language.graph import graph_problems
-    from linkflow.language.invariants import invariant_problems, scope
+    from linkflow.language.invariant_graph import scope
+    from linkflow.language.invariants import invariant_problems
 
     names = set(changed)
     problems: list[Problem] = []

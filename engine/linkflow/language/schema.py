@@ -13,6 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from linkflow.errors import Problem
+from linkflow.language.validators import (
+    FAST_KEYWORDS,
+    ONE_SCHEMA,
+    PRECHECK_KEYWORDS,
+    SCHEMA_LISTS,
+    SCHEMA_MAPS,
+    agreeing_validator,
+    explaining_validator,
+    precheck_validator,
+    trusted_valid,
+)
 from linkflow.language.yaml_loader import Document
 from linkflow.source import DocPath
 
@@ -58,7 +69,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Any:
+def local_registry() -> Any:
     """Every local schema under its $id, so a $ref never reaches for the network."""
     from referencing import Registry, Resource
 
@@ -71,168 +82,31 @@ def _registry() -> Any:
 
 @cache
 def validator_for(name: str) -> Any:
-    """A compiled validator for one of the project's schemas, built once per process."""
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(load_schema(name), registry=_registry())
+    """The explaining (jsonschema) validator of one of the project's schemas."""
+    return explaining_validator(load_schema(name))
 
 
 def fragment_validator(schema: Mapping[str, Any]) -> Any:
-    """A validator for a schema fragment written inside a definition (an event's payload),
-    with the default size limits of `bounded`."""
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(bounded(schema), registry=_registry())
-
-
-#: The keywords jsonschema-rs checks exactly as jsonschema does (a property test holds them to
-#: it: tests/test_fast_validator.py). Left out on purpose: `pattern` and `patternProperties`
-#: (Rust's regex and Python's re differ: `$` matches before a trailing newline only in re),
-#: `multipleOf` (0.3 is a multiple of 0.1 only for jsonschema-rs), `format`, `uniqueItems`,
-#: `$ref` and every keyword not named here: a schema that uses one stays on jsonschema alone.
-FAST_KEYWORDS = frozenset(
-    {
-        "type",
-        "properties",
-        "required",
-        "additionalProperties",
-        "items",
-        "prefixItems",
-        "enum",
-        "const",
-        "minLength",
-        "maxLength",
-        "minItems",
-        "maxItems",
-        "minProperties",
-        "maxProperties",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "allOf",
-        "anyOf",
-        "oneOf",
-        "not",
-        # annotations: checked by neither
-        "description",
-        "title",
-        "default",
-        "examples",
-        "secret",
-        "$comment",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
-)
+    """The explaining validator for a schema fragment written inside a definition (an event's
+    payload), with the default size limits of `bounded`."""
+    return explaining_validator(bounded(schema))
 
 
 def fast_validator(schema: Mapping[str, Any]) -> Any | None:
-    """A compiled jsonschema-rs validator for a payload schema (with the default limits of
-    `bounded`), or None when the schema uses a keyword outside FAST_KEYWORDS.
+    """A jsonschema-rs validator for a payload schema (with the default limits of `bounded`)
+    whose answer is jsonschema's, or None when the schema uses a keyword outside
+    FAST_KEYWORDS (linkflow.language.validators).
 
     It answers only "valid or not", about 100x faster than jsonschema on a small payload;
     jsonschema still says why a payload is refused, with its located, plain-word messages.
     """
-    full = bounded(schema)
-    if not _fast_node(full):
-        return None
-    import jsonschema_rs
-
-    try:
-        return jsonschema_rs.Draft202012Validator(full, validate_formats=False, offline=True)
-    except jsonschema_rs.ValidationError:  # not a schema (validate says where): jsonschema only
-        return None
-
-
-def _fast_node(node: Any, keywords: frozenset[str] = FAST_KEYWORDS) -> bool:
-    if isinstance(node, bool):
-        return True
-    if not isinstance(node, Mapping) or not keywords.issuperset(node):
-        return False
-    if "pattern" in node and not _plain_pattern(str(node["pattern"])):
-        return False
-    if "$ref" in node and not str(node["$ref"]).startswith("#/$defs/"):
-        return False
-    for key in (*_ONE_SCHEMA, "propertyNames"):
-        if key in node and not _fast_node(node[key], keywords):
-            return False
-    for key in _SCHEMA_MAPS:
-        if key in node and not all(_fast_node(sub, keywords) for sub in node[key].values()):
-            return False
-    for key in _SCHEMA_LISTS:
-        if key in node and not all(_fast_node(sub, keywords) for sub in node[key]):
-            return False
-    return True
-
-
-#: Keywords for which jsonschema-rs never accepts what jsonschema refuses, though it may refuse
-#: more: enough for a pre-check whose "valid" is trusted and whose "invalid" sends the value to
-#: jsonschema for the located, plain-word verdict. `uniqueItems` agrees both ways (1 and 1.0 are
-#: the same item, true and 1 are not: checked); local `$ref`s resolve alike; a `pattern` only in
-#: the plain subset of _PLAIN_PATTERN, where the one difference is that Python's `$` also
-#: matches before a final newline (so jsonschema-rs is the stricter one).
-PRECHECK_KEYWORDS = FAST_KEYWORDS | {
-    "$ref",
-    "$defs",
-    "$schema",
-    "$id",
-    "propertyNames",
-    "uniqueItems",
-    "pattern",
-}
-#: Literal characters, ASCII classes and ranges, anchors, groups, alternation, quantifiers and
-#: the escape \d (decimal digits in both). No `(?` (flags, look-arounds), no back-references,
-#: no \s or \w (their Unicode sets differ: jsonschema-rs's \s takes U+FEFF, Python's not).
-_PLAIN_PATTERN = re.compile(
-    r"(?:[A-Za-z0-9 _\-.,:;/@#%&=!'\"<>~^$*+?()\[\]{}|]|\\[.\-\\/\[\](){}*+?^$|d])*"
-)
-
-
-def _plain_pattern(pattern: str) -> bool:
-    return "(?" not in pattern and _PLAIN_PATTERN.fullmatch(pattern) is not None
-
-
-def precheck_validator(schema: Mapping[str, Any]) -> Any | None:
-    """A jsonschema-rs validator whose "valid" can be trusted for `schema` as written (no
-    default limits), or None when the schema uses a keyword outside PRECHECK_KEYWORDS.
-
-    Checking 100,000 world records takes jsonschema about 20 s and jsonschema-rs about 0.1 s:
-    a value it calls valid skips jsonschema entirely; otherwise jsonschema runs (on the parts
-    jsonschema-rs refused, where the caller can narrow it) to say where and why.
-    """
-    if not _fast_node(schema, PRECHECK_KEYWORDS):
-        return None
-    import jsonschema_rs
-
-    try:
-        return jsonschema_rs.Draft202012Validator(
-            dict(schema), validate_formats=False, offline=True
-        )
-    except jsonschema_rs.ValidationError:  # not a schema (validate says where)
-        return None
-
-
-def trusted_valid(validator: Any | None, value: Any) -> bool:
-    """Whether a pre-check validator calls `value` valid; False when there is none, or when it
-    cannot take the value (nesting past its own limit, a number it cannot hold)."""
-    if validator is None:
-        return False
-    try:
-        return bool(validator.is_valid(value))
-    except (ValueError, TypeError, OverflowError):
-        return False
+    return agreeing_validator(bounded(schema))
 
 
 #: Default sizes for payload values whose schema sets none: what an expression may be handed
 #: decides what it costs. A schema's own limits win; values no schema describes are bounded by
 #: the payload's total size and value count (linkflow.runtime.compiled).
 DEFAULT_LIMITS = {"maxLength": 1000, "maxItems": 100, "maxProperties": 100}
-#: Keywords whose value is one schema, or a mapping or list of schemas.
-_ONE_SCHEMA = ("items", "additionalProperties", "contains", "not", "if", "then", "else")
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SCHEMA_LISTS = ("prefixItems", "allOf", "anyOf", "oneOf")
 
 
 def bounded(schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,13 +123,13 @@ def _bounded_node(node: Any) -> Any:
     out: dict[str, Any] = dict(node)
     for key, limit in DEFAULT_LIMITS.items():
         out.setdefault(key, limit)
-    for key in _ONE_SCHEMA:
+    for key in ONE_SCHEMA:
         if key in out:
             out[key] = _bounded_node(out[key])
-    for key in _SCHEMA_MAPS:
+    for key in SCHEMA_MAPS:
         if isinstance(out.get(key), Mapping):
             out[key] = {name: _bounded_node(sub) for name, sub in out[key].items()}
-    for key in _SCHEMA_LISTS:
+    for key in SCHEMA_LISTS:
         if isinstance(out.get(key), list):
             out[key] = [_bounded_node(sub) for sub in out[key]]
     return out
@@ -265,7 +139,7 @@ def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]
     """Problems with a schema fragment itself, as (path inside the fragment, message)."""
     from jsonschema import Draft202012Validator
 
-    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    meta = explaining_validator(Draft202012Validator.META_SCHEMA)
     found = [
         (tuple(leaf.absolute_path), describe(leaf))
         for error in meta.iter_errors(dict(schema))
@@ -517,3 +391,24 @@ def validate_document(doc: Document, schema_name: str) -> list[Problem]:
         return []
     validator = validator_for(schema_name)
     return located_problems(doc, validator.iter_errors(doc.value))
+
+
+#: Re-exported for the modules that import them from here (the event path among them).
+__all__ = [
+    "FAST_KEYWORDS",
+    "PRECHECK_KEYWORDS",
+    "bounded",
+    "check_fragment_schema",
+    "describe",
+    "fast_validator",
+    "fragment_validator",
+    "load_schema",
+    "local_registry",
+    "located_problems",
+    "precheck_for",
+    "precheck_validator",
+    "schemas_dir",
+    "trusted_valid",
+    "validate_document",
+    "validator_for",
+]

@@ -19,10 +19,9 @@ from linkflow.language.schema import (
     check_fragment_schema,
     located_problems,
     precheck_for,
-    precheck_validator,
-    trusted_valid,
     validator_for,
 )
+from linkflow.language.validators import explaining_validator, precheck_validator, trusted_valid
 from linkflow.language.yaml_loader import Document, read_file
 
 #: The file name looked for in a folder and the folders above it.
@@ -51,10 +50,8 @@ class WorldSchema:
         a keyword the pre-check cannot be trusted with). No default size limits: those are
         for payloads (linkflow.language.schema.bounded); a world is the project's own data, and
         a collection routinely holds more than 100 records."""
-        from jsonschema import Draft202012Validator
-
         whole = self.whole()
-        return Draft202012Validator(whole), precheck_validator(whole)
+        return explaining_validator(whole), precheck_validator(whole)
 
     def whole(self) -> dict[str, Any]:
         """One JSON Schema for a world's `collections` mapping."""

@@ -1,8 +1,7 @@
-"""Strict JSON values: what a payload, initial data or a world may hold, and a bounded reader.
+"""Strict JSON values: what a payload, initial data or a world may hold, and one compact encoder.
 
-Python's `json` accepts NaN and Infinity, integers of any size (until turning them into text
-fails past 4,300 digits) and nesting until the interpreter's recursion limit; the Python API
-accepts any object at all. The engine takes only what JSON means, bounded like the YAML reader.
+The Python API accepts any object at all; the engine takes only what JSON means, bounded like
+the YAML reader. JSON text is read by the one strict reader, linkflow.language.json_text.
 """
 
 from __future__ import annotations
@@ -102,47 +101,3 @@ def _plain_scalar(item: Any, kind: type) -> bool:
     if kind is int:
         return bool(-MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER)
     return kind is float and math.isfinite(item)
-
-
-def nesting_depth(text: str) -> int:
-    """How deep the brackets of a JSON text nest (outside strings), without parsing it."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def parse_json(text: str) -> tuple[Any, str]:
-    """A strict JSON value and '', or None and why not (never quoting the text itself).
-
-    The reason reads after "is": "not valid JSON (...)", "nested deeper than 32 levels".
-    """
-    if nesting_depth(text) > MAX_DEPTH:
-        return None, f"nested deeper than {MAX_DEPTH} levels"
-    try:
-        value = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as err:
-        return None, f"not valid JSON ({err.msg} at character {err.pos + 1})"
-    except ValueError as err:  # a constant, or an integer too long to read
-        word = "a number is out of range" if "digits" in str(err) else str(err)
-        return None, f"not valid JSON ({word})"
-    problem = json_problem(value)
-    return (None, f"not plain JSON data: {problem}") if problem else (value, "")

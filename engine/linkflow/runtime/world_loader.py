@@ -19,7 +19,8 @@ from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.json_reader import MAX_JSON_BYTES, is_json, read_document
-from linkflow.language.schema import describe, precheck_for, trusted_valid, validator_for
+from linkflow.language.schema import describe, precheck_for, validator_for
+from linkflow.language.validators import trusted_valid
 from linkflow.language.world_schema import (
     WorldSchema,
     too_many_records,

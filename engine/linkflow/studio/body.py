@@ -6,11 +6,11 @@ echoed back or logged.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 
+from linkflow.language import json_text
 from linkflow.studio.playground import payload_size_ok
 
 
@@ -27,11 +27,11 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not payload_size_ok(body):
         raise BadRequest("the request is too large", 413)
     try:
-        value = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("the request body is not valid JSON") from None
-    except RecursionError:
-        raise BadRequest("the request body is nested too deeply") from None
+        value = json_text.read_json(body.decode("utf-8")) if body else {}
+    except UnicodeDecodeError:
+        raise BadRequest("the request body is not UTF-8 text") from None
+    except json_text.JsonRefused as err:
+        raise BadRequest(f"the request body is not valid JSON: {err}") from None
     if not isinstance(value, dict):
         raise BadRequest("the request body must be a JSON object")
     return value

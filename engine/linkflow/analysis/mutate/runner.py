@@ -21,7 +21,7 @@ from linkflow.analysis.coverage import transition_position
 from linkflow.analysis.mutate.justify import Justification, read_justifications
 from linkflow.analysis.mutate.operators import OPERATORS, Mutant, mutants
 from linkflow.errors import Problem
-from linkflow.language.invariants import scope
+from linkflow.language.invariant_graph import scope
 from linkflow.language.model import Workflow
 from linkflow.language.model_checks import recheck
 from linkflow.language.scenario_check import read_scenario

@@ -92,7 +92,7 @@ class Wait(float):
 def parse_event(text: str) -> tuple[str, dict[str, Any]]:
     """`name` or `name=JSON`; the payload must be a JSON object. Errors never repeat the text:
     a mistyped `-e` may hold a password."""
-    from linkflow.runtime.json_values import parse_json
+    from linkflow.language.json_text import JsonRefused, read_json
 
     name, sep, raw = text.partition("=")
     name = name.strip()
@@ -103,9 +103,10 @@ def parse_event(text: str) -> tuple[str, dict[str, Any]]:
         )
     if not sep:
         return name, {}
-    payload, problem = parse_json(raw)
-    if problem:
-        raise ValueError(f"the payload of '{name}' is {problem}")
+    try:
+        payload = read_json(raw)
+    except JsonRefused as err:
+        raise ValueError(f"the payload of '{name}' is not valid JSON: {err}") from None
     if not isinstance(payload, dict):
         raise ValueError(
             f"the payload of '{name}' must be a JSON object, as in {name}='{{\"field\": 1}}'"
@@ -125,16 +126,17 @@ def load_data(text: str | None) -> tuple[dict[str, Any] | None, str]:
     """
     if text is None:
         return {}, ""
-    from linkflow.runtime.json_values import parse_json
+    from linkflow.language.json_text import JsonRefused, read_json
 
     if text.lstrip().startswith(("{", "[")):
-        value, problem = parse_json(text)
-        if problem:
-            return None, f"--data: the inline JSON is {problem}"
+        try:
+            value = read_json(text)
+        except JsonRefused as err:
+            return None, f"--data: the inline JSON is not valid JSON: {err}"
     else:
-        from linkflow.language.yaml_loader import read_file
+        from linkflow.language.json_reader import read_document
 
-        doc, problems = read_file(Path(text))
+        doc, problems = read_document(Path(text))
         if problems or doc is None:
             return None, "\n".join(str(p) for p in problems)
         value = doc.value

@@ -1,0 +1,349 @@
+"""Stage three of loading, the moving parts: guards, transitions (explicit and timeouts), the
+actions they run and the data paths those actions write.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from linkflow.language.durations import duration
+from linkflow.language.model import (
+    Action,
+    ActionKind,
+    Binding,
+    Event,
+    Guard,
+    GuardUse,
+    PathStep,
+    State,
+    TargetPath,
+    Transition,
+)
+from linkflow.language.workflow_checks import TIMEOUT_EVENT, BuilderBase, suggest
+from linkflow.source import DocPath
+
+
+class TransitionBuilder(BuilderBase):
+    """Builds the guards, transitions and actions of a definition, collecting problems."""
+
+    def guards(
+        self, raw: Mapping[str, Any], names: frozenset[str], events: Mapping[str, Event]
+    ) -> dict[str, Guard]:
+        out: dict[str, Guard] = {}
+        secrets = frozenset(s for e in events.values() for s in e.secret_fields)
+        for name, spec in raw.items():
+            path = ("guards", name)
+            self.check_reserved(name, path, "guard")
+            when = self.expression(spec["when"], (*path, "when"), names, "guard expression")
+            message = self.template(spec["message"], (*path, "message"), names)
+            negated = None
+            if "message_when_true" in spec:
+                negated = self.template(
+                    spec["message_when_true"], (*path, "message_when_true"), names
+                )
+            for key in ("message", "message_when_true"):
+                self.no_secret(spec.get(key, ""), secrets, (*path, key), "a refusal message")
+            if when is not None and message is not None:
+                out[name] = Guard(
+                    name,
+                    when,
+                    message,
+                    negated,
+                    self.text(spec, "rule"),
+                    self.text(spec, "description"),
+                    self.doc.locate(path, key=True),
+                    self.text(spec, "assumption"),
+                )
+        return out
+
+    def exclusive(
+        self, raw: list[list[str]], guards: Mapping[str, Guard]
+    ) -> tuple[frozenset[str], ...]:
+        out = []
+        for i, group in enumerate(raw):
+            for j, name in enumerate(group):
+                if name not in guards and name not in self.raw.get("guards", {}):
+                    self.problem(
+                        ("exclusive", i, j), f"unknown guard '{name}'{suggest(name, guards)}"
+                    )
+            out.append(frozenset(group))
+        return tuple(out)
+
+    def transitions(
+        self,
+        raw: list[dict[str, Any]],
+        states: Mapping[str, State],
+        events: Mapping[str, Event],
+        guards: Mapping[str, Guard],
+        bindings: Mapping[str, Binding],
+    ) -> list[Transition]:
+        out: list[Transition] = []
+        nonfinal = tuple(n for n, s in states.items() if not s.is_final)
+        secrets_by_event = {n: e.secret_fields for n, e in events.items()}
+        for index, spec in enumerate(raw):
+            path: DocPath = ("transitions", index)
+            ok = True
+            event = spec["event"]
+            if event not in events:
+                self.problem(
+                    (*path, "event"),
+                    f"unknown event '{event}'{suggest(event, events)}: declare it under `events`",
+                )
+                ok = False
+            raw_from = spec["from"]
+            if raw_from == "*":
+                sources = nonfinal
+            else:
+                sources = (raw_from,) if isinstance(raw_from, str) else tuple(raw_from)
+                for j, source in enumerate(sources):
+                    where = (*path, "from") if isinstance(raw_from, str) else (*path, "from", j)
+                    if source not in states:
+                        hint = suggest(source, states)
+                        self.problem(where, f"unknown source state '{source}'{hint}")
+                        ok = False
+                    elif states[source].is_final:
+                        self.problem(
+                            where, f"'{source}' is a final state: no transition may leave it"
+                        )
+                        ok = False
+            target = spec["to"]
+            if target not in states:
+                self.problem(
+                    (*path, "to"), f"unknown target state '{target}'{suggest(target, states)}"
+                )
+                ok = False
+            uses: list[GuardUse] = []
+            for j, ref in enumerate(spec.get("guards") or ()):
+                negated = ref.startswith("!")
+                gname = ref.lstrip("!")
+                guard = guards.get(gname)
+                if guard is None:
+                    if gname not in (self.raw.get("guards") or {}):
+                        hint = suggest(gname, guards)
+                        self.problem((*path, "guards", j), f"unknown guard '{gname}'{hint}")
+                    ok = False
+                    continue
+                if negated and guard.message_when_true is None:
+                    self.problem(
+                        (*path, "guards", j),
+                        f"guard '{gname}' is used negated but has no `message_when_true` "
+                        "to explain that refusal",
+                    )
+                    ok = False
+                uses.append(GuardUse(guard, negated, self.doc.locate((*path, "guards", j))))
+            actions = self.actions(
+                spec.get("actions") or [], path, bindings, secrets_by_event.get(event, frozenset())
+            )
+            if actions is None:
+                ok = False
+            if ok and actions is not None:
+                out.append(
+                    Transition(
+                        event=event,
+                        sources=sources,
+                        target=target,
+                        guards=tuple(uses),
+                        actions=tuple(actions),
+                        description=self.text(spec, "description"),
+                        rule=self.text(spec, "rule"),
+                        location=self.doc.locate(path),
+                        index=index,
+                        assumption=self.text(spec, "assumption"),
+                        step=self.text(spec, "step"),
+                        check_all_guards=bool(spec.get("check_all_guards")),
+                    )
+                )
+        return out
+
+    def explained_refusals(
+        self,
+        states: Mapping[str, State],
+        events: Mapping[str, Event],
+        transitions: list[Transition],
+    ) -> None:
+        """A state's `refuses` names declared events that no transition takes there."""
+        for state in states.values():
+            for event in state.refuses:
+                path: DocPath = ("states", state.name, "refuses", event)
+                if event not in events:
+                    hint = suggest(event, events)
+                    self.problem(path, f"refuses unknown event '{event}'{hint}", key=True)
+                elif any(t.event == event and state.name in t.sources for t in transitions):
+                    self.problem(
+                        path,
+                        f"state '{state.name}' both takes and refuses event '{event}'",
+                        key=True,
+                    )
+
+    def timeout_transitions(self, states: Mapping[str, State]) -> list[Transition]:
+        out = []
+        for state in states.values():
+            timeout = state.waiting.timeout if state.waiting else None
+            if timeout is None or timeout.to not in states:
+                continue
+            out.append(
+                Transition(
+                    event=TIMEOUT_EVENT,
+                    sources=(state.name,),
+                    target=timeout.to,
+                    guards=(),
+                    actions=(),
+                    description=timeout.description
+                    or f"No answer within {duration(timeout.seconds)}: stop waiting",
+                    rule="",
+                    location=timeout.location,
+                    index=-1,
+                    is_timeout=True,
+                    assumption=timeout.assumption,
+                )
+            )
+        return out
+
+    def actions(
+        self,
+        raw: list[dict[str, Any]],
+        path: DocPath,
+        bindings: Mapping[str, Binding],
+        secrets: frozenset[str],
+    ) -> list[Action] | None:
+        out: list[Action] = []
+        ok = True
+        base = frozenset({"data", "payload", *bindings})
+        for i, spec in enumerate(raw):
+            ((verb, body),) = spec.items()
+            here: DocPath = (*path, "actions", i, verb)
+            kind = ActionKind(verb)
+            names = base
+            for_item = for_in = None
+            if "for_each" in body:
+                loop = body["for_each"]
+                for_item = loop["item"]
+                if for_item in base:
+                    self.problem(
+                        (*here, "for_each", "item"), f"'{for_item}' is already a name here"
+                    )
+                    ok = False
+                for_in = self.expression(loop["in"], (*here, "for_each", "in"), base, "list")
+                names = base | {for_item}
+                ok = ok and for_in is not None
+            value = None
+            if "value" in body:
+                value = self.expression(body["value"], (*here, "value"), names, "action value")
+                self.no_secret(body["value"], secrets, (*here, "value"), "an action")
+                ok = ok and value is not None
+            elif kind is not ActionKind.REMOVE:
+                self.problem(here, f"`{verb}` needs a `value`")
+                ok = False
+            if body.get("each") and kind is ActionKind.SET:
+                self.problem((*here, "each"), "`each` goes with append, add or remove, not set")
+                ok = False
+            target = self.target_path(body["path"], (*here, "path"), bindings, names, secrets)
+            if target is None or not ok:
+                ok = False
+                continue
+            out.append(
+                Action(
+                    kind,
+                    target,
+                    value,
+                    bool(body.get("each")),
+                    for_item,
+                    for_in,
+                    self.doc.locate(here, key=True),
+                )
+            )
+        return out if ok else None
+
+    def target_path(
+        self,
+        text: str,
+        path: DocPath,
+        bindings: Mapping[str, Binding],
+        names: frozenset[str],
+        secrets: frozenset[str],
+    ) -> TargetPath | None:
+        try:
+            root, raw_steps = split_path(text)
+        except ValueError as err:
+            self.problem(path, f"path '{text}': {err}")
+            return None
+        steps: list[PathStep] = []
+        for kind, part in raw_steps:
+            if kind == "name":
+                steps.append(PathStep(name=part))
+                continue
+            self.no_secret(part, secrets, path, "an action path")
+            expr = self.expression(part, path, names, "path key")
+            if expr is None:
+                return None
+            steps.append(PathStep(key=expr))
+        if root == "world":
+            if len(steps) < 2 or steps[0].name is None or steps[1].key is None:
+                self.problem(path, f"path '{text}': write world paths as world.<collection>[<key>]")
+                return None
+        elif root == "data":
+            if not steps:
+                self.problem(path, f"path '{text}': name a field of data, as in data.field")
+                return None
+        elif root in bindings:
+            if bindings[root].many:
+                self.problem(
+                    path,
+                    f"path '{text}': binding '{root}' is a list of records; "
+                    "use for_each with a world.<collection>[<key>] path",
+                )
+                return None
+        else:
+            options = ["data", "world", *bindings]
+            self.problem(
+                path, f"path '{text}' starts with unknown name '{root}'{suggest(root, options)}"
+            )
+            return None
+        return TargetPath(root, tuple(steps), text)
+
+
+def split_path(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Split `root.name[expr].name` into its root and steps; brackets may nest."""
+    match = re.match(r"\s*([a-z][a-z0-9_]*)", text)
+    if not match:
+        raise ValueError("must start with a name (data, world or a binding)")
+    root = match.group(1)
+    i = match.end()
+    steps: list[tuple[str, str]] = []
+    while i < len(text):
+        char = text[i]
+        if char == ".":
+            found = re.match(r"\.([A-Za-z_][A-Za-z0-9_]*)", text[i:])
+            if not found:
+                raise ValueError(f"expected a field name after '.' at character {i + 1}")
+            steps.append(("name", found.group(1)))
+            i += found.end()
+        elif char == "[":
+            depth, j, quote = 0, i, ""
+            while j < len(text):
+                c = text[j]
+                if quote:
+                    quote = "" if c == quote else quote
+                elif c in "'\"":
+                    quote = c
+                elif c == "[":
+                    depth += 1
+                elif c == "]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j >= len(text):
+                raise ValueError(f"unclosed '[' at character {i + 1}")
+            inner = text[i + 1 : j].strip()
+            if not inner:
+                raise ValueError(f"empty '[]' at character {i + 1}")
+            steps.append(("key", inner))
+            i = j + 1
+        elif char.isspace():
+            i += 1
+        else:
+            raise ValueError(f"unexpected '{char}' at character {i + 1}")
+    return root, steps
