@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from linkflow.language import schema
+from linkflow.language import schema_files as schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from linkflow.language.model import ActionKind
-from linkflow.language.schema import load_schema, validate_document
+from linkflow.language.schema import validate_document
+from linkflow.language.schema_files import load_schema
 from linkflow.language.workflow_builder import build_workflow
 from linkflow.language.yaml_loader import Document, parse_text
 

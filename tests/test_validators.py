@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from linkflow.language.schema import fast_validator, load_schema, validator_for
+from linkflow.language.schema import fast_validator, validator_for
+from linkflow.language.schema_files import load_schema
 from linkflow.language.validators import (
     agreeing_validator,
     explaining_validator,

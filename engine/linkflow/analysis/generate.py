@@ -162,7 +162,7 @@ class _Writer:
 
     def schema_line(self) -> list[str]:
         """The editor's schema line, to the nearest project copy of the scenario schema."""
-        from linkflow.language.schema import schemas_dir
+        from linkflow.language.schema_files import schemas_dir
 
         here = self.out_dir.resolve()
         for folder in (here, *here.parents):

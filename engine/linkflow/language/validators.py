@@ -123,7 +123,7 @@ def _build_rust(schema: Any) -> Any:
 def _build_explaining(schema: Any) -> Any:
     from jsonschema import Draft202012Validator
 
-    from linkflow.language.schema import local_registry
+    from linkflow.language.schema_files import local_registry
 
     return Draft202012Validator(schema, registry=local_registry())
 

@@ -26,7 +26,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 def planned_files(root: Path) -> dict[Path, bytes]:
     """Every file `init` writes into `root`, with its content."""
     from linkflow.cli.project_template import SCHEMA_DIR, SCHEMAS, project_files
-    from linkflow.language.schema import schemas_dir
+    from linkflow.language.schema_files import schemas_dir
 
     name = root.resolve().name or "project"
     files = {root / path: text.encode() for path, text in project_files(name).items()}

@@ -28,7 +28,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.cli.commands.console import emit_json
-    from linkflow.language.schema import schemas_dir
+    from linkflow.language.schema_files import schemas_dir
 
     path = (schemas_dir() / f"{args.kind}.schema.json").resolve()
     if args.format == "json":
