@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linkflow.analysis.coverage import measure, run_suite
+from linkflow.analysis.coverage import CoverageReport, measure, run_suite
 from linkflow.cli import main
 from linkflow.language.loader import load
 from linkflow.runtime.session import EngineCache, Session
@@ -108,3 +108,51 @@ def test_suite_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["coverage", str(suite), "--fail-under", str(lowest + 0.5)]) == 1
     assert main(["coverage", str(suite), "--fail-under", "100"]) == 1
     assert main(["coverage", str(suite), "--fail-under", "101"]) == 2
+
+
+class _Measured(CoverageReport):
+    """A report with the totals a test sets: the gate reads nothing else."""
+
+    def __init__(self, transitions: tuple[int, int], guard_outcomes: tuple[int, int]) -> None:
+        super().__init__({}, scenarios=1)
+        self.fixed = {
+            "states": (1, 1),
+            "transitions": transitions,
+            "guard_outcomes": guard_outcomes,
+        }
+
+    def totals(self) -> dict[str, tuple[int, int]]:
+        return dict(self.fixed)
+
+
+@pytest.mark.parametrize(
+    ("transitions", "guard_outcomes", "fail_under", "code"),
+    [
+        ((249, 250), (1, 1), 100.0, 1),  # 99.6 % is not 100 %, however it rounds
+        ((249, 250), (1, 1), 99.6, 0),  # exactly at the threshold passes
+        ((249, 250), (1, 1), 99.61, 1),
+        ((249, 250), (1, 1), 99.5, 0),
+        ((250, 250), (1, 1), 100.0, 0),
+        ((1, 1), (1999, 2000), 100.0, 1),  # the guard outcomes are gated as well: 99.95 %
+        ((1, 1), (1, 2), 50.0, 0),
+        ((1, 1), (1, 2), 50.01, 1),
+        ((1, 3), (1, 1), 100 / 3, 0),  # 33.33...: the percentage is not rounded either way
+        ((1, 3), (1, 1), 33.4, 1),
+        ((0, 0), (0, 0), 100.0, 0),  # nothing to cover is all covered
+    ],
+)
+def test_the_gate_compares_the_exact_percentage_with_the_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    transitions: tuple[int, int],
+    guard_outcomes: tuple[int, int],
+    fail_under: float,
+    code: int,
+) -> None:
+    from linkflow.analysis import coverage
+
+    report = _Measured(transitions, guard_outcomes)
+    monkeypatch.setattr(coverage, "run_suite", lambda paths: report)
+    assert main(["coverage", "scenarios", "--fail-under", repr(fail_under)]) == code
+    said = capsys.readouterr()
+    assert ("is below --fail-under" in said.out + said.err) is (code == 1)

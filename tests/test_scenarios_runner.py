@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,30 @@ def test_a_secret_from_the_environment_is_sent_and_searched_for_afterwards(
         (2, 8, "a secret read from the environment was found in the world")
     ]
     assert "4711" not in str(right.failures)
+
+
+def test_an_expected_outcome_fails_while_the_instance_has_not_finished(tmp_path: Path) -> None:
+    # A copy of the example project: a scenario reads workflows under its own folder only.
+    examples = tmp_path / "examples"
+    shutil.copytree(EXAMPLES.parent, examples, ignore=shutil.ignore_patterns("scenarios"))
+    scenario = tmp_path / "outcome_too_early.yaml"
+    scenario.write_text(
+        "scenario: outcome_too_early\n"
+        "workflow: document_review\n"
+        "workflows: examples\n"
+        "world: examples/document_world.yaml\n"
+        "data: {document: handbook}\n"
+        "steps:\n"
+        "  - send: submit\n"
+        "    expect: {state: in_review, outcome: completed}\n"
+        "  - send: approve\n"
+        '    payload: {reviewer: ben, code: "4711"}\n'
+        "    expect: {state: published, outcome: completed}\n",
+        encoding="utf-8",
+    )
+    result = run_scenario_file(scenario)
+    assert result.problems == []
+    assert not result.passed
+    assert [(f.location.line, f.step, f.message) for f in result.failures] == [
+        (8, 1, "expected outcome 'completed', got none: still in 'in_review'")
+    ]

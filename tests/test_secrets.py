@@ -169,3 +169,56 @@ def test_linkflow_run_never_prints_the_secret(fmt: str) -> None:
         assert report["state"] == "open"
     else:
         assert "'open' (completed)" in result.stdout
+
+
+# -- a message that names the whole payload -------------------------------------------------
+
+#: Four digits (the PIN's pattern) that appear nowhere else: the wrong PIN sent.
+WRONG_PIN = "8642"
+
+
+def whole_payload_workflow(folder: Path) -> Path:
+    """secrets.yaml with a refusal message that shows `{payload}`: allowed, since it names no
+    secret field, and it must then show the payload without its secret fields."""
+    text = (RUNTIME / "secrets.yaml").read_text(encoding="utf-8")
+    shown = text.replace("Wrong PIN for {payload.user}.", "Wrong PIN; sent {payload}.")
+    assert shown != text
+    path = folder / "pin_login.yaml"
+    path.write_text(shown, encoding="utf-8")
+    return path
+
+
+def test_a_message_naming_the_whole_payload_shows_it_without_the_secret(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    workflow = load_workflow(whole_payload_workflow(tmp_path))
+    world, problems = load_world(RUNTIME / "secrets_world.yaml")
+    assert world is not None, problems
+    instance = Engine(workflow).create({}, world, clock=lambda: 1_000_000.0)
+    step = instance.send("unlock", {"user": "ana", "pin": WRONG_PIN})
+    assert step.refusal is not None
+    assert step.refusal.kind.value == "guard"
+    assert "ana" in step.refusal.message  # the public field shows: the payload was rendered
+    assert WRONG_PIN not in step.refusal.message
+    assert instance.history[-1].refusal == step.refusal
+    assert WRONG_PIN not in everything_shown(instance, [step], logs)
+
+
+def test_a_message_naming_the_whole_payload_is_stored_without_the_secret(tmp_path: Path) -> None:
+    from linkflow import Store
+
+    folder = tmp_path / "store"
+    with Store.open(f"sqlite:///{folder / 'linkflow.db'}", clock=lambda: 1_000_000.0) as store:
+        store.load_world(RUNTIME / "secrets_world.yaml")
+        started = store.start(whole_payload_workflow(tmp_path))
+        sent = store.send(started.id, "unlock", {"user": "ana", "pin": WRONG_PIN})
+        assert sent.step.refusal is not None
+        assert "ana" in sent.step.refusal.message
+        [stored] = store.history(started.id)
+        assert stored.entry.refusal == sent.step.refusal
+        shown = [repr(store.history(started.id)), repr(store.get(started.id)), repr(sent)]
+        assert WRONG_PIN not in "\n".join(shown)
+        written = b"".join(p.read_bytes() for p in folder.iterdir())  # the WAL too
+    written += b"".join(p.read_bytes() for p in folder.iterdir())
+    assert b"Wrong PIN; sent" in written  # the refusal was stored, message and all
+    assert WRONG_PIN.encode() not in written

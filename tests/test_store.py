@@ -184,19 +184,44 @@ def test_timeouts_fire_when_due_and_chain_from_when_each_state_was_entered(
     assert store.next_due() is None
 
 
+def test_a_timer_fires_at_its_due_time_not_a_moment_before(store: Store, clock: FakeClock) -> None:
+    started = store.start(CHAIN)
+    due = started.due
+    assert due is not None
+    early = due - 0.001
+    assert store.fire_due(early) == []  # an explicit time
+    clock.now = early
+    assert store.fire_due() == []  # the store's clock
+    assert store.get(started.id).state == "a"
+    assert store.next_due() == due
+    clock.now = due
+    [fired] = store.fire_due()
+    assert (fired.instance.id, fired.step.source, fired.step.target) == (started.id, "a", "b")
+    assert [h.entry.time for h in store.history(started.id)] == [due]
+
+
 def test_timers_fire_in_batches_each_once_and_up_to_a_limit(
     store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(timers_module, "FIRE_BATCH", 3)
-    ids = {store.start(CHAIN).id for _ in range(7)}
-    clock.advance(10)
+    ids = []
+    for _ in range(7):  # due one second apart, in the order started
+        ids.append(store.start(CHAIN).id)
+        clock.advance(1)
+    clock.advance(9)  # every first wait is due, no second one yet
     first = store.fire_due(limit=5)  # a batch of 3, then one of 2
     assert len(first) == 5
     rest = store.fire_due()
-    assert {s.instance.id for s in first + rest} == ids
     assert len(first + rest) == 7
     assert all((s.step.source, s.step.target) == ("a", "b") for s in first + rest)
-    assert [f.seq for f in store.feed()] == list(range(1, 8))
+    # Fired in due order, and each feed number belongs to the step it was given for, within
+    # a batch as across batches.
+    assert [(s.feed_seq, s.instance.id) for s in first + rest] == list(enumerate(ids, 1))
+    feed = store.feed()
+    assert [(f.seq, f.instance, f.event, f.source, f.target) for f in feed] == [
+        (seq, ident, "timeout", "a", "b") for seq, ident in enumerate(ids, 1)
+    ]
+    assert [f.time for f in feed] == sorted(f.time for f in feed)
     assert store.fire_due() == []
 
 

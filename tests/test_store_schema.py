@@ -120,3 +120,54 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path: Path) -> Non
     bogus.write_text("these are not the tables you are looking for\n" * 200)
     with pytest.raises(StoreError, match=r"notes.db: file is not a database"):
         Store.open(f"sqlite:///{bogus}")
+
+
+#: PRAGMA synchronous as SQLite reads it back.
+SYNCHRONOUS_LEVELS = {"OFF": 0, "NORMAL": 1, "FULL": 2, "EXTRA": 3}
+
+
+def live_synchronous(store: Store) -> tuple[int, str]:
+    """What the open connection really does: PRAGMA synchronous and the journal mode."""
+    conn = store.backend.conn  # type: ignore[attr-defined]
+    level = conn.execute("PRAGMA synchronous").fetchone()[0]
+    journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return level, journal
+
+
+@pytest.mark.parametrize(
+    ("url", "level"),
+    [
+        (None, "FULL"),  # the embedded default, .linkflow/linkflow.db
+        ("sqlite:///relative.db", "FULL"),
+        ("sqlite:///{tmp}/absolute.db", "FULL"),
+        ("sqlite:///relative.db?synchronous=FULL", "FULL"),
+        ("sqlite:///relative.db?synchronous=normal", "NORMAL"),
+        ("sqlite:///{tmp}/absolute.db?synchronous=NORMAL", "NORMAL"),
+        ("sqlite:///relative.db?synchronous=OFF", "OFF"),
+        ("sqlite:///{tmp}/absolute.db?synchronous=off", "OFF"),
+        ("sqlite:///relative.db?synchronous=Extra", "EXTRA"),
+        ("sqlite:///{tmp}/absolute.db?synchronous=EXTRA", "EXTRA"),
+    ],
+)
+def test_sqlite_syncs_as_the_url_says_and_fully_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str | None, level: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LINKFLOW_STORE", raising=False)
+    given = url.format(tmp=tmp_path) if url else None  # {tmp} starts with /: sqlite:////...
+    with Store.open(given) as store:
+        assert live_synchronous(store) == (SYNCHRONOUS_LEVELS[level], "wal")
+    files = [p.relative_to(tmp_path) for p in tmp_path.rglob("*.db")]
+    assert len(files) == 1, files  # the file the URL names, nowhere else
+
+
+def test_sqlite_from_the_environment_syncs_as_its_url_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LINKFLOW_STORE", "sqlite:///env.db?synchronous=NORMAL")
+    with Store.open() as store:
+        assert live_synchronous(store) == (SYNCHRONOUS_LEVELS["NORMAL"], "wal")
+    monkeypatch.setenv("LINKFLOW_STORE", "sqlite:///env.db")
+    with Store.open() as store:
+        assert live_synchronous(store) == (SYNCHRONOUS_LEVELS["FULL"], "wal")

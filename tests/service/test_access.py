@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from linkflow.service.access import is_loopback
+from linkflow.service.app import create_app
+from linkflow.service.config import ServiceConfig
+from linkflow.service.studio_mount import LazyStudio, with_studio
 from tests.service.server import ServiceProcess, run_serve
 
 TOKEN = "s3cret-token-0123456789abcdef"
+#: The paths documented as open without a token: the probes (access.py's docstring).
+OPEN = {"/healthz", "/readyz"}
+#: A value for each path parameter: any well-formed one, the token check comes first.
+PARAMS = {"name": "leave_request", "id": "an-instance-1"}
 
 
 @pytest.mark.parametrize(
@@ -69,6 +84,70 @@ def test_a_token_guards_every_route_but_the_probes() -> None:
     assert ready.status_code == 200
     assert TOKEN[:12] not in logs
     assert logs.count('"message":"unauthorized"') == 4
+
+
+def routes_of(routes: list[BaseRoute], prefix: str = "") -> list[tuple[str, str]]:
+    """(method, path) of every route, mounted ones included, path parameters filled in."""
+    from linkflow.studio.routes import ROUTES as STUDIO_ROUTES
+
+    found: list[tuple[str, str]] = []
+    for route in routes:
+        if isinstance(route, Route):
+            path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: PARAMS[m.group(1)], route.path)
+            found += [(method, prefix + path) for method in sorted(route.methods or {"GET"})]
+        elif isinstance(route, Mount) and isinstance(route.app, LazyStudio):
+            # The studio is built on its first request; it is built from these routes.
+            found += routes_of(STUDIO_ROUTES, prefix + route.path)
+        elif isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+            found.append(("GET", f"{prefix}{route.path}/studio.js"))
+        elif isinstance(route, Mount):
+            found += routes_of(list(route.routes), prefix + route.path)
+        else:  # pragma: no cover - a new kind of route: this test must learn to call it
+            raise AssertionError(f"cannot call route {route!r}")
+    return found
+
+
+def served_routes() -> list[tuple[str, str]]:
+    """Every route of the app `linkflow serve` serves: the API and the studio mounted in it."""
+    config = ServiceConfig()
+
+    def build(mounts: Sequence[BaseRoute]) -> Starlette:
+        return create_app(config, workflows={}, token=TOKEN, mounts=mounts)
+
+    return routes_of(with_studio(config, build).routes)
+
+
+def test_every_route_is_listed() -> None:
+    routes = served_routes()
+    paths = {path for _, path in routes}
+    for path in ("/feed", "/feed/stream", "/instances", "/openapi.json", "/studio/api/state"):
+        assert path in paths
+    assert ("POST", "/instances/an-instance-1/events") in routes
+    assert ("POST", "/studio/api/instances/an-instance-1/send") in routes
+    assert paths >= OPEN
+
+
+def test_every_route_but_the_open_ones_needs_the_token(tmp_path: Path) -> None:
+    routes = served_routes()
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    answers: dict[tuple[str, str, str], httpx.Response] = {}
+    with (
+        ServiceProcess(token=TOKEN, store=store) as service,
+        httpx.Client(base_url=service.url, timeout=30) as anonymous,
+    ):
+        for method, path in routes:
+            for sent in ("none", "wrong"):
+                headers = {"Authorization": f"Bearer {TOKEN}x"} if sent == "wrong" else {}
+                answers[method, path, sent] = anonymous.request(method, path, headers=headers)
+    for (method, path, sent), answer in answers.items():
+        where = f"{method} {path} with {sent} token"
+        if path in OPEN:
+            assert answer.status_code == 200, where
+            continue
+        assert answer.status_code == 401, where
+        assert answer.headers["www-authenticate"].startswith("Bearer"), where
+        if method != "HEAD":
+            assert answer.json()["type"] == "urn:linkflow:problem:unauthorized", where
 
 
 def test_a_browser_signs_in_to_the_studio_with_the_token_and_gets_a_studio_only_cookie() -> None:

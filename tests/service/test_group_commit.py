@@ -16,7 +16,7 @@ from linkflow.language.loader import load_workflows
 from linkflow.service.app import create_app
 from linkflow.service.config import ServiceConfig
 from linkflow.store import Store
-from linkflow.store.batch import send_many
+from linkflow.store.batch import EventRequest, send_many
 from tests.service.conftest import TEST_WORKFLOWS, new_store
 from tests.service.server import ServiceProcess
 from tests.support.store import CASES, TALLY, replay, start_world
@@ -132,4 +132,56 @@ def test_a_full_queue_is_503_with_retry_after(
     assert refused.json()["type"] == "urn:linkflow:problem:overloaded"
     assert "waiting for a commit" in refused.json()["detail"]
     assert store.get(ident).data["items"] == ["pen", "pen"]
+    store.close()
+
+
+def test_close_waits_until_every_queued_event_is_committed_or_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkflow.service.problems import ServiceProblem
+    from linkflow.service.writer import EventWriter
+    from linkflow.store import Sent
+
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    store.load_world(start_world())
+    ident = store.start(TALLY, {"board": "main"}).id
+    release = threading.Event()
+
+    def held(*args: Any) -> Any:
+        release.wait(10)
+        return send_many(*args)
+
+    monkeypatch.setattr("linkflow.service.writer.send_many", held)
+    writer = EventWriter(store, max_batch=2, max_queued=100)
+    items = [f"item-{n}" for n in range(5)] + [""]  # the last one is refused by its schema
+
+    async def scenario() -> tuple[list[Sent], ServiceProblem, list[bool]]:
+        sends = [
+            asyncio.create_task(writer.send(EventRequest(ident, "add", {"item": item})))
+            for item in items
+        ]
+        await asyncio.sleep(0.2)  # the first batch is in its commit, held; the rest queued
+        asyncio.get_running_loop().call_later(0.3, release.set)
+        await writer.close()
+        # Right when close returns: the writer is done, nothing is queued, and every event
+        # is on disk or answered (a sender needs one turn of the loop to read its answer).
+        assert writer._task is not None
+        done = [writer._task.done(), not writer._queue, len(store.get(ident).data["items"]) == 5]
+        await asyncio.sleep(0)
+        finished = [task.done() for task in sends]
+        assert all(finished), finished
+        with pytest.raises(ServiceProblem) as late:  # from now on, refused at once
+            await writer.send(EventRequest(ident, "add", {"item": "late"}))
+        return [task.result() for task in sends], late.value, done
+
+    try:
+        outcomes, late, done = asyncio.run(scenario())
+    finally:
+        release.set()
+    assert done == [True, True, True]
+    assert [o.step.accepted for o in outcomes] == [True] * 5 + [False]
+    assert (writer.batches, writer.events) == (3, 6)
+    assert late.type.slug == "overloaded"
+    assert "stopping" in late.detail
+    assert store.get(ident).data["items"] == items[:5]
     store.close()
