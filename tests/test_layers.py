@@ -296,3 +296,19 @@ def test_the_public_api_is_importable_and_lazy() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def test_code_outside_the_package_imports_only_public_names_from_it() -> None:
+    """`from linkflow import X` names only `linkflow.__all__` (mypy cannot see this: the
+    package's lazy `__getattr__` answers any name), in tests, benchmarks and examples alike."""
+    wrong = []
+    for folder in ("tests", "benchmarks", "examples"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == "linkflow":
+                    wrong += [
+                        f"{path.relative_to(ROOT)}:{node.lineno}: {alias.name}"
+                        for alias in node.names
+                        if alias.name not in PUBLIC_API
+                    ]
+    assert wrong == []

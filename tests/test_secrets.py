@@ -205,7 +205,7 @@ def test_a_message_naming_the_whole_payload_shows_it_without_the_secret(
 
 
 def test_a_message_naming_the_whole_payload_is_stored_without_the_secret(tmp_path: Path) -> None:
-    from linkflow import Store
+    from linkflow.store import Store
 
     folder = tmp_path / "store"
     with Store.open(f"sqlite:///{folder / 'linkflow.db'}", clock=lambda: 1_000_000.0) as store:
