@@ -858,3 +858,25 @@ def test_crash_describes_itself() -> None:
         str(crash)
         == "s.yaml:3 step 2: go crashed: ActionFailed: f.yaml:9:9: 'data.x' is not a list"
     )
+
+
+def test_scenarios_that_never_reach_a_changed_state_are_skipped_and_change_no_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run is the same as on the unchanged workflows until it is in a state the mutant
+    changes: skipping the scenarios that never are leaves every verdict as it was."""
+    from linkflow.analysis.mutate.runner import Scenario
+
+    suite = load_suite(link_qr_spec(ROOT))
+    pruned = [(r.verdict, r.detail) for r in run_suite(suite)]
+    cancel = next(
+        m
+        for m in suite.mutants
+        if m.operator == "drop_action" and m.transition and m.transition.event == "refresh"
+    )
+    skipped = [s for s in suite.touching(cancel.model) if not s.may_notice(cancel)]
+    assert skipped  # the scenarios that end before 'linked' cannot see refresh change
+    assert all(("link_qr", "linked") not in s.visited for s in skipped)
+    monkeypatch.setattr(Scenario, "may_notice", lambda self, mutant: True)
+    suite = load_suite(link_qr_spec(ROOT))
+    assert [(r.verdict, r.detail) for r in run_suite(suite)] == pruned

@@ -72,10 +72,28 @@ class Scenario:
     #: The compiled workflows of its source, and their files (resolved), by name.
     engines: EngineCache
     files: dict[str, Path]
+    #: Every (workflow, state) its run on the unchanged workflows was in.
+    visited: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def file(self) -> str:
         return self.doc.file
+
+    def may_notice(self, mutant: Mutant) -> bool:
+        """False when this scenario cannot behave differently on `mutant`: the mutant
+        changes what happens only in some states of its workflow (the sources of the changed
+        transition, the widened or final state), and a run is the same as on the unchanged
+        workflows until it is in one of them. Skipping such a scenario saves its run, most
+        of all when a crash or a survivor makes every other scenario worth a try."""
+        if mutant.operator == "unmark_secret":
+            return True  # a field secret anywhere is secret with every event: no one state
+        if mutant.operator in ("widen_from", "complete_final"):
+            states: tuple[str, ...] = (mutant.state,)
+        elif mutant.transition is not None:
+            states = mutant.transition.sources
+        else:  # pragma: no cover - every other operator changes a transition
+            return True
+        return any((mutant.workflow, state) in self.visited for state in states)
 
 
 @dataclass(frozen=True)
@@ -140,9 +158,12 @@ class Suite:
         return [name for name in names if not self.touching(self.workflows[name])]
 
     def scenarios_for(self, mutant: Mutant) -> list[tuple[Scenario, Reach | None]]:
-        """The scenarios that can reach the mutant's workflow, those that reach its element
-        first (nearest step first), each with where it does."""
-        found = [(s, first_reach(mutant, s)) for s in self.touching(mutant.model)]
+        """The scenarios that can reach the mutant's workflow and may notice it
+        (`Scenario.may_notice`), those that reach its element first (nearest step first), each
+        with where it does."""
+        found = [
+            (s, first_reach(mutant, s)) for s in self.touching(mutant.model) if s.may_notice(mutant)
+        ]
         found.sort(key=lambda p: (p[1] is None, p[1].step if p[1] else 0, len(p[0].steps)))
         return found
 
@@ -294,6 +315,12 @@ def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
             ]
             continue
         compiled = engines(result.source)
+        start = compiled.workflows[result.workflow]
+        visited = {(start.name, start.initial)}
+        for entry in result.steps:
+            visited |= {(entry.workflow, entry.step.source), (entry.workflow, entry.step.target)}
+            if entry.handed_to:
+                visited.add((entry.handed_to, compiled.workflows[entry.handed_to].initial))
         suite.scenarios.append(
             Scenario(
                 doc,
@@ -302,6 +329,7 @@ def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
                 _numbered_steps(doc, result.steps),
                 compiled,
                 {n: Path(w.file).resolve() for n, w in compiled.workflows.items()},
+                frozenset(visited),
             )
         )
     wanted = {workflows[n].file for n in names}
