@@ -880,3 +880,20 @@ def test_scenarios_that_never_reach_a_changed_state_are_skipped_and_change_no_ve
     monkeypatch.setattr(Scenario, "may_notice", lambda self, mutant: True)
     suite = load_suite(link_qr_spec(ROOT))
     assert [(r.verdict, r.detail) for r in run_suite(suite)] == pruned
+
+
+def test_a_dropped_write_an_invariant_selects_is_run_and_the_text_says_what_was_set_aside() -> None:
+    """Without its only write to identities, link_from_bc's R9 invariant selects nothing
+    ("it proves nothing"): that refusal is set aside, and a scenario notices the write is
+    gone. A mutant no invariant refused sets nothing aside."""
+    suite = load_suite(domain_spec("link_from_bc", ("drop_action",)))
+    results = run_suite(suite)
+    (identities,) = [r for r in results if r.mutant.subject.endswith(".identities")]
+    assert identities.verdict is Verdict.KILLED
+    assert identities.set_aside == ("link_from_bc.nothing_linked_without_a_selection",)
+    assert all(r.set_aside == () for r in results if r is not identities)
+    text = Report(results, len(suite.scenarios), 1, 1.0).text()
+    assert (
+        "1 mutant(s) ran with an invariant set aside that refused them for naming what they "
+        "change: link_from_bc.nothing_linked_without_a_selection (1)" in text
+    )

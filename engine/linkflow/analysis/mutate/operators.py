@@ -65,8 +65,11 @@ class Mutant:
             )
         if self.operator == "unmark_secret":
             return invariant.kind is InvariantKind.NEVER_STORES and self.subject in invariant.fields
-        if self.operator == "drop_action" and self.action is not None and invariant.writes:
-            # Fewer writes cannot break an invariant, only leave one selecting nothing.
+        if self.operator == "drop_action" and self.action is not None:
+            # Fewer writes cannot break an invariant, only leave a `requires` that selects
+            # writes selecting nothing ("it proves nothing").
+            if invariant.kind is not InvariantKind.REQUIRES or not invariant.writes:
+                return False
             written = write_parts(self.model, self.action)
             return pattern_matches(parse_pattern(invariant.writes), written)
         return False

@@ -220,8 +220,8 @@ class Report:
                     named[name] = named.get(name, 0) + 1
             lines += [
                 "",
-                f"{len(aside)} mutant(s) ran with an invariant set aside that names what they "
-                "change: " + ", ".join(f"{n} ({c})" for n, c in named.items()),
+                f"{len(aside)} mutant(s) ran with an invariant set aside that refused them for "
+                "naming what they change: " + ", ".join(f"{n} ({c})" for n, c in named.items()),
             ]
         not_run = [r for r in self.results if r.verdict is Verdict.NOT_RUN]
         if not_run:

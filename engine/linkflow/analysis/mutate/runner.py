@@ -6,8 +6,9 @@ mistake), *killed* when a scenario's expectation fails on it, *crashed* when the
 it causes are a step the engine could not complete (an `add` on a string: the engine noticed,
 no scenario did), *survived* when every scenario still passes, and *equivalent* when it
 survived and a `# mutate: equivalent` comment says why nothing could notice
-(linkflow.analysis.mutate.justify). An invariant that names what the mutant changes is set aside
-for it (`Mutant.is_named_by`): otherwise the invariant, not the scenarios, would be measured.
+(linkflow.analysis.mutate.justify). An invariant that names what the mutant changes and refuses
+it is set aside for it (`Mutant.is_named_by`), and the result says so: otherwise the invariant,
+not the scenarios, would be measured.
 Scenarios that reach the changed element first (seen in a run on the unchanged workflows) are
 tried first, so most mutants die on their first scenario.
 """
@@ -18,7 +19,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
@@ -126,8 +127,8 @@ class Suite:
 
     def set_aside(self, mutant: Mutant) -> list[tuple[str, str]]:
         """The invariants, as (workflow, invariant), that name what `mutant` changed and
-        cover its workflow: `recheck` leaves them out for this mutant (see
-        `Mutant.is_named_by`). No mutant changes a handoff, so the scopes are the original's."""
+        cover its workflow: what they say about it is set aside (see `Mutant.is_named_by`).
+        No mutant changes a handoff, so the scopes are the original's."""
         if not self._scopes:
             self._scopes = {
                 name: frozenset(scope(wf, self.workflows)) for name, wf in self.workflows.items()
@@ -202,6 +203,8 @@ class Trial(NamedTuple):
     #: killed: the failure that killed it; crashed: the crash; rejected: what the checks said.
     detail: str = ""
     crash: Crash | None = None
+    #: The invariants that refused it only for naming what it changed, as `workflow.invariant`.
+    set_aside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,8 +219,8 @@ class MutantResult:
     nearest: str = ""
     #: crashed: what crashed.
     crash: Crash | None = None
-    #: The invariants left out of its checks because they name what it changed, as
-    #: `workflow.invariant`.
+    #: The invariants that would have refused it only for naming what it changed, set aside
+    #: so that it met the scenarios, as `workflow.invariant`.
     set_aside: tuple[str, ...] = ()
 
 
@@ -357,17 +360,6 @@ _FAILED_STEP = "the step could not be completed, nothing was changed: "
 _INTERNAL = re.compile(r"an internal error \((\w+)\) stopped it")
 
 
-def checked_workflows(suite: Suite, mutant: Mutant) -> dict[str, Workflow]:
-    """The workflows `recheck` sees for `mutant`: its model in place of the original, and
-    without the invariants `Suite.set_aside` names."""
-    checked = {**suite.workflows, mutant.workflow: mutant.model}
-    for name, invariant in suite.set_aside(mutant):
-        wf = checked[name]
-        kept = {k: v for k, v in wf.invariants.items() if k != invariant}
-        checked[name] = replace(wf, invariants=kept)
-    return checked
-
-
 def crash_of(scenario: Scenario, result: ScenarioResult) -> Crash | None:
     """The crash that failed `result`, or None when an expectation failed first. A step that
     crashed leaves everything as it was, so every failure at or after it may be its echo: the
@@ -404,11 +396,18 @@ def try_mutant(suite: Suite, number: int) -> Trial:
     may still notice the mistake by what it expects."""
     mutant = suite.mutants[number]
     try:
-        problems = recheck(checked_workflows(suite, mutant), [mutant.workflow])
+        problems = recheck({**suite.workflows, mutant.workflow: mutant.model}, [mutant.workflow])
     except Exception as err:  # a check that breaks on a mutant: say so, do not guess a verdict
         return Trial(number, Verdict.NOT_RUN, f"the checks raised {type(err).__name__}: {err}")
-    if problems:
-        return Trial(number, Verdict.REJECTED, problems[0].message.splitlines()[0])
+    # An invariant reports itself at its own location: the problems of the invariants that
+    # name the changed element are set aside; any other problem rejects the mutant.
+    named = {
+        suite.workflows[w].invariants[i].location: f"{w}.{i}" for w, i in suite.set_aside(mutant)
+    }
+    others = [p for p in problems if p.location not in named]
+    if others:
+        return Trial(number, Verdict.REJECTED, others[0].message.splitlines()[0])
+    aside = tuple(dict.fromkeys(named[p.location] for p in problems))
     replaced: dict[Path, EngineCache] = {}
     crash: Crash | None = None
     for scenario, _ in suite.scenarios_for(mutant):
@@ -428,11 +427,11 @@ def try_mutant(suite: Suite, number: int) -> Trial:
         crashed = crash_of(scenario, result)
         if crashed is None:
             first = result.failures[0] if result.failures else result.problems[0]
-            return Trial(number, Verdict.KILLED, str(first))
+            return Trial(number, Verdict.KILLED, str(first), None, aside)
         crash = crash or crashed
     if crash is not None:
-        return Trial(number, Verdict.CRASHED, str(crash), crash)
-    return Trial(number, Verdict.SURVIVED)
+        return Trial(number, Verdict.CRASHED, str(crash), crash, aside)
+    return Trial(number, Verdict.SURVIVED, "", None, aside)
 
 
 # -- running them all -------------------------------------------------------------------------
@@ -513,7 +512,7 @@ def judge(suite: Suite, raw: Iterable[Trial | tuple[int, Verdict, str]]) -> list
     used: set[Justification] = set()
     results: list[MutantResult] = []
     for trial in raw:
-        number, tried, detail, crash = Trial(*trial)
+        number, tried, detail, crash, aside = Trial(*trial)
         mutant = suite.mutants[number]
         verdict = tried
         justification = next(
@@ -541,7 +540,6 @@ def judge(suite: Suite, raw: Iterable[Trial | tuple[int, Verdict, str]]) -> list
         if verdict is Verdict.SURVIVED:
             reach = next((r for _, r in suite.scenarios_for(mutant) if r is not None), None)
             nearest = str(reach) if reach else ""
-        aside = tuple(f"{w}.{i}" for w, i in suite.set_aside(mutant))
         results.append(
             MutantResult(number, mutant, verdict, detail, justification, nearest, crash, aside)
         )
