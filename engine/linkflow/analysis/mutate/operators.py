@@ -12,8 +12,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from linkflow.language.graph import graph_problems
+from linkflow.language.invariant_patterns import parse_pattern, pattern_matches, write_parts
 from linkflow.language.model import (
+    Action,
     ActionKind,
+    Guard,
+    Invariant,
+    InvariantKind,
     Outcome,
     State,
     Transition,
@@ -41,6 +47,32 @@ class Mutant:
     state: str = ""
     #: The event the mutant is about, if any.
     event: str = ""
+    #: The action the mutant drops or changes, if any (what an invariant's `writes` may select).
+    action: Action | None = None
+
+    def is_named_by(self, invariant: Invariant, owner: Workflow) -> bool:
+        """True when `invariant` (declared in `owner`) names what this mutant changed, so the
+        language would refuse the mutant for the name alone, or because the invariant was
+        written to prove exactly this element right: a guard an invariant requires, a field it
+        says is never stored, a write it selects. Such an invariant is set aside for this
+        mutant (and reported so), or the scenarios would never meet the missing refusal, the
+        shown secret or the missing write: the invariant proves the workflow as written, the
+        scenarios are what this run measures."""
+        if self.operator in ("drop_guard", "negate_guard"):
+            name = self.subject.lstrip("!")
+            return invariant.kind is InvariantKind.REQUIRES and any(
+                label.lstrip("!") == name for label in invariant.guards
+            )
+        if self.operator == "unmark_secret":
+            return invariant.kind is InvariantKind.NEVER_STORES and self.subject in invariant.fields
+        if self.operator == "drop_action" and self.action is not None:
+            # Fewer writes cannot break an invariant, only leave a `requires` that selects
+            # writes selecting nothing ("it proves nothing").
+            if invariant.kind is not InvariantKind.REQUIRES or not invariant.writes:
+                return False
+            written = write_parts(self.model, self.action)
+            return pattern_matches(parse_pattern(invariant.writes), written)
+        return False
 
 
 def _with_transition(workflow: Workflow, old: Transition, new: Transition) -> Workflow:
@@ -75,7 +107,8 @@ def _without_guard(workflow: Workflow, name: str) -> Workflow:
 def drop_guard(workflow: Workflow) -> Iterator[Mutant]:
     """The check is forgotten on one transition. When that was its only use, its definition
     goes too: an unused definition changes nothing and the language would flag it, so keeping
-    it would test that rule instead of the scenarios."""
+    it would test that rule instead of the scenarios. An invariant that names the guard is set
+    aside for the mutant (`Mutant.is_named_by`), so the scenarios meet every guard's removal."""
     for t in _declared(workflow):
         for use in t.guards:
             new = replace(t, guards=tuple(u for u in t.guards if u is not use))
@@ -94,32 +127,75 @@ def drop_guard(workflow: Workflow) -> Iterator[Mutant]:
             )
 
 
+def _with_guard(workflow: Workflow, guard: Guard) -> Workflow:
+    """`workflow` with `guard` standing in for the definition of its name, in every use."""
+    old = workflow.guards[guard.name]
+    transitions = tuple(
+        replace(t, guards=tuple(replace(u, guard=guard) if u.guard is old else u for u in t.guards))
+        if any(u.guard is old for u in t.guards)
+        else t
+        for t in workflow.transitions
+    )
+    return replace(
+        workflow,
+        guards={**workflow.guards, guard.name: guard},
+        transitions=transitions,
+        by_source=transitions_by_source(transitions),
+    )
+
+
 def negate_guard(workflow: Workflow) -> Iterator[Mutant]:
+    """The check is written the wrong way round (`!g` for `g`, or `g` for `!g`). A negated use
+    needs `message_when_true` (the refusal when the guard holds); when the guard has none, the
+    mutant gives it its `message` as that, the refusal its author would likely copy, so the
+    language accepts the mistake and the scenarios meet it."""
     for t in _declared(workflow):
-        for use in t.guards:
+        for index, use in enumerate(t.guards):
             flipped = replace(use, negated=not use.negated)
-            new = replace(t, guards=tuple(flipped if u is use else u for u in t.guards))
+            guard = use.guard
+            model = workflow
+            if flipped.negated and guard.message_when_true is None:
+                guard = replace(guard, message_when_true=guard.message)
+                model = _with_guard(workflow, guard)
+                flipped = replace(flipped, guard=guard)
+            # the same transition in `model` (a new object when the guard was replaced)
+            old = model.transitions[next(i for i, x in enumerate(workflow.transitions) if x is t)]
+            guards = tuple(flipped if i == index else u for i, u in enumerate(old.guards))
+            new = replace(old, guards=guards)
             yield Mutant(
                 workflow.name,
                 "negate_guard",
                 use.label,
                 f"{t.label} checks {flipped.label} instead of {use.label}",
                 use.location or t.location,
-                _with_transition(workflow, t, new),
+                _with_transition(model, old, new),
                 transition=t,
             )
 
 
+def _sound(model: Workflow) -> bool:
+    """True when the graph checks pass: every state reachable, a final state reachable from
+    each. A retargeting that breaks them is a mistake `load` always refuses, so making it would
+    test the graph checks again instead of the scenarios; another target is a mistake they
+    have to notice."""
+    return not graph_problems(model)
+
+
 def redirect(workflow: Workflow) -> Iterator[Mutant]:
+    """One transition goes to another state of the same kind, among those that keep the
+    graph sound (`_sound`)."""
     for t in _declared(workflow):
         for other in _same_kind(workflow, t.target):
+            model = _with_transition(workflow, t, replace(t, target=other))
+            if not _sound(model):
+                continue
             yield Mutant(
                 workflow.name,
                 "redirect",
                 other,
                 f"{t.label} goes to '{other}' instead of '{t.target}'",
                 t.location,
-                _with_transition(workflow, t, replace(t, target=other)),
+                model,
                 transition=t,
             )
 
@@ -136,6 +212,7 @@ def drop_action(workflow: Workflow) -> Iterator[Mutant]:
                 action.location,
                 _with_transition(workflow, t, new),
                 transition=t,
+                action=action,
             )
 
 
@@ -159,6 +236,7 @@ def swap_add_set(workflow: Workflow) -> Iterator[Mutant]:
                 action.location,
                 _with_transition(workflow, t, new),
                 transition=t,
+                action=action,
             )
 
 
@@ -179,6 +257,10 @@ def complete_final(workflow: Workflow) -> Iterator[Mutant]:
 
 
 def unmark_secret(workflow: Workflow) -> Iterator[Mutant]:
+    """A payload field loses `secret: true`, so the engine keeps it in the history. The
+    `never_stores` invariant that names it is set aside for the mutant (`Mutant.is_named_by`):
+    a scenario has to notice the value shows (`nowhere:`, or `secrets:` read from the
+    environment)."""
     for event in workflow.events.values():
         for name in sorted(event.secret_fields):
             schema: dict[str, Any] = dict(event.payload_schema or {})
@@ -200,6 +282,8 @@ def unmark_secret(workflow: Workflow) -> Iterator[Mutant]:
 
 
 def retarget_timeout(workflow: Workflow) -> Iterator[Mutant]:
+    """A waiting state's timeout leads to another state of the same kind, among those that
+    keep the graph sound (`_sound`)."""
     for t in workflow.transitions:
         if not t.is_timeout:
             continue
@@ -210,13 +294,16 @@ def retarget_timeout(workflow: Workflow) -> Iterator[Mutant]:
         for other in _same_kind(workflow, t.target):
             waiting = replace(state.waiting, timeout=replace(timeout, to=other))
             model = _with_transition(workflow, t, replace(t, target=other))
+            model = _with_state(model, replace(state, waiting=waiting))
+            if not _sound(model):  # as for redirect
+                continue
             yield Mutant(
                 workflow.name,
                 "retarget_timeout",
                 other,
                 f"the timeout of '{state.name}' leads to '{other}' instead of '{timeout.to}'",
                 timeout.location,
-                _with_state(model, replace(state, waiting=waiting)),
+                model,
                 transition=t,
                 state=state.name,
             )

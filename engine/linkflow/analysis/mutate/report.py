@@ -1,6 +1,7 @@
-"""The mutation report: counts per workflow and per operator, the score, and every survivor
-as the edit in words, where the original element stands, the nearest scenario step that
-reaches it and what a scenario would have to check to notice."""
+"""The mutation report: counts per workflow and per operator, the score, the share of mutants
+the language rejected before any scenario ran, every survivor as the edit in words, where the
+original element stands, the nearest scenario step that reaches it and what a scenario would
+have to check to notice, and every mutant killed only by a crash, with what crashed."""
 
 from __future__ import annotations
 
@@ -13,15 +14,31 @@ from linkflow.analysis.mutate.runner import MutantResult, Verdict
 from linkflow.errors import Problem
 from linkflow.language.model import ActionKind
 
-COLUMNS = (Verdict.KILLED, Verdict.SURVIVED, Verdict.EQUIVALENT, Verdict.REJECTED, Verdict.NOT_RUN)
+COLUMNS = (
+    Verdict.KILLED,
+    Verdict.CRASHED,
+    Verdict.SURVIVED,
+    Verdict.EQUIVALENT,
+    Verdict.REJECTED,
+    Verdict.NOT_RUN,
+)
 
 
 def score(results: Iterable[MutantResult]) -> float:
-    """Killed, as a percentage of the mutants a scenario could have killed: those that
-    passed validation, were tried, and are not justified as equivalent."""
+    """Killed by an expectation, as a percentage of the mutants a scenario could have killed
+    by one: those that passed validation, were tried, did not crash, and are not justified as
+    equivalent. A crash kill is left out like a rejection: the engine noticed, not a scenario,
+    and no expectation could come before the step that crashes."""
     counts = tally(results)
     judged = counts[Verdict.KILLED] + counts[Verdict.SURVIVED]
     return 100.0 if judged == 0 else 100.0 * counts[Verdict.KILLED] / judged
+
+
+def rejected_share(results: Iterable[MutantResult]) -> float:
+    """The percentage of the mutants the language's checks refused: those no scenario met."""
+    counts = tally(results)
+    total = sum(counts.values())
+    return 0.0 if total == 0 else 100.0 * counts[Verdict.REJECTED] / total
 
 
 def tally(results: Iterable[MutantResult]) -> dict[Verdict, int]:
@@ -98,6 +115,7 @@ class Report:
             return {
                 "mutants": len(results),
                 **{v.value: tallied[v] for v in COLUMNS},
+                "rejected_share": round(rejected_share(results), 1),
                 "score": round(score(results), 1),
             }
 
@@ -123,6 +141,8 @@ class Report:
                     "detail": r.detail,
                     "nearest": r.nearest,
                     "catch": catch_hint(r) if r.verdict is Verdict.SURVIVED else "",
+                    "crash": r.crash.as_dict() if r.crash else None,
+                    "set_aside": list(r.set_aside),
                     "justification": (
                         {"location": str(r.justification.location), "why": r.justification.reason}
                         if r.justification
@@ -136,6 +156,7 @@ class Report:
 
     def table(self, key: str, title: str) -> list[str]:
         header = [title, "mutants", *(v.value.replace("_", " ") for v in COLUMNS), "score"]
+        header[2] = "killed"  # by an expectation; `crashed` follows
         rows = []
         for name, results in [*self.groups(key).items(), ("total", self.results)]:
             tallied = tally(results)
@@ -180,6 +201,28 @@ class Report:
                 hint = catch_hint(r)
                 if hint:
                     lines.append(f"    to catch it: {hint}")
+        crashed = [r for r in self.results if r.verdict is Verdict.CRASHED]
+        if crashed:
+            lines += [
+                "",
+                f"{len(crashed)} mutant(s) killed only by a crash: a step the engine could not "
+                "complete, not a scenario's expectation (not counted in the score)",
+            ]
+            for r in crashed:
+                m = r.mutant
+                lines.append(f"{m.location}: {m.operator} [{m.subject}]: {m.edit}")
+                lines.append(f"    {r.crash or r.detail}")
+        aside = [r for r in self.results if r.set_aside and r.verdict is not Verdict.REJECTED]
+        if aside:
+            named: dict[str, int] = {}
+            for r in aside:
+                for name in r.set_aside:
+                    named[name] = named.get(name, 0) + 1
+            lines += [
+                "",
+                f"{len(aside)} mutant(s) ran with an invariant set aside that refused them for "
+                "naming what they change: " + ", ".join(f"{n} ({c})" for n, c in named.items()),
+            ]
         not_run = [r for r in self.results if r.verdict is Verdict.NOT_RUN]
         if not_run:
             lines += ["", f"{len(not_run)} mutant(s) not run:"]
@@ -193,5 +236,12 @@ class Report:
                     f"  {reason}: {first.location} {first.operator} [{first.subject}]{more}"
                 )
         judged = sum(r.verdict in (Verdict.KILLED, Verdict.SURVIVED) for r in self.results)
-        lines += ["", f"score: {self.score:.1f}% of {judged} non-equivalent mutants killed"]
+        rejected = sum(r.verdict is Verdict.REJECTED for r in self.results)
+        lines += [
+            "",
+            f"rejected: {rejected} of {len(self.results)} mutants "
+            f"({rejected_share(self.results):.1f}%) refused by the language's checks before any "
+            "scenario ran",
+            f"score: {self.score:.1f}% of {judged} non-equivalent mutants killed by an expectation",
+        ]
         return "\n".join(lines)

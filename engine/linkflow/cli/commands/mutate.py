@@ -15,14 +15,17 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "mutate",
         help="mutation testing: make small mistakes in the workflows, see if a scenario fails",
         description="Make one small mistake at a time in the built workflow models (drop or "
-        "negate a guard use, redirect a transition, drop an action, swap add and set, end a "
-        "refusing final state completed, unmark a secret field, retarget a timeout, widen a "
-        "`from:`), re-check each with the language's own checks (a mistake they reject is "
-        "counted as rejected), then run the scenarios that can reach that workflow on it: "
-        "killed when one fails, survived when all pass. Survivors are printed with the file:line "
-        "of the original element, the nearest scenario step that reaches it, and what a "
-        "scenario would have to check. A survivor nothing could notice is justified with "
-        "`# mutate: equivalent OPERATOR [SUBJECT] -- WHY` on its line or just above it. "
+        "negate a guard use, redirect a transition or a timeout to a state that keeps the graph "
+        "sound, drop an action, swap add and set, end a refusing final state completed, unmark "
+        "a secret field, widen a `from:`), re-check each with the language's own checks (a "
+        "mistake they reject is counted as rejected; an invariant that names the changed guard, "
+        "secret field or write is set aside for that mutant), then run the scenarios that can "
+        "reach that workflow on it: killed when an expectation fails, crashed when the only "
+        "failure is a step the engine could not complete (reported with what crashed, not "
+        "counted in the score), survived when all pass. Survivors are printed with the "
+        "file:line of the original element, the nearest scenario step that reaches it, and "
+        "what a scenario would have to check. A survivor nothing could notice is justified "
+        "with `# mutate: equivalent OPERATOR [SUBJECT] -- WHY` on its line or just above it. "
         "Exits 1 when the score is below --fail-under, a scenario fails on the unchanged "
         "workflows, or a justification is stale.",
     )
@@ -44,8 +47,8 @@ def register(commands: Any) -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="N",
-        help="exit 1 when fewer than N%% of the non-equivalent mutants are killed (or the "
-        "budget ran out before all were tried)",
+        help="exit 1 when fewer than N%% of the non-equivalent mutants that did not crash are "
+        "killed by an expectation (or the budget ran out before all were tried)",
     )
     parser.add_argument(
         "--jobs", type=int, metavar="N", help="worker processes (default: the usable cores)"
