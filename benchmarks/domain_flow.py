@@ -44,8 +44,9 @@ class DomainSessions:
     """Sessions of the domain's entry flow, each on its own copy of the demo world."""
 
     def __init__(self) -> None:
-        from linkflow import load, load_world
+        from linkflow import load
         from linkflow.runtime.session import EngineCache
+        from linkflow.runtime.world_loader import load_world
 
         result = load([WORKFLOWS], kinds=["workflow"])
         result.raise_for_problems()

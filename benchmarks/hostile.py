@@ -12,10 +12,11 @@ from typing import Any
 
 from benchmarks.figures import Config, Figure
 from benchmarks.timing import interleaved
-from linkflow import Engine, load_workflow
 from linkflow.language.expressions import MAX_OPERATIONS
+from linkflow.language.loader import load_workflow
 from linkflow.language.schema import DEFAULT_LIMITS
-from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow.runtime.engine import Engine
 
 COLUMN = "slowest event"
 ITEMS = DEFAULT_LIMITS["maxItems"]

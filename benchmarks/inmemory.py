@@ -54,14 +54,14 @@ def _at(impl: Any, state: str) -> Any:
 def _guard_calls(impl: Any, state: str, event: str, payload: Any) -> list[Callable[[], Any]]:
     """The expression library evaluating each guard `event` checks in `state`, as the engine
     calls it (with the inputs the engine gives it)."""
-    from linkflow.runtime.machine import _Context
+    from linkflow.runtime.context import EventContext
 
     engine = impl.engine
     instance = _at(impl, state)
     calls: list[Callable[[], Any]] = []
     for transition in engine.workflow.by_source[(state, event)]:
         for use in transition.guards:
-            ctx = _Context(payload or {}, {}, False)
+            ctx = EventContext(payload or {}, {}, False)
             scope = engine.activation(instance, ctx, use.guard.when.names)
             calls.append(partial(use.guard.when.evaluate, scope))
     return calls
@@ -69,18 +69,15 @@ def _guard_calls(impl: Any, state: str, event: str, payload: Any) -> list[Callab
 
 def _state_changes(impl: Any) -> list[Callable[[], Any]]:
     """transitions changing the state, once for each of the flow's five events."""
-    from transitions import EventData
-
     engine = impl.engine
     instance = impl.create()
     calls: list[Callable[[], Any]] = []
     for source, event in zip(domain.STATES, domain.EVENTS, strict=False):
-        state, trigger, candidates = engine._routes[(source, getattr(impl, f"e_{event}"))]
-        made = candidates[0][1]
+        made = engine.route(source, getattr(impl, f"e_{event}"))[0][1]
 
-        def change(made: Any = made, state: Any = state, trigger: Any = trigger) -> None:
+        def change(made: Any = made) -> None:
             instance.state = made.source
-            made._change_state(EventData(state, trigger, engine.machine, instance, (), {}))
+            made.apply(instance)
 
         calls.append(change)
     return calls
@@ -121,7 +118,7 @@ def breakdown_notes(
             "refused": _guard_calls(impl, domain.REFUSE_IN, impl.e_login, _BAD),
         }
         measured = [_round(impl, parts, count) for _ in range(rounds)]
-    except (KeyError, AttributeError) as err:  # another workflow (--workflow): other names
+    except (KeyError, IndexError, AttributeError) as err:  # another workflow: other names
         for fig in (flow, refusal):
             if fig is not None:
                 fig.notes.append(f"linkflow's time not broken down: {type(err).__name__} {err}")

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from linkflow import Engine, RefusalKind, load_workflow, load_world
+from linkflow import RefusalKind
 from linkflow.cli import main
+from linkflow.language.loader import load_workflow
 from linkflow.output.describe import describe_workflow, workflow_summary
 from linkflow.output.pages import workflow_page
-from linkflow.runtime.machine import Instance
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Instance
+from linkflow.runtime.world_loader import load_world
 from linkflow.testing.scenarios import run_scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent

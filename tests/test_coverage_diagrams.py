@@ -9,13 +9,9 @@ import pytest
 
 from linkflow.analysis.coverage import CoverageReport, run_suite
 from linkflow.cli import main
-from linkflow.output.diagram import (
-    EDGE_STYLES,
-    Diagram,
-    EdgeRole,
-    overlay_coverage,
-    workflow_diagram,
-)
+from linkflow.output.diagram import workflow_diagram
+from linkflow.output.diagram_coverage import overlay_coverage
+from linkflow.output.diagram_model import EDGE_STYLES, Diagram, EdgeRole
 from linkflow.output.graphviz import to_dot
 
 ROOT = Path(__file__).resolve().parent.parent

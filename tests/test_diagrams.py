@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 
 from linkflow.cli.commands.render import run as render_run
+from linkflow.language.graph import walking_order
 from linkflow.language.loader import load, load_workflow
 from linkflow.language.model import Workflow
-from linkflow.output.diagram import (
-    ANY_STEP,
-    EdgeRole,
-    Role,
-    TraceStep,
-    overview_diagram,
-    walking_order,
-    workflow_diagram,
-)
+from linkflow.output.diagram import TraceStep, overview_diagram, workflow_diagram
+from linkflow.output.diagram_model import ANY_STEP, EdgeRole, Role
 from linkflow.output.files import diagram_files
 from linkflow.output.graphviz import render, to_dot
 from linkflow.output.mermaid import to_mermaid

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linkflow import Engine, load_workflow, load_world
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.world_loader import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 

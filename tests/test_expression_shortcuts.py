@@ -92,7 +92,7 @@ def test_giving_cel_only_the_fields_read_changes_no_result(
 def test_the_domain_guards_agree_with_and_without_pruning() -> None:
     from pathlib import Path
 
-    from linkflow import load_workflows
+    from linkflow.language.loader import load_workflows
     from linkflow.runtime.world_loader import load_world
 
     root = Path(__file__).resolve().parent.parent

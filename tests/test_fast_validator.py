@@ -13,12 +13,13 @@ from unittest.mock import patch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkflow import Engine, load_workflow
 from linkflow.language.data_types import FieldType, value_problem
+from linkflow.language.loader import load_workflow
 from linkflow.language.schema import FAST_KEYWORDS, fast_validator, fragment_validator
 from linkflow.runtime import json_values as json_values_module
+from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow.runtime.engine import Engine
 from linkflow.runtime.json_values import json_problem
-from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = ROOT / "tests" / "cases" / "runtime" / "shop.yaml"

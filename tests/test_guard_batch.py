@@ -9,7 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkflow import Engine, World, load_workflow
+from linkflow import World
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 
 WORKFLOW = """\
 workflow: batch
@@ -62,8 +64,8 @@ def _engines(tmp_path: Path) -> tuple[Engine, Engine]:
     path.write_text(WORKFLOW)
     workflow = load_workflow(path)
     batched, single = Engine(workflow), Engine(workflow)
-    assert len(batched._combined) == 2
-    single._combined = {}
+    assert len(batched.guards._combined) == 2
+    single.guards._combined = {}
     return batched, single
 
 

@@ -9,8 +9,11 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from linkflow import Engine, RefusalKind, load_workflow, load_world
-from linkflow.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES, history_payload
+from linkflow import RefusalKind
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.steps import MAX_HISTORY_PAYLOAD_BYTES, history_payload
+from linkflow.runtime.world_loader import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 

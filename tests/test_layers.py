@@ -233,15 +233,61 @@ def test_a_module_outside_the_layers_is_caught() -> None:
         layer_of("linkflow.helpers")
 
 
+#: The public API, exactly: adding or dropping a name is a decision, not a side effect.
+PUBLIC_API = [
+    "EventOption",
+    "HistoryEntry",
+    "LinkflowError",
+    "LoadError",
+    "Problem",
+    "Project",
+    "Refusal",
+    "RefusalKind",
+    "Run",
+    "ScenarioResult",
+    "SourceLocation",
+    "Step",
+    "Workflow",
+    "World",
+    "load",
+    "open",
+    "run_scenario_file",
+]
+
+
+#: The public API, exactly: adding or dropping a name is a decision, not a side effect.
+PUBLIC_API = [
+    "EventOption",
+    "HistoryEntry",
+    "LinkflowError",
+    "LoadError",
+    "Problem",
+    "Project",
+    "Refusal",
+    "RefusalKind",
+    "Run",
+    "ScenarioResult",
+    "SourceLocation",
+    "Step",
+    "Workflow",
+    "World",
+    "load",
+    "open",
+    "run_scenario_file",
+]
+
+
 def test_the_public_api_is_importable_and_lazy() -> None:
-    """Every name in `linkflow.__all__` resolves, and `import linkflow` loads no layer below it."""
+    """`linkflow.__all__` is the public API and the only names the package offers, each name
+    resolves, and `import linkflow` loads no layer below it."""
     import subprocess
     import sys
 
     import linkflow
 
-    assert sorted(linkflow.__all__) == sorted(linkflow._WHERE)
-    for name in linkflow.__all__:
+    assert sorted(linkflow.__all__) == PUBLIC_API
+    assert sorted(linkflow._WHERE) == PUBLIC_API  # nothing internal is offered here
+    for name in linkflow._WHERE:
         assert getattr(linkflow, name).__name__ == name
     probe = (
         "import linkflow, sys; print(sorted(m for m in sys.modules if m.startswith('linkflow.')))"

@@ -18,7 +18,7 @@ from linkflow.cli import main
 from linkflow.language.loader import load, load_workflow
 from linkflow.language.model import ActionKind, Outcome, Workflow
 from linkflow.language.model_checks import recheck
-from linkflow.runtime.machine import Engine
+from linkflow.runtime.engine import Engine
 from linkflow.source import SourceLocation
 
 ROOT = Path(__file__).resolve().parent.parent

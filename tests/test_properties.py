@@ -15,12 +15,16 @@ import hypothesis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkflow import Engine, Instance, RefusalKind, Workflow, World, load_workflow, load_world
+from linkflow import RefusalKind, Workflow, World
 from linkflow.language.graph import graph_problems
+from linkflow.language.loader import load_workflow
 from linkflow.language.schema import validate_document
 from linkflow.language.workflow_builder import build_workflow
 from linkflow.language.yaml_loader import parse_text
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Instance
 from linkflow.runtime.world import copy_json
+from linkflow.runtime.world_loader import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 

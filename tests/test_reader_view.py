@@ -13,7 +13,7 @@ import pytest
 
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
-from linkflow.output.diagram import EdgeRole, Role, View
+from linkflow.output.diagram_model import EdgeRole, Role, View
 from linkflow.output.graphviz import to_dot
 from linkflow.output.mermaid import to_mermaid
 from linkflow.output.reader import reader_diagram

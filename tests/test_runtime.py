@@ -7,19 +7,14 @@ from typing import Any
 
 import pytest
 
-from linkflow import (
-    Engine,
-    Instance,
-    RefusalKind,
-    Step,
-    UsageError,
-    Workflow,
-    World,
-    load_workflow,
-    load_world,
-)
-from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow import RefusalKind, Step, Workflow, World
+from linkflow.errors import UsageError
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Instance
 from linkflow.runtime.world import copy_json
+from linkflow.runtime.world_loader import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "tests" / "cases" / "runtime"

@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
-from linkflow import Engine, Instance, Step, Workflow, load_workflow, load_world
+from linkflow import Step, Workflow
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Instance
+from linkflow.runtime.world_loader import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "tests" / "cases" / "runtime"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from linkflow import Store, UsageError
-from linkflow.store import Conflict, NotFound, StoreError
+from linkflow.errors import UsageError
+from linkflow.store import Conflict, NotFound, Store, StoreError
 from linkflow.store import store as store_module
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock, replay, start_world
 

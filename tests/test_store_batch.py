@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkflow import Store, UsageError
-from linkflow.store import Conflict, NotFound, Sent, StoreError
+from linkflow.errors import UsageError
+from linkflow.store import Conflict, NotFound, Sent, Store, StoreError
 from linkflow.store.batch import EventRequest, send_many
 from tests.support.store import BOARDS, TALLY, FakeClock, replay, start_world
 

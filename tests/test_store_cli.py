@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from linkflow import Store
 from linkflow.cli import main
+from linkflow.store import Store
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent

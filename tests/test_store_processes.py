@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from linkflow import Store
+from linkflow.store import Store
 from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock, replay, start_world
 
 ROOT = Path(__file__).resolve().parent.parent

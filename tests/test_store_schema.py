@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from linkflow import Store, UsageError
-from linkflow.store import StoreError
+from linkflow.errors import UsageError
+from linkflow.store import Store, StoreError
 from linkflow.store.migrations import latest, migrations
 from linkflow.store.url import parse, resolve
 

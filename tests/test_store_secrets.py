@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from linkflow import Store
-from linkflow.store import Conflict
+from linkflow.store import Conflict, Store
 from tests.support.postgres import PostgresServer
 from tests.support.store import BOARDS, TALLY, FakeClock
 

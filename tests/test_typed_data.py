@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from linkflow import Engine, RefusalKind, UsageError, load_workflow
-from linkflow.language.loader import load
+from linkflow import RefusalKind
+from linkflow.errors import UsageError
+from linkflow.language.loader import load, load_workflow
+from linkflow.runtime.engine import Engine
 from linkflow.testing.scenarios import run_scenario_file
 
 WORKFLOW = """\

@@ -32,7 +32,9 @@ class LinkflowImpl(Implementation):
         self, workflow_file: Path = WORKFLOW_FILE, event_names: Mapping[str, str] | None = None
     ) -> None:
         super().__init__()
-        from linkflow import Engine, World, load_workflow
+        from linkflow import World
+        from linkflow.language.loader import load_workflow
+        from linkflow.runtime.engine import Engine
 
         self.workflow_file = workflow_file
         self.workflow = load_workflow(workflow_file)

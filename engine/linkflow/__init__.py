@@ -1,9 +1,14 @@
 """linkflow: declarative YAML state machines on `transitions`.
 
-Load workflows (`load`, `load_workflow`), compile one with `Engine`, create instances and send
-events; every outcome is a value (`Step`, `Refusal`), never an exception for a refused event.
-`Session` follows handoffs between workflows; `run_scenario_file` runs a scenario file.
-`Store.open(url)` keeps instances, history and the world durably (SQLite or PostgreSQL).
+One way in: `project = linkflow.open("workflows", world=..., store=None | url)` loads every
+workflow once (or raises one `LoadError` with every located `Problem`); `project.start(name,
+data)` gives a `Run`, and `run.send(event, payload)` a `Step` value, accepted or refused (a
+`Refusal`), never an exception for a refused event. Runs follow handoffs, in memory and in a
+store alike, so code written against memory runs durably unchanged. `load` collects problems
+as values without raising; `run_scenario_file` runs a scenario file.
+
+`__all__` is the public API, and the only names this package offers; everything under it
+(`linkflow.runtime`, `linkflow.store`, ...) is internal and may change shape without notice.
 
 Names are imported on first use (PEP 562), so `import linkflow` and `linkflow --help` stay fast:
 the command line needs none of the loader, schemas or expression library to print its help.
@@ -15,83 +20,54 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from linkflow.errors import DefinitionError, LinkflowError, Problem, RuntimeFault, UsageError
-    from linkflow.language.loader import LoadResult, load, load_workflow, load_workflows
-    from linkflow.language.model import Outcome, Workflow
-    from linkflow.runtime.machine import (
-        Engine,
-        EventOption,
-        HistoryEntry,
-        Instance,
-        Refusal,
-        RefusalKind,
-        Step,
-    )
-    from linkflow.runtime.session import EngineCache, Session, SessionStep
+    from linkflow.errors import LinkflowError, Problem
+    from linkflow.language.loader import load
+    from linkflow.language.model import Workflow
+    from linkflow.project import LoadError, Project, Run, open
+    from linkflow.runtime.steps import EventOption, HistoryEntry, Refusal, RefusalKind, Step
     from linkflow.runtime.world import World
-    from linkflow.runtime.world_loader import load_world
     from linkflow.source import SourceLocation
-    from linkflow.store import Store
     from linkflow.testing.scenarios import ScenarioResult, run_scenario_file
 
 #: Public name -> the module that defines it.
 _WHERE = {
-    "DefinitionError": "linkflow.errors",
-    "Engine": "linkflow.runtime.machine",
-    "EngineCache": "linkflow.runtime.session",
-    "EventOption": "linkflow.runtime.machine",
-    "HistoryEntry": "linkflow.runtime.machine",
-    "Instance": "linkflow.runtime.machine",
+    "EventOption": "linkflow.runtime.steps",
+    "HistoryEntry": "linkflow.runtime.steps",
     "LinkflowError": "linkflow.errors",
-    "LoadResult": "linkflow.language.loader",
-    "Outcome": "linkflow.language.model",
+    "LoadError": "linkflow.project",
     "Problem": "linkflow.errors",
-    "Refusal": "linkflow.runtime.machine",
-    "RefusalKind": "linkflow.runtime.machine",
-    "RuntimeFault": "linkflow.errors",
+    "Project": "linkflow.project",
+    "Refusal": "linkflow.runtime.steps",
+    "RefusalKind": "linkflow.runtime.steps",
+    "Run": "linkflow.project",
     "ScenarioResult": "linkflow.testing.scenarios",
-    "Session": "linkflow.runtime.session",
-    "SessionStep": "linkflow.runtime.session",
     "SourceLocation": "linkflow.source",
-    "Step": "linkflow.runtime.machine",
-    "Store": "linkflow.store",
-    "UsageError": "linkflow.errors",
+    "Step": "linkflow.runtime.steps",
     "Workflow": "linkflow.language.model",
     "World": "linkflow.runtime.world",
     "load": "linkflow.language.loader",
-    "load_workflow": "linkflow.language.loader",
-    "load_workflows": "linkflow.language.loader",
-    "load_world": "linkflow.runtime.world_loader",
+    "open": "linkflow.project",
     "run_scenario_file": "linkflow.testing.scenarios",
 }
 
+#: The public API: what a user needs to load, run and test workflows. Pinned by a test.
 __all__ = [
-    "DefinitionError",
-    "Engine",
-    "EngineCache",
     "EventOption",
     "HistoryEntry",
-    "Instance",
     "LinkflowError",
-    "LoadResult",
-    "Outcome",
+    "LoadError",
     "Problem",
+    "Project",
     "Refusal",
     "RefusalKind",
-    "RuntimeFault",
+    "Run",
     "ScenarioResult",
-    "Session",
-    "SessionStep",
     "SourceLocation",
     "Step",
-    "Store",
-    "UsageError",
     "Workflow",
     "World",
     "load",
-    "load_workflow",
-    "load_workflows",
-    "load_world",
+    "open",
     "run_scenario_file",
 ]
 

@@ -89,9 +89,11 @@ def _snapshot(session: Any) -> str:
 
 
 def run_events(case: dict[str, Any], folder: Path) -> list[str]:
-    from linkflow import Engine, load_workflow, load_world
     from linkflow.errors import DefinitionError, UsageError
+    from linkflow.language.loader import load_workflow
+    from linkflow.runtime.engine import Engine
     from linkflow.runtime.session import EngineCache, Session
+    from linkflow.runtime.world_loader import load_world
 
     (folder / "w.yaml").write_text(case["workflow"], encoding="utf-8")
     try:

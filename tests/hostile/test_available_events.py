@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from linkflow import Engine, World, load_workflow
+from linkflow import World
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 
 SHOP = Path(__file__).resolve().parents[1] / "cases" / "runtime" / "shop.yaml"
 CUSTOMERS = {

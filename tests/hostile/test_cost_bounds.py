@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from linkflow import Engine, load_workflow
+from linkflow.language.loader import load_workflow
 from linkflow.language.schema import bounded, fragment_validator
-from linkflow.runtime.machine import RefusalKind
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.steps import RefusalKind
 from tests.hostile.helpers import tiny_workflow, write
 
 OPEN = {"type": "object", "properties": {"items": {"type": "array"}, "name": {"type": "string"}}}

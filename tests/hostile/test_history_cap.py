@@ -6,8 +6,9 @@ import json
 import math
 from pathlib import Path
 
-from linkflow import Engine, load_workflow
-from linkflow.runtime.machine import MAX_HISTORY_PAYLOAD_BYTES
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.steps import MAX_HISTORY_PAYLOAD_BYTES
 from tests.hostile.helpers import tiny_workflow, write
 
 NOTE = {"type": "object", "properties": {"note": {"type": "string", "maxLength": 10_000_000}}}

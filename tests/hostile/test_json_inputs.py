@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from linkflow import Engine, UsageError, load_workflow
-from linkflow.runtime.machine import UNREADABLE_EVENT, RefusalKind
+from linkflow.errors import UsageError
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.steps import UNREADABLE_EVENT, RefusalKind
 from tests.hostile.helpers import ROOT, cli, tiny_workflow, write
 
 REVIEW = str(ROOT / "examples" / "document_review.yaml")

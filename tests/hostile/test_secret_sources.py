@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from linkflow import Engine, load_workflow
 from linkflow.errors import DefinitionError
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 from tests.hostile.helpers import tiny_workflow, write
 
 PIN = {

@@ -8,8 +8,12 @@ from typing import Any
 
 import pytest
 
-from linkflow import Engine, Instance, World, load_workflow
-from linkflow.runtime.machine import RefusalKind
+from linkflow import World
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.actions import Actions
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Instance
+from linkflow.runtime.steps import RefusalKind
 from linkflow.runtime.world import copy_json
 from tests.hostile.helpers import tiny_workflow, write
 
@@ -38,16 +42,16 @@ def test_any_exception_during_the_writes_rolls_the_step_back(
     ]
     instance = instance_with(tmp_path, actions)
     before = state_of(instance)
-    real_write = Engine._write
+    real_write = Actions._write
     calls: list[int] = []
 
-    def failing_write(self: Engine, *args: Any) -> None:
+    def failing_write(self: Actions, *args: Any) -> None:
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("a bug in the middle of the writes, quoting a value: 4711")
         real_write(self, *args)
 
-    monkeypatch.setattr(Engine, "_write", failing_write)
+    monkeypatch.setattr(Actions, "_write", failing_write)
     step = instance.send("go", {})
     assert len(calls) == 3  # two writes were made before the failure
     assert step.refusal is not None
@@ -69,16 +73,16 @@ def test_an_interrupt_during_the_writes_rolls_back_and_goes_through(
     ]
     instance = instance_with(tmp_path, actions)
     before = state_of(instance)
-    real_write = Engine._write
+    real_write = Actions._write
 
     def interrupted(
-        self: Engine, instance: Instance, journal: Any, action: Any, *rest: Any
+        self: Actions, instance: Instance, journal: Any, action: Any, *rest: Any
     ) -> None:
         if action.target.root == "world":
             raise KeyboardInterrupt
         real_write(self, instance, journal, action, *rest)
 
-    monkeypatch.setattr(Engine, "_write", interrupted)
+    monkeypatch.setattr(Actions, "_write", interrupted)
     with pytest.raises(KeyboardInterrupt):
         instance.send("go", {})
     assert state_of(instance) == before

@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from linkflow import Engine, load_workflow
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 from linkflow.testing.scenarios import run_scenario_file
 from tests.hostile.helpers import write
 

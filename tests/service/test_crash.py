@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from linkflow import Engine, load_workflows
+from linkflow.language.loader import load_workflows
+from linkflow.runtime.engine import Engine
 from linkflow.runtime.world import World
 from linkflow.store import Store
 from tests.service.conftest import SERVICE_CASES, TEST_WORKFLOWS, new_store

@@ -161,6 +161,27 @@ def test_a_handoff_names_the_next_instance(api: ServiceProcess) -> None:
     assert following["session"] == ident
 
 
+def test_an_event_for_an_instance_that_handed_off_goes_to_the_current_one(
+    api: ServiceProcess,
+) -> None:
+    with api.client() as http:
+        ident = start(http)["id"]
+        closed = send(http, ident, "close", **{"Idempotency-Key": "close-1"}).json()
+        approved = send(http, ident, "approve")
+        again = send(http, ident, "close", **{"Idempotency-Key": "close-1"}).json()
+        following = http.get(f"/instances/{closed['handed_to']}").json()
+    assert approved.status_code == 200, approved.text
+    step = approved.json()
+    assert (step["instance"], step["workflow"], step["accepted"]) == (
+        closed["handed_to"],
+        "tally_review",
+        True,
+    )
+    assert approved.headers["etag"] == '"1"'
+    assert (again["instance"], again["replayed"]) == (ident, True)
+    assert (following["state"], following["outcome"]) == ("approved", "completed")
+
+
 def test_listing_pages_with_a_cursor(api: ServiceProcess) -> None:
     with api.client() as http:
         made = {start(http, "alarm")["id"] for _ in range(5)}

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from linkflow import Engine, load_workflows, load_world
+from linkflow.language.loader import load_workflows
+from linkflow.runtime.engine import Engine
 from linkflow.runtime.world import World
+from linkflow.runtime.world_loader import load_world
 from linkflow.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

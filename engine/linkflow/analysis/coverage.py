@@ -20,7 +20,7 @@ from linkflow.language.model import Transition, Workflow
 
 if TYPE_CHECKING:
     from linkflow.errors import Problem
-    from linkflow.runtime.machine import Step
+    from linkflow.runtime.steps import Step
 
 
 def transition_position(workflow: Workflow, transition: Transition, source: str = "") -> int:

@@ -75,8 +75,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         error("", f"unknown command '{words[0]}'{hint}")
         return EXIT_USAGE
     args = parser.parse_args(words)
+    from linkflow.cli.commands.extras import install_hint, missing_for
+
+    missing = missing_for(args.command)
+    if missing is not None:
+        from linkflow.cli.commands.console import error
+
+        error(args.command, missing)
+        return EXIT_USAGE
     try:
         code: int = handlers[args.command](args, sys.stdout)
+    except ModuleNotFoundError as err:  # an extra's module, reached late (a postgresql:// URL)
+        missing = install_hint(args.command, err.name or "")
+        if missing is None:
+            raise
+        from linkflow.cli.commands.console import error
+
+        error(args.command, missing)
+        return EXIT_USAGE
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         return 130
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head

@@ -178,8 +178,8 @@ def _fields_read(
 ) -> tuple[tuple[str, frozenset[str] | None], ...]:
     """For each name, the fields the expression reads from it, or None when it uses it whole.
 
-    CEL converts every value it is given, field by field: handing it `bc` with all its lists to
-    read `bc.admins` costs several times the evaluation. A name used only as `name.field` (or
+    CEL converts every value it is given, field by field: handing it `team` with all its lists to
+    read `team.admins` costs several times the evaluation. A name used only as `name.field` (or
     compared with null) can be given as just those fields; any other use gets the whole value.
     """
     text = _QUOTED.sub("''", source)

@@ -227,7 +227,7 @@ def trusted_valid(validator: Any | None, value: Any) -> bool:
 
 #: Default sizes for payload values whose schema sets none: what an expression may be handed
 #: decides what it costs. A schema's own limits win; values no schema describes are bounded by
-#: the payload's total size and value count (linkflow.runtime.machine).
+#: the payload's total size and value count (linkflow.runtime.compiled).
 DEFAULT_LIMITS = {"maxLength": 1000, "maxItems": 100, "maxProperties": 100}
 #: Keywords whose value is one schema, or a mapping or list of schemas.
 _ONE_SCHEMA = ("items", "additionalProperties", "contains", "not", "if", "then", "else")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from linkflow.language.graph import is_from_any
 from linkflow.language.model import Outcome, Transition, Workflow
-from linkflow.output.diagram import is_from_any
 
 
 def shortest_path(workflow: Workflow, goal: str) -> list[tuple[str, Transition]] | None:
@@ -116,7 +116,7 @@ def handoff_paths(workflows: Mapping[str, Workflow], name: str) -> dict[str, lis
 
 
 def event_path(workflow: Workflow, goal: str) -> list[str]:
-    """The button words along the shortest path to `goal` (`Link TikTok account → Confirm`);
+    """The button words along the shortest path to `goal` (`Submit for review → Approve`);
     a pick from an offered list is named by where it leads."""
     from linkflow.output.reader import event_words, state_words
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from linkflow.language.durations import duration
 from linkflow.language.model import Choices, State, Workflow
-from linkflow.output.diagram import action_long
+from linkflow.output.diagram_text import action_long
 
 
 def choices_words(choices: Choices) -> str:

@@ -8,13 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from linkflow.language.model import Workflow
-from linkflow.output.diagram import (
-    Diagram,
-    TraceStep,
-    View,
-    overview_diagram,
-    workflow_diagram,
-)
+from linkflow.output.diagram import TraceStep, overview_diagram, workflow_diagram
+from linkflow.output.diagram_model import Diagram, View
 
 #: Output format -> file extension.
 EXTENSIONS: Mapping[str, str] = {"svg": "svg", "png": "png", "dot": "dot", "mermaid": "mmd"}

@@ -13,7 +13,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from linkflow.output.diagram import (
+from linkflow.output.diagram_model import (
     EDGE_STYLES,
     NODE_STYLES,
     START,
@@ -26,8 +26,8 @@ from linkflow.output.diagram import (
     LegendItem,
     Node,
     View,
-    wrap,
 )
+from linkflow.output.diagram_text import wrap
 
 FONT = "Helvetica"
 FADED = "#b0b0b0"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from linkflow.output.diagram import (
+from linkflow.output.diagram_model import (
     EDGE_STYLES,
     NODE_STYLES,
     START,
@@ -23,8 +23,8 @@ from linkflow.output.diagram import (
     Node,
     Role,
     View,
-    wrap,
 )
+from linkflow.output.diagram_text import wrap
 
 #: Characters per line of a title in the reader view.
 READER_WRAP = 20

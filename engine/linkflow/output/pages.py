@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from linkflow.language.durations import duration
+from linkflow.language.graph import entry_workflows, handoff_order, walking_order
 from linkflow.language.markdown import code, md
 from linkflow.language.model import Guard, Note, Outcome, Transition, Workflow
 from linkflow.output.click_path import click_path, event_path, handoff_paths
-from linkflow.output.diagram import entry_workflows, handoff_order, walking_order
 from linkflow.output.docs import GENERATED, implementation, paragraphs
 from linkflow.output.reader import event_words, reader_diagram, state_words, words
 from linkflow.output.refusal_examples import Examples
@@ -346,7 +346,7 @@ def _all_pages(workflows: Mapping[str, Workflow], diagrams: str, overview: bool)
 
 
 def _rule_key(rule: str) -> tuple[str, int]:
-    from linkflow.output.diagram import rule_key
+    from linkflow.output.diagram_text import rule_key
 
     return rule_key(rule)
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from linkflow.language.durations import duration
+from linkflow.language.graph import is_from_any, walking_order
 from linkflow.language.model import State, Transition, Workflow
-from linkflow.output.diagram import (
+from linkflow.output.diagram import state_node
+from linkflow.output.diagram_model import (
     START,
     Diagram,
     Edge,
@@ -29,12 +31,8 @@ from linkflow.output.diagram import (
     Node,
     Role,
     View,
-    is_from_any,
-    state_node,
-    state_tooltip,
-    transition_tooltip,
-    walking_order,
 )
+from linkflow.output.diagram_text import state_tooltip, transition_tooltip
 
 #: Label width for the reader view (characters per line).
 READER_WIDTH = 20

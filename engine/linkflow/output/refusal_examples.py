@@ -1,6 +1,6 @@
 """Refusal messages as a person sees them: taken from running the scenarios, not from templates.
 
-A guard's message is a template (`{campaign.name}`); a reader wants the sentence filled in.
+A guard's message is a template (`{document.title}`); a reader wants the sentence filled in.
 The scenarios run the workflows on their worlds (the demo world, for the flagship workflows),
 so every guard refusal a scenario provokes gives a real message. Docs pages show those.
 """
@@ -38,7 +38,7 @@ def collect_examples(paths: Iterable[str | Path]) -> dict[tuple[str, str, str], 
     event), from the scenario that changes its world least before it starts (the demo world
     as it is, where one does), then by path. Scenarios that cannot load are skipped (`validate` and
     `test` report them)."""
-    from linkflow.runtime.machine import RefusalKind
+    from linkflow.runtime.steps import RefusalKind
     from linkflow.testing.scenarios import run_scenario_file, scenario_files
 
     shown = {RefusalKind.GUARD, RefusalKind.NOT_OFFERED}

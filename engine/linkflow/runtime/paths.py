@@ -12,8 +12,8 @@ ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
 def lookup(root: Any, dotted: str) -> Any:
     """The value at a dotted path, or ABSENT; list items are addressed by index.
 
-    Record ids may hold periods (`ana.cooks`): at each mapping the longest run of parts that
-    is one of its keys is taken, so `tiktok_accounts.ana.cooks.name` finds that record.
+    Record ids may hold periods (`ana.smith`): at each mapping the longest run of parts that
+    is one of its keys is taken, so `users.ana.smith.name` finds that record.
     """
     value, rest = _walk(root, dotted.split("."))
     return value if not rest else ABSENT

@@ -11,7 +11,9 @@ from typing import Any
 
 from linkflow.errors import UsageError
 from linkflow.language.model import Workflow
-from linkflow.runtime.machine import Clock, Engine, Instance, Step
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Clock, Instance
+from linkflow.runtime.steps import Step
 from linkflow.runtime.world import World, copy_json
 
 #: A cycle of short timeouts after a long wait could otherwise fire millions of times in one

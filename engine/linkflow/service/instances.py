@@ -3,7 +3,8 @@
 Sending an event is checked before it reaches the store: an unknown event or a payload that
 fails its schema is a 422 and changes nothing (not even a refusal line in history). A guard
 that refuses is an answer, not an error: 200 with `accepted: false` and the guard, rule and
-message.
+message. An event for an instance that handed off goes to the current instance of its chain;
+the answer's `instance` names the one that took it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from linkflow.service.openapi import ID_PATTERN, KEY_PATTERN, validate_body
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.state import Service, service_of
 from linkflow.service.store_access import store_errors
+from linkflow.store import Store
 from linkflow.store.batch import EventRequest
 
 _ID = re.compile(ID_PATTERN)
@@ -180,6 +182,14 @@ async def send_event(request: Request) -> JSONResponse:
     engine = access.pinned_engine(ident)
     if engine is None:
         engine = await access.call(access.engine_of, ident, instance=ident)
+    if any(state.handoff for state in engine.workflow.states.values()):
+        target = await access.call(delivery_target, access.store, ident, key, instance=ident)
+        if target != ident:
+            ident = target
+            pinned = access.pinned_engine(ident)
+            if pinned is None:
+                pinned = await access.call(access.engine_of, ident, instance=ident)
+            engine = pinned
     workflow = engine.workflow
     if event not in workflow.events or event == TIMEOUT_EVENT:
         known = ", ".join(e for e in workflow.events if e != TIMEOUT_EVENT) or "none"
@@ -199,6 +209,19 @@ async def send_event(request: Request) -> JSONResponse:
         raise await _which_conflict(service, ident, key, version) from None
     out = sent.as_dict()
     return JSONResponse(out, headers=etag(sent.instance.version))
+
+
+def delivery_target(store: Store, instance: str, event_id: str | None) -> str:
+    """Where an event for `instance` goes: the current instance of its handoff chain, as
+    with `linkflow send` (and `status`). An event id already recorded on the instance
+    named stays there, to be replayed, so retrying the send that caused the handoff applies
+    nothing. Asked only for workflows that can hand off: the others answer with no read."""
+    current = store.current(instance).id
+    if current == instance or event_id is None:
+        return current
+    if any(entry.event_id == event_id for entry in store.history(instance)):
+        return instance
+    return current
 
 
 async def _which_conflict(

@@ -381,6 +381,10 @@ PATHS.update(
         "/instances/{id}/events": {
             "post": {
                 "summary": "Send an event. A refusal is an answer: 200 with accepted false",
+                "description": "When the instance handed off, the event goes to the current "
+                "instance of its chain (the newest of its session); the answer's "
+                "`instance` names the instance that took it, and If-Match is that instance's "
+                "version. An Idempotency-Key already used on the instance named replays there.",
                 "parameters": [
                     _id_param(),
                     {

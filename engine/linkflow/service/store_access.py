@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from linkflow.errors import DefinitionError, UsageError
-from linkflow.runtime.machine import Engine
+from linkflow.runtime.engine import Engine
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.request_log import log_event
 from linkflow.store import Conflict, NotFound, Store, StoreError

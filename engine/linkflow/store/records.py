@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from linkflow.runtime.machine import HistoryEntry, Step
+from linkflow.runtime.steps import HistoryEntry, Step
 from linkflow.store.definitions import SHORT
 
 #: The instance columns, in the order every query selects them.

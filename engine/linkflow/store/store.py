@@ -20,17 +20,10 @@ from typing import Any, TypeVar
 
 from linkflow.errors import UsageError
 from linkflow.language.model import Workflow
-from linkflow.runtime.machine import (
-    Clock,
-    Engine,
-    EventOption,
-    HistoryEntry,
-    Instance,
-    Refusal,
-    RefusalKind,
-    Step,
-)
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.session import handoff_data
+from linkflow.runtime.steps import EventOption, HistoryEntry, Refusal, RefusalKind, Step
 from linkflow.runtime.world import World, copy_json
 from linkflow.store.backend import Backend, Row, Tx
 from linkflow.store.definitions import Definition, compile_source, read_definitions

@@ -1,7 +1,8 @@
 """The coverage view: `linkflow coverage --diagrams` for one scenario folder, as page data.
 
-The diagrams are the same overlay (linkflow.output.diagram.overlay_coverage): transitions no
-scenario took red and dashed, guards never refused or never held orange, the rest faded.
+The diagrams are the same overlay (linkflow.output.diagram_coverage.overlay_coverage):
+transitions no scenario took red and dashed, guards never refused or never held orange, the
+rest faded.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from linkflow.analysis.coverage import run_suite
-from linkflow.output.diagram import overlay_coverage, workflow_diagram
+from linkflow.output.diagram import workflow_diagram
+from linkflow.output.diagram_coverage import overlay_coverage
 from linkflow.output.files import draw
 from linkflow.studio.playground import PlaygroundError
 

@@ -15,7 +15,7 @@ from linkflow.language.model import Outcome, Workflow
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.files import draw
-from linkflow.runtime.machine import HistoryEntry
+from linkflow.runtime.steps import HistoryEntry
 from linkflow.store import NotFound, Store, StoreError
 from linkflow.store.definitions import compile_source
 from linkflow.studio.playground import PlaygroundError

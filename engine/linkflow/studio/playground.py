@@ -14,11 +14,13 @@ from typing import Any
 
 from linkflow.errors import Problem, UsageError
 from linkflow.language.expressions import ExpressionError
+from linkflow.language.graph import entry_workflows
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
-from linkflow.output.diagram import TraceStep, entry_workflows, workflow_diagram
+from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.files import draw
-from linkflow.runtime.machine import MAX_PAYLOAD_BYTES, Instance
+from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES
+from linkflow.runtime.instance import Instance
 from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
 from linkflow.runtime.world_loader import load_world

@@ -4,7 +4,7 @@ Some mistakes change nothing anyone could observe (dropping a guard that an earl
 already made certain, say): no scenario can kill them. The author says so with a YAML comment
 on the element's line or in the comment block directly above it:
 
-    guards: [bc_verified]  # mutate: equivalent drop_guard bc_verified -- the entry flow checked it
+    guards: [owner_verified]  # mutate: equivalent drop_guard owner_verified -- checked on entry
 
 The form is `# mutate: equivalent OPERATOR [SUBJECT] -- WHY` (an em dash works too). SUBJECT
 (a guard label, a state, a field: what the report prints in brackets) picks one mutant among

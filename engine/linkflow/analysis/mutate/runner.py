@@ -26,8 +26,8 @@ from linkflow.language.model import Workflow
 from linkflow.language.model_checks import recheck
 from linkflow.language.scenario_check import read_scenario
 from linkflow.language.yaml_loader import Document
-from linkflow.runtime.machine import Step
 from linkflow.runtime.session import EngineCache, SessionStep
+from linkflow.runtime.steps import Step
 from linkflow.testing.scenarios import engines, run_scenario, scenario_files
 
 

@@ -21,7 +21,8 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Run scenario files and measure, per workflow (every workflow of the "
         "folders the scenarios load), the states visited, the transitions taken and the guard "
         "outcomes seen (each guard use both holding and refusing). Prints a table and what "
-        "is not covered; exits 1 when transition or guard-outcome coverage is below --fail-under.",
+        "is not covered; exits 1 when transition or guard-outcome coverage is below --fail-under. "
+        "A workflow's name among the paths narrows the report to that workflow.",
     )
     add_scenario_paths(parser)
     parser.add_argument(
@@ -49,14 +50,24 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         error("coverage", "--fail-under must be between 0 and 100")
         return EXIT_USAGE
     from linkflow.analysis.coverage import run_suite
+    from linkflow.cli.commands.workflow_args import NAME, no_workflow_named
 
-    report = run_suite(args.paths)
+    # a workflow name narrows the report to it; the other arguments are scenario paths
+    names = [p for p in args.paths if not Path(p).exists() and NAME.match(p)]
+    paths = [p for p in args.paths if p not in names] or ["tests/scenarios"]
+    report = run_suite(paths)
+    if names:
+        missing = [n for n in names if n not in report.workflows]
+        if missing:
+            error("coverage", no_workflow_named(missing, report.workflows, ", ".join(paths)))
+            return EXIT_PROBLEMS
+        report.workflows = {n: c for n, c in report.workflows.items() if n in names}
     for problem in report.problems:
         say(str(problem), "problem")
     if report.scenarios == 0:
         # 0 of 0 covered is no measurement at all, not 100 %.
         if not report.problems:
-            error("coverage", f"no scenario files in {', '.join(args.paths)}")
+            error("coverage", f"no scenario files in {', '.join(paths)}")
             say("(write scenarios there, or start from `linkflow generate WORKFLOW`)")
         if args.format == "json":
             emit_json({"ok": False, **report.as_dict()}, out)
@@ -89,7 +100,8 @@ def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO | None) ->
     why) when Graphviz cannot draw."""
     import graphviz
 
-    from linkflow.output.diagram import overlay_coverage, workflow_diagram
+    from linkflow.output.diagram import workflow_diagram
+    from linkflow.output.diagram_coverage import overlay_coverage
     from linkflow.output.files import draw
 
     files: dict[str, bytes] = {}

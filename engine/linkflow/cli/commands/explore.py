@@ -27,7 +27,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "accepted, and the workflow's invariants. Workflows it hands off to are loaded from "
         "the same folder. Exits 1 when an invariant is broken.",
     )
-    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow file")
+    parser.add_argument(
+        "workflow",
+        metavar="WORKFLOW",
+        help="a workflow file, or a workflow's name (looked up in the nearest workflows/ folder)",
+    )
     add_format(parser, ("text", "json", "markdown"))
     parser.add_argument(
         "--max-depth", type=int, default=40, metavar="N", help="longest path, in events (40)"
@@ -68,13 +72,19 @@ def load_in_context(path: str) -> tuple[Workflow | None, dict[str, Workflow], li
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    workflow, workflows, problems = load_in_context(args.workflow)
+    from linkflow.cli.commands.workflow_args import workflow_path
+
+    path = workflow_path(args.workflow, "explore")
+    if path is None:
+        return EXIT_PROBLEMS
+    workflow, workflows, problems = load_in_context(path)
     if workflow is None:
         extra = "" if problems else f"{args.workflow}: the file holds no workflow"
         report_problems(problems, out, "json" if args.format == "json" else "text", extra)
         return EXIT_PROBLEMS
 
-    from linkflow.analysis.explore import explore, report_json, report_markdown, report_text
+    from linkflow.analysis.explore import explore
+    from linkflow.analysis.explore_report import report_json, report_markdown, report_text
     from linkflow.language.invariants import check_invariant
 
     exploration = explore(

@@ -20,7 +20,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "only for what the scenarios under --scenarios do not cover. Existing files are never "
         "overwritten. Fill in the world and expectations, then move them next to the others.",
     )
-    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow file")
+    parser.add_argument(
+        "workflow",
+        metavar="WORKFLOW",
+        help="a workflow file, or a workflow's name (looked up in the nearest workflows/ folder)",
+    )
     parser.add_argument(
         "--missing",
         action="store_true",
@@ -47,8 +51,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.cli.commands.explore import load_in_context
+    from linkflow.cli.commands.workflow_args import workflow_path
 
-    workflow, _, problems = load_in_context(args.workflow)
+    source = workflow_path(args.workflow, "generate")
+    if source is None:
+        return EXIT_PROBLEMS
+    workflow, _, problems = load_in_context(source)
     if workflow is None:
         extra = "" if problems else f"{args.workflow}: the file holds no workflow"
         report_problems(problems, out, args.format, extra)

@@ -83,7 +83,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.analysis.mutate.report import Report
     from linkflow.analysis.mutate.runner import Spec, build_suite, default_jobs, run_suite
     from linkflow.cli.commands.console import did_you_mean
-    from linkflow.cli.commands.render import default_workflows, load_selection, split_arguments
+    from linkflow.cli.commands.render import load_selection
+    from linkflow.cli.commands.workflow_args import default_workflows, split_arguments
 
     unknown = [name for name in args.operator or () if name not in OPERATORS]
     if unknown:

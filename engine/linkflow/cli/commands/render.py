@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -12,6 +10,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
 from linkflow.cli.commands.console import emit_json, error, say
+from linkflow.cli.commands.workflow_args import (
+    default_workflows,
+    no_workflow_named,
+    split_arguments,
+)
 
 if TYPE_CHECKING:
     from linkflow.language.model import Workflow
@@ -20,7 +23,6 @@ if TYPE_CHECKING:
 FORMATS = ("svg", "png", "dot", "mermaid")
 DEFAULT_FORMATS = "svg,dot,mermaid"
 VIEWS = ("reader", "engineer", "both")
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -85,21 +87,6 @@ def parse_formats(text: str) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def split_arguments(arguments: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
-    """(paths, workflow names, arguments that are neither)."""
-    paths: list[str] = []
-    names: list[str] = []
-    unknown: list[str] = []
-    for argument in arguments:
-        if Path(argument).exists():
-            paths.append(argument)
-        elif _NAME.match(argument):
-            names.append(argument)
-        else:
-            unknown.append(argument)
-    return paths, names, unknown
-
-
 def output_format(args: argparse.Namespace, command: str) -> str | None:
     """The output format, moving a file-type list given as `--format` (the old spelling) to
     `--file-types`; None after saying why neither fits."""
@@ -117,15 +104,6 @@ def output_format(args: argparse.Namespace, command: str) -> str | None:
     )
     args.file_types = args.format
     return "text"
-
-
-def default_workflows() -> Path:
-    """`workflows/` here, or in the nearest folder above (so names work from anywhere)."""
-    from linkflow.language.scenario_check import find_workflows_dir
-
-    here = Path("workflows")
-    found = here if here.is_dir() else find_workflows_dir(Path.cwd())
-    return Path(os.path.relpath(found)) if found is not None else here
 
 
 def load_selection(
@@ -155,11 +133,8 @@ def load_selection(
                 selected.append(workflow.name)
         missing = [n for n in names if n not in result.workflows]
         if missing:
-            known = ", ".join(sorted(result.workflows)) or "none"
-            from linkflow.cli.commands.console import did_you_mean
-
-            hint = did_you_mean(missing[0], result.workflows) or f" (loaded: {known})"
-            error(command, f"no workflow named {', '.join(missing)}{hint}")
+            where = ", ".join(paths) or str(default_workflows())
+            error(command, no_workflow_named(missing, result.workflows, where))
             return None
     if not result.workflows:
         error(command, "no workflow found")
@@ -281,7 +256,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, whole = loaded
-    from linkflow.output.diagram import View
+    from linkflow.output.diagram_model import View
     from linkflow.output.files import EXTENSIONS, VIEWS, diagram_files
 
     views = VIEWS if args.view == "both" else (View(args.view),)

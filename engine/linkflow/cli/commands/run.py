@@ -12,8 +12,8 @@ from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
 from linkflow.cli.commands.output import load_workflow_and_handoffs, report_problems
 
 if TYPE_CHECKING:
-    from linkflow.runtime.machine import Step
     from linkflow.runtime.session import Session, SessionStep
+    from linkflow.runtime.steps import Step
 
 
 class _Clock:
@@ -35,7 +35,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Create one instance of a workflow and send it events in order. "
         "Exits 1 when any event is refused.",
     )
-    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow file")
+    parser.add_argument(
+        "workflow",
+        metavar="WORKFLOW",
+        help="a workflow file, or a workflow's name (looked up in the nearest workflows/ folder)",
+    )
     parser.add_argument("--world", metavar="FILE", help="a world file the workflow acts on")
     parser.add_argument(
         "--data", metavar="FILE|JSON", help="initial data: a JSON or YAML file, or inline JSON"
@@ -192,7 +196,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if data is None:
         error("run", problem)
         return EXIT_USAGE
-    found = load_workflow_and_handoffs(args.workflow, out, args.format)
+    from linkflow.cli.commands.workflow_args import workflow_path
+
+    path = workflow_path(args.workflow, "run")
+    if path is None:
+        return EXIT_PROBLEMS
+    found = load_workflow_and_handoffs(path, out, args.format)
     if found is None:
         return EXIT_PROBLEMS
     workflow, workflows = found

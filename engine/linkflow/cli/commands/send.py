@@ -17,11 +17,13 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "send",
         help="send one event to a stored instance and print the step",
-        description="Send an event to an instance in the store. Exits 1 when it is refused "
-        "(the refusal names the guard and rule). With --event-id, sending again returns the "
-        "recorded step and applies nothing.",
+        description="Send an event to an instance in the store. When the instance handed off, "
+        "the event goes to the instance that runs its chain now (as `status` shows it), and "
+        "the answer names the instance that took it. Exits 1 when it is refused (the refusal "
+        "names the guard and rule). With --event-id, sending again returns the recorded step "
+        "and applies nothing.",
     )
-    parser.add_argument("instance", metavar="ID", help="the instance id")
+    parser.add_argument("instance", metavar="ID", help="the instance id (or its session's)")
     parser.add_argument("event", metavar="EVENT[=JSON]", help="the event, with its payload")
     parser.add_argument("--event-id", metavar="KEY", help="an idempotency key for this event")
     parser.add_argument(
@@ -30,11 +32,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         type=int,
         help="refuse (conflict) unless the instance is still at this version",
     )
-    parser.add_argument(
-        "--current",
-        action="store_true",
-        help="send to the instance that runs ID's session now (after its handoffs)",
-    )
+    parser.add_argument("--current", action="store_true", help=argparse.SUPPRESS)
     add_store(parser)
     return parser
 
@@ -48,7 +46,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return fail("send", str(err), out, args.format, EXIT_USAGE)
 
     def body(store: Store) -> int:
-        target = store.current(args.instance).id if args.current else args.instance
+        target = delivery_target(store, args.instance, args.event_id)
         sent = store.send(
             target,
             event,
@@ -60,6 +58,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             emit_json(sent.as_dict(), out)
         else:
             again = " (already sent with this event id: nothing applied)" if sent.replayed else ""
+            if sent.instance.id != args.instance:
+                print(f"{args.instance} handed off; taken by {sent.instance.id}", file=out)
             print(f"{format_step(sent.step)}{again}", file=out)
             if sent.handed_to is not None:
                 handed = sent.handed_to
@@ -67,3 +67,15 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK if sent.step.accepted else EXIT_PROBLEMS
 
     return with_store(args, out, "send", body)
+
+
+def delivery_target(store: Store, instance: str, event_id: str | None) -> str:
+    """Where an event for `instance` goes: the current instance of its handoff chain, so
+    `send` agrees with `status`. An event id already recorded on the instance named goes
+    there, to be replayed, so retrying a send that caused the handoff applies nothing."""
+    current = store.current(instance).id
+    if current == instance or event_id is None:
+        return current
+    if any(entry.event_id == event_id for entry in store.history(instance)):
+        return instance
+    return current

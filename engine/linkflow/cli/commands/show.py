@@ -26,15 +26,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from pathlib import Path
+    from linkflow.cli.commands.workflow_args import workflow_path
 
-    if Path(args.workflow).exists():
-        workflow = load_one_workflow(args.workflow, out, args.format)
-    else:
-        from linkflow.cli.commands.render import load_selection
-
-        loaded = load_selection([args.workflow], "show", out, args.format)
-        workflow = None if loaded is None else loaded[0][args.workflow]
+    path = workflow_path(args.workflow, "show")
+    workflow = None if path is None else load_one_workflow(path, out, args.format)
     if workflow is None:
         return EXIT_PROBLEMS
     from linkflow.output.describe import describe_workflow, workflow_summary

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
 from linkflow.cli.commands import EXIT_OK, EXIT_USAGE
-from linkflow.cli.commands.console import emit_json
+from linkflow.cli.commands.console import did_you_mean, emit_json
 from linkflow.cli.commands.store_options import add_store, fail, with_store
 
 if TYPE_CHECKING:
@@ -22,7 +22,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "of a workflow already stored. With --id, starting again with the same data returns "
         "the same instance; other data under that id is an error.",
     )
-    parser.add_argument("workflow", metavar="WORKFLOW", help="a workflow file or stored name")
+    parser.add_argument(
+        "workflow",
+        metavar="WORKFLOW",
+        help="a workflow file, or a workflow's name (looked up in the nearest workflows/ "
+        "folder, then in the store)",
+    )
     parser.add_argument(
         "--data", metavar="FILE|JSON", help="initial data: a JSON or YAML file, or inline JSON"
     )
@@ -38,8 +43,26 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if data is None:
         return fail("start", problem, out, args.format, EXIT_USAGE)
 
+    from linkflow.cli.commands.workflow_args import default_workflows, named_workflow
+
+    target, known = named_workflow(args.workflow)
+
     def body(store: Store) -> int:
-        record = store.start(args.workflow, data, instance_id=args.id)
+        from linkflow.store import NotFound
+
+        try:
+            record = store.start(target, data, instance_id=args.id)
+        except NotFound:
+            hint = did_you_mean(args.workflow, known) if known else ""
+            if not hint:
+                raise
+            where = default_workflows()
+            return fail(
+                "start",
+                f"no workflow named '{args.workflow}' in {where} or the store{hint}",
+                out,
+                args.format,
+            )
         if args.format == "json":
             emit_json(record.as_dict(), out)
         else:
