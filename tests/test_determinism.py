@@ -19,7 +19,7 @@ SCRIPT = """
 import hashlib, json, sys
 from linkflow.language.loader import load
 from linkflow.output.pages import doc_files
-from linkflow.output.diagram import View
+from linkflow.output.diagram_model import View
 from linkflow.output.files import diagram_files
 result = load([sys.argv[1]])
 assert result.ok, result.problems
