@@ -11,6 +11,7 @@ import pytest
 from benchmarks.cli import main
 from benchmarks.generate import generate_workflow, write_workflow
 from linkflow import load
+from tests.support.requirements import unavailable
 
 FIGURES = {
     "flow",
@@ -106,7 +107,7 @@ def test_postgres_figures_name_their_settings_and_round_trips(
 ) -> None:
     _, data = results
     if not _postgres_installed():
-        pytest.skip("PostgreSQL is not installed here (`make postgresql`)")
+        unavailable("PostgreSQL is not installed here (`make postgresql`)")
     store = data["figures"]["pg_store"]
     assert "fsync=on, synchronous_commit=on" in store["columns"][0]
     trips = {row.split(" ")[0]: cells["round trips"] for row, cells in store["derived"].items()}

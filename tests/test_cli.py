@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from linkflow.cli import main
+from tests.support.requirements import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 INVALID = "tests/cases/invalid"
@@ -212,7 +213,7 @@ def test_subcommand_help() -> None:
 def test_the_installed_script_is_the_same_command() -> None:
     script = Path(sys.executable).parent / "linkflow"
     if not script.exists():
-        pytest.skip("the linkflow script is not installed next to this Python")
+        unavailable("the linkflow script is not installed next to this Python")
     result = subprocess.run(
         [str(script), "validate", EXAMPLE],
         capture_output=True,

@@ -1,5 +1,6 @@
 """Generated files are the same bytes in another process with another hash seed: rendering
-twice in one process cannot see set or dict orders that depend on PYTHONHASHSEED."""
+twice in one process cannot see set or dict orders that depend on PYTHONHASHSEED, so this is
+the one determinism test (diagrams in both views and every format, and the docs)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ SCRIPT = """
 import hashlib, json, sys
 from linkflow.language.loader import load
 from linkflow.output.pages import doc_files
+from linkflow.output.diagram_model import View
 from linkflow.output.files import diagram_files
 result = load([sys.argv[1]])
 assert result.ok, result.problems
 files = {}
-for name, data in diagram_files(result.workflows, ["dot", "svg", "mermaid"]).items():
+for name, data in diagram_files(
+    result.workflows, ["dot", "svg", "mermaid"], views=(View.ENGINEER, View.READER)
+).items():
     files["diagram:" + str(name)] = data
 for name, text in doc_files(result.workflows).items():
     files["doc:" + str(name)] = text

@@ -15,7 +15,7 @@ from linkflow.language.loader import load_workflow
 from linkflow.language.markdown import md
 from linkflow.language.model import Workflow
 from linkflow.output.docs import message_md
-from linkflow.output.pages import doc_files, workflow_page
+from linkflow.output.pages import workflow_page
 
 from .test_diagrams import HOSTILE
 
@@ -139,10 +139,6 @@ def test_docs_never_overwrite_a_page_they_did_not_generate(
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert sorted(report["written"]) == [str(out / "README.md"), str(out / "document_review.md")]
-
-
-def test_docs_are_deterministic(example: Workflow) -> None:
-    assert doc_files({"d": example}) == doc_files({"d": example})
 
 
 def test_placeholders_keep_their_spaces() -> None:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from linkflow import load
 from linkflow.output.rule_list import find_rules
 from linkflow.testing.scenarios import run_scenario_file, scenario_files
+from tests.support.requirements import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = find_rules([ROOT / "workflows"])
@@ -37,7 +36,7 @@ def test_the_repository_lists_every_rule_once() -> None:
 
 def test_the_rule_list_matches_the_shared_rules_file() -> None:
     if not SHARED_RULES.is_file():
-        pytest.skip("../shared/rules.md is not beside this checkout (the list above is checked)")
+        unavailable("../shared/rules.md is not beside this checkout")
     found = set(re.findall(r"\*\*([RXA]\d+)\b", SHARED_RULES.read_text(encoding="utf-8")))
     assert found == RULE_IDS
 

@@ -30,15 +30,14 @@ from tests.studio_browser import (
 )
 from tests.studio_browser import log_in as send_log_in
 from tests.studio_browser import studio as run_studio
+from tests.support.requirements import unavailable
 
 WRONG = "not-the-pw-7731"
 RIGHT = "open-sesame-42"
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests need Chromium in CI: {reason}")
-    pytest.skip(reason)
+    unavailable(f"browser tests need Chromium: {reason}")
 
 
 @pytest.fixture(scope="module")
