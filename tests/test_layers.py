@@ -312,3 +312,16 @@ def test_code_outside_the_package_imports_only_public_names_from_it() -> None:
                         if alias.name not in PUBLIC_API
                     ]
     assert wrong == []
+
+
+#: A module past this many lines holds more than one job: split it (issue 22's rooms).
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_of_the_engine_is_over_600_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted(ENGINE.rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
