@@ -16,7 +16,7 @@ method() {
   echo; echo "== Durable: $1"; shift
   id=$($LINKFLOW start $ENTRY --data "$DATA")
   for event in click_link_tiktok_account "$@"; do
-    $LINKFLOW send "$id" "$event" --current
+    $LINKFLOW send "$id" "$event"   # delivered to the session's current instance
   done
   $LINKFLOW status "$id"
 }
