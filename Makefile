@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test lint typecheck unit check generate bench fuzz clean graphviz chromium postgresql studio
+.PHONY: setup run test check-fast lint typecheck unit unit-fast check generate bench fuzz clean graphviz chromium postgresql studio
 
 setup: $(STAMP) graphviz chromium
 
@@ -82,8 +82,14 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+# Every test, on every core (pytest-xdist; each test is safe in parallel: temp dirs, free ports,
+# one throwaway PostgreSQL cluster per worker). The slowest start first (worksteal balances).
 unit: setup postgresql
-	$(CHROMIUM) $(VENV)/bin/pytest
+	$(CHROMIUM) $(VENV)/bin/pytest -n auto --dist worksteal
+
+# The inner loop: no servers, browsers, PostgreSQL or process storms (tests marked `slow`).
+unit-fast: setup
+	$(VENV)/bin/pytest -n auto --dist worksteal -m "not slow"
 
 # The definitions are valid, the committed diagrams and docs match them, the scenarios cover
 # every transition and guard outcome and notice every mistake `mutate` makes (or it is justified).
@@ -102,6 +108,9 @@ generate: setup
 	$(CHROMIUM) $(PY) -m tests.studio_browser docs/screenshots
 
 test: lint typecheck check unit
+
+# Lint, types and the fast tests: under a minute, for the edit-test loop. `make test` is CI's.
+check-fast: lint typecheck unit-fast
 
 # A long fuzz run (tests/fuzz and the property tests, hypothesis profile `fuzz`: random seeds,
 # many more cases); `make test` runs a bounded one. FUZZ_MUTATIONS and FUZZ_GENERATED resize it.

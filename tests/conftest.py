@@ -54,6 +54,34 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 #: Fixture files under cases/ include scenarios that fail on purpose; they are data, not tests.
 collect_ignore_glob = ["cases/*"]
 
+#: Tests that start servers, browsers, PostgreSQL or many processes, by file: marked `slow`, so
+#: `make check-fast` (the inner loop) leaves them out; `make test` runs everything.
+SLOW_FILES = {
+    "test_bench_smoke.py",
+    "test_install.py",
+    "test_store_disk_full.py",
+    "test_store_processes.py",
+    "test_studio_browser.py",
+    "test_core_install.py",
+    "test_extras.py",
+    "test_determinism.py",
+}
+SLOW_FOLDERS = {"service", "fuzz"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and "postgresql" in params.params.values()
+        if (
+            path.name in SLOW_FILES
+            or path.parent.name in SLOW_FOLDERS
+            or on_postgres
+            or "postgres" in getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.slow)
+
 
 #: Hypothesis profiles. `ci` (the default, used by `make test`) is derandomised: the same
 #: examples on every run and machine, so a red build is reproducible. `fuzz` (`make fuzz`) runs
