@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.support.leftovers import checkout_files, leftovers
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_server
 from tests.support.requirements import unavailable
 
@@ -21,13 +22,13 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def checkout_stays_clean() -> Iterator[None]:
-    """Tests and the servers they start keep their stores in temporary folders: a run that
-    leaves the default store (.linkflow/) in the checkout fails."""
-    store = ROOT / ".linkflow"
-    before = store.exists()
+def leaves_nothing_behind() -> Iterator[None]:
+    """Tests keep their files in temporary folders and stop every process they start: a
+    session that leaves a new file in the checkout, or a child process running, fails."""
+    before = checkout_files(ROOT)
     yield
-    assert before or not store.exists(), f"a test left a store in the checkout: {store}"
+    left = leftovers(ROOT, before)
+    assert not left, "the test run left things behind:\n" + "\n".join(left)
 
 
 @pytest.fixture(scope="session")
