@@ -60,6 +60,7 @@ collect_ignore_glob = ["cases/*"]
 SLOW_FILES = {
     "test_bench_smoke.py",
     "test_install.py",
+    "test_store_cli.py",
     "test_store_disk_full.py",
     "test_store_processes.py",
     "test_studio_browser.py",

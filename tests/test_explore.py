@@ -137,6 +137,7 @@ def test_bounds_are_reported(tmp_path: Path) -> None:
     assert any("--max-paths" in b and "incomplete" in b for b in small.bounds)
 
 
+@pytest.mark.slow  # a generated workflow of a thousand states
 def test_a_large_generated_workflow_stays_bounded(tmp_path: Path) -> None:
     from benchmarks.generate import write_workflow
 

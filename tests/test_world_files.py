@@ -70,6 +70,7 @@ def write_world(folder: Path, records: int, *, bad: int | None = None) -> Path:
     return path
 
 
+@pytest.mark.slow  # a 100,000-record world
 def test_a_world_of_100000_records_loads_from_one_json_file(tmp_path: Path) -> None:
     path = write_world(tmp_path, RECORDS)
     world, schema, problems = load_world_and_schema(path)
@@ -83,6 +84,7 @@ def test_a_world_of_100000_records_loads_from_one_json_file(tmp_path: Path) -> N
     assert world.get("owners", "o1") == {"name": "Olga"}
 
 
+@pytest.mark.slow  # a 100,000-record world
 def test_a_bad_type_in_record_73412_is_reported_at_its_line(tmp_path: Path) -> None:
     path = write_world(tmp_path, RECORDS, bad=73412)
     world, problems = load_world(path)
