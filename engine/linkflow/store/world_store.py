@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from linkflow.errors import DefinitionError
 from linkflow.runtime.world import World
+from linkflow.runtime.world_loader import load_world
 from linkflow.store.backend import Tx
 from linkflow.store.core import StoreCore
 from linkflow.store.world_view import dump
@@ -20,9 +22,6 @@ class WorldStore(StoreCore):
         """Import a world (or world file): each record replaces the stored one of its key, all
         in one transaction with one executemany (100,000 records: benchmarks/world_load.py)."""
         if not isinstance(world, World):
-            from linkflow.errors import DefinitionError
-            from linkflow.runtime.world_loader import load_world
-
             loaded, problems = load_world(world)
             if loaded is None:
                 raise DefinitionError(problems)
