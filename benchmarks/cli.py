@@ -20,6 +20,7 @@ from typing import Any
 
 from benchmarks import domain
 from benchmarks.domain_flow import figure_domain
+from benchmarks.durable_flow import figure_durable_flow
 from benchmarks.figures import (
     Config,
     Figure,
@@ -31,10 +32,20 @@ from benchmarks.figures import (
 )
 from benchmarks.hostile import figure_hostile
 from benchmarks.impls import Implementation
+from benchmarks.impls.linkflow_impl import WORKFLOW_FILE, LinkflowImpl
+from benchmarks.impls.plain import PlainImpl
+from benchmarks.impls.shared_machine import SharedMachineImpl
+from benchmarks.inmemory import breakdown_notes
 from benchmarks.mutation import figure_mutate
+from benchmarks.postgres import PostgresFigures
+from benchmarks.processes import figure_processes
 from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
 from benchmarks.report import evaluate_targets, libraries, machine, write_results
+from benchmarks.service import figure_service
+from benchmarks.store import figure_store, figure_store_bytes, figure_store_scaling
 from benchmarks.targets import Target
+from benchmarks.timers import figure_store_timers
+from benchmarks.world_load import figure_world_load, profile_world_load
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,27 +60,21 @@ def build_implementations(
     """Every implementation that loads and runs the flow correctly; the others become notes."""
 
     def linkflow() -> Implementation:
-        from benchmarks.impls.linkflow_impl import WORKFLOW_FILE, LinkflowImpl
-
         return LinkflowImpl(cfg.workflow_file or WORKFLOW_FILE, cfg.event_names)
 
     def plain() -> Implementation:
-        from benchmarks.impls.plain import PlainImpl
-
         return PlainImpl()
 
     def shared_machine() -> Implementation:
-        from benchmarks.impls.shared_machine import SharedMachineImpl
-
         return SharedMachineImpl()
 
     def pystatemachine() -> Implementation:
-        from benchmarks.impls.pystatemachine import PyStateMachineImpl
+        from benchmarks.impls.pystatemachine import PyStateMachineImpl  # noqa: PLC0415 - python-statemachine, a compared library: missing, it skips one implementation
 
         return PyStateMachineImpl()
 
     def sismic() -> Implementation:
-        from benchmarks.impls.sismic_impl import SismicImpl
+        from benchmarks.impls.sismic_impl import SismicImpl  # noqa: PLC0415 - sismic, a compared library: missing, it skips one implementation
 
         return SismicImpl()
 
@@ -166,8 +171,6 @@ def profile_misses(
         )
         linkflow.prepare(domain.make_world(cfg.flow_world))
     if "world_load" in missed:
-        from benchmarks.world_load import profile_world_load
-
         profiles.append(profile_world_load())
     if "help" in missed:
         profiles.append(profile_process("process: linkflow --help", ["--help"]))
@@ -260,28 +263,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("mutate", lambda: figure_mutate(cfg)),
     ]
     with tempfile.TemporaryDirectory(prefix="linkflow-bench-") as work:
-        from benchmarks.processes import figure_processes
-
         steps.append(("processes", lambda: figure_processes(cfg, Path(work))[0]))
-        from benchmarks.store import figure_store, figure_store_bytes, figure_store_scaling
 
         steps.append(("store", lambda: figure_store(cfg, Path(work))))
         steps.append(("store_scaling", lambda: figure_store_scaling(cfg, Path(work))))
         steps.append(("store_bytes", lambda: figure_store_bytes(cfg, Path(work))))
-        from benchmarks.durable_flow import figure_durable_flow
-        from benchmarks.timers import figure_store_timers
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
-        from benchmarks.world_load import figure_world_load
 
         steps.append(("world_load", lambda: figure_world_load(cfg, Path(work))))
-        from benchmarks.postgres import PostgresFigures
 
         postgres = PostgresFigures(cfg, Path(work))
         steps.extend(postgres.steps())
         steps.append(("pg_stop", postgres.close))  # not a figure: stops the cluster
-        from benchmarks.service import figure_service
 
         steps.append(("service", lambda: figure_service(cfg, Path(work))))
         for key, step in steps:
@@ -299,8 +294,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"{key}: {time.perf_counter() - begun:.1f} s")
 
     if "flow" in figures or "refusal" in figures:
-        from benchmarks.inmemory import breakdown_notes
-
         breakdown_notes(figures.get("flow"), figures.get("refusal"), impls, cfg.quick)
     targets = evaluate_targets(figures)
     profiles: list[Profile] = []

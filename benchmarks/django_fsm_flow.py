@@ -15,13 +15,14 @@ from __future__ import annotations
 import time
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from benchmarks import domain
 
 
 def configure(url: str) -> None:
-    import django
-    from django.conf import settings
+    import django  # noqa: PLC0415 - Django, a compared library: missing, it skips one figure
+    from django.conf import settings  # noqa: PLC0415 - Django, a compared library: missing, it skips one figure
 
     if url.startswith("sqlite:///"):
         database: dict[str, Any] = {
@@ -34,8 +35,6 @@ def configure(url: str) -> None:
             },
         }
     else:
-        from urllib.parse import parse_qs, urlsplit
-
         parts = urlsplit(url)
         # A unix socket's folder comes as `?host=/path` (the benchmark's cluster).
         host = parse_qs(parts.query).get("host", [parts.hostname or ""])[0]
@@ -49,7 +48,7 @@ def configure(url: str) -> None:
             "OPTIONS": {},
         }
     if settings.configured:  # a second run in one process: the same models, a new database
-        from django.db import connections
+        from django.db import connections  # noqa: PLC0415 - Django: its models and database only after settings.configure()
 
         connections["default"].close()
         engine = connections["default"].settings_dict["ENGINE"]
@@ -69,8 +68,8 @@ def configure(url: str) -> None:
 @cache
 def build_models() -> tuple[Any, Any, Any]:
     """The three models; defined after settings are configured, as Django requires."""
-    from django.db import models
-    from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+    from django.db import models  # noqa: PLC0415 - Django: its models and database only after settings.configure()
+    from django_fsm import ConcurrentTransitionMixin, FSMField, transition  # noqa: PLC0415 - Django: its models and database only after settings.configure()
 
     class Record(models.Model):  # type: ignore[misc]
         collection = models.CharField(max_length=64)
@@ -157,7 +156,7 @@ class DjangoFlow:
 
     def __init__(self, url: str) -> None:
         configure(url)
-        from django.db import connection
+        from django.db import connection  # noqa: PLC0415 - Django: its models and database only after settings.configure()
 
         self.record, self.link_request, self.log = build_models()
         with connection.schema_editor() as editor:
@@ -175,7 +174,7 @@ class DjangoFlow:
 
     def send(self, pk: int, event: str, payload: dict[str, str]) -> None:
         """One event, one transaction: read, transition, save (optimistic lock), history row."""
-        from django.db import transaction
+        from django.db import transaction  # noqa: PLC0415 - Django: its models and database only after settings.configure()
 
         with transaction.atomic():
             item = self.link_request.objects.get(pk=pk)

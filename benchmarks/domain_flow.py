@@ -17,6 +17,9 @@ from typing import Any
 from benchmarks.figures import Config, Figure
 from benchmarks.impls import Implementation
 from benchmarks.timing import Stat, calibrate, interleaved, per_item_us
+from linkflow import World, load
+from linkflow.runtime.session import EngineCache, Session
+from linkflow.runtime.world_loader import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -44,10 +47,6 @@ class DomainSessions:
     """Sessions of the domain's entry flow, each on its own copy of the demo world."""
 
     def __init__(self) -> None:
-        from linkflow import load
-        from linkflow.runtime.session import EngineCache
-        from linkflow.runtime.world_loader import load_world
-
         result = load([WORKFLOWS], kinds=["workflow"])
         result.raise_for_problems()
         world, problems = load_world(WORLD_FILE)
@@ -57,9 +56,6 @@ class DomainSessions:
         self.engines = EngineCache(result.workflows)
 
     def create(self) -> Any:
-        from linkflow import World
-        from linkflow.runtime.session import Session
-
         world = World(self.world.collections, name=self.world.name)
         return Session(self.engines, ENTRY, DATA, world)
 

@@ -402,7 +402,7 @@ def _reference_us(
 def _guard_references(linkflow: Implementation | None, fig: Figure) -> dict[str, Evaluator]:
     """CEL evaluations for the reference rows, or none when the engine cannot give them."""
     try:
-        from linkflow.language.expressions import Expression
+        from linkflow.language.expressions import Expression  # noqa: PLC0415 - the engine: missing, the reference rows are skipped (below)
     except ImportError as err:  # pragma: no cover - engine missing
         fig.notes.append(f"reference rows skipped: {err}")
         return {}

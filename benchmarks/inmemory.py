@@ -18,6 +18,7 @@ from typing import Any
 from benchmarks import domain
 from benchmarks.figures import Figure
 from benchmarks.impls import Implementation
+from linkflow.runtime.context import EventContext
 
 #: The flow's events, the payload each is sent with, and whether it is the refused `login`.
 _GOOD = {"username": domain.ACCOUNT, "password": domain.PASSWORD}
@@ -54,8 +55,6 @@ def _at(impl: Any, state: str) -> Any:
 def _guard_calls(impl: Any, state: str, event: str, payload: Any) -> list[Callable[[], Any]]:
     """The expression library evaluating each guard `event` checks in `state`, as the engine
     calls it (with the inputs the engine gives it)."""
-    from linkflow.runtime.context import EventContext
-
     engine = impl.engine
     instance = _at(impl, state)
     calls: list[Callable[[], Any]] = []

@@ -21,6 +21,8 @@ from pathlib import Path
 from benchmarks.figures import Config, Figure
 from benchmarks.processes import TIMEOUT_S, linkflow_argv
 from benchmarks.timing import interleaved
+from linkflow.analysis.mutate.operators import OPERATORS
+from linkflow.analysis.mutate.runner import default_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_JOB = "mutate, 1 job"
@@ -54,9 +56,6 @@ def _process_s(args: list[str], cpu: list[float]) -> tuple[float, str]:
 
 
 def figure_mutate(cfg: Config) -> Figure:
-    from linkflow.analysis.mutate.operators import OPERATORS
-    from linkflow.analysis.mutate.runner import default_jobs
-
     operators = ("complete_final",) if cfg.quick else tuple(OPERATORS)
     chosen = [arg for name in operators for arg in ("--operator", name)]
     cores = default_jobs()

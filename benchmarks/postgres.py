@@ -10,6 +10,7 @@ and its targets read "not measured".
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from benchmarks.durable_flow import _Linkflow, paired_flows
 from benchmarks.figures import Config, Figure
 from benchmarks.store import COUNTER, DEMO_WORLD, LOGIN, _start_and_send_us, paired_stats
 from benchmarks.store import _fill as fill
+from benchmarks.targets import Target
 from benchmarks.timing import Stat, interleaved
 from linkflow.runtime.world import World
 from linkflow.store import Store
@@ -59,7 +61,7 @@ def waiting_share(operation: Callable[[], object], count: int) -> tuple[float, f
     """`count` runs of `operation`: µs per run, and the share of it spent in psycopg's waits
     on the server (sending, the server's work, the commit's fsync, reading answers); the
     rest is the client's own work (Python, the driver)."""
-    import psycopg
+    import psycopg  # noqa: PLC0415 - psycopg, the postgres extra: missing, the postgres figures are skipped
 
     waited = [0]
     wait = psycopg.Connection.wait
@@ -83,7 +85,7 @@ def waiting_share(operation: Callable[[], object], count: int) -> tuple[float, f
 
 
 def _bare_db(url: str) -> Any:
-    import psycopg
+    import psycopg  # noqa: PLC0415 - psycopg, the postgres extra: missing, the postgres figures are skipped
 
     conn = psycopg.connect(url, autocommit=True)
     conn.execute("CREATE TABLE state (id INTEGER PRIMARY KEY, value TEXT NOT NULL)")
@@ -199,7 +201,7 @@ class PostgresFigures:
     # -- the five-event flow against django-fsm-2 ------------------------------------------------
 
     def figure_flow(self) -> Figure:
-        from benchmarks.django_fsm_flow import DjangoFlow
+        from benchmarks.django_fsm_flow import DjangoFlow  # noqa: PLC0415 - Django, a compared library: missing, it skips one figure
 
         flows = 2 if self.cfg.quick else 40
         fig = Figure(
@@ -219,7 +221,7 @@ class PostgresFigures:
         finally:
             bare.close()
             linkflow.store.close()
-            from django.db import connections
+            from django.db import connections  # noqa: PLC0415 - Django: its models and database only after settings.configure()
 
             connections["default"].close()
         for key, stat in stats.items():
@@ -314,7 +316,7 @@ class PostgresFigures:
                 )
                 store.send(record.id, "approve")
                 assert store.send(record.id, "refresh").instance.outcome == "completed"
-        import psycopg
+        import psycopg  # noqa: PLC0415 - psycopg, the postgres extra: missing, the postgres figures are skipped
 
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM FULL instances")
@@ -343,9 +345,6 @@ def _fill(store: Store, instances: int) -> None:
 
 def postgres_targets(figures: dict[str, Figure]) -> list[Any]:
     """The PostgreSQL targets; each reads "not measured" when its figure is missing."""
-    import math
-
-    from benchmarks.targets import Target
 
     def ratio(key: str, top: str, bottom: str, column: str | None = None) -> float:
         fig = figures.get(key)

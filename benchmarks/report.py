@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.figures import Figure
+from benchmarks.hostile import slowest
+from benchmarks.postgres import postgres_targets
 from benchmarks.profiling import Profile
 from benchmarks.targets import Target
+from benchmarks.world_load import projected
 
 PACKAGES = (
     "linkflow",
@@ -140,8 +143,6 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
         )
     hostile = figures.get("hostile")
     if hostile is not None:
-        from benchmarks.hostile import slowest
-
         targets.append(
             Target(
                 "hostile_event",
@@ -192,8 +193,6 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
     targets.extend(_store_targets(figures))
     world_load = figures.get("world_load")
     if world_load is not None:
-        from benchmarks.world_load import projected
-
         targets.append(
             Target(
                 "world_load",
@@ -204,7 +203,6 @@ def evaluate_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<",
             )
         )
-    from benchmarks.postgres import postgres_targets
 
     targets.extend(postgres_targets(figures))
     targets.extend(_service_targets(figures))

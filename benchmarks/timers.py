@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import shutil
 import statistics
 import time
@@ -84,9 +86,6 @@ def figure_store_timers(cfg: Config, work: Path) -> Figure:
 def _where_time_goes(work: Path, due: int) -> str:
     """One more `fire_due` of `due` timers under cProfile, untimed: the shares of the
     runtime's timeout step, of SQLite and of the store's own Python."""
-    import cProfile
-    import pstats
-
     folder = work / "timers-profile"
     store = _due_store(folder / "timers.db", due)
     profiler = cProfile.Profile()

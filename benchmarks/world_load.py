@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -170,8 +171,6 @@ def projected(fig: Figure, row: str = LOAD) -> float:
 
 def profile_world_load() -> Profile:
     """Where the time of one 100,000-record load goes (for a missed target)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="linkflow-world-") as work:
         path = write_world(Path(work), RECORDS)
         return profile_calls(f"load_world: {RECORDS:,} records", load_world_and_schema, [path])

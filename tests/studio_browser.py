@@ -14,12 +14,15 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from linkflow.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 LINKFLOW = Path(sys.executable).parent / "linkflow"
@@ -149,8 +152,6 @@ TO_LOGIN = ["click_link_tiktok_account", "choose_link_existing", "choose_log_in"
 
 def demo_store(tree: Path) -> str:
     """A SQLite store in `tree` with a few instances of the demo flows; its URL."""
-    from linkflow.store import Store
-
     url = f"sqlite:///{tree / 'demo.db'}"
     flows = tree / "workflows"
     qr = {"tiktok_account": "mia_makes", "user": "mia"}
@@ -168,9 +169,7 @@ def demo_store(tree: Path) -> str:
 def screenshots(out_dir: Path) -> list[Path]:
     """The playground after a refused login (wide and narrow), the coverage view and the
     instances view."""
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - playwright: only the screenshots need it; tests/test_studio.py imports `serve` from here
 
     chromium = find_chromium()
     if chromium is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from benchmarks.cli import main
 from benchmarks.generate import generate_workflow, write_workflow
 from linkflow import load
+from tests.support.postgres import PostgresUnavailable, find_binary
 from tests.support.requirements import unavailable
 
 FIGURES = {
@@ -142,10 +144,6 @@ def test_generated_workflow_is_valid(tmp_path: Path) -> None:
 
 
 def _postgres_installed() -> bool:
-    import os
-
-    from tests.support.postgres import PostgresUnavailable, find_binary
-
     if os.environ.get("CI") == "true":
         return True  # in CI it must be there: a missing server fails the figures' checks
     try:

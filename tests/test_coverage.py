@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from linkflow.analysis import coverage
 from linkflow.analysis.coverage import CoverageReport, measure, run_suite
 from linkflow.cli import main
 from linkflow.language.loader import load
@@ -147,8 +148,6 @@ def test_the_gate_compares_the_exact_percentage_with_the_threshold(
     fail_under: float,
     code: int,
 ) -> None:
-    from linkflow.analysis import coverage
-
     report = _Measured(transitions, guard_outcomes)
     monkeypatch.setattr(coverage, "run_suite", lambda paths: report)
     suite = str(ROOT / "examples" / "scenarios")  # a real folder: its report is replaced

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from benchmarks.generate import write_workflow
 from linkflow.analysis.explore import explore
 from linkflow.cli import main
 from linkflow.language.invariants import check_invariant
@@ -139,8 +140,6 @@ def test_bounds_are_reported(tmp_path: Path) -> None:
 
 @pytest.mark.slow  # a generated workflow of a thousand states
 def test_a_large_generated_workflow_stays_bounded(tmp_path: Path) -> None:
-    from benchmarks.generate import write_workflow
-
     path = write_workflow(tmp_path / "big.yaml", states=1000, transitions=5000)
     workflow = load_workflow(path)
     result = explore(workflow, max_nodes=5000)

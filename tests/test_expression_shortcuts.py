@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linkflow.language.expressions import Expression, ExpressionError
+from linkflow.language.loader import load_workflows
+from linkflow.runtime.world_loader import load_world
 
 KEYS = st.sampled_from(["a", "b", "c"])
 LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("xyz", max_size=3))
@@ -90,11 +93,6 @@ def test_giving_cel_only_the_fields_read_changes_no_result(
 
 
 def test_the_domain_guards_agree_with_and_without_pruning() -> None:
-    from pathlib import Path
-
-    from linkflow.language.loader import load_workflows
-    from linkflow.runtime.world_loader import load_world
-
     root = Path(__file__).resolve().parent.parent
     world, _ = load_world(root / "workflows" / "worlds" / "ads_manager_demo.yaml")
     assert world is not None

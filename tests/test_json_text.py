@@ -27,6 +27,8 @@ from linkflow.language.json_text import MISS, JsonRefused, Scanner, fast_read, r
 from linkflow.language.yaml_loader import MAX_DEPTH, MAX_SAFE_INTEGER
 from linkflow.service import body
 from linkflow.service.problems import ServiceProblem, response_for
+from linkflow.studio.app import create_app
+from linkflow.studio.playground import Playground
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "examples/document_review.yaml"
@@ -328,9 +330,6 @@ def test_the_service_keeps_its_other_answers(service: TestClient) -> None:
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from linkflow.studio.app import create_app
-    from linkflow.studio.playground import Playground
-
     playground = Playground([str(ROOT / "examples" / "document_review.yaml")])
     folder = tmp_path_factory.mktemp("saved")
     with TestClient(create_app(playground, scenario_folder=str(folder), watch=False)) as client:

@@ -14,11 +14,15 @@ no circle may run through them.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import networkx as nx
 import pytest
+
+import linkflow
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "engine" / "linkflow"
@@ -280,11 +284,6 @@ PUBLIC_API = [
 def test_the_public_api_is_importable_and_lazy() -> None:
     """`linkflow.__all__` is the public API and the only names the package offers, each name
     resolves, and `import linkflow` loads no layer below it."""
-    import subprocess
-    import sys
-
-    import linkflow
-
     assert sorted(linkflow.__all__) == PUBLIC_API
     assert sorted(linkflow._WHERE) == PUBLIC_API  # nothing internal is offered here
     for name in linkflow._WHERE:

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from linkflow.analysis.mutate import runner
 from linkflow.analysis.mutate.justify import read_justifications
 from linkflow.analysis.mutate.operators import OPERATORS, Mutant, mutants
 from linkflow.analysis.mutate.report import Report, catch_hint, rejected_share, score
 from linkflow.analysis.mutate.runner import (
     Crash,
     MutantResult,
+    Scenario,
     Spec,
     Verdict,
     crash_of,
@@ -29,12 +32,12 @@ from linkflow.analysis.mutate.runner import (
 from linkflow.cli import main
 from linkflow.language.graph import graph_problems
 from linkflow.language.loader import load, load_workflow
-from linkflow.language.model import ActionKind, Outcome, Workflow
+from linkflow.language.model import ActionKind, Outcome, Workflow, transitions_by_source
 from linkflow.language.model_checks import recheck
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.steps import RefusalKind
 from linkflow.source import SourceLocation
-from linkflow.testing.scenarios import Failure
+from linkflow.testing.scenarios import Failure, run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "document_review.yaml"
@@ -583,10 +586,6 @@ def test_cli_warns_when_no_scenario_reaches_a_workflow(capsys: pytest.CaptureFix
 
 def _by_hand(example: Workflow, event: str, **changes: object) -> Workflow:
     """The example with one transition changed as a model, the way the operators change it."""
-    from dataclasses import replace
-
-    from linkflow.language.model import transitions_by_source
-
     transitions = tuple(
         replace(t, **changes) if t.event == event else t  # type: ignore[arg-type]
         for t in example.transitions
@@ -615,8 +614,6 @@ def test_recheck_says_what_loading_the_edited_yaml_says(
     if kind == "redirect":
         model = _by_hand(example, "submit", target="draft")
     else:
-        from dataclasses import replace
-
         negated = (replace(submit.guards[0], negated=True),)
         model = _by_hand(example, "submit", guards=negated)
     from_model = {p.message for p in recheck({example.name: model}, [example.name])}
@@ -650,8 +647,6 @@ def test_the_negate_mutant_is_the_yaml_edit_with_the_message_copied(
 
 def test_a_spawned_worker_builds_its_own_suite(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where processes are spawned, not forked, a worker starts without the parent's suite."""
-    from linkflow.analysis.mutate import runner
-
     spec = link_qr_spec(ROOT, ("complete_final",))
     monkeypatch.setattr(runner, "_SUITE", None)
     runner._worker_init(spec)
@@ -763,10 +758,6 @@ def test_a_crash_kill_is_reported_apart_and_not_counted() -> None:
 def test_a_failure_before_the_crash_is_a_kill_by_an_expectation() -> None:
     """The crash's echo is every failure at or after its step; one before it is an
     expectation the mutant broke first. The exception's class comes from the refusal."""
-    from dataclasses import replace
-
-    from linkflow.testing.scenarios import run_scenario
-
     suite = load_suite(link_qr_spec(ROOT, ("swap_add_set",)))
     mutant = next(m for m in suite.mutants if m.subject == "data.tiktok_account")
     scenario = next(
@@ -809,8 +800,6 @@ def test_a_failure_before_the_crash_is_a_kill_by_an_expectation() -> None:
 
 
 def test_an_engine_that_raises_is_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
-    from linkflow.analysis.mutate import runner
-
     suite = load_suite(link_qr_spec(ROOT, ("complete_final",)))
 
     def explode(*_: object) -> None:
@@ -866,8 +855,6 @@ def test_scenarios_that_never_reach_a_changed_state_are_skipped_and_change_no_ve
 ) -> None:
     """A run is the same as on the unchanged workflows until it is in a state the mutant
     changes: skipping the scenarios that never are leaves every verdict as it was."""
-    from linkflow.analysis.mutate.runner import Scenario
-
     suite = load_suite(link_qr_spec(ROOT))
     pruned = [(r.verdict, r.detail) for r in run_suite(suite)]
     cancel = next(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from linkflow.language import schema_files as schema
 
@@ -55,8 +57,6 @@ def test_every_package_is_in_the_wheel_and_none_is_named_engine() -> None:
 
 
 def test_the_core_install_names_no_server_asgi_or_database_driver() -> None:
-    from packaging.requirements import Requirement
-
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     core = {Requirement(text).name.lower() for text in config["project"]["dependencies"]}
     heavy = {"starlette", "uvicorn", "uvloop", "httptools", "psycopg", "psycopg-pool", "watchfiles"}
@@ -67,8 +67,6 @@ def test_the_core_install_names_no_server_asgi_or_database_driver() -> None:
 
 
 def test_runtime_dependencies_are_ranges_pinned_by_the_constraints_file() -> None:
-    from packaging.requirements import Requirement
-
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     pins: dict[str, str] = {}
     for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
@@ -92,8 +90,6 @@ def test_runtime_dependencies_are_ranges_pinned_by_the_constraints_file() -> Non
 def test_linkflow_runs_without_the_cel_packages_interactive_shell() -> None:
     """common-expression-language requires typer, rich, prompt-toolkit and pygments for its
     shell; linkflow loads the compiled extension alone, so `--no-deps` installs of it work."""
-    import subprocess
-
     code = (
         "import sys\n"
         "for name in ('typer', 'rich', 'prompt_toolkit', 'pygments'):\n"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import linkflow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,8 +32,6 @@ def test_the_readme_python_example_runs(
     monkeypatch.chdir(ROOT)  # the example's paths are relative to the project
     exec(compile(code, "README.md (Python API)", "exec"), {})
     if mode == "sqlite":
-        import linkflow
-
         with linkflow.open(ROOT / "examples", store=url) as again:
             stored = again.store
             assert stored is not None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+from benchmarks.readme_table import END, START, targets_block
 from linkflow import load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,10 +24,6 @@ def test_the_readme_workflow_example_is_valid(tmp_path: Path) -> None:
 
 
 def test_the_benchmark_table_is_what_the_committed_results_say() -> None:
-    import json
-
-    from benchmarks.readme_table import END, START, targets_block
-
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     results = json.loads((ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))
     block = readme[readme.index(START) : readme.index(END) + len(END)]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from linkflow import load
 from linkflow.testing.scenarios import run_scenario_file
 
 CASES = Path(__file__).parent / "cases" / "scenarios"
@@ -100,8 +101,6 @@ def test_a_failure_says_how_to_draw_the_path() -> None:
 
 
 def test_validate_finds_unknown_names_in_a_scenario_without_running_it() -> None:
-    from linkflow import load
-
     path = Path(__file__).parent / "cases" / "scenario_names" / "typos.yaml"
     result = load([path])
     assert [(p.location.line, p.location.column, p.message) for p in result.problems] == [
@@ -117,8 +116,6 @@ def test_validate_finds_unknown_names_in_a_scenario_without_running_it() -> None
 
 
 def test_validate_reads_only_secret_fields_from_the_environment() -> None:
-    from linkflow import load
-
     path = Path(__file__).parent / "cases" / "scenario_names" / "secrets.yaml"
     result = load([path])
     assert [(p.location.line, p.location.column, p.message) for p in result.problems] == [

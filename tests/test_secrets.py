@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from linkflow import Step, Workflow
-from linkflow.language.loader import load_workflow
+from linkflow.language.loader import load, load_workflow
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.world_loader import load_world
+from linkflow.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "tests" / "cases" / "runtime"
@@ -117,7 +118,6 @@ def test_a_message_template_may_not_name_a_secret_field(tmp_path: Path) -> None:
     text = (RUNTIME / "secrets.yaml").read_text(encoding="utf-8")
     leaky = tmp_path / "leaky.yaml"
     leaky.write_text(text.replace("Wrong PIN for {payload.user}.", "Wrong PIN {payload.pin}."))
-    from linkflow.language.loader import load
 
     result = load([leaky])
     assert [p.message for p in result.problems] == [
@@ -205,8 +205,6 @@ def test_a_message_naming_the_whole_payload_shows_it_without_the_secret(
 
 
 def test_a_message_naming_the_whole_payload_is_stored_without_the_secret(tmp_path: Path) -> None:
-    from linkflow.store import Store
-
     folder = tmp_path / "store"
     with Store.open(f"sqlite:///{folder / 'linkflow.db'}", clock=lambda: 1_000_000.0) as store:
         store.load_world(RUNTIME / "secrets_world.yaml")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,8 +82,6 @@ def test_registering_models_needs_their_handoff_targets(store_url: str) -> None:
 
 
 def test_a_workflow_without_its_text_is_refused(store_url: str) -> None:
-    from dataclasses import replace
-
     bare = replace(load([CASES / "chain.yaml"]).workflows["chain"], source="", source_hash="")
     with Store.open(store_url) as store, pytest.raises(UsageError, match="no source text"):
         store.start(bare)

@@ -10,6 +10,7 @@ import pytest
 
 import linkflow.store
 from linkflow.store.queries import DIALECTS, SHARED, parse, queries, read
+from linkflow.store.records import INSTANCE_COLUMNS
 
 STORE = Path(linkflow.store.__file__).parent
 #: `sql["name"]` (self.sql, store.sql) and the listing's `sql[f"filter_{name}"]`.
@@ -67,8 +68,6 @@ def test_a_query_file_is_read_by_its_headers() -> None:
 
 
 def test_the_instance_queries_select_the_columns_in_record_order() -> None:
-    from linkflow.store.records import INSTANCE_COLUMNS
-
     columns = " ".join(INSTANCE_COLUMNS.split())
     for dialect in DIALECTS:
         sql = queries(dialect)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from linkflow.cli import main
 from linkflow.runtime.paths import ABSENT
+from linkflow.service.server import GRACE_SECONDS
+from linkflow.store import Store
 from linkflow.studio.app import create_app
 from linkflow.studio.changes import Change, diff
+from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground, PlaygroundError
 from linkflow.studio.scenario_file import save_scenario, scenario_text
 from linkflow.testing.scenarios import run_scenario_file
-from tests.studio_browser import DEMO_DATA
+from tests.studio_browser import DEMO_DATA, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 WORLD = str(ROOT / "workflows" / "worlds" / "ads_manager_demo.yaml")
@@ -272,9 +278,6 @@ def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path)
 
 
 def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) -> None:
-    from linkflow.store import Store
-    from linkflow.studio.instances import InstancesView
-
     without = TestClient(create_app(playground, watch=False))
     assert without.get("/api/instances").status_code == 404
     assert without.get("/api/defaults").json()["instances"] is False
@@ -323,8 +326,6 @@ def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) 
 def test_studio_command_refuses_bad_arguments_in_words(
     args: list[str], code: int, said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from linkflow.cli import main
-
     paths = [] if args and not args[0].startswith("-") else [str(ROOT / "workflows")]
     assert main(["studio", *paths, *args]) == code
     err = capsys.readouterr().err
@@ -335,12 +336,6 @@ def test_studio_command_refuses_bad_arguments_in_words(
 def test_an_open_studio_page_does_not_hold_up_the_service_shutdown(tmp_path: Path) -> None:
     """The service waits up to GRACE_SECONDS for open connections; the studio's event stream
     must end with the service's stop signal instead of keeping it waiting."""
-    import time
-    import urllib.request
-
-    from linkflow.service.server import GRACE_SECONDS
-    from tests.studio_browser import serve
-
     shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
     with serve(tmp_path, f"sqlite:///{tmp_path / 's.db'}") as base:
         stream = urllib.request.urlopen(f"{base}/studio/api/events", timeout=30)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error, sync_playwright
 
+from linkflow.store import Store
 from tests.studio_browser import (
     DEMO_DATA,
     LINKFLOW,
@@ -45,7 +47,6 @@ def browser() -> Iterator[Any]:
     chromium = find_chromium()
     if chromium is None:
         _unavailable("no Chromium found (set LINKFLOW_CHROMIUM or run `make setup`)")
-    from playwright.sync_api import Error, sync_playwright
 
     with sync_playwright() as p:
         try:
@@ -298,8 +299,6 @@ def test_keyboard_labels_and_narrow_window(page: Any) -> None:
 def test_instances_view_lists_opens_and_sends_with_confirmation(
     browser: Any, own_tree: Path
 ) -> None:
-    from linkflow.store import Store
-
     url = f"sqlite:///{own_tree / 'instances.db'}"
     with Store.open(url) as store:
         store.load_world(own_tree / "workflows" / "worlds" / "ads_manager_demo.yaml")

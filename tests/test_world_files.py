@@ -4,6 +4,7 @@ way back (the timing lives in benchmarks/world_load.py, not here)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ from linkflow.language import world_schema
 from linkflow.language.json_reader import MAX_JSON_BYTES, located_later, parse_json, quick_json
 from linkflow.language.loader import load
 from linkflow.language.validators import precheck_validator
-from linkflow.language.yaml_loader import MAX_DEPTH
+from linkflow.language.yaml_loader import MAX_DEPTH, read_file
 from linkflow.runtime.world_loader import load_world, load_world_and_schema
 from linkflow.store import Store
+from linkflow.testing.scenarios import run_scenario_file
 from tests.test_fast_validator import json_values, schemas
 
 SCHEMA = """world_schema: catalogue
@@ -346,11 +348,6 @@ def test_the_precheck_is_not_used_where_it_could_accept_more() -> None:
 
 
 def test_a_scenario_runs_on_a_json_world(tmp_path: Path) -> None:
-    import shutil
-
-    from linkflow.language.yaml_loader import read_file
-    from linkflow.testing.scenarios import run_scenario_file
-
     cases = Path(__file__).resolve().parent / "cases" / "purchase_orders"
     project = tmp_path / "po"
     shutil.copytree(cases, project)

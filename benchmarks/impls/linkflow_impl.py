@@ -16,6 +16,9 @@ from typing import Any
 from benchmarks import domain
 from benchmarks.domain import World
 from benchmarks.impls import Implementation
+from linkflow import World as LinkflowWorld
+from linkflow.language.loader import load_workflow
+from linkflow.runtime.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: The workflow the harness runs by default: the benchmark's own faithful version of the flow.
@@ -32,9 +35,6 @@ class LinkflowImpl(Implementation):
         self, workflow_file: Path = WORKFLOW_FILE, event_names: Mapping[str, str] | None = None
     ) -> None:
         super().__init__()
-        from linkflow import World
-        from linkflow.language.loader import load_workflow
-        from linkflow.runtime.engine import Engine
 
         self.workflow_file = workflow_file
         self.workflow = load_workflow(workflow_file)
@@ -52,7 +52,7 @@ class LinkflowImpl(Implementation):
         self.data = domain.instance_data()
         self.good = {"username": domain.ACCOUNT, "password": domain.PASSWORD}
         self.bad = {"username": domain.ACCOUNT, "password": domain.WRONG_PASSWORD}
-        self.linkflow_world = World()
+        self.linkflow_world = LinkflowWorld()
 
     def versions(self) -> dict[str, str]:
         return {
@@ -62,8 +62,6 @@ class LinkflowImpl(Implementation):
         }
 
     def prepare(self, world: World) -> None:
-        from linkflow import World as LinkflowWorld
-
         super().prepare(world)
         self.linkflow_world = LinkflowWorld(world, name="bench")
 

@@ -24,6 +24,7 @@ from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.session import EngineCache, Session
 from linkflow.runtime.steps import EventOption, HistoryEntry, Step
 from linkflow.runtime.world import World
+from linkflow.runtime.world_loader import load_world
 from linkflow.source import SourceLocation
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def open(
     loaded = _world(world)
     if store is None:
         return Project(result.workflows, loaded or World(), None, clock)
-    from linkflow.store import Store
+    from linkflow.store import Store  # noqa: PLC0415 - the store: only a durable project (store=URL) needs it; an in-memory one does not load it
 
     try:
         opened = Store.open(store, clock=clock)
@@ -89,7 +90,6 @@ def open(
 def _world(world: str | Path | World | None) -> World | None:
     if world is None or isinstance(world, World):
         return world
-    from linkflow.runtime.world_loader import load_world
 
     loaded, problems = load_world(world)
     if loaded is None or problems:
@@ -141,7 +141,7 @@ class Project:
         found = self._runs.get(run_id)
         if found is not None:
             if found.workflow_started != workflow or found.start_data != dict(data or {}):
-                from linkflow.store.errors import Conflict
+                from linkflow.store.errors import Conflict  # noqa: PLC0415 - the store: only a durable project (store=URL) needs it; an in-memory one does not load it
 
                 raise Conflict(
                     f"run '{run_id}' already exists with other start data; use another id"
@@ -157,7 +157,7 @@ class Project:
             return StoredRun(self.store, self.store.get(id).session)
         found = self._runs.get(id)
         if found is None:
-            from linkflow.store.errors import NotFound
+            from linkflow.store.errors import NotFound  # noqa: PLC0415 - the store: only a durable project (store=URL) needs it; an in-memory one does not load it
 
             raise NotFound(f"no run '{id}' in this project (runs in memory end with it)")
         return found
@@ -307,8 +307,8 @@ class MemoryRun(Run):
         event_id: str | None = None,
         expect_version: int | None = None,
     ) -> Step:
-        from linkflow.store.errors import Conflict
-        from linkflow.store.store import check_send
+        from linkflow.store.errors import Conflict  # noqa: PLC0415 - the store: only a durable project (store=URL) needs it; an in-memory one does not load it
+        from linkflow.store.store import check_send  # noqa: PLC0415 - the store: only a durable project (store=URL) needs it; an in-memory one does not load it
 
         check_send(payload, event_id)
         request = ""

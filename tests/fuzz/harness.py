@@ -27,17 +27,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from linkflow.cli import main as cli_main
+from linkflow.errors import DefinitionError, UsageError
+from linkflow.language.expressions import Expression, ExpressionError
+from linkflow.language.loader import load_workflow
+from linkflow.language.schema import validator_for
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.session import EngineCache, Session
+from linkflow.runtime.world_loader import load_world
+
 #: A field every fuzzed payload may carry as a secret, with this value: it must never show.
 CANARY = "canary-7f3a-secret"
 
 
 def _cli(args: list[str]) -> tuple[int, str]:
-    from linkflow.cli import main
-
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = main(args)
+            code = cli_main(args)
         except SystemExit as exit_:  # argparse
             code = exit_.code if isinstance(exit_.code, int) else 2
     return int(code or 0), out.getvalue() + err.getvalue()
@@ -89,12 +96,6 @@ def _snapshot(session: Any) -> str:
 
 
 def run_events(case: dict[str, Any], folder: Path) -> list[str]:
-    from linkflow.errors import DefinitionError, UsageError
-    from linkflow.language.loader import load_workflow
-    from linkflow.runtime.engine import Engine
-    from linkflow.runtime.session import EngineCache, Session
-    from linkflow.runtime.world_loader import load_world
-
     (folder / "w.yaml").write_text(case["workflow"], encoding="utf-8")
     try:
         workflow = load_workflow(folder / "w.yaml")
@@ -130,8 +131,6 @@ def run_events(case: dict[str, Any], folder: Path) -> list[str]:
 
 
 def run_expression(case: dict[str, Any], folder: Path) -> list[str]:
-    from linkflow.language.expressions import Expression, ExpressionError
-
     try:
         expression = Expression.compile(case["source"])
         expression.evaluate(case.get("activation") or {})
@@ -162,9 +161,8 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _warm_up() -> None:
-    """Imports and compiled schemas, once per process, so they count against no case."""
-    from linkflow.cli import main as _main  # noqa: F401
-    from linkflow.language.schema import validator_for
+    """The compiled schemas (the imports are at the top), once per process, so they count
+    against no case."""
 
     for name in ("workflow.schema.json", "scenario.schema.json", "world.schema.json"):
         validator_for(name)

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from linkflow.language.loader import load_workflow
 from linkflow.language.markdown import md
 from linkflow.language.model import Workflow
 from linkflow.output.mermaid import text as mermaid_text
+from linkflow.output.pages import workflow_page
 from tests.hostile.helpers import cli, tiny_workflow, write
 
 TITLE = "<script>alert(1)</script> <img src=x onerror=alert(1)> [link](http://evil.example) ## h"
@@ -43,9 +45,6 @@ def test_bare_urls_do_not_become_links(text: str, absent: str) -> None:
 
 
 def test_docs_use_the_same_escaping(tmp_path: Path) -> None:
-    from linkflow.language.loader import load_workflow
-    from linkflow.output.pages import workflow_page
-
     workflow: Workflow = load_workflow(
         write(tmp_path / "t.yaml", tiny_workflow(extra={"title": TITLE}))
     )

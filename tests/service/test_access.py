@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,9 @@ from starlette.staticfiles import StaticFiles
 from linkflow.service.access import is_loopback
 from linkflow.service.app import create_app
 from linkflow.service.config import ServiceConfig
+from linkflow.service.signin import COOKIE, session_value
 from linkflow.service.studio_mount import LazyStudio, with_studio
+from linkflow.studio.routes import ROUTES as STUDIO_ROUTES
 from tests.service.server import ServiceProcess, run_serve
 
 TOKEN = "s3cret-token-0123456789abcdef"
@@ -50,8 +53,6 @@ def test_listening_beyond_loopback_without_a_token_is_refused() -> None:
 
 
 def test_a_short_token_is_refused(tmp_path: object) -> None:
-    import pathlib
-
     path = pathlib.Path(str(tmp_path)) / "token"
     path.write_text("short\n", encoding="utf-8")
     result = run_serve(["--token-file", str(path)])
@@ -66,7 +67,6 @@ def test_a_token_guards_every_route_but_the_probes() -> None:
     with ServiceProcess(token=TOKEN) as service:
         with service.client() as allowed:
             assert allowed.get("/workflows").status_code == 200
-        import httpx
 
         with httpx.Client(base_url=service.url) as anonymous:
             none = anonymous.get("/workflows")
@@ -88,8 +88,6 @@ def test_a_token_guards_every_route_but_the_probes() -> None:
 
 def routes_of(routes: list[BaseRoute], prefix: str = "") -> list[tuple[str, str]]:
     """(method, path) of every route, mounted ones included, path parameters filled in."""
-    from linkflow.studio.routes import ROUTES as STUDIO_ROUTES
-
     found: list[tuple[str, str]] = []
     for route in routes:
         if isinstance(route, Route):
@@ -151,10 +149,6 @@ def test_every_route_but_the_open_ones_needs_the_token(tmp_path: Path) -> None:
 
 
 def test_a_browser_signs_in_to_the_studio_with_the_token_and_gets_a_studio_only_cookie() -> None:
-    import httpx
-
-    from linkflow.service.signin import COOKIE, session_value
-
     html = {"Accept": "text/html,application/xhtml+xml"}
     with ServiceProcess(token=TOKEN) as service:
         with httpx.Client(base_url=service.url, timeout=60) as browser:

@@ -15,7 +15,9 @@ import pytest
 from linkflow.language.loader import load_workflows
 from linkflow.service.app import create_app
 from linkflow.service.config import ServiceConfig
-from linkflow.store import Store
+from linkflow.service.problems import ServiceProblem
+from linkflow.service.writer import EventWriter
+from linkflow.store import Sent, Store
 from linkflow.store.batch import EventRequest, send_many
 from tests.service.conftest import TEST_WORKFLOWS, new_store
 from tests.service.server import ServiceProcess
@@ -138,10 +140,6 @@ def test_a_full_queue_is_503_with_retry_after(
 def test_close_waits_until_every_queued_event_is_committed_or_answered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from linkflow.service.problems import ServiceProblem
-    from linkflow.service.writer import EventWriter
-    from linkflow.store import Sent
-
     store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
     store.load_world(start_world())
     ident = store.start(TALLY, {"board": "main"}).id

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -38,8 +39,6 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Counter[Path]:
 def test_serve_reads_each_workflow_file_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: Counter[Path]
 ) -> None:
-    import uvicorn
-
     built: list[Starlette] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: built.append(app))
     monkeypatch.setattr("linkflow.service.request_log.configure_logging", lambda *a: None)

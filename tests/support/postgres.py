@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from itertools import count
 from pathlib import Path
+from urllib.parse import urlsplit
 
 #: Where the PostgreSQL server binaries may be, besides PATH (Debian keeps them off PATH).
 SEARCH = (
@@ -111,7 +112,7 @@ class PostgresServer:
 
     def database(self) -> str:
         """A new empty database; its store URL."""
-        import psycopg
+        import psycopg  # noqa: PLC0415 - psycopg, the postgres extra: callers check that PostgreSQL is installed first
 
         name = f"t{os.getpid()}_{next(self._names)}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
@@ -121,7 +122,6 @@ class PostgresServer:
     def dump(self, url: str) -> bytes:
         """Everything in a database as `pg_dump` writes it (schema and data)."""
         pg_dump = find_binary("pg_dump")
-        from urllib.parse import urlsplit
 
         database = urlsplit(url).path.lstrip("/")
         done = subprocess.run(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linkflow.language.model import Transition, Workflow
+from linkflow.testing.scenarios import catalog, run_scenario_file, scenario_files
 
 if TYPE_CHECKING:
     from linkflow.errors import Problem
@@ -240,8 +241,6 @@ def measure(
 def run_suite(paths: Iterable[str | Path]) -> CoverageReport:
     """Run every scenario under `paths` (linkflow.testing.scenarios) and measure what they
     covered, over every workflow of the folders the scenarios load their workflows from."""
-    from linkflow.testing.scenarios import catalog, run_scenario_file, scenario_files
-
     files, problems = scenario_files(paths)
     workflows: dict[str, Workflow] = {}
     steps: list[tuple[str, Step]] = []

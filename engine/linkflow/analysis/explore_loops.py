@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import networkx as nx
+
 from linkflow.analysis.explore_results import Loop
+from linkflow.language.graph import workflow_graph
 from linkflow.language.model import Workflow
 
 
 def find_loops(workflow: Workflow, limit: int = 50) -> list[Loop]:
     """One cycle per strongly connected component reachable from the initial state."""
-    import networkx as nx
-
-    from linkflow.language.graph import workflow_graph
-
     graph = nx.DiGraph(workflow_graph(workflow))
     reach = nx.single_source_shortest_path(graph, workflow.initial)
     multi = workflow_graph(workflow)

@@ -12,8 +12,11 @@ from collections import deque
 from collections.abc import Mapping
 from itertools import pairwise
 
+import networkx as nx
+
 from linkflow.analysis.explore_logic import Assumptions, GuardLogic
 from linkflow.analysis.explore_results import Contradiction, DeadEvent, Exploration
+from linkflow.language.graph import workflow_graph
 from linkflow.language.model import Workflow
 
 
@@ -57,10 +60,6 @@ def consistent_reachability(
 
 def find_contradictions(wf: Workflow, reached: set[str]) -> list[Contradiction]:
     """Graph-reachable states that no consistent path reaches, each with its shortest path."""
-    import networkx as nx
-
-    from linkflow.language.graph import workflow_graph
-
     graph = workflow_graph(wf)
     paths = nx.single_source_shortest_path(graph, wf.initial)
     out = []

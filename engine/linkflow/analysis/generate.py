@@ -18,10 +18,13 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import yaml
 
+from linkflow.language.graph import workflow_graph
 from linkflow.language.model import Transition, Workflow
 from linkflow.language.scenario_check import SKELETON_MARK, find_workflows_dir
+from linkflow.language.schema_files import schemas_dir
 
 if TYPE_CHECKING:
     from linkflow.analysis.coverage import WorkflowCoverage
@@ -80,10 +83,6 @@ def _slug(text: str) -> str:
 
 class _Writer:
     def __init__(self, workflow: Workflow, out_dir: Path) -> None:
-        import networkx as nx
-
-        from linkflow.language.graph import workflow_graph
-
         self.workflow = workflow
         self.graph = workflow_graph(workflow)
         self.paths = nx.single_source_shortest_path(self.graph, workflow.initial)
@@ -162,8 +161,6 @@ class _Writer:
 
     def schema_line(self) -> list[str]:
         """The editor's schema line, to the nearest project copy of the scenario schema."""
-        from linkflow.language.schema_files import schemas_dir
-
         here = self.out_dir.resolve()
         for folder in (here, *here.parents):
             for candidate in (".linkflow/schemas", "schemas"):

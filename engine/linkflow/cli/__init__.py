@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from linkflow.cli.commands import COMMAND_MODULES, EXIT_USAGE
+from linkflow.cli.commands.console import did_you_mean, error
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - importlib.metadata (~100 ms): only --version needs it
 
     try:
         return version("linkflow")
@@ -69,18 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, handlers = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     if words and not words[0].startswith("-") and words[0] not in handlers:
-        from linkflow.cli.commands.console import did_you_mean, error
-
         hint = did_you_mean(words[0], handlers) or f" (commands: {', '.join(handlers)})"
         error("", f"unknown command '{words[0]}'{hint}")
         return EXIT_USAGE
     args = parser.parse_args(words)
-    from linkflow.cli.commands.extras import install_hint, missing_for
+    from linkflow.cli.commands.extras import install_hint, missing_for  # noqa: PLC0415 - extras: only a command that runs needs it; `--help` exits in parse_args before
 
     missing = missing_for(args.command)
     if missing is not None:
-        from linkflow.cli.commands.console import error
-
         error(args.command, missing)
         return EXIT_USAGE
     try:
@@ -89,7 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         missing = install_hint(args.command, err.name or "")
         if missing is None:
             raise
-        from linkflow.cli.commands.console import error
 
         error(args.command, missing)
         return EXIT_USAGE

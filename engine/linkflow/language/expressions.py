@@ -49,7 +49,7 @@ def _cel() -> Any:
                     return module
                 except (ImportError, OSError):
                     continue
-    import cel  # the slow but supported way
+    import cel  # noqa: PLC0415 - cel: the fallback when its extension cannot be loaded directly (above)
 
     return cel
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 @cache
 def workflow_graph(workflow: Workflow) -> nx.MultiDiGraph:
     """States as nodes, one edge per (transition, source), keyed by the transition's index."""
-    import networkx as nx
+    import networkx as nx  # noqa: PLC0415 - networkx: only the graph checks need it; `linkflow send` must not load it
 
     graph = nx.MultiDiGraph(name=workflow.name)
     for name, state in workflow.states.items():
@@ -34,7 +34,7 @@ def workflow_graph(workflow: Workflow) -> nx.MultiDiGraph:
 
 
 def unreachable_states(workflow: Workflow) -> list[Problem]:
-    import networkx as nx
+    import networkx as nx  # noqa: PLC0415 - networkx: only the graph checks need it; `linkflow send` must not load it
 
     graph = workflow_graph(workflow)
     reached = nx.descendants(graph, workflow.initial) | {workflow.initial}
@@ -47,7 +47,7 @@ def unreachable_states(workflow: Workflow) -> list[Problem]:
 
 def dead_ends(workflow: Workflow) -> list[Problem]:
     """Non-final states from which no final state can be reached: an instance would be stuck."""
-    import networkx as nx
+    import networkx as nx  # noqa: PLC0415 - networkx: only the graph checks need it; `linkflow send` must not load it
 
     graph = workflow_graph(workflow)
     finals = [n for n, s in workflow.states.items() if s.is_final]

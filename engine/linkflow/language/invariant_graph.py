@@ -45,7 +45,7 @@ def scope(workflow: Workflow, workflows: Mapping[str, Workflow] | None) -> dict[
 def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
     """Nodes (workflow, state); an edge per (transition, source), keyed (workflow, position);
     a handoff edge from a handing-off final state to the next workflow's initial state."""
-    import networkx as nx
+    import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
     graph = nx.MultiDiGraph()
     for wf in workflows.values():

@@ -147,7 +147,7 @@ class _Checker:
 
     def transitions(self) -> list[tuple[Node, Node, Any, Transition]]:
         """One edge per transition: from its source nearest the start (reachable ones first)."""
-        import networkx as nx
+        import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
         reach = nx.single_source_shortest_path_length(self.graph, self.start)
         best: dict[Any, tuple[tuple[int, int], tuple[Node, Node, Any, Transition]]] = {}
@@ -159,7 +159,7 @@ class _Checker:
         return [edge for _, edge in sorted(best.values(), key=lambda b: (b[0], key_order(b[1][2])))]
 
     def shortest_to(self, graph: nx.MultiDiGraph, target: Node) -> list[ChainStep] | None:
-        import networkx as nx
+        import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
         try:
             nodes = nx.shortest_path(graph, self.start, target)
@@ -186,7 +186,7 @@ class _Checker:
         return True
 
     def requires(self) -> None:
-        import networkx as nx
+        import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
         inv = self.invariant
         if not self.partial:
@@ -300,7 +300,7 @@ class _Checker:
     # -- no_writes_on ----------------------------------------------------------------------------
 
     def no_writes_on(self) -> None:
-        import networkx as nx
+        import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
         wanted = set(self.invariant.outcomes)
         ends = [

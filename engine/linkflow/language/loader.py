@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from linkflow.errors import DefinitionError, Problem
+from linkflow.language.graph import graph_problems
 from linkflow.language.json_reader import (
     MAX_JSON_BYTES,
     located_later,
@@ -21,6 +22,7 @@ from linkflow.language.json_reader import (
 )
 from linkflow.language.model import Workflow, content_hash
 from linkflow.language.schema import validate_document
+from linkflow.language.workflow_builder import build_workflow
 from linkflow.language.yaml_loader import MAX_FILE_BYTES, Document, parse_text, read_text
 from linkflow.source import SourceLocation
 
@@ -92,14 +94,10 @@ Builder = Callable[[Document, "LoadResult"], list[Problem]]
 def _build_workflow(
     doc: Document, result: LoadResult, source: str = "", check_graph: bool = True
 ) -> list[Problem]:
-    from linkflow.language.workflow_builder import build_workflow
-
     built, problems = build_workflow(doc)
     if built is None:
         return problems
     if check_graph:  # networkx: only when the text is new, not when the store kept it checked
-        from linkflow.language.graph import graph_problems
-
         problems = graph_problems(built)
         if problems:
             return problems
@@ -117,13 +115,13 @@ def _build_workflow(
 
 
 def _check_world_schema(doc: Document, result: LoadResult) -> list[Problem]:
-    from linkflow.language.world_schema import build_world_schema
+    from linkflow.language.world_schema import build_world_schema  # noqa: PLC0415 - world schemas: only a world file needs them; the store rebuilding a workflow for `send` does not
 
     return build_world_schema(doc)[1]
 
 
 def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
-    from linkflow.language.scenario_check import scenario_problems
+    from linkflow.language.scenario_check import scenario_problems  # noqa: PLC0415 - scenarios: only a scenario file needs them; the store rebuilding a workflow for `send` does not
 
     def workflows_of(source: Path) -> dict[str, Workflow] | None:
         loaded = workflow_catalog(source)
@@ -141,7 +139,7 @@ BUILDERS: dict[str, Builder] = {
 
 def _schema_problems(doc: Document, kind: str) -> list[Problem]:
     if kind == "world":  # the generic format, the bound and the project's record schemas
-        from linkflow.language.world_schema import world_document_problems
+        from linkflow.language.world_schema import world_document_problems  # noqa: PLC0415 - world schemas: only a world file needs them; the store rebuilding a workflow for `send` does not
 
         return world_document_problems(doc)
     return validate_document(doc, KINDS[kind])
@@ -216,12 +214,12 @@ def load(
             _add_text(result, text, display, wanted)
     if "workflow" in wanted and follow_handoffs:
         _load_handoff_targets(result)
-        from linkflow.language.invariants import all_invariant_problems
-        from linkflow.language.model_checks import handoff_problems
+        from linkflow.language.invariants import all_invariant_problems  # noqa: PLC0415 - checks across workflows: only a full load runs them; `send` rebuilds one workflow without
+        from linkflow.language.model_checks import handoff_problems  # noqa: PLC0415 - checks across workflows: only a full load runs them; `send` rebuilds one workflow without
 
         result.problems.extend(handoff_problems(result.workflows))
         result.problems.extend(all_invariant_problems(result.workflows))
-        from linkflow.language.static_checks import static_problems
+        from linkflow.language.static_checks import static_problems  # noqa: PLC0415 - checks across workflows: only a full load runs them; `send` rebuilds one workflow without
 
         result.problems.extend(static_problems(result.workflows))
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from linkflow.errors import Problem
+from linkflow.language.graph import graph_problems
 from linkflow.language.model import Outcome, Transition, Workflow
 
 
@@ -124,9 +125,8 @@ def recheck(workflows: Mapping[str, Workflow], changed: Iterable[str]) -> list[P
     """What `load` would report about `workflows` after the ones named in `changed` were
     edited as models: their semantic and graph checks, the handoffs, and the invariants of
     every workflow whose handoff chain reaches a changed one."""
-    from linkflow.language.graph import graph_problems
-    from linkflow.language.invariant_graph import scope
-    from linkflow.language.invariants import invariant_problems
+    from linkflow.language.invariant_graph import scope  # noqa: PLC0415 - the invariant checks: only recheck runs them; building a workflow for `send` does not
+    from linkflow.language.invariants import invariant_problems  # noqa: PLC0415 - the invariant checks: only recheck runs them; building a workflow for `send` does not
 
     names = set(changed)
     problems: list[Problem] = []

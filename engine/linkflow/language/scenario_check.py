@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from linkflow.errors import Problem
+from linkflow.language.data_types import value_problem
 from linkflow.language.model import Workflow
 from linkflow.language.schema import validate_document
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
@@ -221,8 +222,6 @@ def _secret_problems(
 
 def _data_problems(doc: Document, workflow: Workflow) -> list[Problem]:
     """The scenario's `data:` against the fields and types the start workflow declares."""
-    from linkflow.language.data_types import value_problem
-
     problems = []
     for key, value in (doc.value.get("data") or {}).items():
         if key not in workflow.data:

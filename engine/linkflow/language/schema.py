@@ -93,7 +93,7 @@ def _bounded_node(node: Any) -> Any:
 
 def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]]:
     """Problems with a schema fragment itself, as (path inside the fragment, message)."""
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - jsonschema: only checking a schema fragment needs the meta-schema validator
 
     meta = explaining_validator(Draft202012Validator.META_SCHEMA)
     found = [

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from linkflow.language.schema_files import local_registry
+
 #: The keywords jsonschema-rs checks exactly as jsonschema does (a property test holds them to
 #: it: tests/test_fast_validator.py). Left out on purpose: `pattern` and `patternProperties`
 #: (Rust's regex and Python's re differ: `$` matches before a trailing newline only in re),
@@ -112,7 +114,7 @@ def _cached(build: Callable[[Any], Any]) -> Callable[[Mapping[str, Any] | bool],
 
 
 def _build_rust(schema: Any) -> Any:
-    import jsonschema_rs
+    import jsonschema_rs  # noqa: PLC0415 - jsonschema_rs: only building a validator needs it, not this module's importers
 
     try:
         return jsonschema_rs.Draft202012Validator(schema, validate_formats=False, offline=True)
@@ -121,9 +123,7 @@ def _build_rust(schema: Any) -> Any:
 
 
 def _build_explaining(schema: Any) -> Any:
-    from jsonschema import Draft202012Validator
-
-    from linkflow.language.schema_files import local_registry
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - jsonschema: only the explaining validator (messages on failure) needs it
 
     return Draft202012Validator(schema, registry=local_registry())
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.data_types import declaration_problems, default_of, field_type
+from linkflow.language.invariant_patterns import build_invariant
 from linkflow.language.model import (
     Binding,
     Choices,
@@ -112,8 +113,6 @@ class _Builder(TransitionBuilder):
         return None if self.problems else workflow
 
     def invariants(self, raw: Mapping[str, Any]) -> dict[str, Invariant]:
-        from linkflow.language.invariant_patterns import build_invariant
-
         out: dict[str, Invariant] = {}
         for name, spec in raw.items():
             path: DocPath = ("invariants", name)

@@ -19,6 +19,7 @@ from linkflow.language.schema import (
     check_fragment_schema,
     located_problems,
     precheck_for,
+    validate_document,
     validator_for,
 )
 from linkflow.language.validators import explaining_validator, precheck_validator, trusted_valid
@@ -134,7 +135,6 @@ def _load(path: Path) -> tuple[WorldSchema | None, tuple[Problem, ...]]:
         return None, tuple(problems)
     if not isinstance(doc.value, dict) or "world_schema" not in doc.value:
         return None, (Problem(doc.locate(()), "not a world schema: expected `world_schema:`"),)
-    from linkflow.language.schema import validate_document
 
     problems = validate_document(doc, "world_schema.schema.json")
     if problems:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from linkflow.language.graph import is_from_any
 from linkflow.language.model import Outcome, Transition, Workflow
+from linkflow.output.reader import event_words, state_words
 
 
 def shortest_path(workflow: Workflow, goal: str) -> list[tuple[str, Transition]] | None:
@@ -118,8 +119,6 @@ def handoff_paths(workflows: Mapping[str, Workflow], name: str) -> dict[str, lis
 def event_path(workflow: Workflow, goal: str) -> list[str]:
     """The button words along the shortest path to `goal` (`Submit for review → Approve`);
     a pick from an offered list is named by where it leads."""
-    from linkflow.output.reader import event_words, state_words
-
     words: list[str] = []
     for _, transition in shortest_path(workflow, goal) or []:
         event = workflow.events.get(transition.event)

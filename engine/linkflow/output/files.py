@@ -10,6 +10,9 @@ from collections.abc import Mapping, Sequence
 from linkflow.language.model import Workflow
 from linkflow.output.diagram import TraceStep, overview_diagram, workflow_diagram
 from linkflow.output.diagram_model import Diagram, View
+from linkflow.output.graphviz import render
+from linkflow.output.mermaid import to_mermaid
+from linkflow.output.reader import reader_diagram
 
 #: Output format -> file extension.
 EXTENSIONS: Mapping[str, str] = {"svg": "svg", "png": "png", "dot": "dot", "mermaid": "mmd"}
@@ -26,10 +29,7 @@ def diagram_stem(name: str, view: View) -> str:
 def draw(diagram: Diagram, fmt: str) -> bytes:
     """One diagram in one format (`svg`, `png`, `dot` or `mermaid`)."""
     if fmt == "mermaid":
-        from linkflow.output.mermaid import to_mermaid
-
         return to_mermaid(diagram).encode("utf-8")
-    from linkflow.output.graphviz import render
 
     return render(diagram, fmt)
 
@@ -45,8 +45,6 @@ def diagram_files(
 ) -> dict[str, bytes]:
     """Every diagram file, by file name: one per selected workflow, view and format, plus the
     overview of all `workflows` (an engineer's picture) when `overview` is true."""
-    from linkflow.output.reader import reader_diagram
-
     names = sorted(selected if selected is not None else workflows)
     files: dict[str, bytes] = {}
     for name in names:

@@ -322,7 +322,7 @@ def render(diagram: Diagram, fmt: str) -> bytes:
         return source.encode("utf-8")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format '{fmt}' (known: {', '.join(FORMATS)})")
-    import graphviz
+    import graphviz  # noqa: PLC0415 - graphviz: only drawing SVG/PNG needs it; DOT text does not
 
     drawn: bytes = graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
     return clean_svg(drawn) if fmt == "svg" else drawn

@@ -20,7 +20,9 @@ from linkflow.language.graph import entry_workflows, handoff_order, walking_orde
 from linkflow.language.markdown import code, md
 from linkflow.language.model import Guard, Note, Outcome, Transition, Workflow
 from linkflow.output.click_path import click_path, event_path, handoff_paths
+from linkflow.output.diagram_text import rule_key
 from linkflow.output.docs import GENERATED, implementation, paragraphs
+from linkflow.output.mermaid import to_mermaid
 from linkflow.output.reader import event_words, reader_diagram, state_words, words
 from linkflow.output.refusal_examples import Examples
 from linkflow.output.rule_list import Rule
@@ -54,8 +56,6 @@ def _numbered(items: Sequence[str]) -> list[str]:
 
 
 def _diagram(workflow: Workflow, context: Context) -> list[str]:
-    from linkflow.output.mermaid import to_mermaid
-
     title = md(workflow.title or workflow.name)
     base = f"{context.diagrams}/{workflow.name}"
     mermaid = to_mermaid(reader_diagram(workflow)).rstrip("\n")
@@ -346,8 +346,6 @@ def _all_pages(workflows: Mapping[str, Workflow], diagrams: str, overview: bool)
 
 
 def _rule_key(rule: str) -> tuple[str, int]:
-    from linkflow.output.diagram_text import rule_key
-
     return rule_key(rule)
 
 

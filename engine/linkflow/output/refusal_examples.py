@@ -27,7 +27,7 @@ Examples = Mapping[tuple[str, str, str], RefusalExample]
 
 def _world_changes(path: Path) -> int:
     """How many changes a scenario makes to its world before it starts."""
-    from linkflow.language.scenario_check import read_scenario
+    from linkflow.language.scenario_check import read_scenario  # noqa: PLC0415 - yaml and scenarios (transitions): only collect_examples runs them; output.pages imports this module for its types
 
     doc, _problems = read_scenario(path)
     return len(doc.value.get("world_changes") or ()) if doc is not None else 0
@@ -38,8 +38,8 @@ def collect_examples(paths: Iterable[str | Path]) -> dict[tuple[str, str, str], 
     event), from the scenario that changes its world least before it starts (the demo world
     as it is, where one does), then by path. Scenarios that cannot load are skipped (`validate` and
     `test` report them)."""
-    from linkflow.runtime.steps import RefusalKind
-    from linkflow.testing.scenarios import run_scenario_file, scenario_files
+    from linkflow.runtime.steps import RefusalKind  # noqa: PLC0415 - yaml and scenarios (transitions): only collect_examples runs them; output.pages imports this module for its types
+    from linkflow.testing.scenarios import run_scenario_file, scenario_files  # noqa: PLC0415 - yaml and scenarios (transitions): only collect_examples runs them; output.pages imports this module for its types
 
     shown = {RefusalKind.GUARD, RefusalKind.NOT_OFFERED}
     files, _problems = scenario_files([p for p in paths if Path(p).exists()])

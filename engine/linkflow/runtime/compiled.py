@@ -51,7 +51,7 @@ class CompiledWorkflow:
     def __init__(self, workflow: Workflow) -> None:
         # transitions is imported when a workflow is compiled, not when this module is: the
         # store, the command line and the studio read steps and history without it.
-        from linkflow.runtime.state_change import StateMachine
+        from linkflow.runtime.state_change import StateMachine  # noqa: PLC0415 - transitions: only running a machine needs it; reading instances from a store does not
 
         self.workflow = workflow
         states = StateMachine(workflow.states, workflow.initial)

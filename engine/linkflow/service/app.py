@@ -12,16 +12,19 @@ import os
 import signal
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from linkflow.language.loader import load
 from linkflow.language.model import Workflow
+from linkflow.service import feed_stream, instances
 from linkflow.service.access import BearerAuth, read_token
 from linkflow.service.catalog import Catalog
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
@@ -30,9 +33,10 @@ from linkflow.service.problems import ServiceProblem, problem_response, response
 from linkflow.service.request_log import RequestLog, configure_logging
 from linkflow.service.routes import ROUTES
 from linkflow.service.state import Service
-
-if TYPE_CHECKING:
-    from linkflow.store import Store
+from linkflow.service.store_access import StoreAccess
+from linkflow.service.studio_mount import with_studio
+from linkflow.service.timers import timer_loop
+from linkflow.store import Store
 
 
 class WorkflowLoadError(ValueError):
@@ -41,8 +45,6 @@ class WorkflowLoadError(ValueError):
 
 def load_catalog(paths: Sequence[str]) -> Catalog:
     """The served workflows, each file read once: the store registers these same models."""
-    from linkflow.language.loader import load
-
     result = load(list(paths), kinds=["workflow"])
     if not result.ok:
         raise WorkflowLoadError("\n".join(str(p) for p in result.problems))
@@ -78,8 +80,6 @@ def open_store(config: ServiceConfig, catalog: Catalog) -> Store:
     new instances run on the YAML as it is now: the catalog's models, with the text they were
     loaded from, in one transaction (no file is read again). Blocking; raises the store's
     errors."""
-    from linkflow.store import Store
-
     store = Store.open(config.store_url)
     try:
         if catalog.workflows:
@@ -116,17 +116,11 @@ def create_app(
     """The service app. `workflows` and `store` default to what `config` names (the store is
     then opened at start-up and closed at shutdown); `mounts` are extra routes (e.g.
     `Mount("/studio", studio_app)`) served behind the same access checks and request log."""
-    from linkflow.service.store_access import StoreAccess
-
     catalog = Catalog(workflows) if workflows is not None else load_catalog(config.workflow_paths)
     service = Service(config, catalog, StoreAccess(store) if store is not None else None)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        from starlette.concurrency import run_in_threadpool
-
-        from linkflow.service.timers import timer_loop
-
         if service.store is None:
             service.store = StoreAccess(await run_in_threadpool(open_store, config, catalog))
         _on_terminate(asyncio.get_running_loop(), service.stopping)
@@ -150,7 +144,6 @@ def create_app(
             ConcurrencyLimit, max_requests=config.max_requests, max_streams=config.max_streams
         )
     )
-    from linkflow.service import feed_stream, instances
 
     app = Starlette(
         routes=[*ROUTES, *instances.ROUTES, *feed_stream.ROUTES, *mounts],
@@ -164,8 +157,6 @@ def create_app(
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call: the configuration comes in CONFIG_ENV."""
-    from linkflow.service.studio_mount import with_studio
-
     config = ServiceConfig.from_json(os.environ[CONFIG_ENV])
     configure_logging(config.log_format)
     token = read_token(config.token_file)

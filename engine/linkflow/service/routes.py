@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from starlette.requests import Request
@@ -9,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from linkflow.output.diagram import TraceStep
+from linkflow.service.catalog import workflow_detail
 from linkflow.service.openapi import ID_PATTERN, document
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.state import service_of
@@ -33,15 +35,11 @@ async def list_workflows(request: Request) -> JSONResponse:
 
 
 async def get_workflow(request: Request) -> JSONResponse:
-    from linkflow.service.catalog import workflow_detail
-
     workflow = service_of(request).catalog.get(request.path_params["name"])
     return JSONResponse(workflow_detail(workflow))
 
 
 async def workflow_diagram(request: Request) -> Response:
-    import re
-
     service = service_of(request)
     name = request.path_params["name"]
     service.catalog.get(name)

@@ -12,7 +12,10 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+import uvicorn
+
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
+from linkflow.service.request_log import configure_logging
 
 GRACE_SECONDS = 10
 
@@ -29,10 +32,6 @@ def serve(
 ) -> None:
     """Run until SIGTERM or SIGINT. `workflows` and `store` (already open) spare the single
     process a second start; worker processes open their own from `config`."""
-    import uvicorn
-
-    from linkflow.service.request_log import configure_logging
-
     configure_logging(config.log_format)
     common = {
         "host": config.host,
@@ -54,8 +53,8 @@ def serve(
             **common,  # type: ignore[arg-type]
         )
         return
-    from linkflow.service.app import create_app
-    from linkflow.service.studio_mount import with_studio
+    from linkflow.service.app import create_app  # noqa: PLC0415 - the app: built here only in one process; with workers each worker builds its own
+    from linkflow.service.studio_mount import with_studio  # noqa: PLC0415 - the app: built here only in one process; with workers each worker builds its own
 
     app = with_studio(
         config,

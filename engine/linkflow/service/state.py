@@ -12,10 +12,10 @@ from linkflow.output.diagram import TraceStep
 from linkflow.service.catalog import Catalog, trace_of
 from linkflow.service.config import ServiceConfig
 from linkflow.service.problems import ServiceProblem
+from linkflow.service.writer import EventWriter
 
 if TYPE_CHECKING:
     from linkflow.service.store_access import StoreAccess
-    from linkflow.service.writer import EventWriter
 
 
 class Service:
@@ -34,8 +34,6 @@ class Service:
     def writer(self) -> EventWriter:
         """The process's one event writer (group commit), made on first use."""
         if self._writer is None:
-            from linkflow.service.writer import EventWriter
-
             self._writer = EventWriter(
                 self.access().store,
                 max_batch=self.config.max_batch,

@@ -31,9 +31,9 @@ PREFIX = "/studio"
 
 def studio_app(config: ServiceConfig, workflows: Mapping[str, Workflow], store: Store) -> Starlette:
     """The studio app on the service's loaded workflows and open store."""
-    from linkflow.studio.app import create_app
-    from linkflow.studio.instances import InstancesView
-    from linkflow.studio.playground import Playground
+    from linkflow.studio.app import create_app  # noqa: PLC0415 - the studio loads on its first request (LazyStudio), so the service starts without it
+    from linkflow.studio.instances import InstancesView  # noqa: PLC0415 - the studio loads on its first request (LazyStudio), so the service starts without it
+    from linkflow.studio.playground import Playground  # noqa: PLC0415 - the studio loads on its first request (LazyStudio), so the service starts without it
 
     playground = Playground(list(config.workflow_paths), workflows=workflows)
     return create_app(playground, watch=False, instances=InstancesView(store))

@@ -22,6 +22,7 @@ from linkflow.errors import UsageError
 from linkflow.store.backend import Tx
 from linkflow.store.errors import StoreError, first_line
 from linkflow.store.records import Sent
+from linkflow.store.store import check_send
 
 if TYPE_CHECKING:
     from linkflow.store.store import Store
@@ -47,7 +48,7 @@ def _must_retry(store: Store) -> tuple[type[BaseException], ...]:
     event's next statement, as "the transaction is aborted"."""
     if store.backend.name != "postgresql":
         return ()
-    from psycopg import errors
+    from psycopg import errors  # noqa: PLC0415 - psycopg: the postgres extra; only a postgres store's errors are retried
 
     return (
         errors.SerializationFailure,
@@ -75,8 +76,6 @@ def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exc
     Raises only when the transaction as a whole fails (the store is unreachable, the commit
     failed, it lost a race too often): then none of the events was applied.
     """
-    from linkflow.store.store import check_send
-
     if not requests:
         return []
     checked: list[Exception | None] = []

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from linkflow.language.loader import workflow_from_text
 from linkflow.language.model import Workflow
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Clock, Instance
@@ -99,8 +100,6 @@ class StoreCore:
         if engine is None:
             workflow = self._known.get(definition)
             if workflow is None:
-                from linkflow.language.loader import workflow_from_text
-
                 row = tx.one(self.sql["definition_source"], (definition,))
                 if row is None:  # pragma: no cover - a foreign key keeps it
                     raise StoreError(f"the store lost workflow definition {definition}")

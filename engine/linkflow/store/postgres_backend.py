@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import psycopg
+from psycopg import errors
+from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from linkflow.store.backend import Row
 from linkflow.store.errors import Retry, StoreError, first_line
 from linkflow.store.url import StoreUrl
-
-if TYPE_CHECKING:
-    import psycopg
 
 CONNECT_TIMEOUT = 5
 _converted: dict[str, str] = {}
@@ -64,8 +66,6 @@ def _pipelined(conn: psycopg.Connection[Any]) -> Iterator[None]:
     event takes about four round trips (BEGIN and the instance row, each world record read,
     the writes with the feed number, the last insert with COMMIT), not one per statement.
     BEGIN and COMMIT are sent as statements: psycopg's `transaction()` syncs on entering."""
-    from psycopg.pq import TransactionStatus
-
     try:
         with conn.pipeline():
             conn.execute("BEGIN")
@@ -81,9 +81,6 @@ class PostgresBackend:
     name = "postgresql"
 
     def __init__(self, url: StoreUrl) -> None:
-        import psycopg
-        from psycopg_pool import ConnectionPool, PoolTimeout
-
         self.where = url.display()
         kwargs: dict[str, Any] = {"autocommit": True}
         if "connect_timeout" not in url.conninfo:
@@ -123,10 +120,6 @@ class PostgresBackend:
     def _transaction(
         self, doing: str, within: Callable[[psycopg.Connection[Any]], AbstractContextManager[None]]
     ) -> Iterator[PostgresTx]:
-        import psycopg
-        from psycopg import errors
-        from psycopg_pool import PoolTimeout
-
         try:
             with self.pool.connection() as conn, within(conn):
                 yield PostgresTx(conn)

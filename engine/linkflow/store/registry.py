@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from linkflow.errors import DefinitionError, Problem, UsageError
+from linkflow.language.loader import load
 from linkflow.language.model import Workflow
 from linkflow.source import SourceLocation
 from linkflow.store.backend import Tx
@@ -18,8 +19,6 @@ from linkflow.store.errors import NotFound
 def load_for_store(path: str | Path) -> list[Workflow]:
     """The workflow in a file, then every workflow it hands off to (found beside it), checked
     as `validate` checks them; raises DefinitionError."""
-    from linkflow.language.loader import load
-
     result = load([path], kinds=["workflow"])
     result.raise_for_problems()
     if not result.workflows:

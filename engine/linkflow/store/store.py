@@ -31,6 +31,7 @@ from linkflow.store.errors import Conflict
 from linkflow.store.migrations import migrate
 from linkflow.store.records import FeedEntry, InstanceRecord, Sent, StoredEntry
 from linkflow.store.registry import Registry
+from linkflow.store.sqlite_backend import SqliteBackend
 from linkflow.store.steps import Pending
 from linkflow.store.timers import Timers
 from linkflow.store.url import StoreUrl, parse, resolve
@@ -274,9 +275,7 @@ class Store(Registry, Timers, WorldStore):
 
 def open_backend(url: StoreUrl) -> Backend:
     if url.backend == "sqlite":
-        from linkflow.store.sqlite_backend import SqliteBackend
-
         return SqliteBackend(url.path, url.options.get("synchronous", "FULL"))
-    from linkflow.store.postgres_backend import PostgresBackend
+    from linkflow.store.postgres_backend import PostgresBackend  # noqa: PLC0415 - postgres_backend needs psycopg (the postgres extra): only a postgresql:// URL loads it
 
     return PostgresBackend(url)

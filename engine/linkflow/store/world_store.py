@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from linkflow.errors import DefinitionError
 from linkflow.runtime.world import World
 from linkflow.store.backend import Tx
 from linkflow.store.core import StoreCore
@@ -20,8 +21,7 @@ class WorldStore(StoreCore):
         """Import a world (or world file): each record replaces the stored one of its key, all
         in one transaction with one executemany (100,000 records: benchmarks/world_load.py)."""
         if not isinstance(world, World):
-            from linkflow.errors import DefinitionError
-            from linkflow.runtime.world_loader import load_world
+            from linkflow.runtime.world_loader import load_world  # noqa: PLC0415 - world files: only loading one needs the loader (and world schemas); `send` does not
 
             loaded, problems = load_world(world)
             if loaded is None:

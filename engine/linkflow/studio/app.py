@@ -23,7 +23,7 @@ from linkflow.studio.state import Studio
 
 async def watch_files(studio: Studio, stop: asyncio.Event) -> None:
     """Reload the definitions whenever one of their files (or the world's) changes."""
-    from watchfiles import awatch
+    from watchfiles import awatch  # noqa: PLC0415 - watchfiles: the studio extra; the studio mounted in `linkflow serve` does not watch
 
     playground = studio.playground
     paths = [p for p in [*playground.paths, playground.world_file] if p and Path(p).exists()]

@@ -14,7 +14,7 @@ import pytest
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    from linkflow.language.scenario_check import is_scenario_file
+    from linkflow.language.scenario_check import is_scenario_file  # noqa: PLC0415 - the plugin loads in every pytest run (entry point): linkflow only when a scenario is collected
 
     if file_path.suffix in (".yaml", ".yml") and is_scenario_file(file_path):
         file: pytest.Collector = ScenarioFile.from_parent(parent, path=file_path)
@@ -32,7 +32,7 @@ class ScenarioFailed(Exception):
 
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from linkflow.language.scenario_check import read_scenario
+        from linkflow.language.scenario_check import read_scenario  # noqa: PLC0415 - the plugin loads in every pytest run (entry point): linkflow only when a scenario is collected
 
         doc, _ = read_scenario(self.path)
         name = str(doc.value["scenario"]) if doc is not None else self.path.stem
@@ -46,8 +46,8 @@ class ScenarioItem(pytest.Item):
     yaml_line: int = 1
 
     def runtest(self) -> None:
-        from linkflow.language.scenario_check import SKELETON_MARK, is_skeleton
-        from linkflow.testing.scenarios import run_scenario_file
+        from linkflow.language.scenario_check import SKELETON_MARK, is_skeleton  # noqa: PLC0415 - the plugin loads in every pytest run (entry point): linkflow only when a scenario is collected
+        from linkflow.testing.scenarios import run_scenario_file  # noqa: PLC0415 - the plugin loads in every pytest run (entry point): linkflow only when a scenario is collected
 
         if is_skeleton(self.path):
             pytest.skip(f"an unfinished skeleton: delete its '{SKELETON_MARK}' line when done")

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from linkflow.errors import Problem
+from linkflow.errors import Problem, UsageError
 from linkflow.language.loader import LoadResult, workflow_catalog
 from linkflow.language.scenario_check import (
     find_workflows_dir,
@@ -112,10 +112,6 @@ class ScenarioResult:
 
     def trace_command(self) -> str:
         """The command that draws the path this scenario took on its workflow's diagram."""
-        import os
-
-        from linkflow.language.scenario_check import find_workflows_dir
-
         where = ""
         if self.source is not None and self.source.resolve() != find_workflows_dir(Path.cwd()):
             where = f" {os.path.relpath(self.source)}"  # render finds workflows/ unless told
@@ -241,7 +237,6 @@ class _Run:
             if not self.change_world(world, schema, change, where):
                 return None
         clock = ManualClock()
-        from linkflow.errors import UsageError
 
         try:
             session = Session(engines, name, spec.get("data") or {}, world, clock)

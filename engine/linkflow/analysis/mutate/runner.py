@@ -29,6 +29,7 @@ from linkflow.analysis.mutate.justify import Justification, read_justifications
 from linkflow.analysis.mutate.operators import OPERATORS, Mutant, mutants
 from linkflow.errors import Problem
 from linkflow.language.invariant_graph import scope
+from linkflow.language.loader import load
 from linkflow.language.model import Workflow
 from linkflow.language.model_checks import recheck
 from linkflow.language.scenario_check import read_scenario
@@ -346,8 +347,6 @@ def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
 
 def load_suite(spec: Spec) -> Suite:
     """The suite of `spec`, loading its workflows (what a spawned worker does)."""
-    from linkflow.language.loader import load
-
     result = load(list(spec.workflow_paths) or ["workflows"], kinds=["workflow"])
     return build_suite(spec, result.workflows)
 
@@ -484,8 +483,8 @@ def run_suite(
             if progress:
                 progress(len(raw), len(numbers))
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        import multiprocessing  # noqa: PLC0415 - multiprocessing: only a parallel run (jobs > 1) needs the process pool
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415 - multiprocessing: only a parallel run (jobs > 1) needs the process pool
 
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else None)
