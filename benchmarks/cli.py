@@ -251,7 +251,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"note: {note}")
     _say("implementations: " + ", ".join(i.key for i in impls))
 
-    figures: dict[str, Figure] = {}
     steps: list[tuple[str, Callable[[], Figure | None]]] = [
         ("flow", lambda: figure_flow(impls, cfg)),
         ("refusal", lambda: figure_refusal(impls, cfg)),
@@ -279,31 +278,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("pg_stop", postgres.close))  # not a figure: stops the cluster
 
         steps.append(("service", lambda: figure_service(cfg, Path(work))))
-        for key, step in steps:
-            if key in skip:
-                notes.append(f"figure `{key}` skipped (--skip)")
-                continue
-            begun = time.perf_counter()
-            try:
-                figure = step()
-                if figure is not None:
-                    figures[key] = figure
-            except Exception as err:
-                notes.append(f"figure `{key}` failed: {type(err).__name__}: {err}")
-                traceback.print_exc()
-            _say(f"{key}: {time.perf_counter() - begun:.1f} s")
+        figures = _run_figures(steps, skip, notes)
 
     if "flow" in figures or "refusal" in figures:
         breakdown_notes(figures.get("flow"), figures.get("refusal"), impls, cfg.quick)
     targets = evaluate_targets(figures)
-    profiles: list[Profile] = []
-    if cfg.profile:
-        begun = time.perf_counter()
-        try:
-            profiles = profile_misses(targets, impls, cfg)
-        except Exception as err:
-            notes.append(f"profiling failed: {type(err).__name__}: {err}")
-        _say(f"profiles: {time.perf_counter() - begun:.1f} s")
+    profiles = _profiles(targets, impls, cfg, notes) if cfg.profile else []
 
     workflow = getattr(next((i for i in impls if i.key == "linkflow"), None), "workflow_file", None)
     results: dict[str, Any] = {
@@ -333,6 +313,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"{target.verdict:>12}  {target.text}: {target.measured:.3g} {target.unit}")
     _say(f"wrote {md} and {js} in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def _run_figures(
+    steps: list[tuple[str, Callable[[], Figure | None]]], skip: set[str], notes: list[str]
+) -> dict[str, Figure]:
+    """Run each figure's step in order (not those in `skip`); a step that fails is a note."""
+    figures: dict[str, Figure] = {}
+    for key, step in steps:
+        if key in skip:
+            notes.append(f"figure `{key}` skipped (--skip)")
+            continue
+        begun = time.perf_counter()
+        try:
+            figure = step()
+            if figure is not None:
+                figures[key] = figure
+        except Exception as err:
+            notes.append(f"figure `{key}` failed: {type(err).__name__}: {err}")
+            traceback.print_exc()
+        _say(f"{key}: {time.perf_counter() - begun:.1f} s")
+    return figures
+
+
+def _profiles(
+    targets: list[Target], impls: list[Implementation], cfg: Config, notes: list[str]
+) -> list[Profile]:
+    """Profiles of the targets missed; none (and a note) when profiling fails."""
+    profiles: list[Profile] = []
+    begun = time.perf_counter()
+    try:
+        profiles = profile_misses(targets, impls, cfg)
+    except Exception as err:
+        notes.append(f"profiling failed: {type(err).__name__}: {err}")
+    _say(f"profiles: {time.perf_counter() - begun:.1f} s")
+    return profiles
 
 
 def _shown(path: Path | None) -> str:

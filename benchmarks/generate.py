@@ -101,12 +101,7 @@ def generate_workflow(
         else:
             out_transitions.append({"event": event, "from": source, "to": target})
 
-    state_defs: dict[str, Any] = {}
-    for i, state in enumerate(names):
-        if i >= nonfinal:
-            state_defs[state] = {"final": OUTCOMES[(i - nonfinal) % len(OUTCOMES)]}
-        else:
-            state_defs[state] = {"description": f"Generated state {i}."}
+    state_defs = _state_defs(names, nonfinal)
     guard_defs = {
         f"g{k}": {
             "when": f"data.score > {k}",
@@ -132,6 +127,18 @@ def generate_workflow(
         "guards": guard_defs,
         "transitions": out_transitions,
     }
+
+
+def _state_defs(names: list[str], nonfinal: int) -> dict[str, Any]:
+    """Each state's definition: the first `nonfinal` described, the rest final (outcomes in
+    turn)."""
+    state_defs: dict[str, Any] = {}
+    for i, state in enumerate(names):
+        if i >= nonfinal:
+            state_defs[state] = {"final": OUTCOMES[(i - nonfinal) % len(OUTCOMES)]}
+        else:
+            state_defs[state] = {"description": f"Generated state {i}."}
+    return state_defs
 
 
 def write_workflow(path: Path, states: int = 1000, transitions: int = 5000, seed: int = 6) -> Path:

@@ -405,43 +405,12 @@ def render_markdown(
     add("")
     add("## Figures")
     for figure in figures.values():
-        add("")
-        add(f"### {figure.title} ({figure.unit})")
-        add("")
-        header = ["", *figure.columns, *figure.derived_columns]
-        add("| " + " | ".join(header) + " |")
-        add("|" + "---|" * len(header))
-        for row in figure.rows:
-            cells = [_cell(figure, row, c) for c in figure.columns]
-            derived = [_derived(figure.derived.get(row, {}), c) for c in figure.derived_columns]
-            label = labels.get(row, row)
-            add("| " + " | ".join([label, *cells, *derived]) + " |")
-        if figure.key == "processes":
-            add("")
-            for row, row_cells in figure.rows.items():
-                for stat in row_cells.values():
-                    if stat.note:
-                        add(f"- `{row}`: {stat.note}")
-        if figure.notes:
-            add("")
-            for note in figure.notes:
-                add(f"- {note}")
+        lines.extend(_figure_lines(figure, labels))
     if profiles:
         add("")
         add("## Profiles of the missed targets")
         for profile in profiles:
-            add("")
-            add(f"### {profile.title}")
-            add("")
-            add(f"Total: {_num(profile.total, '')} {profile.unit}.")
-            add("")
-            add("| where | own share | cumulative share | calls / allocations |")
-            add("|---|---|---|---|")
-            for where, own, cum, count in profile.lines:
-                add(f"| `{where}` | {own:.1%} | {cum:.1%} | {count:,} |")
-            for note in profile.notes:
-                add("")
-                add(f"- {note}")
+            lines.extend(_profile_lines(profile))
     if results["notes"]:
         add("")
         add("## Notes")
@@ -450,6 +419,47 @@ def render_markdown(
             add(f"- {note}")
     add("")
     return "\n".join(lines)
+
+
+def _figure_lines(figure: Figure, labels: dict[str, str]) -> list[str]:
+    """One figure's section of RESULTS.md: its table, then its notes."""
+    lines = ["", f"### {figure.title} ({figure.unit})", ""]
+    add = lines.append
+    header = ["", *figure.columns, *figure.derived_columns]
+    add("| " + " | ".join(header) + " |")
+    add("|" + "---|" * len(header))
+    for row in figure.rows:
+        cells = [_cell(figure, row, c) for c in figure.columns]
+        derived = [_derived(figure.derived.get(row, {}), c) for c in figure.derived_columns]
+        label = labels.get(row, row)
+        add("| " + " | ".join([label, *cells, *derived]) + " |")
+    if figure.key == "processes":
+        add("")
+        for row, row_cells in figure.rows.items():
+            for stat in row_cells.values():
+                if stat.note:
+                    add(f"- `{row}`: {stat.note}")
+    if figure.notes:
+        add("")
+        for note in figure.notes:
+            add(f"- {note}")
+    return lines
+
+
+def _profile_lines(profile: Profile) -> list[str]:
+    """One missed target's profile in RESULTS.md: where the time or memory went."""
+    lines = ["", f"### {profile.title}", ""]
+    add = lines.append
+    add(f"Total: {_num(profile.total, '')} {profile.unit}.")
+    add("")
+    add("| where | own share | cumulative share | calls / allocations |")
+    add("|---|---|---|---|")
+    for where, own, cum, count in profile.lines:
+        add(f"| `{where}` | {own:.1%} | {cum:.1%} | {count:,} |")
+    for note in profile.notes:
+        add("")
+        add(f"- {note}")
+    return lines
 
 
 def write_results(

@@ -108,6 +108,33 @@ def current(page: Any) -> str:
     return str(page.locator("#current code").inner_text())
 
 
+def _save_secret_session(page: Any, tree: Path) -> None:
+    """Save the session as a scenario: its secret steps read environment variables, and the
+    scenario passes with them set, printing neither password."""
+    page.fill("#scenario-name", "l2_session")
+    page.click("#save-scenario")
+    page.locator("#save-result").get_by_text("Saved").wait_for()
+    said = page.locator("#save-result").inner_text()
+    first, second = "LINKFLOW_SECRET_LOG_IN_PASSWORD", "LINKFLOW_SECRET_LOG_IN_PASSWORD_STEP6"
+    assert f"{first}=… {second}=… linkflow test" in said
+    saved = tree / "tests" / "scenarios" / "studio" / "l2_session.yaml"
+    text = saved.read_text()
+    assert WRONG not in text
+    assert RIGHT not in text
+    env = {**os.environ, first: WRONG, second: RIGHT}
+    run = subprocess.run(
+        [str(LINKFLOW), "test", str(saved)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert WRONG not in run.stdout + run.stderr
+    assert RIGHT not in run.stdout + run.stderr
+
+
 def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) -> None:
     responses: list[Any] = []
     # Playwright wraps a handler by setting an attribute on it: a bound builtin will not do.
@@ -139,29 +166,7 @@ def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) 
     assert current(page) == "done"
     assert "completed" in page.locator("#current").inner_text()
 
-    # Saving writes the secret steps with environment variables in place of the passwords.
-    page.fill("#scenario-name", "l2_session")
-    page.click("#save-scenario")
-    page.locator("#save-result").get_by_text("Saved").wait_for()
-    said = page.locator("#save-result").inner_text()
-    first, second = "LINKFLOW_SECRET_LOG_IN_PASSWORD", "LINKFLOW_SECRET_LOG_IN_PASSWORD_STEP6"
-    assert f"{first}=… {second}=… linkflow test" in said
-    saved = tree / "tests" / "scenarios" / "studio" / "l2_session.yaml"
-    text = saved.read_text()
-    assert WRONG not in text
-    assert RIGHT not in text
-    env = {**os.environ, first: WRONG, second: RIGHT}
-    run = subprocess.run(
-        [str(LINKFLOW), "test", str(saved)],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert WRONG not in run.stdout + run.stderr
-    assert RIGHT not in run.stdout + run.stderr
+    _save_secret_session(page, tree)
 
     html = page.content()
     for secret in (WRONG, RIGHT):

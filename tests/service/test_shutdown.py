@@ -16,6 +16,39 @@ from tests.service.conftest import TEST_WORKFLOWS, new_store
 from tests.service.server import ServiceProcess
 
 
+def _client(
+    url: str, ident: str, number: int, stop: threading.Event, statuses: dict[str, int | str]
+) -> None:
+    """Send up to 200 events (each with its own idempotency key) until `stop`, recording each
+    answer's status, or the transport error that ended the client."""
+    with httpx.Client(base_url=url, timeout=10.0) as http:
+        i = 0
+        while not stop.is_set() and i < 200:
+            key = f"c{number}-{i}"
+            try:
+                response = http.post(
+                    f"/instances/{ident}/events",
+                    json={"event": "add", "payload": {"item": key}},
+                    headers={"Idempotency-Key": key},
+                )
+                statuses[key] = response.status_code
+            except httpx.TransportError as err:
+                statuses[key] = type(err).__name__
+                return
+            i += 1
+
+
+def _listen(url: str, streamed: list[str]) -> None:
+    """Hold the feed stream open, recording its lines ("cut" when the connection drops)."""
+    with httpx.Client(base_url=url, timeout=30.0) as http:
+        try:
+            with http.stream("GET", "/feed/stream") as stream:
+                for line in stream.iter_lines():
+                    streamed.append(line)
+        except httpx.TransportError:
+            streamed.append("cut")
+
+
 def test_sigterm_lets_requests_finish_and_exits_cleanly(request: object, tmp_path: Path) -> None:
     url = new_store("sqlite", request, tmp_path)  # type: ignore[arg-type]
     service = ServiceProcess(*TEST_WORKFLOWS, store=url).start()
@@ -26,37 +59,12 @@ def test_sigterm_lets_requests_finish_and_exits_cleanly(request: object, tmp_pat
             ).json()["id"]
         statuses: dict[str, int | str] = {}
         stop = threading.Event()
-
-        def client(number: int) -> None:
-            with httpx.Client(base_url=service.url, timeout=10.0) as http:
-                i = 0
-                while not stop.is_set() and i < 200:
-                    key = f"c{number}-{i}"
-                    try:
-                        response = http.post(
-                            f"/instances/{ident}/events",
-                            json={"event": "add", "payload": {"item": key}},
-                            headers={"Idempotency-Key": key},
-                        )
-                        statuses[key] = response.status_code
-                    except httpx.TransportError as err:
-                        statuses[key] = type(err).__name__
-                        return
-                    i += 1
-
         streamed: list[str] = []
-
-        def listen() -> None:
-            with httpx.Client(base_url=service.url, timeout=30.0) as http:
-                try:
-                    with http.stream("GET", "/feed/stream") as stream:
-                        for line in stream.iter_lines():
-                            streamed.append(line)
-                except httpx.TransportError:
-                    streamed.append("cut")
-
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
-        listener = threading.Thread(target=listen)
+        threads = [
+            threading.Thread(target=_client, args=(service.url, ident, n, stop, statuses))
+            for n in range(4)
+        ]
+        listener = threading.Thread(target=_listen, args=(service.url, streamed))
         listener.start()
         for thread in threads:
             thread.start()

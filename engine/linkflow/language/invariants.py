@@ -190,14 +190,7 @@ class _Checker:
 
         inv = self.invariant
         if not self.partial:
-            known = self.guard_names()
-            for label in inv.guards:
-                if label.lstrip("!") not in known:
-                    self.violation(f"names unknown guard '{label.lstrip('!')}'")
-            if inv.event and inv.event not in self.event_names():
-                self.violation(f"selects unknown event '{inv.event}'")
-            if inv.to and not any(inv.to in wf.states for wf in self.workflows.values()):
-                self.violation(f"selects unknown state '{inv.to}'")
+            self.requires_known_names()
             if self.out:
                 return
         pattern = parse_pattern(inv.writes) if inv.writes else []
@@ -243,6 +236,18 @@ class _Checker:
                 f"add '{label}' to the offending transition or to every path before it",
             )
 
+    def requires_known_names(self) -> None:
+        """A `requires` invariant names guards, an event and a state the workflows have."""
+        inv = self.invariant
+        known = self.guard_names()
+        for label in inv.guards:
+            if label.lstrip("!") not in known:
+                self.violation(f"names unknown guard '{label.lstrip('!')}'")
+        if inv.event and inv.event not in self.event_names():
+            self.violation(f"selects unknown event '{inv.event}'")
+        if inv.to and not any(inv.to in wf.states for wf in self.workflows.values()):
+            self.violation(f"selects unknown state '{inv.to}'")
+
     # -- never_stores ----------------------------------------------------------------------------
 
     def never_stores(self) -> None:
@@ -266,6 +271,10 @@ class _Checker:
             if leak:
                 path = self.shortest_to(self.graph, u) or []
                 self.violation(leak, [*path, edge_step(self.graph, u, v, k)], t)
+        self.message_leaks(fields)
+
+    def message_leaks(self, fields: set[str]) -> None:
+        """A guard's refusal message must not show a secret payload field (or the payload)."""
         for wf in self.workflows.values():
             for guard in wf.guards.values():
                 for template in (guard.message, guard.message_when_true):

@@ -311,6 +311,19 @@ class Scanner:
             return self.sequence(at, path, depth, marked)
         if char == '"':
             return self.string(at, path)
+        word = self.word(at, path)
+        if word is not None:
+            return word
+        number = _NUMBER.match(self.text, at)
+        if number is None:
+            raise self.stop(
+                at, path, "expected a value (an object, list, string, number, true, false or null)"
+            )
+        return self.number(number, at, path), number.end()
+
+    def word(self, at: int, path: DocPath) -> tuple[Any, int] | None:
+        """true, false or null (or NaN or an infinity, reported and read as null) at `at` and
+        where it ends, or None when no word starts there."""
         for name in _NOT_JSON:
             if self.text.startswith(name, at):
                 message = (
@@ -321,12 +334,7 @@ class Scanner:
         for word, constant in _CONSTANTS.items():
             if self.text.startswith(word, at):
                 return constant, at + len(word)
-        number = _NUMBER.match(self.text, at)
-        if number is None:
-            raise self.stop(
-                at, path, "expected a value (an object, list, string, number, true, false or null)"
-            )
-        return self.number(number, at, path), number.end()
+        return None
 
     def sound(self, at: int, depth: int) -> tuple[Any, int] | None:
         """The container at `at` and where it ends when the fast pass finds nothing wrong in

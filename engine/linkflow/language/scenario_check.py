@@ -145,11 +145,7 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
         known = ", ".join(sorted(workflows)) or "none"
         where = doc.locate(("workflow",))
         return [*problems, Problem(where, f"no workflow named '{start}' (there: {known})")]
-    reachable = [start]
-    for name in reachable:  # the start and every workflow it may hand off to
-        for state in workflows[name].states.values():
-            if state.handoff and state.handoff not in reachable:
-                reachable.append(state.handoff)
+    reachable = _reachable(workflows, start)
     flows = [workflows[n] for n in reachable if n in workflows]
     # `timeout` is the engine's own event: a scenario may show that sending it is refused.
     events = {e for w in flows for e in w.events} | {TIMEOUT_EVENT}
@@ -158,16 +154,7 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
     for number, step in enumerate(spec["steps"]):
         path: DocPath = ("steps", number)
-        for dotted in (step.get("expect") or {}).get("choices") or {}:
-            if dotted not in offering:
-                close = difflib.get_close_matches(dotted, sorted(offering), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                problems.append(
-                    Problem(
-                        doc.locate((*path, "expect", "choices", dotted), key=True),
-                        f"no event field '{dotted}' offers choices{hint}",
-                    )
-                )
+        problems += _choice_problems(doc, path, step, offering)
         if step.get("secrets") and step.get("send") in events:
             problems += _secret_problems(doc, path, step, flows)
         checks = [
@@ -179,18 +166,51 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             if name is None or name in known_names:
                 continue
             at = (*path, key) if key == "send" else (*path, "expect", key)
-            close = difflib.get_close_matches(name, sorted(known_names), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            if noun == "workflow":
-                reach = ", ".join(reachable)
-                message = f"the scenario cannot reach a workflow '{name}' (only: {reach}){hint}"
-            else:
-                scope = f"workflow '{start}'"
-                if len(reachable) > 1:
-                    scope += " or the workflows it hands off to"
-                message = f"no {noun} '{name}' in {scope}{hint}"
+            message = _unknown_name_message(name, known_names, noun, start, reachable)
             problems.append(Problem(doc.locate(at), message))
     return problems
+
+
+def _reachable(workflows: Mapping[str, Workflow], start: str) -> list[str]:
+    """The start and every workflow it may hand off to, in the order they are found."""
+    reachable = [start]
+    for name in reachable:
+        for state in workflows[name].states.values():
+            if state.handoff and state.handoff not in reachable:
+                reachable.append(state.handoff)
+    return reachable
+
+
+def _choice_problems(
+    doc: Document, path: DocPath, step: Mapping[str, Any], offering: set[str]
+) -> list[Problem]:
+    """The `expect: choices` of a step that name no event field offering choices."""
+    problems: list[Problem] = []
+    for dotted in (step.get("expect") or {}).get("choices") or {}:
+        if dotted not in offering:
+            close = difflib.get_close_matches(dotted, sorted(offering), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(
+                Problem(
+                    doc.locate((*path, "expect", "choices", dotted), key=True),
+                    f"no event field '{dotted}' offers choices{hint}",
+                )
+            )
+    return problems
+
+
+def _unknown_name_message(
+    name: str, known_names: set[str], noun: str, start: str, reachable: list[str]
+) -> str:
+    close = difflib.get_close_matches(name, sorted(known_names), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    if noun == "workflow":
+        reach = ", ".join(reachable)
+        return f"the scenario cannot reach a workflow '{name}' (only: {reach}){hint}"
+    scope = f"workflow '{start}'"
+    if len(reachable) > 1:
+        scope += " or the workflows it hands off to"
+    return f"no {noun} '{name}' in {scope}{hint}"
 
 
 def _secret_problems(

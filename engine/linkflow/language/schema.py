@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -146,21 +146,21 @@ def _regex_problem(regex: str) -> str:
     return ""
 
 
+#: The word for a value's type, first match wins (a boolean is also an int).
+_VALUE_WORDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "a boolean"),
+    (type(None), "null"),
+    ((int, float), "a number"),
+    (str, "a string"),
+    (list, "a list"),
+    (dict, "a mapping"),
+)
+
+
 def type_word(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
+    for kind, word in _VALUE_WORDS:
+        if isinstance(value, kind):
+            return word
     return type(value).__name__
 
 
@@ -183,84 +183,137 @@ def name_problem(text: str) -> str:
 def describe(error: Any, *, secret_safe: bool = False) -> str:
     """A plain-word message for one jsonschema error. With secret_safe, no value is echoed."""
     kind = error.validator
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    value = error.instance
-    if kind == "type":
-        expected = error.validator_value
-        wanted = (
-            " or ".join(str(_TYPE_WORDS.get(t, t)) for t in expected)
-            if isinstance(expected, list)
-            else _TYPE_WORDS.get(expected, expected)
-        )
-        hint = ""
-        if expected == "boolean" and isinstance(value, str) and not secret_safe:
-            hint = " (write true or false; yes/no/on/off are strings here)"
-        return f"expected {wanted}, got {type_word(value)}{hint}"
-    if kind == "required":
-        found = re.match(r"^'(.+)' is a required property", str(error.message))
-        return f"missing required key '{found.group(1)}'" if found else str(error.message)
-    if kind == "enum":
-        options = ", ".join(str(v) for v in error.validator_value)
-        got = "" if secret_safe else f" (got '{value}')"
-        return f"must be one of: {options}{got}"
-    if kind == "const":
-        return f"must be '{error.validator_value}'"
-    if kind == "pattern":
-        if secret_safe:
-            return "does not have the expected form"
-        if schema.get("pattern") == "^[a-z][a-z0-9_]*$" or "[a-z]" in str(schema.get("pattern")):
-            return name_problem(str(value))
-        about = str(schema.get("description", "")).rstrip(".") or error.validator_value
-        return f"'{value}' does not have the expected form ({about})"
-    if kind in {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}:
-        limit = error.validator_value
-        noun = {"Length": "characters", "Items": "items", "Properties": "keys"}[kind[3:]]
-        if kind == "minLength" and limit == 1:
-            return "must not be empty"
-        bound = "at least" if kind.startswith("min") else "at most"
-        if limit == 1:
-            noun = {"characters": "character", "items": "item", "keys": "key"}[noun]
-        hint = ""
-        if kind.endswith("Properties") and schema.get("properties"):
-            hint = f" (one of: {', '.join(sorted(schema['properties']))})"
-        return f"must hold {bound} {limit} {noun}{hint}"
-    if kind in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
-        words = {
-            "minimum": "at least",
-            "maximum": "at most",
-            "exclusiveMinimum": "more than",
-            "exclusiveMaximum": "less than",
-        }
-        return f"must be {words[kind]} {error.validator_value}"
-    if kind in {"oneOf", "anyOf"}:
-        keys = _required_only(error.validator_value)
-        if keys is not None:
-            return "needs exactly one of " + ", ".join(f"'{k}'" for k in keys)
-        wanted = [
-            _TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
-            for e in error.context or ()
-            if e.validator == "type" and not e.relative_path
-        ]
-        if wanted:
-            return f"expected {' or '.join(dict.fromkeys(wanted))}, got {type_word(value)}"
-        return "does not match any of the allowed forms"
-    if kind == "additionalProperties" and isinstance(value, dict):
-        known = schema.get("properties", {})
-        extra = [k for k in value if k not in known]
-        return "does not allow " + ", ".join(f"'{k}'" for k in extra)
-    if kind == "uniqueItems":
-        return "items must not repeat"
-    if kind == "not":
-        banned = error.validator_value
-        if isinstance(banned, dict) and set(banned) == {"required"}:
-            together = " and ".join(f"'{k}'" for k in banned["required"])
-            return f"{together} cannot be used together"
-        if banned in ({}, True):
-            return "is not allowed here"
-        return "this combination of keys is not allowed"
+    describer = _DESCRIBERS.get(kind)
+    if describer is not None:
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        message = describer(error, schema, error.instance, secret_safe)
+        if message is not None:
+            return message
     if secret_safe:
         return f"is not valid ({kind})"
     return str(error.message)
+
+
+def _describe_type(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    expected = error.validator_value
+    wanted = (
+        " or ".join(str(_TYPE_WORDS.get(t, t)) for t in expected)
+        if isinstance(expected, list)
+        else _TYPE_WORDS.get(expected, expected)
+    )
+    hint = ""
+    if expected == "boolean" and isinstance(value, str) and not secret_safe:
+        hint = " (write true or false; yes/no/on/off are strings here)"
+    return f"expected {wanted}, got {type_word(value)}{hint}"
+
+
+def _describe_required(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    found = re.match(r"^'(.+)' is a required property", str(error.message))
+    return f"missing required key '{found.group(1)}'" if found else str(error.message)
+
+
+def _describe_enum(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    options = ", ".join(str(v) for v in error.validator_value)
+    got = "" if secret_safe else f" (got '{value}')"
+    return f"must be one of: {options}{got}"
+
+
+def _describe_const(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    return f"must be '{error.validator_value}'"
+
+
+def _describe_pattern(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    if secret_safe:
+        return "does not have the expected form"
+    if schema.get("pattern") == "^[a-z][a-z0-9_]*$" or "[a-z]" in str(schema.get("pattern")):
+        return name_problem(str(value))
+    about = str(schema.get("description", "")).rstrip(".") or error.validator_value
+    return f"'{value}' does not have the expected form ({about})"
+
+
+def _describe_size(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    kind = error.validator
+    limit = error.validator_value
+    noun = {"Length": "characters", "Items": "items", "Properties": "keys"}[kind[3:]]
+    if kind == "minLength" and limit == 1:
+        return "must not be empty"
+    bound = "at least" if kind.startswith("min") else "at most"
+    if limit == 1:
+        noun = {"characters": "character", "items": "item", "keys": "key"}[noun]
+    hint = ""
+    if kind.endswith("Properties") and schema.get("properties"):
+        hint = f" (one of: {', '.join(sorted(schema['properties']))})"
+    return f"must hold {bound} {limit} {noun}{hint}"
+
+
+_BOUND_WORDS = {
+    "minimum": "at least",
+    "maximum": "at most",
+    "exclusiveMinimum": "more than",
+    "exclusiveMaximum": "less than",
+}
+
+
+def _describe_bound(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    return f"must be {_BOUND_WORDS[error.validator]} {error.validator_value}"
+
+
+def _describe_one_of(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    keys = _required_only(error.validator_value)
+    if keys is not None:
+        return "needs exactly one of " + ", ".join(f"'{k}'" for k in keys)
+    wanted = [
+        _TYPE_WORDS.get(str(e.validator_value), str(e.validator_value))
+        for e in error.context or ()
+        if e.validator == "type" and not e.relative_path
+    ]
+    if wanted:
+        return f"expected {' or '.join(dict.fromkeys(wanted))}, got {type_word(value)}"
+    return "does not match any of the allowed forms"
+
+
+def _describe_extra_keys(
+    error: Any, schema: dict[str, Any], value: Any, secret_safe: bool
+) -> str | None:
+    if not isinstance(value, dict):
+        return None  # the generic message
+    known = schema.get("properties", {})
+    extra = [k for k in value if k not in known]
+    return "does not allow " + ", ".join(f"'{k}'" for k in extra)
+
+
+def _describe_unique(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    return "items must not repeat"
+
+
+def _describe_not(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:
+    banned = error.validator_value
+    if isinstance(banned, dict) and set(banned) == {"required"}:
+        together = " and ".join(f"'{k}'" for k in banned["required"])
+        return f"{together} cannot be used together"
+    if banned in ({}, True):
+        return "is not allowed here"
+    return "this combination of keys is not allowed"
+
+
+#: How each kind of jsonschema error is put in words (any other kind: its own message).
+_DESCRIBERS: dict[str, Callable[[Any, dict[str, Any], Any, bool], str | None]] = {
+    "type": _describe_type,
+    "required": _describe_required,
+    "enum": _describe_enum,
+    "const": _describe_const,
+    "pattern": _describe_pattern,
+    **dict.fromkeys(
+        ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"),
+        _describe_size,
+    ),
+    **dict.fromkeys(_BOUND_WORDS, _describe_bound),
+    "oneOf": _describe_one_of,
+    "anyOf": _describe_one_of,
+    "additionalProperties": _describe_extra_keys,
+    "uniqueItems": _describe_unique,
+    "not": _describe_not,
+}
 
 
 def _required_only(branches: Any) -> list[str] | None:

@@ -82,31 +82,39 @@ def world_problems(workflow: Workflow, schema: WorldSchema) -> list[Problem]:
         for action in transition.actions:
             problems.extend(_target_problems(workflow, schema, action, declared))
     for event in workflow.events.values():
-        for choices in event.choices.values():
-            if not choices.records:
-                continue
-            if choices.records not in schema.records:
+        problems.extend(_choices_problems(event, schema, declared))
+    return problems
+
+
+def _choices_problems(event: Event, schema: WorldSchema, declared: str) -> list[Problem]:
+    """An event's choices drawn from records: their collection is declared, and their label
+    reads only fields its records have."""
+    problems: list[Problem] = []
+    for choices in event.choices.values():
+        if not choices.records:
+            continue
+        if choices.records not in schema.records:
+            problems.append(
+                Problem(
+                    choices.location,
+                    f"choices for '{choices.field}' name records of collection "
+                    f"'{choices.records}', which {declared} does not declare"
+                    f"{_hint(choices.records, schema.records)}",
+                )
+            )
+            continue
+        fields = schema.fields(choices.records)
+        if fields is None:
+            continue
+        for name in field_reads(choices.label, "record"):
+            if name not in fields:
                 problems.append(
                     Problem(
                         choices.location,
-                        f"choices for '{choices.field}' name records of collection "
-                        f"'{choices.records}', which {declared} does not declare"
-                        f"{_hint(choices.records, schema.records)}",
+                        f"label reads 'record.{name}', which a record of "
+                        f"'{choices.records}' does not have{_hint(name, fields)}",
                     )
                 )
-                continue
-            fields = schema.fields(choices.records)
-            if fields is None:
-                continue
-            for name in field_reads(choices.label, "record"):
-                if name not in fields:
-                    problems.append(
-                        Problem(
-                            choices.location,
-                            f"label reads 'record.{name}', which a record of "
-                            f"'{choices.records}' does not have{_hint(name, fields)}",
-                        )
-                    )
     return problems
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -157,16 +157,20 @@ def keeps_to(node: Any, keywords: frozenset[str]) -> bool:
         return False
     if "$ref" in node and not str(node["$ref"]).startswith("#/$defs/"):
         return False
+    return all(keeps_to(sub, keywords) for sub in _subschemas(node))
+
+
+def _subschemas(node: Mapping[str, Any]) -> Iterator[Any]:
+    """The schemas directly inside `node`, in keyword order: single, then mapped, then listed."""
     for key in (*ONE_SCHEMA, "propertyNames"):
-        if key in node and not keeps_to(node[key], keywords):
-            return False
+        if key in node:
+            yield node[key]
     for key in SCHEMA_MAPS:
-        if key in node and not all(keeps_to(sub, keywords) for sub in node[key].values()):
-            return False
+        if key in node:
+            yield from node[key].values()
     for key in SCHEMA_LISTS:
-        if key in node and not all(keeps_to(sub, keywords) for sub in node[key]):
-            return False
-    return True
+        if key in node:
+            yield from node[key]
 
 
 def _plain_pattern(pattern: str) -> bool:

@@ -92,47 +92,16 @@ class TransitionBuilder(BuilderBase):
                     f"unknown event '{event}'{suggest(event, events)}: declare it under `events`",
                 )
                 ok = False
-            raw_from = spec["from"]
-            if raw_from == "*":
-                sources = nonfinal
-            else:
-                sources = (raw_from,) if isinstance(raw_from, str) else tuple(raw_from)
-                for j, source in enumerate(sources):
-                    where = (*path, "from") if isinstance(raw_from, str) else (*path, "from", j)
-                    if source not in states:
-                        hint = suggest(source, states)
-                        self.problem(where, f"unknown source state '{source}'{hint}")
-                        ok = False
-                    elif states[source].is_final:
-                        self.problem(
-                            where, f"'{source}' is a final state: no transition may leave it"
-                        )
-                        ok = False
+            sources, sources_ok = self.sources(spec["from"], path, states, nonfinal)
+            ok = ok and sources_ok
             target = spec["to"]
             if target not in states:
                 self.problem(
                     (*path, "to"), f"unknown target state '{target}'{suggest(target, states)}"
                 )
                 ok = False
-            uses: list[GuardUse] = []
-            for j, ref in enumerate(spec.get("guards") or ()):
-                negated = ref.startswith("!")
-                gname = ref.lstrip("!")
-                guard = guards.get(gname)
-                if guard is None:
-                    if gname not in (self.raw.get("guards") or {}):
-                        hint = suggest(gname, guards)
-                        self.problem((*path, "guards", j), f"unknown guard '{gname}'{hint}")
-                    ok = False
-                    continue
-                if negated and guard.message_when_true is None:
-                    self.problem(
-                        (*path, "guards", j),
-                        f"guard '{gname}' is used negated but has no `message_when_true` "
-                        "to explain that refusal",
-                    )
-                    ok = False
-                uses.append(GuardUse(guard, negated, self.doc.locate((*path, "guards", j))))
+            uses, guards_ok = self.guard_uses(spec, path, guards)
+            ok = ok and guards_ok
             actions = self.actions(
                 spec.get("actions") or [], path, bindings, secrets_by_event.get(event, frozenset())
             )
@@ -156,6 +125,52 @@ class TransitionBuilder(BuilderBase):
                     )
                 )
         return out
+
+    def sources(
+        self, raw_from: Any, path: DocPath, states: Mapping[str, State], nonfinal: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], bool]:
+        """A transition's source states (`*`: every non-final one), and whether all are known
+        states a transition may leave."""
+        if raw_from == "*":
+            return nonfinal, True
+        ok = True
+        sources = (raw_from,) if isinstance(raw_from, str) else tuple(raw_from)
+        for j, source in enumerate(sources):
+            where = (*path, "from") if isinstance(raw_from, str) else (*path, "from", j)
+            if source not in states:
+                hint = suggest(source, states)
+                self.problem(where, f"unknown source state '{source}'{hint}")
+                ok = False
+            elif states[source].is_final:
+                self.problem(where, f"'{source}' is a final state: no transition may leave it")
+                ok = False
+        return sources, ok
+
+    def guard_uses(
+        self, spec: dict[str, Any], path: DocPath, guards: Mapping[str, Guard]
+    ) -> tuple[list[GuardUse], bool]:
+        """The guards a transition checks (`!name`: negated), and whether all are usable."""
+        ok = True
+        uses: list[GuardUse] = []
+        for j, ref in enumerate(spec.get("guards") or ()):
+            negated = ref.startswith("!")
+            gname = ref.lstrip("!")
+            guard = guards.get(gname)
+            if guard is None:
+                if gname not in (self.raw.get("guards") or {}):
+                    hint = suggest(gname, guards)
+                    self.problem((*path, "guards", j), f"unknown guard '{gname}'{hint}")
+                ok = False
+                continue
+            if negated and guard.message_when_true is None:
+                self.problem(
+                    (*path, "guards", j),
+                    f"guard '{gname}' is used negated but has no `message_when_true` "
+                    "to explain that refusal",
+                )
+                ok = False
+            uses.append(GuardUse(guard, negated, self.doc.locate((*path, "guards", j))))
+        return uses, ok
 
     def explained_refusals(
         self,
@@ -279,29 +294,52 @@ class TransitionBuilder(BuilderBase):
             if expr is None:
                 return None
             steps.append(PathStep(key=expr))
-        if root == "world":
-            if len(steps) < 2 or steps[0].name is None or steps[1].key is None:
-                self.problem(path, f"path '{text}': write world paths as world.<collection>[<key>]")
-                return None
-        elif root == "data":
-            if not steps:
-                self.problem(path, f"path '{text}': name a field of data, as in data.field")
-                return None
-        elif root in bindings:
-            if bindings[root].many:
-                self.problem(
-                    path,
-                    f"path '{text}': binding '{root}' is a list of records; "
-                    "use for_each with a world.<collection>[<key>] path",
-                )
-                return None
-        else:
-            options = ["data", "world", *bindings]
-            self.problem(
-                path, f"path '{text}' starts with unknown name '{root}'{suggest(root, options)}"
-            )
+        problem = _root_problem(root, steps, text, bindings)
+        if problem:
+            self.problem(path, problem)
             return None
         return TargetPath(root, tuple(steps), text)
+
+
+def _root_problem(
+    root: str, steps: list[PathStep], text: str, bindings: Mapping[str, Binding]
+) -> str:
+    """Why an action path cannot be written through its root (data, world or a binding), or ''."""
+    if root == "world":
+        if len(steps) < 2 or steps[0].name is None or steps[1].key is None:
+            return f"path '{text}': write world paths as world.<collection>[<key>]"
+        return ""
+    if root == "data":
+        return "" if steps else f"path '{text}': name a field of data, as in data.field"
+    if root in bindings:
+        if bindings[root].many:
+            return (
+                f"path '{text}': binding '{root}' is a list of records; "
+                "use for_each with a world.<collection>[<key>] path"
+            )
+        return ""
+    options = ["data", "world", *bindings]
+    return f"path '{text}' starts with unknown name '{root}'{suggest(root, options)}"
+
+
+def _closing_bracket(text: str, start: int) -> int:
+    """Where the `]` closing the `[` at `start` is (brackets nest, quotes hide them), or the
+    text's length when it is never closed."""
+    depth, j, quote = 0, start, ""
+    while j < len(text):
+        c = text[j]
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    return j
 
 
 def split_path(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -321,20 +359,7 @@ def split_path(text: str) -> tuple[str, list[tuple[str, str]]]:
             steps.append(("name", found.group(1)))
             i += found.end()
         elif char == "[":
-            depth, j, quote = 0, i, ""
-            while j < len(text):
-                c = text[j]
-                if quote:
-                    quote = "" if c == quote else quote
-                elif c in "'\"":
-                    quote = c
-                elif c == "[":
-                    depth += 1
-                elif c == "]":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
+            j = _closing_bracket(text, i)
             if j >= len(text):
                 raise ValueError(f"unclosed '[' at character {i + 1}")
             inner = text[i + 1 : j].strip()

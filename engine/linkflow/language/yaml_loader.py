@@ -38,6 +38,8 @@ _INT10 = re.compile(r"^[-+]?[0-9]+$")
 _INT8 = re.compile(r"^0o[0-7]+$")
 _INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+#: The integer forms: decimal, octal (0o) and hexadecimal (0x), with the prefix each skips.
+_INTEGERS = ((_INT10, 0, 10), (_INT8, 2, 8), (_INT16, 2, 16))
 
 try:  # libyaml is much faster; fall back to the pure-Python parser where it is missing.
     _Loader: Any = yaml.CSafeLoader
@@ -77,12 +79,10 @@ def resolve_plain(text: str) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
-    if _INT10.match(text):
-        return _in_range(int(text) if len(text) <= _MAX_NUMBER_CHARS else None)
-    if _INT8.match(text):
-        return _in_range(int(text[2:], 8) if len(text) <= _MAX_NUMBER_CHARS else None)
-    if _INT16.match(text):
-        return _in_range(int(text[2:], 16) if len(text) <= _MAX_NUMBER_CHARS else None)
+    for pattern, prefix, base in _INTEGERS:
+        if pattern.match(text):
+            too_long = len(text) > _MAX_NUMBER_CHARS
+            return _in_range(None if too_long else int(text[prefix:], base))
     if _FLOAT.match(text):
         number = float(text)
         return number if math.isfinite(number) else OUT_OF_RANGE
@@ -197,29 +197,41 @@ class _Builder:
                     continue
                 return root
 
-            parent = stack[-1]
-            container, path = parent[0], parent[1]
-            if isinstance(container, dict):
-                if parent[2] is None:  # this node is a key
-                    self.take_key(parent, value, node_mark, is_container, event)
-                    if is_container:  # a complex key: skip its events, it is already reported
-                        self.skip_container(events)
-                    continue
-                key = parent[2]
-                parent[2] = None
-                if key is _INVALID:
-                    if is_container:
-                        self.skip_container(events)
-                    continue
-                child_path = (*path, key)
-                container[key] = value
-            else:
-                child_path = (*path, len(container))
-                container.append(value)
-            self.value_marks[child_path] = node_mark
-            if is_container:
-                stack.append([value, child_path, None, set()])
+            self.attach(stack, value, node_mark, is_container, event, events)
         return root
+
+    def attach(
+        self,
+        stack: list[list[Any]],
+        value: Any,
+        node_mark: tuple[int, int],
+        is_container: bool,
+        event: Any,
+        events: Any,
+    ) -> None:
+        """Put a node into the container on top of the stack (as a key, a value or an item)."""
+        parent = stack[-1]
+        container, path = parent[0], parent[1]
+        if isinstance(container, dict):
+            if parent[2] is None:  # this node is a key
+                self.take_key(parent, value, node_mark, is_container, event)
+                if is_container:  # a complex key: skip its events, it is already reported
+                    self.skip_container(events)
+                return
+            key = parent[2]
+            parent[2] = None
+            if key is _INVALID:
+                if is_container:
+                    self.skip_container(events)
+                return
+            child_path = (*path, key)
+            container[key] = value
+        else:
+            child_path = (*path, len(container))
+            container.append(value)
+        self.value_marks[child_path] = node_mark
+        if is_container:
+            stack.append([value, child_path, None, set()])
 
     def take_key(
         self, frame: list[Any], key: Any, mark: tuple[int, int], is_container: bool, event: Any
@@ -324,36 +336,44 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Problem]]:
         return None, builder.problems
     builder.problems.extend(bidi_problems(text, file))
     events = iter(yaml.parse(text, Loader=_Loader))
-    root: Any = None
-    documents = 0
     try:
-        for event in events:
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    builder.problem(
-                        _mark(event),
-                        "a file holds one document; remove the second '---' and what follows",
-                    )
-                    break
-                root = builder.build(events)
-    except yaml.MarkedYAMLError as err:
-        where, detail = _syntax_error(err, text)
-        builder.problem(where, f"YAML syntax error: {detail}")
-        return None, builder.problems
-    except yaml.reader.ReaderError as err:
-        builder.problem(position(text, err.position), _reader_message(err))
-        return None, builder.problems
-    except yaml.YAMLError as err:
-        builder.problem((1, 1), f"YAML error: {str(err).splitlines()[0]}")
-        return None, builder.problems
-    except YamlProblems:
+        root, documents = _read_document(builder, events)
+    except (yaml.YAMLError, YamlProblems) as err:
+        if isinstance(err, yaml.YAMLError):
+            builder.problem(*_yaml_error(err, text))
         return None, builder.problems
     if documents == 0 or root is None:
         builder.problem((1, 1), "file is empty: expected a mapping of keys")
         return None, builder.problems
     doc = Document(file, root, builder.value_marks, builder.key_marks)
     return doc, builder.problems
+
+
+def _read_document(builder: _Builder, events: Any) -> tuple[Any, int]:
+    """The first document's value, and how many documents were begun (a second is refused)."""
+    root: Any = None
+    documents = 0
+    for event in events:
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                builder.problem(
+                    _mark(event),
+                    "a file holds one document; remove the second '---' and what follows",
+                )
+                break
+            root = builder.build(events)
+    return root, documents
+
+
+def _yaml_error(err: yaml.YAMLError, text: str) -> tuple[tuple[int, int], str]:
+    """Where the YAML reader stopped, and why in plain words."""
+    if isinstance(err, yaml.MarkedYAMLError):
+        where, detail = _syntax_error(err, text)
+        return where, f"YAML syntax error: {detail}"
+    if isinstance(err, yaml.reader.ReaderError):
+        return position(text, err.position), _reader_message(err)
+    return (1, 1), f"YAML error: {str(err).splitlines()[0]}"
 
 
 def read_text(path: Path, name: str, limit: int) -> tuple[str | None, list[Problem]]:

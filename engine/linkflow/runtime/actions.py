@@ -144,40 +144,13 @@ class Actions:
         value: Any,
         keys: Sequence[str],
     ) -> None:
-        target = action.target
-        container: Any
-        if target.root == "data":
-            container = instance.data
-        elif target.root == "world":
-            container = instance.world.collections
-        else:
-            record = scope.get(target.root)  # bound before any write of this step
-            if not isinstance(record, dict):
-                binding = self.workflow.bindings[target.root]
-                raise ActionFailed(
-                    f"{action.location}: no {binding.collection} record "
-                    f"'{_key_or_none(binding, scope)}' to write to"
-                )
-            container = record
-        if target.root == "world":
-            _check_world_target(instance.world, action, keys)
-        create = action.kind is not ActionKind.REMOVE
-        for key in keys[:-1]:
-            if not isinstance(container, dict):
-                raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
-            child = container.get(key)
-            if child is None:
-                if not create:
-                    return
-                child = {}
-                journal.put(container, key, child)
-            container = child
+        container = self._parent(instance, journal, action, scope, keys)
+        if container is None:  # removing under a path that does not exist: nothing to do
+            return
         last = keys[-1]
-        if not isinstance(container, dict):
-            raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
         kind = action.kind
         if kind is ActionKind.SET:
-            if target.root == "data" and len(keys) == 1:
+            if action.target.root == "data" and len(keys) == 1:
                 self._check_type(last, value, action)
             journal.put(container, last, copy_json(value))
             return
@@ -189,23 +162,51 @@ class Actions:
             return
         if current is None:
             current = []
-        if not isinstance(current, list):
-            raise ActionFailed(f"{action.location}: '{target.text}' is not a list")
-        items = value if action.each else [value]
-        if not isinstance(items, list):
-            raise ActionFailed(f"{action.location}: `each` needs a list value")
-        if kind is ActionKind.REMOVE:
-            updated = [item for item in current if item not in items]
-        else:
-            updated = list(current)
-            for item in items:
-                if kind is ActionKind.ADD and item in updated:
-                    continue
-                updated.append(copy_json(item))
+        updated = _updated_list(action, current, value)
         if updated != current or last not in container:
-            if target.root == "data" and len(keys) == 1:
+            if action.target.root == "data" and len(keys) == 1:
                 self._check_type(last, updated, action)
             journal.put(container, last, updated)
+
+    def _parent(
+        self,
+        instance: Subject,
+        journal: Journal,
+        action: Action,
+        scope: Mapping[str, Any],
+        keys: Sequence[str],
+    ) -> dict[str, Any] | None:
+        """The mapping an action writes its last key into, creating the mappings on the way
+        (for a removal, None when one is missing instead)."""
+        target = action.target
+        container: Any
+        if target.root == "data":
+            container = instance.data
+        elif target.root == "world":
+            container = instance.world.collections
+            _check_world_target(instance.world, action, keys)
+        else:
+            container = scope.get(target.root)  # bound before any write of this step
+            if not isinstance(container, dict):
+                binding = self.workflow.bindings[target.root]
+                raise ActionFailed(
+                    f"{action.location}: no {binding.collection} record "
+                    f"'{_key_or_none(binding, scope)}' to write to"
+                )
+        create = action.kind is not ActionKind.REMOVE
+        for key in keys[:-1]:
+            if not isinstance(container, dict):
+                raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
+            child = container.get(key)
+            if child is None:
+                if not create:
+                    return None
+                child = {}
+                journal.put(container, key, child)
+            container = child
+        if not isinstance(container, dict):
+            raise ActionFailed(f"{action.location}: '{target.text}' does not lead to a mapping")
+        return container
 
     def field_type(self, name: str) -> FieldType:
         """The declared type of data field `name` (any JSON value when it declares none)."""
@@ -216,3 +217,20 @@ class Actions:
         why = self.field_type(name).problem(value)
         if why:
             raise ActionFailed(f"{action.location}: data field '{name}' {why}")
+
+
+def _updated_list(action: Action, current: Any, value: Any) -> list[Any]:
+    """The list at an append/add/remove target after the action (`current` as it is now)."""
+    if not isinstance(current, list):
+        raise ActionFailed(f"{action.location}: '{action.target.text}' is not a list")
+    items = value if action.each else [value]
+    if not isinstance(items, list):
+        raise ActionFailed(f"{action.location}: `each` needs a list value")
+    if action.kind is ActionKind.REMOVE:
+        return [item for item in current if item not in items]
+    updated = list(current)
+    for item in items:
+        if action.kind is ActionKind.ADD and item in updated:
+            continue
+        updated.append(copy_json(item))
+    return updated

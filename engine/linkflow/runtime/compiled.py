@@ -211,26 +211,14 @@ class CompiledWorkflow:
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
         if payload:
-            not_json = json_problem(
-                payload, max_values=MAX_PAYLOAD_VALUES, max_chars=MAX_PAYLOAD_BYTES
-            )
-            if not_json.startswith("it "):  # a size limit
-                return "the payload" + not_json.removeprefix("it")
+            not_json = _payload_json_problem(payload)
             if not_json:
-                return f"the payload must be plain JSON data: {not_json}"
+                return not_json
         if validator is None:
             return f"event '{event}' takes no payload" if event in self.workflow.events else ""
         if self._is_valid(event, validator, payload):
             return ""
-        errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
-        if not errors:
-            return ""
-        first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path)
-        subject = f"field '{where}'" if where else "the payload"
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        verb = " is" if first.validator == "required" else ""  # "the payload is missing ..."
-        return f"{subject}{verb} {describe(first, secret_safe=True)}{more}"
+        return _schema_problem(validator, payload)
 
     def _is_valid(self, event: str, validator: Any, payload: Any) -> bool:
         fast = self._fast.get(event)
@@ -243,3 +231,26 @@ class CompiledWorkflow:
                 return valid
         slow: bool = validator.is_valid(payload)
         return slow
+
+
+def _payload_json_problem(payload: dict[str, Any]) -> str:
+    """Why a payload mapping is not plain JSON data within the payload limits, or ''."""
+    not_json = json_problem(payload, max_values=MAX_PAYLOAD_VALUES, max_chars=MAX_PAYLOAD_BYTES)
+    if not_json.startswith("it "):  # a size limit
+        return "the payload" + not_json.removeprefix("it")
+    if not_json:
+        return f"the payload must be plain JSON data: {not_json}"
+    return ""
+
+
+def _schema_problem(validator: Any, payload: Any) -> str:
+    """The first of a payload's schema problems (and how many more), or '' when none."""
+    errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return ""
+    first = errors[0]
+    where = ".".join(str(p) for p in first.absolute_path)
+    subject = f"field '{where}'" if where else "the payload"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    verb = " is" if first.validator == "required" else ""  # "the payload is missing ..."
+    return f"{subject}{verb} {describe(first, secret_safe=True)}{more}"

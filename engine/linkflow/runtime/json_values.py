@@ -18,7 +18,7 @@ from linkflow.language.yaml_loader import MAX_DEPTH, MAX_SAFE_INTEGER
 compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def json_problem(
+def json_problem(  # noqa: PLR0911, PLR0912 - one walk, a return per kind of problem; a helper per kind would cost a call per value
     value: Any,
     max_depth: int = MAX_DEPTH,
     *,

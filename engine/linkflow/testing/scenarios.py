@@ -6,9 +6,8 @@ after each step. The same runner serves `linkflow test` and the pytest plugin.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,13 +23,12 @@ from linkflow.language.scenario_check import (
 )
 from linkflow.language.world_schema import WorldSchema
 from linkflow.language.yaml_loader import Document
-from linkflow.runtime.paths import ABSENT as _ABSENT
-from linkflow.runtime.paths import lookup, parent
-from linkflow.runtime.paths import show as _show
+from linkflow.runtime.paths import parent
 from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
 from linkflow.runtime.world_loader import collections_problems, load_world_and_schema
 from linkflow.source import DocPath, SourceLocation
+from linkflow.testing.expectations import StepChecks, quiet_wait
 
 #: Scenario clocks start here (2026-01-01 UTC), so histories are reproducible.
 EPOCH = 1_767_225_600.0
@@ -189,25 +187,15 @@ class _Run:
         self.engines = engines
         #: Secret values this run read from the environment; each must appear nowhere after.
         self.env_secrets: list[str] = []
+        self.checks = StepChecks(self.fail, self.env_secrets)
 
     def fail(self, path: DocPath, step: int, message: str) -> None:
         self.result.failures.append(Failure(self.doc.locate(path), step, message))
 
     def setup(self) -> tuple[Session, ManualClock] | None:
         spec: dict[str, Any] = self.doc.value
-        here = Path(self.doc.file).parent
-        source: Path | None
-        if "workflows" in spec:
-            source, problem = scenario_path(self.doc, "workflows")
-            if problem is not None:
-                self.result.problems.append(problem)
-                return None
-        else:
-            source = find_workflows_dir(here)
+        source = self.workflows_source(spec)
         if source is None:
-            self.problem(
-                ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
-            )
             return None
         self.result.source = source.resolve()
         engines = self.engines
@@ -221,6 +209,35 @@ class _Run:
             known = ", ".join(sorted(engines.workflows)) or "none"
             self.problem(("workflow",), f"no workflow named '{name}' in {source} (there: {known})")
             return None
+        world = self.starting_world(spec)
+        if world is None:
+            return None
+        clock = ManualClock()
+        try:
+            session = Session(engines, name, spec.get("data") or {}, world, clock)
+        except UsageError as err:
+            self.problem(("data",), str(err))
+            return None
+        return session, clock
+
+    def workflows_source(self, spec: Mapping[str, Any]) -> Path | None:
+        """The folder of the scenario's workflows: `workflows:`, else found above the file."""
+        source: Path | None
+        if "workflows" in spec:
+            source, problem = scenario_path(self.doc, "workflows")
+            if problem is not None:
+                self.result.problems.append(problem)
+                return None
+        else:
+            source = find_workflows_dir(Path(self.doc.file).parent)
+        if source is None:
+            self.problem(
+                ("workflow",), "no `workflows/` folder found above this file; set `workflows:`"
+            )
+        return source
+
+    def starting_world(self, spec: Mapping[str, Any]) -> World | None:
+        """The scenario's world (`world:`, else an empty one) with its `world_changes` made."""
         world: World | None = World()
         schema: WorldSchema | None = None
         if "world" in spec:
@@ -236,14 +253,7 @@ class _Run:
         for where, change in self.world_changes(spec.get("world_changes") or ()):
             if not self.change_world(world, schema, change, where):
                 return None
-        clock = ManualClock()
-
-        try:
-            session = Session(engines, name, spec.get("data") or {}, world, clock)
-        except UsageError as err:
-            self.problem(("data",), str(err))
-            return None
-        return session, clock
+        return world
 
     def problem(self, path: DocPath, message: str) -> None:
         self.result.problems.append(Problem(self.doc.locate(path), message))
@@ -294,7 +304,11 @@ class _Run:
             path: DocPath = ("steps", number - 1)
             entries: list[SessionStep] = []
             did_something = "send" in spec or "wait" in spec
-            before = self.picture(session) if (spec.get("expect") or {}).get("unchanged") else None
+            before = (
+                self.checks.picture(session)
+                if (spec.get("expect") or {}).get("unchanged")
+                else None
+            )
             if "send" in spec:
                 sendable, payload = self.payload_with_secrets(spec, path)
                 if not sendable:
@@ -304,14 +318,14 @@ class _Run:
                 clock.advance(float(spec["wait"]))
                 entries = session.expire_all()
                 if not entries:
-                    self.result.notes.append((number, _quiet_wait(session, spec["wait"])))
+                    self.result.notes.append((number, quiet_wait(session, spec["wait"])))
             self.result.steps.extend(entries)
             self.result.step_numbers.extend([number] * len(entries))
             entry = entries[-1] if entries else None
             expect = spec.get("expect") or {}
-            self.check_step(session, entry, did_something, expect, path, number, spec)
+            self.checks.check_step(session, entry, did_something, expect, path, number, spec)
             if before is not None:
-                self.check_unchanged(before, self.picture(session), path, number)
+                self.checks.check_unchanged(before, self.checks.picture(session), path, number)
 
     def payload_with_secrets(
         self, spec: Mapping[str, Any], path: DocPath
@@ -337,220 +351,6 @@ class _Run:
             if len(value) >= _SEARCHABLE:
                 self.env_secrets.append(value)
         return True, merged
-
-    def check_step(
-        self,
-        session: Session,
-        entry: SessionStep | None,
-        did_something: bool,
-        expect: Mapping[str, Any],
-        path: DocPath,
-        number: int,
-        spec: Mapping[str, Any],
-    ) -> None:
-        at: DocPath = (*path, "expect")
-        step = entry.step if entry else None
-        wants_refusal = "refused" in expect or expect.get("accepted") is False
-        if did_something:
-            if "wait" in spec and step is None and expect.get("accepted") is not False:
-                self.fail((*path, "wait"), number, _quiet_wait(session, spec["wait"]))
-            elif step is not None and not step.accepted and not wants_refusal:
-                assert step.refusal is not None
-                self.fail(
-                    (*path, "send"), number, f"'{step.event}' was refused: {step.refusal.message}"
-                )
-            elif step is not None and step.accepted and wants_refusal:
-                self.fail(
-                    at,
-                    number,
-                    f"'{step.event}' was accepted ({step.source} -> {step.target}), "
-                    "expected a refusal",
-                )
-        if "accepted" in expect:
-            got = bool(step and step.accepted)
-            if got != expect["accepted"]:
-                self.fail(
-                    (*at, "accepted"), number, f"expected accepted: {expect['accepted']}, got {got}"
-                )
-        if "refused" in expect and step is not None and step.refusal is not None:
-            self.check_refusal(step, expect["refused"], (*at, "refused"), number)
-        instance = session.instance
-        for key, actual in (
-            ("state", instance.state),
-            ("workflow", session.workflow),
-            ("outcome", instance.outcome),
-        ):
-            if key in expect and expect[key] != actual:
-                shown = f"'{actual}'"
-                if actual is None:
-                    shown = f"none: still in '{instance.state}'"
-                self.fail((*at, key), number, f"expected {key} '{expect[key]}', got {shown}")
-        for dotted, wanted in (expect.get("data") or {}).items():
-            got = lookup(instance.data, dotted)
-            if got != wanted:
-                self.fail(
-                    (*at, "data", dotted),
-                    number,
-                    f"data.{dotted}: expected {_show(wanted)}, got {_show(got)}",
-                )
-        for dotted, wanted in (expect.get("world") or {}).items():
-            got = lookup(session.world.collections, dotted)
-            if got != wanted:
-                self.fail(
-                    (*at, "world", dotted),
-                    number,
-                    f"world.{dotted}: expected {_show(wanted)}, got {_show(got)}",
-                )
-        for key, must in (("includes", True), ("excludes", False)):
-            for dotted, items in (expect.get(key) or {}).items():
-                self.check_membership(session, dotted, items, must, (*at, key, dotted), number)
-        if "available" in expect:
-            now = sorted(o.event for o in instance.available_events() if o.available is not False)
-            wanted = sorted(expect["available"])
-            if now != wanted:
-                self.fail(
-                    (*at, "available"), number, f"expected available events {wanted}, got {now}"
-                )
-        for dotted, wanted in (expect.get("choices") or {}).items():
-            self.check_choices(instance, dotted, wanted, (*at, "choices", dotted), number)
-        nowhere, env = expect.get("nowhere") or (), self.env_secrets
-        searched = [(v, (*at, "nowhere"), "a value that must appear nowhere") for v in nowhere]
-        searched += [(v, (*path, "send"), "a secret read from the environment") for v in env]
-        for secret, place, what in searched:
-            found = self.find_anywhere(session, secret)
-            if found:  # never print the value itself: it may be a credential
-                self.fail(place, number, f"{what} was found in {found}")
-
-    @staticmethod
-    def picture(session: Session) -> dict[str, Any]:
-        """What `unchanged` compares: where the session is, its data and the world."""
-        return {
-            "workflow": session.workflow,
-            "state": session.instance.state,
-            "data": copy_json(session.instance.data),
-            "world": copy_json(session.world.collections),
-        }
-
-    def check_unchanged(
-        self, before: Mapping[str, Any], after: Mapping[str, Any], path: DocPath, number: int
-    ) -> None:
-        for key in ("workflow", "state"):
-            if before[key] != after[key]:
-                self.fail(
-                    (*path, "expect", "unchanged"),
-                    number,
-                    f"expected nothing to change, but the {key} went from "
-                    f"'{before[key]}' to '{after[key]}'",
-                )
-        for key in ("data", "world"):
-            changed = sorted(
-                k
-                for k in set(before[key]) | set(after[key])
-                if before[key].get(k, _ABSENT) != after[key].get(k, _ABSENT)
-            )
-            if changed:
-                self.fail(
-                    (*path, "expect", "unchanged"),
-                    number,
-                    f"expected nothing to change, but {key} changed at: {', '.join(changed)}",
-                )
-
-    def check_choices(
-        self, instance: Any, dotted: str, wanted: Sequence[Any], at: DocPath, number: int
-    ) -> None:
-        event_name, _, field_name = dotted.partition(".")
-        event = instance.workflow.events.get(event_name)
-        if event is None or field_name not in event.choices:
-            self.fail(
-                at, number, f"'{dotted}' offers no choices in workflow '{instance.workflow.name}'"
-            )
-            return
-        got = [c.value for c in instance.engine.offered(instance, event)[field_name]]
-        if sorted(map(_show, got)) != sorted(map(_show, wanted)):
-            self.fail(
-                at, number, f"{dotted}: expected choices {_show(list(wanted))}, got {_show(got)}"
-            )
-
-    def check_refusal(self, step: Any, wanted: Mapping[str, Any], at: DocPath, number: int) -> None:
-        refusal = step.refusal
-        for key, actual in (
-            ("guard", refusal.guard),
-            ("rule", refusal.rule),
-            ("kind", refusal.kind.value),
-        ):
-            if key in wanted and wanted[key] != actual:
-                self.fail(
-                    (*at, key),
-                    number,
-                    f"expected refusal {key} '{wanted[key]}', got '{actual}' ({refusal.message})",
-                )
-        if "message" in wanted and wanted["message"] != refusal.message:
-            self.fail(
-                (*at, "message"),
-                number,
-                f"expected refusal message {wanted['message']!r}, got {refusal.message!r}",
-            )
-        if "message_contains" in wanted and wanted["message_contains"] not in refusal.message:
-            self.fail(
-                (*at, "message_contains"),
-                number,
-                f"expected the refusal message to contain {wanted['message_contains']!r}, "
-                f"got {refusal.message!r}",
-            )
-
-    def check_membership(
-        self,
-        session: Session,
-        dotted: str,
-        items: Sequence[Any],
-        must: bool,
-        at: DocPath,
-        number: int,
-    ) -> None:
-        root_name, _, rest = dotted.partition(".")
-        roots = {"data": session.instance.data, "world": session.world.collections}
-        if root_name not in roots or not rest:
-            self.fail(at, number, f"'{dotted}' must start with data. or world.")
-            return
-        got = lookup(roots[root_name], rest)
-        if not isinstance(got, list):
-            if must or got is not _ABSENT:
-                self.fail(at, number, f"{dotted}: expected a list, got {_show(got)}")
-            return
-        for item in items:
-            if (item in got) != must:
-                verb = "to contain" if must else "not to contain"
-                self.fail(at, number, f"expected {dotted} {verb} {_show(item)}, got {_show(got)}")
-
-    @staticmethod
-    def find_anywhere(session: Session, secret: str) -> str:
-        places: list[tuple[str, Any]] = [("the world", session.world.collections)]
-        for instance in session.instances:
-            name = instance.workflow.name
-            places.append((f"the data of {name}", instance.data))
-            places.append((f"the history of {name}", [h.as_dict() for h in instance.history]))
-        places.append(("a step", [repr(e) for e in session.steps]))
-        for where, value in places:
-            if secret in json.dumps(value, default=str):
-                return where
-        return ""
-
-
-def _quiet_wait(session: Session, waited: float) -> str:
-    """A `wait` that fired nothing, in words: why not, and how long is left if anything."""
-    instance = session.instance
-    state = instance.workflow.states[instance.state]
-    timeout = state.waiting.timeout if state.waiting else None
-    head = f"waited {waited:g} s: nothing timed out"
-    if instance.finished:
-        return f"{head}: the workflow has ended in '{instance.state}'"
-    if timeout is None:
-        return f"{head}: state '{instance.state}' has no timeout"
-    left = instance.entered_at + timeout.seconds - instance.now()
-    return (
-        f"{head}: state '{instance.state}' times out after {timeout.seconds:g} s, "
-        f"{left:g} s are left"
-    )
 
 
 def run_scenario_file(path: str | Path) -> ScenarioResult:

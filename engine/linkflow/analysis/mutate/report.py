@@ -5,14 +5,15 @@ have to check to notice, and every mutant killed only by a crash, with what cras
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from linkflow.analysis.mutate.justify import FORM
+from linkflow.analysis.mutate.operators import Mutant
 from linkflow.analysis.mutate.runner import MutantResult, Verdict
 from linkflow.errors import Problem
-from linkflow.language.model import ActionKind
+from linkflow.language.model import ActionKind, Transition
 
 COLUMNS = (
     Verdict.KILLED,
@@ -51,32 +52,57 @@ def tally(results: Iterable[MutantResult]) -> dict[Verdict, int]:
 def catch_hint(result: MutantResult) -> str:
     """What a scenario has to check to notice this mistake."""
     m = result.mutant
-    t = m.transition
-    if m.operator in ("drop_guard", "negate_guard") and t is not None:
-        guard = m.subject.lstrip("!")
-        holds = "holds" if m.subject.startswith("!") else "does not hold"
-        return (
-            f"send {t.event} in '{t.sources[0]}' when {guard} {holds} and expect "
-            f"`refused: {{guard: {m.subject}}}`"
-        )
-    if m.operator == "redirect" and t is not None:
-        return f"after {t.event}, expect `state: {t.target}` (or what only '{t.target}' allows)"
-    if m.operator == "drop_action" and t is not None:
-        return f"after {t.event}, expect what it writes to {m.subject} (`data:`, `world:`)"
-    if m.operator == "swap_add_set" and t is not None:
-        kinds = {a.kind for a in t.actions if a.target.text == m.subject}
-        if ActionKind.ADD in kinds:
-            return f"after {t.event}, expect {m.subject} to keep what it held before (`includes:`)"
-        return f"after {t.event}, expect {m.subject} to hold only the new value (`data:`, `world:`)"
-    if m.operator == "complete_final":
-        return f"on reaching '{m.state}', expect its `outcome:`"
-    if m.operator == "unmark_secret":
-        return f"send {m.event} with {m.subject} and expect `nowhere: [<the value>]`"
-    if m.operator == "retarget_timeout" and t is not None:
-        return f"`wait` past the timeout of '{m.state}' and expect `state: {t.target}`"
-    if m.operator == "widen_from" and t is not None:
-        return f"in '{m.state}', send {t.event} and expect `refused: {{kind: wrong_state}}`"
-    return ""
+    mutant_hint = _MUTANT_HINTS.get(m.operator)
+    if mutant_hint is not None:
+        return mutant_hint(m)
+    transition_hint = _TRANSITION_HINTS.get(m.operator)
+    if transition_hint is None or m.transition is None:
+        return ""
+    return transition_hint(m, m.transition)
+
+
+def _guard_hint(m: Mutant, t: Transition) -> str:
+    guard = m.subject.lstrip("!")
+    holds = "holds" if m.subject.startswith("!") else "does not hold"
+    return (
+        f"send {t.event} in '{t.sources[0]}' when {guard} {holds} and expect "
+        f"`refused: {{guard: {m.subject}}}`"
+    )
+
+
+def _swap_hint(m: Mutant, t: Transition) -> str:
+    kinds = {a.kind for a in t.actions if a.target.text == m.subject}
+    if ActionKind.ADD in kinds:
+        return f"after {t.event}, expect {m.subject} to keep what it held before (`includes:`)"
+    return f"after {t.event}, expect {m.subject} to hold only the new value (`data:`, `world:`)"
+
+
+#: Hints for the operators that change a transition, given the mutant and that transition.
+_TRANSITION_HINTS: dict[str, Callable[[Mutant, Transition], str]] = {
+    "drop_guard": _guard_hint,
+    "negate_guard": _guard_hint,
+    "redirect": lambda m, t: (
+        f"after {t.event}, expect `state: {t.target}` (or what only '{t.target}' allows)"
+    ),
+    "drop_action": lambda m, t: (
+        f"after {t.event}, expect what it writes to {m.subject} (`data:`, `world:`)"
+    ),
+    "swap_add_set": _swap_hint,
+    "retarget_timeout": lambda m, t: (
+        f"`wait` past the timeout of '{m.state}' and expect `state: {t.target}`"
+    ),
+    "widen_from": lambda m, t: (
+        f"in '{m.state}', send {t.event} and expect `refused: {{kind: wrong_state}}`"
+    ),
+}
+
+#: Hints for the operators that change a state or an event, given the mutant.
+_MUTANT_HINTS: dict[str, Callable[[Mutant], str]] = {
+    "complete_final": lambda m: f"on reaching '{m.state}', expect its `outcome:`",
+    "unmark_secret": lambda m: (
+        f"send {m.event} with {m.subject} and expect `nowhere: [<the value>]`"
+    ),
+}
 
 
 @dataclass

@@ -30,7 +30,7 @@ from linkflow.analysis.mutate.operators import OPERATORS, Mutant, mutants
 from linkflow.errors import Problem
 from linkflow.language.invariant_graph import scope
 from linkflow.language.loader import load
-from linkflow.language.model import Workflow
+from linkflow.language.model import Transition, Workflow
 from linkflow.language.model_checks import recheck
 from linkflow.language.scenario_check import read_scenario
 from linkflow.language.yaml_loader import Document
@@ -254,30 +254,42 @@ def first_reach(mutant: Mutant, scenario: Scenario) -> Reach | None:
 def _reached(mutant: Mutant, workflow: Workflow, step: Step) -> str:
     """How `step` (of `workflow`, the mutant's original) reaches what `mutant` changed, in
     words, or ''. Transitions are matched by position, as coverage counts them."""
+    by_step = _STEP_REACHES.get(mutant.operator)
+    if by_step is not None:
+        return by_step(mutant, step)
     t = mutant.transition
-    if mutant.operator == "widen_from":
-        hit = step.target == mutant.state
-        return f"{step.event} leaves it in '{mutant.state}'" if hit else ""
-    if mutant.operator == "complete_final":
-        hit = step.accepted and step.target == mutant.state
-        return f"{step.event} ends in '{mutant.state}'" if hit else ""
-    if mutant.operator == "unmark_secret":
-        return f"sends {step.event}" if step.event == mutant.event else ""
     if t is None:
         return ""
     position = transition_position(workflow, t)
     if mutant.operator in ("drop_guard", "negate_guard"):  # the element is the guard check
-        for index, label, held in step.checks:
-            if index == position and label == mutant.subject:
-                outcome = "holds" if held else "refuses"
-                return f"{t.event} in '{step.source}' checks {label}, which {outcome}"
-        return ""
+        return _guard_checked(mutant, t, step, position)
     taken = step.transition
-    if taken is not None and transition_position(workflow, taken, step.source) == position:
-        if t.is_timeout:
-            return f"times out in '{step.source}'"
-        return f"takes {t.event}: {step.source} -> {step.target}"
+    if taken is None or transition_position(workflow, taken, step.source) != position:
+        return ""
+    if t.is_timeout:
+        return f"times out in '{step.source}'"
+    return f"takes {t.event}: {step.source} -> {step.target}"
+
+
+def _guard_checked(mutant: Mutant, t: Transition, step: Step, position: int) -> str:
+    """How `step` checks the guard the mutant drops or negates, in words, or ''."""
+    for index, label, held in step.checks:
+        if index == position and label == mutant.subject:
+            outcome = "holds" if held else "refuses"
+            return f"{t.event} in '{step.source}' checks {label}, which {outcome}"
     return ""
+
+
+#: How a step reaches what a mutant of a state or an event changes (no transition to match).
+_STEP_REACHES: dict[str, Callable[[Mutant, Step], str]] = {
+    "widen_from": lambda m, step: (
+        f"{step.event} leaves it in '{m.state}'" if step.target == m.state else ""
+    ),
+    "complete_final": lambda m, step: (
+        f"{step.event} ends in '{m.state}'" if step.accepted and step.target == m.state else ""
+    ),
+    "unmark_secret": lambda m, step: f"sends {step.event}" if step.event == m.event else "",
+}
 
 
 # -- building the suite -------------------------------------------------------------------

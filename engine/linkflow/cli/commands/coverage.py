@@ -83,16 +83,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         report, Path(args.diagrams), out if args.format == "text" else None
     ):
         return EXIT_PROBLEMS
+    failed = _below_fail_under(report, args.fail_under)
+    return EXIT_PROBLEMS if failed or report.problems else EXIT_OK
+
+
+def _below_fail_under(report: CoverageReport, fail_under: float) -> bool:
+    """Whether transition or guard-outcome coverage is below `--fail-under` (each said)."""
     failed = False
     for kind, words in (("transitions", "transition"), ("guard_outcomes", "guard outcome")):
         percent = report.percent(kind)
-        if percent < args.fail_under:
-            say(
-                f"{words} coverage {percent:.1f}% is below --fail-under {args.fail_under:g}%",
-                "fail",
-            )
+        if percent < fail_under:
+            say(f"{words} coverage {percent:.1f}% is below --fail-under {fail_under:g}%", "fail")
             failed = True
-    return EXIT_PROBLEMS if failed or report.problems else EXIT_OK
+    return failed
 
 
 def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO | None) -> bool:

@@ -75,13 +75,32 @@ def _usage(message: str) -> int:
     return EXIT_USAGE
 
 
+def _option_problem(args: argparse.Namespace) -> str:
+    """Why a numeric option cannot be used (the first such), or ''."""
+    checks = (
+        (not 0 <= args.fail_under <= 100, "--fail-under must be between 0 and 100"),
+        (args.jobs is not None and args.jobs < 1, "--jobs must be at least 1"),
+        (args.budget <= 0, "--budget must be more than 0 seconds"),
+    )
+    return next((message for bad, message in checks if bad), "")
+
+
+def _short_of(fail_under: float, complete: bool, score: float) -> bool:
+    """Whether the run falls short of `--fail-under` (said why): a mutant not tried, or a
+    lower score."""
+    if fail_under and not complete:
+        say(f"--fail-under {fail_under:g}%: not every mutant was tried (raise --budget)", "fail")
+        return True
+    if score < fail_under:
+        say(f"mutation score {score:.1f}% is below --fail-under {fail_under:g}%", "fail")
+        return True
+    return False
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    if not 0 <= args.fail_under <= 100:
-        return _usage("--fail-under must be between 0 and 100")
-    if args.jobs is not None and args.jobs < 1:
-        return _usage("--jobs must be at least 1")
-    if args.budget <= 0:
-        return _usage("--budget must be more than 0 seconds")
+    bad_option = _option_problem(args)
+    if bad_option:
+        return _usage(bad_option)
     from linkflow.analysis.mutate.operators import OPERATORS
     from linkflow.analysis.mutate.report import Report
     from linkflow.analysis.mutate.runner import Spec, build_suite, default_jobs, run_suite
@@ -139,15 +158,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     for problem in report.problems:
         say(str(problem), "problem")
     failed = bool(report.problems)
-    if args.fail_under and not report.complete:
-        say(
-            f"--fail-under {args.fail_under:g}%: not every mutant was tried (raise --budget)",
-            "fail",
-        )
-        failed = True
-    elif report.score < args.fail_under:
-        say(
-            f"mutation score {report.score:.1f}% is below --fail-under {args.fail_under:g}%", "fail"
-        )
+    if _short_of(args.fail_under, report.complete, report.score):
         failed = True
     return EXIT_PROBLEMS if failed else EXIT_OK

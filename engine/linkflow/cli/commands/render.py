@@ -166,30 +166,10 @@ def sync_files(
         if (out_dir / n).is_file() and (out_dir / n).read_bytes() != content
     ]
     foreign = [p for p in differ if marker and marker not in p.read_bytes()]
-    orphans = []
-    if managed and out_dir.is_dir():
-        orphans = sorted(
-            p
-            for p in out_dir.iterdir()
-            if p.is_file() and p.suffix.lstrip(".") in managed and p.name not in files
-        )
-        if marker:
-            orphans = [p for p in orphans if marker in p.read_bytes()]
+    orphans = _orphans(out_dir, files, managed, marker)
     report: dict[str, Any] = {"out": str(out_dir), "check": check}
     if check:
-        stale = [f"missing: {p}" for p in missing] + [f"stale: {p}" for p in differ]
-        stale.extend(f"stale: {p} (no workflow generates it any more)" for p in orphans)
-        for line in stale:
-            say(line, "problem")
-        if stale:
-            count = len(stale)
-            say(f"{count} file{'s' if count != 1 else ''} out of date: run `{fix}`", "fail")
-        elif fmt == "text":
-            say(f"ok: {len(files)} files in {out_dir} are up to date", "ok", out)
-        report.update(ok=not stale, stale=stale, files=len(files))
-        if fmt == "json":
-            emit_json(report, out)
-        return EXIT_PROBLEMS if stale else EXIT_OK
+        return _check_files(out_dir, files, missing, differ, orphans, report, out, fix, fmt)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     for path in [*missing, *differ]:
@@ -223,6 +203,50 @@ def sync_files(
     return EXIT_PROBLEMS if foreign else EXIT_OK
 
 
+def _orphans(
+    out_dir: Path, files: Mapping[str, bytes], managed: Sequence[str], marker: bytes
+) -> list[Path]:
+    """Files of a `managed` suffix in `out_dir` that would not be written (with a `marker`,
+    only those that hold it: the generated ones)."""
+    if not (managed and out_dir.is_dir()):
+        return []
+    orphans = sorted(
+        p
+        for p in out_dir.iterdir()
+        if p.is_file() and p.suffix.lstrip(".") in managed and p.name not in files
+    )
+    if marker:
+        orphans = [p for p in orphans if marker in p.read_bytes()]
+    return orphans
+
+
+def _check_files(
+    out_dir: Path,
+    files: Mapping[str, bytes],
+    missing: list[Path],
+    differ: list[Path],
+    orphans: list[Path],
+    report: dict[str, Any],
+    out: TextIO,
+    fix: str,
+    fmt: str,
+) -> int:
+    """`--check`: say which files are missing or stale, writing nothing."""
+    stale = [f"missing: {p}" for p in missing] + [f"stale: {p}" for p in differ]
+    stale.extend(f"stale: {p} (no workflow generates it any more)" for p in orphans)
+    for line in stale:
+        say(line, "problem")
+    if stale:
+        count = len(stale)
+        say(f"{count} file{'s' if count != 1 else ''} out of date: run `{fix}`", "fail")
+    elif fmt == "text":
+        say(f"ok: {len(files)} files in {out_dir} are up to date", "ok", out)
+    report.update(ok=not stale, stale=stale, files=len(files))
+    if fmt == "json":
+        emit_json(report, out)
+    return EXIT_PROBLEMS if stale else EXIT_OK
+
+
 def scenario_trace(path: str) -> tuple[list[TraceStep], str, list[str]] | None:
     """The steps a scenario took, its name and any failures; None after printing problems."""
     from linkflow.cli.commands.output import print_problems
@@ -237,20 +261,26 @@ def scenario_trace(path: str) -> tuple[list[TraceStep], str, list[str]] | None:
     return steps, result.name, [str(f) for f in result.failures]
 
 
+def _formats_or_problem(args: argparse.Namespace) -> tuple[list[str], str]:
+    """The `--file-types` asked for, and why the options cannot be used together, or ''."""
+    try:
+        formats = parse_formats(args.file_types)
+    except ValueError as err:
+        return [], str(err)
+    if args.check and args.trace:
+        return formats, "--check cannot be used with --trace"
+    if args.trace and not Path(args.trace).is_file():
+        return formats, f"no such scenario file: {args.trace}"
+    return formats, ""
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     fmt = output_format(args, "render")
     if fmt is None:
         return EXIT_USAGE
-    try:
-        formats = parse_formats(args.file_types)
-    except ValueError as err:
-        error("render", str(err))
-        return EXIT_USAGE
-    if args.check and args.trace:
-        error("render", "--check cannot be used with --trace")
-        return EXIT_USAGE
-    if args.trace and not Path(args.trace).is_file():
-        error("render", f"no such scenario file: {args.trace}")
+    formats, problem = _formats_or_problem(args)
+    if problem:
+        error("render", problem)
         return EXIT_USAGE
     loaded = load_selection(args.paths, "render", out, fmt)
     if loaded is None:

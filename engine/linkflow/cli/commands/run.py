@@ -12,8 +12,10 @@ from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_format
 from linkflow.cli.commands.output import load_workflow_and_handoffs, report_problems
 
 if TYPE_CHECKING:
+    from linkflow.language.model import Workflow
     from linkflow.runtime.session import Session, SessionStep
     from linkflow.runtime.steps import Step
+    from linkflow.runtime.world import World
 
 
 class _Clock:
@@ -181,46 +183,24 @@ def hide_secrets(value: Any, secrets: set[str]) -> Any:
     return value
 
 
+#: An event to send (its name and payload), or a `--wait`.
+_Input = Wait | tuple[str, dict[str, Any]]
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from linkflow.cli.commands.console import emit_json, error, paint, say
+    from linkflow.cli.commands.console import emit_json, error
 
-    try:
-        events = [e if isinstance(e, Wait) else parse_event(e) for e in args.event]
-    except ValueError as err:
-        error("run", str(err))
+    inputs = _inputs(args)
+    if isinstance(inputs, str):
+        error("run", inputs)
         return EXIT_USAGE
-    from linkflow.language.workflow_builder import TIMEOUT_EVENT
-
-    if any(not isinstance(e, Wait) and e[0] == TIMEOUT_EVENT for e in events):
-        error("run", f"'{TIMEOUT_EVENT}' is not sent: --wait SECONDS lets a state's wait run out")
-        return EXIT_USAGE
-    data, problem = load_data(args.data)
-    if data is None:
-        error("run", problem)
-        return EXIT_USAGE
-    from linkflow.cli.commands.workflow_args import workflow_path
-
-    path = workflow_path(args.workflow, "run")
-    if path is None:
+    events, data = inputs
+    loaded = _load(args, out)
+    if loaded is None:
         return EXIT_PROBLEMS
-    found = load_workflow_and_handoffs(path, out, args.format)
-    if found is None:
-        return EXIT_PROBLEMS
-    workflow, workflows = found
-    world = None
-    if not args.world:
-        say(f"note: no --world given: '{workflow.name}' runs on an empty world")
-    else:
-        from linkflow.runtime.world_loader import load_world
-
-        world, problems = load_world(args.world)
-        if world is None:
-            report_problems(problems, out, args.format)
-            return EXIT_PROBLEMS
+    workflow, workflows, world = loaded
 
     from linkflow.errors import UsageError
-    from linkflow.language.durations import duration
-    from linkflow.runtime.paths import ABSENT
     from linkflow.runtime.session import EngineCache, Session
 
     clock = _Clock()
@@ -229,8 +209,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     except UsageError as err:
         error("run", str(err))
         return EXIT_USAGE
-    watched: list[dict[str, Any]] = []
-    steps: list[SessionStep] = []
     secret_fields = {
         f for wf in workflows.values() for e in wf.events.values() for f in e.secret_fields
     }
@@ -241,7 +219,66 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         for k, v in e[1].items()
         if k in secret_fields and v is not None
     }
-    waits: dict[int, float] = {}  # step index -> seconds waited just before it
+    steps, watched, waits = _play(session, clock, events, args.watch, secrets)
+    if args.format == "json":
+        emit_json(_json_report(session, workflow, steps, secrets), out)
+    else:
+        _print_steps(session, workflow, steps, watched, waits, out)
+    return EXIT_OK if all(s.step.accepted for s in steps) else EXIT_PROBLEMS
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[_Input], dict[str, Any]] | str:
+    """The events to send in order and the initial data, or why they cannot be used."""
+    try:
+        events = [e if isinstance(e, Wait) else parse_event(e) for e in args.event]
+    except ValueError as err:
+        return str(err)
+    from linkflow.language.workflow_builder import TIMEOUT_EVENT
+
+    if any(not isinstance(e, Wait) and e[0] == TIMEOUT_EVENT for e in events):
+        return f"'{TIMEOUT_EVENT}' is not sent: --wait SECONDS lets a state's wait run out"
+    data, problem = load_data(args.data)
+    if data is None:
+        return problem
+    return events, data
+
+
+def _load(
+    args: argparse.Namespace, out: TextIO
+) -> tuple[Workflow, dict[str, Workflow], World | None] | None:
+    """The workflow, every workflow it hands off to, and the world (None: an empty one); None
+    after reporting why not."""
+    from linkflow.cli.commands.console import say
+    from linkflow.cli.commands.workflow_args import workflow_path
+
+    path = workflow_path(args.workflow, "run")
+    if path is None:
+        return None
+    found = load_workflow_and_handoffs(path, out, args.format)
+    if found is None:
+        return None
+    workflow, workflows = found
+    world = None
+    if not args.world:
+        say(f"note: no --world given: '{workflow.name}' runs on an empty world")
+    else:
+        from linkflow.runtime.world_loader import load_world
+
+        world, problems = load_world(args.world)
+        if world is None:
+            report_problems(problems, out, args.format)
+            return None
+    return workflow, workflows, world
+
+
+def _play(
+    session: Session, clock: _Clock, events: list[_Input], watch: list[str], secrets: set[str]
+) -> tuple[list[SessionStep], list[dict[str, Any]], dict[int, float]]:
+    """Send the events (and let the waits run out) in order: the steps taken, the watched
+    values after each, and the seconds waited just before a step, by its index."""
+    watched: list[dict[str, Any]] = []
+    steps: list[SessionStep] = []
+    waits: dict[int, float] = {}
     for event in events:
         if isinstance(event, Wait):
             clock.now += float(event)
@@ -252,43 +289,58 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             fired = [session.send(*event)]
         for entry in fired:
             steps.append(entry)
-            watched.append(hide_secrets(watched_values(session, args.watch), secrets))
+            watched.append(hide_secrets(watched_values(session, watch), secrets))
+    return steps, watched, waits
+
+
+def _json_report(
+    session: Session, workflow: Workflow, steps: list[SessionStep], secrets: set[str]
+) -> dict[str, Any]:
     instance = session.instance
-    if args.format == "json":
-        report = {
-            "workflow": workflow.name,
-            "file": workflow.file,
-            "steps": [
-                {"workflow": s.workflow, **s.step.as_dict(), "handoff": s.handed_to or None}
-                for s in steps
-            ],
-            "current_workflow": session.workflow,
-            "state": instance.state,
-            "outcome": instance.outcome,
-            "data": instance.data,
-            "world": hide_secrets(session.world.collections, secrets),
-            "available": [
-                o.as_dict() for o in instance.available_events() if o.available is not False
-            ],
-        }
-        emit_json(report, out)
-    else:
-        print(f"{workflow.title} ({workflow.file})", file=out)
-        print(f"    starts in '{workflow.initial}'", file=out)
-        for number, (entry, fields) in enumerate(zip(steps, watched, strict=True), 1):
-            seconds = waits.get(number - 1)
-            if seconds is not None:
-                print(f"    (after {duration(seconds)} of waiting)", file=out)
-            line = format_step(entry.step)
-            shown_line = paint(line, "refused", out) if entry.step.refusal else line
-            print(f"{number:>2}. {shown_line}", file=out)
-            if entry.handed_to:
-                print(f"    -> hands over to workflow '{entry.handed_to}'", file=out)
-            for field, value in fields.items():
-                if number > 1 and watched[number - 2][field] == value:
-                    continue  # only changes are news
-                shown = "(nothing)" if value is ABSENT else json.dumps(value)
-                print(f"       {field} = {shown}", file=out)
-        ending = f" ({instance.outcome})" if instance.outcome else " (not finished)"
-        print(f"    now in {session.workflow}: '{instance.state}'{ending}", file=out)
-    return EXIT_OK if all(s.step.accepted for s in steps) else EXIT_PROBLEMS
+    return {
+        "workflow": workflow.name,
+        "file": workflow.file,
+        "steps": [
+            {"workflow": s.workflow, **s.step.as_dict(), "handoff": s.handed_to or None}
+            for s in steps
+        ],
+        "current_workflow": session.workflow,
+        "state": instance.state,
+        "outcome": instance.outcome,
+        "data": instance.data,
+        "world": hide_secrets(session.world.collections, secrets),
+        "available": [o.as_dict() for o in instance.available_events() if o.available is not False],
+    }
+
+
+def _print_steps(
+    session: Session,
+    workflow: Workflow,
+    steps: list[SessionStep],
+    watched: list[dict[str, Any]],
+    waits: dict[int, float],
+    out: TextIO,
+) -> None:
+    from linkflow.cli.commands.console import paint
+    from linkflow.language.durations import duration
+    from linkflow.runtime.paths import ABSENT
+
+    instance = session.instance
+    print(f"{workflow.title} ({workflow.file})", file=out)
+    print(f"    starts in '{workflow.initial}'", file=out)
+    for number, (entry, fields) in enumerate(zip(steps, watched, strict=True), 1):
+        seconds = waits.get(number - 1)
+        if seconds is not None:
+            print(f"    (after {duration(seconds)} of waiting)", file=out)
+        line = format_step(entry.step)
+        shown_line = paint(line, "refused", out) if entry.step.refusal else line
+        print(f"{number:>2}. {shown_line}", file=out)
+        if entry.handed_to:
+            print(f"    -> hands over to workflow '{entry.handed_to}'", file=out)
+        for field, value in fields.items():
+            if number > 1 and watched[number - 2][field] == value:
+                continue  # only changes are news
+            shown = "(nothing)" if value is ABSENT else json.dumps(value)
+            print(f"       {field} = {shown}", file=out)
+    ending = f" ({instance.outcome})" if instance.outcome else " (not finished)"
+    print(f"    now in {session.workflow}: '{instance.state}'{ending}", file=out)

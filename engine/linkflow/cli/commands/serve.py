@@ -47,26 +47,34 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def run(args: argparse.Namespace, out: TextIO) -> int:
+def _token_or_problem(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The bearer token (None: none given), and why the options cannot be used, or ''."""
     from linkflow.service.access import TOKEN_ENV, TokenError, is_loopback, read_token
+
+    if not 0 < args.port < 65536:
+        return None, f"--port must be between 1 and 65535 (got {args.port})"
+    if not 1 <= args.workers <= 64:
+        return None, f"--workers must be between 1 and 64 (got {args.workers})"
+    try:
+        token = read_token(args.token_file)
+    except TokenError as err:
+        return None, str(err)
+    if token is None and not is_loopback(args.host):
+        return None, (
+            f"listening on {args.host} needs a bearer token: pass --token-file FILE or set "
+            f"{TOKEN_ENV} (or listen on 127.0.0.1)"
+        )
+    return token, ""
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.service.app import WorkflowLoadError, load_catalog
     from linkflow.service.config import ServiceConfig
     from linkflow.service.server import serve
 
-    if not 0 < args.port < 65536:
-        return _fail(f"--port must be between 1 and 65535 (got {args.port})", EXIT_USAGE)
-    if not 1 <= args.workers <= 64:
-        return _fail(f"--workers must be between 1 and 64 (got {args.workers})", EXIT_USAGE)
-    try:
-        token = read_token(args.token_file)
-    except TokenError as err:
-        return _fail(str(err), EXIT_USAGE)
-    if token is None and not is_loopback(args.host):
-        return _fail(
-            f"listening on {args.host} needs a bearer token: pass --token-file FILE or set "
-            f"{TOKEN_ENV} (or listen on 127.0.0.1)",
-            EXIT_USAGE,
-        )
+    token, problem = _token_or_problem(args)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
     config = ServiceConfig(
         workflow_paths=tuple(args.paths or ["workflows"]),
         store_url=args.store,

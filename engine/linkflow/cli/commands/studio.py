@@ -52,6 +52,26 @@ def register(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def _instances(store_url: str | None) -> tuple[Any, int]:
+    """The view of the instances in `--store` (None without one), and EXIT_OK; or None and
+    the exit code after saying why the store does not open."""
+    if not store_url:
+        return None, EXIT_OK
+    from linkflow.errors import UsageError
+    from linkflow.store import Store, StoreError
+    from linkflow.studio.instances import InstancesView
+
+    try:
+        store = Store.open(store_url)
+    except UsageError as err:
+        print(f"linkflow studio: error: {err}", file=sys.stderr)
+        return None, EXIT_USAGE
+    except StoreError as err:
+        print(f"linkflow studio: error: {err}", file=sys.stderr)
+        return None, EXIT_PROBLEMS
+    return InstancesView(store), EXIT_OK
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.cli.commands.run import load_data
 
@@ -73,21 +93,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     except PlaygroundError as err:
         print(f"linkflow studio: error: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
-    instances = None
-    if args.store:
-        from linkflow.errors import UsageError
-        from linkflow.store import Store, StoreError
-        from linkflow.studio.instances import InstancesView
-
-        try:
-            store = Store.open(args.store)
-        except UsageError as err:
-            print(f"linkflow studio: error: {err}", file=sys.stderr)
-            return EXIT_USAGE
-        except StoreError as err:
-            print(f"linkflow studio: error: {err}", file=sys.stderr)
-            return EXIT_PROBLEMS
-        instances = InstancesView(store)
+    instances, code = _instances(args.store)
+    if code != EXIT_OK:
+        return code
     app = create_app(
         playground,
         scenario_folder=args.scenarios,

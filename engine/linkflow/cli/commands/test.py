@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         from pathlib import Path
 
-        from linkflow.cli.commands.output import near, print_problems, root_causes
+        from linkflow.cli.commands.output import near, print_problems
 
         # A broken workflow breaks every scenario that runs it: say what is wrong once.
         def shared(result: Any) -> list[Any]:
@@ -68,23 +68,30 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"{mark} {result.name}  ({result.location})", file=out)
             if result.passed and not args.verbose:
                 continue
-            elsewhere = shared(result)
-            if elsewhere:
-                count = len(root_causes(elsewhere))
-                print(f"     cannot run: {count} problem(s) in its workflows, above", file=out)
-            for problem in result.problems:
-                if near(problem) not in elsewhere:
-                    print(f"     {problem}", file=out)
-            for failure in result.failures:
-                print(f"     {failure}", file=out)
-            if result.steps:
-                print("     path taken:", file=out)
-                for line in result.path_lines():
-                    print(f"      {line}", file=out)
-                print(f"     to see it: {result.trace_command()}", file=out)
+            _print_details(result, shared(result), out)
         summary = f"{passed} passed, {failed} failed"
         if skipped:
             summary += f", {len(skipped)} skipped"
         print(paint(summary, "fail" if failed else "pass", out), file=out)
     ok = failed == 0 and not problems and (results or not files)
     return EXIT_OK if ok else EXIT_PROBLEMS
+
+
+def _print_details(result: Any, elsewhere: list[Any], out: TextIO) -> None:
+    """Under a scenario's PASS or FAIL line: its problems (those in its workflows, `elsewhere`,
+    counted only: they are printed above), its failures and the path it took."""
+    from linkflow.cli.commands.output import near, root_causes
+
+    if elsewhere:
+        count = len(root_causes(elsewhere))
+        print(f"     cannot run: {count} problem(s) in its workflows, above", file=out)
+    for problem in result.problems:
+        if near(problem) not in elsewhere:
+            print(f"     {problem}", file=out)
+    for failure in result.failures:
+        print(f"     {failure}", file=out)
+    if result.steps:
+        print("     path taken:", file=out)
+        for line in result.path_lines():
+            print(f"      {line}", file=out)
+        print(f"     to see it: {result.trace_command()}", file=out)
