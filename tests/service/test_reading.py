@@ -17,6 +17,7 @@ import pytest
 
 from tests.service.conftest import TEST_WORKFLOWS
 from tests.service.server import ServiceProcess, run_serve
+from tests.service.test_openapi import check_response
 
 READ_TIMEOUT = 2.0
 ORIGIN = "https://app.example.com"
@@ -100,6 +101,7 @@ def test_slow_bodies_hold_no_slot_and_get_408_after_the_deadline(served: Service
             sock.close()
     for raw in answers:
         body = assert_problem(raw, 408, "request-timeout")
+        check_response("post", "/instances", 408, "application/problem+json", body)
         assert parse(raw)[1]["connection"] == "close"
         assert "{" not in body["detail"]
     assert READ_TIMEOUT * 0.9 <= waited < READ_TIMEOUT + SLACK
@@ -171,6 +173,7 @@ def test_headers_past_the_cap_get_431(served: ServiceProcess) -> None:
         sock.sendall(b"GET /workflows HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 200_000)
         raw = read_answer(sock)
     body = assert_problem(raw, 431, "headers-too-large")
+    check_response("get", "/workflows", 431, "application/problem+json", body)
     assert "aaaa" not in body["detail"]
 
 
@@ -188,6 +191,7 @@ def test_a_last_event_id_that_is_not_ascii_digits_is_400(served: ServiceProcess)
         )
         body = assert_problem(read_answer(sock), 400, "invalid-parameter")
     assert "Last-Event-ID" in body["detail"]
+    check_response("get", "/feed/stream", 400, "application/problem+json", body)
 
 
 @pytest.mark.parametrize(
