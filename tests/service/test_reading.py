@@ -279,3 +279,33 @@ def test_serve_refuses_a_bad_reading_option(args: list[str], message: str) -> No
     done = run_serve(args)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
+
+
+def test_messages_do_not_repeat_a_key_a_version_or_a_malformed_name(
+    served: ServiceProcess,
+) -> None:
+    key = "k-secret-4471"
+    with served.client() as http:
+        made = http.post("/instances", json={"workflow": "tally", "data": {"board": "m"}})
+        events = f"/instances/{made.json()['id']}/events"
+        http.post(
+            events,
+            json={"event": "add", "payload": {"item": "a"}},
+            headers={"Idempotency-Key": key},
+        )
+        reused = http.post(
+            events,
+            json={"event": "add", "payload": {"item": "b"}},
+            headers={"Idempotency-Key": key},
+        )
+        stale = http.post(
+            events, json={"event": "add", "payload": {"item": "c"}}, headers={"If-Match": '"7319"'}
+        )
+        named = http.post("/instances", json={"workflow": "tally\n", "data": {}})
+    assert reused.status_code == 409
+    assert key not in reused.text
+    assert stale.status_code == 412
+    assert "7319" not in stale.text
+    assert named.status_code in (400, 404)
+    assert named.headers["content-type"] == "application/problem+json"
+    assert "tally\\n" not in named.text

@@ -250,14 +250,15 @@ async def _which_conflict(
         if any(entry.event_id == key for entry in history):
             return ServiceProblem(
                 "idempotency-key-reused",
-                f"Idempotency-Key '{key}' was already used on instance '{ident}' for another "
+                f"this Idempotency-Key was already used on instance '{ident}' for another "
                 "event or payload; use a new key",
             )
     if version is not None:
         current = await access.call(access.store.get, ident, instance=ident)
         return ServiceProblem(
             "version-mismatch",
-            f"instance '{ident}' is at version {current.version}, not {version}: read it again",
+            f"instance '{ident}' is at version {current.version}, not the one in If-Match: "
+            "read it again",
             current_version=current.version,
         )
     return ServiceProblem("conflict", f"the event conflicts with instance '{ident}'")
