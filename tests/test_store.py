@@ -75,6 +75,35 @@ def test_the_same_event_id_returns_the_recorded_step_and_applies_nothing(store: 
     assert store.world("boards", "main")["main"]["items"] == ["pen"]
 
 
+def test_a_replay_answers_as_the_first_send_did_not_as_the_instance_is_now(
+    store: Store,
+) -> None:
+    started = store.start(TALLY, {"board": "main"})
+    first = store.send(started.id, "add", {"item": "pen"}, event_id="A")
+    second = store.send(started.id, "add", {"item": "ink"}, event_id="B")
+    assert (first.instance.version, second.instance.version) == (1, 2)
+    again = store.send(started.id, "add", {"item": "pen"}, event_id="A")
+    assert again.replayed
+    assert again.as_dict() == {**first.as_dict(), "replayed": True}
+    assert (again.instance.version, again.feed_seq) == (1, first.feed_seq)
+    assert store.get(started.id).version == 2
+
+
+def test_a_replayed_final_step_that_handed_off_names_the_same_next_instance(
+    store: Store,
+) -> None:
+    started = store.start(TALLY, {"board": "main"})
+    store.send(started.id, "add", {"item": "pen"})
+    closed = store.send(started.id, "close", event_id="close-1")
+    assert closed.handed_to is not None
+    again = store.send(started.id, "close", event_id="close-1")
+    assert again.replayed
+    assert again.handed_to is not None
+    assert again.handed_to.id == closed.handed_to.id
+    assert again.as_dict() == {**closed.as_dict(), "replayed": True}
+    assert len(store.history(started.id)) == 2
+
+
 def test_a_refusal_is_replayed_too(store: Store) -> None:
     started = store.start(TALLY, {"board": "main"})
     first = store.send(started.id, "sign", {"who": "ana", "password": "nope"}, event_id="s")

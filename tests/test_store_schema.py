@@ -11,6 +11,7 @@ from linkflow.errors import UsageError
 from linkflow.store import Store, StoreError
 from linkflow.store.migrations import latest, migrations
 from linkflow.store.url import parse, resolve
+from tests.support.store import BOARDS, TALLY
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store_v1.json"
 
@@ -48,7 +49,19 @@ def test_a_store_made_by_schema_version_1_is_upgraded_and_keeps_everything(
         assert store.send("tally-1", "add", {"item": "pen"}, event_id="add-pen").replayed
         sent = store.send("tally-1", "add", {"item": "cup"})
         assert sent.feed_seq == 4
-        assert store.world("boards", "main")["main"]["items"] == ["pen", "cup"]
+        # An id recorded before version 3 replays with the version and outcome it had then,
+        # derived from the history (its feed number was not kept: null).
+        old = store.send("tally-1", "add", {"item": "pen"}, event_id="add-pen")
+        assert (old.replayed, old.instance.version, old.instance.outcome) == (True, 1, None)
+        assert (old.handed_to, old.feed_seq) == (None, None)
+        # One recorded after the upgrade keeps its whole first answer.
+        new = store.send("tally-1", "add", {"item": "mug"}, event_id="add-mug")
+        store.send("tally-1", "add", {"item": "jar"})
+        assert store.send("tally-1", "add", {"item": "mug"}, event_id="add-mug").as_dict() == {
+            **new.as_dict(),
+            "replayed": True,
+        }
+        assert store.world("boards", "main")["main"]["items"] == ["pen", "cup", "mug", "jar"]
 
 
 def test_a_store_made_by_a_newer_linkflow_is_refused(store_url: str) -> None:
@@ -171,3 +184,21 @@ def test_sqlite_from_the_environment_syncs_as_its_url_says(
     monkeypatch.setenv("LINKFLOW_STORE", "sqlite:///env.db")
     with Store.open() as store:
         assert live_synchronous(store) == (SYNCHRONOUS_LEVELS["FULL"], "wal")
+
+
+def test_an_entry_without_a_kept_answer_replays_its_handoff_from_the_rows(store_url: str) -> None:
+    """Entries recorded before schema version 3 have no `answer`: the replay derives it."""
+    with Store.open(store_url) as store:
+        store.load_world(BOARDS)
+        started = store.start(TALLY, {"board": "main"})
+        store.send(started.id, "add", {"item": "pen"}, event_id="add")
+        closed = store.send(started.id, "close", event_id="close")
+        with store.backend.write() as tx:
+            tx.run("UPDATE history SET answer = NULL")
+        again = store.send(started.id, "close", event_id="close")
+        assert closed.handed_to is not None
+        assert again.handed_to is not None
+        assert again.handed_to.id == closed.handed_to.id
+        assert (again.instance.version, again.instance.outcome) == (2, "completed")
+        added = store.send(started.id, "add", {"item": "pen"}, event_id="add")
+        assert (added.instance.version, added.instance.outcome, added.handed_to) == (1, None, None)

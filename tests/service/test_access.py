@@ -68,6 +68,11 @@ def test_a_token_guards_every_route_but_the_probes() -> None:
         with service.client() as allowed:
             assert allowed.get("/workflows").status_code == 200
 
+        with httpx.Client(base_url=service.url) as anyhow:
+            for scheme in ("bearer", "BEARER", "bEaReR"):
+                sent = {"Authorization": f"{scheme} {TOKEN}"}
+                assert anyhow.get("/workflows", headers=sent).status_code == 200, scheme
+
         with httpx.Client(base_url=service.url) as anonymous:
             none = anonymous.get("/workflows")
             wrong = anonymous.get("/workflows", headers={"Authorization": f"Bearer {TOKEN}x"})

@@ -125,6 +125,28 @@ def test_idempotency_key_replays_and_refuses_other_content(api: ServiceProcess) 
     assert items == ["a"]
 
 
+def test_a_replay_answers_the_recorded_step_not_the_present(api: ServiceProcess) -> None:
+    with api.client() as http:
+        ident = start(http)["id"]
+        first = send(http, ident, "add", {"item": "a"}, **{"Idempotency-Key": "A"})
+        second = send(http, ident, "add", {"item": "b"}, **{"Idempotency-Key": "B"})
+        again = send(http, ident, "add", {"item": "a"}, **{"Idempotency-Key": "A"})
+    assert (first.json()["version"], second.json()["version"]) == (1, 2)
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "replayed": True}
+    assert again.json()["feed_seq"] is not None
+    assert again.headers["etag"] == first.headers["etag"] == '"1"'
+
+
+def test_a_replayed_final_step_names_the_instance_it_handed_to(api: ServiceProcess) -> None:
+    with api.client() as http:
+        ident = start(http)["id"]
+        closed = send(http, ident, "close", **{"Idempotency-Key": "close-A"})
+        again = send(http, ident, "close", **{"Idempotency-Key": "close-A"})
+    assert closed.json()["handed_to"] is not None
+    assert again.json() == {**closed.json(), "replayed": True}
+
+
 def test_if_match_refuses_a_stale_version(api: ServiceProcess) -> None:
     with api.client() as http:
         ident = start(http)["id"]

@@ -60,6 +60,15 @@ def read_token(token_file: str | None) -> str | None:
     return token
 
 
+def bearer_credentials(header: bytes) -> bytes:
+    """The token of an `Authorization: Bearer <token>` header; the scheme's name is
+    case-insensitive (RFC 9110, 11.1). Empty for any other header."""
+    scheme, _, credentials = header.strip().partition(b" ")
+    if scheme.lower() != b"bearer":
+        return b""
+    return credentials.strip(b" ")
+
+
 class BearerAuth:
     """ASGI middleware: every request but the probes carries `Authorization: Bearer <token>`.
     The studio's pages also take the session cookie of the sign-in page (linkflow.service.signin),
@@ -68,7 +77,7 @@ class BearerAuth:
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
         self.token = token
-        self.expected = b"Bearer " + token.encode("utf-8")
+        self.expected = token.encode("utf-8")
         self.session = signin.session_value(token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,7 +98,7 @@ class BearerAuth:
             if name == b"authorization":
                 sent = value
                 break
-        if hmac.compare_digest(sent, self.expected):
+        if hmac.compare_digest(bearer_credentials(sent), self.expected):
             await self.app(scope, receive, send)
             return
         if studio and not sent and signin.wants_page(scope):

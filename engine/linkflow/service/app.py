@@ -28,6 +28,7 @@ from linkflow.service import feed_stream, instances
 from linkflow.service.access import BearerAuth, read_token
 from linkflow.service.catalog import Catalog
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
+from linkflow.service.cors import Cors
 from linkflow.service.limits import ConcurrencyLimit
 from linkflow.service.problems import ServiceProblem, problem_response, response_for
 from linkflow.service.request_log import RequestLog, configure_logging
@@ -136,12 +137,16 @@ def create_app(
             await service.close_writer()  # queued events are committed and answered first
             service.store.store.close()
 
-    middleware = [Middleware(RequestLog)]
+    middleware = [Middleware(RequestLog), Middleware(Cors, origins=config.cors_origins)]
     if token:
         middleware.append(Middleware(BearerAuth, token=token))
     middleware.append(
         Middleware(
-            ConcurrencyLimit, max_requests=config.max_requests, max_streams=config.max_streams
+            ConcurrencyLimit,
+            max_requests=config.max_requests,
+            max_streams=config.max_streams,
+            read_timeout=config.read_timeout,
+            max_body_bytes=config.max_body_bytes,
         )
     )
 

@@ -24,7 +24,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 
 def _unknown(name: str, workflows: Mapping[str, Workflow]) -> ServiceProblem:
     known = ", ".join(sorted(workflows)) or "none"
-    shown = name if NAME.match(name) else "(a malformed name)"
+    shown = name if NAME.fullmatch(name) else "(a malformed name)"
     return ServiceProblem("unknown-workflow", f"no workflow named {shown!r} (loaded: {known})")
 
 

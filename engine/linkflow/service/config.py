@@ -35,6 +35,13 @@ class ServiceConfig:
     max_batch: int = 64
     #: Events waiting for the writer before an event request is answered 503 with Retry-After.
     max_queued_events: int = 256
+    #: Seconds a request has to arrive: its headers (from the connection's start or the end of
+    #: the previous answer), then its body (from the end of the headers); 408 past either.
+    read_timeout: float = 10.0
+    #: Largest request line and headers accepted, in bytes (431 above).
+    max_header_bytes: int = 32 * 1024
+    #: Origins allowed to call the API from a browser (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -43,4 +50,5 @@ class ServiceConfig:
     def from_json(cls, text: str) -> ServiceConfig:
         raw = json.loads(text)
         raw["workflow_paths"] = tuple(raw["workflow_paths"])
+        raw["cors_origins"] = tuple(raw.get("cors_origins", ()))
         return cls(**raw)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+from linkflow.service.instances import ascii_number
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.state import service_of
 
@@ -26,12 +27,14 @@ BATCH = 200
 
 
 def _start_after(request: Request) -> int:
-    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    if not raw.isdigit() or len(raw) > 18:
-        raise ServiceProblem(
-            "invalid-parameter", "'after' (or Last-Event-ID) must be a feed number (0 or more)"
-        )
-    return int(raw)
+    header = request.headers.get("last-event-id")
+    name, raw = (
+        ("Last-Event-ID", header) if header else ("'after'", request.query_params.get("after"))
+    )
+    number = ascii_number(raw or "0")
+    if number is None:
+        raise ServiceProblem("invalid-parameter", f"{name} must be a feed number (0 or more)")
+    return number
 
 
 async def feed_stream(request: Request) -> StreamingResponse:

@@ -30,20 +30,33 @@ from linkflow.store.batch import EventRequest
 
 _ID = re.compile(ID_PATTERN)
 _KEY = re.compile(KEY_PATTERN)
-_IF_MATCH = re.compile(r'^"(\d{1,18})"$')
+_IF_MATCH = re.compile(r'"([0-9]{1,18})"')
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
 
 
+ID_RULE = "an instance id is 1 to 128 letters, digits or _ . : - and starts with a letter or digit"
+
+
+def is_id(text: object) -> bool:
+    """An instance id, whole: `fullmatch`, so no newline (Python's `$` allows a final one)."""
+    return isinstance(text, str) and _ID.fullmatch(text) is not None
+
+
 def instance_id(request: Request) -> str:
     found = request.path_params["id"]
-    if not isinstance(found, str) or not _ID.match(found):
-        raise ServiceProblem(
-            "invalid-id",
-            "an instance id is 1 to 128 letters, digits or _ . : - and starts with a letter or "
-            "digit",
-        )
+    if not is_id(found):
+        raise ServiceProblem("invalid-id", ID_RULE)
+    assert isinstance(found, str)
     return found
+
+
+def ascii_number(raw: str, max_digits: int = 18) -> int | None:
+    """A query or header value of ASCII digits only, as a number; None for anything else
+    (`str.isdigit` alone takes '²' and '٣')."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= max_digits:
+        return int(raw)
+    return None
 
 
 async def body_of(request: Request, schema: str) -> dict[str, Any]:
@@ -76,6 +89,8 @@ async def start_instance(request: Request) -> JSONResponse:
     workflow = service.catalog.get(body["workflow"]).name
     access = service.access()
     wanted = body.get("id")
+    if wanted is not None and not is_id(wanted):
+        raise ServiceProblem("invalid-request", f"field 'id': {ID_RULE}")
     existed = False
     if wanted is not None:
         try:
@@ -113,9 +128,10 @@ def _limit(request: Request) -> int:
     raw = request.query_params.get("limit")
     if raw is None:
         return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    number = ascii_number(raw)
+    if number is None or not 1 <= number <= MAX_PAGE:
         raise ServiceProblem("invalid-parameter", f"'limit' must be a number from 1 to {MAX_PAGE}")
-    return int(raw)
+    return number
 
 
 def encode_cursor(created: float, ident: str) -> str:
@@ -127,7 +143,7 @@ def decode_cursor(text: str) -> tuple[float, str]:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         created, ident = json.loads(raw)
-        if isinstance(created, int | float) and isinstance(ident, str) and _ID.match(ident):
+        if isinstance(created, int | float) and is_id(ident):
             return float(created), ident
     except (ValueError, TypeError, binascii.Error):
         pass
@@ -155,14 +171,14 @@ async def list_instances(request: Request) -> JSONResponse:
 
 def _event_headers(request: Request) -> tuple[str | None, int | None]:
     key = request.headers.get("idempotency-key")
-    if key is not None and not _KEY.match(key):
+    if key is not None and not _KEY.fullmatch(key):
         raise ServiceProblem(
             "invalid-parameter", "Idempotency-Key must be 1 to 200 visible ASCII characters"
         )
     match = request.headers.get("if-match")
     version = None
     if match is not None:
-        found = _IF_MATCH.match(match.strip())
+        found = _IF_MATCH.fullmatch(match.strip())
         if found is None:
             raise ServiceProblem(
                 "invalid-parameter", 'If-Match must be a version in quotes, e.g. "3"'
@@ -193,7 +209,7 @@ async def send_event(request: Request) -> JSONResponse:
     workflow = engine.workflow
     if event not in workflow.events or event == TIMEOUT_EVENT:
         known = ", ".join(e for e in workflow.events if e != TIMEOUT_EVENT) or "none"
-        shown = event if re.match(r"^[a-z][a-z0-9_]{0,99}$", event) else "(a malformed name)"
+        shown = event if re.fullmatch(r"[a-z][a-z0-9_]{0,99}", event) else "(a malformed name)"
         raise ServiceProblem(
             "unknown-event", f"workflow '{workflow.name}' has no event '{shown}' (events: {known})"
         )
@@ -234,14 +250,15 @@ async def _which_conflict(
         if any(entry.event_id == key for entry in history):
             return ServiceProblem(
                 "idempotency-key-reused",
-                f"Idempotency-Key '{key}' was already used on instance '{ident}' for another "
+                f"this Idempotency-Key was already used on instance '{ident}' for another "
                 "event or payload; use a new key",
             )
     if version is not None:
         current = await access.call(access.store.get, ident, instance=ident)
         return ServiceProblem(
             "version-mismatch",
-            f"instance '{ident}' is at version {current.version}, not {version}: read it again",
+            f"instance '{ident}' is at version {current.version}, not the one in If-Match: "
+            "read it again",
             current_version=current.version,
         )
     return ServiceProblem("conflict", f"the event conflicts with instance '{ident}'")
@@ -255,10 +272,10 @@ async def instance_history(request: Request) -> JSONResponse:
 
 
 def _after(request: Request) -> int:
-    raw = request.query_params.get("after", "0")
-    if not raw.isdigit() or len(raw) > 18:
+    number = ascii_number(request.query_params.get("after", "0"))
+    if number is None:
         raise ServiceProblem("invalid-parameter", "'after' must be a feed number (0 or more)")
-    return int(raw)
+    return number
 
 
 async def read_feed(request: Request) -> JSONResponse:

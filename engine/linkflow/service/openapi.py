@@ -174,10 +174,19 @@ SCHEMAS: dict[str, Any] = {
             "outcome": {"type": ["string", "null"]},
             "replayed": {
                 "type": "boolean",
-                "description": "true when the Idempotency-Key was seen: nothing was applied again",
+                "description": "true when the Idempotency-Key was seen: nothing was applied "
+                "again, and the answer is the one first given (version, outcome, to, "
+                "handed_to and feed_seq as they were right after the step, not as they are "
+                "now; feed_seq is null for a key recorded by a store before schema version 3)",
             },
-            "handed_to": {"type": ["string", "null"]},
-            "feed_seq": {"type": ["integer", "null"]},
+            "handed_to": {
+                "type": ["string", "null"],
+                "description": "the instance a final state handed off to, started by this step",
+            },
+            "feed_seq": {
+                "type": ["integer", "null"],
+                "description": "the step's feed number (null for a refusal)",
+            },
         },
     },
     "History": {
@@ -400,7 +409,7 @@ PATHS.update(
                         "name": "If-Match",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "pattern": r'^"\d+"$'},
+                        "schema": {"type": "string", "pattern": r'^"[0-9]{1,18}"$'},
                         "description": "the version the client saw, in quotes",
                     },
                 ],
@@ -437,7 +446,16 @@ PATHS.update(
         "/feed/stream": {
             "get": {
                 "summary": "The feed as server-sent events; reconnect with Last-Event-ID",
-                "parameters": [_query("after", {"type": "integer", "minimum": 0})],
+                "parameters": [
+                    _query("after", {"type": "integer", "minimum": 0}),
+                    {
+                        "name": "Last-Event-ID",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                        "description": "the last feed number received; taken before `after`",
+                    },
+                ],
                 "responses": {
                     "200": {
                         "description": "events `step`, each with id = feed number",
@@ -450,10 +468,16 @@ PATHS.update(
 )
 
 COMMON_RESPONSES = {
-    "400": "malformed JSON, a body nested too deeply, or a request of the wrong form",
+    "400": "malformed JSON, a body nested too deeply, a request of the wrong form (an id is "
+    "checked whole: no newline or control character), or a query parameter or header of the "
+    "wrong form, named in `detail` (numbers are ASCII digits 0-9 only)",
     "401": "a bearer token is required and was missing or wrong",
-    "413": "the body is larger than the limit",
+    "408": "the request's headers, or its body, did not arrive within the read timeout "
+    "(`--read-timeout`); the connection is closed",
+    "413": "the body is larger than the limit (with Expect: 100-continue, answered before the "
+    "body is sent)",
     "415": "the body is not application/json",
+    "431": "the request line and headers are larger than the limit; the connection is closed",
     "503": "too many requests in flight (see Retry-After) or the store is down",
 }
 
@@ -479,7 +503,14 @@ def document() -> dict[str, Any]:
             "description": "Start workflow instances, send them events, follow the change feed. "
             "Errors are RFC 9457 problem documents (application/problem+json) with a stable "
             "`type`. A token is required when the service listens beyond the loopback "
-            "interface.",
+            "interface (the scheme name `Bearer` in any case). Cross-origin requests (CORS) "
+            "are refused unless the service is started with `--cors-origin URL` (repeatable): "
+            "a preflight (OPTIONS with Origin and Access-Control-Request-Method) from a listed "
+            "origin for GET or POST, with the headers Authorization, Content-Type, "
+            "Idempotency-Key, If-Match or Last-Event-ID, is answered 200 with the "
+            "Access-Control-Allow-* headers; any other preflight is a 403 problem "
+            "(`cors-refused`). Answers to a listed origin carry Access-Control-Allow-Origin "
+            "and expose ETag, Location and Retry-After.",
         },
         "components": {
             "schemas": SCHEMAS,

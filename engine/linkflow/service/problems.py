@@ -7,8 +7,10 @@ by the service and never repeats a value the client sent, so a secret cannot lea
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -35,11 +37,13 @@ _TYPES = [
     ProblemType("invalid-parameter", 400, "A query parameter or header has a wrong value"),
     ProblemType("invalid-id", 400, "An id in the path does not have the expected form"),
     ProblemType("unauthorized", 401, "A valid bearer token is required"),
+    ProblemType("cors-refused", 403, "The cross-origin request is not allowed"),
     ProblemType("not-found", 404, "No such resource"),
     ProblemType("unknown-workflow", 404, "No workflow by that name"),
     ProblemType("unknown-instance", 404, "No instance by that id"),
     ProblemType("method-not-allowed", 405, "The method is not allowed on this resource"),
     ProblemType("not-acceptable", 406, "The response cannot be given in the requested type"),
+    ProblemType("request-timeout", 408, "The request did not arrive in time"),
     ProblemType("conflict", 409, "The request conflicts with what the store holds"),
     ProblemType("idempotency-key-reused", 409, "The Idempotency-Key was used for other content"),
     ProblemType("version-mismatch", 412, "The instance changed since the version given"),
@@ -48,6 +52,7 @@ _TYPES = [
     ProblemType("unknown-event", 422, "The workflow has no such event"),
     ProblemType("invalid-payload", 422, "The payload does not fit the event's schema"),
     ProblemType("invalid-data", 422, "The data do not fit the workflow"),
+    ProblemType("headers-too-large", 431, "The request's headers are larger than the limit"),
     ProblemType("overloaded", 503, "Too many requests at once; retry shortly"),
     ProblemType("store-unavailable", 503, "The store cannot be reached; retry shortly"),
     ProblemType("internal-error", 500, "The service failed; nothing was changed"),
@@ -73,6 +78,22 @@ class ServiceProblem(Exception):
         self.detail = detail
         self.headers = dict(headers or {})
         self.extra = extra
+
+
+def problem_bytes(slug: str, detail: str) -> bytes:
+    """A whole HTTP/1.1 response (closing the connection) for the protocol layer, which
+    answers before any ASGI app runs (a request too slow or too large to parse)."""
+    kind = TYPES[slug]
+    body = json.dumps(
+        {"type": kind.uri, "title": kind.title, "status": kind.status, "detail": detail},
+        separators=(",", ":"),
+    ).encode("utf-8")
+    reason = HTTPStatus(kind.status).phrase
+    head = (
+        f"HTTP/1.1 {kind.status} {reason}\r\ncontent-type: {MEDIA_TYPE}\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
 
 
 def problem_response(

@@ -46,7 +46,7 @@ async def workflow_diagram(request: Request) -> Response:
     instance = request.query_params.get("instance")
     trace: Sequence[TraceStep] = ()
     if instance is not None:
-        if not re.match(ID_PATTERN, instance):
+        if not re.fullmatch(ID_PATTERN, instance):
             raise ServiceProblem("invalid-parameter", "'instance' is not a valid instance id")
         trace = await service.trace(name, instance)
     svg = await service.catalog.svg(name, trace)

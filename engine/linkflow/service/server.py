@@ -4,10 +4,14 @@ uvicorn handles SIGTERM and SIGINT: it stops accepting connections, lets the req
 finish (up to GRACE_SECONDS), then runs the app's shutdown, which stops the timer loop and closes
 the store. Work that reached the store runs to its commit in a worker thread either way, so a
 transaction is never left half done.
+
+Connections are read by `linkflow.service.protocol.DeadlineProtocol` (uvicorn's httptools
+protocol with a deadline on headers, a cap on their size and problem+json refusals).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
+from linkflow.service.protocol import DeadlineProtocol
 from linkflow.service.request_log import configure_logging
 
 GRACE_SECONDS = 10
@@ -33,6 +38,11 @@ def serve(
     """Run until SIGTERM or SIGINT. `workflows` and `store` (already open) spare the single
     process a second start; worker processes open their own from `config`."""
     configure_logging(config.log_format)
+    protocol = functools.partial(
+        DeadlineProtocol,
+        read_timeout=config.read_timeout,
+        max_header_bytes=config.max_header_bytes,
+    )
     common = {
         "host": config.host,
         "port": config.port,
@@ -41,6 +51,7 @@ def serve(
         "server_header": False,
         "timeout_graceful_shutdown": GRACE_SECONDS,
         "lifespan": "on",
+        "http": protocol,
     }
     if config.workers > 1:
         if store is not None:

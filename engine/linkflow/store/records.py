@@ -77,7 +77,10 @@ class StoredEntry:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """The outcome of `Store.send` or a fired timer: the step and the instance after it."""
+    """The outcome of `Store.send` or a fired timer: the step and the instance after it.
+
+    A replay (`replayed`) answers as the first send did: `instance` is the stored record with
+    the version and outcome it had right after the step, `handed_to` and `feed_seq` as then."""
 
     step: Step
     instance: InstanceRecord

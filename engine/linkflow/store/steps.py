@@ -19,6 +19,16 @@ from linkflow.store.records import InstanceRecord, Sent
 from linkflow.store.world_view import StoreWorld, dump
 
 
+def recorded_answer(sent: Sent) -> dict[str, Any]:
+    """What a step's first answer said beyond the history entry itself (kept per event id)."""
+    return {
+        "version": sent.instance.version,
+        "outcome": sent.instance.outcome,
+        "handed_to": None if sent.handed_to is None else sent.handed_to.id,
+        "feed_seq": sent.feed_seq,
+    }
+
+
 class Pending:
     """The rows of steps taken in one transaction, written together by `_flush`."""
 
@@ -174,11 +184,8 @@ class StepWriter(StoreCore):
 
     def _flush(self, tx: Tx, pending: Pending) -> list[Sent]:
         """Write what `pending` holds, one batch per statement; the steps' outcomes."""
-        _run_rows(tx, self.sql["insert_history"], pending.history)
-        _run_rows(tx, self.sql["update_instance"], pending.instances)
         number = self._next_feed_seq(tx, len(pending.feed)) if pending.feed else 0
         rows = [(number + i, *row) for i, row in enumerate(pending.feed)]
-        _run_rows(tx, self.sql["insert_feed"], rows)
         sent: list[Sent] = []
         for step, after, handed, accepted in pending.steps:
             if accepted:
@@ -186,6 +193,14 @@ class StepWriter(StoreCore):
                 number += 1
             else:
                 sent.append(Sent(step, after))
+        # An entry with an event id keeps the answer it was given, for replays (`_replay`).
+        history = [
+            (*row, None if row[10] is None else dump(recorded_answer(outcome)))
+            for row, outcome in zip(pending.history, sent, strict=True)
+        ]
+        _run_rows(tx, self.sql["insert_history"], history)
+        _run_rows(tx, self.sql["update_instance"], pending.instances)
+        _run_rows(tx, self.sql["insert_feed"], rows)
         return sent
 
     def _hand_off(self, tx: Tx, instance: Instance, after: InstanceRecord) -> InstanceRecord | None:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -249,12 +250,13 @@ class Store(Registry, Timers, WorldStore):
     def _replay(
         self, tx: Tx, record: InstanceRecord, engine: Engine, event_id: str, request: str
     ) -> Sent | None:
-        """The recorded step of an event id seen before, or None; a Conflict when the id
-        was used for another event or payload."""
+        """The recorded step of an event id seen before, as first answered (version, outcome,
+        handoff, feed number), or None; a Conflict when the id was used for another event or
+        payload."""
         row = tx.one(self.sql["step_by_event_id"], (record.id, event_id))
         if row is None:
             return None
-        event, source, target, refusal, transition, seen = row
+        event, source, target, refusal, transition, seen, answer, seq, accepted = row
         if seen != request:
             raise Conflict(
                 f"event id '{event_id}' was already used on instance '{record.id}' for "
@@ -262,7 +264,32 @@ class Store(Registry, Timers, WorldStore):
             )
         taken = None if transition is None else engine.workflow.transitions[int(transition)]
         refused = None if refusal is None else refusal_of(json.loads(refusal))
-        return Sent(Step(event, source, target, taken, refused), record, replayed=True)
+        first = (
+            json.loads(answer)
+            if answer is not None
+            else self._answer_before_v3(tx, record, int(seq), bool(accepted))
+        )
+        then = replace(record, version=int(first["version"]), outcome=first["outcome"])
+        handed = None if first["handed_to"] is None else self._row(tx, first["handed_to"])
+        step = Step(event, source, target, taken, refused)
+        return Sent(step, then, replayed=True, handed_to=handed, feed_seq=first["feed_seq"])
+
+    def _answer_before_v3(
+        self, tx: Tx, record: InstanceRecord, seq: int, accepted: bool
+    ) -> dict[str, Any]:
+        """The first answer of an entry recorded before schema version 3 kept it, as far as
+        the rows tell: the version is its accepted entries so far; outcome and handoff happen
+        only on the last accepted step (a final state takes none after it). Its feed number is
+        not known (the feed is not indexed by instance): None."""
+        row = tx.one(self.sql["accepted_up_to"], (record.id, seq))
+        version = 0 if row is None else int(row[0])
+        latest = version == record.version
+        handed = None
+        if accepted and latest and record.outcome is not None:
+            found = tx.one(self.sql["handed_instance"], (record.session, record.id))
+            handed = None if found is None else str(found[0])
+        outcome = record.outcome if latest else None
+        return {"version": version, "outcome": outcome, "handed_to": handed, "feed_seq": None}
 
     # -- change feed ----------------------------------------------------------------------------
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any, TextIO
 
 from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
+
+#: A browser's Origin: scheme, host (a name, IPv4 or [IPv6]) and an optional port.
+ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -34,6 +38,22 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "--token-file", metavar="FILE", help="file holding the bearer token clients must send"
     )
     parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a request has for its headers, then again for its body, before the answer "
+        "is 408 (default: 10)",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="an origin (scheme://host[:port]) whose pages may call the API from a browser; "
+        "repeat for more (default: none)",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -47,14 +67,29 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _option_problem(args: argparse.Namespace) -> str:
+    """Why the listening options cannot be used, or ''."""
+    if not 0 < args.port < 65536:
+        return f"--port must be between 1 and 65535 (got {args.port})"
+    if not 1 <= args.workers <= 64:
+        return f"--workers must be between 1 and 64 (got {args.workers})"
+    if not 0 < args.read_timeout <= 3600:
+        return "--read-timeout must be more than 0 and at most 3600 seconds"
+    if any(not ORIGIN.fullmatch(origin) for origin in args.cors_origin):
+        return (
+            "--cors-origin takes an origin: http:// or https://, a host and an optional "
+            "port, no path (e.g. https://app.example.com)"
+        )
+    return ""
+
+
 def _token_or_problem(args: argparse.Namespace) -> tuple[str | None, str]:
     """The bearer token (None: none given), and why the options cannot be used, or ''."""
     from linkflow.service.access import TOKEN_ENV, TokenError, is_loopback, read_token
 
-    if not 0 < args.port < 65536:
-        return None, f"--port must be between 1 and 65535 (got {args.port})"
-    if not 1 <= args.workers <= 64:
-        return None, f"--workers must be between 1 and 64 (got {args.workers})"
+    problem = _option_problem(args)
+    if problem:
+        return None, problem
     try:
         token = read_token(args.token_file)
     except TokenError as err:
@@ -83,6 +118,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         workers=args.workers,
         token_file=args.token_file,
         log_format=args.log_format,
+        read_timeout=args.read_timeout,
+        cors_origins=tuple(dict.fromkeys(args.cors_origin)),
     )
     try:
         catalog = load_catalog(config.workflow_paths)  # fail in words before binding the port

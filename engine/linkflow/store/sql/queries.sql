@@ -91,14 +91,24 @@ FROM history WHERE instance = ? ORDER BY seq;
 -- name: insert_history
 -- An entry's number is the instance's next one, taken in the insert itself.
 INSERT INTO history (instance, seq, time, event, source, target, accepted, payload,
-                     refusal, transition, event_id, request)
+                     refusal, transition, event_id, request, answer)
 VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?),
-        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: step_by_event_id
--- The step an event id was recorded with (sending it again replays that step).
-SELECT event, source, target, refusal, transition, request FROM history
+-- The step an event id was recorded with (sending it again replays that step), with the
+-- first answer (NULL for entries recorded before schema version 3).
+SELECT event, source, target, refusal, transition, request, answer, seq, accepted FROM history
 WHERE instance = ? AND event_id = ?;
+
+-- name: accepted_up_to
+-- Accepted entries of an instance up to an entry: its version after that entry.
+SELECT COUNT(*) FROM history WHERE instance = ? AND seq <= ? AND accepted = 1;
+
+-- name: handed_instance
+-- The instance a handoff started from an instance: the next hop of its session.
+SELECT id FROM instances WHERE session = ? AND hop = (
+    SELECT hop + 1 FROM instances WHERE id = ?);
 
 -- timers --------------------------------------------------------------------------------------
 
