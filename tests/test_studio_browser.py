@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from tests.studio_browser import (
     LINKFLOW,
     STEP_MS,
     TO_LOGIN,
+    Launched,
     click_events,
     demo_tree,
     find_chromium,
@@ -57,7 +57,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Launched, Path]]:
     """One studio for the tests that edit no file; each starts from a reset."""
     tree = demo_tree(tmp_path_factory.mktemp("studio"))
     with run_studio(tree, "--verbose") as address:
@@ -65,7 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 
 @pytest.fixture
-def tree(server: tuple[str, Path]) -> Path:
+def tree(server: tuple[Launched, Path]) -> Path:
     return server[1]
 
 
@@ -75,7 +75,7 @@ def open_page(browser: Any, url: str) -> Iterator[Any]:
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda err: errors.append(str(err)))
-    opened.goto(url)
+    opened.goto(url.launch if isinstance(url, Launched) else url)
     opened.wait_for_selector("#events button")
     yield opened
     context.close()
@@ -83,11 +83,9 @@ def open_page(browser: Any, url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, server: tuple[str, Path]) -> Iterator[Any]:
+def page(browser: Any, server: tuple[Launched, Path]) -> Iterator[Any]:
     url = server[0]
-    request = urllib.request.Request(url + "api/reset", data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 200
+    post_json(url + "api/reset", {}, url.cookie)
     yield from open_page(browser, url)
 
 
@@ -354,7 +352,7 @@ def test_serve_mounts_the_studio_and_it_lists_instances_made_through_the_api(
         post_json(f"{base}/instances", {**data, "id": "api-second"})
         sent = post_json(f"{base}/instances/api-second/events", {"event": "cancel"})
         assert sent["accepted"] is True
-        for page in open_page(browser, f"{base}/studio/"):
+        for page in open_page(browser, base):
             assert page.is_visible("#tab-instances")
             page.click("#tab-instances")
             page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()

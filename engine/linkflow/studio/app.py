@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
+from linkflow.studio.guard import Access, Guard
 from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground
 from linkflow.studio.routes import ROUTES
@@ -58,12 +60,22 @@ def create_app(
     coverage_folder: str = "tests/scenarios",
     watch: bool = True,
     instances: InstancesView | None = None,
+    access: Access | None = None,
 ) -> Starlette:
     """The studio app; `watch` reloads the definitions when their files change; `instances`
-    adds the view over a store."""
+    adds the view over a store; `access` says who may use it (by default: a new per-launch
+    token, loopback Host names only; see linkflow.studio.guard)."""
+    access = access or Access()
     studio = Studio(playground, scenario_folder, coverage_folder, watch, instances)
-    app = Starlette(routes=ROUTES, lifespan=lifespan)
+    guard = Middleware(
+        Guard,
+        token=access.token,
+        allowed_hosts=access.allowed_hosts,
+        check_host=access.check_host,
+    )
+    app = Starlette(routes=ROUTES, lifespan=lifespan, middleware=[guard])
     app.state.studio = studio
+    app.state.access = access
     # a host app mounting this one replaces `streams.stop` with its own stop signal
     app.state.streams = studio.streams
     return app

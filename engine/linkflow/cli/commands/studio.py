@@ -16,7 +16,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Serve the studio on 127.0.0.1: the workflow's diagram with the path taken, "
         "the events with why each is refused, a payload form, the world records, 'let time "
         "pass', saving the session as a scenario, and the coverage of a scenario folder. The "
-        "page reloads the workflows when their files change.",
+        "page reloads the workflows when their files change. Each launch prints a URL with a "
+        "new token (like Jupyter); the first visit exchanges it for a cookie, and only a "
+        "browser holding that cookie can use the studio, so other web pages cannot.",
     )
     add_workflow_paths(parser)
     parser.add_argument("--world", metavar="FILE", help="a world file the workflows act on")
@@ -47,6 +49,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="the scenario folder the coverage view opens with (default: tests/scenarios)",
     )
     parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (by default only 127.0.0.1, localhost "
+        "and [::1]: a page on another name pointing at this machine is refused)",
+    )
+    parser.add_argument(
         "--verbose", action="store_true", help="log every request (method and path, no body)"
     )
     return parser
@@ -66,6 +76,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
     from linkflow.studio.app import create_app
+    from linkflow.studio.guard import Access
     from linkflow.studio.playground import Playground, PlaygroundError
 
     try:
@@ -88,11 +99,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"linkflow studio: error: {err}", file=sys.stderr)
             return EXIT_PROBLEMS
         instances = InstancesView(store)
+    access = Access(allowed_hosts=tuple(args.allow_host))
     app = create_app(
         playground,
         scenario_folder=args.scenarios,
         coverage_folder=args.coverage,
         instances=instances,
+        access=access,
     )
     config = uvicorn.Config(
         app,
@@ -102,7 +115,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    print(f"linkflow studio: http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", file=out, flush=True)
+    url = access.url(f"http://127.0.0.1:{args.port}/")
+    print(f"linkflow studio: {url} (Ctrl-C to stop)", file=out, flush=True)
     try:
         server.run()
     except OSError as err:  # pragma: no cover - e.g. the port is taken
