@@ -9,8 +9,13 @@ tests/test_studio_browser.py.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +29,9 @@ from linkflow.studio.playground import Playground
 from tests.studio_browser import (
     CLIENT_BASE,
     DEMO_DATA,
+    LINKFLOW,
     WORLD,
+    free_port,
     signed_in,
 )
 
@@ -414,3 +421,59 @@ def test_a_login_with_hostile_values_is_answered_and_saved(client: Any) -> None:
 
 
 # -- the launch URL and a clean stop ---------------------------------------------------------
+
+
+def _events(url: str, cookie: str) -> Any:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    stream = urllib.request.urlopen(request, timeout=30)
+    assert stream.readline().startswith(b"retry:")
+    return stream
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", [False, True], ids=["playground", "with-store"])
+def test_sigterm_stops_the_studio_cleanly_with_pages_open(tree: Path, store: bool) -> None:
+    """uvicorn waits for open connections before the app's shutdown; open event streams used
+    to keep it waiting until it cancelled them, printing "Task was destroyed but it is
+    pending!" and tracebacks, and the process died by the signal."""
+    port = free_port()
+    args = [str(LINKFLOW), "studio", "workflows", "--world", WORLD, "--port", str(port)]
+    if store:
+        args += ["--store", f"sqlite:///{tree / 'stop.db'}"]
+    env = {**os.environ, "PYTHONASYNCIODEBUG": "1"}
+    process = subprocess.Popen(
+        args, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.search(rf"http://127\.0\.0\.1:{port}/\?token=([A-Za-z0-9_-]{{43,}}) ", line)
+        assert found, line
+        token = found.group(1)
+        base = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "static/studio.css", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                assert process.poll() is None
+                time.sleep(0.1)
+        cookie = f"{cookie_name(port)}={session_value(token)}"
+        streams = [_events(base + "api/events", cookie) for _ in range(2)]
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:  # pragma: no cover - a hung studio
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert time.monotonic() - started < 5
+    assert "Task was destroyed but it is pending" not in err
+    assert "Traceback" not in err
+    assert "graceful shutdown exceeded" not in err
+    assert token not in err
+    for stream in streams:
+        assert stream.read().endswith(b"\n\n")  # ended, not cut

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Any, TextIO
 
 from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _stopped(sig: int, frame: object) -> None:
+    """The handler uvicorn's re-raised stop signal finds: the server has already stopped."""
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -117,12 +124,18 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     server = uvicorn.Server(config)
     url = access.url(f"http://127.0.0.1:{args.port}/")
     print(f"linkflow studio: {url} (Ctrl-C to stop)", file=out, flush=True)
+    # uvicorn re-raises the stop signal once it has shut down, to end the process the default
+    # way (killed by SIGTERM, KeyboardInterrupt for SIGINT); a studio stopped on purpose has
+    # stopped cleanly, so it exits 0 instead
+    quiet = {number: signal.signal(number, _stopped) for number in STOP_SIGNALS}
     try:
         server.run()
     except OSError as err:  # pragma: no cover - e.g. the port is taken
         print(f"linkflow studio: error: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
     finally:
+        for number, handler in quiet.items():
+            signal.signal(number, handler)
         if instances is not None:
             instances.store.close()
     return EXIT_OK if server.started else EXIT_PROBLEMS
