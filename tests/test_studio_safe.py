@@ -96,6 +96,10 @@ def test_the_launch_token_is_exchanged_for_a_strict_http_only_cookie(
     assert browser.get("/api/state").status_code == 403
     assert browser.get("/api/events").status_code == 403
     assert browser.get("/?token=not-the-token").status_code == 403
+    opened = browser.get("/", headers={"Accept": "text/html"})  # says how, in words
+    assert opened.status_code == 403
+    assert opened.headers["content-type"].startswith("text/plain")
+    assert "printed at launch (…/?token=…)" in opened.text
     assert browser.get("/static/studio.js").status_code == 200  # nothing in it to hide
     answer = browser.get(f"/?token={token}&tab=coverage", follow_redirects=False)
     assert answer.status_code == 303

@@ -247,15 +247,20 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
 
 
 def _problem(status: int, field: str, message: str) -> ASGIApp:
-    body = json.dumps({"error": message, "field": field}).encode()
+    """A refusal: JSON with the reason and the field (header, cookie) at fault; a browser
+    navigating to a page (asking for HTML) gets the reason as plain text to read."""
+    as_json = json.dumps({"error": message, "field": field}, ensure_ascii=False).encode()
+    as_text = f"linkflow studio: {message}\n".encode()
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        page = b"text/html" in _headers(scope).get(b"accept", b"")
+        body, kind = (as_text, b"text/plain") if page else (as_json, b"application/json")
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", kind + b"; charset=utf-8"),
                     (b"content-length", str(len(body)).encode()),
                     (b"cache-control", b"no-store"),
                 ],
