@@ -13,6 +13,7 @@ import re
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -524,6 +525,14 @@ def test_a_page_on_another_origin_changes_nothing_and_writes_nothing(
         state = urllib.request.Request(f"{studio_url}api/state", headers={"Cookie": base.cookie})
         with urllib.request.urlopen(state, timeout=30) as answer:
             assert json.loads(answer.read())["history"] == []
+        # DNS rebinding: evil.example resolving to 127.0.0.1 sends its own name as the Host
+        rebound = {"Cookie": base.cookie, "Host": f"evil.example:{base.port}"}
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(
+                urllib.request.Request(f"{studio_url}api/state", headers=rebound), timeout=30
+            )
+        refused.value.close()
+        assert refused.value.code == 403
     with Store.open(store_url) as store:
         assert store.get("qr-waiting").state == "qr_shown"
     assert not escape.exists()

@@ -269,6 +269,28 @@ def test_the_store_view_refuses_a_cross_site_send(playground: Playground, tree: 
             assert store.get("one").state == "cancelled"
 
 
+def test_under_serve_the_service_token_stands_in_for_the_studios(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkflow.service.config import ServiceConfig
+    from linkflow.service.studio_mount import STUDIO_TOKEN_ENV, launch_url, studio_access
+
+    monkeypatch.delenv("LINKFLOW_TOKEN", raising=False)
+    monkeypatch.delenv(STUDIO_TOKEN_ENV, raising=False)
+    open_service = ServiceConfig(workflow_paths=("workflows",), port=8080)
+    own = studio_access(open_service)
+    assert own.token is not None
+    assert own.check_host
+    assert launch_url(open_service, own) == f"http://127.0.0.1:8080/studio/?token={own.token}"
+    monkeypatch.setenv(STUDIO_TOKEN_ENV, "shared-by-the-workers-0123456789")
+    assert studio_access(open_service).token == "shared-by-the-workers-0123456789"
+    (tree / "token").write_text("service-token-0123456789abcdef\n", encoding="utf-8")
+    guarded = ServiceConfig(workflow_paths=("workflows",), token_file=str(tree / "token"))
+    theirs = studio_access(guarded)
+    assert theirs.token is None  # the service's bearer check (or sign-in cookie) lets one in
+    assert not theirs.check_host
+
+
 # -- where scenarios are written -------------------------------------------------------------
 
 
