@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from linkflow.store import Store
+from linkflow.studio.guard import cookie_name, session_value
 
 ROOT = Path(__file__).resolve().parent.parent
 LINKFLOW = Path(sys.executable).parent / "linkflow"
@@ -59,30 +61,50 @@ def demo_tree(target: Path) -> Path:
     return target
 
 
+class Launched(str):
+    """A server's base URL (the string), with the studio's per-launch token it printed (or ""
+    when it printed none: a service with its own token) and the port."""
+
+    token: str = ""
+    port: int = 0
+
+    @property
+    def launch(self) -> str:
+        """The URL that opens the studio: with `?token=` (the studio's, or under /studio/)."""
+        page = self if self.endswith("/") else f"{self}/studio/"
+        return f"{page}?token={self.token}" if self.token else page
+
+    @property
+    def cookie(self) -> str:
+        """The Cookie header a browser holds after opening `launch`."""
+
+        return f"{cookie_name(self.port)}={session_value(self.token)}" if self.token else ""
+
+
 @contextmanager
-def studio(cwd: Path, *extra: str) -> Iterator[str]:
+def studio(cwd: Path, *extra: str) -> Iterator[Launched]:
     """`linkflow studio` on the demo, run in `cwd`; yields its URL, stops it afterwards."""
     port = free_port()
     demo = ["workflows", "--world", WORLD, "--data", json.dumps(DEMO_DATA)]
     args = ["studio", *demo, "--port", str(port), *extra]
-    with _server(cwd, args, f"http://127.0.0.1:{port}/", "api/defaults") as url:
+    with _server(cwd, args, f"http://127.0.0.1:{port}/", "static/studio.css", port) as url:
         yield url
 
 
 @contextmanager
-def serve(cwd: Path, store_url: str, token_file: Path | None = None) -> Iterator[str]:
+def serve(cwd: Path, store_url: str, token_file: Path | None = None) -> Iterator[Launched]:
     """`linkflow serve` on the demo workflows and a store (and a token, when given); yields its
     base URL (no slash)."""
     port = free_port()
     args = ["serve", "workflows", "--store", store_url, "--port", str(port)]
     if token_file is not None:
         args += ["--token-file", str(token_file)]
-    with _server(cwd, args, f"http://127.0.0.1:{port}", "/healthz") as url:
+    with _server(cwd, args, f"http://127.0.0.1:{port}", "/healthz", port) as url:
         yield url
 
 
 @contextmanager
-def _server(cwd: Path, args: list[str], url: str, probe: str) -> Iterator[str]:
+def _server(cwd: Path, args: list[str], url: str, probe: str, port: int) -> Iterator[Launched]:
     """A `linkflow` server process logging to cwd/<command>.log, up once `probe` answers."""
     log_path = cwd / f"{args[0]}.log"
     with log_path.open("wb") as out:
@@ -90,7 +112,11 @@ def _server(cwd: Path, args: list[str], url: str, probe: str) -> Iterator[str]:
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait_until_up(url + probe, process, log_path)
-            yield url
+            launched = Launched(url)
+            found = re.search(r"\?token=([A-Za-z0-9_-]+)", log_path.read_text(errors="replace"))
+            launched.token = found.group(1) if found else ""
+            launched.port = port
+            yield launched
         finally:
             process.terminate()
             try:
@@ -100,16 +126,35 @@ def _server(cwd: Path, args: list[str], url: str, probe: str) -> Iterator[str]:
                 process.wait()
 
 
-def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+def post_json(url: str, body: dict[str, Any], cookie: str = "") -> dict[str, Any]:
+    """POST `body` as JSON the way a client that is not a browser does (no Origin: the studio's
+    X-Linkflow-Studio header instead), with the studio's cookie when given."""
+    headers = {"Content-Type": "application/json", "X-Linkflow-Studio": "1"}
+    if cookie:
+        headers["Cookie"] = cookie
     request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
+        url, data=json.dumps(body).encode(), method="POST", headers=headers
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         answer: dict[str, Any] = json.loads(response.read())
     return answer
+
+
+#: Where a test client says it talks to: a loopback Host, as the studio requires.
+CLIENT_BASE = "http://127.0.0.1:8765"
+
+
+def signed_in(client: Any) -> Any:
+    """A Starlette TestClient on a studio app (base_url CLIENT_BASE), signed in as a browser
+    is: the launch URL's token exchanged for the cookie; its posts say X-Linkflow-Studio and
+    Content-Type: application/json (a test of another type passes its own)."""
+    token = client.app.state.access.token
+    if token:
+        answer = client.get(f"/?token={token}", follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+    client.headers["X-Linkflow-Studio"] = "1"
+    client.headers["Content-Type"] = "application/json"
+    return client
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -131,9 +176,7 @@ def click_events(page: Any, events: Sequence[str]) -> None:
     for event in events:
         count = page.locator("#history > li").count()
         page.click(f"#event-{event}")
-        page.wait_for_function(
-            f"document.querySelectorAll('#history > li').length > {count}", timeout=STEP_MS
-        )
+        _wait_for_step(page, count)
 
 
 def log_in(page: Any, username: str, password: str) -> None:
@@ -142,9 +185,13 @@ def log_in(page: Any, username: str, password: str) -> None:
     page.fill("#payload-field-username", username)
     page.fill("#payload-field-password", password)
     page.click("#payload-send")
-    page.wait_for_function(
-        f"document.querySelectorAll('#history > li').length > {count}", timeout=STEP_MS
-    )
+    _wait_for_step(page, count)
+
+
+def _wait_for_step(page: Any, count: int) -> None:
+    """Until the history has more than `count` steps. A locator, not `wait_for_function`: the
+    page's Content-Security-Policy forbids the eval that one runs in the page."""
+    page.locator("#history > li").nth(count).wait_for(state="attached", timeout=STEP_MS)
 
 
 TO_LOGIN = ["click_link_tiktok_account", "choose_link_existing", "choose_log_in", "confirm"]
@@ -183,7 +230,7 @@ def screenshots(out_dir: Path) -> list[Path]:
     ):
         browser = p.chromium.launch(executable_path=chromium, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(url)
+        page.goto(url.launch)
         page.wait_for_selector("#events button")
         click_events(page, TO_LOGIN)
         log_in(page, "ana_cooks", "not-the-password")

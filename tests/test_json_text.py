@@ -29,6 +29,7 @@ from linkflow.service import body
 from linkflow.service.problems import ServiceProblem, response_for
 from linkflow.studio.app import create_app
 from linkflow.studio.playground import Playground
+from tests.studio_browser import CLIENT_BASE, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "examples/document_review.yaml"
@@ -332,7 +333,8 @@ def test_the_service_keeps_its_other_answers(service: TestClient) -> None:
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     playground = Playground([str(ROOT / "examples" / "document_review.yaml")])
     folder = tmp_path_factory.mktemp("saved")
-    with TestClient(create_app(playground, scenario_folder=str(folder), watch=False)) as client:
+    app = create_app(playground, scenario_folder=str(folder), watch=False)
+    with signed_in(TestClient(app, base_url=CLIENT_BASE)) as client:  # as the studio's page
         yield client
 
 

@@ -22,7 +22,7 @@ from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground, PlaygroundError
 from linkflow.studio.scenario_file import save_scenario, scenario_text
 from linkflow.testing.scenarios import run_scenario_file
-from tests.studio_browser import DEMO_DATA, serve
+from tests.studio_browser import CLIENT_BASE, DEMO_DATA, serve, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 WORLD = str(ROOT / "workflows" / "worlds" / "ads_manager_demo.yaml")
@@ -45,8 +45,8 @@ def playground(tree: Path) -> Playground:
 @pytest.fixture
 def client(playground: Playground, tree: Path) -> Iterator[TestClient]:
     app = create_app(playground, scenario_folder=str(tree / "saved"), watch=False)
-    with TestClient(app) as test_client:
-        yield test_client
+    with TestClient(app, base_url=CLIENT_BASE) as test_client:
+        yield signed_in(test_client)
 
 
 def test_diff_names_changed_paths_to_the_depth_asked() -> None:
@@ -278,13 +278,13 @@ def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path)
 
 
 def test_instances_api_answers_bad_requests(playground: Playground, tree: Path) -> None:
-    without = TestClient(create_app(playground, watch=False))
+    without = signed_in(TestClient(create_app(playground, watch=False), base_url=CLIENT_BASE))
     assert without.get("/api/instances").status_code == 404
     assert without.get("/api/defaults").json()["instances"] is False
     with Store.open(f"sqlite:///{tree / 'i.db'}") as store:
         started = store.start(tree / "workflows" / "link_qr.yaml", DEMO_DATA, instance_id="one")
         app = create_app(playground, watch=False, instances=InstancesView(store))
-        with TestClient(app) as client:
+        with signed_in(TestClient(app, base_url=CLIENT_BASE)) as client:
             assert client.get("/api/defaults").json()["instances"] is True
             listed = client.get("/api/instances", params={"workflow": "link_qr"}).json()
             assert [i["id"] for i in listed["instances"]] == [started.id]
@@ -338,7 +338,10 @@ def test_an_open_studio_page_does_not_hold_up_the_service_shutdown(tmp_path: Pat
     must end with the service's stop signal instead of keeping it waiting."""
     shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
     with serve(tmp_path, f"sqlite:///{tmp_path / 's.db'}") as base:
-        stream = urllib.request.urlopen(f"{base}/studio/api/events", timeout=30)
+        events = urllib.request.Request(
+            f"{base}/studio/api/events", headers={"Cookie": base.cookie}
+        )
+        stream = urllib.request.urlopen(events, timeout=30)
         assert stream.readline().startswith(b"retry:")
         started = time.monotonic()
     took = time.monotonic() - started  # leaving `serve` sent SIGTERM and waited for the exit

@@ -6,12 +6,17 @@ Each test runs `linkflow studio` as a subprocess on a copy of the demo, so files
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import re
 import subprocess
+import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,7 @@ from tests.studio_browser import (
     LINKFLOW,
     STEP_MS,
     TO_LOGIN,
+    Launched,
     click_events,
     demo_tree,
     find_chromium,
@@ -58,7 +64,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Launched, Path]]:
     """One studio for the tests that edit no file; each starts from a reset."""
     tree = demo_tree(tmp_path_factory.mktemp("studio"))
     with run_studio(tree, "--verbose") as address:
@@ -66,7 +72,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 
 @pytest.fixture
-def tree(server: tuple[str, Path]) -> Path:
+def tree(server: tuple[Launched, Path]) -> Path:
     return server[1]
 
 
@@ -76,7 +82,7 @@ def open_page(browser: Any, url: str) -> Iterator[Any]:
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda err: errors.append(str(err)))
-    opened.goto(url)
+    opened.goto(url.launch if isinstance(url, Launched) else url)
     opened.wait_for_selector("#events button")
     yield opened
     context.close()
@@ -84,11 +90,9 @@ def open_page(browser: Any, url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, server: tuple[str, Path]) -> Iterator[Any]:
+def page(browser: Any, server: tuple[Launched, Path]) -> Iterator[Any]:
     url = server[0]
-    request = urllib.request.Request(url + "api/reset", data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 200
+    post_json(url + "api/reset", {}, url.cookie)
     yield from open_page(browser, url)
 
 
@@ -358,7 +362,7 @@ def test_serve_mounts_the_studio_and_it_lists_instances_made_through_the_api(
         post_json(f"{base}/instances", {**data, "id": "api-second"})
         sent = post_json(f"{base}/instances/api-second/events", {"event": "cancel"})
         assert sent["accepted"] is True
-        for page in open_page(browser, f"{base}/studio/"):
+        for page in open_page(browser, base):
             assert page.is_visible("#tab-instances")
             page.click("#tab-instances")
             page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()
@@ -405,3 +409,139 @@ def test_with_a_token_the_browser_signs_in_and_then_uses_the_studio(
         assert token not in page.content()
         context.close()
     assert token not in (own_tree / "serve.log").read_text()
+
+
+# -- safe from other pages (issue 24, item 5) ------------------------------------------------
+
+#: The attacker's page: "simple" cross-site writes a page on any site can make without asking,
+#: `no-cors` fetches (text/plain, no type, a form type), forms posted into a frame, and a JSON
+#: fetch that needs a preflight. It sets the title to "done" when all have been sent.
+ATTACKER_PAGE = """<!doctype html><html><head><title>cats</title></head><body>
+<iframe name="sink"></iframe>
+<form id="f1" method="post" enctype="text/plain" target="sink" action="{target}api/send">
+<input name='{{"event":"click_link_tiktok_account","x":"' value='"}}'></form>
+<form id="f2" method="post" target="sink" action="{target}api/scenario">
+<input name="name" value="pwned"><input name="folder" value="{escape}">
+<input name="write" value="true"></form>
+<form id="f3" method="post" enctype="text/plain" target="sink" action="{instance}">
+<input name='{{"event":"cancel","x":"' value='"}}'></form>
+<script>
+const target = "{target}";
+const cancel = JSON.stringify({{event: "cancel"}});
+const sent = (path, body, headers) => fetch(target + path, {{
+  method: "POST", mode: "no-cors", credentials: "include", body, headers: headers || {{}},
+}}).catch(() => null);
+async function attack() {{
+  await Promise.allSettled([
+    sent("api/send", JSON.stringify({{event: "click_link_tiktok_account"}}),
+         {{"Content-Type": "text/plain"}}),
+    sent("api/send", JSON.stringify({{event: "click_link_tiktok_account"}})),
+    sent("api/reset", JSON.stringify({{start: "link_qr"}}),
+         {{"Content-Type": "application/x-www-form-urlencoded"}}),
+    sent("api/scenario", JSON.stringify({{name: "pwned", folder: "{escape}", write: true}})),
+    fetch("{instance}", {{method: "POST", mode: "no-cors", credentials: "include", body: cancel,
+      headers: {{"Content-Type": "text/plain"}}}}).catch(() => null),
+    fetch("{instance}", {{method: "POST", credentials: "include", body: cancel,
+      headers: {{"Content-Type": "application/json", "X-Linkflow-Studio": "1"}}}})
+      .catch(() => null),
+  ]);
+  for (const id of ["f1", "f2", "f3"]) {{
+    const frame = document.querySelector("iframe");
+    const loaded = new Promise((done) => {{ frame.onload = done; setTimeout(done, 3000); }});
+    document.getElementById(id).submit();
+    await loaded;
+  }}
+  document.title = "done";
+}}
+attack();
+</script></body></html>"""
+
+
+@contextmanager
+def attacker_site(page_text: str) -> Iterator[int]:
+    """A second loopback HTTP server (another origin: another port) serving the attacker's
+    page at /; yields its port."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page_text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(site.server_address[1])
+    finally:
+        site.shutdown()
+        site.server_close()
+        thread.join()
+
+
+def _store_with_waiting_instance(tree: Path) -> str:
+
+    url = f"sqlite:///{tree / 'attacked.db'}"
+    with Store.open(url) as store:
+        store.load_world(tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+        store.start(tree / "workflows" / "link_qr.yaml", DEMO_DATA, instance_id="qr-waiting")
+    return url
+
+
+@pytest.mark.parametrize("attacker_host", ["127.0.0.1", "localhost"])
+@pytest.mark.parametrize("under", ["studio", "serve"])
+def test_a_page_on_another_origin_changes_nothing_and_writes_nothing(
+    browser: Any, own_tree: Path, under: str, attacker_host: str
+) -> None:
+    """The developer has the studio open (the cookie is in the browser), then visits a page
+    on another origin: 127.0.0.1 on another port (same site: SameSite does not help there)
+    or localhost (another site). Its posts reach the studio and are refused; the durable
+    instance, the playground and the filesystem are as they were."""
+
+    store_url = _store_with_waiting_instance(own_tree)
+    escape = own_tree.parent / f"escaped-{own_tree.name}"
+    running = (
+        run_studio(own_tree, "--store", store_url, "--verbose")
+        if under == "studio"
+        else serve(own_tree, store_url)
+    )
+    with running as base:
+        studio_url = base if under == "studio" else f"{base}/studio/"
+        instance = f"{studio_url}api/instances/qr-waiting/send"
+        text = ATTACKER_PAGE.format(target=studio_url, instance=instance, escape=escape)
+        for page in open_page(browser, base):
+            before = page.locator("#current").inner_text()
+            with attacker_site(text) as port:
+                page.goto(f"http://{attacker_host}:{port}/")
+                page.wait_for_function("document.title === 'done'", timeout=60000)
+            page.goto(studio_url)
+            page.wait_for_selector("#events button")
+            assert page.locator("#current").inner_text() == before
+            assert page.locator("#history > li").count() == 0
+        state = urllib.request.Request(f"{studio_url}api/state", headers={"Cookie": base.cookie})
+        with urllib.request.urlopen(state, timeout=30) as answer:
+            assert json.loads(answer.read())["history"] == []
+        # DNS rebinding: evil.example resolving to 127.0.0.1 sends its own name as the Host
+        rebound = {"Cookie": base.cookie, "Host": f"evil.example:{base.port}"}
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(
+                urllib.request.Request(f"{studio_url}api/state", headers=rebound), timeout=30
+            )
+        refused.value.close()
+        assert refused.value.code == 403
+    with Store.open(store_url) as store:
+        assert store.get("qr-waiting").state == "qr_shown"
+    assert not escape.exists()
+    assert list(own_tree.rglob("pwned*")) == []
+    if under == "studio":  # the posts did arrive, and were refused
+        log = (own_tree / "studio.log").read_text()
+        # 403 without the cookie (the token), 415 with it (text/plain): refused either way
+        assert re.search(r'"POST /api/instances/qr-waiting/send HTTP/1.1" 4(03|15)', log), log
+        assert re.search(r'"POST /api/scenario HTTP/1.1" 4(03|15)', log), log
+        assert not re.search(r'"POST [^"]*" 200', log), log

@@ -18,6 +18,9 @@ from starlette.testclient import TestClient
 from linkflow.cli import main
 from tests.support.store import CASES
 
+#: The mounted studio's launch token (a service without a token has the studio keep its own).
+STUDIO_TOKEN = "startup-reads-studio-token-0123456789"
+
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> Counter[Path]:
@@ -44,6 +47,7 @@ def test_serve_reads_each_workflow_file_once(
     monkeypatch.setattr("linkflow.service.request_log.configure_logging", lambda *a: None)
     # The test client runs the app in a thread, where signal handlers cannot be set.
     monkeypatch.setattr("linkflow.service.app._on_terminate", lambda *a: None)
+    monkeypatch.setenv("LINKFLOW_STUDIO_TOKEN", STUDIO_TOKEN)
     folder = tmp_path / "workflows"
     shutil.copytree(CASES, folder)
     files = sorted(p.resolve() for p in folder.glob("*.yaml"))
@@ -51,13 +55,16 @@ def test_serve_reads_each_workflow_file_once(
     store = f"sqlite:///{tmp_path / 'store.db'}"
     assert main(["serve", str(folder), "--store", store, "--port", "8123"]) == 0
     (app,) = built
-    with TestClient(app) as client:  # the lifespan runs: the timer loop, the store access
+    # the studio's launch token is taken from LINKFLOW_STUDIO_TOKEN (set above); its Host
+    # must be a loopback one
+    with TestClient(app, base_url="http://127.0.0.1:8123") as client:  # the lifespan runs
         assert client.get("/workflows").status_code == 200
         started = client.post("/instances", json={"workflow": "tally", "data": {"board": "b1"}})
         assert started.status_code == 201, started.text
         ident = started.json()["id"]
         assert client.post(f"/instances/{ident}/events", json={"event": "close"}).status_code
-        studio = client.get(f"/studio/api/instances/{ident}")  # builds the mounted studio
+        assert client.get(f"/studio/?token={STUDIO_TOKEN}").status_code == 200  # the cookie
+        studio = client.get(f"/studio/api/instances/{ident}")
         assert studio.status_code == 200, studio.text
         assert client.get("/studio/api/instances").status_code == 200
     assert {f: reads[f] for f in files} == dict.fromkeys(files, 1)

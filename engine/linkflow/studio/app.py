@@ -9,12 +9,16 @@ definitions' files.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
+from linkflow.studio.guard import Access, Guard
 from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground
 from linkflow.studio.routes import ROUTES
@@ -35,18 +39,48 @@ async def watch_files(studio: Studio, stop: asyncio.Event) -> None:
         studio.changed()
 
 
+def on_terminate(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
+    """Chain `stop` onto the server's SIGTERM/SIGINT handlers.
+
+    uvicorn, told to stop, first waits for the open connections to close and only then runs
+    the lifespan's shutdown. An open page's event stream never closes by itself, so ending
+    the streams at shutdown came too late: uvicorn waited out its grace period, cancelled
+    them mid-wait, and their pending futures (and the file watcher) were destroyed with the
+    loop ("Task was destroyed but it is pending!"). The streams and the watcher must end when
+    the signal arrives. (Signals reach the main thread only: a test client running the app in
+    another thread has none to chain onto.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for number in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(number)
+        if not callable(previous):
+            continue
+
+        def handler(sig: int, frame: object, previous: Callable[..., object] = previous) -> None:
+            loop.call_soon_threadsafe(stop)
+            previous(sig, frame)
+
+        signal.signal(number, handler)
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    """Watch the files while the app runs; at shutdown end every open event stream."""
+    """Watch the files while the app runs; at a stop signal (or shutdown, whichever comes
+    first) end every open event stream and the watcher."""
     studio: Studio = app.state.studio
     stop = asyncio.Event()
-    task = asyncio.create_task(watch_files(studio, stop)) if studio.watch else None
-    try:
-        yield
-    finally:
+
+    def stop_all() -> None:
         stop.set()
         app.state.streams.stop.set()
         studio.hub.close()
+
+    task = asyncio.create_task(watch_files(studio, stop)) if studio.watch else None
+    on_terminate(asyncio.get_running_loop(), stop_all)
+    try:
+        yield
+    finally:
+        stop_all()
         if task is not None:
             await task
 
@@ -58,12 +92,22 @@ def create_app(
     coverage_folder: str = "tests/scenarios",
     watch: bool = True,
     instances: InstancesView | None = None,
+    access: Access | None = None,
 ) -> Starlette:
     """The studio app; `watch` reloads the definitions when their files change; `instances`
-    adds the view over a store."""
+    adds the view over a store; `access` says who may use it (by default: a new per-launch
+    token, loopback Host names only; see linkflow.studio.guard)."""
+    access = access or Access()
     studio = Studio(playground, scenario_folder, coverage_folder, watch, instances)
-    app = Starlette(routes=ROUTES, lifespan=lifespan)
+    guard = Middleware(
+        Guard,
+        token=access.token,
+        allowed_hosts=access.allowed_hosts,
+        check_host=access.check_host,
+    )
+    app = Starlette(routes=ROUTES, lifespan=lifespan, middleware=[guard])
     app.state.studio = studio
+    app.state.access = access
     # a host app mounting this one replaces `streams.stop` with its own stop signal
     app.state.streams = studio.streams
     return app

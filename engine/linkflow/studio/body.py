@@ -15,11 +15,17 @@ from linkflow.studio.playground import payload_size_ok
 
 
 class BadRequest(Exception):
-    """The request itself is malformed (not JSON, too big, wrong shape): a 400 or 413."""
+    """The request itself is malformed (not JSON, too big, wrong shape): a 400 or 413;
+    `field` names the body's field at fault, when one is."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.field = field
+
+    def answer(self) -> dict[str, str]:
+        """The problem's JSON: the reason in words, and the field when there is one."""
+        return {"error": str(self), **({"field": self.field} if self.field else {})}
 
 
 async def read_json(request: Request) -> dict[str, Any]:

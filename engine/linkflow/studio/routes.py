@@ -22,7 +22,14 @@ from linkflow.studio.coverage_view import coverage_view
 from linkflow.studio.event_stream import events
 from linkflow.studio.instance_routes import instance_detail, instance_list, instance_send
 from linkflow.studio.playground import PlaygroundError
-from linkflow.studio.scenario_file import save_scenario, scenario_text, secret_variables
+from linkflow.studio.scenario_file import (
+    NAME,
+    OutsideFolders,
+    confined,
+    save_scenario,
+    scenario_text,
+    secret_variables,
+)
 from linkflow.studio.state import Studio, studio_of
 
 STATIC = Path(__file__).parent / "static"
@@ -42,7 +49,7 @@ def action(change: Change) -> Callable[[Request], Awaitable[Response]]:
                 result = change(studio, body)
                 view = studio.playground.view()
         except BadRequest as err:
-            return JSONResponse({"error": str(err)}, status_code=err.status)
+            return JSONResponse(err.answer(), status_code=err.status)
         except PlaygroundError as err:
             return JSONResponse({"error": str(err)}, status_code=422)
         studio.changed()
@@ -83,14 +90,34 @@ def scenario(studio: Studio, body: dict[str, Any]) -> Any:
     name = body.get("name")
     description = body.get("description") or ""
     folder = body.get("folder") or studio.scenario_folder
-    if not isinstance(name, str) or not isinstance(description, str):
-        raise BadRequest("`name` and `description` must be text")
+    if not isinstance(name, str):
+        raise BadRequest("`name` must be text", field="name")
+    if not isinstance(description, str):
+        raise BadRequest("`description` must be text", field="description")
     if not isinstance(folder, str):
-        raise BadRequest("`folder` must be a path")
-    text = scenario_text(playground, name, description, Path(folder))
+        raise BadRequest("`folder` must be a path", field="folder")
+    if not NAME.fullmatch(name):
+        raise BadRequest(
+            "`name` is lowercase letters, digits and underscores, starting with a letter, "
+            "at most 100",
+            422,
+            field="name",
+        )
+    roots = [studio.scenario_folder, studio.coverage_folder]
+    try:
+        where = confined(folder, roots)
+    except OutsideFolders as err:
+        raise BadRequest(str(err), 403, field="folder") from None
+    text = scenario_text(playground, name, description, where)
     written = ""
     if body.get("write"):
-        written = str(save_scenario(playground, name, description, folder))
+        try:
+            written = str(save_scenario(playground, name, description, folder, roots))
+        except OutsideFolders as err:
+            raise BadRequest(str(err), 403, field="folder") from None
+        except OSError as err:
+            reason = err.strerror or "the file could not be written"
+            raise BadRequest(f"`folder`: {reason}", 422, field="folder") from None
     needed = sorted(
         {v for fields in secret_variables(playground).values() for v in fields.values()}
     )

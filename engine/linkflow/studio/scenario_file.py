@@ -23,7 +23,7 @@ import yaml
 from linkflow.runtime.paths import ABSENT
 from linkflow.studio.playground import Playground, PlaygroundError, Record
 
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 
 
 def _expect(record: Record) -> dict[str, Any]:
@@ -89,10 +89,10 @@ def _variable(text: str) -> str:
 
 def scenario_text(playground: Playground, name: str, description: str, folder: Path) -> str:
     """The scenario YAML for the session so far, as if written into `folder`."""
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise PlaygroundError(
             "a scenario name is lowercase letters, digits and underscores, starting with a "
-            f"letter (got '{name}')"
+            f"letter, at most 100 (got '{name[:100]}')"
         )
     if not playground.records:
         raise PlaygroundError("nothing to save yet: send an event or let time pass first")
@@ -132,13 +132,53 @@ def scenario_text(playground: Playground, name: str, description: str, folder: P
     )
 
 
-def save_scenario(playground: Playground, name: str, description: str, folder: str) -> Path:
-    """Write the scenario to `folder`/`name`.yaml; never over an existing file."""
-    where = Path(folder)
+class OutsideFolders(PlaygroundError):
+    """A folder to write a scenario to that is not inside the project's scenario folders."""
+
+
+def confined(folder: str, roots: list[str]) -> Path:
+    """`folder` (relative to the working folder, or one of `roots` as given) if it lies inside
+    one of `roots` once every symlink is resolved; else OutsideFolders. No `..`, no absolute
+    path other than a root itself: a page may only ever write where the studio was told to."""
+    if not folder or "\x00" in folder:
+        raise OutsideFolders("`folder` must name a folder")
+    given = Path(folder)
+    if folder not in roots:
+        if given.is_absolute():
+            raise OutsideFolders("`folder` must be a relative path inside the scenario folders")
+        if ".." in given.parts:
+            raise OutsideFolders("`folder` must not go up with '..'")
+    resolved = given.resolve()
+    for root in roots:
+        if resolved.is_relative_to(Path(root).resolve()):
+            return given
+    raise OutsideFolders(
+        f"`folder` must be inside the scenario folders ({', '.join(roots)}), symlinks resolved"
+    )
+
+
+def save_scenario(
+    playground: Playground,
+    name: str,
+    description: str,
+    folder: str,
+    roots: list[str] | None = None,
+) -> Path:
+    """Write the scenario to `folder`/`name`.yaml, never over an existing file nor through a
+    symlink; with `roots`, only inside them (`confined`)."""
+    where = confined(folder, roots) if roots is not None else Path(folder)
     text = scenario_text(playground, name, description, where)
     target = where / f"{name}.yaml"
-    if target.exists():
+    if target.exists() or target.is_symlink():
         raise PlaygroundError(f"{target} already exists; choose another name")
     where.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    if roots is not None:
+        confined(folder, roots)  # again, now that it exists: a symlink made meanwhile
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        handle = os.open(target, flags, 0o644)
+    except FileExistsError:
+        raise PlaygroundError(f"{target} already exists; choose another name") from None
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
     return target

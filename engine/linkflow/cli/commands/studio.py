@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Any, TextIO
 
 from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_workflow_paths
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _stopped(sig: int, frame: object) -> None:
+    """The handler uvicorn's re-raised stop signal finds: the server has already stopped."""
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
@@ -16,7 +23,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Serve the studio on 127.0.0.1: the workflow's diagram with the path taken, "
         "the events with why each is refused, a payload form, the world records, 'let time "
         "pass', saving the session as a scenario, and the coverage of a scenario folder. The "
-        "page reloads the workflows when their files change.",
+        "page reloads the workflows when their files change. Each launch prints a URL with a "
+        "new token (like Jupyter); the first visit exchanges it for a cookie, and only a "
+        "browser holding that cookie can use the studio, so other web pages cannot.",
     )
     add_workflow_paths(parser)
     parser.add_argument("--world", metavar="FILE", help="a world file the workflows act on")
@@ -45,6 +54,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
         default="tests/scenarios",
         metavar="DIR",
         help="the scenario folder the coverage view opens with (default: tests/scenarios)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (by default only 127.0.0.1, localhost "
+        "and [::1]: a page on another name pointing at this machine is refused)",
     )
     parser.add_argument(
         "--verbose", action="store_true", help="log every request (method and path, no body)"
@@ -86,6 +103,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
     from linkflow.studio.app import create_app
+    from linkflow.studio.guard import Access
     from linkflow.studio.playground import Playground, PlaygroundError
 
     try:
@@ -96,11 +114,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     instances, code = _instances(args.store)
     if code != EXIT_OK:
         return code
+    access = Access(allowed_hosts=tuple(args.allow_host))
     app = create_app(
         playground,
         scenario_folder=args.scenarios,
         coverage_folder=args.coverage,
         instances=instances,
+        access=access,
     )
     config = uvicorn.Config(
         app,
@@ -110,13 +130,20 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    print(f"linkflow studio: http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", file=out, flush=True)
+    url = access.url(f"http://127.0.0.1:{args.port}/")
+    print(f"linkflow studio: {url} (Ctrl-C to stop)", file=out, flush=True)
+    # uvicorn re-raises the stop signal once it has shut down, to end the process the default
+    # way (killed by SIGTERM, KeyboardInterrupt for SIGINT); a studio stopped on purpose has
+    # stopped cleanly, so it exits 0 instead
+    quiet = {number: signal.signal(number, _stopped) for number in STOP_SIGNALS}
     try:
         server.run()
     except OSError as err:  # pragma: no cover - e.g. the port is taken
         print(f"linkflow studio: error: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
     finally:
+        for number, handler in quiet.items():
+            signal.signal(number, handler)
         if instances is not None:
             instances.store.close()
     return EXIT_OK if server.started else EXIT_PROBLEMS

@@ -28,7 +28,9 @@ const show = (value) => (value === undefined ? "(nothing)" : JSON.stringify(valu
 
 async function api(path, body) {
   const options = body === undefined ? {} : {
-    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
+    // the browser adds Origin; the studio's own header covers a client that does not
+    method: "POST", headers: {"Content-Type": "application/json", "X-Linkflow-Studio": "1"},
+    body: JSON.stringify(body),
   };
   const response = await fetch(path, options);
   let data = null;
