@@ -70,7 +70,7 @@ run: setup
 	  -e approve -e refresh
 	@LINKFLOW=$(LINKFLOW) sh examples/durable_demo.sh
 
-# The studio on the demo world: http://127.0.0.1:8765/
+# The studio on the demo world: open the http://127.0.0.1:8765/?token=... URL it prints.
 studio: setup
 	$(LINKFLOW) studio workflows --world workflows/worlds/ads_manager_demo.yaml \
 	  --data '{"actor": "ana", "business_center": "acme_brands", "ad_account": "acme_us", "campaign": "spring_sale"}'

@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -300,9 +301,13 @@ def _outside(tree: Path) -> list[str]:
     )
 
 
+#: An absolute folder outside every project (made from the machine's temp folder at run time).
+ESCAPED = Path(tempfile.gettempdir()) / "studio-escaped-absolute"
+
+
 @pytest.mark.parametrize(
     "folder",
-    ["../escaped", "saved/../../escaped", "/tmp/linkflow-studio-escaped", "elsewhere", "link"],
+    ["../escaped", "saved/../../escaped", str(ESCAPED), "elsewhere", "link"],
 )
 def test_a_scenario_is_written_only_inside_the_scenario_folders(
     client: Any, tree: Path, folder: str
@@ -321,7 +326,7 @@ def test_a_scenario_is_written_only_inside_the_scenario_folders(
         answer = client.post("/api/scenario", json={**body, "write": False})
         assert answer.json().get("field") == "folder"
     assert list(outside.iterdir()) == []
-    assert not Path("/tmp/linkflow-studio-escaped").exists()
+    assert not ESCAPED.exists()
     assert not (tree.parent / "escaped").exists()
     assert _outside(tree) == []
     assert state_of(client) == before
