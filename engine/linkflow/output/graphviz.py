@@ -71,7 +71,7 @@ class Sizes:
 #: The engineer view keeps today's compact sizes; the reader view never goes below 11 pt.
 SIZES = {
     View.ENGINEER: Sizes(title=16, node=11, line=9, edge=9, edge_line=8),
-    View.READER: Sizes(title=18, node=13, line=11, edge=12, edge_line=11, wrap=20),
+    View.READER: Sizes(title=18, node=13, line=11, edge=12, edge_line=11, wrap=16),
 }
 
 
