@@ -5,9 +5,12 @@ click path (one numbered list, from the very first click), the reader diagram (w
 the engineer's one and the Mermaid text for code hosts), what is checked, what a refused step
 says (the message as a person sees it, taken from running the scenarios), the other endings,
 what is assumed rather than sourced, notes; ids, expressions and actions come last, under
-"Implementation". The index page (README.md) is the landing page: where to start, what must
-hold first, which workflow when and why, the entry picture, a glossary, the rule list and
-every page.
+"Implementation". The index page (README.md) is the landing page: the entry workflow's first
+two notes (where to start, what the source asks for first), what is checked at the first click,
+which workflow when and why (with the clicks up to the method's first wait or first change),
+the entry picture, the other notes, a glossary (labelled as linkflow's own explanations), the
+rule list and every page. Refusal messages are labelled as linkflow's wording; a step whose
+failing check hides it is marked "not offered".
 """
 
 from __future__ import annotations
