@@ -216,6 +216,7 @@ def test_the_landing_page() -> None:
     assert headings == [
         "## Where to find it",
         "## Before you begin",
+        "## Checked at the first click",
         "## Which one when",
         "## Refresh after every method",
         "## Glossary",

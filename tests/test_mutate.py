@@ -701,7 +701,7 @@ def test_a_dropped_guard_an_invariant_names_is_run_with_the_invariant_set_aside(
     assert suite.set_aside(mutant) == [("create_org_account", "only_verified_bcs_create")]
     trial = try_mutant(suite, number)
     assert trial.verdict is Verdict.KILLED
-    assert "r19_create_refused_when_bc_unverified.yaml" in trial.detail
+    assert "a5_r19_create_checks_verification_again.yaml" in trial.detail
     assert "expected a refusal" in trial.detail
     (result,) = [r for r in run_suite(suite) if r.mutant.subject == "bc_verified"]
     assert result.set_aside == ("create_org_account.only_verified_bcs_create",)

@@ -69,7 +69,9 @@ def test_l1_has_one_confirm(domain: Mapping[str, Workflow]) -> None:
     entry = reader_diagram(domain["link_tiktok_account"])
     method = reader_diagram(domain["link_from_bc"])
     into_l1 = [e for e in entry.edges if e.target == "from_bc_chosen"]
-    assert [e.title for e in into_l1] == ["Select from your Business Center"]
+    # drawn from each of the three steps it can be picked at, labelled once
+    assert {e.source for e in into_l1} == {"link_existing_options", "login_chosen", "qr_chosen"}
+    assert [e.title for e in into_l1 if e.title] == ["Select from your Business Center"]
     assert [e.title for e in method.edges].count("Confirm") == 1
 
 
@@ -120,6 +122,67 @@ def _width_pt(svg: Path) -> float:
 
 def test_the_committed_entry_picture_fits_a_slide() -> None:
     assert _width_pt(ROOT / "diagrams" / "link_tiktok_account.reader.svg") <= MAX_WIDTH_PT
+
+
+def test_every_committed_reader_picture_is_at_most_1280_px_wide() -> None:
+    pictures = sorted((ROOT / "diagrams").glob("*.reader.svg"))
+    assert len(pictures) >= 6
+    for svg in pictures:
+        assert _width_pt(svg) * 96 / 72 <= 1280, svg.name
+
+
+def test_a_move_from_several_steps_is_drawn_from_each(domain: Mapping[str, Workflow]) -> None:
+    for name in ("link_login", "create_signup"):
+        diagram = reader_diagram(domain[name])
+        workflow = domain[name]
+        (close,) = [t for t in workflow.transitions if t.event == "cancel"]
+        drawn = {e.source for e in diagram.edges if e.target == close.target}
+        assert drawn == set(close.sources), name
+        assert all(e.title == "Close" for e in diagram.edges if e.target == close.target)
+    # a move from many steps leaves a box drawn around all of them
+    entry = reader_diagram(domain["link_tiktok_account"])
+    (back,) = [e for e in entry.edges if e.title == "Back"]
+    (box,) = [c for c in entry.clusters if c.id == back.from_cluster]
+    inside = {n.id for n in entry.nodes if n.cluster == box.id}
+    (move,) = [t for t in domain["link_tiktok_account"].transitions if t.event == "back"]
+    assert inside == set(move.sources)
+    assert box.title == "Back: from any step in this box"
+
+
+def test_hand_offs_waits_and_endings_are_styled_by_what_they_are(
+    domain: Mapping[str, Workflow],
+) -> None:
+    entry = reader_diagram(domain["link_tiktok_account"])
+    handoffs = {n.id for n in entry.nodes if n.role is Role.HANDOFF}
+    assert handoffs == {s.name for s in domain["link_tiktok_account"].states.values() if s.handoff}
+    assert Role.COMPLETED not in {n.role for n in entry.nodes}
+    login = reader_diagram(domain["link_login"])
+    words = {item.role: item.words for item in login.legend if item.role is not None}
+    assert "someone else" not in words[Role.WAITING]
+    assert words[Role.COMPLETED] == "done"
+
+
+def test_the_legend_shows_only_what_is_drawn(domain: Mapping[str, Workflow]) -> None:
+    for workflow in domain.values():
+        diagram = reader_diagram(workflow)
+        drawn = {e.role for e in diagram.edges}
+        for item in diagram.legend:
+            if item.edge is not None:
+                assert item.edge in drawn, (workflow.name, item.words)
+        doubled = any(
+            n.role
+            in {
+                Role.COMPLETED,
+                Role.CANCELLED,
+                Role.DECLINED,
+                Role.TIMED_OUT,
+                Role.REFUSED,
+                Role.FAILED,
+            }
+            for n in diagram.nodes
+        )
+        has_double_item = any(i.words.startswith("double border") for i in diagram.legend)
+        assert has_double_item == doubled, workflow.name
 
 
 def test_no_static_picture_points_to_a_tooltip() -> None:

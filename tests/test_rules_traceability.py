@@ -29,7 +29,8 @@ FORBIDDING = frozenset(
 
 def test_the_repository_lists_every_rule_once() -> None:
     ids = [rule.id for rule in RULES]
-    expected = {*(f"R{n}" for n in range(1, 25)), *(f"X{n}" for n in range(1, 5)), "A1", "A2"}
+    expected = {*(f"R{n}" for n in range(1, 25)), *(f"X{n}" for n in range(1, 5))}
+    expected |= {f"A{n}" for n in range(1, 7)}
     assert sorted(ids) == sorted(expected)
     assert all(len(rule.text) > 20 and "\n" not in rule.text for rule in RULES)
 
@@ -38,7 +39,9 @@ def test_the_rule_list_matches_the_shared_rules_file() -> None:
     if not SHARED_RULES.is_file():
         unavailable("../shared/rules.md is not beside this checkout")
     found = set(re.findall(r"\*\*([RXA]\d+)\b", SHARED_RULES.read_text(encoding="utf-8")))
-    assert found == RULE_IDS
+    # the repository adds its own assumptions (A3...) to the source's list, and nothing else
+    assert found <= RULE_IDS
+    assert all(extra.startswith("A") for extra in RULE_IDS - found)
 
 
 def test_docs_only_rules_are_in_the_docs() -> None:

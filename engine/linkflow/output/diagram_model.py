@@ -32,6 +32,8 @@ class Role(StrEnum):
     TIMED_OUT = "timed_out"
     WORKFLOW = "workflow"
     ENTRY = "entry"
+    #: Reader view: a state where another workflow takes over (not an ending of the flow).
+    HANDOFF = "handoff"
 
 
 class EdgeRole(StrEnum):
@@ -83,6 +85,7 @@ NODE_STYLES: Mapping[Role, NodeStyle] = {
     Role.TIMED_OUT: NodeStyle("box", "#fff3e0", "#e65100", double=True),
     Role.WORKFLOW: NodeStyle("box", "#eef3fb", "#4a6fa5"),
     Role.ENTRY: NodeStyle("box", "#e8eaf6", "#283593", bold=True),
+    Role.HANDOFF: NodeStyle("box", "#ffffff", "#283593", bold=True),
 }
 
 EDGE_STYLES: Mapping[EdgeRole, EdgeStyle] = {
@@ -140,6 +143,9 @@ class Edge:
     order: tuple[int, ...] = ()
     #: The transition's position in the YAML list (-1 for timeouts, -2 for drawing-only edges).
     index: int = -2
+    #: False for an edge drawn again from a further source of the same move: it is drawn, but
+    #: does not push the states apart (Graphviz `constraint=false`).
+    shapes_layout: bool = True
 
     @property
     def traced(self) -> bool:
@@ -186,3 +192,6 @@ class Diagram:
     legend: tuple[LegendItem, ...] = ()
     #: Short sentences under the title (what holds at any step, what is assumed).
     notes: tuple[str, ...] = ()
+    #: The widest the rendered picture may be, in points (0: no limit); a wider layout is
+    #: scaled down to it.
+    max_width_pt: float = 0

@@ -71,7 +71,7 @@ class Sizes:
 #: The engineer view keeps today's compact sizes; the reader view never goes below 11 pt.
 SIZES = {
     View.ENGINEER: Sizes(title=16, node=11, line=9, edge=9, edge_line=8),
-    View.READER: Sizes(title=18, node=13, line=11, edge=12, edge_line=11, wrap=20),
+    View.READER: Sizes(title=18, node=13, line=11, edge=12, edge_line=11, wrap=16),
 }
 
 
@@ -167,6 +167,8 @@ def _edge_line(
         pairs.append(("style", "dashed"))
     if edge.from_cluster:
         pairs.append(("ltail", quote(cluster_ids[edge.from_cluster])))
+    if not edge.shapes_layout:
+        pairs.append(("constraint", "false"))
     if loop >= 0:
         # Self-loops alternate above and below the state, so their labels never pile up.
         port = "n" if loop % 2 == 0 else "s"
@@ -180,12 +182,13 @@ def _edge_line(
 
 def _cluster_lines(diagram: Diagram, cluster: Cluster, indent: str) -> list[str]:
     title = "".join(f'{html_text(line)}<BR ALIGN="LEFT"/>' for line in wrap(cluster.title, 70))
+    size = max(10, SIZES[diagram.view].line)
     lines = [f"{indent}subgraph {quote('cluster_' + cluster.id)} {{"]
     lines.append(
         f"{indent}  graph "
         + _attrs(
             [
-                ("label", f'<<FONT POINT-SIZE="10" COLOR="#616161">{title}</FONT>>'),
+                ("label", f'<<FONT POINT-SIZE="{size}" COLOR="#616161">{title}</FONT>>'),
                 ("labeljust", "l"),
                 ("style", quote("dashed,rounded")),
                 ("color", quote("#bdbdbd")),
@@ -281,12 +284,18 @@ def to_dot(diagram: Diagram) -> str:
                 ("fontname", quote(FONT)),
                 ("fontsize", str(sizes.title)),
                 ("tooltip", quote(diagram.tooltip)),
-                ("nodesep", "0.35"),
+                # the reader view sits a little tighter, so it fits a page without scaling
+                ("nodesep", "0.3" if diagram.view is View.READER else "0.35"),
                 ("ranksep", "0.45"),
                 ("compound", "true"),
                 ("newrank", "true"),
                 ("pad", "0.25"),
                 ("bgcolor", quote("white")),
+                *(
+                    [("size", quote(f"{diagram.max_width_pt / 72:.2f},1000"))]
+                    if diagram.max_width_pt
+                    else []
+                ),
             ]
         )
         + ";",

@@ -5,9 +5,12 @@ click path (one numbered list, from the very first click), the reader diagram (w
 the engineer's one and the Mermaid text for code hosts), what is checked, what a refused step
 says (the message as a person sees it, taken from running the scenarios), the other endings,
 what is assumed rather than sourced, notes; ids, expressions and actions come last, under
-"Implementation". The index page (README.md) is the landing page: where to start, what must
-hold first, which workflow when and why, the entry picture, a glossary, the rule list and
-every page.
+"Implementation". The index page (README.md) is the landing page: the entry workflow's first
+two notes (where to start, what the source asks for first), what is checked at the first click,
+which workflow when and why (with the clicks up to the method's first wait or first change),
+the entry picture, the other notes, a glossary (labelled as linkflow's own explanations), the
+rule list and every page. Refusal messages are labelled as linkflow's wording; a step whose
+failing check hides it is marked "not offered".
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from linkflow.language.durations import duration
 from linkflow.language.graph import entry_workflows, handoff_order, walking_order
 from linkflow.language.markdown import code, md
 from linkflow.language.model import Guard, Note, Outcome, Transition, Workflow
-from linkflow.output.click_path import click_path, event_path, handoff_paths
+from linkflow.output.click_path import click_path, completion, event_path, handoff_paths
 from linkflow.output.diagram_text import rule_key
 from linkflow.output.docs import GENERATED, implementation, paragraphs
 from linkflow.output.mermaid import to_mermaid
@@ -141,34 +144,67 @@ def _checks(workflow: Workflow) -> list[str]:
     return [*out, ""]
 
 
+def _reads_payload(workflow: Workflow, guard: Guard) -> bool:
+    """Whether a guard reads what is sent with the step, directly or through a binding's key."""
+    names = guard.when.names
+    if "payload" in names:
+        return True
+    return any("payload" in workflow.bindings[n].key.names for n in names if n in workflow.bindings)
+
+
+def _not_offered(workflow: Workflow, transition: Transition, guard: Guard) -> bool:
+    """Whether this guard failing hides the step: it reads nothing sent with the step, and
+    the step needs nothing sent (so no payload could make it go through)."""
+    event = workflow.events.get(transition.event)
+    required = (event.payload_schema or {}).get("required") if event is not None else None
+    return not required and not _reads_payload(workflow, guard)
+
+
 def _refused(workflow: Workflow, context: Context) -> list[str]:
     rows: list[str] = []
+    hidden = False
     for event in workflow.events.values():
         found = context.examples.get((workflow.name, "", event.name))
         if found is not None:
             rules = ", ".join(sorted({c.rule for c in event.choices.values() if c.rule}))
             label = event.label or words(event.name)
-            rows.append(f"| {md(label)} | {md(found.message)} | {rules} |")
+            hidden = True
+            rows.append(
+                f"| {md(label)} (the value is not in the list shown) | {md(found.message)} "
+                f"| {rules} |"
+            )
     for transition in workflow.transitions:
         for use in transition.guards:
             found = context.examples.get((workflow.name, use.label, transition.event))
             if found is None:
                 continue
-            row = (
-                f"| {md(event_words(workflow, transition))} | {md(found.message)} | "
-                f"{use.guard.rule} |"
-            )
+            step = md(event_words(workflow, transition))
+            if _not_offered(workflow, transition, use.guard):
+                hidden = True
+                step += " (not offered)"
+            rule = use.guard.rule + (" (assumed check)" if use.guard.assumption else "")
+            row = f"| {step} | {md(found.message)} | {rule} |"
             if row not in rows:
                 rows.append(row)
     if not rows:
         return []
+    intro = (
+        "A refused step changes nothing; the person stays where they were. The messages below"
+        " are linkflow's wording, not the product's (the source quotes no error texts); they"
+        " come from running the scenarios on their example data."
+    )
+    if hidden:
+        intro += (
+            " A step marked *not offered* is not shown at all while its check fails, and a value"
+            " outside the list shown cannot be picked: there the message is the reason given"
+            " when someone asks why, not something shown after a click."
+        )
     return [
         "## When a step is refused",
         "",
-        "A refused step changes nothing; the person stays where they were and sees why. The"
-        " messages below are real ones, from running the scenarios on their example data.",
+        intro,
         "",
-        "| Step | What the person sees | Rule |",
+        "| Step | linkflow's message | Rule |",
         "|---|---|---|",
         *rows,
         "",
@@ -268,9 +304,39 @@ def _before_you_begin(entry: Workflow) -> list[str]:
             guard = use.guard
             words = _sentence(guard.description) if guard.description else guard.name
             line = f"- {md(words)}" + (f" ({guard.rule})" if guard.rule else "")
+            if guard.assumption:
+                line += f" Assumed: {md(_sentence(guard.assumption))}"
             if line not in lines:
                 lines.append(line)
-    return ["## Before you begin", "", *lines, ""] if lines else []
+    if not lines:
+        return []
+    step = md(event_words(entry, first[0]))
+    hidden = all(_not_offered(entry, t, u.guard) for t in first for u in t.guards)
+    then = " while one fails, the step is not offered." if hidden else ""
+    return [
+        "## Checked at the first click",
+        "",
+        f"linkflow checks all of these when **{step}** is clicked;{then} Each names the rule it"
+        " comes from.",
+        "",
+        *lines,
+        "",
+    ]
+
+
+def _first_clicks(method: Workflow) -> list[str]:
+    """The clicks a method starts with, up to its first wait for an answer from outside or
+    through its first click that changes something beyond the flow's own data."""
+    if method.states[method.initial].waiting is not None:
+        return []
+    out: list[str] = []
+    for _, transition in completion(method) or []:
+        out.append(event_words(method, transition))
+        target = method.states[transition.target]
+        changes = any(a.target.root != "data" for a in transition.actions)
+        if changes or target.waiting is not None or target.final is not None:
+            break
+    return out
 
 
 def _which_when(entry: Workflow, workflows: Mapping[str, Workflow]) -> list[str]:
@@ -280,7 +346,8 @@ def _which_when(entry: Workflow, workflows: Mapping[str, Workflow]) -> list[str]
         if not target or target not in workflows:
             continue
         method = workflows[target]
-        buttons = " → ".join(md(b) for b in event_path(entry, name))
+        clicks = event_path(entry, name) + _first_clicks(method)
+        buttons = " → ".join(md(b) for b in clicks)
         rows.append(
             f"| [{md(method.title or target)}]({target}.md) | {md(method.use_when)} | "
             f"{md(method.why)} | {buttons} |"
@@ -305,7 +372,20 @@ def _glossary(workflows: Mapping[str, Workflow]) -> list[str]:
     if not terms:
         return []
     rows = [f"| {md(term)} | {md(meaning)} |" for term, meaning in terms.items()]
-    return ["## Glossary", "", "| Word | Meaning |", "|---|---|", *rows, ""]
+    intro = (
+        "linkflow's short explanations of the words these pages use, written for them; they are"
+        " not quoted from the source."
+    )
+    return [
+        "## Glossary",
+        "",
+        intro,
+        "",
+        "| Word | linkflow's explanation |",
+        "|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def _rules(rules: Sequence[Rule]) -> list[str]:
@@ -362,7 +442,7 @@ def index_page(
     if entry is not None:
         for paragraph in paragraphs(entry.description) if entry.description else []:
             out += [paragraph, ""]
-        out += _notes(entry.notes[:1])  # where to start
+        out += _notes(entry.notes[:2])  # where to start, what the source asks for first
         out += _before_you_begin(entry)
         out += _which_when(entry, workflows)
         name = md(entry.title or entry.name)
@@ -372,7 +452,7 @@ def index_page(
             f"Step by step: [{name}]({entry.name}.md).",
             "",
         ]
-        out += _notes(entry.notes[1:])
+        out += _notes(entry.notes[2:])
     out += _glossary(workflows)
     out += _rules(rules)
     out += _all_pages(workflows, diagrams, overview)
