@@ -53,12 +53,40 @@ def schemathesis() -> str:
     return str(found)
 
 
+#: Run by the Python of Schemathesis's venv: the document against the OpenAPI 3.1 schema that
+#: Schemathesis ships (errors printed, exit 1 when there is any).
+VALIDATE = """
+import json, sys
+import jsonschema_rs
+from schemathesis.specs.openapi.definitions import OPENAPI_31
+errors = list(jsonschema_rs.validator_for(OPENAPI_31).iter_errors(json.load(sys.stdin)))
+for error in errors:
+    print(error.instance_path, error.message[:300])
+sys.exit(1 if errors else 0)
+"""
+
+
+def validate_openapi(tool: str, document: str) -> None:
+    python = Path(tool).with_name("python")
+    ran = subprocess.run(
+        [str(python), "-c", VALIDATE],
+        input=document,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
 @pytest.mark.parametrize("token", [None, TOKEN], ids=["no-token", "token"])
 def test_schemathesis_finds_nothing(tmp_path: Path, token: str | None) -> None:
     tool = schemathesis()
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG, encoding="utf-8")
     with ServiceProcess(str(ROOT / "workflows"), token=token) as server:
+        with server.client() as http:
+            validate_openapi(tool, http.get("/openapi.json").text)
         command = [tool, "--config-file", str(config), "run", f"{server.url}/openapi.json"]
         command += ["--checks", "all", "--phases", "examples,coverage,fuzzing,stateful"]
         command += ["--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--workers", "1"]
