@@ -2,11 +2,15 @@
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+# Schemathesis checks the API from its document (tests/service/test_schemathesis.py); it lives in
+# a venv of its own, as constraints-schemathesis.txt explains.
+ST_VENV  := .venv-schemathesis
+ST_STAMP := $(ST_VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
 .PHONY: setup run test check-fast lint typecheck unit unit-fast check generate bench fuzz clean graphviz chromium postgresql studio
 
-setup: $(STAMP) graphviz chromium
+setup: $(STAMP) $(ST_STAMP) graphviz chromium
 
 # Every extra, the test and benchmark tools; pip prints each package as it goes (a fresh machine
 # takes a few minutes here).
@@ -15,6 +19,12 @@ $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --progress-bar off -c constraints.txt -e '.[all,test,bench]'
 	touch $(STAMP)
+
+$(ST_STAMP): constraints-schemathesis.txt
+	@echo "== Installing Schemathesis into $(ST_VENV)"
+	python3 -m venv $(ST_VENV)
+	$(ST_VENV)/bin/python -m pip install --progress-bar off -r constraints-schemathesis.txt
+	touch $(ST_STAMP)
 
 # Graphviz's `dot` draws the diagrams; install it from Debian when it is missing.
 graphviz:
@@ -125,4 +135,4 @@ bench: setup postgresql
 	$(PY) -m benchmarks.readme_table
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(ST_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -118,7 +118,8 @@ def create_app(
     then opened at start-up and closed at shutdown); `mounts` are extra routes (e.g.
     `Mount("/studio", studio_app)`) served behind the same access checks and request log."""
     catalog = Catalog(workflows) if workflows is not None else load_catalog(config.workflow_paths)
-    service = Service(config, catalog, StoreAccess(store) if store is not None else None)
+    access = StoreAccess(store) if store is not None else None
+    service = Service(config, catalog, access, secured=bool(token))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from linkflow.service.instances import ascii_number
-from linkflow.service.problems import ServiceProblem
+from linkflow.service.instances import feed_number
 from linkflow.service.state import service_of
 
 POLL_SECONDS = 0.2
@@ -27,14 +26,10 @@ BATCH = 200
 
 
 def _start_after(request: Request) -> int:
+    """Last-Event-ID when sent (not empty), else `after`; both are checked when both come."""
+    after = feed_number(request.query_params.get("after", "0"), "'after'")
     header = request.headers.get("last-event-id")
-    name, raw = (
-        ("Last-Event-ID", header) if header else ("'after'", request.query_params.get("after"))
-    )
-    number = ascii_number(raw or "0")
-    if number is None:
-        raise ServiceProblem("invalid-parameter", f"{name} must be a feed number (0 or more)")
-    return number
+    return feed_number(header, "Last-Event-ID") if header else after
 
 
 async def feed_stream(request: Request) -> StreamingResponse:

@@ -9,9 +9,6 @@ the answer's `instance` names the one that took it.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from typing import Any
 
@@ -21,7 +18,14 @@ from starlette.routing import Route
 
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.service.body import read_json
-from linkflow.service.openapi import ID_PATTERN, KEY_PATTERN, validate_body
+from linkflow.service.openapi import (
+    CURSOR_PATTERN,
+    FILTER_PATTERN,
+    ID_PATTERN,
+    KEY_PATTERN,
+    MAX_FEED_NUMBER,
+    validate_body,
+)
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.state import Service, service_of
 from linkflow.service.store_access import store_errors
@@ -29,6 +33,8 @@ from linkflow.store import Store
 from linkflow.store.batch import EventRequest
 
 _ID = re.compile(ID_PATTERN)
+_CURSOR = re.compile(CURSOR_PATTERN)
+_FILTER = re.compile(FILTER_PATTERN)
 _KEY = re.compile(KEY_PATTERN)
 _IF_MATCH = re.compile(r'"([0-9]{1,18})"')
 MAX_PAGE = 500
@@ -119,8 +125,10 @@ async def get_instance(request: Request) -> JSONResponse:
 
 def _query(request: Request, name: str) -> str | None:
     value = request.query_params.get(name)
-    if value is not None and (not value or len(value) > 200 or not value.isprintable()):
-        raise ServiceProblem("invalid-parameter", f"'{name}' must be 1 to 200 printable characters")
+    if value is not None and not _FILTER.fullmatch(value):
+        raise ServiceProblem(
+            "invalid-parameter", f"'{name}' must be 1 to 200 characters, no control character"
+        )
     return value
 
 
@@ -135,18 +143,16 @@ def _limit(request: Request) -> int:
 
 
 def encode_cursor(created: float, ident: str) -> str:
-    raw = json.dumps([created, ident], separators=(",", ":")).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    """Where a page ended: its last instance's creation time (repr: exact) and id."""
+    return f"{float(created)!r}~{ident}"
 
 
 def decode_cursor(text: str) -> tuple[float, str]:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        created, ident = json.loads(raw)
-        if isinstance(created, int | float) and is_id(ident):
-            return float(created), ident
-    except (ValueError, TypeError, binascii.Error):
-        pass
+    """Any text of CURSOR_PATTERN names a place in the listing: the pattern is the whole
+    rule (a client keeps it opaque all the same)."""
+    if _CURSOR.fullmatch(text):
+        created, _, ident = text.partition("~")
+        return float(created), ident
     raise ServiceProblem("invalid-parameter", "'cursor' is not a cursor this service gave out")
 
 
@@ -271,11 +277,19 @@ async def instance_history(request: Request) -> JSONResponse:
     return JSONResponse({"instance": ident, "history": [e.as_dict() for e in entries]})
 
 
-def _after(request: Request) -> int:
-    number = ascii_number(request.query_params.get("after", "0"))
-    if number is None:
-        raise ServiceProblem("invalid-parameter", "'after' must be a feed number (0 or more)")
+FEED_NUMBER_RULE = f"must be a feed number from 0 to {MAX_FEED_NUMBER} (ASCII digits)"
+
+
+def feed_number(raw: str, name: str) -> int:
+    """A feed number of a query parameter or header (18 digits at most)."""
+    number = ascii_number(raw)
+    if number is None or number > MAX_FEED_NUMBER:
+        raise ServiceProblem("invalid-parameter", f"{name} {FEED_NUMBER_RULE}")
     return number
+
+
+def _after(request: Request) -> int:
+    return feed_number(request.query_params.get("after", "0"), "'after'")
 
 
 async def read_feed(request: Request) -> JSONResponse:
@@ -287,9 +301,15 @@ async def read_feed(request: Request) -> JSONResponse:
     return JSONResponse({"entries": [e.as_dict() for e in entries], "last": last})
 
 
+async def instances(request: Request) -> JSONResponse:
+    """One route for both methods, so a 405 there lists both in Allow."""
+    if request.method == "POST":
+        return await start_instance(request)
+    return await list_instances(request)
+
+
 ROUTES = [
-    Route("/instances", start_instance, methods=["POST"]),
-    Route("/instances", list_instances, methods=["GET"]),
+    Route("/instances", instances, methods=["GET", "POST"]),
     Route("/instances/{id}", get_instance, methods=["GET"]),
     Route("/instances/{id}/events", send_event, methods=["POST"]),
     Route("/instances/{id}/history", instance_history, methods=["GET"]),

@@ -8,16 +8,28 @@ the response schemas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from linkflow.language.model import Event, Workflow
 from linkflow.language.schema import describe
 from linkflow.language.validators import explaining_validator, rust_validator, trusted_valid
+from linkflow.language.workflow_builder import TIMEOUT_EVENT
+from linkflow.language.yaml_loader import MAX_SAFE_INTEGER
 from linkflow.service.problems import MEDIA_TYPE, TYPES, ServiceProblem
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 KEY_PATTERN = r"^[!-~]{1,200}$"
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+#: A page cursor: where the page before ended (its last instance's creation time and id).
+CURSOR_PATTERN = (
+    r"^-?[0-9]{1,17}(\.[0-9]{1,17})?(e[+-]?[0-9]{1,2})?~[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+)
+#: A filter of the instance listing: 1 to 200 characters, no control character.
+FILTER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,200}$"
+#: The largest feed number a request may name (18 digits).
+MAX_FEED_NUMBER = 10**18 - 1
 
 _JSON_OBJECT: dict[str, Any] = {"type": "object"}
 
@@ -34,9 +46,24 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "type": {"type": "string", "enum": sorted(t.uri for t in TYPES.values())},
             "title": {"type": "string"},
-            "status": {"type": "integer"},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "detail": {"type": "string"},
+            "limit": {
+                "type": "integer",
+                "description": "the bound passed: bytes for body-too-large, levels for "
+                "json-too-deep",
+            },
+            "event": {"type": "string", "description": "invalid-payload: the event sent"},
+            "current_version": {
+                "type": "integer",
+                "description": "version-mismatch: the instance's version now (its ETag)",
+            },
         },
+        "additionalProperties": False,
+    },
+    "VersionMismatch": {
+        "description": "A stale If-Match: `current_version` is the version to read again at.",
+        "allOf": [_ref("Problem"), {"required": ["current_version"]}],
     },
     "WorkflowBrief": {
         "type": "object",
@@ -144,7 +171,12 @@ SCHEMAS: dict[str, Any] = {
         "required": ["instances", "next_cursor"],
         "properties": {
             "instances": {"type": "array", "items": _ref("Instance")},
-            "next_cursor": {"type": ["string", "null"]},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "pattern": CURSOR_PATTERN,
+                "description": "opaque: pass it back as ?cursor= for the next page; null on "
+                "the last page",
+            },
         },
     },
     "Refusal": {
@@ -266,6 +298,7 @@ def _name_param() -> dict[str, Any]:
 PATHS: dict[str, Any] = {
     "/healthz": {
         "get": {
+            "operationId": "healthz",
             "summary": "The process is alive",
             "security": [],
             "responses": {"200": _json("Health", "alive")},
@@ -273,6 +306,7 @@ PATHS: dict[str, Any] = {
     },
     "/readyz": {
         "get": {
+            "operationId": "readyz",
             "summary": "The store is reachable and its migrations applied",
             "security": [],
             "responses": {
@@ -283,6 +317,7 @@ PATHS: dict[str, Any] = {
     },
     "/openapi.json": {
         "get": {
+            "operationId": "openapi",
             "summary": "This document",
             "responses": {
                 "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
@@ -291,12 +326,14 @@ PATHS: dict[str, Any] = {
     },
     "/workflows": {
         "get": {
+            "operationId": "listWorkflows",
             "summary": "The workflows this service runs",
             "responses": {"200": _json("WorkflowList", "the workflows, by name")},
         }
     },
     "/workflows/{name}": {
         "get": {
+            "operationId": "getWorkflow",
             "summary": "One workflow: states, events with payload schemas, guards, transitions",
             "parameters": [_name_param()],
             "responses": {
@@ -307,6 +344,7 @@ PATHS: dict[str, Any] = {
     },
     "/workflows/{name}/diagram.svg": {
         "get": {
+            "operationId": "getDiagram",
             "summary": "The workflow's diagram; with ?instance=ID the instance's path is drawn",
             "parameters": [
                 _name_param(),
@@ -350,36 +388,57 @@ def _body(schema: str) -> dict[str, Any]:
 
 
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 500}
-_FILTER = {"type": "string", "minLength": 1, "maxLength": 200}
+_FEED_NUMBER = {"type": "integer", "minimum": 0, "maximum": MAX_FEED_NUMBER}
+#: From an instance just started (or found again) to what can be done with it.
+INSTANCE_LINKS: dict[str, Any] = {
+    "GetInstance": {"operationId": "getInstance", "parameters": {"id": "$response.body#/id"}},
+    "SendEvent": {"operationId": "sendEvent", "parameters": {"id": "$response.body#/id"}},
+    "GetHistory": {"operationId": "getHistory", "parameters": {"id": "$response.body#/id"}},
+    "GetDiagram": {
+        "operationId": "getDiagram",
+        "parameters": {"name": "$response.body#/workflow", "instance": "$response.body#/id"},
+    },
+}
+_FILTER = {"type": "string", "pattern": FILTER_PATTERN}
 
 PATHS.update(
     {
         "/instances": {
             "post": {
+                "operationId": "startInstance",
                 "summary": "Start an instance (idempotent on `id`)",
                 "requestBody": _body("StartRequest"),
                 "responses": {
-                    "201": _json("Instance", "started"),
-                    "200": _json("Instance", "an instance with this id and data already exists"),
+                    "201": {**_json("Instance", "started"), "links": INSTANCE_LINKS},
+                    "200": {
+                        **_json("Instance", "an instance with this id and data already exists"),
+                        "links": INSTANCE_LINKS,
+                    },
                     "404": _problem("no workflow by that name"),
                     "409": _problem("the id is taken by an instance with other start data"),
                     "422": _problem("a data field the workflow does not declare"),
                 },
             },
             "get": {
+                "operationId": "listInstances",
                 "summary": "Instances, newest first, a page at a time",
                 "parameters": [
                     _query("workflow", _FILTER),
                     _query("state", _FILTER),
                     _query("outcome", _FILTER),
                     _query("limit", _LIMIT, "page size (default 50)"),
-                    _query("cursor", _FILTER, "next_cursor of the page before"),
+                    _query(
+                        "cursor",
+                        {"type": "string", "pattern": CURSOR_PATTERN},
+                        "opaque: the next_cursor of the page before, as given",
+                    ),
                 ],
                 "responses": {"200": _json("InstanceList", "one page")},
             },
         },
         "/instances/{id}": {
             "get": {
+                "operationId": "getInstance",
                 "summary": "State, data, outcome, version and the events available now",
                 "parameters": [_id_param()],
                 "responses": {
@@ -390,6 +449,7 @@ PATHS.update(
         },
         "/instances/{id}/events": {
             "post": {
+                "operationId": "sendEvent",
                 "summary": "Send an event. A refusal is an answer: 200 with accepted false",
                 "description": "When the instance handed off, the event goes to the current "
                 "instance of its chain (the newest of its session); the answer's "
@@ -418,13 +478,17 @@ PATHS.update(
                     "200": _json("Step", "the step taken, or the refusal"),
                     "404": _problem("no instance by that id"),
                     "409": _problem("the Idempotency-Key was used for another event or payload"),
-                    "412": _problem("If-Match is stale: another step came first"),
+                    "412": {
+                        "description": "If-Match is stale: another step came first",
+                        "content": {MEDIA_TYPE: {"schema": _ref("VersionMismatch")}},
+                    },
                     "422": _problem("an unknown event, or a payload that fails its schema"),
                 },
             }
         },
         "/instances/{id}/history": {
             "get": {
+                "operationId": "getHistory",
                 "summary": "Every event the instance received, accepted or refused (no secrets)",
                 "parameters": [_id_param()],
                 "responses": {
@@ -435,9 +499,10 @@ PATHS.update(
         },
         "/feed": {
             "get": {
+                "operationId": "readFeed",
                 "summary": "Accepted steps of every instance, numbered in commit order",
                 "parameters": [
-                    _query("after", {"type": "integer", "minimum": 0}, "feed number to read after"),
+                    _query("after", _FEED_NUMBER, "feed number to read after (default 0)"),
                     _query("limit", _LIMIT, "entries at most (default 50)"),
                 ],
                 "responses": {"200": _json("Feed", "the entries after `after`")},
@@ -445,15 +510,17 @@ PATHS.update(
         },
         "/feed/stream": {
             "get": {
+                "operationId": "streamFeed",
                 "summary": "The feed as server-sent events; reconnect with Last-Event-ID",
                 "parameters": [
-                    _query("after", {"type": "integer", "minimum": 0}),
+                    _query("after", _FEED_NUMBER, "taken when Last-Event-ID is absent"),
                     {
                         "name": "Last-Event-ID",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
-                        "description": "the last feed number received; taken before `after`",
+                        "schema": {"type": "string", "pattern": "^([0-9]{1,18})?$"},
+                        "description": "the last feed number received; taken before `after` "
+                        "(empty: as if not sent)",
                     },
                 ],
                 "responses": {
@@ -482,43 +549,201 @@ COMMON_RESPONSES = {
 }
 
 
-@cache
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document (built once)."""
+INFO: dict[str, Any] = {
+    "title": "linkflow",
+    "version": "1",
+    "description": "Start workflow instances, send them events, follow the change feed. "
+    "Errors are RFC 9457 problem documents (application/problem+json) with a stable "
+    "`type`. A token is required when the service listens beyond the loopback "
+    "interface (the scheme name `Bearer` in any case). Cross-origin requests (CORS) "
+    "are refused unless the service is started with `--cors-origin URL` (repeatable): "
+    "a preflight (OPTIONS with Origin and Access-Control-Request-Method) from a listed "
+    "origin for GET or POST, with the headers Authorization, Content-Type, "
+    "Idempotency-Key, If-Match or Last-Event-ID, is answered 200 with the "
+    "Access-Control-Allow-* headers; any other preflight is a 403 problem "
+    "(`cors-refused`). Answers to a listed origin carry Access-Control-Allow-Origin "
+    "and expose ETag, Location and Retry-After.",
+}
+
+
+#: Integers in a request body are refused beyond this, either way (MAX_SAFE_INTEGER).
+_JSON_VALUE: dict[str, Any] = {
+    "description": "any JSON value; integers within -9007199254740991 to 9007199254740991 "
+    "(a body nests at most 32 levels deep)",
+    "anyOf": [
+        {"type": ["string", "boolean", "null"]},
+        {"type": "number", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
+        {"type": "array", "items": _ref("JsonValue")},
+        {"type": "object", "additionalProperties": _ref("JsonValue")},
+    ],
+}
+_NUMBERS = {"integer", "number"}
+_COMBINATORS = ("anyOf", "oneOf", "allOf", "not", "$ref", "const", "enum")
+
+
+def _bounded(schema: Any) -> Any:
+    """A workflow's JSON Schema as the service applies it to a body: numbers within the safe
+    range, and containers whose items are left open made of JSON values (same bounds)."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties", "$defs"):
+            out[key] = {name: _bounded(sub) for name, sub in value.items()}
+        elif key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            out[key] = [_bounded(sub) for sub in value]
+        elif key in ("items", "additionalProperties", "not", "contains"):
+            out[key] = _bounded(value)
+        else:
+            out[key] = value
+    kinds = out.get("type")
+    kinds = {kinds} if isinstance(kinds, str) else set(kinds or ())
+    if not kinds and not any(key in out for key in _COMBINATORS):
+        return {**out, **_ref("JsonValue")}
+    if kinds & _NUMBERS:
+        if "maximum" not in out and "exclusiveMaximum" not in out:
+            out["maximum"] = MAX_SAFE_INTEGER
+        if "minimum" not in out and "exclusiveMinimum" not in out:
+            out["minimum"] = -MAX_SAFE_INTEGER
+    if "array" in kinds and "items" not in out and "prefixItems" not in out:
+        out["items"] = _ref("JsonValue")
+    if "object" in kinds and "additionalProperties" not in out:
+        out["additionalProperties"] = _ref("JsonValue")
+    return out
+
+
+def _component(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}"
+
+
+def _payload_schema(event: Event) -> tuple[dict[str, Any], bool]:
+    """The `payload` an event takes, and whether it must be sent (an event without a schema
+    takes none; one whose schema requires fields cannot do without)."""
+    if event.payload_schema is None:
+        return {"type": "object", "maxProperties": 0, "description": "takes no payload"}, False
+    schema = _bounded(dict(event.payload_schema))
+    return schema, bool(schema.get("required")) or bool(schema.get("minProperties"))
+
+
+def workflow_schemas(workflows: Mapping[str, Workflow]) -> dict[str, Any]:
+    """Per served workflow: the start data it takes (`Data.<name>`), its start request
+    (`Start.<name>`) and the event requests it takes (`Event.<name>`)."""
+    schemas: dict[str, Any] = {"JsonValue": _JSON_VALUE}
+    for name in sorted(workflows):
+        workflow = workflows[name]
+        schemas[_component("Data", name)] = {
+            "type": "object",
+            "additionalProperties": False,
+            "description": f"the data fields of '{name}' (all optional)",
+            "properties": {
+                field: _bounded(dict(workflow.data_types.get(field, {})))
+                for field in sorted(workflow.data)
+            },
+        }
+        schemas[_component("Start", name)] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["workflow"],
+            "properties": {
+                "workflow": {"const": name},
+                "data": _ref(_component("Data", name)),
+                "id": SCHEMAS["StartRequest"]["properties"]["id"],
+            },
+        }
+        variants = []
+        for event in workflow.events.values():
+            if event.name == TIMEOUT_EVENT:
+                continue
+            payload, needed = _payload_schema(event)
+            variants.append(
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["event", "payload"] if needed else ["event"],
+                    "properties": {"event": {"const": event.name}, "payload": payload},
+                }
+            )
+        schemas[_component("Event", name)] = {
+            "description": f"an event of '{name}', sent to one of its instances",
+            **({"anyOf": variants} if variants else {"not": {}}),
+        }
+    return schemas
+
+
+def _exact(paths: dict[str, Any], workflows: Mapping[str, Workflow]) -> None:
+    """Narrow the operations that name a workflow or carry its data to the served ones."""
+    names = sorted(workflows)
+    for path in ("/workflows/{name}", "/workflows/{name}/diagram.svg"):
+        operation = paths[path]["get"]
+        operation["parameters"] = [
+            {**p, "schema": {"type": "string", "enum": names}} if p["name"] == "name" else p
+            for p in operation["parameters"]
+        ]
+    start = paths["/instances"]["post"]
+    start["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [_ref(_component("Start", n)) for n in names],
+                    "discriminator": {
+                        "propertyName": "workflow",
+                        "mapping": {
+                            n: f"#/components/schemas/{_component('Start', n)}" for n in names
+                        },
+                    },
+                }
+            }
+        },
+    }
+    send = paths["/instances/{id}/events"]["post"]
+    send["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "description": "an event of the instance's workflow (another workflow's "
+                    "event is a 422)",
+                    "anyOf": [_ref(_component("Event", n)) for n in names],
+                }
+            }
+        },
+    }
+
+
+def build_document(
+    *, secured: bool, workflows: Mapping[str, Workflow] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of a service: bearer security only when it has a token, and,
+    given its workflows, their names, data fields, events and payloads as schemas."""
     paths: dict[str, Any] = {}
     for path, operations in PATHS.items():
         paths[path] = {}
         for method, operation in operations.items():
             responses = dict(operation["responses"])
             for status, description in COMMON_RESPONSES.items():
-                if status == "401" and operation.get("security") == []:
+                if status == "401" and (not secured or operation.get("security") == []):
                     continue
                 responses.setdefault(status, _problem(description))
-            paths[path][method] = {**operation, "responses": responses}
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "linkflow",
-            "version": "1",
-            "description": "Start workflow instances, send them events, follow the change feed. "
-            "Errors are RFC 9457 problem documents (application/problem+json) with a stable "
-            "`type`. A token is required when the service listens beyond the loopback "
-            "interface (the scheme name `Bearer` in any case). Cross-origin requests (CORS) "
-            "are refused unless the service is started with `--cors-origin URL` (repeatable): "
-            "a preflight (OPTIONS with Origin and Access-Control-Request-Method) from a listed "
-            "origin for GET or POST, with the headers Authorization, Content-Type, "
-            "Idempotency-Key, If-Match or Last-Event-ID, is answered 200 with the "
-            "Access-Control-Allow-* headers; any other preflight is a 403 problem "
-            "(`cors-refused`). Answers to a listed origin carry Access-Control-Allow-Origin "
-            "and expose ETag, Location and Retry-After.",
-        },
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
-        "security": [{"bearer": []}],
-        "paths": paths,
-    }
+            exact = {**operation, "responses": responses}
+            if not secured:
+                exact.pop("security", None)
+            paths[path][method] = exact
+    components: dict[str, Any] = {"schemas": dict(SCHEMAS)}
+    if workflows:
+        components["schemas"].update(workflow_schemas(workflows))
+        _exact(paths, workflows)
+    document: dict[str, Any] = {"openapi": "3.1.0", "info": INFO}
+    if secured:
+        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        document["security"] = [{"bearer": []}]
+    return {**document, "components": components, "paths": paths}
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The document of a service with a token, for any workflows (built once)."""
+    return build_document(secured=True)
 
 
 def _schema(name: str) -> dict[str, Any]:

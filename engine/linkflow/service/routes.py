@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from linkflow.output.diagram import TraceStep
 from linkflow.service.catalog import workflow_detail
-from linkflow.service.openapi import ID_PATTERN, document
+from linkflow.service.openapi import ID_PATTERN
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.state import service_of
 
@@ -27,7 +27,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(document())
+    return JSONResponse(service_of(request).api_document())
 
 
 async def list_workflows(request: Request) -> JSONResponse:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
 from linkflow.output.diagram import TraceStep
 from linkflow.service.catalog import Catalog, trace_of
 from linkflow.service.config import ServiceConfig
+from linkflow.service.openapi import build_document
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.writer import EventWriter
 
@@ -22,14 +23,28 @@ class Service:
     """Shared by every request of one process (kept on `app.state.service`)."""
 
     def __init__(
-        self, config: ServiceConfig, catalog: Catalog, store: StoreAccess | None = None
+        self,
+        config: ServiceConfig,
+        catalog: Catalog,
+        store: StoreAccess | None = None,
+        *,
+        secured: bool = False,
     ) -> None:
         self.config = config
         self.catalog = catalog
         self.store = store
+        #: Whether requests need the bearer token (the API document says so only then).
+        self.secured = secured
+        self._document: dict[str, Any] | None = None
         #: Set when the process is asked to stop: streams end, the timer loop stops.
         self.stopping = asyncio.Event()
         self._writer: EventWriter | None = None
+
+    def api_document(self) -> dict[str, Any]:
+        """The OpenAPI document of this service: its security and its workflows (built once)."""
+        if self._document is None:
+            self._document = build_document(secured=self.secured, workflows=self.catalog.workflows)
+        return self._document
 
     def writer(self) -> EventWriter:
         """The process's one event writer (group commit), made on first use."""
