@@ -206,15 +206,19 @@ def test_events_racing_due_timers_deadlock_nowhere(
     stop = tmp_path / "stop"
     module = "tests.support.racers"
     timers = writer("timers", store_url, str(stop), stdout=subprocess.PIPE, module=module)
+    events: subprocess.Popen[str] | None = None
     try:
         assert timers.stdout is not None
-        assert timers.stdout.readline().strip() == "ready", timers.stderr
+        assert timers.stdout.readline().strip() == "ready", "the timer process did not start"
         events = writer(
             "events", store_url, str(RACE_EVENTS), *ids, stdout=subprocess.PIPE, module=module
         )
         sent, events_err = events.communicate(timeout=120)
     finally:
         stop.touch()
+        if events is not None and events.poll() is None:
+            events.kill()  # it ran out of time: stop it before failing
+            events.wait(timeout=30)
         fired, timers_err = timers.communicate(timeout=120)
     assert events.returncode == 0, events_err
     assert timers.returncode == 0, timers_err
