@@ -4,6 +4,8 @@ PostgreSQL refuses to run as root, so as root the cluster belongs to the unprivi
 `nobody` (`runuser`). Each test gets a fresh database from `PostgresServer.database()`.
 Reusable: `tests/conftest.py` wraps it in the session fixture `postgres`; the benchmarks start
 one with `durable=True` (fsync and synchronous commit on, as a production server runs).
+The server log (`PostgresServer.log`) names each line's database and logs lock waits past
+`deadlock_timeout` besides every error, so a test can count deadlocks (`logged`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class PostgresServer:
         self.pg_ctl = find_binary("pg_ctl")
         self.folder = Path(tempfile.mkdtemp(prefix="linkflow-pg-"))
         self.data = self.folder / "data"
+        #: The server's log: errors (a deadlock is one), and waits for a lock past 1 s.
+        self.log = self.folder / "server.log"
         self.socket = self.folder
         self.as_root = os.geteuid() == 0
         self._names = count(1)
@@ -86,7 +90,7 @@ class PostgresServer:
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.socket}' "
             f"-c fsync={flag} -c synchronous_commit={flag} -c full_page_writes={flag} "
-            "-c max_connections=200"
+            "-c max_connections=200 -c log_lock_waits=on -c log_line_prefix='%m [%p] %d: '"
         )
         self._run(
             [
@@ -96,7 +100,7 @@ class PostgresServer:
                 "-o",
                 options,
                 "-l",
-                str(self.folder / "server.log"),
+                str(self.log),
                 "-w",
                 "-t",
                 "60",
@@ -118,6 +122,18 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
+
+    def log_size(self) -> int:
+        """Where the server log ends now: `logged(since=...)` reads what comes after."""
+        return self.log.stat().st_size
+
+    def logged(self, url: str, since: int = 0) -> list[str]:
+        """The log lines written after byte `since` by sessions of the database at `url`."""
+        database = urlsplit(url).path.lstrip("/")
+        with self.log.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode("utf-8", "replace")
+        return [line for line in text.splitlines() if f"] {database}: " in line]
 
     def dump(self, url: str) -> bytes:
         """Everything in a database as `pg_dump` writes it (schema and data)."""

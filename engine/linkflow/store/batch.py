@@ -58,17 +58,6 @@ def _must_retry(store: Store) -> tuple[type[BaseException], ...]:
     )
 
 
-def _take_feed_head(store: Store, tx: Tx) -> None:
-    """PostgreSQL: lock the feed counter before the batch's first event (SQLite: nothing to
-    take, BEGIN IMMEDIATE already queued the batch behind every other writer).
-
-    Every accepted event locks it until commit anyway; a batch that took it only at its first
-    accepted event would hold it while waiting for rows another process's batch holds, and that
-    one would wait for the counter: a deadlock, found only after `deadlock_timeout` (1 s).
-    Taken first, batches of several processes queue here one behind the other instead."""
-    tx.one(store.sql["take_feed_head"])
-
-
 def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exception]:
     """Apply `requests` in order in one transaction; for each, its `Sent` or the exception
     `Store.send` would have raised for it.
@@ -89,7 +78,8 @@ def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exc
 
     def work(tx: Tx) -> list[Sent | Exception]:
         # A fresh list per attempt: an attempt that lost a race is run again from the start.
-        _take_feed_head(store, tx)
+        # `_write` has taken the feed counter first, so the batches and timer passes of several
+        # processes queue one behind the other instead of deadlocking (core.py, "Lock order").
         return [
             wrong or _one(store, tx, request, retry)
             for request, wrong in zip(requests, checked, strict=True)

@@ -3,6 +3,40 @@ that run again after a lost race, and the engines of stored definitions.
 
 `Store` (store.py) is built from the parts beside this module: registry.py (definitions),
 steps.py (writing a step and a handoff), timers.py and world_store.py.
+
+Lock order
+----------
+Every write transaction takes its locks in one order, so that no writer ever waits for a lock
+while holding one that the writer it waits for needs:
+
+1. the feed counter (PostgreSQL: the `feed_head` row, `take_feed_head`), first, before
+   anything else is locked or read for update;
+2. then instance rows (`instance_for_update`, or `claim_due` / `claim_due_instance` for a
+   timer pass) and the world records a step reads (`world_record_for_update`), in whatever
+   order the steps meet them;
+3. and the feed counter's number is taken at the end (`next_feed_seq`), on the row already held.
+
+`_write` takes step 1 for every writer: a single event (`Store.send`), an event batch
+(batch.send_many, the service's group commit), a timer pass (`fire_due`), a world import
+(`load_world`), registering definitions, and whatever writes steps later (effects). Only
+`Store.start` does not (`queue=False`): it inserts a new row and locks no row another writer
+holds, so it never waits while holding a lock a writer queued at the counter wants.
+
+Why the counter first, and not rows first: every accepted step takes the counter anyway and
+holds it until commit (so feed numbers become visible in commit order), so it is already the
+one lock all writers meet. Taken first, it turns the writers of several processes into a queue,
+one behind the other, as SQLite's single writer does; a writer holding it waits only for rows
+that no queued writer holds. Rows first could not be kept: a batch learns its rows event by
+event, a step's actions read world records in an order only the workflow knows, and a timer
+pass claims rows by due time. Before this order, an event batch (counter, then rows) and a
+timer pass (claimed rows, then the counter) deadlocked, found by PostgreSQL only after
+`deadlock_timeout` (1 s) and retried: events answered after seconds
+(tests/test_store_processes.py races events against due timers and counts deadlocks in the
+server log). Claims keep `SKIP LOCKED`, and a deadlock or a lost race is still retried
+(`Retry`), for any session outside this order (a manual SQL session, say).
+
+SQLite needs nothing more: `BEGIN IMMEDIATE` makes each write transaction the only writer
+until it commits (the counter is `SELECT 1` there), so there is only ever one lock, taken first.
 """
 
 from __future__ import annotations
@@ -80,11 +114,18 @@ class StoreCore:
         #: Workflows registered by this process, by content hash: never compiled again.
         self._known: dict[str, Workflow] = {}
 
-    def _write(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` in one write transaction, again if it lost a race with another writer."""
+    def _write(self, work: Callable[[Tx], T], *, queue: bool = True) -> T:
+        """Run `work` in one write transaction, again if it lost a race with another writer.
+
+        With `queue` (every writer but `start`), the transaction first takes the feed counter,
+        the first lock of the lock order (module docstring), queuing behind other writers."""
         for attempt in range(ATTEMPTS):
             try:
                 with self.backend.write() as tx:
+                    if queue:
+                        # Not read: in a pipelined PostgreSQL transaction it goes out with the
+                        # first statement that is, and the lock is held from then on.
+                        tx.run(self.sql["take_feed_head"])
                     return work(tx)
             except Retry:
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))

@@ -1,9 +1,11 @@
 """PostgreSQL for several processes or hosts: psycopg 3 with a connection pool.
 
 Writers lock what they read (`SELECT ... FOR UPDATE`), so two events on the same records
-queue rather than lose an update; a deadlock or a duplicate insert between two writers rolls
-one back with `Retry`, and the store runs it again. Due timers are claimed with
-`FOR UPDATE SKIP LOCKED`, so several timer processes never fire one twice.
+queue rather than lose an update, and take the feed counter before anything else (core.py,
+"Lock order"), so writers of several processes queue rather than deadlock. A deadlock or a
+duplicate insert between two writers still rolls one back with `Retry`, and the store runs it
+again. Due timers are claimed with `FOR UPDATE SKIP LOCKED`, so several timer processes never
+fire one twice.
 """
 
 from __future__ import annotations

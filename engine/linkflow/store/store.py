@@ -126,7 +126,8 @@ class Store(Registry, Timers, WorldStore):
             instance = engine.create(start, World(), self.clock)
             return self._insert(tx, instance, definition.hash, wanted, wanted, start)
 
-        return self._write(work)
+        # A new row, locking nothing another writer holds: it need not queue (core.py).
+        return self._write(work, queue=False)
 
     def get(self, instance_id: str) -> InstanceRecord:
         with self.backend.read() as tx:

@@ -1,7 +1,8 @@
 -- PostgreSQL's part of the store's SQL: the queries that differ from SQLite's (sqlite.sql has
 -- the same names). Writers lock what they read, so two events on the same records queue
 -- rather than lose an update; timers are claimed with SKIP LOCKED, so several timer processes
--- never fire one twice; feed numbers come from a counter row, locked until commit.
+-- never fire one twice; feed numbers come from a counter row, locked until commit, and
+-- locked first of all by every writer (take_feed_head: core.py, "Lock order").
 
 -- name: instance_for_update
 SELECT id, workflow, definition, state, data, start_data, outcome, version,
@@ -36,5 +37,6 @@ UPDATE feed_head SET seq = feed_head.seq + n.count FROM n
 RETURNING feed_head.seq - n.count + 1;
 
 -- name: take_feed_head
--- A batch locks the feed counter before its first event (see batch._take_feed_head).
+-- The first lock of every write transaction but a start (core.py, "Lock order"): writers
+-- queue here before they lock any instance row or world record, so none deadlocks.
 SELECT seq FROM feed_head FOR UPDATE;

@@ -30,5 +30,6 @@ FROM instances WHERE id = ? AND due IS NOT NULL AND due <= ?;
 SELECT COALESCE(MAX(seq), 0) + 1 FROM feed WHERE ? > 0;
 
 -- name: take_feed_head
--- Nothing to take: BEGIN IMMEDIATE already queued the batch behind every other writer.
+-- Nothing to take: BEGIN IMMEDIATE already queued the writer behind every other one (the
+-- single-writer design needs no lock order: core.py, "Lock order").
 SELECT 1;
