@@ -4,6 +4,7 @@ that deletes only finished handoff chains, in batches, leaving the change feed a
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections import Counter
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks import prune as prune_benchmark
 from linkflow.cli import main
 from linkflow.errors import UsageError
 from linkflow.store import NotFound, Store
@@ -254,3 +256,13 @@ def test_prune_command(tmp_path: Path) -> None:
     assert code == 2
     code = _run("prune", "--store", url, "--finished-before", "1970-01-03", "--batch", "0")
     assert code == 2
+
+
+def test_the_prune_benchmark_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        prune_benchmark.main(["--instances", "300", "--batch", "100", "--work", str(tmp_path)]) == 0
+    )
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["instances"], figures["batches"], figures["running_kept"]) == (300, 3, 30)
+    assert figures["instances_per_s"] > 0
+    assert [p.name for p in tmp_path.iterdir()] == []  # its store is removed
