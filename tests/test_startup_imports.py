@@ -29,9 +29,18 @@ HELP_FORBIDDEN = {
     "uvicorn",
     "psycopg",
     "watchfiles",
+    "prometheus_client",
 }
 #: Libraries a send to a SQLite store must not load: no graph checks, drawing, server or driver.
-SEND_FORBIDDEN = {"networkx", "graphviz", "starlette", "uvicorn", "psycopg", "watchfiles"}
+SEND_FORBIDDEN = {
+    "networkx",
+    "graphviz",
+    "starlette",
+    "uvicorn",
+    "psycopg",
+    "watchfiles",
+    "prometheus_client",
+}
 
 
 def _python(code: str) -> str:

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
@@ -30,6 +30,7 @@ from linkflow.service.catalog import Catalog
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
 from linkflow.service.cors import Cors
 from linkflow.service.limits import ConcurrencyLimit
+from linkflow.service.metrics import METRICS_PATH, Metrics, RequestMetrics, metrics_endpoint
 from linkflow.service.problems import ServiceProblem, problem_response, response_for
 from linkflow.service.request_log import RequestLog, configure_logging
 from linkflow.service.routes import ROUTES
@@ -120,11 +121,15 @@ def create_app(
     catalog = Catalog(workflows) if workflows is not None else load_catalog(config.workflow_paths)
     access = StoreAccess(store) if store is not None else None
     service = Service(config, catalog, access, secured=bool(token))
+    metrics = service.metrics = Metrics(service.queued_events, service.store_retries)
+    if service.store is not None:
+        service.store.on_error = metrics.store_error
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if service.store is None:
             service.store = StoreAccess(await run_in_threadpool(open_store, config, catalog))
+            service.store.on_error = metrics.store_error
         _on_terminate(asyncio.get_running_loop(), service.stopping)
         timers = None
         if config.timer_interval > 0:
@@ -138,7 +143,11 @@ def create_app(
             await service.close_writer()  # queued events are committed and answered first
             service.store.store.close()
 
-    middleware = [Middleware(RequestLog), Middleware(Cors, origins=config.cors_origins)]
+    middleware = [
+        Middleware(RequestMetrics, metrics=metrics),
+        Middleware(RequestLog),
+        Middleware(Cors, origins=config.cors_origins),
+    ]
     if token:
         middleware.append(Middleware(BearerAuth, token=token))
     middleware.append(
@@ -152,12 +161,19 @@ def create_app(
     )
 
     app = Starlette(
-        routes=[*ROUTES, *instances.ROUTES, *feed_stream.ROUTES, *mounts],
+        routes=[
+            *ROUTES,
+            *instances.ROUTES,
+            *feed_stream.ROUTES,
+            Route(METRICS_PATH, metrics_endpoint, methods=["GET"]),
+            *mounts,
+        ],
         middleware=middleware,
         exception_handlers={ServiceProblem: _service_problem, HTTPException: _http_problem},
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.metrics = metrics
     return app
 
 

@@ -10,6 +10,7 @@ the answer's `instance` names the one that took it.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from linkflow.service.openapi import (
     validate_body,
 )
 from linkflow.service.problems import ServiceProblem
+from linkflow.service.request_log import STARTED_KEY
 from linkflow.service.state import Service, service_of
 from linkflow.service.store_access import store_errors
 from linkflow.store import Store
@@ -223,12 +225,14 @@ async def send_event(request: Request) -> JSONResponse:
     if problem:
         raise ServiceProblem("invalid-payload", problem, event=event)
     try:
-        with store_errors(ident):
+        with store_errors(ident, access.on_error):
             sent = await service.writer().send(EventRequest(ident, event, payload, key, version))
     except ServiceProblem as conflict:
         if conflict.type.slug != "conflict":
             raise
         raise await _which_conflict(service, ident, key, version) from None
+    if service.metrics is not None:
+        service.metrics.event(sent, request.scope.get(STARTED_KEY, time.perf_counter()))
     out = sent.as_dict()
     return JSONResponse(out, headers=etag(sent.instance.version))
 

@@ -363,6 +363,23 @@ PATHS: dict[str, Any] = {
     },
 }
 
+#: `GET /metrics` (linkflow.service.metrics): this process's counters, for Prometheus.
+PATHS["/metrics"] = {
+    "get": {
+        "operationId": "getMetrics",
+        "summary": "This process's metrics, in the Prometheus text format",
+        "description": "Requests by route template and status, event latency, group-commit "
+        "batch sizes and queue depth, timers fired and how late, store errors and retries; "
+        "see docs/operations.md. With several workers, each answers with its own.",
+        "responses": {
+            "200": {
+                "description": "Prometheus text exposition format 0.0.4",
+                "content": {"text/plain; version=0.0.4": {"schema": {"type": "string"}}},
+            }
+        },
+    }
+}
+
 
 def _id_param() -> dict[str, Any]:
     return {

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from linkflow.service.problems import problem_response
 
 LOGGER = "linkflow.service"
+#: The scope key holding the request's arrival (`time.perf_counter()`), for the event latency.
+STARTED_KEY = "linkflow.started"
 #: Path parameters worth a field of their own in the log line: (parameter, field).
 _PARAMS = (("id", "instance"), ("name", "workflow"))
 
@@ -92,6 +94,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        scope[STARTED_KEY] = start
         status = 0
 
         async def send_status(message: Message) -> None:

@@ -16,6 +16,7 @@ from linkflow.service.problems import ServiceProblem
 from linkflow.service.writer import EventWriter
 
 if TYPE_CHECKING:
+    from linkflow.service.metrics import Metrics
     from linkflow.service.store_access import StoreAccess
 
 
@@ -39,6 +40,8 @@ class Service:
         #: Set when the process is asked to stop: streams end, the timer loop stops.
         self.stopping = asyncio.Event()
         self._writer: EventWriter | None = None
+        #: The process's metrics (`GET /metrics`), set by the app factory.
+        self.metrics: Metrics | None = None
 
     def api_document(self) -> dict[str, Any]:
         """The OpenAPI document of this service: its security and its workflows (built once)."""
@@ -53,6 +56,7 @@ class Service:
                 self.access().store,
                 max_batch=self.config.max_batch,
                 max_queued=self.config.max_queued_events,
+                on_batch=None if self.metrics is None else self.metrics.batch,
             )
         return self._writer
 
@@ -60,6 +64,14 @@ class Service:
         """Commit the events still queued; called at shutdown, before the store closes."""
         if self._writer is not None:
             await self._writer.close()
+
+    def queued_events(self) -> int:
+        """Events waiting for the writer's next commit (0 before the first event)."""
+        return 0 if self._writer is None else self._writer.queued
+
+    def store_retries(self) -> int:
+        """Write transactions the open store ran again after losing a race."""
+        return 0 if self.store is None else self.store.store.retries
 
     def access(self) -> StoreAccess:
         if self.store is None:

@@ -27,17 +27,22 @@ PINNED_LIMIT = 100_000
 
 
 @contextmanager
-def store_errors(instance: str = "") -> Iterator[None]:
-    """Store exceptions as problems: unknown id 404, conflict 409, bad data 422, down 503."""
+def store_errors(instance: str = "", count: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Store exceptions as problems: unknown id 404, conflict 409, bad data 422, down 503.
+    `count`, when given, is told of each conflict and each unavailable store (metrics)."""
     try:
         yield
     except NotFound:
         raise ServiceProblem("unknown-instance", f"no instance '{instance}'") from None
     except Conflict as err:
+        if count is not None:
+            count("conflict")
         raise ServiceProblem("conflict", str(err)) from None
     except UsageError as err:
         raise ServiceProblem("invalid-data", str(err)) from None
     except (StoreError, DefinitionError) as err:
+        if count is not None:
+            count("unavailable")
         log_event("store error", logging.WARNING, error=type(err).__name__, reason=str(err))
         raise ServiceProblem(
             "store-unavailable", "the store did not answer; retry shortly", headers=RETRY_AFTER
@@ -52,6 +57,8 @@ class StoreAccess:
         self._engines: dict[str, Engine] = {}
         #: instance id -> the definition it runs on; never changes, so it is kept (bounded).
         self._pinned: dict[str, str] = {}
+        #: Told of each store error a call turns into a problem (the service's metrics).
+        self.on_error: Callable[[str], None] | None = None
 
     def engine_of(self, instance: str) -> Engine:
         """The engine an instance runs on (blocking). After the first call per instance it
@@ -71,7 +78,7 @@ class StoreAccess:
         return None if definition is None else self._engines.get(definition)
 
     async def call(self, work: Callable[..., T], *args: Any, instance: str = "", **kw: Any) -> T:
-        with store_errors(instance):
+        with store_errors(instance, self.on_error):
             return await run_in_threadpool(work, *args, **kw)
 
     def engine(self, definition: str) -> Engine:

@@ -30,6 +30,8 @@ async def timer_loop(service: Service) -> None:
         except Exception as err:  # a fault must not end the loop for the life of the process
             log_event("timer pass failed", logging.ERROR, error=type(err).__name__)
             fired = []
+        if service.metrics is not None:
+            service.metrics.timer_pass(fired, access.store.clock())
         for sent in fired:
             log_event(
                 "timer",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import anyio
@@ -38,7 +39,14 @@ class EventWriter:
     at shutdown (it commits what is queued before returning).
     """
 
-    def __init__(self, store: Store, *, max_batch: int, max_queued: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_batch: int,
+        max_queued: int,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
         self.store = store
         self.max_batch = max(max_batch, 1)
         self.max_queued = max(max_queued, 1)
@@ -51,6 +59,13 @@ class EventWriter:
         #: Batches committed and events in them, for the log at shutdown and for tests.
         self.batches = 0
         self.events = 0
+        #: Told the size of each committed batch (the service's metrics).
+        self.on_batch = on_batch
+
+    @property
+    def queued(self) -> int:
+        """Events waiting for a commit right now."""
+        return len(self._queue)
 
     async def send(self, request: EventRequest) -> Sent:
         """The event's outcome once its batch is durably committed; raises what `Store.send`
@@ -115,6 +130,8 @@ class EventWriter:
             outcomes = [err] * len(batch)
         self.batches += 1
         self.events += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)

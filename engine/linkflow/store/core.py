@@ -113,6 +113,8 @@ class StoreCore:
         self._engines: dict[str, Engine] = {}
         #: Workflows registered by this process, by content hash: never compiled again.
         self._known: dict[str, Workflow] = {}
+        #: Transactions run again after losing a race, since the store opened (for metrics).
+        self.retries = 0
 
     def _write(self, work: Callable[[Tx], T], *, queue: bool = True) -> T:
         """Run `work` in one write transaction, again if it lost a race with another writer.
@@ -128,6 +130,7 @@ class StoreCore:
                         tx.run(self.sql["take_feed_head"])
                     return work(tx)
             except Retry:
+                self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise StoreError(
             f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"

@@ -31,6 +31,8 @@ COMMAND_MODULES = [
     "world",
     "timers",
     "feed",
+    "backup",
+    "prune",
     "serve",
     "studio",
 ]

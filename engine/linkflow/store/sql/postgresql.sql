@@ -40,3 +40,16 @@ RETURNING feed_head.seq - n.count + 1;
 -- The first lock of every write transaction but a start (core.py, "Lock order"): writers
 -- queue here before they lock any instance row or world record, so none deadlocks.
 SELECT seq FROM feed_head FOR UPDATE;
+
+-- name: prune_claim
+-- Up to ? finished instances to delete, the longest finished first: each finished before the
+-- date, and so did every other member of its session (a handoff chain goes whole or not at
+-- all). Locked, so an event sent to one meanwhile (refused, it would add a history entry)
+-- waits and then finds no instance; rows another transaction holds are left for the next batch.
+SELECT i.id FROM instances i
+WHERE i.outcome IS NOT NULL AND i.updated < ?
+  AND NOT EXISTS (
+      SELECT 1 FROM instances o
+      WHERE o.session = i.session AND (o.outcome IS NULL OR o.updated >= ?))
+ORDER BY i.updated, i.id LIMIT ?
+FOR UPDATE OF i SKIP LOCKED;

@@ -172,3 +172,21 @@ ROLLBACK TO SAVEPOINT linkflow_event;
 
 -- name: release_savepoint
 RELEASE SAVEPOINT linkflow_event;
+
+-- retention (linkflow prune) ------------------------------------------------------------------
+
+-- name: prunable_count
+-- What `prune --dry-run` reports: finished instances whose whole session (handoff chain)
+-- finished before the date, as `prune_claim` would take them.
+SELECT COUNT(*) FROM instances i
+WHERE i.outcome IS NOT NULL AND i.updated < ?
+  AND NOT EXISTS (
+      SELECT 1 FROM instances o
+      WHERE o.session = i.session AND (o.outcome IS NULL OR o.updated >= ?));
+
+-- name: prune_history
+-- An instance's history: its steps and the first answers to its event ids (idempotency).
+DELETE FROM history WHERE instance = ?;
+
+-- name: prune_instance
+DELETE FROM instances WHERE id = ?;

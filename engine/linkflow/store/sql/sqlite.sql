@@ -33,3 +33,14 @@ SELECT COALESCE(MAX(seq), 0) + 1 FROM feed WHERE ? > 0;
 -- Nothing to take: BEGIN IMMEDIATE already queued the writer behind every other one (the
 -- single-writer design needs no lock order: core.py, "Lock order").
 SELECT 1;
+
+-- name: prune_claim
+-- Up to ? finished instances to delete, the longest finished first: each finished before the
+-- date, and so did every other member of its session (a handoff chain goes whole or not at
+-- all). No lock needed: BEGIN IMMEDIATE makes the pruner the only writer.
+SELECT i.id FROM instances i
+WHERE i.outcome IS NOT NULL AND i.updated < ?
+  AND NOT EXISTS (
+      SELECT 1 FROM instances o
+      WHERE o.session = i.session AND (o.outcome IS NULL OR o.updated >= ?))
+ORDER BY i.updated, i.id LIMIT ?;
