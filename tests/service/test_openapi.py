@@ -15,7 +15,8 @@ from linkflow.language.loader import load_workflows
 from linkflow.service.app import create_app
 from linkflow.service.config import ServiceConfig
 from linkflow.service.instances import decode_cursor, encode_cursor
-from linkflow.service.openapi import CURSOR_PATTERN, MAX_FEED_NUMBER, build_document, document
+from linkflow.service.openapi import build_document, document
+from linkflow.service.openapi_schemas import CURSOR_PATTERN, MAX_FEED_NUMBER
 from linkflow.service.problems import MEDIA_TYPE
 from tests.service.server import ROOT, ServiceProcess
 

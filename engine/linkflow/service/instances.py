@@ -19,13 +19,13 @@ from starlette.routing import Route
 
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.service.body import read_json
-from linkflow.service.openapi import (
+from linkflow.service.openapi import validate_body
+from linkflow.service.openapi_schemas import (
     CURSOR_PATTERN,
     FILTER_PATTERN,
     ID_PATTERN,
     KEY_PATTERN,
     MAX_FEED_NUMBER,
-    validate_body,
 )
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.request_log import STARTED_KEY

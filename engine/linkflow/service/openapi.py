@@ -12,274 +12,27 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from linkflow.language.model import Event, Workflow
+from linkflow.language.model import Workflow
 from linkflow.language.schema import describe
 from linkflow.language.validators import explaining_validator, rust_validator, trusted_valid
-from linkflow.language.workflow_builder import TIMEOUT_EVENT
-from linkflow.language.yaml_loader import MAX_SAFE_INTEGER
-from linkflow.service.problems import MEDIA_TYPE, TYPES, ServiceProblem
-
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
-KEY_PATTERN = r"^[!-~]{1,200}$"
-NAME_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
-#: A page cursor: where the page before ended (its last instance's creation time and id).
-CURSOR_PATTERN = (
-    r"^-?[0-9]{1,17}(\.[0-9]{1,17})?(e[+-]?[0-9]{1,2})?~[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+from linkflow.service.openapi_schemas import (
+    CURSOR_PATTERN,
+    FILTER_PATTERN,
+    ID_PATTERN,
+    KEY_PATTERN,
+    MAX_FEED_NUMBER,
+    NAME_PATTERN,
+    SCHEMAS,
+    ref,
 )
-#: A filter of the instance listing: 1 to 200 characters, no control character.
-FILTER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,200}$"
-#: The largest feed number a request may name (18 digits).
-MAX_FEED_NUMBER = 10**18 - 1
+from linkflow.service.openapi_workflows import narrow_paths, workflow_schemas
+from linkflow.service.problems import MEDIA_TYPE, ServiceProblem
 
-_JSON_OBJECT: dict[str, Any] = {"type": "object"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-SCHEMAS: dict[str, Any] = {
-    "Problem": {
-        "type": "object",
-        "description": "RFC 9457 problem details; branch on `type`, a stable URN.",
-        "required": ["type", "title", "status", "detail"],
-        "properties": {
-            "type": {"type": "string", "enum": sorted(t.uri for t in TYPES.values())},
-            "title": {"type": "string"},
-            "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": {"type": "string"},
-            "limit": {
-                "type": "integer",
-                "description": "the bound passed: bytes for body-too-large, levels for "
-                "json-too-deep",
-            },
-            "event": {"type": "string", "description": "invalid-payload: the event sent"},
-            "current_version": {
-                "type": "integer",
-                "description": "version-mismatch: the instance's version now (its ETag)",
-            },
-        },
-        "additionalProperties": False,
-    },
-    "VersionMismatch": {
-        "description": "A stale If-Match: `current_version` is the version to read again at.",
-        "allOf": [_ref("Problem"), {"required": ["current_version"]}],
-    },
-    "WorkflowBrief": {
-        "type": "object",
-        "required": ["name", "title", "initial", "states", "events"],
-        "properties": {
-            "name": {"type": "string"},
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "initial": {"type": "string"},
-            "states": {"type": "integer"},
-            "events": {"type": "integer"},
-        },
-    },
-    "WorkflowList": {
-        "type": "object",
-        "required": ["workflows"],
-        "properties": {"workflows": {"type": "array", "items": _ref("WorkflowBrief")}},
-    },
-    "Workflow": {
-        "type": "object",
-        "required": ["name", "title", "initial", "states", "events", "guards", "transitions"],
-        "properties": {
-            "name": {"type": "string"},
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "initial": {"type": "string"},
-            "rules": {"type": "array", "items": {"type": "string"}},
-            "data": {"type": "array", "items": {"type": "string"}},
-            "states": {"type": "array", "items": _JSON_OBJECT},
-            "events": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["name", "payload", "secret", "schema"],
-                    "properties": {
-                        "name": {"type": "string"},
-                        "description": {"type": "string"},
-                        "payload": {"type": "array", "items": {"type": "string"}},
-                        "secret": {"type": "array", "items": {"type": "string"}},
-                        "schema": {"type": ["object", "null"]},
-                    },
-                },
-            },
-            "guards": {"type": "array", "items": _JSON_OBJECT},
-            "transitions": {"type": "array", "items": _JSON_OBJECT},
-        },
-    },
-    "StartRequest": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["workflow"],
-        "properties": {
-            "workflow": {"type": "string", "pattern": NAME_PATTERN},
-            "data": {"type": "object", "description": "values for the workflow's data fields"},
-            "id": {
-                "type": "string",
-                "pattern": ID_PATTERN,
-                "description": "starting again with the same id and data returns the instance",
-            },
-        },
-    },
-    "EventRequest": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["event"],
-        "properties": {
-            "event": {"type": "string", "minLength": 1, "maxLength": 100},
-            "payload": {"type": "object"},
-        },
-    },
-    "EventOption": {
-        "type": "object",
-        "required": ["event", "available", "reason", "rule"],
-        "properties": {
-            "event": {"type": "string"},
-            "available": {
-                "type": ["boolean", "null"],
-                "description": "null when it depends on the payload",
-            },
-            "reason": {"type": "string"},
-            "rule": {"type": "string"},
-        },
-    },
-    "Instance": {
-        "type": "object",
-        "required": ["id", "workflow", "definition", "state", "outcome", "version", "data"],
-        "properties": {
-            "id": {"type": "string"},
-            "workflow": {"type": "string"},
-            "definition": {"type": "string", "description": "the definition version it runs"},
-            "state": {"type": "string"},
-            "outcome": {"type": ["string", "null"]},
-            "version": {"type": "integer", "description": "accepted steps so far (the ETag)"},
-            "data": {"type": "object"},
-            "created": {"type": "number"},
-            "updated": {"type": "number"},
-            "entered": {"type": "number"},
-            "due": {"type": ["number", "null"], "description": "when its timeout fires"},
-            "session": {"type": "string"},
-            "available": {"type": "array", "items": _ref("EventOption")},
-        },
-    },
-    "InstanceList": {
-        "type": "object",
-        "required": ["instances", "next_cursor"],
-        "properties": {
-            "instances": {"type": "array", "items": _ref("Instance")},
-            "next_cursor": {
-                "type": ["string", "null"],
-                "pattern": CURSOR_PATTERN,
-                "description": "opaque: pass it back as ?cursor= for the next page; null on "
-                "the last page",
-            },
-        },
-    },
-    "Refusal": {
-        "type": "object",
-        "required": ["kind", "message"],
-        "properties": {
-            "kind": {"type": "string"},
-            "message": {"type": "string"},
-            "guard": {"type": "string"},
-            "rule": {"type": "string"},
-            "also": {"type": "array", "items": _JSON_OBJECT},
-        },
-    },
-    "Step": {
-        "type": "object",
-        "required": ["instance", "event", "accepted", "from", "to", "version", "replayed"],
-        "properties": {
-            "instance": {"type": "string"},
-            "workflow": {"type": "string"},
-            "event": {"type": "string"},
-            "accepted": {"type": "boolean"},
-            "from": {"type": "string"},
-            "to": {"type": "string"},
-            "description": {"type": "string"},
-            "refusal": _ref("Refusal"),
-            "version": {"type": "integer"},
-            "outcome": {"type": ["string", "null"]},
-            "replayed": {
-                "type": "boolean",
-                "description": "true when the Idempotency-Key was seen: nothing was applied "
-                "again, and the answer is the one first given (version, outcome, to, "
-                "handed_to and feed_seq as they were right after the step, not as they are "
-                "now; feed_seq is null for a key recorded by a store before schema version 3)",
-            },
-            "handed_to": {
-                "type": ["string", "null"],
-                "description": "the instance a final state handed off to, started by this step",
-            },
-            "feed_seq": {
-                "type": ["integer", "null"],
-                "description": "the step's feed number (null for a refusal)",
-            },
-        },
-    },
-    "History": {
-        "type": "object",
-        "required": ["instance", "history"],
-        "properties": {
-            "instance": {"type": "string"},
-            "history": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["seq", "time", "event", "from", "to", "accepted"],
-                    "properties": {
-                        "seq": {"type": "integer"},
-                        "time": {"type": "number"},
-                        "event": {"type": "string"},
-                        "from": {"type": "string"},
-                        "to": {"type": "string"},
-                        "accepted": {"type": "boolean"},
-                        "payload": {"type": "object"},
-                        "refusal": _ref("Refusal"),
-                        "event_id": {"type": "string"},
-                    },
-                },
-            },
-        },
-    },
-    "FeedEntry": {
-        "type": "object",
-        "required": ["seq", "instance", "workflow", "event", "from", "to", "outcome", "time"],
-        "properties": {
-            "seq": {"type": "integer"},
-            "instance": {"type": "string"},
-            "workflow": {"type": "string"},
-            "event": {"type": "string"},
-            "from": {"type": "string"},
-            "to": {"type": "string"},
-            "outcome": {"type": ["string", "null"]},
-            "time": {"type": "number"},
-        },
-    },
-    "Feed": {
-        "type": "object",
-        "required": ["entries", "last"],
-        "properties": {
-            "entries": {"type": "array", "items": _ref("FeedEntry")},
-            "last": {"type": "integer", "description": "pass as ?after= to read on"},
-        },
-    },
-    "Health": {
-        "type": "object",
-        "required": ["status"],
-        "properties": {"status": {"type": "string"}, "store": {"type": ["string", "null"]}},
-    },
-}
-
-PROBLEM = {MEDIA_TYPE: {"schema": _ref("Problem")}}
+PROBLEM = {MEDIA_TYPE: {"schema": ref("Problem")}}
 
 
 def _json(schema: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -401,7 +154,7 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
 
 
 def _body(schema: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(schema)}}}
+    return {"required": True, "content": {"application/json": {"schema": ref(schema)}}}
 
 
 _LIMIT = {"type": "integer", "minimum": 1, "maximum": 500}
@@ -497,7 +250,7 @@ PATHS.update(
                     "409": _problem("the Idempotency-Key was used for another event or payload"),
                     "412": {
                         "description": "If-Match is stale: another step came first",
-                        "content": {MEDIA_TYPE: {"schema": _ref("VersionMismatch")}},
+                        "content": {MEDIA_TYPE: {"schema": ref("VersionMismatch")}},
                     },
                     "422": _problem("an unknown event, or a payload that fails its schema"),
                 },
@@ -583,151 +336,6 @@ INFO: dict[str, Any] = {
 }
 
 
-#: Integers in a request body are refused beyond this, either way (MAX_SAFE_INTEGER).
-_JSON_VALUE: dict[str, Any] = {
-    "description": "any JSON value; integers within -9007199254740991 to 9007199254740991 "
-    "(a body nests at most 32 levels deep)",
-    "anyOf": [
-        {"type": ["string", "boolean", "null"]},
-        {"type": "number", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
-        {"type": "array", "items": _ref("JsonValue")},
-        {"type": "object", "additionalProperties": _ref("JsonValue")},
-    ],
-}
-_NUMBERS = {"integer", "number"}
-_COMBINATORS = ("anyOf", "oneOf", "allOf", "not", "$ref", "const", "enum")
-
-
-def _bounded(schema: Any) -> Any:
-    """A workflow's JSON Schema as the service applies it to a body: numbers within the safe
-    range, and containers whose items are left open made of JSON values (same bounds)."""
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in ("properties", "patternProperties", "$defs"):
-            out[key] = {name: _bounded(sub) for name, sub in value.items()}
-        elif key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-            out[key] = [_bounded(sub) for sub in value]
-        elif key in ("items", "additionalProperties", "not", "contains"):
-            out[key] = _bounded(value)
-        else:
-            out[key] = value
-    kinds = out.get("type")
-    kinds = {kinds} if isinstance(kinds, str) else set(kinds or ())
-    if not kinds and not any(key in out for key in _COMBINATORS):
-        return {**out, **_ref("JsonValue")}
-    if kinds & _NUMBERS:
-        if "maximum" not in out and "exclusiveMaximum" not in out:
-            out["maximum"] = MAX_SAFE_INTEGER
-        if "minimum" not in out and "exclusiveMinimum" not in out:
-            out["minimum"] = -MAX_SAFE_INTEGER
-    if "array" in kinds and "items" not in out and "prefixItems" not in out:
-        out["items"] = _ref("JsonValue")
-    if "object" in kinds and "additionalProperties" not in out:
-        out["additionalProperties"] = _ref("JsonValue")
-    return out
-
-
-def _component(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}"
-
-
-def _payload_schema(event: Event) -> tuple[dict[str, Any], bool]:
-    """The `payload` an event takes, and whether it must be sent (an event without a schema
-    takes none; one whose schema requires fields cannot do without)."""
-    if event.payload_schema is None:
-        return {"type": "object", "maxProperties": 0, "description": "takes no payload"}, False
-    schema = _bounded(dict(event.payload_schema))
-    return schema, bool(schema.get("required")) or bool(schema.get("minProperties"))
-
-
-def workflow_schemas(workflows: Mapping[str, Workflow]) -> dict[str, Any]:
-    """Per served workflow: the start data it takes (`Data.<name>`), its start request
-    (`Start.<name>`) and the event requests it takes (`Event.<name>`)."""
-    schemas: dict[str, Any] = {"JsonValue": _JSON_VALUE}
-    for name in sorted(workflows):
-        workflow = workflows[name]
-        schemas[_component("Data", name)] = {
-            "type": "object",
-            "additionalProperties": False,
-            "description": f"the data fields of '{name}' (all optional)",
-            "properties": {
-                field: _bounded(dict(workflow.data_types.get(field, {})))
-                for field in sorted(workflow.data)
-            },
-        }
-        schemas[_component("Start", name)] = {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["workflow"],
-            "properties": {
-                "workflow": {"const": name},
-                "data": _ref(_component("Data", name)),
-                "id": SCHEMAS["StartRequest"]["properties"]["id"],
-            },
-        }
-        variants = []
-        for event in workflow.events.values():
-            if event.name == TIMEOUT_EVENT:
-                continue
-            payload, needed = _payload_schema(event)
-            variants.append(
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["event", "payload"] if needed else ["event"],
-                    "properties": {"event": {"const": event.name}, "payload": payload},
-                }
-            )
-        schemas[_component("Event", name)] = {
-            "description": f"an event of '{name}', sent to one of its instances",
-            **({"anyOf": variants} if variants else {"not": {}}),
-        }
-    return schemas
-
-
-def _exact(paths: dict[str, Any], workflows: Mapping[str, Workflow]) -> None:
-    """Narrow the operations that name a workflow or carry its data to the served ones."""
-    names = sorted(workflows)
-    for path in ("/workflows/{name}", "/workflows/{name}/diagram.svg"):
-        operation = paths[path]["get"]
-        operation["parameters"] = [
-            {**p, "schema": {"type": "string", "enum": names}} if p["name"] == "name" else p
-            for p in operation["parameters"]
-        ]
-    start = paths["/instances"]["post"]
-    start["requestBody"] = {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "oneOf": [_ref(_component("Start", n)) for n in names],
-                    "discriminator": {
-                        "propertyName": "workflow",
-                        "mapping": {
-                            n: f"#/components/schemas/{_component('Start', n)}" for n in names
-                        },
-                    },
-                }
-            }
-        },
-    }
-    send = paths["/instances/{id}/events"]["post"]
-    send["requestBody"] = {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "description": "an event of the instance's workflow (another workflow's "
-                    "event is a 422)",
-                    "anyOf": [_ref(_component("Event", n)) for n in names],
-                }
-            }
-        },
-    }
-
-
 def build_document(
     *, secured: bool, workflows: Mapping[str, Workflow] | None = None
 ) -> dict[str, Any]:
@@ -748,8 +356,9 @@ def build_document(
             paths[path][method] = exact
     components: dict[str, Any] = {"schemas": dict(SCHEMAS)}
     if workflows:
-        components["schemas"].update(workflow_schemas(workflows))
-        _exact(paths, workflows)
+        start_id = SCHEMAS["StartRequest"]["properties"]["id"]
+        components["schemas"].update(workflow_schemas(workflows, start_id))
+        narrow_paths(paths, workflows)
     document: dict[str, Any] = {"openapi": "3.1.0", "info": INFO}
     if secured:
         components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from linkflow.output.diagram import TraceStep
 from linkflow.service.catalog import workflow_detail
-from linkflow.service.openapi import ID_PATTERN
+from linkflow.service.openapi_schemas import ID_PATTERN
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.state import service_of
 
