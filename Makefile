@@ -101,11 +101,15 @@ unit: setup postgresql
 unit-fast: setup
 	$(VENV)/bin/pytest -n auto --dist worksteal -m "not slow"
 
+# The README's diagram of the example workflow.
+EXAMPLE_DIAGRAM := examples/document_review.yaml --view reader --file-types svg --out examples/diagrams
+
 # The definitions are valid, the committed diagrams and docs match them, the scenarios cover
 # every transition and guard outcome and notice every mistake `mutate` makes (or it is justified).
 check: setup
 	$(LINKFLOW) validate workflows examples tests/scenarios
 	$(LINKFLOW) render --check
+	$(LINKFLOW) render $(EXAMPLE_DIAGRAM) --check
 	$(LINKFLOW) docs --check
 	$(LINKFLOW) coverage tests/scenarios --fail-under 100
 	$(LINKFLOW) mutate workflows --scenarios tests/scenarios --fail-under 100
@@ -113,6 +117,7 @@ check: setup
 # Regenerate the committed diagrams and docs after changing a workflow.
 generate: setup
 	$(LINKFLOW) render
+	$(LINKFLOW) render $(EXAMPLE_DIAGRAM)
 	$(LINKFLOW) docs
 	$(LINKFLOW) coverage examples/scenarios --diagrams examples/coverage
 	$(CHROMIUM) $(PY) -m tests.studio_browser docs/screenshots
