@@ -1,8 +1,8 @@
-"""The README's benchmark summary, written from `benchmarks/results.json`.
+"""The benchmark summary of docs/performance.md, written from `benchmarks/results.json`.
 
-The README shows the targets of the latest full run, met or missed, between two marker lines;
-`make bench` rewrites that block after each run, and a test checks that the block is what the
-committed results.json says, so the README cannot quote figures no run measured.
+docs/performance.md shows the targets of the latest full run, met or missed, between two marker
+lines; `make bench` rewrites that block after each run, and a test checks that the block is what
+the committed results.json says, so the page cannot quote figures no run measured.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def targets_block(results: dict[str, Any]) -> str:
         f"Run of {results['date']} ({mode}, {results['elapsed_s']:.0f} s) on "
         f"{results['machine']['cpu']}, {results['machine']['usable_cores']} usable cores; "
         "each ratio is taken inside that one run. Details, profiles and notes: "
-        "[benchmarks/RESULTS.md](benchmarks/RESULTS.md).",
+        "[benchmarks/RESULTS.md](../benchmarks/RESULTS.md).",
         "",
         "| target | measured | limit | result |",
         "|---|---|---|---|",
@@ -43,21 +43,23 @@ def targets_block(results: dict[str, Any]) -> str:
 
 
 def updated(readme: str, results: dict[str, Any]) -> str:
-    """The README with its marked block replaced; a README without the markers is an error."""
+    """The page with its marked block replaced; a page without the markers is an error."""
     head, start, rest = readme.partition(START)
     _, end, tail = rest.partition(END)
     if not start or not end:
-        raise ValueError(f"the README has no benchmark block (the line {START!r})")
+        raise ValueError(f"the page has no benchmark block (the line {START!r})")
     return head + targets_block(results) + tail
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    readme = Path(args[0]) if args else ROOT / "README.md"
+    readme = Path(args[0]) if args else ROOT / "docs" / "performance.md"
     results_path = Path(args[1]) if len(args) > 1 else ROOT / "benchmarks" / "results.json"
     results = json.loads(results_path.read_text(encoding="utf-8"))
     if results["quick"]:
-        print("results.json holds a quick run: the README keeps its table", file=sys.stderr)
+        print(
+            "results.json holds a quick run: docs/performance.md keeps its table", file=sys.stderr
+        )
         return 1
     readme.write_text(updated(readme.read_text(encoding="utf-8"), results), encoding="utf-8")
     print(f"{readme}: benchmark targets of {results['date']}")

@@ -3,7 +3,7 @@
 Chromium is the system one (`make` installs Debian's `chromium`); its path comes from
 LINKFLOW_CHROMIUM or PATH and is handed to Playwright, which never downloads a browser.
 
-`python -m tests.studio_browser DIR` writes the README's screenshots into DIR (`make generate`).
+`python -m tests.studio_browser DIR` writes docs/studio.md's screenshots into DIR (`make generate`).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def test_each_hook_passes_on_this_repository(
     assert main(command[1:]) == 0
 
 
-def test_the_readme_shows_a_config_using_both_hooks() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_install_page_shows_a_config_using_both_hooks() -> None:
+    page = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
     for hook in HOOKS:
-        assert f"- id: {hook['id']}" in readme
+        assert f"- id: {hook['id']}" in page

@@ -1,4 +1,5 @@
-"""The README's Python example runs as written, in memory and durably: one code, both modes."""
+"""The README's Python example runs as written, in memory and durably: one code, both modes;
+and every ```python block of the README and the hand-written docs runs."""
 
 from __future__ import annotations
 
@@ -42,12 +43,18 @@ def test_the_readme_python_example_runs(
 def test_every_python_block_of_the_readme_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each ```python block runs as written, its databases moved into a temp folder."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    assert len(blocks) >= 2
+    """Each ```python block of README.md and docs/ runs as written, its databases moved."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    blocks = [
+        (page.relative_to(ROOT).as_posix(), number, code)
+        for page in pages
+        for number, code in enumerate(
+            re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S), 1
+        )
+    ]
+    assert {"README.md", "docs/store.md", "docs/python.md"} <= {name for name, _, _ in blocks}
     monkeypatch.chdir(ROOT)
-    for number, code in enumerate(blocks, 1):
+    for name, number, code in blocks:
         moved = re.sub(r"sqlite:///([\w.]+)", lambda m: f"sqlite:///{tmp_path / m.group(1)}", code)
-        exec(compile(moved, f"README.md (Python block {number})", "exec"), {})
+        exec(compile(moved, f"{name} (Python block {number})", "exec"), {})
     assert not list(ROOT.glob("*.db"))
