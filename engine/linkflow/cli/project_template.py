@@ -195,7 +195,7 @@ linkflow render              # draw the diagrams into diagrams/
 
 PRE_COMMIT_CONFIG = """\
 # https://pre-commit.com: `pre-commit install` runs these before each commit. They use the
-# linkflow installed here; see linkflow's README for the hooks from its repository instead.
+# linkflow installed here; see linkflow's docs/install.md for the hooks from its repository instead.
 repos:
   - repo: local
     hooks:
