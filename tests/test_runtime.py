@@ -382,6 +382,34 @@ def test_available_events_explains_a_guard_and_a_payload_dependency(
     assert (options["pay"].available, options["pay"].reason) == (None, "depends on the payload")
 
 
+def test_an_event_that_needs_payload_fields_depends_on_the_payload(cart: Instance) -> None:
+    """add_item's guard reads no payload, but its payload needs `sku`: it is not available
+    as it stands (mutation audit: only a guard reading the payload was tested)."""
+    options = {o.event: o for o in cart.available_events()}
+    assert (options["add_item"].available, options["add_item"].reason) == (
+        None,
+        "depends on the payload",
+    )
+    assert options["add_item"].as_dict() == {
+        "event": "add_item",
+        "available": None,
+        "reason": "depends on the payload",
+    }
+
+
+def test_an_unavailable_option_names_its_rule_in_its_dict(
+    shop: Workflow, clock: ManualClock
+) -> None:
+    instance = Engine(shop).create({"customer": "ana"}, shop_world(), clock)
+    options = {o.event: o for o in instance.available_events()}
+    assert options["check_out"].as_dict() == {
+        "event": "check_out",
+        "available": False,
+        "reason": "The cart is empty.",
+        "rule": "S2",
+    }
+
+
 def test_available_events_on_a_finished_instance(cart: Instance) -> None:
     cart.send("cancel")
     assert all(option.available is False for option in cart.available_events())

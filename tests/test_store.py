@@ -159,6 +159,28 @@ def test_instances_filter_by_workflow_state_and_outcome(store: Store) -> None:
     assert len(store.instances(limit=1)) == 1
 
 
+def test_instances_page_by_keyset_without_skipping_or_repeating_ties(
+    store: Store, clock: FakeClock
+) -> None:
+    """`before` continues after the last instance of a page: older ones, and among those
+    created in the same instant, the smaller ids (mutation audit: a swapped key survived)."""
+    for _ in range(3):
+        for _ in range(3):  # three in the same instant: their order is the id's
+            store.start(TALLY, {"board": "main"})
+        clock.advance(1)
+    everything = store.instances()
+    assert len(everything) == 9
+    assert [(i.created, i.id) for i in everything] == sorted(
+        ((i.created, i.id) for i in everything), reverse=True
+    )
+    pages, before = [], None
+    while page := store.instances(limit=2, before=before):
+        pages.append([i.id for i in page])
+        before = (page[-1].created, page[-1].id)
+    assert [len(p) for p in pages] == [2, 2, 2, 2, 1]
+    assert [i for p in pages for i in p] == [i.id for i in everything]
+
+
 def test_timeouts_fire_when_due_and_chain_from_when_each_state_was_entered(
     store: Store, clock: FakeClock
 ) -> None:
