@@ -149,6 +149,8 @@ def mutmut(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 CHILD_RESULTS = WORK / "child-results.json"
+RECHECK = WORK / "recheck.json"
+RUN_INFO = WORK / "run-info.json"
 
 #: Modules whose code runs only in child processes (`linkflow serve`, `python -m linkflow`), so
 #: mutmut's in-process test map finds no test for them: their sampled mutants run here instead,
@@ -166,15 +168,23 @@ def all_results() -> dict[str, int | None]:
     return found
 
 
-def run_in_children(keys: list[str], timeout: float, deadline: float, save: bool = True) -> dict:
+def run_in_children(
+    keys: list[str],
+    timeout: float,
+    deadline: float,
+    save: bool = True,
+    tests: list[str] | None = None,
+    store: Path = CHILD_RESULTS,
+) -> dict:
     """Each mutant in its own pytest process (exit 1 killed, 0 survived, 36 timeout)."""
-    done = json.loads(CHILD_RESULTS.read_text()) if save and CHILD_RESULTS.exists() else {}
+    done = json.loads(store.read_text()) if save and store.exists() else {}
     for key in keys:
         if time.time() > deadline:
             print("deadline: the rest stay unchecked", flush=True)
             break
         env = dict(os.environ, MUTANT_UNDER_TEST=key, PYTHONPATH=str(WORK / "mutants" / "src"))
-        cmd = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *IN_CHILDREN[module_of(key)]]
+        chosen_tests = tests or IN_CHILDREN[module_of(key)]
+        cmd = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *chosen_tests]
         try:
             code = subprocess.run(
                 cmd,
@@ -189,7 +199,7 @@ def run_in_children(keys: list[str], timeout: float, deadline: float, save: bool
             done[key] = 36
         print(f"{STATUS[done[key]]:9} {key}", flush=True)
         if save:
-            CHILD_RESULTS.write_text(json.dumps(done, indent=1))
+            store.write_text(json.dumps(done, indent=1))
     return done
 
 
@@ -310,6 +320,9 @@ def report(
         + (f", at most {args.max_per_module} per module" if args.max_per_module else "")
         + f", seed {args.seed}"
     )
+    info = json.loads(RUN_INFO.read_text()) if RUN_INFO.exists() else {}
+    sample = info.get("sample", sample)
+    seconds = info.get("seconds", seconds)
     out += [
         f"Run: {sample}; {len(chosen)} mutants run in {seconds / 60:.0f} min, "
         f"{args.max_children} workers. Tests: "
@@ -373,6 +386,22 @@ def report(
         by_func[k.partition("__mutmut_")[0]] += 1
     for func, n in sorted(by_func.items()):
         out.append(f"- `{func}` ({n} mutants)")
+    if RECHECK.exists():
+        out += [
+            "",
+            "## Rechecked, each in a fresh process, with this branch's tests",
+            "",
+            "| file:line | mutant | mutation | before | now |",
+            "|---|---|---|---|---|",
+        ]
+        for key, code in sorted(json.loads(RECHECK.read_text()).items()):
+            line, what = where_and_what(key)
+            what = what.replace("|", "\\|")
+            before = STATUS.get(results.get(key), "not in the sample")
+            out.append(
+                f"| engine/{module_of(key)}:{line} | `{key.rsplit('.', 1)[1]}` | {what} "
+                f"| {before} | {STATUS[code]} |"
+            )
     return "\n".join(out) + "\n"
 
 
@@ -398,12 +427,14 @@ def main() -> int:
         default=float("inf"),
         help="epoch seconds: start no child-process mutant after it",
     )
+    parser.add_argument("--recheck", nargs="*", default=[], help="mutants: a fresh process each")
+    parser.add_argument("--recheck-tests", nargs="*", default=[], help="the tests for --recheck")
     parser.add_argument("--generate-only", action="store_true", help="stage, generate, stop")
     parser.add_argument("--restage", action="store_true", help="stage again (after editing tests)")
     args = parser.parse_args()
 
     started = time.monotonic()
-    if not args.report_only:
+    if not args.report_only and not args.recheck:
         if args.restage or not (WORK / "mutants").exists():
             stage(args.tests, args.targets)
             # generates every mutant and the test map; the filter matches nothing on purpose
@@ -428,6 +459,20 @@ def main() -> int:
             if clean["none.x_none__mutmut_0"] != 0:
                 sys.exit("the child-process tests fail without a mutant")
             run_in_children(child_keys, args.child_timeout, args.deadline)
+        if not args.only:
+            every = f"every {args.every}-th mutant per module (random offset)"
+            cap = f", at most {args.max_per_module} per module" if args.max_per_module else ""
+            full = args.every <= 1 and not args.max_per_module
+            sample = "every mutant" if full else f"a sample: {every}{cap}, seed {args.seed}"
+            info = {"sample": sample, "seconds": time.monotonic() - started}
+            RUN_INFO.write_text(json.dumps(info))
+    if args.recheck:
+        # the branch's tests now, over the mutated copy (run it when no mutmut run is going)
+        shutil.copytree(ROOT / "tests", WORK / "mutants" / "tests", dirs_exist_ok=True)
+        run_in_children(
+            args.recheck, args.child_timeout, 1e18, tests=args.recheck_tests, store=RECHECK
+        )
+        return 0
     results = all_results()
     chosen_file = WORK / "chosen.json"
     chosen = json.loads(chosen_file.read_text()) if chosen_file.exists() else list(results)
