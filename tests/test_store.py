@@ -159,6 +159,18 @@ def test_instances_filter_by_workflow_state_and_outcome(store: Store) -> None:
     assert len(store.instances(limit=1)) == 1
 
 
+def test_a_definition_is_found_by_every_prefix_of_its_hash(store: Store) -> None:
+    """A prefix covers the hashes from it up to it followed by "g", past every hex digit
+    (mutation audit: an upper bound of "G", which misses the letters, survived)."""
+    registered = store.register(TALLY)
+    full = registered.hash
+    assert any(c in "abcdef" for c in full[1:])
+    for n in range(1, len(full) + 1):
+        assert store.definition(full[:n]).hash == full, full[:n]
+    with pytest.raises(NotFound):
+        store.definition(full + "0")
+
+
 def test_instances_page_by_keyset_without_skipping_or_repeating_ties(
     store: Store, clock: FakeClock
 ) -> None:
