@@ -194,6 +194,8 @@ def test_instances_page_by_keyset_without_skipping_or_repeating_ties(
         before = (page[-1].created, page[-1].id)
     assert [len(p) for p in pages] == [2, 2, 2, 2, 1]
     assert [i for p in pages for i in p] == [i.id for i in everything]
+    second = store.instances(workflow="tally", limit=2, before=(everything[1].created, pages[0][1]))
+    assert [i.id for i in second] == pages[1]  # with a filter too: both joined by AND
 
 
 def test_timeouts_fire_when_due_and_chain_from_when_each_state_was_entered(
