@@ -145,3 +145,71 @@ def test_validate_reports_a_field_that_offers_no_choices(
     out = capsys.readouterr().out
     assert f"{scenario}:5:24: no event field 'order.cakes' offers choices " in out
     assert "(did you mean 'order.cake'?)" in out
+
+
+SIZES = """\
+workflow: sizes
+initial: ordering
+data: {size: ""}
+states:
+  ordering: {}
+  ordered: {final: completed}
+events:
+  order:
+    payload:
+      type: object
+      additionalProperties: false
+      properties:
+        cake_size: {type: string}
+        size: {type: string}
+    choices:
+      cake_size:
+        values: "['s', 'l']"
+      size:
+        description: the sizes we bake.
+        values: "[1, {'value': 'm', 'label': 'Medium'}, {'value': 'xl'}]"
+        ignore_case: true
+transitions:
+  - event: order
+    from: ordering
+    to: ordered
+    actions:
+      - set: {path: data.size, value: "has(payload.size) ? payload.size : ''"}
+"""
+
+
+def sizes(tmp_path: Path) -> Instance:
+    path = tmp_path / "sizes.yaml"
+    path.write_text(SIZES, encoding="utf-8")
+    return Engine(load_workflow(path)).create()
+
+
+def test_a_listed_value_without_a_label_reads_as_itself(tmp_path: Path) -> None:
+    """A `{value: ...}` item with no label is shown by its value (mutation audit)."""
+    (option,) = sizes(tmp_path).available_events()
+    assert [(c.value, c.label) for c in option.choices["size"]] == [
+        (1, "1"),
+        ("m", "Medium"),
+        ("xl", "xl"),
+    ]
+
+
+def test_ignore_case_matches_a_text_value_among_numbers(tmp_path: Path) -> None:
+    """A loose match compares with the value too, not only the label, and skips the values
+    that are not text (mutation audit: neither was tested)."""
+    instance = sizes(tmp_path)
+    step = instance.send("order", {"size": " M"})
+    assert step.accepted
+    assert instance.data["size"] == "m"
+    assert sizes(tmp_path).send("order", {"size": "XL"}).accepted
+    refused = sizes(tmp_path).send("order", {"size": "2"})
+    assert refused.refusal is not None
+    assert refused.refusal.message == (
+        "'2' is not one of the choices offered (the sizes we bake): 1, Medium, xl."
+    )
+
+
+def test_a_list_without_a_description_is_named_by_its_field_in_words(tmp_path: Path) -> None:
+    step = sizes(tmp_path).send("order", {"cake_size": "m"})
+    assert step.refusal is not None
+    assert step.refusal.message == "'m' is not one of the choices offered (cake size): s, l."

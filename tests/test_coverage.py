@@ -73,6 +73,22 @@ def test_measure_over_session_steps() -> None:
     assert "guard account_in_bc never refused on open_link" in report.table()
 
 
+def test_a_handoff_starts_the_next_instance_on_the_session_clock() -> None:
+    """The instance a handoff starts keeps time by the session's clock: its login window
+    times out 600 s after the handoff on that clock (mutation audit: the clock was dropped)."""
+    now = [1_000.0]
+    engines, _ = sessions()
+    session = Session(
+        engines, "link_entry", {"actor": "ana", "ad_account": "ads1"}, world(), lambda: now[0]
+    )
+    session.send("open_link")
+    assert session.send("choose").handed_to == "link_method"
+    assert session.instance.due == 1_600.0
+    now[0] = 1_600.0
+    [fired] = session.expire_all()
+    assert (fired.workflow, fired.step.target) == ("link_method", "timed_out")
+
+
 def test_steps_of_unknown_workflows_are_ignored() -> None:
     engines, _ = sessions()
     session = Session(engines, "link_entry", {"actor": "ana", "ad_account": "ads1"}, world())

@@ -382,6 +382,75 @@ def test_available_events_explains_a_guard_and_a_payload_dependency(
     assert (options["pay"].available, options["pay"].reason) == (None, "depends on the payload")
 
 
+def test_an_event_that_needs_payload_fields_depends_on_the_payload(cart: Instance) -> None:
+    """add_item's guard reads no payload, but its payload needs `sku`: it is not available
+    as it stands (mutation audit: only a guard reading the payload was tested)."""
+    options = {o.event: o for o in cart.available_events()}
+    assert (options["add_item"].available, options["add_item"].reason) == (
+        None,
+        "depends on the payload",
+    )
+    assert options["add_item"].as_dict() == {
+        "event": "add_item",
+        "available": None,
+        "reason": "depends on the payload",
+    }
+
+
+def test_an_unavailable_option_names_its_rule_in_its_dict(
+    shop: Workflow, clock: ManualClock
+) -> None:
+    instance = Engine(shop).create({"customer": "ana"}, shop_world(), clock)
+    options = {o.event: o for o in instance.available_events()}
+    assert options["check_out"].as_dict() == {
+        "event": "check_out",
+        "available": False,
+        "reason": "The cart is empty.",
+        "rule": "S2",
+    }
+
+
+LOOKUP = """\
+workflow: lookup
+initial: open
+bindings:
+  item:
+    from: items
+    key: payload.sku
+states:
+  open: {}
+  done: {final: completed}
+events:
+  pick:
+    payload:
+      type: object
+      properties:
+        sku: {type: string}
+guards:
+  known_item:
+    rule: L1
+    when: item != null
+    message: No such item.
+transitions:
+  - event: pick
+    from: open
+    to: done
+    guards: [known_item]
+"""
+
+
+def test_a_guard_that_reads_the_payload_through_a_binding_depends_on_it(tmp_path: Path) -> None:
+    """`item` is looked up by payload.sku: the guard reads the payload although its `when`
+    does not name it (mutation audit: that case was untested)."""
+    path = tmp_path / "lookup.yaml"
+    path.write_text(LOOKUP, encoding="utf-8")
+    instance = Engine(load_workflow(path)).create(world=World({"items": {"a": {}}}))
+    [option] = instance.available_events()
+    assert (option.available, option.reason) == (None, "depends on the payload")
+    assert instance.send("pick", {"sku": "b"}).refusal is not None
+    assert instance.send("pick", {"sku": "a"}).accepted
+
+
 def test_available_events_on_a_finished_instance(cart: Instance) -> None:
     cart.send("cancel")
     assert all(option.available is False for option in cart.available_events())

@@ -41,6 +41,70 @@ def test_failures_are_located_and_say_expected_and_actual() -> None:
     ]
 
 
+def test_the_json_report_of_a_scenario_names_every_field() -> None:
+    """`linkflow test --format json` prints as_dict(): each failure with its line, column and
+    step, and the path taken (mutation audit: renamed keys survived the CLI test)."""
+    report = run_scenario_file(CASES / "wrong_expectations.yaml").as_dict()
+    assert json.loads(json.dumps(report)) == report
+    assert set(report) == {
+        "scenario", "file", "line", "passed", "rules", "failures", "problems", "path"
+    }  # fmt: skip
+    assert (report["scenario"], report["line"], report["passed"]) == (
+        "wrong_expectations_on_purpose",
+        1,
+        False,
+    )
+    assert report["file"].endswith("wrong_expectations.yaml")
+    assert (report["rules"], report["problems"]) == ([], [])
+    assert report["failures"][0] == {
+        "line": 8,
+        "column": 21,
+        "step": 1,
+        "message": "expected state 'published', got 'in_review'",
+    }
+    assert [(f["line"], f["column"], f["step"]) for f in report["failures"]] == [
+        (8, 21, 1), (9, 11, 2), (14, 7, 3), (15, 25, 3), (16, 42, 3), (17, 34, 3)
+    ]  # fmt: skip
+    assert report["path"][0] == " 1. document_review: submit: draft -> in_review"
+    assert len(report["path"]) == 3
+
+
+ACCEPTED = """\
+scenario: accepted_on_purpose
+workflow: document_review
+workflows: .
+world: document_world.yaml
+data: {document: handbook}
+steps:
+  - send: submit
+    expect: {accepted: true}
+  - send: approve
+    payload: {reviewer: ana, code: "4711"}
+    expect: {accepted: true}
+  - send: approve
+    payload: {reviewer: ben, code: "4711"}
+    expect: {accepted: false}
+"""
+
+
+def test_accepted_true_and_false_are_checked_against_the_step(tmp_path: Path) -> None:
+    """`expect: {accepted: ...}` passes when it holds and fails, at its key, when it does not
+    (mutation audit: no scenario the tests run expected `accepted` and met the other answer)."""
+    shutil.copytree(
+        EXAMPLES.parent, tmp_path, ignore=shutil.ignore_patterns("scenarios"), dirs_exist_ok=True
+    )
+    path = tmp_path / "accepted.yaml"
+    path.write_text(ACCEPTED, encoding="utf-8")
+    result = run_scenario_file(path)
+    assert result.problems == []
+    assert [(f.location.line, f.step, f.message) for f in result.failures] == [
+        (9, 2, "'approve' was refused: 'ana' wrote 'Staff handbook' and cannot review it."),
+        (11, 2, "expected accepted: True, got False"),
+        (14, 3, "'approve' was accepted (in_review -> published), expected a refusal"),
+        (14, 3, "expected accepted: False, got True"),
+    ]
+
+
 def test_unknown_workflow_is_a_located_problem() -> None:
     result = run_scenario_file(CASES / "bad_setup.yaml")
     assert [str(p).split(": ", 1)[1] for p in result.problems] == [

@@ -188,6 +188,45 @@ def test_instances_filter_by_workflow_state_and_outcome(store: Store) -> None:
     assert len(store.instances(limit=1)) == 1
 
 
+def test_a_definition_is_found_by_every_prefix_of_its_hash(store: Store) -> None:
+    """A prefix covers the hashes from it up to it followed by "g", past every hex digit
+    (mutation audit: an upper bound of "G", which misses the letters, survived)."""
+    registered = store.register(TALLY)
+    full = registered.hash
+    assert any(c in "abcdef" for c in full[1:])
+    for n in range(1, len(full) + 1):
+        assert store.definition(full[:n]).hash == full, full[:n]
+    with pytest.raises(NotFound):
+        store.definition(full + "0")
+
+
+def test_instances_page_by_keyset_without_skipping_or_repeating_ties(
+    store: Store, clock: FakeClock
+) -> None:
+    """`before` continues after the last instance of a page: older ones, and among those
+    created in the same instant, the smaller ids (mutation audit: a swapped key survived)."""
+    for _ in range(3):
+        for _ in range(3):  # three in the same instant: their order is the id's
+            store.start(TALLY, {"board": "main"})
+        clock.advance(1)
+    everything = store.instances()
+    assert len(everything) == 9
+    assert [(i.created, i.id) for i in everything] == sorted(
+        ((i.created, i.id) for i in everything), reverse=True
+    )
+    pages, before = [], None
+    for _ in range(len(everything) + 1):  # bounded: a cursor that does not move must fail
+        page = store.instances(limit=2, before=before)
+        if not page:
+            break
+        pages.append([i.id for i in page])
+        before = (page[-1].created, page[-1].id)
+    assert [len(p) for p in pages] == [2, 2, 2, 2, 1]
+    assert [i for p in pages for i in p] == [i.id for i in everything]
+    second = store.instances(workflow="tally", limit=2, before=(everything[1].created, pages[0][1]))
+    assert [i.id for i in second] == pages[1]  # with a filter too: both joined by AND
+
+
 def test_timeouts_fire_when_due_and_chain_from_when_each_state_was_entered(
     store: Store, clock: FakeClock
 ) -> None:

@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from linkflow.service.access import is_loopback
+from linkflow.service.access import TokenError, is_loopback, read_token
 from linkflow.service.app import create_app
 from linkflow.service.config import ServiceConfig
 from linkflow.service.signin import COOKIE, session_value
@@ -61,6 +61,27 @@ def test_a_short_token_is_refused(tmp_path: object) -> None:
     missing = run_serve(["--token-file", str(path.with_name("absent"))])
     assert missing.returncode == 2
     assert "cannot read the token file" in missing.stderr
+
+
+def test_a_token_error_names_where_the_token_came_from_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process, so the mutation audit reaches read_token: the message names the file (or
+    LINKFLOW_TOKEN) and the operating system's reason (mutation audit: neither was checked)."""
+    path = tmp_path / "token"
+    path.write_text("short\n", encoding="utf-8")
+    with pytest.raises(TokenError, match=rf"^the token file {re.escape(str(path))} must hold "):
+        read_token(str(path))
+    missing = path.with_name("absent")
+    with pytest.raises(TokenError, match=r": No such file or directory$"):
+        read_token(str(missing))
+    monkeypatch.setenv("LINKFLOW_TOKEN", "short")
+    with pytest.raises(TokenError, match=r"^LINKFLOW_TOKEN must hold one token of at least 16 "):
+        read_token(None)
+    monkeypatch.setenv("LINKFLOW_TOKEN", TOKEN)
+    assert read_token(None) == TOKEN
+    path.write_text(f"  {TOKEN}\n", encoding="utf-8")
+    assert read_token(str(path)) == TOKEN
 
 
 def test_a_token_guards_every_route_but_the_probes() -> None:
