@@ -218,6 +218,7 @@ def test_qr_flow_times_out_and_saved_scenario_passes(page: Any, tree: Path) -> N
     page.locator("#current").get_by_text("timed out").wait_for()
     assert current(page) == "timed_out"
     assert page.is_disabled("#event-approve")
+    page.locator("#event-not-now summary").click()  # folded under "Not possible now"
     assert "not possible at this point" in page.locator("#event-approve-reason").inner_text()
 
     page.fill("#scenario-name", "qr_left_to_time_out")

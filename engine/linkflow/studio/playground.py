@@ -273,12 +273,14 @@ class Playground:
             out.append(
                 {
                     "event": option.event,
+                    "label": event.label or option.event,
                     "description": event.description,
                     "available": option.available,
                     "reason": option.reason,
                     "rule": option.rule,
                     "schema": event.payload_schema,
                     "secret_fields": sorted(event.secret_fields),
+                    "choices": {n: [c.as_dict() for c in cs] for n, cs in option.choices.items()},
                 }
             )
         return out
