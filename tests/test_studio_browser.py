@@ -608,3 +608,14 @@ def test_an_organization_owned_account_is_created_by_clicking_labels_alone(page:
     page.locator("#payload-fields fieldset[data-choice=region] input[type=radio]").first.check()
     _send_form(page)
     assert page.locator("#history > li").last.get_attribute("class") == "accepted"
+
+
+def test_the_qr_approve_form_shows_no_password_field(page: Any) -> None:
+    """The QR approve event declares `password` only to refuse it (`not: {}`): no field."""
+    for label in ("Link TikTok account", "Linking existing TikTok account", "Link with QR code"):
+        _click_label(page, label)
+    _click_label(page, "Confirm")
+    _click_label(page, "Scan and approve")
+    assert page.locator("#payload-field-tiktok_account").count() == 1
+    assert page.locator("#payload-field-password").count() == 0
+    assert page.locator("#payload-fields input[type=password]").count() == 0

@@ -336,6 +336,9 @@ class Playground:
                 "number": number,
                 "kind": "wait" if record.action.wait else "send",
                 "event": step.event if step else "",
+                "label": self._label(record.entry.workflow, step.event)
+                if record.entry and step
+                else "",
                 "wait": record.action.wait,
                 "payload": copy_json(dict(record.action.payload)),
                 "workflow": record.entry.workflow if record.entry else record.workflow,
@@ -351,6 +354,12 @@ class Playground:
             }
             out.append(item)
         return out
+
+    def _label(self, workflow: str, event: str) -> str:
+        """An event's words (its label), or its id when it has none."""
+        found = self.workflows.get(workflow)
+        declared = found.events.get(event) if found else None
+        return (declared.label if declared else "") or event
 
     def view(self) -> dict[str, Any]:
         """Everything the page shows, as JSON-ready values (no secret field is ever kept)."""

@@ -310,12 +310,12 @@ function showResult(data) {
   const last = data.state.history[data.state.history.length - 1];
   if (!last) return;
   if (last.accepted) {
-    box.append(el("span", {class: "ok"}, `${last.event}: ${last.from} → ${last.to}`));
+    box.append(el("span", {class: "ok", title: last.event}, `${last.label || last.event}: ${last.from} → ${last.to}`));
     if (last.handed_to) box.append(` — now in ${last.handed_to}`);
     if (last.description) box.append(el("div", {class: "muted"}, last.description));
   } else if (last.refusal) {
     const r = last.refusal;
-    const head = el("strong", {}, `${last.event} refused`);
+    const head = el("strong", {title: last.event}, `${last.label || last.event} refused`);
     if (r.guard) head.append(` by guard ${r.guard}`);
     if (r.rule) head.append(" ", el("span", {class: "rule"}, `[${r.rule}]`));
     const line = el("span", {class: "refused"}, head, r.message, ` Still in '${last.from}'; nothing changed.`);
