@@ -375,3 +375,17 @@ def test_the_qr_forms_field_that_is_never_accepted_is_still_declared(client: Tes
     events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
     assert events["approve"]["schema"]["properties"]["password"]["not"] == {}
     assert events["approve"]["label"] == "Scan and approve"
+
+
+def test_payload_fields_a_binding_reads_suggest_the_world_records(client: TestClient) -> None:
+    """A field a binding looks a record up by (`key: payload.field`) suggests that collection's
+    ids with their names; a secret field suggests nothing."""
+    client.post("/api/reset", json={"start": "link_qr"})
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    suggested = events["approve"]["suggestions"]
+    assert {"value": "mia_makes", "label": "Mia Makes Things"} in suggested["tiktok_account"]
+    assert {"value": "mia", "label": "Mia Makes"} in suggested["user"]
+    assert "password" not in suggested
+    client.post("/api/reset", json={"start": "link_login"})
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    assert set(events["log_in"]["suggestions"]) == {"username"}

@@ -619,3 +619,11 @@ def test_the_qr_approve_form_shows_no_password_field(page: Any) -> None:
     assert page.locator("#payload-field-tiktok_account").count() == 1
     assert page.locator("#payload-field-password").count() == 0
     assert page.locator("#payload-fields input[type=password]").count() == 0
+    # The ids the fields can resolve to are suggested, with the records' names.
+    assert page.locator("#payload-field-user-list option[value=mia]").get_attribute("label") == (
+        "Mia Makes"
+    )
+    assert (
+        "mia_makes (Mia Makes Things)"
+        in page.locator("#payload-field-tiktok_account-help").inner_text()
+    )

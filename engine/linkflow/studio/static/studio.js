@@ -195,7 +195,7 @@ function renderStart(state) {
 
 // -- the payload form ----------------------------------------------------------------------
 
-function fieldInput(idPrefix, name, schema, required, secret, choices) {
+function fieldInput(idPrefix, name, schema, required, secret, choices, suggestions) {
   const id = `${idPrefix}-${name}`;
   let input;
   const help = [schema.description, secret ? "Secret: sent once, never kept or shown." : ""].filter(Boolean).join(" ");
@@ -229,6 +229,17 @@ function fieldInput(idPrefix, name, schema, required, secret, choices) {
   } else {
     input = el("input", {id, name, type: secret ? "password" : "text", required, autocomplete: secret ? "new-password" : "off"});
     if (schema.minLength) input.minLength = schema.minLength;
+    if (suggestions && suggestions.length && !secret) {
+      // What the field can resolve to in the world: the record ids, with their names.
+      const list = el("datalist", {id: `${id}-list`}, ...suggestions.map((s) => el("option", {value: s.value, label: s.label})));
+      input.setAttribute("list", list.id);
+      input.dataset.kind = schema.type || "string";
+      const shown = suggestions.slice(0, 12).map((s) => (s.label === s.value ? s.value : `${s.value} (${s.label})`));
+      const hint = `Known: ${shown.join(", ")}${suggestions.length > shown.length ? ", …" : ""}.`;
+      const helpText = [help, hint].filter(Boolean).join(" ");
+      input.setAttribute("aria-describedby", helpId);
+      return [label, input, list, el("p", {class: "field-help", id: helpId}, helpText)];
+    }
   }
   input.dataset.kind = enumValues ? "enum" : (schema.type || "string");
   if (help) input.setAttribute("aria-describedby", helpId);
@@ -257,7 +268,8 @@ function payloadForm(prefix, onSend) {
       if (neverAccepted(prop)) continue;
       const secret = option.secret_fields.includes(name) || prop.secret === true;
       const choices = option.choices ? option.choices[name] : undefined;
-      fields.append(...fieldInput(`${prefix}-field`, name, prop, required.has(name), secret, choices).filter(Boolean));
+      const suggestions = option.suggestions ? option.suggestions[name] : undefined;
+      fields.append(...fieldInput(`${prefix}-field`, name, prop, required.has(name), secret, choices, suggestions).filter(Boolean));
     }
     const words = option.label || option.event;
     $(ids.legend).textContent = words;
