@@ -66,7 +66,9 @@ def test_a_list_that_cannot_be_worked_out_offers_nothing() -> None:
 def test_values_that_are_not_text_are_listed_as_text() -> None:
     step = bakery(main__notes=[1, 2]).send("order", {"note": "3"})
     assert step.refusal is not None
-    assert step.refusal.message == "'3' is not one of the choices offered (note): 1, 2."
+    assert step.refusal.message == (
+        "'3' is not the id of a choice offered (note). Send the id of one of: 1, 2."
+    )
 
 
 def test_a_loose_match_is_replaced_by_the_offered_value() -> None:

@@ -347,3 +347,45 @@ def test_an_open_studio_page_does_not_hold_up_the_service_shutdown(tmp_path: Pat
     took = time.monotonic() - started  # leaving `serve` sent SIGTERM and waited for the exit
     assert took < GRACE_SECONDS / 2
     assert stream.read().endswith(b"\n\n")  # the stream was ended, not cut
+
+
+def test_the_state_carries_each_events_label_and_the_choices_offered(client: TestClient) -> None:
+    """The page shows people's words: each event's label, and a choice field's options by
+    label with the id to send."""
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    assert events["click_link_tiktok_account"]["label"] == "Link TikTok account"
+    assert all(e["label"] for e in events.values())
+    for event in ("click_link_tiktok_account", "choose_create_new"):
+        client.post("/api/send", json={"event": event})
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    offered = events["choose_create_option"]["choices"]["option"]
+    assert {"value": "sign_up", "label": "Sign up for a new TikTok account"} in offered
+    # A label sent instead of an id is refused, and the refusal names the ids to send.
+    sent = {"event": "choose_create_option", "payload": {"option": offered[-1]["label"]}}
+    state = client.post("/api/send", json=sent).json()["state"]
+    message = state["history"][-1]["refusal"]["message"]
+    assert "is not the id of an option" in message
+    assert "Sign up for a new TikTok account (id 'sign_up')" in message
+
+
+def test_the_qr_forms_field_that_is_never_accepted_is_still_declared(client: TestClient) -> None:
+    """The page hides a field whose schema can never be met (`not: {}`); the state keeps the
+    schema as declared, so the page can tell."""
+    client.post("/api/reset", json={"start": "link_qr"})
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    assert events["approve"]["schema"]["properties"]["password"]["not"] == {}
+    assert events["approve"]["label"] == "Scan and approve"
+
+
+def test_payload_fields_a_binding_reads_suggest_the_world_records(client: TestClient) -> None:
+    """A field a binding looks a record up by (`key: payload.field`) suggests that collection's
+    ids with their names; a secret field suggests nothing."""
+    client.post("/api/reset", json={"start": "link_qr"})
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    suggested = events["approve"]["suggestions"]
+    assert {"value": "mia_makes", "label": "Mia Makes Things"} in suggested["tiktok_account"]
+    assert {"value": "mia", "label": "Mia Makes"} in suggested["user"]
+    assert "password" not in suggested
+    client.post("/api/reset", json={"start": "link_login"})
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    assert set(events["log_in"]["suggestions"]) == {"username"}

@@ -218,6 +218,7 @@ def test_qr_flow_times_out_and_saved_scenario_passes(page: Any, tree: Path) -> N
     page.locator("#current").get_by_text("timed out").wait_for()
     assert current(page) == "timed_out"
     assert page.is_disabled("#event-approve")
+    page.locator("#event-not-now summary").click()  # folded under "Not possible now"
     assert "not possible at this point" in page.locator("#event-approve-reason").inner_text()
 
     page.fill("#scenario-name", "qr_left_to_time_out")
@@ -545,3 +546,84 @@ def test_a_page_on_another_origin_changes_nothing_and_writes_nothing(
         assert re.search(r'"POST /api/instances/qr-waiting/send HTTP/1.1" 4(03|15)', log), log
         assert re.search(r'"POST /api/scenario HTTP/1.1" 4(03|15)', log), log
         assert not re.search(r'"POST [^"]*" 200', log), log
+
+
+def _click_label(page: Any, label: str) -> None:
+    """Click the event button showing `label` (never its id) and wait for the step."""
+    count = page.locator("#history > li").count()
+    name = re.compile(rf"^{re.escape(label)}…?$")  # "…": the event opens a form
+    page.locator("#events").get_by_role("button", name=name).click()
+    if page.locator("#payload-form").is_hidden():
+        page.locator("#history > li").nth(count).wait_for(state="attached")
+
+
+def _send_form(page: Any) -> None:
+    count = page.locator("#history > li").count()
+    page.click("#payload-send")
+    page.locator("#history > li").nth(count).wait_for(state="attached")
+
+
+def test_sign_up_is_finished_by_clicking_labels_alone(page: Any) -> None:
+    """A new user picks the sign-up method from the words the page shows: buttons read as
+    labels, the create option is a radio button with its label; no id is ever typed."""
+    listed = page.locator("#events > li:not(.not-now) button.event")
+    assert listed.all_inner_texts() == ["Link TikTok account", "Close"]
+    assert "Not possible now (8)" in page.locator("#event-not-now summary").inner_text()
+    for label in ("Link TikTok account", "Create new TikTok account", "Pick a create option"):
+        _click_label(page, label)
+    page.get_by_label("Sign up for a new TikTok account").check()
+    _send_form(page)
+    assert current(page) == "signup_chosen"
+    _click_label(page, "Confirm")
+    _click_label(page, "Sign up")
+    page.get_by_label("username").fill("ana_new_shop")
+    page.get_by_label("password").fill(RIGHT)
+    _send_form(page)
+    _click_label(page, "Approve")
+    assert current(page) == "created"
+
+
+def test_select_from_the_business_center_is_finished_by_clicking_labels_alone(page: Any) -> None:
+    """Select from your Business Center: the account is a radio button showing its name."""
+    for label in ("Link TikTok account", "Linking existing TikTok account"):
+        _click_label(page, label)
+    _click_label(page, "Select from your Business Center")
+    _click_label(page, "Select an account")
+    page.get_by_label("Acme Outlet").check()
+    _send_form(page)
+    assert page.locator("#history > li").last.get_attribute("class") == "accepted"
+    _click_label(page, "Confirm")
+    assert page.locator("#history > li").last.get_attribute("class") == "accepted"
+
+
+def test_an_organization_owned_account_is_created_by_clicking_labels_alone(page: Any) -> None:
+    """The create option and the region are radio buttons; only the nickname is typed."""
+    for label in ("Link TikTok account", "Create new TikTok account", "Pick a create option"):
+        _click_label(page, label)
+    page.get_by_label("Create Organization-owned TikTok account").check()
+    _send_form(page)
+    _click_label(page, "Confirm")
+    _click_label(page, "Create")
+    page.get_by_label("nickname").fill("Acme Spring")
+    page.locator("#payload-fields fieldset[data-choice=region] input[type=radio]").first.check()
+    _send_form(page)
+    assert page.locator("#history > li").last.get_attribute("class") == "accepted"
+
+
+def test_the_qr_approve_form_shows_no_password_field(page: Any) -> None:
+    """The QR approve event declares `password` only to refuse it (`not: {}`): no field."""
+    for label in ("Link TikTok account", "Linking existing TikTok account", "Link with QR code"):
+        _click_label(page, label)
+    _click_label(page, "Confirm")
+    _click_label(page, "Scan and approve")
+    assert page.locator("#payload-field-tiktok_account").count() == 1
+    assert page.locator("#payload-field-password").count() == 0
+    assert page.locator("#payload-fields input[type=password]").count() == 0
+    # The ids the fields can resolve to are suggested, with the records' names.
+    assert page.locator("#payload-field-user-list option[value=mia]").get_attribute("label") == (
+        "Mia Makes"
+    )
+    assert (
+        "mia_makes (Mia Makes Things)"
+        in page.locator("#payload-field-tiktok_account-help").inner_text()
+    )

@@ -103,7 +103,8 @@ class Choices:
     description: str
     ignore_case: bool
     location: SourceLocation
-    #: The refusal for a value outside the list; it sees `value` and `offered` (the labels).
+    #: The refusal for a value outside the list; it sees `value`, `offered` (the labels) and
+    #: `options` (each label with the id to send, as "Label (id 'x')").
     message: Template | None = None
 
 

@@ -270,7 +270,7 @@ class _Builder(TransitionBuilder):
         message = None
         if "message" in spec:
             message = self.template(
-                spec["message"], (*path, "message"), names | {"value", "offered"}
+                spec["message"], (*path, "message"), names | {"value", "offered", "options"}
             )
         if values is None or ("label" in spec and label is None):
             return None

@@ -69,10 +69,21 @@ def not_offered_message(
     """Why a value is refused, in words, listing what can be picked instead."""
     if choices.message is not None:
         labels = [c.label for c in offers]
-        return choices.message.render(dict(activation, value=sent, offered=labels))
+        ids = [_named(c) for c in offers]
+        return choices.message.render(dict(activation, value=sent, offered=labels, options=ids))
     what = choices.description.rstrip(".") or choices.field.replace("_", " ")
     shown = f"'{show_value(sent)}'" if isinstance(sent, str | int | float) else "that value"
     if not offers:
         return f"{shown} cannot be chosen: nothing is offered here ({what})."
-    listed = ", ".join(c.label for c in offers)
-    return f"{shown} is not one of the choices offered ({what}): {listed}."
+    listed = ", ".join(_named(c) for c in offers)
+    return f"{shown} is not the id of a choice offered ({what}). Send the id of one of: {listed}."
+
+
+def _named(choice: Choice) -> str:
+    """A choice as its words with the id to send: "Sign up (id 'sign_up')"; a choice whose
+    words are its id is just that."""
+    value = show_value(choice.value)
+    if choice.label == value:
+        return value
+    shown = f"'{value}'" if isinstance(choice.value, str) else value
+    return f"{choice.label} (id {shown})"

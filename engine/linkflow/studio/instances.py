@@ -110,12 +110,14 @@ class InstancesView:
             "events": [
                 {
                     "event": o.event,
+                    "label": workflow.events[o.event].label or o.event,
                     "description": workflow.events[o.event].description,
                     "available": o.available,
                     "reason": o.reason,
                     "rule": o.rule,
                     "schema": workflow.events[o.event].payload_schema,
                     "secret_fields": sorted(workflow.events[o.event].secret_fields),
+                    "choices": {n: [c.as_dict() for c in cs] for n, cs in o.choices.items()},
                 }
                 for o in options
                 if o.event in workflow.events

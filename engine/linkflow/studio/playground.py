@@ -273,14 +273,41 @@ class Playground:
             out.append(
                 {
                     "event": option.event,
+                    "label": event.label or option.event,
                     "description": event.description,
                     "available": option.available,
                     "reason": option.reason,
                     "rule": option.rule,
                     "schema": event.payload_schema,
                     "secret_fields": sorted(event.secret_fields),
+                    "choices": {n: [c.as_dict() for c in cs] for n, cs in option.choices.items()},
+                    "suggestions": self._suggestions(
+                        instance, event.payload_schema, event.secret_fields
+                    ),
                 }
             )
+        return out
+
+    def _suggestions(
+        self, instance: Instance, schema: Mapping[str, Any] | None, secret: frozenset[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """For each payload field a binding looks a record up by (`key: payload.field`), the
+        ids of that collection's records with their names: what the field can resolve to."""
+        fields = (schema or {}).get("properties") or {}
+        out: dict[str, list[dict[str, Any]]] = {}
+        for binding in instance.workflow.bindings.values():
+            name = binding.key.source.strip().removeprefix("payload.")
+            if (
+                name == binding.key.source.strip()
+                or name not in fields
+                or name in secret | out.keys()
+            ):
+                continue
+            records = instance.world.collections.get(binding.collection) or {}
+            out[name] = [
+                {"value": key, "label": _record_name(record, key)}
+                for key, record in sorted(records.items())
+            ]
         return out
 
     def records_view(self) -> list[dict[str, Any]]:
@@ -334,6 +361,9 @@ class Playground:
                 "number": number,
                 "kind": "wait" if record.action.wait else "send",
                 "event": step.event if step else "",
+                "label": self._label(record.entry.workflow, step.event)
+                if record.entry and step
+                else "",
                 "wait": record.action.wait,
                 "payload": copy_json(dict(record.action.payload)),
                 "workflow": record.entry.workflow if record.entry else record.workflow,
@@ -349,6 +379,12 @@ class Playground:
             }
             out.append(item)
         return out
+
+    def _label(self, workflow: str, event: str) -> str:
+        """An event's words (its label), or its id when it has none."""
+        found = self.workflows.get(workflow)
+        declared = found.events.get(event) if found else None
+        return (declared.label if declared else "") or event
 
     def view(self) -> dict[str, Any]:
         """Everything the page shows, as JSON-ready values (no secret field is ever kept)."""
@@ -398,6 +434,15 @@ class Playground:
             "records": self.records_view(),
             "diagram": self.diagram_svg(),
         }
+
+
+def _record_name(record: Any, key: str) -> str:
+    """The words a record goes by: its `name` (or `title`) field, else its key."""
+    if isinstance(record, Mapping):
+        for field_name in ("name", "title"):
+            if isinstance(record.get(field_name), str) and record[field_name]:
+                return str(record[field_name])
+    return key
 
 
 def payload_size_ok(body: bytes) -> bool:

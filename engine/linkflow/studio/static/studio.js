@@ -108,18 +108,24 @@ function renderEvents(state) {
 
 function renderEventList(list, prefix, options, choose) {
   list.replaceChildren();
+  const later = el("ul", {class: "events"});
   for (const option of options) {
     const id = `${prefix}-${option.event}`;
     const enabled = option.available !== false;
     const reason = el("span", {class: "reason", id: `${id}-reason`}, enabled ? "" : "refused: ");
     reason.append(reasonText(option));
     if (option.rule) reason.append(" ", el("span", {class: "rule"}, `[${option.rule}]`));
+    const words = option.label || option.event;
     const button = el("button", {
       type: "button", id, class: "event", "data-event": option.event, disabled: !enabled,
-      "aria-describedby": `${id}-reason`, title: option.description,
-    }, option.schema ? `${option.event}…` : option.event);
+      "aria-describedby": `${id}-reason`, title: `${option.event}: ${option.description}`,
+    }, el("span", {class: "words"}, option.schema ? `${words}…` : words), el("code", {class: "engineer"}, option.event));
     button.addEventListener("click", () => choose(option));
-    list.append(el("li", {"data-available": String(option.available)}, button, reason));
+    (enabled ? list : later).append(el("li", {"data-available": String(option.available)}, button, reason));
+  }
+  if (later.children.length) {
+    const summary = el("summary", {}, `Not possible now (${later.children.length})`);
+    list.append(el("li", {class: "not-now"}, el("details", {id: `${prefix}-not-now`}, summary, later)));
   }
 }
 
@@ -189,10 +195,24 @@ function renderStart(state) {
 
 // -- the payload form ----------------------------------------------------------------------
 
-function fieldInput(idPrefix, name, schema, required, secret) {
+function fieldInput(idPrefix, name, schema, required, secret, choices, suggestions) {
   const id = `${idPrefix}-${name}`;
-  const label = el("label", {for: id}, name, required ? el("span", {class: "required", "aria-hidden": "true"}, " *") : null);
   let input;
+  const help = [schema.description, secret ? "Secret: sent once, never kept or shown." : ""].filter(Boolean).join(" ");
+  const helpId = `${id}-help`;
+  if (choices) {
+    // The options by their words; the value sent is the option's id.
+    const group = el("fieldset", {id, class: "choices", "data-choice": name, "aria-describedby": help ? helpId : null});
+    group.append(el("legend", {}, name, required ? el("span", {class: "required", "aria-hidden": "true"}, " *") : null));
+    if (!choices.length) group.append(el("p", {class: "muted"}, "Nothing is offered here now."));
+    choices.forEach((choice, n) => {
+      const radio = el("input", {type: "radio", id: `${id}-${n}`, name, value: JSON.stringify(choice.value), required, title: String(choice.value)});
+      radio.dataset.kind = "enum";
+      group.append(el("div", {class: "choice"}, radio, " ", el("label", {for: `${id}-${n}`, title: `id: ${choice.value}`}, choice.label)));
+    });
+    return [group, help ? el("p", {class: "field-help", id: helpId}, help) : null];
+  }
+  const label = el("label", {for: id}, name, required ? el("span", {class: "required", "aria-hidden": "true"}, " *") : null);
   const enumValues = schema.enum || (schema.items && schema.items.enum);
   if (enumValues && schema.type !== "array") {
     input = el("select", {id, name, required});
@@ -209,12 +229,26 @@ function fieldInput(idPrefix, name, schema, required, secret) {
   } else {
     input = el("input", {id, name, type: secret ? "password" : "text", required, autocomplete: secret ? "new-password" : "off"});
     if (schema.minLength) input.minLength = schema.minLength;
+    if (suggestions && suggestions.length && !secret) {
+      // What the field can resolve to in the world: the record ids, with their names.
+      const list = el("datalist", {id: `${id}-list`}, ...suggestions.map((s) => el("option", {value: s.value, label: s.label})));
+      input.setAttribute("list", list.id);
+      input.dataset.kind = schema.type || "string";
+      const shown = suggestions.slice(0, 12).map((s) => (s.label === s.value ? s.value : `${s.value} (${s.label})`));
+      const hint = `Known: ${shown.join(", ")}${suggestions.length > shown.length ? ", …" : ""}.`;
+      const helpText = [help, hint].filter(Boolean).join(" ");
+      input.setAttribute("aria-describedby", helpId);
+      return [label, input, list, el("p", {class: "field-help", id: helpId}, helpText)];
+    }
   }
   input.dataset.kind = enumValues ? "enum" : (schema.type || "string");
-  const help = [schema.description, secret ? "Secret: sent once, never kept or shown." : ""].filter(Boolean).join(" ");
-  const helpId = `${id}-help`;
   if (help) input.setAttribute("aria-describedby", helpId);
   return [label, input, help ? el("p", {class: "field-help", id: helpId}, help) : null];
+}
+
+// A field whose schema can never be met (`not: {}`) is declared only to be refused: not shown.
+function neverAccepted(prop) {
+  return prop !== null && typeof prop === "object" && prop.not !== undefined && typeof prop.not === "object" && Object.keys(prop.not).length === 0;
 }
 
 // A payload form: the playground's and the instance view's, each with its own elements.
@@ -231,12 +265,17 @@ function payloadForm(prefix, onSend) {
     const fields = $(ids.fields);
     fields.replaceChildren();
     for (const [name, prop] of Object.entries(schema.properties || {})) {
+      if (neverAccepted(prop)) continue;
       const secret = option.secret_fields.includes(name) || prop.secret === true;
-      fields.append(...fieldInput(`${prefix}-field`, name, prop, required.has(name), secret).filter(Boolean));
+      const choices = option.choices ? option.choices[name] : undefined;
+      const suggestions = option.suggestions ? option.suggestions[name] : undefined;
+      fields.append(...fieldInput(`${prefix}-field`, name, prop, required.has(name), secret, choices, suggestions).filter(Boolean));
     }
-    $(ids.legend).textContent = `Payload for ${option.event}`;
+    const words = option.label || option.event;
+    $(ids.legend).textContent = words;
+    $(ids.legend).title = option.event;
     $(ids.description).textContent = option.description;
-    $(ids.send).textContent = `Send ${option.event}`;
+    $(ids.send).textContent = `Send: ${words}`;
     $(ids.form).hidden = false;
     const first = fields.querySelector("input, select, textarea");
     if (first) first.focus();
@@ -262,6 +301,7 @@ function payloadForm(prefix, onSend) {
 function readPayload(fields) {
   const payload = {};
   for (const input of fields.querySelectorAll("input, select, textarea")) {
+    if (input.type === "radio" && !input.checked) continue;
     const raw = input.value;
     if (raw === "" && !input.required) continue;
     const kind = input.dataset.kind;
@@ -282,12 +322,12 @@ function showResult(data) {
   const last = data.state.history[data.state.history.length - 1];
   if (!last) return;
   if (last.accepted) {
-    box.append(el("span", {class: "ok"}, `${last.event}: ${last.from} → ${last.to}`));
+    box.append(el("span", {class: "ok", title: last.event}, `${last.label || last.event}: ${last.from} → ${last.to}`));
     if (last.handed_to) box.append(` — now in ${last.handed_to}`);
     if (last.description) box.append(el("div", {class: "muted"}, last.description));
   } else if (last.refusal) {
     const r = last.refusal;
-    const head = el("strong", {}, `${last.event} refused`);
+    const head = el("strong", {title: last.event}, `${last.label || last.event} refused`);
     if (r.guard) head.append(` by guard ${r.guard}`);
     if (r.rule) head.append(" ", el("span", {class: "rule"}, `[${r.rule}]`));
     const line = el("span", {class: "refused"}, head, r.message, ` Still in '${last.from}'; nothing changed.`);
@@ -322,6 +362,7 @@ function listen() {
 }
 
 function wire() {
+  $("engineer-view").addEventListener("change", (e) => document.body.classList.toggle("engineer-view", e.target.checked));
   playgroundForm = payloadForm("payload", async (event, payload, error) => {
     if (error) { $("result").replaceChildren(el("span", {class: "refused"}, error.message)); return; }
     await send(event, payload);
