@@ -207,11 +207,14 @@ def test_ignore_case_matches_a_text_value_among_numbers(tmp_path: Path) -> None:
     refused = sizes(tmp_path).send("order", {"size": "2"})
     assert refused.refusal is not None
     assert refused.refusal.message == (
-        "'2' is not one of the choices offered (the sizes we bake): 1, Medium, xl."
+        "'2' is not the id of a choice offered (the sizes we bake). Send the id of one of: "
+        "1, Medium (id 'm'), xl."
     )
 
 
 def test_a_list_without_a_description_is_named_by_its_field_in_words(tmp_path: Path) -> None:
     step = sizes(tmp_path).send("order", {"cake_size": "m"})
     assert step.refusal is not None
-    assert step.refusal.message == "'m' is not one of the choices offered (cake size): s, l."
+    assert step.refusal.message == (
+        "'m' is not the id of a choice offered (cake size). Send the id of one of: s, l."
+    )
