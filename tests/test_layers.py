@@ -259,28 +259,6 @@ PUBLIC_API = [
 ]
 
 
-#: The public API, exactly: adding or dropping a name is a decision, not a side effect.
-PUBLIC_API = [
-    "EventOption",
-    "HistoryEntry",
-    "LinkflowError",
-    "LoadError",
-    "Problem",
-    "Project",
-    "Refusal",
-    "RefusalKind",
-    "Run",
-    "ScenarioResult",
-    "SourceLocation",
-    "Step",
-    "Workflow",
-    "World",
-    "load",
-    "open",
-    "run_scenario_file",
-]
-
-
 def test_the_public_api_is_importable_and_lazy() -> None:
     """`linkflow.__all__` is the public API and the only names the package offers, each name
     resolves, and `import linkflow` loads no layer below it."""
