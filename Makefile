@@ -86,8 +86,8 @@ studio: setup
 	  --data '{"actor": "ana", "business_center": "acme_brands", "ad_account": "acme_us", "campaign": "spring_sale"}'
 
 lint: setup
-	$(VENV)/bin/ruff check engine tests benchmarks
-	$(VENV)/bin/ruff format --check engine tests benchmarks
+	$(VENV)/bin/ruff check engine tests benchmarks mutation-audit
+	$(VENV)/bin/ruff format --check engine tests benchmarks mutation-audit
 
 typecheck: setup
 	$(VENV)/bin/mypy

@@ -405,7 +405,7 @@ def report(
     return "\n".join(out) + "\n"
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", default=str(HERE / "REPORT.md"))
     parser.add_argument("--every", type=int, default=1, help="run every k-th mutant per module")
@@ -431,7 +431,11 @@ def main() -> int:
     parser.add_argument("--recheck-tests", nargs="*", default=[], help="the tests for --recheck")
     parser.add_argument("--generate-only", action="store_true", help="stage, generate, stop")
     parser.add_argument("--restage", action="store_true", help="stage again (after editing tests)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
 
     started = time.monotonic()
     if not args.report_only and not args.recheck:
