@@ -394,16 +394,8 @@ class StoredRun(Run):
         event_id: str | None = None,
         expect_version: int | None = None,
     ) -> Step:
-        target = self._record().id
-        # retrying the send that caused a handoff replays it where it was taken
-        if (
-            event_id is not None
-            and target != self.id
-            and any(entry.event_id == event_id for entry in self.store.history(self.id))
-        ):
-            target = self.id
         sent = self.store.send(
-            target,
+            self.store.delivery_target(self.id, event_id),
             event,
             payload,
             event_id=event_id,

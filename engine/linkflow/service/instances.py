@@ -31,7 +31,6 @@ from linkflow.service.problems import ServiceProblem
 from linkflow.service.request_log import STARTED_KEY
 from linkflow.service.state import Service, service_of
 from linkflow.service.store_access import store_errors
-from linkflow.store import Store
 from linkflow.store.batch import EventRequest
 
 _ID = re.compile(ID_PATTERN)
@@ -207,7 +206,7 @@ async def send_event(request: Request) -> JSONResponse:
     if engine is None:
         engine = await access.call(access.engine_of, ident, instance=ident)
     if any(state.handoff for state in engine.workflow.states.values()):
-        target = await access.call(delivery_target, access.store, ident, key, instance=ident)
+        target = await access.call(access.store.delivery_target, ident, key, instance=ident)
         if target != ident:
             ident = target
             pinned = access.pinned_engine(ident)
@@ -235,19 +234,6 @@ async def send_event(request: Request) -> JSONResponse:
         service.metrics.event(sent, request.scope.get(STARTED_KEY, time.perf_counter()))
     out = sent.as_dict()
     return JSONResponse(out, headers=etag(sent.instance.version))
-
-
-def delivery_target(store: Store, instance: str, event_id: str | None) -> str:
-    """Where an event for `instance` goes: the current instance of its handoff chain, as
-    with `linkflow send` (and `status`). An event id already recorded on the instance
-    named stays there, to be replayed, so retrying the send that caused the handoff applies
-    nothing. Asked only for workflows that can hand off: the others answer with no read."""
-    current = store.current(instance).id
-    if current == instance or event_id is None:
-        return current
-    if any(entry.event_id == event_id for entry in store.history(instance)):
-        return instance
-    return current
 
 
 async def _which_conflict(

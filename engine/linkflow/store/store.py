@@ -140,6 +140,18 @@ class Store(Registry, Timers, WorldStore):
             row = tx.one(self.sql["session_head"], (first.session,))
         return first if row is None else record_of(row)
 
+    def delivery_target(self, instance_id: str, event_id: str | None = None) -> str:
+        """Where an event sent to `instance_id` goes: the current instance of its handoff
+        chain (as `current` answers), the one rule for the CLI, the service and the facade. An
+        event id already recorded on the instance named stays there, to be replayed, so
+        retrying the send that caused the handoff applies nothing."""
+        current = self.current(instance_id).id
+        if current == instance_id or event_id is None:
+            return current
+        if any(entry.event_id == event_id for entry in self.history(instance_id)):
+            return instance_id
+        return current
+
     def instances(
         self,
         *,

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return fail("send", str(err), out, args.format, EXIT_USAGE)
 
     def body(store: Store) -> int:
-        target = delivery_target(store, args.instance, args.event_id)
+        target = store.delivery_target(args.instance, args.event_id)
         sent = store.send(
             target,
             event,
@@ -67,15 +67,3 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK if sent.step.accepted else EXIT_PROBLEMS
 
     return with_store(args, out, "send", body)
-
-
-def delivery_target(store: Store, instance: str, event_id: str | None) -> str:
-    """Where an event for `instance` goes: the current instance of its handoff chain, so
-    `send` agrees with `status`. An event id already recorded on the instance named goes
-    there, to be replayed, so retrying a send that caused the handoff applies nothing."""
-    current = store.current(instance).id
-    if current == instance or event_id is None:
-        return current
-    if any(entry.event_id == event_id for entry in store.history(instance)):
-        return instance
-    return current
