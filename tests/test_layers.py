@@ -36,11 +36,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "cli": frozenset(
         {"service", "studio", "output", "analysis", "testing", "store", "runtime", "language"}
-        | {"base"}
+        | {"interop", "base"}
     ),
     "service": frozenset({"studio", "output", "store", "runtime", "language", "base"}),
     "studio": frozenset({"output", "analysis", "testing", "store", "runtime", "language", "base"}),
     "output": frozenset({"analysis", "testing", "runtime", "language", "base"}),
+    #: Other statechart formats (XState, SCXML): the frozen model in, text out, and back.
+    "interop": frozenset({"language", "base"}),
     "analysis": frozenset({"testing", "runtime", "language", "base"}),
     "testing": frozenset({"runtime", "language", "base"}),
     "store": frozenset({"runtime", "language", "base"}),

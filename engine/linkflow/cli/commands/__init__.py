@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "generate",
     "mutate",
     "schema",
+    "export",
+    "import_scxml",
     "start",
     "send",
     "status",

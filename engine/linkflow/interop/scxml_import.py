@@ -1,0 +1,386 @@
+"""An SCXML document read back into a linkflow workflow (its YAML), for `linkflow import scxml`.
+
+The subset linkflow runs: `<scxml>` with `<state>` and `<final>` children (flat, as linkflow's
+states are today), `<transition event= cond= target=>` with one event and one target, `cond`
+as guard names (`a && !b`, each declared by `<lf:guard>`) or any linkflow expression (it
+becomes a guard of its own), `<assign location= expr=>` as `set`, `<datamodel><data id= expr=>`
+with JSON values, a timeout written as `scxml_export` writes it (a delayed `<send>` on entry,
+cancelled on exit, and the transition its event takes), a final state's outcome and handoff
+in `<donedata>`, and linkflow's own `lf:` elements. Everything else (parallel, history,
+invoke, script, raise, log, if, foreach, other entry and exit actions, eventless transitions,
+nested states) is a problem at its line and column; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from linkflow.errors import Problem
+from linkflow.interop.scxml_export import NAMESPACE, SCXML, TIMEOUT_EVENT
+from linkflow.interop.xml_reader import Element, read_xml
+from linkflow.source import SourceLocation
+
+#: The order of a workflow's top-level keys in the YAML written (the schema's order).
+KEY_ORDER = (
+    "workflow", "title", "description", "use_when", "why", "glossary", "notes", "rules",
+    "initial", "data", "bindings", "states", "events", "guards", "exclusive", "transitions",
+    "invariants",
+)  # fmt: skip
+OUTCOMES = ("completed", "cancelled", "refused", "declined", "failed", "timed_out")
+_NAME = re.compile(r"^!?\s*([A-Za-z_][A-Za-z0-9_]*)$")
+_DELAY = re.compile(r"^(\d*(?:\.\d+)?)(ms|s|m|h|d)$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: What the SCXML elements linkflow does not run are called in a problem.
+_NOT_SUPPORTED = {
+    "parallel": "parallel regions are not supported (linkflow's states are flat today)",
+    "history": "history states are not supported",
+    "invoke": "<invoke> is not supported: a workflow hands off in a final state instead",
+    "script": "<script> is not supported: linkflow runs no scripts",
+    "raise": "<raise> is not supported",
+    "log": "<log> is not supported",
+    "if": "<if> is not supported: split the transition, each with its own cond",
+    "foreach": "<foreach> is not supported",
+    "send": "<send> is supported only as a timeout (a delayed send on entry, cancelled on exit)",
+    "cancel": "<cancel> is supported only as a timeout's (on exit)",
+    "initial": "an <initial> element is not supported: use the initial attribute",
+}
+
+
+@dataclass
+class _Edge:
+    event: str
+    target: str
+    cond: str
+    actions: list[Any]
+    sources: list[str]
+    extra: dict[str, Any]
+    location: SourceLocation
+
+
+@dataclass
+class _Reader:
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    guards: dict[str, Any] = field(default_factory=dict)
+    generated: dict[str, str] = field(default_factory=dict)
+    edges: dict[tuple[int, int], _Edge] = field(default_factory=dict)
+    unindexed: int = 0
+
+    def problem(self, element: Element, message: str) -> None:
+        self.problems.append(Problem(element.location, message))
+
+    def json_of(self, element: Element, what: str) -> Any:
+        text = element.text.strip()
+        if not text:
+            return {}
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            self.problem(element, f"{what}: not JSON ({err.msg} at character {err.pos + 1})")
+            return None
+
+    def json_object(self, element: Element, what: str) -> dict[str, Any]:
+        value = self.json_of(element, what)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(element, f"{what}: expected a JSON object")
+            return {}
+        return value
+
+    def unknown(self, element: Element, where: str) -> None:
+        if element.namespace == SCXML and element.name in _NOT_SUPPORTED:
+            self.problem(element, _NOT_SUPPORTED[element.name])
+        elif element.namespace == SCXML:
+            self.problem(element, f"<{element.name}> is not supported in {where}")
+        elif element.namespace == NAMESPACE:
+            self.problem(element, f"<lf:{element.name}> does not belong in {where}")
+        else:
+            shown = f"{{{element.namespace}}}{element.name}" if element.namespace else element.name
+            self.problem(element, f"unknown element <{shown}> in {where}")
+
+    # -- the document ------------------------------------------------------------------
+
+    def document(self, root: Element) -> dict[str, Any] | None:
+        if root.namespace != SCXML or root.name != "scxml":
+            self.problem(root, f"expected an <scxml> element in the namespace {SCXML}")
+            return None
+        doc: dict[str, Any] = {}
+        name = root.attrs.get("name") or ""
+        if not name:
+            self.problem(root, "<scxml> has no name attribute: the workflow's name")
+        doc["workflow"] = name
+        events: dict[str, Any] = {}
+        states: dict[str, Any] = {}
+        data: dict[str, Any] = {}
+        for child in root.children:
+            tag = (child.namespace, child.name)
+            if tag == (NAMESPACE, "workflow"):
+                extra = self.json_object(child, "<lf:workflow>")
+                doc.update({k: v for k, v in extra.items() if k not in doc})
+            elif tag == (NAMESPACE, "event"):
+                events[child.attrs.get("name", "")] = self.json_object(child, "<lf:event>")
+            elif tag == (NAMESPACE, "guard"):
+                self.guard(child)
+            elif tag == (SCXML, "datamodel"):
+                data.update(self.datamodel(child))
+            elif tag in ((SCXML, "state"), (SCXML, "final")):
+                self.top_state(child, states)
+            else:
+                self.unknown(child, "<scxml>")
+        # SCXML's rule: without an initial attribute, the first state in document order.
+        initial = (root.attrs.get("initial", "") or next(iter(states), "")).strip()
+        if " " in initial:
+            self.problem(root, "several initial states (a parallel start) are not supported")
+        doc["initial"] = initial
+        for edge in self.edges.values():
+            events.setdefault(edge.event, {})
+        parts = {"data": data, "states": states, "events": events, "guards": self.guards}
+        doc.update({key: value for key, value in parts.items() if value or key == "states"})
+        doc["transitions"] = [self.transition(e) for _, e in sorted(self.edges.items())]
+        return {key: doc[key] for key in KEY_ORDER if key in doc} | {
+            k: v for k, v in doc.items() if k not in KEY_ORDER
+        }
+
+    def top_state(self, element: Element, states: dict[str, Any]) -> None:
+        state_id = element.attrs.get("id", "")
+        if not state_id:
+            self.problem(element, f"<{element.name}> has no id")
+            return
+        if state_id in states:
+            self.problem(element, f"a second state with the id '{state_id}'")
+        states[state_id] = (
+            self.state(element, state_id) if element.name == "state" else self.final(element)
+        )
+
+    def guard(self, element: Element) -> None:
+        name = element.attrs.get("name", "")
+        when = element.attrs.get("when")
+        if not name or when is None:
+            self.problem(element, "<lf:guard> needs a name and a when attribute")
+            return
+        spec = self.json_object(element, f"<lf:guard name='{name}'>")
+        spec = {"when": when, **{k: v for k, v in spec.items() if k != "when"}}
+        spec.setdefault("message", f"The condition '{name}' does not hold.")
+        self.guards[name] = spec
+
+    def datamodel(self, element: Element) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for child in element.children:
+            if (child.namespace, child.name) != (SCXML, "data"):
+                self.unknown(child, "<datamodel>")
+                continue
+            name = child.attrs.get("id", "")
+            if "src" in child.attrs:
+                self.problem(child, "<data src=...> is not supported: give the value in expr")
+                continue
+            text = child.attrs.get("expr", child.text.strip() or "null")
+            try:
+                out[name] = json.loads(text)
+            except json.JSONDecodeError:
+                self.problem(child, f"the value of '{name}' is not a JSON value: {text[:60]}")
+        return out
+
+    # -- states --------------------------------------------------------------------------
+
+    def state(self, element: Element, state_id: str) -> dict[str, Any]:
+        spec: dict[str, Any] = {}
+        if element.attrs.get("initial"):
+            self.problem(
+                element, "nested states (an initial attribute on <state>) are not supported"
+            )
+        timeout = self.timeout(element)
+        for child in element.children:
+            tag = (child.namespace, child.name)
+            if tag == (NAMESPACE, "state"):
+                spec.update(self.json_object(child, "<lf:state>"))
+            elif tag in ((SCXML, "onentry"), (SCXML, "onexit")):
+                continue  # read by `timeout`
+            elif tag == (SCXML, "transition"):
+                event = child.attrs.get("event", "")
+                if timeout is not None and event == timeout[0]:
+                    timeout_to = child.attrs.get("target", "")
+                    waiting = dict(spec.get("waiting") or {"for": "an answer"})
+                    waiting["timeout"] = {
+                        **(waiting.get("timeout") or {}),
+                        "seconds": timeout[1],
+                        "to": timeout_to,
+                    }
+                    spec["waiting"] = waiting
+                else:
+                    self.edge(child, state_id)
+            elif tag in ((SCXML, "state"), (SCXML, "final")):
+                self.problem(
+                    child, "nested states are not supported (linkflow's states are flat today)"
+                )
+            else:
+                self.unknown(child, "<state>")
+        return spec
+
+    def timeout(self, element: Element) -> tuple[str, float] | None:
+        """(event, seconds) of the timeout pattern, with a problem for any other entry or exit
+        action."""
+        sends: dict[str, float] = {}
+        cancels: set[str] = set()
+        for block in element.children:
+            if (block.namespace, block.name) not in ((SCXML, "onentry"), (SCXML, "onexit")):
+                continue
+            for action in block.children:
+                kind = (block.name, action.namespace, action.name)
+                if kind == ("onentry", SCXML, "send") and action.attrs.get("delay"):
+                    seconds = self.seconds(action)
+                    event = action.attrs.get("event", "")
+                    if seconds is not None and event.startswith(TIMEOUT_EVENT):
+                        sends[action.attrs.get("id", event)] = seconds
+                        continue
+                    if seconds is not None:
+                        self.problem(action, f"a timeout's event is named {TIMEOUT_EVENT}<state>")
+                    continue
+                if kind == ("onexit", SCXML, "cancel"):
+                    cancels.add(action.attrs.get("sendid", ""))
+                    continue
+                self.problem(
+                    action,
+                    f"entry and exit actions are not supported (only a timeout): <{action.name}>",
+                )
+        if not sends:
+            return None
+        if len(sends) > 1:
+            self.problem(element, "more than one timeout on one state")
+        send_id, seconds = next(iter(sends.items()))
+        if send_id not in cancels:
+            self.problem(element, f"the timeout '{send_id}' is not cancelled on exit")
+        return send_id, seconds
+
+    def seconds(self, action: Element) -> float | None:
+        text = action.attrs.get("delay", "").strip()
+        found = _DELAY.match(text)
+        if not found or not found.group(1):
+            self.problem(action, f"delay '{text}' is not a duration like 30s, 5m, 2d or 500ms")
+            return None
+        return float(found.group(1)) * _UNIT[found.group(2)]
+
+    def final(self, element: Element) -> dict[str, Any]:
+        spec: dict[str, Any] = {}
+        outcome = "completed"
+        for child in element.children:
+            tag = (child.namespace, child.name)
+            if tag == (NAMESPACE, "state"):
+                spec.update(self.json_object(child, "<lf:state>"))
+            elif tag == (SCXML, "donedata"):
+                for param in child.children:
+                    name = param.attrs.get("name", "")
+                    value = param.attrs.get("expr", "").strip().strip("'\"")
+                    if (param.namespace, param.name) != (SCXML, "param") or name not in (
+                        "outcome",
+                        "handoff",
+                    ):
+                        self.problem(param, "<donedata> holds an outcome and a handoff <param>")
+                    elif name == "outcome":
+                        if value not in OUTCOMES:
+                            self.problem(
+                                param, f"unknown outcome '{value}' ({', '.join(OUTCOMES)})"
+                            )
+                        outcome = value
+                    else:
+                        spec["handoff"] = value
+            else:
+                self.unknown(child, "<final>")
+        return {"final": outcome, **spec}
+
+    # -- transitions -----------------------------------------------------------------------
+
+    def edge(self, element: Element, source: str) -> None:
+        event = element.attrs.get("event", "").strip()
+        target = element.attrs.get("target", "").strip()
+        if not event:
+            self.problem(element, "a transition without an event (eventless) is not supported")
+            return
+        if " " in event or "*" in event:
+            self.problem(element, f"event '{event}': one event name per transition, no wildcard")
+            return
+        if not target or " " in target:
+            self.problem(element, "a transition needs exactly one target state")
+            return
+        index_text = element.attr(NAMESPACE, "index")
+        key = (0, int(index_text)) if index_text and index_text.isdigit() else None
+        if key is None:
+            self.unindexed += 1
+            key = (1, self.unindexed)
+        cond = element.attrs.get("cond", "").strip()
+        known = self.edges.get(key)
+        if known is not None:
+            if (known.event, known.target, known.cond) != (event, target, cond):
+                self.problem(element, f"lf:index {key[1]} differs from its first occurrence")
+            known.sources.append(source)
+            return
+        extra: dict[str, Any] = {}
+        actions: list[Any] = []
+        for child in element.children:
+            tag = (child.namespace, child.name)
+            if tag == (NAMESPACE, "transition"):
+                extra.update(self.json_object(child, "<lf:transition>"))
+            elif tag == (NAMESPACE, "action"):
+                actions.append(self.json_of(child, "<lf:action>"))
+            elif tag == (SCXML, "assign"):
+                if "location" not in child.attrs or "expr" not in child.attrs:
+                    self.problem(child, "<assign> needs location and expr")
+                    continue
+                actions.append(
+                    {"set": {"path": child.attrs["location"], "value": child.attrs["expr"]}}
+                )
+            else:
+                self.unknown(child, "<transition>")
+        self.edges[key] = _Edge(event, target, cond, actions, [source], extra, element.location)
+
+    def guard_list(self, cond: str) -> list[str]:
+        """`a && !b` over declared guards, or one guard made of the whole condition."""
+        parts = [p.strip() for p in cond.split("&&")]
+        names = [_NAME.match(p) for p in parts]
+        if all(m is not None and m.group(1) in self.guards for m in names):
+            return [p.replace(" ", "") for p in parts]
+        name = self.generated.get(cond)
+        if name is None:
+            name = f"cond_{len(self.generated) + 1}"
+            self.generated[cond] = name
+            self.guards[name] = {
+                "when": cond,
+                "message": f"Condition {len(self.generated)} of the imported chart does not hold.",
+            }
+        return [name]
+
+    def transition(self, edge: _Edge) -> dict[str, Any]:
+        extra = dict(edge.extra)
+        sources: Any = extra.pop("from", None) or (
+            edge.sources[0] if len(edge.sources) == 1 else edge.sources
+        )
+        out: dict[str, Any] = {"event": edge.event, "from": sources, "to": edge.target}
+        if edge.cond:
+            out["guards"] = self.guard_list(edge.cond)
+        if edge.actions:
+            out["actions"] = edge.actions
+        out.update(extra)
+        return out
+
+
+def read_scxml(text: str | bytes, file: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The workflow (as its YAML's data) an SCXML text describes, and every problem found."""
+    root, problems = read_xml(text, file)
+    if root is None:
+        return None, problems
+    reader = _Reader(file)
+    doc = reader.document(root)
+    if reader.problems:
+        return None, reader.problems
+    return doc, []
+
+
+def workflow_yaml(doc: dict[str, Any], source: str) -> str:
+    """The workflow's YAML text, with a line saying where it came from."""
+    import yaml  # noqa: PLC0415 - PyYAML: only an import writes YAML
+
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    return f"# Imported from {source} by `linkflow import scxml`.\n{body}"

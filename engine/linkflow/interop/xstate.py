@@ -1,0 +1,110 @@
+"""A workflow as an XState v5 machine config (JSON): `createMachine(config, implementations)`.
+
+What maps to what (docs/interop.md has the table):
+- states -> `states`, the initial state -> `initial`, a final state -> `type: "final"` with
+  `meta.linkflow.outcome`; a handoff -> `meta.linkflow.handoff` on that final state (the
+  machine is done there; whoever runs it starts the named machine next, as linkflow does).
+- an event -> an event type in `on`; transitions of one event from one state -> a list, tried
+  in order, the first whose guard holds taken (linkflow's order).
+- guards -> named guards: one guard is `"guard": "name"`; a negated guard or several are
+  `{"type": "linkflow.all", "params": {"guards": ["a", "!b"]}}`, which holds when each named
+  guard holds (`!` negates); the implementations are the caller's.
+- actions -> named actions `{"type": "linkflow.set" | "linkflow.append" | "linkflow.add" |
+  "linkflow.remove", "params": {...}}` with linkflow's path and expression text.
+- a waiting state's timeout -> `after: {<milliseconds>: target}`.
+- a transition back to its own state -> `reenter: true` (linkflow restarts a timeout there).
+
+The output is deterministic: keys in a fixed order, so a committed export diffs cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from linkflow.interop.chart import Edge, Node, chart
+from linkflow.language.model import Action, Workflow
+
+#: The named guard that holds when each guard of its `params.guards` holds.
+ALL_GUARDS = "linkflow.all"
+
+
+def _guard(edge: Edge) -> Any:
+    if not edge.guards:
+        return None
+    if len(edge.guards) == 1 and not edge.guards[0].negated:
+        return edge.guards[0].guard.name
+    return {"type": ALL_GUARDS, "params": {"guards": [g.label for g in edge.guards]}}
+
+
+def action_params(action: Action) -> dict[str, Any]:
+    params: dict[str, Any] = {"path": action.target.text}
+    if action.value is not None:
+        params["value"] = action.value.source
+    if action.each:
+        params["each"] = True
+    if action.for_item is not None and action.for_in is not None:
+        params["for_each"] = {"item": action.for_item, "in": action.for_in.source}
+    return params
+
+
+def _action(action: Action) -> dict[str, Any]:
+    return {"type": f"linkflow.{action.kind.value}", "params": action_params(action)}
+
+
+def _transition(edge: Edge) -> dict[str, Any]:
+    out: dict[str, Any] = {"target": edge.target}
+    guard = _guard(edge)
+    if guard is not None:
+        out["guard"] = guard
+    if edge.actions:
+        out["actions"] = [_action(a) for a in edge.actions]
+    if edge.reenters:
+        out["reenter"] = True
+    if edge.description:
+        out["description"] = edge.description
+    return out
+
+
+def milliseconds(seconds: float) -> int | float:
+    ms = seconds * 1000
+    return int(ms) if float(ms).is_integer() else ms
+
+
+def _state(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if node.description:
+        out["description"] = node.description
+    if node.final is not None:
+        out["type"] = "final"
+        meta: dict[str, str] = {"outcome": node.final.value}
+        if node.handoff:
+            meta["handoff"] = node.handoff
+        out["meta"] = {"linkflow": meta}
+    if node.children:  # compound (or parallel) states, once the language has them
+        out["type"] = "parallel" if node.parallel else "compound"
+        if not node.parallel:
+            out["initial"] = node.initial
+        out["states"] = {child.id: _state(child) for child in node.children}
+    on: dict[str, list[dict[str, Any]]] = {}
+    for edge in node.edges:
+        on.setdefault(edge.event, []).append(_transition(edge))
+    if on:
+        out["on"] = on
+    if node.timeout_seconds is not None:
+        out["after"] = {str(milliseconds(node.timeout_seconds)): {"target": node.timeout_to}}
+    return out
+
+
+def xstate_config(workflow: Workflow) -> dict[str, Any]:
+    """The machine config XState v5's `createMachine` takes, as plain JSON data."""
+    root = chart(workflow)
+    config: dict[str, Any] = {"id": root.id, "initial": root.initial}
+    if root.description:
+        config["description"] = root.description
+    config["states"] = {child.id: _state(child) for child in root.children}
+    return config
+
+
+def xstate_json(workflow: Workflow) -> str:
+    return json.dumps(xstate_config(workflow), indent=2, ensure_ascii=False) + "\n"

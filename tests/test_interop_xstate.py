@@ -1,0 +1,154 @@
+"""The differential test: every scenario replayed in XState v5 agrees with linkflow.
+
+Every workflow is exported with `xstate_config` and loaded into XState (Node.js, the `xstate`
+package `make` installs into interop/xstate/); every scenario of tests/scenarios and
+examples/scenarios is run by linkflow, and its events (and waits) are replayed in XState, each
+guard's outcome taken from linkflow's own run. After every step, the workflow and its active
+states must be the same in both engines. One Node process replays every scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linkflow.interop.xstate import xstate_config
+from linkflow.language.loader import load
+from linkflow.language.scenario_check import read_scenario
+from linkflow.testing.scenarios import ScenarioResult, run_scenario, scenario_files
+from tests.support.requirements import unavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+HARNESS = ROOT / "interop" / "xstate"
+SCENARIOS = [ROOT / "tests" / "scenarios", ROOT / "examples" / "scenarios"]
+#: Refusals that come before the state machine (a payload, a choice, a failed action):
+#: the exported machine has no part for them, so XState is not sent those events.
+BEFORE_THE_MACHINE = {"invalid_payload", "not_offered", "action_failed"}
+
+
+def guard_outcomes(checks: tuple[tuple[int, str, bool], ...]) -> dict[str, bool]:
+    """Each guard linkflow checked in a step, by name, with whether it held."""
+    out: dict[str, bool] = {}
+    for _, label, held in checks:
+        negated = label.startswith("!")
+        out[label.lstrip("!")] = (not held) if negated else held
+    return out
+
+
+def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
+    """The scenario as linkflow ran it: each step's event or wait, guard outcomes and the
+    workflow and active states after it."""
+    doc, problems = read_scenario(path)
+    assert doc is not None, problems
+    result: ScenarioResult = run_scenario(doc)
+    assert not result.problems, [str(p) for p in result.problems]
+    start = doc.value["workflow"]
+    current = [start, [initials[start]]]
+    by_number: dict[int, list[Any]] = {}
+    for number, entry in zip(result.step_numbers, result.steps, strict=True):
+        by_number.setdefault(number, []).append(entry)
+    steps: list[dict[str, Any]] = []
+    for number, spec in enumerate(doc.value["steps"], 1):
+        if "send" not in spec and "wait" not in spec:
+            continue
+        entries = by_number.get(number, [])
+        if "send" in spec and not entries:
+            break  # the run stopped before this step
+        for entry in entries:
+            if entry.handed_to:
+                current = [entry.handed_to, [initials[entry.handed_to]]]
+            elif entry.step.accepted:
+                current = [entry.workflow, [entry.step.target]]
+        if "send" in spec:
+            step = entries[-1].step
+            kind = step.refusal.kind.value if step.refusal else ""
+            steps.append(
+                {
+                    "kind": "send",
+                    "number": number,
+                    "event": spec["send"],
+                    "guards": guard_outcomes(step.checks),
+                    "skip": kind in BEFORE_THE_MACHINE,
+                    "handoff": entries[-1].handed_to,
+                    "expect": current,
+                }
+            )
+        else:
+            handoff = next((e.handed_to for e in entries if e.handed_to), "")
+            seconds = float(spec["wait"])
+            ms = int(seconds * 1000) if (seconds * 1000).is_integer() else seconds * 1000
+            steps.append(
+                {"kind": "wait", "number": number, "ms": ms, "handoff": handoff, "expect": current}
+            )
+    return {"name": f"{path.parent.name}/{path.name}", "workflow": start, "steps": steps}
+
+
+def node_and_xstate() -> str:
+    node = shutil.which("node")
+    if node is None:
+        unavailable("Node.js (node) is not installed")
+    if not (HARNESS / "node_modules" / "xstate" / "package.json").is_file():
+        unavailable("xstate is not installed: run `make setup` (npm ci in interop/xstate)")
+    return node
+
+
+def replay(node: str, payload: dict[str, Any]) -> dict[str, Any]:
+    done = subprocess.run(
+        [node, str(HARNESS / "replay.mjs")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        cwd=HARNESS,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+@pytest.fixture(scope="module")
+def machines() -> tuple[dict[str, Any], dict[str, str]]:
+    loaded = load([ROOT / "workflows", ROOT / "examples"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    configs = {name: xstate_config(w) for name, w in sorted(loaded.workflows.items())}
+    return configs, {name: w.initial for name, w in loaded.workflows.items()}
+
+
+def test_xstate_agrees_with_linkflow_on_every_scenario(
+    machines: tuple[dict[str, Any], dict[str, str]],
+) -> None:
+    node = node_and_xstate()
+    configs, initials = machines
+    files, problems = scenario_files(SCENARIOS)
+    assert not problems
+    scenarios = [trace(path, initials) for path in files]
+    report = replay(node, {"machines": configs, "scenarios": scenarios})
+    print({k: v for k, v in report.items() if k != "mismatches"})
+    assert report["mismatches"] == []
+    assert report["scenarios"] == len(files) > 50
+    # every step was compared, and most events went through XState's own transition choice
+    assert report["compared"] == report["steps"] == sum(len(s["steps"]) for s in scenarios)
+    assert report["sent"] > 5 * report["skipped"]
+
+
+def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, str]]) -> None:
+    """The comparison can fail: a machine whose transition goes elsewhere is caught."""
+    node = node_and_xstate()
+    configs, initials = machines
+    wrong = json.loads(json.dumps(configs))
+    wrong["document_review"]["states"]["draft"]["on"]["submit"][0]["target"] = "rejected"
+    scenario = trace(ROOT / "examples" / "scenarios" / "document_review_publish.yaml", initials)
+    report = replay(node, {"machines": wrong, "scenarios": [scenario]})
+    assert len(report["mismatches"]) == 1
+    assert report["mismatches"][0]["step"] == 1
+    message = report["mismatches"][0]["message"]
+    assert (
+        message
+        == 'linkflow: ["document_review",["in_review"]], XState: ["document_review",["rejected"]]'
+    )
