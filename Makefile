@@ -8,9 +8,9 @@ ST_VENV  := .venv-schemathesis
 ST_STAMP := $(ST_VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: setup run test check-fast lint typecheck unit unit-fast check generate bench fuzz clean graphviz chromium postgresql studio mutation-audit audit-tools
+.PHONY: xstate setup run test check-fast lint typecheck unit unit-fast check generate bench fuzz clean graphviz chromium postgresql studio mutation-audit audit-tools
 
-setup: $(STAMP) $(ST_STAMP) graphviz chromium
+setup: $(STAMP) $(ST_STAMP) graphviz chromium xstate
 
 # Every extra, the test and benchmark tools; pip prints each package as it goes (a fresh machine
 # takes a few minutes here).
@@ -32,6 +32,20 @@ graphviz:
 	  echo "Graphviz 'dot' not found: installing it with apt-get"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; }
+
+# XState v5 from npm, for the differential test of the XState export (tests/test_interop_xstate.py):
+# `npm ci` installs exactly interop/xstate/package-lock.json; Node.js and npm come from Debian
+# when missing.
+XSTATE_STAMP := interop/xstate/node_modules/.installed
+xstate: $(XSTATE_STAMP)
+
+$(XSTATE_STAMP): interop/xstate/package.json interop/xstate/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm not found: installing Debian's nodejs and npm with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	cd interop/xstate && npm ci --no-audit --no-fund
+	touch $(XSTATE_STAMP)
 
 # Debian's Chromium runs the studio's browser tests (Playwright drives it; no browser download).
 chromium:
@@ -159,4 +173,5 @@ mutation-audit: audit-tools
 	nice -n 15 $(PY) mutation-audit/audit.py --restage --max-children 2 $(MUTATION_ARGS)
 
 clean:
-	rm -rf $(VENV) $(ST_VENV) .pytest_cache .mypy_cache .ruff_cache mutation-audit/work
+	rm -rf $(VENV) $(ST_VENV) .pytest_cache .mypy_cache .ruff_cache mutation-audit/work \
+	  interop/xstate/node_modules

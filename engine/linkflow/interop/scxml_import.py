@@ -33,6 +33,37 @@ OUTCOMES = ("completed", "cancelled", "refused", "declined", "failed", "timed_ou
 _NAME = re.compile(r"^!?\s*([A-Za-z_][A-Za-z0-9_]*)$")
 _DELAY = re.compile(r"^(\d*(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+#: Every element SCXML 1.0 defines (any other name in its namespace is unknown).
+SCXML_ELEMENTS = frozenset(
+    [
+        "scxml",
+        "state",
+        "parallel",
+        "transition",
+        "initial",
+        "final",
+        "onentry",
+        "onexit",
+        "history",
+        "raise",
+        "if",
+        "elseif",
+        "else",
+        "foreach",
+        "log",
+        "datamodel",
+        "data",
+        "assign",
+        "donedata",
+        "content",
+        "param",
+        "script",
+        "send",
+        "cancel",
+        "invoke",
+        "finalize",
+    ]
+)
 #: What the SCXML elements linkflow does not run are called in a problem.
 _NOT_SUPPORTED = {
     "parallel": "parallel regions are not supported (linkflow's states are flat today)",
@@ -94,12 +125,13 @@ class _Reader:
     def unknown(self, element: Element, where: str) -> None:
         if element.namespace == SCXML and element.name in _NOT_SUPPORTED:
             self.problem(element, _NOT_SUPPORTED[element.name])
-        elif element.namespace == SCXML:
+        elif element.namespace == SCXML and element.name in SCXML_ELEMENTS:
             self.problem(element, f"<{element.name}> is not supported in {where}")
         elif element.namespace == NAMESPACE:
             self.problem(element, f"<lf:{element.name}> does not belong in {where}")
         else:
-            shown = f"{{{element.namespace}}}{element.name}" if element.namespace else element.name
+            foreign = element.namespace not in ("", SCXML)
+            shown = f"{{{element.namespace}}}{element.name}" if foreign else element.name
             self.problem(element, f"unknown element <{shown}> in {where}")
 
     # -- the document ------------------------------------------------------------------
@@ -138,9 +170,10 @@ class _Reader:
         doc["initial"] = initial
         for edge in self.edges.values():
             events.setdefault(edge.event, {})
+        transitions = [self.transition(e) for _, e in sorted(self.edges.items())]  # may add guards
         parts = {"data": data, "states": states, "events": events, "guards": self.guards}
         doc.update({key: value for key, value in parts.items() if value or key == "states"})
-        doc["transitions"] = [self.transition(e) for _, e in sorted(self.edges.items())]
+        doc["transitions"] = transitions
         return {key: doc[key] for key in KEY_ORDER if key in doc} | {
             k: v for k, v in doc.items() if k not in KEY_ORDER
         }
@@ -223,7 +256,7 @@ class _Reader:
     def timeout(self, element: Element) -> tuple[str, float] | None:
         """(event, seconds) of the timeout pattern, with a problem for any other entry or exit
         action."""
-        sends: dict[str, float] = {}
+        sends: dict[str, tuple[str, float]] = {}
         cancels: set[str] = set()
         for block in element.children:
             if (block.namespace, block.name) not in ((SCXML, "onentry"), (SCXML, "onexit")):
@@ -234,7 +267,7 @@ class _Reader:
                     seconds = self.seconds(action)
                     event = action.attrs.get("event", "")
                     if seconds is not None and event.startswith(TIMEOUT_EVENT):
-                        sends[action.attrs.get("id", event)] = seconds
+                        sends[action.attrs.get("id", event)] = (event, seconds)
                         continue
                     if seconds is not None:
                         self.problem(action, f"a timeout's event is named {TIMEOUT_EVENT}<state>")
@@ -250,10 +283,10 @@ class _Reader:
             return None
         if len(sends) > 1:
             self.problem(element, "more than one timeout on one state")
-        send_id, seconds = next(iter(sends.items()))
+        send_id, (event, seconds) = next(iter(sends.items()))
         if send_id not in cancels:
             self.problem(element, f"the timeout '{send_id}' is not cancelled on exit")
-        return send_id, seconds
+        return event, seconds
 
     def seconds(self, action: Element) -> float | None:
         text = action.attrs.get("delay", "").strip()

@@ -36,8 +36,9 @@ class Element:
 
 
 class _Refused(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, location: SourceLocation) -> None:
         super().__init__(message)
+        self.location = location
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -68,9 +69,9 @@ def read_xml(text: str | bytes, file: str) -> tuple[Element | None, list[Problem
         nonlocal count
         count += 1
         if count > MAX_ELEMENTS:
-            raise _Refused(f"more than {MAX_ELEMENTS} elements")
+            raise _Refused(f"more than {MAX_ELEMENTS} elements", here())
         if len(stack) >= MAX_DEPTH:
-            raise _Refused(f"elements nested more than {MAX_DEPTH} deep")
+            raise _Refused(f"elements nested more than {MAX_DEPTH} deep", here())
         namespace, name = _split(tag)
         element = Element(namespace, name, dict(attrs), here())
         (stack[-1].children if stack else root).append(element)
@@ -84,16 +85,21 @@ def read_xml(text: str | bytes, file: str) -> tuple[Element | None, list[Problem
             stack[-1].text += data
 
     def doctype(*_: object) -> None:
+        # expat reports this once the declaration's name is read: point at its start instead
+        start = data.find(b"<!DOCTYPE")
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
         raise _Refused(
             "a document type declaration (<!DOCTYPE ...>) is not accepted: entities and "
-            "external references are refused"
+            "external references are refused",
+            SourceLocation(file, line, column) if start >= 0 else here(),
         )
 
     def entity(*_: object) -> None:
-        raise _Refused("entity declarations are not accepted")
+        raise _Refused("entity declarations are not accepted", here())
 
     def external(*_: object) -> int:
-        raise _Refused("external entities are not accepted")
+        raise _Refused("external entities are not accepted", here())
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -104,7 +110,7 @@ def read_xml(text: str | bytes, file: str) -> tuple[Element | None, list[Problem
     try:
         parser.Parse(data, True)
     except _Refused as err:
-        return None, [Problem(here(), str(err))]
+        return None, [Problem(err.location, str(err))]
     except xml.parsers.expat.ExpatError as err:
         message = (
             xml.parsers.expat.errors.messages.get(err.code, str(err)) if err.code else str(err)

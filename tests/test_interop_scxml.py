@@ -1,0 +1,287 @@
+"""SCXML export and import: the W3C schema accepts every export, the output is deterministic,
+an exported workflow read back behaves the same (every scenario passes on it), and what linkflow
+does not run, or hostile XML, is a located problem with a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xmlschema
+
+from linkflow.interop.scxml_export import scxml_text
+from linkflow.interop.scxml_import import read_scxml, workflow_yaml
+from linkflow.interop.xml_reader import MAX_BYTES
+from linkflow.interop.xstate import xstate_json
+from linkflow.language.loader import load, load_text
+from linkflow.language.model import Workflow
+from linkflow.language.scenario_check import read_scenario
+from linkflow.runtime.session import EngineCache
+from linkflow.testing.scenarios import run_scenario, scenario_files
+
+ROOT = Path(__file__).resolve().parent.parent
+XSD = ROOT / "tests" / "fixtures" / "scxml-xsd" / "scxml.xsd"
+SCENARIOS = [ROOT / "tests" / "scenarios", ROOT / "examples" / "scenarios"]
+HEAD = '<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" name="door" initial="a">'
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, Workflow]:
+    loaded = load([ROOT / "workflows", ROOT / "examples"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    assert len(loaded.workflows) >= 7
+    return dict(sorted(loaded.workflows.items()))
+
+
+def states(workflow: Workflow) -> dict[str, tuple[object, ...]]:
+    """Each state's end, handoff and wait (without source locations)."""
+    out: dict[str, tuple[object, ...]] = {}
+    for name, state in workflow.states.items():
+        timeout = state.waiting.timeout if state.waiting else None
+        wait = (
+            (state.waiting.awaits, timeout.seconds, timeout.to, timeout.description)
+            if state.waiting and timeout
+            else (state.waiting.awaits if state.waiting else None)
+        )
+        out[name] = (state.final, state.handoff, wait, state.description, state.label)
+    return out
+
+
+def reimported(workflow: Workflow) -> Workflow:
+    doc, problems = read_scxml(scxml_text(workflow), f"{workflow.name}.scxml")
+    assert doc is not None, [str(p) for p in problems]
+    result = load_text(workflow_yaml(doc, f"{workflow.name}.scxml"), f"{workflow.name}.yaml")
+    assert result.ok, [str(p) for p in result.problems]
+    return result.workflows[workflow.name]
+
+
+def test_every_export_is_valid_scxml_by_the_w3c_schema(shipped: dict[str, Workflow]) -> None:
+    schema = xmlschema.XMLSchema(str(XSD))
+    for workflow in shipped.values():
+        errors = [str(e.reason) for e in schema.iter_errors(scxml_text(workflow))]
+        assert errors == [], workflow.name
+
+
+def test_the_schema_check_can_fail() -> None:
+    schema = xmlschema.XMLSchema(str(XSD))
+    assert not schema.is_valid(
+        f'{HEAD}<state id="a"><transition event="go" delay="x"/></state></scxml>'
+    )
+    assert not schema.is_valid(HEAD.replace('version="1.0"', 'version="2.0"') + "</scxml>")
+
+
+def test_exports_are_deterministic(shipped: dict[str, Workflow]) -> None:
+    again = load([ROOT / "workflows", ROOT / "examples"], kinds=["workflow"]).workflows
+    for name, workflow in shipped.items():
+        assert scxml_text(workflow) == scxml_text(again[name])
+        assert xstate_json(workflow) == xstate_json(again[name])
+
+
+def test_a_round_trip_keeps_the_machine(shipped: dict[str, Workflow]) -> None:
+    for workflow in shipped.values():
+        back = reimported(workflow)
+        assert back.initial == workflow.initial
+        assert states(back) == states(workflow)
+
+        def shape(w: Workflow) -> list[tuple[object, ...]]:
+            return [
+                (
+                    t.event,
+                    t.sources,
+                    t.target,
+                    tuple(g.label for g in t.guards),
+                    t.is_timeout,
+                    *tuple(
+                        (a.kind, a.target.text, a.value.source if a.value else "")
+                        for a in t.actions
+                    ),
+                )
+                for t in w.transitions
+            ]
+
+        assert shape(back) == shape(workflow)
+        assert {n: g.when.source for n, g in back.guards.items()} == {
+            n: g.when.source for n, g in workflow.guards.items()
+        }
+        assert back.events.keys() == workflow.events.keys()
+        assert dict(back.data) == dict(workflow.data)
+
+
+def test_every_scenario_passes_on_the_workflows_read_back(shipped: dict[str, Workflow]) -> None:
+    """The same behaviour: every shipped scenario, run on the exported-and-imported workflows."""
+    engines = EngineCache({name: reimported(w) for name, w in shipped.items()})
+    files, problems = scenario_files(SCENARIOS)
+    assert not problems
+    assert len(files) > 50
+    failed = []
+    for path in files:
+        doc, problems = read_scenario(path)
+        assert doc is not None, problems
+        result = run_scenario(doc, engines)
+        if not result.passed:
+            failed.append(f"{path.name}: {[str(f) for f in result.failures + result.problems]}")
+    assert failed == []
+
+
+def test_an_scxml_without_linkflow_extensions_is_read() -> None:
+    text = f"""{HEAD}
+  <datamodel><data id="opened" expr="0"/></datamodel>
+  <state id="a">
+    <transition event="open" cond="data.opened &lt; 3" target="b">
+      <assign location="data.opened" expr="data.opened + 1"/>
+    </transition>
+  </state>
+  <state id="b">
+    <onentry><send event="linkflow.timeout.b" delay="90s" id="t"/></onentry>
+    <onexit><cancel sendid="t"/></onexit>
+    <transition event="linkflow.timeout.b" target="a"/>
+    <transition event="break" target="gone"/>
+  </state>
+  <final id="gone"/>
+</scxml>"""
+    doc, problems = read_scxml(text, "door.scxml")
+    assert problems == []
+    assert doc is not None
+    assert doc["guards"] == {
+        "cond_1": {
+            "when": "data.opened < 3",
+            "message": "Condition 1 of the imported chart does not hold.",
+        }
+    }
+    assert doc["states"]["b"] == {
+        "waiting": {"for": "an answer", "timeout": {"seconds": 90.0, "to": "a"}}
+    }
+    assert doc["transitions"][0] == {
+        "event": "open",
+        "from": "a",
+        "to": "b",
+        "guards": ["cond_1"],
+        "actions": [{"set": {"path": "data.opened", "value": "data.opened + 1"}}],
+    }
+    assert load_text(workflow_yaml(doc, "door.scxml"), "door.yaml").ok
+
+
+UNSUPPORTED = [
+    (
+        '<parallel id="p"/>',
+        "1:86: parallel regions are not supported (linkflow's states are flat today)",
+    ),
+    ('<state id="a"><history id="h"/></state>', "1:100: history states are not supported"),
+    (
+        '<state id="a"><invoke src="x"/></state>',
+        "1:100: <invoke> is not supported: a workflow hands off in a final state instead",
+    ),
+    ("<script>go()</script>", "1:86: <script> is not supported: linkflow runs no scripts"),
+    (
+        '<state id="a"><onentry><log expr="1"/></onentry></state>',
+        "1:109: entry and exit actions are not supported (only a timeout): <log>",
+    ),
+    (
+        '<state id="a"><transition target="a"/></state>',
+        "1:100: a transition without an event (eventless) is not supported",
+    ),
+    (
+        '<state id="a"><transition event="go.*" target="a"/></state>',
+        "1:100: event 'go.*': one event name per transition, no wildcard",
+    ),
+    (
+        '<state id="a"><state id="b"/></state>',
+        "1:100: nested states are not supported (linkflow's states are flat today)",
+    ),
+    (
+        '<state id="a"><transition event="go" target="a"><raise event="x"/></transition></state>',
+        "1:134: <raise> is not supported",
+    ),
+    ("<blink/>", "1:86: unknown element <blink> in <scxml>"),
+    (
+        '<datamodel><data id="x" expr="new Date()"/></datamodel>',
+        "1:97: the value of 'x' is not a JSON value: new Date()",
+    ),
+    (
+        '<final id="f"><donedata><param name="outcome" expr="\'won\'"/></donedata></final>',
+        "1:110: unknown outcome 'won' (completed, cancelled, refused, declined, failed, timed_out)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), UNSUPPORTED, ids=[u[0][:30] for u in UNSUPPORTED])
+def test_what_linkflow_does_not_run_is_a_located_problem(body: str, expected: str) -> None:
+    doc, problems = read_scxml(f"{HEAD}{body}</scxml>", "in.scxml")
+    assert doc is None
+    assert [str(p) for p in problems] == [f"in.scxml:{expected}"]
+
+
+DOCTYPE_REFUSED = (
+    "a document type declaration (<!DOCTYPE ...>) is not accepted: "
+    "entities and external references are refused"
+)
+HOSTILE = [
+    (
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;">]><scxml>&b;</scxml>',
+        f"in.scxml:1:22: {DOCTYPE_REFUSED}",
+    ),
+    (
+        '<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><scxml>&x;</scxml>',
+        f"in.scxml:1:1: {DOCTYPE_REFUSED}",
+    ),
+    ("<a>" * 70, "in.scxml:1:193: elements nested more than 64 deep"),
+    ("<scxml><state></scxml>", "in.scxml:1:17: not well-formed XML: mismatched tag"),
+    ("", "in.scxml:1:1: not well-formed XML: no element found"),
+    ("<other/>", "in.scxml:1:1: expected an <scxml> element in the namespace http://www.w3.org/2005/07/scxml"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), HOSTILE, ids=["laughs", "external", "deep", "broken", "empty", "other"]
+)
+def test_hostile_or_broken_xml_is_a_clear_problem(text: str, expected: str) -> None:
+    doc, problems = read_scxml(text, "in.scxml")
+    assert doc is None
+    assert [str(p) for p in problems] == [expected]
+
+
+def linkflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "linkflow", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_the_commands_end_to_end(tmp_path: Path) -> None:
+    example = str(ROOT / "examples" / "document_review.yaml")
+    exported = linkflow("export", "--format", "scxml", example, "-o", "dr.scxml", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    imported = linkflow("import", "scxml", "dr.scxml", "-o", "dr.yaml", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert load([tmp_path / "dr.yaml"], follow_handoffs=False).ok
+    as_json = linkflow("export", "--format", "xstate", example, cwd=tmp_path)
+    assert as_json.returncode == 0
+    assert '"id": "document_review"' in as_json.stdout
+
+    (tmp_path / "bad.scxml").write_text(f'{HEAD}<parallel id="p"/></scxml>', encoding="utf-8")
+    bad = linkflow("import", "scxml", "bad.scxml", "-o", "bad.yaml", cwd=tmp_path)
+    assert bad.returncode == 1
+    assert (
+        bad.stderr.strip()
+        == "bad.scxml:1:86: parallel regions are not supported (linkflow's states are flat today)"
+    )
+    assert not (tmp_path / "bad.yaml").exists()
+
+    (tmp_path / "huge.scxml").write_bytes(b" " * (MAX_BYTES + 1))
+    huge = linkflow("import", "scxml", "huge.scxml", cwd=tmp_path)
+    assert huge.returncode == 1
+    assert "at most 5 MiB is read" in huge.stderr
+    assert "Traceback" not in bad.stderr + huge.stderr
+
+    unknown = linkflow("export", "--format", "scxml", "no_such_flow", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "no workflow named no_such_flow" in unknown.stderr
+    wrong_format = linkflow("export", "--format", "bpmn", example, cwd=tmp_path)
+    assert wrong_format.returncode == 2
+    assert "invalid choice: 'bpmn'" in wrong_format.stderr
