@@ -7,9 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xmlschema
+from hypothesis import given
+from hypothesis import strategies as st
 
 from linkflow.interop.scxml_export import scxml_text
 from linkflow.interop.scxml_import import read_scxml, workflow_yaml
@@ -18,8 +21,10 @@ from linkflow.interop.xstate import xstate_json
 from linkflow.language.loader import load, load_text
 from linkflow.language.model import Workflow
 from linkflow.language.scenario_check import read_scenario
+from linkflow.runtime.engine import Engine
 from linkflow.runtime.session import EngineCache
 from linkflow.testing.scenarios import run_scenario, scenario_files
+from tests.test_properties import Clock, generated_actions, small_workflows
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD = ROOT / "tests" / "fixtures" / "scxml-xsd" / "scxml.xsd"
@@ -285,3 +290,22 @@ def test_the_commands_end_to_end(tmp_path: Path) -> None:
     wrong_format = linkflow("export", "--format", "bpmn", example, cwd=tmp_path)
     assert wrong_format.returncode == 2
     assert "invalid choice: 'bpmn'" in wrong_format.stderr
+
+
+@given(text=small_workflows(), actions=st.lists(generated_actions, max_size=12))
+def test_generated_workflows_behave_the_same_after_a_round_trip(
+    text: str, actions: list[tuple[str, Any]]
+) -> None:
+    """Export to SCXML, import, and every event gets the same answer, state and data."""
+    loaded = load_text(text, "generated.yaml")
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    original = loaded.workflows["generated"]
+    first = Engine(original).create(clock=Clock())
+    second = Engine(reimported(original)).create(clock=Clock())
+    for event, payload in actions:
+        one, other = first.send(event, payload), second.send(event, payload)
+        assert (one.accepted, one.target) == (other.accepted, other.target)
+        assert (one.refusal.message if one.refusal else "") == (
+            other.refusal.message if other.refusal else ""
+        )
+        assert (first.state, first.data) == (second.state, second.data)
