@@ -152,3 +152,54 @@ def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, st
         message
         == 'linkflow: ["document_review",["in_review"]], XState: ["document_review",["rejected"]]'
     )
+
+
+PINGER = """\
+workflow: pinger
+initial: waiting
+states:
+  waiting:
+    waiting: {for: a ping, timeout: {seconds: 60, to: gone}}
+  gone: {final: timed_out}
+events:
+  ping: {description: Someone is still there.}
+transitions:
+  - {event: ping, from: waiting, to: waiting, description: Wait again from now.}
+"""
+
+PINGER_SCENARIO = """\
+scenario: a_ping_starts_the_wait_over
+workflow: pinger
+workflows: .
+steps:
+  - wait: 40
+  - send: ping
+  - wait: 40
+    expect: {state: waiting}
+  - wait: 30
+    expect: {state: gone}
+"""
+
+
+def test_a_transition_back_to_its_state_restarts_the_timeout_in_both(tmp_path: Path) -> None:
+    """linkflow starts a wait over when a transition re-enters the state; the export says
+    `reenter: true`, without which XState keeps the first timer and ends the wait early."""
+    node = node_and_xstate()
+    (tmp_path / "pinger.yaml").write_text(PINGER, encoding="utf-8")
+    (tmp_path / "ping.scenario.yaml").write_text(PINGER_SCENARIO, encoding="utf-8")
+    loaded = load([tmp_path / "pinger.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    config = xstate_config(loaded.workflows["pinger"])
+    assert config["states"]["waiting"]["on"]["ping"][0]["reenter"] is True
+    scenario = trace(tmp_path / "ping.scenario.yaml", {"pinger": "waiting"})
+    assert [s["expect"] for s in scenario["steps"]] == [
+        ["pinger", ["waiting"]],
+        ["pinger", ["waiting"]],
+        ["pinger", ["waiting"]],
+        ["pinger", ["gone"]],
+    ]
+    report = replay(node, {"machines": {"pinger": config}, "scenarios": [scenario]})
+    assert report["mismatches"] == []
+    del config["states"]["waiting"]["on"]["ping"][0]["reenter"]
+    report = replay(node, {"machines": {"pinger": config}, "scenarios": [scenario]})
+    assert [m["step"] for m in report["mismatches"]] == [3]
