@@ -284,6 +284,16 @@ def test_the_commands_end_to_end(tmp_path: Path) -> None:
     assert "at most 5 MiB is read" in huge.stderr
     assert "Traceback" not in bad.stderr + huge.stderr
 
+    (tmp_path / "broken.yaml").write_text("workflow: broken\ninitial: nowhere\n", encoding="utf-8")
+    broken = linkflow("export", "--format", "xstate", "broken.yaml", cwd=tmp_path)
+    assert broken.returncode == 1
+    assert broken.stderr.startswith("broken.yaml:1:1: ")
+    nowhere = linkflow(
+        "export", "--format", "scxml", example, "-o", "no/such/dir/x.scxml", cwd=tmp_path
+    )
+    assert nowhere.returncode == 2
+    assert "cannot write no/such/dir/x.scxml" in nowhere.stderr
+
     unknown = linkflow("export", "--format", "scxml", "no_such_flow", cwd=tmp_path)
     assert unknown.returncode == 2
     assert "no workflow named no_such_flow" in unknown.stderr

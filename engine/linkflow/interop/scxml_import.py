@@ -154,6 +154,8 @@ class _Reader:
                 extra = self.json_object(child, "<lf:workflow>")
                 doc.update({k: v for k, v in extra.items() if k not in doc})
             elif tag == (NAMESPACE, "event"):
+                if not child.attrs.get("name"):
+                    self.problem(child, "<lf:event> has no name")
                 events[child.attrs.get("name", "")] = self.json_object(child, "<lf:event>")
             elif tag == (NAMESPACE, "guard"):
                 self.guard(child)

@@ -50,7 +50,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
         text = scxml_text(workflow)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as err:
+            error("export", f"cannot write {args.out}: {err.strerror or err}")
+            return EXIT_USAGE
         say(f"wrote {args.out}")
     else:
         out.write(text)

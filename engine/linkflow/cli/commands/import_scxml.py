@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS
+from linkflow.cli.commands import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 KINDS = ("scxml",)
 
@@ -30,7 +30,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from linkflow.cli.commands.console import say
+    from linkflow.cli.commands.console import error, say
     from linkflow.cli.commands.output import report_problems
     from linkflow.errors import Problem
     from linkflow.interop.scxml_import import read_scxml, workflow_yaml
@@ -61,7 +61,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         )
         return EXIT_PROBLEMS
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as err:
+            error("import", f"cannot write {args.out}: {err.strerror or err}")
+            return EXIT_USAGE
         say(f"wrote {args.out}")
     else:
         out.write(text)
