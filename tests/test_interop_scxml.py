@@ -4,6 +4,7 @@ does not run, or hostile XML, is a located problem with a non-zero exit, never a
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import xmlschema
 from hypothesis import given
 from hypothesis import strategies as st
 
+from linkflow.cli import main
 from linkflow.interop.scxml_export import scxml_text
 from linkflow.interop.scxml_import import read_scxml, workflow_yaml
 from linkflow.interop.xml_reader import MAX_BYTES
@@ -218,6 +220,7 @@ def test_what_linkflow_does_not_run_is_a_located_problem(body: str, expected: st
     assert [str(p) for p in problems] == [f"in.scxml:{expected}"]
 
 
+TOO_LARGE = "the file is 5,242,881 bytes; at most 5,242,880 bytes (5 MiB) are read"
 DOCTYPE_REFUSED = (
     "a document type declaration (<!DOCTYPE ...>) is not accepted: "
     "entities and external references are refused"
@@ -233,6 +236,9 @@ HOSTILE = [
         f"in.scxml:1:1: {DOCTYPE_REFUSED}",
     ),
     ("<a>" * 70, "in.scxml:1:193: elements nested more than 64 deep"),
+    # the 100,001st element: <r> then 100,000 <a/>, each 4 characters
+    ("<r>" + "<a/>" * 100_000 + "</r>", f"in.scxml:1:{4 + 99_999 * 4}: more than 100000 elements"),
+    (" " * (MAX_BYTES + 1), f"in.scxml:1:1: {TOO_LARGE}"),
     ("<scxml><state></scxml>", "in.scxml:1:17: not well-formed XML: mismatched tag"),
     ("", "in.scxml:1:1: not well-formed XML: no element found"),
     ("<other/>", "in.scxml:1:1: expected an <scxml> element in the namespace http://www.w3.org/2005/07/scxml"),
@@ -240,7 +246,9 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), HOSTILE, ids=["laughs", "external", "deep", "broken", "empty", "other"]
+    ("text", "expected"),
+    HOSTILE,
+    ids=["laughs", "external", "deep", "many", "huge", "broken", "empty", "other"],
 )
 def test_hostile_or_broken_xml_is_a_clear_problem(text: str, expected: str) -> None:
     doc, problems = read_scxml(text, "in.scxml")
@@ -258,48 +266,75 @@ def linkflow(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_commands_end_to_end(tmp_path: Path) -> None:
+class Cli:
+    """The commands in-process (the same `main` the script runs; a process each is slow)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int | str | None, str, str]:
+        code: int | str | None
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse leaves through SystemExit
+            code = exit_.code
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+def test_export_then_import_through_the_commands(tmp_path: Path) -> None:
+    """End to end, as a person runs them: two processes."""
     example = str(ROOT / "examples" / "document_review.yaml")
     exported = linkflow("export", "--format", "scxml", example, "-o", "dr.scxml", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     imported = linkflow("import", "scxml", "dr.scxml", "-o", "dr.yaml", cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
     assert load([tmp_path / "dr.yaml"], follow_handoffs=False).ok
-    as_json = linkflow("export", "--format", "xstate", example, cwd=tmp_path)
-    assert as_json.returncode == 0
-    assert '"id": "document_review"' in as_json.stdout
+
+
+def test_the_commands_answer_mistakes_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cli = Cli(capsys)
+    example = str(ROOT / "examples" / "document_review.yaml")
+    code, out, _ = cli("export", "--format", "xstate", example)
+    assert code == 0
+    assert json.loads(out)["id"] == "document_review"
 
     (tmp_path / "bad.scxml").write_text(f'{HEAD}<parallel id="p"/></scxml>', encoding="utf-8")
-    bad = linkflow("import", "scxml", "bad.scxml", "-o", "bad.yaml", cwd=tmp_path)
-    assert bad.returncode == 1
+    code, out, err = cli("import", "scxml", "bad.scxml", "-o", "bad.yaml")
+    assert (code, out) == (1, "")
     assert (
-        bad.stderr.strip()
-        == "bad.scxml:1:86: parallel regions are not supported (linkflow's states are flat today)"
+        err
+        == "bad.scxml:1:86: parallel regions are not supported (linkflow's states are flat today)\n"
     )
     assert not (tmp_path / "bad.yaml").exists()
 
     (tmp_path / "huge.scxml").write_bytes(b" " * (MAX_BYTES + 1))
-    huge = linkflow("import", "scxml", "huge.scxml", cwd=tmp_path)
-    assert huge.returncode == 1
-    assert "at most 5 MiB is read" in huge.stderr
-    assert "Traceback" not in bad.stderr + huge.stderr
+    code, _, err = cli("import", "scxml", "huge.scxml")
+    assert code == 1
+    assert err == f"huge.scxml:1:1: {TOO_LARGE}\n"
+
+    code, _, err = cli("import", "scxml", "missing.scxml")
+    assert code == 1
+    assert err == "missing.scxml: no such file\n"
 
     (tmp_path / "broken.yaml").write_text("workflow: broken\ninitial: nowhere\n", encoding="utf-8")
-    broken = linkflow("export", "--format", "xstate", "broken.yaml", cwd=tmp_path)
-    assert broken.returncode == 1
-    assert broken.stderr.startswith("broken.yaml:1:1: ")
-    nowhere = linkflow(
-        "export", "--format", "scxml", example, "-o", "no/such/dir/x.scxml", cwd=tmp_path
-    )
-    assert nowhere.returncode == 2
-    assert "cannot write no/such/dir/x.scxml" in nowhere.stderr
+    code, _, err = cli("export", "--format", "xstate", "broken.yaml")
+    assert code == 1
+    assert err.startswith("broken.yaml:1:1: missing required key 'states'")
 
-    unknown = linkflow("export", "--format", "scxml", "no_such_flow", cwd=tmp_path)
-    assert unknown.returncode == 2
-    assert "no workflow named no_such_flow" in unknown.stderr
-    wrong_format = linkflow("export", "--format", "bpmn", example, cwd=tmp_path)
-    assert wrong_format.returncode == 2
-    assert "invalid choice: 'bpmn'" in wrong_format.stderr
+    code, _, err = cli("export", "--format", "scxml", example, "-o", "no/such/dir/x.scxml")
+    assert code == 2
+    assert "linkflow export: error: cannot write no/such/dir/x.scxml" in err
+
+    code, _, err = cli("export", "--format", "scxml", "no_such_flow")
+    assert code == 2
+    assert "no workflow named no_such_flow" in err
+    code, _, err = cli("export", "--format", "bpmn", example)
+    assert code == 2
+    assert "invalid choice: 'bpmn'" in err
 
 
 @given(text=small_workflows(), actions=st.lists(generated_actions, max_size=12))

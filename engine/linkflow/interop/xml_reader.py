@@ -19,6 +19,10 @@ MAX_DEPTH = 64
 MAX_ELEMENTS = 100_000
 
 
+def too_large(size: int) -> str:
+    return f"the file is {size:,} bytes; at most {MAX_BYTES:,} bytes (5 MiB) are read"
+
+
 @dataclass
 class Element:
     """An element: its namespace and local name, attributes ("ns local" or "local"), children,
@@ -50,13 +54,7 @@ def read_xml(text: str | bytes, file: str) -> tuple[Element | None, list[Problem
     """The document's root element, or None and the problem that stopped the reading."""
     data = text.encode("utf-8") if isinstance(text, str) else text
     if len(data) > MAX_BYTES:
-        size = len(data) // (1024 * 1024)
-        return None, [
-            Problem(
-                SourceLocation(file, 1, 1),
-                f"the file is {size} MiB; at most {MAX_BYTES // (1024 * 1024)} MiB is read",
-            )
-        ]
+        return None, [Problem(SourceLocation(file, 1, 1), too_large(len(data)))]
     parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
     stack: list[Element] = []
     root: list[Element] = []

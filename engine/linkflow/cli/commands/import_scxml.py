@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.cli.commands.output import report_problems
     from linkflow.errors import Problem
     from linkflow.interop.scxml_import import read_scxml, workflow_yaml
-    from linkflow.interop.xml_reader import MAX_BYTES
+    from linkflow.interop.xml_reader import MAX_BYTES, too_large
     from linkflow.language.loader import load_text
     from linkflow.source import SourceLocation
 
@@ -43,10 +43,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if not source.is_file():
         report_problems([Problem(SourceLocation(args.file), "no such file")], out, "text")
         return EXIT_PROBLEMS
-    if source.stat().st_size > MAX_BYTES:
-        size = f"{source.stat().st_size // (1024 * 1024)} MiB"
-        message = f"the file is {size}; at most {MAX_BYTES // (1024 * 1024)} MiB is read"
-        report_problems([Problem(where, message)], out, "text")
+    if source.stat().st_size > MAX_BYTES:  # refused before it is read into memory
+        report_problems([Problem(where, too_large(source.stat().st_size))], out, "text")
         return EXIT_PROBLEMS
     doc, problems = read_scxml(source.read_bytes(), args.file)
     if doc is None:
