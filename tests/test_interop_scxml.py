@@ -132,6 +132,35 @@ def test_every_scenario_passes_on_the_workflows_read_back(shipped: dict[str, Wor
     assert failed == []
 
 
+TYPED = """\
+workflow: typed
+initial: open
+data:
+  amount: {type: number, default: 0, minimum: 0}
+  note: ""
+states:
+  open: {}
+  done: {final: completed}
+events:
+  pay: {payload: {type: object, properties: {amount: {type: number}}, required: [amount]}}
+transitions:
+  - event: pay
+    from: open
+    to: done
+    actions: [{set: {path: data.amount, value: payload.amount}}]
+"""
+
+
+def test_a_typed_data_field_keeps_its_type_and_its_default_is_the_scxml_value() -> None:
+    original = load_text(TYPED, "typed.yaml").workflows["typed"]
+    text = scxml_text(original)
+    assert '<data id="amount" expr="0" lf:declared=' in text
+    back = reimported(original)
+    assert dict(back.data_types) == dict(original.data_types)
+    assert back.data_types["amount"]["minimum"] == 0
+    assert dict(back.data) == {"amount": 0, "note": ""}
+
+
 def test_an_scxml_without_linkflow_extensions_is_read() -> None:
     text = f"""{HEAD}
   <datamodel><data id="opened" expr="0"/></datamodel>

@@ -6,11 +6,12 @@ with the transition its event takes, a final state's outcome and handoff as its 
 
 The datamodel is `linkflow`: a `cond` names the workflow's guards (`a && !b`: each must hold;
 `!` negates), each declared by an `<lf:guard name= when=>` whose `when` is linkflow's
-expression; `<assign location= expr=>` is linkflow's `set`. What SCXML has no element for
-(events' payloads and labels, guards' messages, bindings, descriptions, the other actions) is
-kept in elements and attributes of linkflow's namespace (`NAMESPACE`), which SCXML allows
-anywhere and other processors skip, holding the workflow's own YAML keys as JSON, so that
-`linkflow import scxml` gives the same workflow back.
+expression; `<assign location= expr=>` is linkflow's `set`; a `<data>`'s `expr` is the
+field's default (JSON), and a field declared with a type keeps that declaration in
+`lf:declared`. What SCXML has no element for (events' payloads and labels, guards' messages,
+bindings, descriptions, the other actions) is kept in elements and attributes of linkflow's
+namespace (`NAMESPACE`), which SCXML allows anywhere and other processors skip, holding the
+workflow's own YAML keys as JSON, so that `linkflow import scxml` gives the same workflow back.
 """
 
 from __future__ import annotations
@@ -182,9 +183,12 @@ def scxml_text(workflow: Workflow) -> str:
     if workflow.data:
         model = ET.SubElement(root, _s("datamodel"))
         raw_data = raw.get("data") or {}
-        for name in workflow.data:
-            value = raw_data.get(name, workflow.data[name])
-            ET.SubElement(model, _s("data"), {"id": name, "expr": as_json(value)})
+        for name, default in workflow.data.items():
+            attrs = {"id": name, "expr": as_json(default)}
+            declared = raw_data.get(name, default)
+            if declared != default:  # the long form, {type: ..., default: ...}
+                attrs[_lf("declared")] = as_json(declared)
+            ET.SubElement(model, _s("data"), attrs)
     seen: set[int] = set()
     raw_states = raw.get("states") or {}
     raw_transitions = list(raw.get("transitions") or [])

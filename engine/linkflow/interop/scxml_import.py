@@ -212,7 +212,8 @@ class _Reader:
             if "src" in child.attrs:
                 self.problem(child, "<data src=...> is not supported: give the value in expr")
                 continue
-            text = child.attrs.get("expr", child.text.strip() or "null")
+            declared = child.attr(NAMESPACE, "declared")
+            text = declared or child.attrs.get("expr", child.text.strip() or "null")
             try:
                 out[name] = json.loads(text)
             except json.JSONDecodeError:

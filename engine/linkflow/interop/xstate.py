@@ -1,6 +1,7 @@
 """A workflow as an XState v5 machine config (JSON): `createMachine(config, implementations)`.
 
 What maps to what (docs/interop.md has the table):
+- the data fields -> `context`, each with its default.
 - states -> `states`, the initial state -> `initial`, a final state -> `type: "final"` with
   `meta.linkflow.outcome`; a handoff -> `meta.linkflow.handoff` on that final state (the
   machine is done there; whoever runs it starts the named machine next, as linkflow does).
@@ -102,6 +103,8 @@ def xstate_config(workflow: Workflow) -> dict[str, Any]:
     config: dict[str, Any] = {"id": root.id, "initial": root.initial}
     if root.description:
         config["description"] = root.description
+    if workflow.data:
+        config["context"] = json.loads(json.dumps(dict(workflow.data)))  # a copy, JSON only
     config["states"] = {child.id: _state(child) for child in root.children}
     return config
 
