@@ -129,7 +129,6 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
     assert not problems
     scenarios = [trace(path, initials) for path in files]
     report = replay(node, {"machines": configs, "scenarios": scenarios})
-    print({k: v for k, v in report.items() if k != "mismatches"})
     assert report["mismatches"] == []
     assert report["scenarios"] == len(files) > 50
     # every step was compared, and most events went through XState's own transition choice
