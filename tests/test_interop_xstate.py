@@ -134,6 +134,16 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
     # every step was compared, and most events went through XState's own transition choice
     assert report["compared"] == report["steps"] == sum(len(s["steps"]) for s in scenarios)
     assert report["sent"] > 5 * report["skipped"]
+    # handoffs and timeouts are among what was compared
+    steps = [step for s in scenarios for step in s["steps"]]
+    assert sum(1 for step in steps if step["handoff"]) >= 10
+    timed_out = [
+        after
+        for s in scenarios
+        for before, after in zip(s["steps"], s["steps"][1:], strict=False)
+        if after["kind"] == "wait" and after["expect"] != before["expect"]
+    ]
+    assert len(timed_out) >= 2
 
 
 def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, str]]) -> None:
@@ -202,3 +212,11 @@ def test_a_transition_back_to_its_state_restarts_the_timeout_in_both(tmp_path: P
     del config["states"]["waiting"]["on"]["ping"][0]["reenter"]
     report = replay(node, {"machines": {"pinger": config}, "scenarios": [scenario]})
     assert [m["step"] for m in report["mismatches"]] == [3]
+
+
+def test_a_missing_node_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under CI=true the differential test cannot be skipped: a missing Node.js fails it."""
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(shutil, "which", lambda _: None)
+    with pytest.raises(pytest.fail.Exception, match=r"required in CI: Node\.js"):
+        node_and_xstate()
