@@ -11,6 +11,7 @@ from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.data_types import declaration_problems, default_of, field_type
+from linkflow.language.durations import MAX_SECONDS, DurationError, parse_duration
 from linkflow.language.invariant_patterns import build_invariant
 from linkflow.language.model import (
     Binding,
@@ -79,8 +80,6 @@ class _Builder(TransitionBuilder):
         elif states[initial].is_final:
             self.problem(("initial",), f"the initial state '{initial}' must not be final")
         self.unused(events, guards, transitions)
-        if self.problems:
-            return None
 
         workflow = Workflow(
             name=name,
@@ -109,8 +108,10 @@ class _Builder(TransitionBuilder):
             ),
             data_types=data_types,
         )
+        if self.problems:  # what did build: checks across files still read it (`partial`)
+            return workflow
         self.problems.extend(nondeterminism_problems(workflow))
-        return None if self.problems else workflow
+        return workflow
 
     def invariants(self, raw: Mapping[str, Any]) -> dict[str, Invariant]:
         out: dict[str, Invariant] = {}
@@ -156,8 +157,13 @@ class _Builder(TransitionBuilder):
                 timeout = None
                 if "timeout" in wait:
                     t = wait["timeout"]
+                    try:
+                        seconds = parse_duration(t["seconds"])
+                    except DurationError as err:
+                        self.problem((*path, "waiting", "timeout", "seconds"), str(err))
+                        seconds = float(MAX_SECONDS)
                     timeout = Timeout(
-                        float(t["seconds"]),
+                        seconds,
                         t["to"],
                         self.text(t, "description"),
                         self.doc.locate((*path, "waiting", "timeout", "to")),
@@ -296,7 +302,8 @@ class _Builder(TransitionBuilder):
         transitions: list[Transition],
     ) -> None:
         used_events: set[Any] = {t.event for t in transitions}
-        raw_transitions = self.raw.get("transitions") or []
+        written = self.declared.get("transitions")  # as written: parts refused included
+        raw_transitions = written if isinstance(written, list) else []
         used_events |= {t.get("event") for t in raw_transitions if isinstance(t, dict)}
         for name in events:
             if name not in used_events:
@@ -320,9 +327,18 @@ class _Builder(TransitionBuilder):
                 )
 
 
-def build_workflow(doc: Document) -> tuple[Workflow | None, list[Problem]]:
-    builder = _Builder(doc)
+def build_workflow(
+    doc: Document, *, partial: bool = False, declared: Mapping[str, Any] | None = None
+) -> tuple[Workflow | None, list[Problem]]:
+    """The workflow of a schema-valid document and its problems; the workflow is None when
+    there are problems, unless `partial` asks for what did build (for the checks that can
+    still run on it; nothing may run it). `declared` is the document as written when `doc`
+    had parts the schema refused taken out (linkflow.language.pruning): names declared there
+    are not reported as unknown a second time."""
+    builder = _Builder(doc, declared)
     workflow = builder.build()
+    if builder.problems and not partial:
+        return None, builder.problems
     return workflow, builder.problems
 
 
