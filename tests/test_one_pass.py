@@ -169,8 +169,9 @@ def test_a_payload_field_wins_over_a_name_spelled_alike(tmp_path: Path) -> None:
 
 
 def test_an_unknown_guard_gets_a_did_you_mean(tmp_path: Path) -> None:
-    problems = workflow(tmp_path, guard="is_directr")
-    assert "29:14: unknown guard 'is_directr' (did you mean 'is_director'?)" in problems
+    assert workflow(tmp_path, guard="is_directr") == [
+        "29:14: unknown guard 'is_directr' (did you mean 'is_director'?)"
+    ]
 
 
 def test_an_action_target_typo_is_a_problem(tmp_path: Path) -> None:

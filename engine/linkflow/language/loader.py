@@ -135,9 +135,9 @@ def _check_world_schema(doc: Document, result: LoadResult) -> list[Problem]:
 def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
     from linkflow.language.scenario_check import scenario_problems  # noqa: PLC0415 - scenarios: only a scenario file needs them; the store rebuilding a workflow for `send` does not
 
-    def workflows_of(source: Path) -> dict[str, Workflow] | None:
+    def workflows_of(source: Path) -> tuple[dict[str, Workflow], bool]:
         loaded = workflow_catalog(source)
-        return loaded.workflows if loaded.ok else None
+        return {**loaded.partial, **loaded.workflows}, loaded.ok
 
     return scenario_problems(doc, workflows_of)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -117,17 +117,16 @@ def find_workflows_dir(start: Path) -> Path | None:
     return None
 
 
-#: The workflows of a folder (loaded once), or None when they have problems of their own.
-Catalog = Callable[[Path], "Mapping[str, Workflow] | None"]
+#: The workflows of a folder (loaded once), what did build of those with problems included,
+#: and whether every file there built without one.
+Catalog = Callable[[Path], "tuple[Mapping[str, Workflow], bool]"]
 
 
 def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     """Names a scenario uses that its workflows do not have, located; for `linkflow validate`."""
     spec: dict[str, Any] = doc.value
     here = Path(doc.file).parent
-    problems: list[Problem] = []
-    if "world" in spec:
-        problems += [p for p in (scenario_path(doc, "world")[1],) if p is not None]
+    problems: list[Problem] = _world_problems(doc) if "world" in spec else []
     if "workflows" in spec:
         source, problem = scenario_path(doc, "workflows")
         if problem is not None:
@@ -137,10 +136,10 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     if source is None:
         problems.append(Problem(doc.locate(("workflow",)), "no workflows found for this scenario"))
         return problems
-    workflows = catalog(source)
-    if workflows is None:
-        return problems  # the workflows' own problems are reported where they are
+    workflows, all_built = catalog(source)
     start = spec["workflow"]
+    if start not in workflows and not all_built:
+        return problems  # it may be a file that does not parse: its problems say so
     if start not in workflows:
         known = ", ".join(sorted(workflows)) or "none"
         where = doc.locate(("workflow",))
@@ -157,6 +156,11 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
         problems += _choice_problems(doc, path, step, offering)
         if step.get("secrets") and step.get("send") in events:
             problems += _secret_problems(doc, path, step, flows)
+        available = (step.get("expect") or {}).get("available") or ()
+        for j, name in enumerate(available):
+            if name not in events - {TIMEOUT_EVENT}:
+                message = _unknown_name_message(name, events, "event", start, reachable)
+                problems.append(Problem(doc.locate((*path, "expect", "available", j)), message))
         checks = [
             ("send", step.get("send"), events, "event"),
             ("state", (step.get("expect") or {}).get("state"), states, "state"),
@@ -169,6 +173,14 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             message = _unknown_name_message(name, known_names, noun, start, reachable)
             problems.append(Problem(doc.locate(at), message))
     return problems
+
+
+def _world_problems(doc: Document) -> list[Problem]:
+    """The scenario's `world:` file, and the paths its `world_changes` name in it."""
+    world_file, problem = scenario_path(doc, "world")
+    if world_file is None:
+        return [problem] if problem is not None else []
+    return world_change_problems(doc, world_file) if doc.value.get("world_changes") else []
 
 
 def _reachable(workflows: Mapping[str, Workflow], start: str) -> list[str]:
@@ -254,3 +266,77 @@ def _data_problems(doc: Document, workflow: Workflow) -> list[Problem]:
         if why:
             problems.append(Problem(doc.locate(("data", key)), f"data field '{key}' {why}"))
     return problems
+
+
+def world_change_problems(doc: Document, world_file: Path) -> list[Problem]:
+    """`world_changes` paths that lead nowhere in the scenario's world: an unknown collection,
+    or a field its records do not have (with did-you-mean); `linkflow test` would stop at the
+    first, and only when it runs."""
+    from linkflow.language.json_reader import read_document  # noqa: PLC0415 - world files: only a scenario with world_changes reads one here
+    from linkflow.language.world_schema import world_schema_of  # noqa: PLC0415 - world schemas: only a scenario with world_changes needs them
+
+    world, problems = read_document(world_file)
+    collections = world.value.get("collections") if world is not None and not problems else None
+    if not isinstance(collections, dict):
+        return []  # the world file's own problems are reported where they are
+    schema = world_schema_of(world)[0] if world is not None else None
+    raw = doc.value["world_changes"]
+    changes = (
+        [(("world_changes", path), path) for path in raw]
+        if isinstance(raw, dict)
+        else [(("world_changes", i, "path"), c.get("path")) for i, c in enumerate(raw)]
+    )
+    found = []
+    for where, path in changes:
+        if not isinstance(path, str):
+            continue
+        message = _change_problem(path, collections, schema)
+        if message:
+            found.append(Problem(doc.locate(where, key=isinstance(raw, dict)), message))
+    return found
+
+
+def _change_problem(path: str, collections: Mapping[str, Any], schema: Any) -> str:
+    """Why a dotted `world_changes` path leads nowhere, or ''. Record ids may hold periods:
+    the longest run of parts that is a key is taken, as when the change is made."""
+    parts = path.split(".")
+    names = set(collections) | (set(schema.records) if schema is not None else set())
+    cut = _longest_key(parts, 0, names)
+    if cut == 0:
+        return f"'{path}': the world has no collection '{parts[0]}'{_hint(parts[0], names)}"
+    collection = ".".join(parts[:cut])
+    if cut == len(parts):
+        return f"'{path}' names a whole collection: change a record, as in {collection}.<id>"
+    records = collections.get(collection)
+    records = records if isinstance(records, dict) else {}
+    end = _longest_key(parts, cut, set(records))
+    fields = schema.fields(collection) if schema is not None else None
+    if end == cut:  # a new record: written whole, `collection.id`
+        if len(parts) - cut > 1 and parts[-1] in (fields or ()):
+            record = ".".join(parts[cut:-1])
+            return (
+                f"'{path}': collection '{collection}' has no record '{record}'"
+                f"{_hint(record, records)}; add a new record whole, as {collection}.<id>"
+            )
+        return ""
+    record = records[".".join(parts[cut:end])]
+    known = set(fields) if fields is not None else set(record) if isinstance(record, dict) else None
+    if end < len(parts) and known is not None and parts[end] not in known:
+        return (
+            f"'{path}': a record of '{collection}' has no field '{parts[end]}'"
+            f"{_hint(parts[end], known)}"
+        )
+    return ""
+
+
+def _longest_key(parts: list[str], start: int, keys: set[str]) -> int:
+    """Where the longest run of parts from `start` that is one of `keys` ends, or `start`."""
+    for end in range(len(parts), start, -1):
+        if ".".join(parts[start:end]) in keys:
+            return end
+    return start
+
+
+def _hint(name: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

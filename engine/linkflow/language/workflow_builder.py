@@ -6,6 +6,7 @@ collide with the engine) is collected with its location; nothing stops at the fi
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -317,6 +318,12 @@ class _Builder(TransitionBuilder):
             for t in raw_transitions
             if isinstance(t, dict)
             for ref in t.get("guards") or ()
+        }
+        # A misspelt use is reported with its did-you-mean; the guard it meant is not unused.
+        used_guards |= {
+            close[0]
+            for ref in used_guards - set(guards)
+            if (close := difflib.get_close_matches(str(ref), sorted(guards), n=1))
         }
         for name in guards:
             if name not in used_guards:

@@ -169,7 +169,27 @@ def _fresh_world(path: Path) -> tuple[World | None, WorldSchema | None, list[Pro
     return World(world.collections, world.name), schema, []
 
 
-# -- paths into data and world ---------------------------------------------------------------
+def problems_reaching(loaded: LoadResult, start: str) -> list[Problem]:
+    """The problems of the workflows a run from `start` may reach (it and those it hands off
+    to): a broken workflow fails the scenarios that reach it, not every scenario beside it.
+
+    A problem in a file that built no workflow at all might be in one of them (a file that does
+    not parse names none), so it counts whenever one of them did not build."""
+    if loaded.ok:
+        return []
+    known = {**loaded.partial, **loaded.workflows}
+    reached = [start]
+    for name in reached:
+        workflow = known.get(name)
+        for state in workflow.states.values() if workflow is not None else ():
+            if state.handoff and state.handoff not in reached:
+                reached.append(state.handoff)
+    files = {known[name].file for name in reached if name in known}
+    if all(name in loaded.workflows for name in reached):
+        return [p for p in loaded.problems if p.location.file in files]
+    built = {w.file for w in known.values()}
+    return [p for p in loaded.problems if p.location.file in files or p.location.file not in built]
+
 
 # -- running ------------------------------------------------------------------------------
 
@@ -201,8 +221,9 @@ class _Run:
         engines = self.engines
         if engines is None:
             loaded, engines = _catalog(source.resolve())
-            if not loaded.ok:
-                self.result.problems.extend(loaded.problems)
+            reached = problems_reaching(loaded, spec["workflow"])
+            if reached:
+                self.result.problems.extend(reached)
                 return None
         name = spec["workflow"]
         if name not in engines.workflows:
