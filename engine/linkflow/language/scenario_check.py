@@ -14,6 +14,14 @@ from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.data_types import value_problem
+from linkflow.language.dotted import (
+    PathError,
+    Segment,
+    ambiguity,
+    key_ends,
+    readings,
+    split_dotted,
+)
 from linkflow.language.model import Workflow
 from linkflow.language.schema import validate_document
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
@@ -297,44 +305,48 @@ def world_change_problems(doc: Document, world_file: Path) -> list[Problem]:
 
 
 def _change_problem(path: str, collections: Mapping[str, Any], schema: Any) -> str:
-    """Why a dotted `world_changes` path leads nowhere, or ''. Record ids may hold periods:
-    the longest run of parts that is a key is taken, as when the change is made."""
-    parts = path.split(".")
+    """Why a dotted `world_changes` path leads nowhere, or reads two ways, or ''. Record ids
+    may hold periods (the keys there decide how parts join) or be quoted (`orders["po.1"]`)."""
+    try:
+        segments = split_dotted(path)
+    except PathError as err:
+        return str(err)
+    ambiguous = ambiguity(path, readings(collections, segments))
+    if ambiguous:
+        return ambiguous
     names = set(collections) | (set(schema.records) if schema is not None else set())
-    cut = _longest_key(parts, 0, names)
-    if cut == 0:
-        return f"'{path}': the world has no collection '{parts[0]}'{_hint(parts[0], names)}"
-    collection = ".".join(parts[:cut])
-    if cut == len(parts):
+    ends = key_ends(segments, 0, names)
+    first = segments[0].text
+    if not ends:
+        return f"'{path}': the world has no collection '{first}'{_hint(first, names)}"
+    cut = ends[0]
+    collection = ".".join(s.text for s in segments[:cut])
+    if cut == len(segments):
         return f"'{path}' names a whole collection: change a record, as in {collection}.<id>"
-    records = collections.get(collection)
+    return _record_problem(path, segments, cut, collections.get(collection), schema)
+
+
+def _record_problem(path: str, segments: list[Segment], cut: int, records: Any, schema: Any) -> str:
+    """Why the record and field a change path names after its collection lead nowhere, or ''."""
+    collection = ".".join(s.text for s in segments[:cut])
     records = records if isinstance(records, dict) else {}
-    end = _longest_key(parts, cut, set(records))
+    record_ends = key_ends(segments, cut, records)
     fields = schema.fields(collection) if schema is not None else None
-    if end == cut:  # a new record: written whole, `collection.id`
-        if len(parts) - cut > 1 and parts[-1] in (fields or ()):
-            record = ".".join(parts[cut:-1])
+    if not record_ends:  # a new record: written whole, `collection.id`
+        if len(segments) - cut > 1 and segments[-1].text in (fields or ()):
+            record = ".".join(s.text for s in segments[cut:-1])
             return (
                 f"'{path}': collection '{collection}' has no record '{record}'"
                 f"{_hint(record, records)}; add a new record whole, as {collection}.<id>"
             )
         return ""
-    record = records[".".join(parts[cut:end])]
+    end = record_ends[0]
+    record = records[".".join(s.text for s in segments[cut:end])]
     known = set(fields) if fields is not None else set(record) if isinstance(record, dict) else None
-    if end < len(parts) and known is not None and parts[end] not in known:
-        return (
-            f"'{path}': a record of '{collection}' has no field '{parts[end]}'"
-            f"{_hint(parts[end], known)}"
-        )
+    field = segments[end].text if end < len(segments) else None
+    if field is not None and known is not None and field not in known:
+        return f"'{path}': a record of '{collection}' has no field '{field}'{_hint(field, known)}"
     return ""
-
-
-def _longest_key(parts: list[str], start: int, keys: set[str]) -> int:
-    """Where the longest run of parts from `start` that is one of `keys` ends, or `start`."""
-    for end in range(len(parts), start, -1):
-        if ".".join(parts[start:end]) in keys:
-            return end
-    return start
 
 
 def _hint(name: str, options: Iterable[str]) -> str:

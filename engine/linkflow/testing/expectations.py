@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from linkflow.runtime.paths import ABSENT as _ABSENT
-from linkflow.runtime.paths import lookup
+from linkflow.runtime.paths import PathError, lookup
 from linkflow.runtime.paths import show as _show
 from linkflow.runtime.session import Session, SessionStep
 from linkflow.runtime.world import copy_json
@@ -53,7 +53,11 @@ class StepChecks:
                 self.fail((*at, key), number, f"expected {key} '{expect[key]}', got {shown}")
         for root, values in (("data", instance.data), ("world", session.world.collections)):
             for dotted, wanted in (expect.get(root) or {}).items():
-                got = lookup(values, dotted)
+                try:
+                    got = lookup(values, dotted)
+                except PathError as err:
+                    self.fail((*at, root, dotted), number, f"{root}: {err}")
+                    continue
                 if got != wanted:
                     message = f"{root}.{dotted}: expected {_show(wanted)}, got {_show(got)}"
                     self.fail((*at, root, dotted), number, message)
@@ -214,7 +218,11 @@ class StepChecks:
         if root_name not in roots or not rest:
             self.fail(at, number, f"'{dotted}' must start with data. or world.")
             return
-        got = lookup(roots[root_name], rest)
+        try:
+            got = lookup(roots[root_name], rest)
+        except PathError as err:
+            self.fail(at, number, str(err))
+            return
         if not isinstance(got, list):
             if must or got is not _ABSENT:
                 self.fail(at, number, f"{dotted}: expected a list, got {_show(got)}")

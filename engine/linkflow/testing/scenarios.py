@@ -23,7 +23,7 @@ from linkflow.language.scenario_check import (
 )
 from linkflow.language.world_schema import WorldSchema
 from linkflow.language.yaml_loader import Document
-from linkflow.runtime.paths import parent
+from linkflow.runtime.paths import PathError, parent
 from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
 from linkflow.runtime.world_loader import collections_problems, load_world_and_schema
@@ -292,7 +292,11 @@ class _Run:
         self, world: World, schema: WorldSchema | None, change: Mapping[str, Any], where: DocPath
     ) -> bool:
         """Apply one change; a path that leads nowhere or a world left invalid is a problem."""
-        found = parent(world.collections, change["path"])
+        try:
+            found = parent(world.collections, change["path"])
+        except PathError as err:
+            self.problem(where, str(err))
+            return False
         if found is None or found[0] is world.collections:
             self.problem(where, f"world has nothing at '{change['path']}' to change")
             return False
