@@ -48,8 +48,16 @@ def test_a_path_that_reads_two_ways_is_an_error_naming_both() -> None:
     ("path", "message"),
     [
         ("a..b", "path 'a..b': an empty part at character 3"),
-        ("a[b]", "path 'a[b]': at character 2, write a quoted key as [\"key\"]"),
-        ('a["b"', 'path \'a["b"\': at character 2, write a quoted key as ["key"]'),
+        (
+            "a[b]",
+            "path 'a[b]': at character 3, "
+            'write a quoted key as ["key"] or a match as [field="value"]',
+        ),
+        (
+            'a["b"',
+            "path 'a[\"b\"': at character 3, "
+            'write a quoted key as ["key"] or a match as [field="value"]',
+        ),
         ("a.", "path 'a.': it ends in '.' or is empty"),
     ],
 )
@@ -123,3 +131,86 @@ def test_an_ambiguous_change_is_a_validate_problem(project: Path) -> None:
         'orders.po["1001.amount"]: quote the key that holds a period to say which'
     )
     assert [p.message for p in run_scenario_file(path).problems] == [problem.message]
+
+
+# -- naming a record by what it holds ---------------------------------------------------------
+
+BY_NAME = """\
+scenario: org_account_by_name
+workflow: create_org_account
+world: ../workflows/worlds/ads_manager_demo.yaml
+data: {{actor: ana, business_center: acme_brands, ad_account: acme_us, campaign: spring_sale}}
+steps:
+  - send: create
+    payload: {{nickname: Acme Deals, region: United States}}
+    expect:
+      state: created
+      world:
+        tiktok_accounts[name="{name}"].owner_kind: organization
+        tiktok_accounts[name="{name}", owner_kind="organization"].admins: [ana]
+      includes:
+        world.tiktok_accounts[name='{name}'].admins: [ana]
+"""
+
+
+def by_name(tmp_path: Path, name: str) -> Path:
+    shutil.copytree(Path(__file__).parent.parent / "workflows", tmp_path / "workflows")
+    path = tmp_path / "scenarios" / "by_name.yaml"
+    path.parent.mkdir()
+    path.write_text(BY_NAME.format(name=name), encoding="utf-8")
+    return path
+
+
+def test_a_record_created_in_the_run_is_found_by_what_it_holds(tmp_path: Path) -> None:
+    path = by_name(tmp_path, "Acme Deals")
+    assert load([path]).problems == []
+    result = run_scenario_file(path)
+    assert result.passed, (result.problems, result.failures)
+
+
+def test_a_match_that_finds_nothing_fails_the_step(tmp_path: Path) -> None:
+    result = run_scenario_file(by_name(tmp_path, "Acme Deal"))
+    assert [(f.location.line, f.message) for f in result.failures] == [
+        (
+            11,
+            'world.tiktok_accounts[name="Acme Deal"].owner_kind: expected "organization", '
+            "got nothing (no such path)",
+        ),
+        (
+            12,
+            'world.tiktok_accounts[name="Acme Deal", owner_kind="organization"].admins: '
+            'expected ["ana"], got nothing (no such path)',
+        ),
+        (
+            14,
+            "world.tiktok_accounts[name='Acme Deal'].admins: expected a list, "
+            "got nothing (no such path)",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ('accounts[name="Acme"].region', "US"),
+        ("accounts[name='Other', n=4].n", 4),
+        ("accounts[gone=null].name", "Acme"),
+        ("rows[a=2].a", 2),
+        ('accounts[name="Nobody"].n', ABSENT),
+    ],
+)
+def test_a_match_reads_the_one_record_holding_the_values(path: str, value: object) -> None:
+    world = {
+        "accounts": {
+            "org_1": {"name": "Acme", "region": "US", "n": 3, "gone": None},
+            "org_2": {"name": "Other", "region": "US", "n": 4},
+        },
+        "rows": [{"a": 1}, {"a": 2}],
+    }
+    assert lookup(world, path) == value
+    with pytest.raises(PathError) as err:
+        lookup(world, 'accounts[region="US"].n')
+    assert str(err.value) == (
+        "path 'accounts[region=\"US\"].n' matches more than one record, accounts.org_1.n and "
+        "accounts.org_2.n: add a field to the match to say which"
+    )

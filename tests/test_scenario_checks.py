@@ -89,3 +89,24 @@ def test_a_broken_workflow_fails_only_the_scenarios_that_reach_it(project: Path)
         "unknown guard 'head_aproves' (did you mean 'head_approves'?)"
     ]
     assert not reaching.passed
+
+
+def test_a_change_may_name_its_record_by_what_it_holds(project: Path) -> None:
+    edit(
+        project / SCENARIO,
+        "world_changes: {department.hr.budget: 1500}",
+        "world_changes:\n"
+        '  department[name="Human Resources"].budget: 1500\n'
+        '  department[name="Human Resourcs"].budget: 1\n'
+        '  department[head="jo.smith"].budgt: 1\n',
+    )
+    assert problems(project) == [
+        f"{SCENARIO}:8:3: 'department[name=\"Human Resourcs\"].budget': no record of "
+        "'department' matches [name=\"Human Resourcs\"]",
+        f"{SCENARIO}:9:3: 'department[head=\"jo.smith\"].budgt': a record of 'department' has "
+        "no field 'budgt' (did you mean 'budget'?)",
+    ]
+    edit(project / SCENARIO, '  department[name="Human Resourcs"].budget: 1\n', "")
+    edit(project / SCENARIO, '  department[head="jo.smith"].budgt: 1\n', "")
+    assert problems(project) == []
+    assert run_scenario_file(project / SCENARIO).passed

@@ -23,12 +23,27 @@ _PLAIN_SEGMENT = re.compile(r"[^.\[\]]+")
 MAX_STEPS = 10_000
 
 
+#: One condition of a match segment: `field = value`, the value JSON (a "string", a number,
+#: true, false, null) or a 'single-quoted string'.
+_CONDITION = re.compile(
+    r"""\s*([A-Za-z_][\w]*)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|"""
+    r"""-?[0-9]+(?:\.[0-9]+)?|true|false|null)\s*(,|\])"""
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One part of a dotted path; a quoted one is a single key, periods and all."""
+    """One part of a dotted path; a quoted one is a single key, periods and all; a match
+    (`[name="Acme", region="US"]`) is the one record whose fields hold those values."""
 
     text: str
     quoted: bool = False
+    match: tuple[tuple[str, Any], ...] | None = None
+
+    def matches(self, record: Any) -> bool:
+        return isinstance(record, dict) and all(
+            name in record and record[name] == value for name, value in self.match or ()
+        )
 
 
 class PathError(ValueError):
@@ -42,7 +57,11 @@ def split_dotted(text: str) -> list[Segment]:
     expect_part = True
     while i < len(text):
         char = text[i]
-        if char == "[":
+        if char == "[" and not _QUOTED_SEGMENT.match(text, i):
+            segment, i = _match_segment(text, i)
+            segments.append(segment)
+            expect_part = False
+        elif char == "[":
             found = _QUOTED_SEGMENT.match(text, i)
             if found is None:
                 raise PathError(
@@ -64,6 +83,28 @@ def split_dotted(text: str) -> list[Segment]:
     if expect_part:
         raise PathError(f"path '{text}': it ends in '.' or is empty")
     return segments
+
+
+def _match_segment(text: str, start: int) -> tuple[Segment, int]:
+    """The match segment `[field=value, ...]` at `start`, and where it ends."""
+    conditions: list[tuple[str, Any]] = []
+    i = start + 1
+    while True:
+        found = _CONDITION.match(text, i)
+        if found is None:
+            raise PathError(
+                f"path '{text}': at character {i + 1}, write a quoted key as [\"key\"] or a "
+                'match as [field="value"]'
+            )
+        written = found.group(2)
+        if written.startswith("'"):
+            value: Any = re.sub(r"\\(.)", r"\1", written[1:-1])
+        else:
+            value = json.loads(written)
+        conditions.append((found.group(1), value))
+        i = found.end()
+        if found.group(3) == "]":
+            return Segment(text[start:i], match=tuple(conditions)), i
 
 
 def show_keys(keys: list[str | int]) -> str:
@@ -98,6 +139,14 @@ def _walk(
     if i == len(segments):
         yield keys, value
         return
+    segment = segments[i]
+    if segment.match is not None:  # every record that holds the values: one is an answer
+        items = value.items() if isinstance(value, dict) else enumerate(value or ())
+        if isinstance(value, dict | list):
+            for key, record in list(items):
+                if segment.matches(record):
+                    yield from _walk(record, segments, i + 1, [*keys, key], steps)
+        return
     if isinstance(value, list):
         text = segments[i].text
         if text.isdigit() and int(text) < len(value):
@@ -115,8 +164,10 @@ def key_ends(segments: list[Segment], start: int, keys: Collection[str]) -> list
     quoted segment is a key alone; an unquoted run may join parts with periods."""
     if segments[start].quoted:
         return [start + 1] if segments[start].text in keys else []
+    if segments[start].match is not None:
+        return []  # a match names no key: `readings` finds the records it selects
     run_end = start
-    while run_end < len(segments) and not segments[run_end].quoted:
+    while run_end < len(segments) and not (segments[run_end].quoted or segments[run_end].match):
         run_end += 1
     return [
         end
@@ -130,6 +181,11 @@ def ambiguity(text: str, found: list[tuple[list[str | int], Any]]) -> str:
     if len(found) < 2:
         return ""
     first, second = (show_keys(keys) for keys, _ in found[:2])
+    if any(s.match for s in split_dotted(text)):
+        return (
+            f"path '{text}' matches more than one record, {first} and {second}: "
+            "add a field to the match to say which"
+        )
     return (
         f"path '{text}' can be read two ways, {first} and {second}: "
         "quote the key that holds a period to say which"

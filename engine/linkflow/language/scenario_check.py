@@ -330,8 +330,13 @@ def _record_problem(path: str, segments: list[Segment], cut: int, records: Any, 
     """Why the record and field a change path names after its collection lead nowhere, or ''."""
     collection = ".".join(s.text for s in segments[:cut])
     records = records if isinstance(records, dict) else {}
-    record_ends = key_ends(segments, cut, records)
     fields = schema.fields(collection) if schema is not None else None
+    if segments[cut].match is not None:  # a record named by what it holds
+        matched = [k for k, v in records.items() if segments[cut].matches(v)]
+        if not matched:
+            return f"'{path}': no record of '{collection}' matches {segments[cut].text}"
+        return _field_problem(path, segments, cut + 1, collection, records[matched[0]], fields)
+    record_ends = key_ends(segments, cut, records)
     if not record_ends:  # a new record: written whole, `collection.id`
         if len(segments) - cut > 1 and segments[-1].text in (fields or ()):
             record = ".".join(s.text for s in segments[cut:-1])
@@ -342,6 +347,18 @@ def _record_problem(path: str, segments: list[Segment], cut: int, records: Any, 
         return ""
     end = record_ends[0]
     record = records[".".join(s.text for s in segments[cut:end])]
+    return _field_problem(path, segments, end, collection, record, fields)
+
+
+def _field_problem(
+    path: str,
+    segments: list[Segment],
+    end: int,
+    collection: str,
+    record: Any,
+    fields: frozenset[str] | None,
+) -> str:
+    """Why the field a change path names in an existing record is not one its records have."""
     known = set(fields) if fields is not None else set(record) if isinstance(record, dict) else None
     field = segments[end].text if end < len(segments) else None
     if field is not None and known is not None and field not in known:

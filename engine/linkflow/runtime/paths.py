@@ -32,13 +32,20 @@ def parent(root: Any, dotted: str) -> tuple[dict[str, Any], str] | None:
 
     Raises PathError when the path, or the part of it that exists, reads two ways."""
     segments = split_dotted(dotted)
-    message = ambiguity(dotted, readings(root, segments))
+    whole = readings(root, segments)
+    message = ambiguity(dotted, whole)
+    if len(whole) == 1 and len(whole[0][0]) > 1:  # it is there: the mapping that holds it
+        holder = readings(root, segments[:-1])
+        if len(holder) == 1 and isinstance(holder[0][1], dict):
+            return holder[0][1], str(whole[0][0][-1])
     for cut in range(len(segments) - 1, 0, -1):
         if message:
             break
         found = [(k, v) for k, v in readings(root, segments[:cut]) if isinstance(v, dict)]
         message = ambiguity(dotted, found)
-        if len(found) == 1:
+        if len(found) == 1 and any(s.match for s in segments[cut:]):
+            message = f"path '{dotted}': no record matches {segments[cut].text}"
+        elif len(found) == 1:
             return found[0][1], ".".join(s.text for s in segments[cut:])
     if message:
         raise PathError(message)
