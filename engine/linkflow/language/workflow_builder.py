@@ -304,8 +304,10 @@ class _Builder(TransitionBuilder):
     ) -> None:
         used_events: set[Any] = {t.event for t in transitions}
         written = self.declared.get("transitions")  # as written: parts refused included
-        raw_transitions = written if isinstance(written, list) else []
-        used_events |= {t.get("event") for t in raw_transitions if isinstance(t, dict)}
+        raw_transitions = (
+            [t for t in written if isinstance(t, dict)] if isinstance(written, list) else []
+        )
+        used_events |= {t.get("event") for t in raw_transitions if isinstance(t.get("event"), str)}
         for name in events:
             if name not in used_events:
                 self.problem(
@@ -316,8 +318,9 @@ class _Builder(TransitionBuilder):
         used_guards: set[Any] = {
             ref.lstrip("!")
             for t in raw_transitions
-            if isinstance(t, dict)
-            for ref in t.get("guards") or ()
+            if isinstance(t.get("guards"), list)
+            for ref in t["guards"]
+            if isinstance(ref, str)
         }
         # A misspelt use is reported with its did-you-mean; the guard it meant is not unused.
         used_guards |= {
