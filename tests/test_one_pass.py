@@ -252,3 +252,24 @@ def test_a_copy_of_the_example_shows_all_its_mistakes_in_one_validate(tmp_path: 
     assert "2d, 90m" in seconds_message
     assert "hint: compare with `==`, not `=`" in guard_message
     assert "did you mean 'approvals'?" in target_message
+
+
+def test_a_misspelt_binding_in_an_expression_gets_a_did_you_mean(tmp_path: Path) -> None:
+    assert workflow(tmp_path, when="approver_re != null") == [
+        "23:11: guard expression uses unknown name 'approver_re' (did you mean 'approver_rec'?)"
+    ]
+
+
+def test_a_mangled_transition_gives_located_problems_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "approval.yaml"
+    text = BASE.format(seconds="60", when="1 == 1", guard="is_director", target="data.approvals")
+    path.write_text(
+        text + "  - {event: [approve], from: open, to: expired, guards: [null, 5]}\n",
+        encoding="utf-8",
+    )
+    problems = [str(p).removeprefix(f"{path}:") for p in load([path]).problems]
+    assert problems == [
+        "32:13: expected a string, got a list",
+        "32:58: expected a string, got null",
+        "32:64: expected a string, got a number",
+    ]
