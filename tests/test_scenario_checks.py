@@ -110,3 +110,36 @@ def test_a_change_may_name_its_record_by_what_it_holds(project: Path) -> None:
     edit(project / SCENARIO, '  department[head="jo.smith"].budgt: 1\n', "")
     assert problems(project) == []
     assert run_scenario_file(project / SCENARIO).passed
+
+
+EXPIRES = "scenarios/document_review_expires.yaml"
+
+
+@pytest.fixture
+def examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy = tmp_path / "examples"
+    shutil.copytree(Path(__file__).parent.parent / "examples", copy)
+    monkeypatch.setenv("LINKFLOW_ROOT", str(tmp_path))
+    return copy
+
+
+def test_a_scenario_waits_a_written_duration(examples: Path) -> None:
+    edit(examples / EXPIRES, "  - wait: 3600\n", "  - wait: 1h\n")
+    edit(examples / EXPIRES, "  - wait: 86400\n", "  - wait: P1D\n")
+    assert load([examples / EXPIRES]).problems == []
+    result = run_scenario_file(examples / EXPIRES)
+    assert result.passed, (result.problems, result.failures)
+    assert result.path_lines()[-1] == " 3. document_review: timeout: in_review -> expired"
+
+
+def test_a_wait_of_no_duration_is_a_located_problem(examples: Path) -> None:
+    edit(examples / EXPIRES, "  - wait: 3600\n", "  - wait: PT\n")
+    message = (
+        "'PT' is not a duration: write a number of seconds (86400), or 2d, 90m, 1h30m, 45s, "
+        "or ISO 8601 such as P2D, PT90M, P1DT12H"
+    )
+    assert [(p.location.line, p.message) for p in load([examples / EXPIRES]).problems] == [
+        (10, message)
+    ]
+    result = run_scenario_file(examples / EXPIRES)
+    assert [(p.location.line, p.message) for p in result.problems] == [(10, message)]

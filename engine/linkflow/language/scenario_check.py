@@ -22,6 +22,7 @@ from linkflow.language.dotted import (
     readings,
     split_dotted,
 )
+from linkflow.language.durations import DurationError, parse_duration
 from linkflow.language.model import Workflow
 from linkflow.language.schema import validate_document
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
@@ -161,6 +162,7 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
     for number, step in enumerate(spec["steps"]):
         path: DocPath = ("steps", number)
+        problems += _wait_problems(doc, path, step)
         problems += _choice_problems(doc, path, step, offering)
         if step.get("secrets") and step.get("send") in events:
             problems += _secret_problems(doc, path, step, flows)
@@ -181,6 +183,17 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             message = _unknown_name_message(name, known_names, noun, start, reachable)
             problems.append(Problem(doc.locate(at), message))
     return problems
+
+
+def _wait_problems(doc: Document, path: DocPath, step: Mapping[str, Any]) -> list[Problem]:
+    """A step's `wait` that the schema lets through but is no duration (`P`, `PT`)."""
+    if "wait" not in step:
+        return []
+    try:
+        parse_duration(step["wait"])
+    except DurationError as err:
+        return [Problem(doc.locate((*path, "wait")), str(err))]
+    return []
 
 
 def _world_problems(doc: Document) -> list[Problem]:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from linkflow.language.durations import parse_duration
 from linkflow.runtime.paths import ABSENT as _ABSENT
 from linkflow.runtime.paths import PathError, lookup
 from linkflow.runtime.paths import show as _show
@@ -105,7 +106,8 @@ class StepChecks:
         wants_refusal = "refused" in expect or expect.get("accepted") is False
         if did_something:
             if "wait" in spec and step is None and expect.get("accepted") is not False:
-                self.fail((*path, "wait"), number, quiet_wait(session, spec["wait"]))
+                waited = parse_duration(spec["wait"])  # the runner has read it already
+                self.fail((*path, "wait"), number, quiet_wait(session, waited))
             elif step is not None and not step.accepted and not wants_refusal:
                 assert step.refusal is not None
                 self.fail(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from linkflow.errors import Problem, UsageError
+from linkflow.language.durations import DurationError, parse_duration
 from linkflow.language.loader import LoadResult, workflow_catalog
 from linkflow.language.scenario_check import (
     find_workflows_dir,
@@ -340,10 +341,15 @@ class _Run:
                     return
                 entries = [session.send(spec["send"], payload)]
             elif "wait" in spec:
-                clock.advance(float(spec["wait"]))
+                try:
+                    waited = parse_duration(spec["wait"])
+                except DurationError as err:
+                    self.problem((*path, "wait"), str(err))
+                    return
+                clock.advance(waited)
                 entries = session.expire_all()
                 if not entries:
-                    self.result.notes.append((number, quiet_wait(session, spec["wait"])))
+                    self.result.notes.append((number, quiet_wait(session, waited)))
             self.result.steps.extend(entries)
             self.result.step_numbers.extend([number] * len(entries))
             entry = entries[-1] if entries else None
