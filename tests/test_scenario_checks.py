@@ -143,3 +143,11 @@ def test_a_wait_of_no_duration_is_a_located_problem(examples: Path) -> None:
     ]
     result = run_scenario_file(examples / EXPIRES)
     assert [(p.location.line, p.message) for p in result.problems] == [(10, message)]
+
+
+def test_a_scenario_the_schema_refuses_still_has_its_names_checked(examples: Path) -> None:
+    edit(examples / EXPIRES, "  - send: submit\n", "  - send: sbumit\n    note: 5\n")
+    assert [(p.location.line, p.message) for p in load([examples / EXPIRES]).problems] == [
+        (10, "expected a string, got a number"),
+        (9, "no event 'sbumit' in workflow 'document_review' (did you mean 'submit'?)"),
+    ]

@@ -196,8 +196,8 @@ def _add_text(
     schema_problems = _schema_problems(doc, kind)
     if schema_problems:
         result.problems.extend(schema_problems)
-        if kind == "workflow":  # the rest of the file is still checked, for every problem
-            _build_pruned(doc, result, text, schema_problems)
+        if kind in ("workflow", "scenario"):  # the rest is still checked, for every problem
+            _build_pruned(doc, kind, result, text, schema_problems)
         return
     result.documents.setdefault(kind, []).append(doc)
     if kind == "workflow":
@@ -206,16 +206,22 @@ def _add_text(
         result.problems.extend(BUILDERS[kind](doc, result))
 
 
-def _build_pruned(doc: Document, result: LoadResult, text: str, found: list[Problem]) -> None:
-    """Build what the schema did not refuse of a workflow, for the problems it shows; a
-    problem where the schema already found one is left out (the schema's says it first)."""
-    from linkflow.language.pruning import prune  # noqa: PLC0415 - pruning: only a workflow the schema refused needs it
+def _build_pruned(
+    doc: Document, kind: str, result: LoadResult, text: str, found: list[Problem]
+) -> None:
+    """Build (a workflow) or check (a scenario) what the schema did not refuse of a file, for
+    the problems it shows; a problem where the schema already found one is left out (the
+    schema's says it first)."""
+    from linkflow.language.pruning import prune  # noqa: PLC0415 - pruning: only a file the schema refused needs it
 
-    pruned = prune(doc, KINDS["workflow"])
-    if pruned is None or not isinstance(pruned.value.get("workflow"), str):
+    pruned = prune(doc, KINDS[kind])
+    if pruned is None or not isinstance(pruned.value.get(kind), str):
         return
     here = {p.location for p in found}
-    later = _build_workflow(pruned, result, text, declared=doc.value)
+    if kind == "workflow":
+        later = _build_workflow(pruned, result, text, declared=doc.value)
+    else:
+        later = BUILDERS[kind](pruned, result)
     result.problems.extend(p for p in later if p.location not in here)
 
 
