@@ -104,6 +104,9 @@ def test_the_schema_and_the_loader_accept_the_same_duration_forms() -> None:
     timeout = schema["$defs"]["waiting"]["properties"]["timeout"]["properties"]["seconds"]
     assert timeout["pattern"] == DURATION_PATTERN
     assert timeout["type"] == ["number", "string"]
+    step = load_schema("scenario.schema.json")["$defs"]["step"]["properties"]["wait"]
+    assert step["pattern"] == DURATION_PATTERN
+    assert step["type"] == ["number", "string"]
 
 
 def test_a_workflow_waits_the_duration_it_writes(tmp_path: Path) -> None:
