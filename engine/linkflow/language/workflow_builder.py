@@ -325,7 +325,7 @@ class _Builder(TransitionBuilder):
         # A misspelt use is reported with its did-you-mean; the guard it meant is not unused.
         used_guards |= {
             close[0]
-            for ref in used_guards - set(guards)
+            for ref in used_guards - set(self.declared_names("guards"))
             if (close := difflib.get_close_matches(str(ref), sorted(guards), n=1))
         }
         for name in guards:
