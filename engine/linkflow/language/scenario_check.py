@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from linkflow.language.durations import DurationError, parse_duration
 from linkflow.language.model import Workflow
 from linkflow.language.schema import validate_document
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
+from linkflow.language.workflow_checks import suggest
 from linkflow.language.yaml_loader import Document, read_file
 from linkflow.source import DocPath
 
@@ -302,19 +303,20 @@ def world_change_problems(doc: Document, world_file: Path) -> list[Problem]:
         return []  # the world file's own problems are reported where they are
     schema = world_schema_of(world)[0] if world is not None else None
     raw = doc.value["world_changes"]
-    changes = (
-        [(("world_changes", path), path) for path in raw]
-        if isinstance(raw, dict)
-        else [(("world_changes", i, "path"), c.get("path")) for i, c in enumerate(raw)]
-    )
     found = []
-    for where, path in changes:
-        if not isinstance(path, str):
-            continue
-        message = _change_problem(path, collections, schema)
+    for where, change in world_changes(raw):
+        path = change.get("path")
+        message = _change_problem(path, collections, schema) if isinstance(path, str) else ""
         if message:
             found.append(Problem(doc.locate(where, key=isinstance(raw, dict)), message))
     return found
+
+
+def world_changes(raw: Any) -> list[tuple[DocPath, Mapping[str, Any]]]:
+    """Both forms of `world_changes`, as (where, {path, value | remove}) in file order."""
+    if isinstance(raw, dict):
+        return [(("world_changes", path), {"path": path, "value": v}) for path, v in raw.items()]
+    return [(("world_changes", i, "path"), change) for i, change in enumerate(raw)]
 
 
 def _change_problem(path: str, collections: Mapping[str, Any], schema: Any) -> str:
@@ -331,7 +333,7 @@ def _change_problem(path: str, collections: Mapping[str, Any], schema: Any) -> s
     ends = key_ends(segments, 0, names)
     first = segments[0].text
     if not ends:
-        return f"'{path}': the world has no collection '{first}'{_hint(first, names)}"
+        return f"'{path}': the world has no collection '{first}'{suggest(first, names)}"
     cut = ends[0]
     collection = ".".join(s.text for s in segments[:cut])
     if cut == len(segments):
@@ -355,7 +357,7 @@ def _record_problem(path: str, segments: list[Segment], cut: int, records: Any, 
             record = ".".join(s.text for s in segments[cut:-1])
             return (
                 f"'{path}': collection '{collection}' has no record '{record}'"
-                f"{_hint(record, records)}; add a new record whole, as {collection}.<id>"
+                f"{suggest(record, records)}; add a new record whole, as {collection}.<id>"
             )
         return ""
     end = record_ends[0]
@@ -375,10 +377,5 @@ def _field_problem(
     known = set(fields) if fields is not None else set(record) if isinstance(record, dict) else None
     field = segments[end].text if end < len(segments) else None
     if field is not None and known is not None and field not in known:
-        return f"'{path}': a record of '{collection}' has no field '{field}'{_hint(field, known)}"
+        return f"'{path}': a record of '{collection}' has no field '{field}'{suggest(field, known)}"
     return ""
-
-
-def _hint(name: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(options), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -21,6 +21,7 @@ from linkflow.language.scenario_check import (
     is_scenario_file,
     read_scenario,
     scenario_path,
+    world_changes,
 )
 from linkflow.language.world_schema import WorldSchema
 from linkflow.language.yaml_loader import Document
@@ -272,22 +273,13 @@ class _Run:
                 self.result.problems.extend(problems)
                 return None
         assert world is not None
-        for where, change in self.world_changes(spec.get("world_changes") or ()):
+        for where, change in world_changes(spec.get("world_changes") or ()):
             if not self.change_world(world, schema, change, where):
                 return None
         return world
 
     def problem(self, path: DocPath, message: str) -> None:
         self.result.problems.append(Problem(self.doc.locate(path), message))
-
-    @staticmethod
-    def world_changes(raw: Any) -> list[tuple[DocPath, Mapping[str, Any]]]:
-        """Both forms of `world_changes`, as (where, {path, value | remove}) in file order."""
-        if isinstance(raw, dict):
-            return [
-                (("world_changes", path), {"path": path, "value": v}) for path, v in raw.items()
-            ]
-        return [(("world_changes", i, "path"), change) for i, change in enumerate(raw)]
 
     def change_world(
         self, world: World, schema: WorldSchema | None, change: Mapping[str, Any], where: DocPath
