@@ -114,7 +114,7 @@ def prune(doc: Document, schema_name: str) -> PrunedDocument | None:
                 items.setdefault(path[:-1], set()).add(path[-1])
         pruned = PrunedDocument(
             doc.file,
-            _remove(doc.value, sorted(removed)),
+            _remove(doc.value, list(removed)),
             doc.value_marks,
             doc.key_marks,
             {k: frozenset(v) for k, v in items.items()},
