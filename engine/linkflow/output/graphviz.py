@@ -226,8 +226,9 @@ def _swatch(item: LegendItem) -> str:
     """A legend cell showing a node colour or an edge stroke."""
     if item.role is not None:
         style = NODE_STYLES[item.role]
+        dashed = ' STYLE="dashed"' if style.dashed else ""
         return (
-            f'<TD BGCOLOR="{style.fill}" COLOR="{style.border}" BORDER="1" WIDTH="34" '
+            f'<TD BGCOLOR="{style.fill}" COLOR="{style.border}" BORDER="1"{dashed} WIDTH="34" '
             'HEIGHT="16" FIXEDSIZE="TRUE"> </TD>'
         )
     if item.edge is not None:
