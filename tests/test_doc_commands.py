@@ -11,7 +11,7 @@ says `<!-- commands run in a new folder -->`, an empty temporary folder, where e
 `<!-- file: PATH -->` block before a command is written first (a tutorial's files, exactly as
 the page shows them). `cd DIR` and `export NAME=VALUE` change the folder and the environment of
 the commands after them; `COMMAND &` starts a server in the background (its first lines are
-compared as soon as they are printed) and `kill %N` stops the Nth of them.
+compared as soon as they are printed) and `kill %N` stops the Nth still running.
 
 After a change that alters what a command prints, `LINKFLOW_UPDATE_DOCS=1 pytest
 tests/test_doc_commands.py` writes the new output into the pages (an output with `…` is never
@@ -159,7 +159,9 @@ class Session:
             self.env[name] = value
             return ""
         if words[0] == "kill" and len(words) == 2 and words[1].startswith("%"):
-            process, _ = self.background[int(words[1][1:]) - 1]
+            # as in a shell, %N counts the background jobs still running
+            running = [p for p, _ in self.background if p.poll() is None]
+            process = running[int(words[1][1:]) - 1]
             process.terminate()
             process.wait(timeout=30)
             return ""
