@@ -161,9 +161,7 @@ class Session:
         if words[0] == "kill" and len(words) == 2 and words[1].startswith("%"):
             # as in a shell, %N counts the background jobs still running
             running = [p for p, _ in self.background if p.poll() is None]
-            process = running[int(words[1][1:]) - 1]
-            process.terminate()
-            process.wait(timeout=30)
+            _stop(running[int(words[1][1:]) - 1])
             return ""
         if text.endswith("&"):
             return self._start(text[:-1].strip(), len(command.expected))
@@ -200,8 +198,18 @@ class Session:
     def close(self) -> None:
         for process, _ in self.background:
             if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
+                _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as `kill` sends; a server still shutting down after a minute is killed (its
+    shutdown is not what a page shows)."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
 
 
 def test_a_page_is_parsed_into_files_commands_and_outputs() -> None:
