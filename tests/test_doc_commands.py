@@ -150,6 +150,7 @@ def _environment(tmp_path: Path) -> dict[str, str]:
         PATH=f"{shims}{os.pathsep}{env.get('PATH', '')}",
         PYTHONPATH=str(ROOT / "engine"),
         NO_COLOR="1",
+        PYTHONUNBUFFERED="1",  # stdout and stderr interleave as in a terminal
         COLUMNS="100",
         TZ="UTC",
     )
