@@ -163,6 +163,33 @@ def _table(spec: dict[str, Any], anchors: dict[str, str]) -> list[str]:
     return rows
 
 
+def _inline(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The object a key holds in place (or each item of a list holds), when it has keys."""
+    for inner in (spec, spec.get("items"), spec.get("additionalProperties")):
+        if isinstance(inner, dict) and "properties" in inner:
+            return inner
+    return None
+
+
+def _nested(spec: dict[str, Any], anchors: dict[str, str], where: str) -> list[str]:
+    """A table for each key whose value is an object written in place, and theirs in turn."""
+    lines: list[str] = []
+    for key, given in spec.get("properties", {}).items():
+        inner = _inline(given) if isinstance(given, dict) else None
+        if inner is None or inner is spec:
+            continue
+        path = f"{where}.{key}" if where else key
+        if inner is given:
+            holds = f"`{path}` holds:"
+        elif inner is given.get("items"):
+            holds = f"Each item of `{path}` holds:"
+        else:
+            holds = f"Each value of `{path}` holds:"
+        lines += ["", holds, "", *_table(inner, anchors)]
+        lines += _nested(inner, anchors, path)
+    return lines
+
+
 def _describe_object(spec: dict[str, Any], anchors: dict[str, str]) -> list[str]:
     lines: list[str] = []
     if spec.get("description"):
@@ -171,10 +198,12 @@ def _describe_object(spec: dict[str, Any], anchors: dict[str, str]) -> list[str]
         lines += _table(spec, anchors)
         if spec.get("additionalProperties") is False:
             lines += ["", "Any other key is an error."]
+        lines += _nested(spec, anchors, "")
     else:
         lines += [f"Type: {_type(spec, anchors)}."]
         if isinstance(spec.get("items"), dict) and "properties" in spec["items"]:
             lines += ["", "Each item:", "", *_table(spec["items"], anchors)]
+            lines += _nested(spec["items"], anchors, "")
     return lines
 
 
