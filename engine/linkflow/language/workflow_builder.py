@@ -170,7 +170,7 @@ class _Builder(TransitionBuilder):
                         self.doc.locate((*path, "waiting", "timeout", "to")),
                         self.text(t, "assumption"),
                     )
-                waiting = Waiting(wait["for"], timeout)
+                waiting = Waiting(wait["for"], timeout, wait.get("by") == "actor")
             out[name] = State(
                 name=name,
                 location=self.doc.locate(path, key=True),
