@@ -255,6 +255,19 @@ def test_a_copy_of_the_example_shows_all_its_mistakes_in_one_validate(tmp_path: 
     assert "2d, 90m" in seconds_message
     assert "hint: compare with `==`, not `=`" in guard_message
     assert "did you mean 'approvals'?" in target_message
+    # The language page shows this run's text output: it must be what the command prints.
+    shown = subprocess.run(
+        [sys.executable, "-m", "linkflow", "validate", "examples"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "LINKFLOW_ROOT": str(tmp_path), "NO_COLOR": "1"},
+    )
+    page = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    block = page.split("checks these lines):\n\n```text\n", 1)[1].split("```", 1)[0]
+    assert (shown.stdout + shown.stderr).strip() == block.strip()
 
 
 def test_a_misspelt_binding_in_an_expression_gets_a_did_you_mean(tmp_path: Path) -> None:
