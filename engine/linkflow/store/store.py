@@ -29,6 +29,7 @@ from linkflow.runtime.world import World, copy_json
 from linkflow.store.backend import Backend, Row, Tx
 from linkflow.store.core import new_id, record_of, refusal_of
 from linkflow.store.errors import Conflict
+from linkflow.store.listing import SCAN_LIMIT, Filters, Page, read_page
 from linkflow.store.migrations import migrate
 from linkflow.store.records import FeedEntry, InstanceRecord, Sent, StoredEntry
 from linkflow.store.registry import Registry
@@ -163,23 +164,25 @@ class Store(Registry, Timers, WorldStore):
     ) -> list[InstanceRecord]:
         """Stored instances, newest first, filtered by workflow, state and outcome.
 
-        `before` (created, id) of the last instance of a page continues after it (keyset
-        paging: stable while instances are added, and as cheap on the last page as the first).
+        `before` (created, id) of the last instance of a page continues after it. `page`
+        takes every filter and says where the next page starts.
         """
-        where: list[str] = []
-        params: list[Any] = []
-        for name, value in (("workflow", workflow), ("state", state), ("outcome", outcome)):
-            if value is not None:
-                where.append(self.sql[f"filter_{name}"])
-                params.append(value)
-        if before is not None:
-            where.append(self.sql["filter_before"])
-            params.extend((before[0], before[0], before[1]))
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        query = self.sql["instances_page"].replace("{where}", clause)
+        filters = Filters(workflow=workflow, state=state, outcome=outcome)
+        return self.page(filters, limit=limit, after=before).records
+
+    def page(
+        self,
+        filters: Filters | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[float, str] | None = None,
+        scan: int = SCAN_LIMIT,
+    ) -> Page:
+        """One page of the instance listing (keyset paging: stable while instances are added,
+        and as cheap on the last page as on the first); listing.py says how each filter is
+        answered and when a page holds fewer than `limit` although more remain."""
         with self.backend.read() as tx:
-            rows = tx.all(query, (*params, max(limit, 0)))
-        return [record_of(r) for r in rows]
+            return read_page(tx, self.sql, filters or Filters(), limit, after, scan)
 
     def history(self, instance_id: str) -> list[StoredEntry]:
         self.get(instance_id)  # NotFound for an unknown id, rather than an empty history
