@@ -19,6 +19,7 @@ the listing has ended.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -199,3 +200,39 @@ def read_page(
 
 def _cursor(record: InstanceRecord, order: str) -> tuple[float, str]:
     return (record.updated if order == "updated" else record.created, record.id)
+
+
+#: A cursor as text: the sort time (repr: exact) and the id, joined by "~".
+CURSOR_RULE = "a cursor is the text a listing gave out to continue it (TIME~ID)"
+_CURSOR = re.compile(
+    r"-?[0-9]{1,17}(\.[0-9]{1,17})?(e[+-]?[0-9]{1,2})?~[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
+)
+
+
+def encode_cursor(after: tuple[float, str]) -> str:
+    return f"{float(after[0])!r}~{after[1]}"
+
+
+def decode_cursor(text: str) -> tuple[float, str]:
+    """The place a cursor names; UsageError for text no listing gives out."""
+    if not _CURSOR.fullmatch(text):
+        raise UsageError(f"{CURSOR_RULE}; got {text[:80]!r}")
+    moment, _, ident = text.partition("~")
+    return float(moment), ident
+
+
+def data_condition(text: str) -> tuple[str, Any]:
+    """`FIELD=VALUE` of a command line or query: VALUE is read as a JSON scalar when it is one
+    (`3`, `true`, `null`, `"3"`), else taken as the string it is (`mia`)."""
+    key, sep, raw = text.partition("=")
+    if not sep:
+        raise UsageError(f"a data filter is FIELD=VALUE (e.g. handle=mia); got {text[:80]!r}")
+    check_field(key)
+    value: Any = raw
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    if isinstance(value, list | dict) or (isinstance(value, float) and not math.isfinite(value)):
+        value = raw
+    return key, value
