@@ -17,11 +17,13 @@ from linkflow.language.schema import describe
 from linkflow.language.validators import explaining_validator, rust_validator, trusted_valid
 from linkflow.service.openapi_schemas import (
     CURSOR_PATTERN,
+    DATA_FILTER_PATTERN,
     FILTER_PATTERN,
     ID_PATTERN,
     KEY_PATTERN,
     MAX_FEED_NUMBER,
     NAME_PATTERN,
+    NUMBER_PATTERN,
     SCHEMAS,
     ref,
 )
@@ -170,6 +172,14 @@ INSTANCE_LINKS: dict[str, Any] = {
     },
 }
 _FILTER = {"type": "string", "pattern": FILTER_PATTERN}
+_TIME = {"type": "string", "pattern": NUMBER_PATTERN}
+_DATA_FILTER = {"type": "string", "pattern": DATA_FILTER_PATTERN}
+_TIME_PARAMS = {
+    "created_from": "created at or after (seconds since the epoch)",
+    "created_to": "created before",
+    "updated_from": "last step at or after; the page is then ordered by update time",
+    "updated_to": "last step before; the page is then ordered by update time",
+}
 
 PATHS.update(
     {
@@ -196,6 +206,17 @@ PATHS.update(
                     _query("workflow", _FILTER),
                     _query("state", _FILTER),
                     _query("outcome", _FILTER),
+                    *(
+                        _query(name, _TIME, description)
+                        for name, description in _TIME_PARAMS.items()
+                    ),
+                    _query(
+                        "data",
+                        {"type": "array", "items": _DATA_FILTER},
+                        "FIELD=VALUE, repeatable: a data field equals VALUE (a JSON scalar, "
+                        "else the text). Read by a bounded scan of at most 5,000 instances a "
+                        "page",
+                    ),
                     _query("limit", _LIMIT, "page size (default 50)"),
                     _query(
                         "cursor",
