@@ -31,6 +31,7 @@ from linkflow.store.core import new_id, record_of, refusal_of
 from linkflow.store.errors import Conflict
 from linkflow.store.listing import SCAN_LIMIT, Filters, Page, read_page
 from linkflow.store.migrations import migrate
+from linkflow.store.operator import OperatorActions
 from linkflow.store.records import FeedEntry, InstanceRecord, Sent, StoredEntry
 from linkflow.store.registry import Registry
 from linkflow.store.sqlite_backend import SqliteBackend
@@ -60,7 +61,7 @@ def check_send(payload: object, event_id: str | None) -> None:
         raise UsageError("an event id cannot be empty")
 
 
-class Store(Registry, Timers, WorldStore):
+class Store(Registry, Timers, WorldStore, OperatorActions):
     """A durable home for instances. Open with `Store.open(url)`; close when done."""
 
     # -- opening --------------------------------------------------------------------------------
@@ -192,7 +193,7 @@ class Store(Registry, Timers, WorldStore):
 
     @staticmethod
     def _entry(row: Row) -> StoredEntry:
-        seq, at, event, source, target, accepted, payload, refusal, event_id = row
+        seq, at, event, source, target, accepted, payload, refusal, event_id, actor = row
         entry = HistoryEntry(
             float(at),
             event,
@@ -202,7 +203,7 @@ class Store(Registry, Timers, WorldStore):
             _load(payload) or {},
             None if refusal is None else refusal_of(json.loads(refusal)),
         )
-        return StoredEntry(int(seq), entry, event_id)
+        return StoredEntry(int(seq), entry, event_id, _load(actor))
 
     def available(self, instance_id: str) -> list[EventOption]:
         """Every event of the instance and whether it could be sent now (nothing is changed)."""

@@ -149,8 +149,14 @@ updated < ?;
 -- history -------------------------------------------------------------------------------------
 
 -- name: history
-SELECT seq, time, event, source, target, accepted, payload, refusal, event_id
+SELECT seq, time, event, source, target, accepted, payload, refusal, event_id, actor
 FROM history WHERE instance = ? ORDER BY seq;
+
+-- name: mark_operator
+-- An operator action (store/operator.py): its entry, the instance's newest, says which action
+-- and who did it (JSON).
+UPDATE history SET actor = ?
+WHERE instance = ? AND seq = (SELECT MAX(seq) FROM history WHERE instance = ?);
 
 -- name: insert_history
 -- An entry's number is the instance's next one, taken in the insert itself.

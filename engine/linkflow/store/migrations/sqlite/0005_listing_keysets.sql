@@ -16,3 +16,6 @@ CREATE INDEX instances_by_workflow ON instances (workflow, created, id);
 CREATE INDEX instances_by_state ON instances (state, created, id);
 CREATE INDEX instances_by_outcome ON instances (outcome, created, id);
 CREATE INDEX instances_updated ON instances (updated, id);
+-- An operator action (send, cancel, terminate: store/operator.py) says so on its history
+-- entry, with who did it (JSON); NULL on every other entry.
+ALTER TABLE history ADD COLUMN actor TEXT;
