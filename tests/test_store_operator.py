@@ -36,8 +36,8 @@ def test_an_operator_send_is_a_send_that_says_who(store: Store) -> None:
     sent = store.operator_send(started.id, "add", {"item": "pen"}, by="ops:ana")
     assert sent.step.accepted
     [entry] = store.history(started.id)
-    assert entry.actor == {"action": "send", "by": "ops:ana"}
-    assert entry.as_dict()["operator"] == {"action": "send", "by": "ops:ana"}
+    assert entry.actor == {"action": "send", "by": "ops:ana", "via": "python"}
+    assert entry.as_dict()["operator"] == {"action": "send", "by": "ops:ana", "via": "python"}
 
 
 def test_cancel_takes_the_workflows_own_cancel_path(store: Store) -> None:
@@ -49,7 +49,7 @@ def test_cancel_takes_the_workflows_own_cancel_path(store: Store) -> None:
         "cancelled",
     )
     [entry] = store.history(started.id)
-    assert entry.actor == {"action": "cancel", "by": "ops:ana"}
+    assert entry.actor == {"action": "cancel", "by": "ops:ana", "via": "python"}
     assert store.feed()[-1].event == "drop"
 
 
@@ -76,7 +76,12 @@ def test_terminate_ends_now_stops_the_timer_and_records_who(store: Store, clock:
     assert after.updated == clock.now
     [entry] = store.history(started.id)
     assert entry.entry.event == TERMINATE_EVENT
-    assert entry.actor == {"action": "terminate", "by": "ops:ana", "reason": "stuck"}
+    assert entry.actor == {
+        "action": "terminate",
+        "by": "ops:ana",
+        "via": "python",
+        "reason": "stuck",
+    }
     assert store.feed()[-1].as_dict() | {"time": 0} == {
         "seq": sent.feed_seq,
         "instance": started.id,

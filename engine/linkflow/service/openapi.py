@@ -277,6 +277,48 @@ PATHS.update(
                 },
             }
         },
+        **{
+            f"/instances/{{id}}/{action}": {
+                "post": {
+                    "operationId": f"{action}Instance",
+                    "summary": summary,
+                    "parameters": [
+                        _id_param(),
+                        {
+                            "name": "If-Match",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": r'^"[0-9]{1,18}"$'},
+                            "description": "the version the operator saw, in quotes",
+                        },
+                    ],
+                    "requestBody": _body("OperatorRequest"),
+                    "responses": {
+                        "200": _json("Step", "done, or (cancel) refused by a guard: a refusal"),
+                        "404": _problem("no instance by that id"),
+                        "409": _problem(
+                            "not allowed now (already ended; cancel: no cancel path from here)"
+                        ),
+                        "412": {
+                            "description": "If-Match is stale: another step came first",
+                            "content": {MEDIA_TYPE: {"schema": ref("VersionMismatch")}},
+                        },
+                    },
+                }
+            }
+            for action, summary in (
+                (
+                    "cancel",
+                    "Cancel: take the workflow's own path to a cancelled end (an operator "
+                    "action, recorded with who did it)",
+                ),
+                (
+                    "terminate",
+                    "Terminate: end now with outcome `terminated`, its timer stopped (an "
+                    "operator action, recorded with who did it)",
+                ),
+            )
+        },
         "/instances/{id}/history": {
             "get": {
                 "operationId": "getHistory",

@@ -29,6 +29,8 @@ DATA_RULE = (
 )
 #: A time in seconds since the epoch, as a query parameter: a decimal number.
 NUMBER_PATTERN = r"^-?[0-9]{1,17}(\.[0-9]{1,17})?([eE][+-]?[0-9]{1,2})?$"
+#: Who does an operator action: 1 to 200 characters, no control character, not only spaces.
+OPERATOR_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 #: The largest feed number a request may name (18 digits).
 MAX_FEED_NUMBER = 10**18 - 1
 
@@ -133,6 +135,24 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "event": {"type": "string", "minLength": 1, "maxLength": 100},
             "payload": {"type": "object"},
+        },
+    },
+    "OperatorRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["operator"],
+        "properties": {
+            "operator": {
+                "type": "string",
+                "pattern": OPERATOR_PATTERN,
+                "maxLength": 200,
+                "description": "who does it: recorded in the instance's history",
+            },
+            "reason": {
+                "type": "string",
+                "maxLength": 200,
+                "description": "terminate: why (recorded in history); cancel ignores it",
+            },
         },
     },
     "EventOption": {
@@ -243,6 +263,17 @@ SCHEMAS: dict[str, Any] = {
                         "payload": {"type": "object"},
                         "refusal": ref("Refusal"),
                         "event_id": {"type": "string"},
+                        "operator": {
+                            "type": "object",
+                            "description": "an operator action: which, who, from where",
+                            "required": ["action", "by", "via"],
+                            "properties": {
+                                "action": {"enum": ["send", "cancel", "terminate"]},
+                                "by": {"type": "string"},
+                                "via": {"type": "string"},
+                                "reason": {"type": "string"},
+                            },
+                        },
                     },
                 },
             },

@@ -12,6 +12,7 @@ which operator action it was and who did it (`actor`).
   handoff. A history entry and a feed entry (event `operator.terminate`, a name no workflow
   event can have) record it. An instance that already ended is refused.
 
+`via` says where the action came from (api, studio, cli; python by default).
 `expect_version` makes any of them refuse (Conflict) when another step came first.
 """
 
@@ -36,7 +37,7 @@ MAX_ACTOR = 200
 
 
 def check_actor(by: str) -> str:
-    if not isinstance(by, str) or not by.strip() or len(by) > MAX_ACTOR:
+    if not isinstance(by, str) or not by.strip(" ") or len(by) > MAX_ACTOR:
         raise NotAllowed(f"an operator action needs who did it: 1 to {MAX_ACTOR} characters")
     if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in by):
         raise NotAllowed("who did it may hold no control character")
@@ -81,6 +82,7 @@ class OperatorActions(StepWriter):
         payload: Mapping[str, Any] | None = None,
         *,
         by: str,
+        via: str = "python",
         expect_version: int | None = None,
     ) -> Sent:
         """`Store.send`, recorded as an operator's action with who did it."""
@@ -88,12 +90,19 @@ class OperatorActions(StepWriter):
 
         def work(tx: Tx) -> Sent:
             sent = self._send_in(tx, instance_id, event, payload, None, expect_version)
-            self._mark(tx, instance_id, {"action": "send", "by": by})
+            self._mark(tx, instance_id, {"action": "send", "by": by, "via": via})
             return sent
 
         return self._write(work)
 
-    def cancel(self, instance_id: str, *, by: str, expect_version: int | None = None) -> Sent:
+    def cancel(
+        self,
+        instance_id: str,
+        *,
+        by: str,
+        via: str = "python",
+        expect_version: int | None = None,
+    ) -> Sent:
         """Take the workflow's own cancel path; NotAllowed when it has none from here."""
         check_actor(by)
 
@@ -115,7 +124,7 @@ class OperatorActions(StepWriter):
                     f"needs a payload ({problem}); send it instead"
                 )
             sent = self._send_in(tx, instance_id, event, {}, None, None)
-            self._mark(tx, instance_id, {"action": "cancel", "by": by})
+            self._mark(tx, instance_id, {"action": "cancel", "by": by, "via": via})
             return sent
 
         return self._write(work)
@@ -125,6 +134,7 @@ class OperatorActions(StepWriter):
         instance_id: str,
         *,
         by: str,
+        via: str = "python",
         reason: str | None = None,
         expect_version: int | None = None,
     ) -> Sent:
@@ -152,7 +162,9 @@ class OperatorActions(StepWriter):
                 None,
                 record.session,
             )
-            actor = {"action": "terminate", "by": by, **({"reason": reason} if reason else {})}
+            actor = {"action": "terminate", "by": by, "via": via}
+            if reason:
+                actor["reason"] = reason
             entry = (record.id, record.id, now, TERMINATE_EVENT, record.state, record.state, 1)
             tx.run(self.sql["insert_history"], (*entry, None, None, None, None, None, None))
             self._mark(tx, record.id, actor)
