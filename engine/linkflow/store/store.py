@@ -142,6 +142,13 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
             row = tx.one(self.sql["session_head"], (first.session,))
         return first if row is None else record_of(row)
 
+    def session(self, instance_id: str) -> list[InstanceRecord]:
+        """Every instance of the handoff chain `instance_id` belongs to, the entry first."""
+        first = self.get(instance_id)
+        with self.backend.read() as tx:
+            rows = tx.all(self.sql["session_members"], (first.session,))
+        return [record_of(r) for r in rows]
+
     def delivery_target(self, instance_id: str, event_id: str | None = None) -> str:
         """Where an event sent to `instance_id` goes: the current instance of its handoff
         chain (as `current` answers), the one rule for the CLI, the service and the facade. An

@@ -61,6 +61,13 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
 FROM instances WHERE session = ?
 ORDER BY hop DESC LIMIT 1;
 
+-- name: session_members
+-- A handoff chain as one run: its entry instance first, then each it handed off to.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE session = ?
+ORDER BY hop;
+
 -- name: instances_page_created
 -- Newest first. `{where}` is the filters given, each one of the `filter_*` fragments below
 -- joined by AND (or nothing): one fixed condition per filter keeps the listing indexes usable
