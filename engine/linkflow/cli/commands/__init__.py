@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "status",
     "history",
     "instances",
+    "cancel",
+    "terminate",
     "world",
     "timers",
     "feed",
