@@ -140,6 +140,8 @@ def test_operator_actions_are_recorded_with_who(
         ("cancel", {"operator": "ana", "expect_version": "0"}, 400, "expect_version"),
         ("send", {"event": "refresh", "expect_version": 2}, 409, "another step came first"),
         ("terminate", {"operator": "ana", "reason": 5}, 400, "reason"),
+        ("terminate", {"operator": "a\u0000b"}, 400, "no control character"),
+        ("send", {"event": "refresh", "operator": "x" * 201}, 400, "1 to 200 characters"),
     ],
 )
 def test_a_refused_action_says_why_and_changes_nothing(

@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from linkflow.errors import UsageError
+from linkflow.store import NotAllowed
 from linkflow.store.listing import data_condition, decode_cursor
-from linkflow.store.operator import MAX_ACTOR
+from linkflow.store.operator import MAX_ACTOR, check_actor
 from linkflow.studio.body import BadRequest, read_json
 from linkflow.studio.instances import InstancesView, Refused, Stale, UnknownInstance
 from linkflow.studio.playground import PlaygroundError
@@ -79,9 +80,12 @@ def _operator(body: dict[str, Any], required: bool) -> str | None:
         if required:
             raise BadRequest("give an operator name: who does this is recorded in history")
         return None
-    if not isinstance(who, str) or len(who) > MAX_ACTOR:
+    if not isinstance(who, str):
         raise BadRequest(f"`operator` must be a name of 1 to {MAX_ACTOR} characters")
-    return who
+    try:
+        return check_actor(who)
+    except NotAllowed as err:
+        raise BadRequest(f"`operator`: {err}") from None
 
 
 def _version(body: dict[str, Any]) -> int | None:
