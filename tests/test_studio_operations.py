@@ -171,3 +171,30 @@ def test_an_ended_instance_cannot_be_cancelled_or_terminated(
         assert answer.status_code == 409
         assert "already ended (completed)" in answer.json()["error"]
     assert (store.get("entry-2"), store.history("entry-2")) == before
+
+
+@pytest.mark.parametrize("action", ["cancel", "terminate"])
+def test_another_page_cannot_cancel_or_terminate(
+    client: TestClient, store: Store, tree: Path, action: str
+) -> None:
+    """The studio's guard covers the operator actions as it covers a send: not JSON (415),
+    another Origin (403), no launch cookie (403); nothing changes."""
+    store.start(tree / "workflows" / "link_qr.yaml", DEMO_DATA, instance_id="y")
+    body = b'{"operator": "mallory"}'
+    stranger = TestClient(client.app, base_url=CLIENT_BASE)
+    attempts = [
+        client.post(
+            f"/api/instances/y/{action}", content=body, headers={"Content-Type": "text/plain"}
+        ),
+        client.post(
+            f"/api/instances/y/{action}", content=body, headers={"Origin": "http://x.example"}
+        ),
+        stranger.post(
+            f"/api/instances/y/{action}",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Linkflow-Studio": "1"},
+        ),
+    ]
+    assert [a.status_code for a in attempts] == [415, 403, 403]
+    assert store.get("y").outcome is None
+    assert store.history("y") == []
