@@ -167,7 +167,7 @@ PLANS = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=PLANS, filters=FILTERS, size=st.integers(1, 4), scan=st.integers(1, 6))
 def test_paging_yields_each_match_once_in_order(
     plan: list[tuple[str, str, float]], filters: dict[str, Any], size: int, scan: int
