@@ -45,6 +45,7 @@ _TYPES = [
     ProblemType("not-acceptable", 406, "The response cannot be given in the requested type"),
     ProblemType("request-timeout", 408, "The request did not arrive in time"),
     ProblemType("conflict", 409, "The request conflicts with what the store holds"),
+    ProblemType("action-not-allowed", 409, "The instance does not allow this action now"),
     ProblemType("idempotency-key-reused", 409, "The Idempotency-Key was used for other content"),
     ProblemType("version-mismatch", 412, "The instance changed since the version given"),
     ProblemType("body-too-large", 413, "The request body is larger than the limit"),

@@ -18,6 +18,11 @@ class Conflict(StoreError):
     stale `expect_version`, an instance id reused with other start data."""
 
 
+class NotAllowed(Conflict):
+    """An operator action the instance does not allow now (no cancel path from its state, an
+    instance that already ended): refused, nothing written."""
+
+
 class Retry(StoreError):
     """A transaction lost a race (deadlock, serialization failure, duplicate key): run it again."""
 

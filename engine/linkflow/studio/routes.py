@@ -20,7 +20,13 @@ from starlette.staticfiles import StaticFiles
 from linkflow.studio.body import BadRequest, read_json
 from linkflow.studio.coverage_view import coverage_view
 from linkflow.studio.event_stream import events
-from linkflow.studio.instance_routes import instance_detail, instance_list, instance_send
+from linkflow.studio.instance_routes import (
+    instance_cancel,
+    instance_detail,
+    instance_list,
+    instance_send,
+    instance_terminate,
+)
 from linkflow.studio.playground import PlaygroundError
 from linkflow.studio.scenario_file import (
     NAME,
@@ -167,5 +173,7 @@ ROUTES: list[BaseRoute] = [
     Route("/api/instances", instance_list),
     Route("/api/instances/{id}", instance_detail),
     Route("/api/instances/{id}/send", instance_send, methods=["POST"]),
+    Route("/api/instances/{id}/cancel", instance_cancel, methods=["POST"]),
+    Route("/api/instances/{id}/terminate", instance_terminate, methods=["POST"]),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
 ]

@@ -6,8 +6,6 @@
 const $ = (id) => document.getElementById(id);
 let view = null;          // the playground's last state from the server
 let playgroundForm = null; // the playground's payload form
-let instanceForm = null;   // the instance view's payload form
-let instance = null;       // the instance open in the instances view
 let coverage = null;
 
 function el(tag, attrs, ...children) {
@@ -368,10 +366,7 @@ function wire() {
     await send(event, payload);
     $("events-heading").focus();
   });
-  instanceForm = payloadForm("instance", async (event, payload, error) => {
-    if (error) { $("instance-result").replaceChildren(el("span", {class: "refused"}, error.message)); return; }
-    await sendToInstance(event, payload);
-  });
+  wireInstances();   // the operations view: instances.js
   $("wait-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
@@ -430,7 +425,6 @@ function wire() {
       if (panel === "instances") listInstances();
     });
   }
-  $("instances-form").addEventListener("submit", (e) => { e.preventDefault(); listInstances(); });
   $("coverage-form").addEventListener("submit", (e) => { e.preventDefault(); measure(); });
   $("coverage-workflow").addEventListener("change", showCoverage);
 }
@@ -457,77 +451,7 @@ function showCoverage() {
   renderDiagram($("coverage-diagram"), chosen.svg, "");
 }
 
-// -- the instances view -----------------------------------------------------------------------
-
-const when = (seconds) => new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19);
-
-async function listInstances() {
-  const params = new URLSearchParams();
-  for (const name of ["workflow", "state", "outcome", "limit"]) {
-    const value = $(`filter-${name}`).value.trim();
-    if (value) params.set(name, value);
-  }
-  let found;
-  try { found = await api(`api/instances?${params}`); } catch (err) { $("instances-status").textContent = err.message; return; }
-  $("store-name").textContent = `Store: ${found.store}`;
-  const outcome = $("filter-outcome");
-  if (outcome.options.length === 1) for (const o of found.outcomes) outcome.append(el("option", {value: o}, o.replace("_", " ")));
-  const body = $("instances-table").querySelector("tbody");
-  body.replaceChildren();
-  for (const item of found.instances) {
-    const open = el("button", {type: "button", class: "secondary", "data-instance": item.id, "aria-label": `Open instance ${item.id}`}, item.id);
-    open.addEventListener("click", () => openInstance(item.id));
-    body.append(el("tr", {}, el("td", {}, open), el("td", {}, item.workflow), el("td", {}, item.state),
-      el("td", {}, item.outcome || "running"), el("td", {}, String(item.version)), el("td", {}, when(item.updated))));
-  }
-  $("instances-status").textContent = `${found.instances.length} instance(s)`;
-}
-
-async function openInstance(id) {
-  try { renderInstance(await api(`api/instances/${encodeURIComponent(id)}`)); } catch (err) { $("instances-status").textContent = err.message; return; }
-  $("instance-result").replaceChildren();
-  $("instance-heading").focus();
-}
-
-function renderInstance(detail) {
-  instance = detail;
-  const rec = detail.instance;
-  $("instance").hidden = false;
-  $("instance-heading").textContent = `Instance ${rec.id}`;
-  const line = $("instance-current");
-  line.replaceChildren(el("span", {}, `${detail.title}: `), el("code", {}, rec.state));
-  if (rec.outcome) line.append(el("span", {class: `badge ${rec.outcome}`}, rec.outcome.replace("_", " ")));
-  line.append(el("span", {class: "muted"}, ` — version ${rec.version}, definition ${rec.definition}`));
-  $("instance-caption").textContent = `Path taken by ${rec.id} through ${rec.workflow}`;
-  renderDiagram($("instance-diagram"), detail.diagram, rec.state);
-  const history = $("instance-history");
-  history.replaceChildren();
-  for (const item of detail.history) {
-    const li = el("li", {class: item.accepted ? "accepted" : "refused"}, el("strong", {}, item.accepted ? `${item.event}: ${item.from} → ${item.to}` : `${item.event}: refused`), ` (${when(item.time)})`);
-    if (item.payload) li.append(" ", el("code", {}, JSON.stringify(item.payload)));
-    if (item.refusal) li.append(el("div", {}, `${item.refusal.guard ? `guard ${item.refusal.guard} ` : ""}${item.refusal.rule ? `[${item.refusal.rule}] ` : ""}: ${item.refusal.message}`));
-    history.append(li);
-  }
-  renderEventList($("instance-events"), "instance-event", detail.events, (option) => (option.schema ? instanceForm.open(option) : sendToInstance(option.event, {})));
-}
-
-async function sendToInstance(event, payload) {
-  if (!instance) return;
-  const id = instance.instance.id;
-  if (!window.confirm(`Send '${event}' to instance ${id}? This changes the stored instance.`)) {
-    $("instance-result").replaceChildren(el("span", {}, `Not sent: '${event}' was cancelled.`));
-    return;
-  }
-  try {
-    const data = await api(`api/instances/${encodeURIComponent(id)}/send`, {event, payload});
-    renderInstance(data.instance);
-    const r = data.result;
-    const box = $("instance-result");
-    if (r.accepted) box.replaceChildren(el("span", {class: "ok"}, `${r.event}: ${r.from} → ${r.to}`));
-    else box.replaceChildren(el("span", {class: "refused"}, el("strong", {}, `${r.event} refused${r.refusal.guard ? ` by guard ${r.refusal.guard}` : ""}${r.refusal.rule ? ` [${r.refusal.rule}]` : ""}`), r.refusal.message));
-    listInstances();
-  } catch (err) { $("instance-result").replaceChildren(el("span", {class: "refused"}, err.message)); }
-}
+// -- the instances view: instances.js ------------------------------------------------------
 
 async function start() {
   wire();
