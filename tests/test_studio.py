@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from linkflow.analysis.coverage import run_suite
 from linkflow.cli import main
 from linkflow.runtime.paths import ABSENT
 from linkflow.service.server import GRACE_SECONDS
 from linkflow.store import Store
 from linkflow.studio.app import create_app
 from linkflow.studio.changes import Change, diff
+from linkflow.studio.coverage_view import coverage_view
 from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground, PlaygroundError
 from linkflow.studio.scenario_file import save_scenario, scenario_text
@@ -389,3 +391,65 @@ def test_payload_fields_a_binding_reads_suggest_the_world_records(client: TestCl
     client.post("/api/reset", json={"start": "link_login"})
     events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
     assert set(events["log_in"]["suggestions"]) == {"username"}
+
+
+def test_coverage_reuses_unchanged_files_and_measures_the_same(tmp_path: Path) -> None:
+    """The coverage view's table equals `linkflow coverage`'s; measured again, every file is
+    reused; an edited file runs again (and its new result counts)."""
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    shutil.copytree(ROOT / "tests" / "scenarios" / "link_qr", tmp_path / "scenarios")
+    folder = str(tmp_path / "scenarios")
+    first = coverage_view(folder)
+    assert first["reused"] == 0
+    assert first["table"] == run_suite([folder]).table()
+    again = coverage_view(folder)
+    assert again["reused"] == again["scenarios"] == first["scenarios"]
+    assert again["workflows"] == first["workflows"]
+
+    files = sorted((tmp_path / "scenarios").rglob("*.yaml"))
+    files[0].unlink()
+    fewer = coverage_view(folder)
+    assert fewer["scenarios"] == first["scenarios"] - 1
+    assert fewer["reused"] == fewer["scenarios"]
+    assert fewer["table"] == run_suite([folder]).table()
+    files[1].write_text(files[1].read_text() + "\n# edited\n")
+    edited = coverage_view(folder)
+    assert edited["reused"] == edited["scenarios"] - 1
+
+
+def test_the_view_names_states_and_payloads_in_peoples_words(client: TestClient) -> None:
+    """The current state and each step read as words (the ids beside them for the engineer
+    view); a payload field naming a world record shows the record's name."""
+    for event in ("click_link_tiktok_account", "choose_link_existing", "choose_qr_code", "confirm"):
+        assert client.post("/api/send", json={"event": event}).status_code == 200
+    qr = {"tiktok_account": "mia_makes", "user": "mia"}
+    state = client.post("/api/send", json={"event": "approve", "payload": qr}).json()["state"]
+    last = state["history"][-1]
+    assert last["label"] == "Scan and approve"
+    assert last["payload_words"] == {"tiktok_account": "Mia Makes Things", "user": "Mia Makes"}
+    assert last["from"] == "qr_shown"
+    assert last["from_words"] != last["from"]
+    assert state["current"]["words"]
+    assert state["diagram_view"] == "reader"
+    assert "link_qr.reader" in state["diagram"]
+    engineer = client.get("/api/state?view=engineer").json()
+    assert engineer["diagram_view"] == "engineer"
+    assert "link_qr.reader" not in engineer["diagram"]
+
+
+def test_the_start_form_offers_the_records_a_binding_reads(client: TestClient) -> None:
+    """Start data as a form: the fields bindings read the world by are choices among the
+    world's records by name; another workflow's form is asked by name; an unknown one is a
+    404 in words."""
+    form = client.get("/api/state").json()["start_form"]
+    assert form["workflow"] == "link_tiktok_account"
+    assert form["bound"][:2] == ["actor", "business_center"]
+    assert {"value": "ana", "label": "Ana Admin"} in form["suggestions"]["actor"]
+    assert form["schema"]["properties"]["dropdown"] == {"type": "array"}
+    assert form["defaults"]["dropdown"] == []
+    qr = client.get("/api/start-form?workflow=link_qr").json()
+    assert qr["workflow"] == "link_qr"
+    assert "business_center" in qr["bound"]
+    missing = client.get("/api/start-form?workflow=nope")
+    assert missing.status_code == 404
+    assert "no workflow named 'nope'" in missing.json()["error"]

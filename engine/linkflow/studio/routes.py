@@ -30,6 +30,7 @@ from linkflow.studio.scenario_file import (
     scenario_text,
     secret_variables,
 )
+from linkflow.studio.start_form import start_form
 from linkflow.studio.state import Studio, studio_of
 
 STATIC = Path(__file__).parent / "static"
@@ -47,7 +48,7 @@ def action(change: Change) -> Callable[[Request], Awaitable[Response]]:
             body = await read_json(request)
             async with studio.lock:
                 result = change(studio, body)
-                view = studio.playground.view()
+                view = studio.playground.view(diagram_view(request))
         except BadRequest as err:
             return JSONResponse(err.answer(), status_code=err.status)
         except PlaygroundError as err:
@@ -124,10 +125,29 @@ def scenario(studio: Studio, body: dict[str, Any]) -> Any:
     return {"text": text, "file": written, "name": f"{name}.yaml", "secrets": needed}
 
 
+def diagram_view(request: Request) -> str:
+    """The diagram the page asks for (`?view=engineer`); the reader view otherwise."""
+    return "engineer" if request.query_params.get("view") == "engineer" else "reader"
+
+
 async def state(request: Request) -> Response:
     studio = studio_of(request)
     async with studio.lock:
-        return JSONResponse(studio.playground.view())
+        return JSONResponse(studio.playground.view(diagram_view(request)))
+
+
+async def start_form_view(request: Request) -> Response:
+    """The start data form of another workflow (`?workflow=`), for the page's Start again."""
+    studio = studio_of(request)
+    name = request.query_params.get("workflow", "")
+    async with studio.lock:
+        playground = studio.playground
+        if name not in playground.workflows:
+            known = ", ".join(sorted(playground.workflows))
+            return JSONResponse(
+                {"error": f"no workflow named '{name}' (loaded: {known})"}, status_code=404
+            )
+        return JSONResponse(start_form(playground.workflows, name, playground.world()))
 
 
 async def coverage(request: Request) -> Response:
@@ -146,6 +166,7 @@ async def defaults(request: Request) -> Response:
             "scenario_folder": studio.scenario_folder,
             "coverage_folder": studio.coverage_folder,
             "instances": studio.instances is not None,
+            "watch": studio.watch,
         }
     )
 
@@ -158,6 +179,7 @@ ROUTES: list[BaseRoute] = [
     Route("/", index),
     Route("/api/state", state),
     Route("/api/defaults", defaults),
+    Route("/api/start-form", start_form_view),
     Route("/api/send", action(send), methods=["POST"]),
     Route("/api/wait", action(wait), methods=["POST"]),
     Route("/api/reset", action(reset), methods=["POST"]),
