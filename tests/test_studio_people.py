@@ -373,6 +373,32 @@ def test_the_mounted_studio_plays_on_the_stores_world_from_a_start_form(
         finished(page)
 
 
+def test_a_session_without_start_data_says_where_to_choose_them(
+    browser: Any, tmp_path: Path
+) -> None:
+    """The mounted studio was given no start data: the page says so and links to the start
+    form, whose other fields show their defaults; once started, the prompt goes."""
+    tree = demo_tree(tmp_path)
+    store_url = f"sqlite:///{tree / 'world.db'}"
+    with Store.open(store_url) as store:
+        store.load_world(tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+    with serve(tree, store_url) as base:
+        for page in new_page(browser, base.launch):
+            prompt = page.locator("#start-prompt")
+            assert prompt.is_visible()
+            prompt.get_by_role("link").click()
+            assert focused(page)["id"] == "start-heading"
+            assert page.locator("#start-field-dropdown").input_value() == "[]"
+            assert page.locator("#start-field-actor").input_value() == ""
+            page.locator("#start-fields").get_by_label(labelled("actor")).select_option(
+                label="Ana Admin"
+            )
+            page.click("#reset")
+            page.locator("#result").get_by_text("again").wait_for()
+            assert prompt.is_hidden()
+            assert page.locator("#start-field-actor").input_value() == "ana"
+
+
 # -- the page itself ----------------------------------------------------------------------------
 
 

@@ -72,10 +72,7 @@ def studio_app(
     playground = Playground(
         list(config.workflow_paths), workflows=workflows, world=store_world(store, workflows)
     )
-    playground.notice = (
-        "Playing on a copy of the store's world; nothing here changes the store. "
-        "Choose the start data under \u201cStart again\u201d."
-    )
+    playground.notice = "Playing on a copy of the store's world: nothing here changes the store."
     return create_app(
         playground,
         watch=False,

@@ -71,6 +71,9 @@ function renderProblems(state) {
   box.hidden = !state.problems.length;
   $("notice").textContent = state.notice;
   $("notice").hidden = !state.notice;
+  // No start data at all (the studio `linkflow serve` mounts was given none): say where to
+  // choose them, until the first step.
+  $("start-prompt").hidden = Object.keys(state.start_data).length > 0 || state.history.length > 0;
 }
 
 function renderCurrent(state) {
@@ -305,10 +308,12 @@ function renderStartFields(startForm, values) {
     const bound = startForm.bound.includes(name);
     const parts = fieldInput("start-field", name, prop, false, false, undefined, startForm.suggestions[name]).filter(Boolean);
     (bound ? box : more).append(...parts);
+  }
+  if (more.children.length) box.append(el("details", {class: "more-fields"}, el("summary", {}, "More data fields"), more));
+  for (const name of Object.keys(props)) {   // once every field is in the page
     const value = values && name in values ? values[name] : startForm.defaults[name];
     setField(`start-field-${name}`, value, startForm.defaults[name]);
   }
-  if (more.children.length) box.append(el("details", {class: "more-fields"}, el("summary", {}, "More data fields"), more));
 }
 
 function setField(id, value, fallback) {
