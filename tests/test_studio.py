@@ -14,12 +14,16 @@ from starlette.testclient import TestClient
 
 from linkflow.analysis.coverage import run_suite
 from linkflow.cli import main
+from linkflow.language.loader import load
 from linkflow.runtime.paths import ABSENT
+from linkflow.service.config import ServiceConfig
 from linkflow.service.server import GRACE_SECONDS
+from linkflow.service.studio_mount import studio_app
 from linkflow.store import Store
 from linkflow.studio.app import create_app
 from linkflow.studio.changes import Change, diff
 from linkflow.studio.coverage_view import coverage_view
+from linkflow.studio.guard import Access
 from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground, PlaygroundError
 from linkflow.studio.scenario_file import save_scenario, scenario_text
@@ -453,3 +457,40 @@ def test_the_start_form_offers_the_records_a_binding_reads(client: TestClient) -
     missing = client.get("/api/start-form?workflow=nope")
     assert missing.status_code == 404
     assert "no workflow named 'nope'" in missing.json()["error"]
+
+
+def test_the_mounted_studio_plays_on_a_copy_of_the_stores_world(tree: Path) -> None:
+    """`linkflow serve`'s studio: the playground reads the store's world (every collection a
+    served workflow binds), offers its records in the start form, and never writes the store;
+    it says it does not reload."""
+    url = f"sqlite:///{tree / 'mounted.db'}"
+    workflows = load([str(tree / "workflows")], kinds=["workflow"]).workflows
+    config = ServiceConfig(workflow_paths=(str(tree / "workflows"),))
+    with Store.open(url) as store:
+        store.load_world(tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+        app = studio_app(config, workflows, store, Access(token=None))
+        with TestClient(app, base_url=CLIENT_BASE) as test_client:
+            client = signed_in(test_client)
+            assert client.get("/api/defaults").json()["watch"] is False
+            state = client.get("/api/state").json()
+            assert state["world"]["name"] == "the store's world"
+            assert "nothing here changes the store" in state["notice"]
+            assert state["start_data"] == {}
+            assert {"value": "ana", "label": "Ana Admin"} in state["start_form"]["suggestions"][
+                "actor"
+            ]
+            started = client.post("/api/reset", json={"data": DEMO_DATA})
+            assert started.status_code == 200, started.text
+            steps = ["click_link_tiktok_account", "choose_link_existing", "choose_qr_code"]
+            for event in [*steps, "confirm"]:
+                answer = client.post("/api/send", json={"event": event}).json()
+                assert answer["result"]["accepted"] is True, answer["state"]["history"][-1]
+            qr = {"tiktok_account": "mia_makes", "user": "mia"}
+            linked = client.post("/api/send", json={"event": "approve", "payload": qr}).json()
+            assert linked["result"]["accepted"] is True
+            copy = client.get("/api/state").json()["records"]
+            assert any(r["key"] == "mia_makes" and r["changed"] for r in copy)
+        # the playground linked the account in its copy; the store's world is as loaded
+        mia = store.world("tiktok_accounts", "mia_makes")["mia_makes"]
+        assert mia["business_centers"] == []
+        assert store.world("ad_accounts", "acme_us")["acme_us"]["identities"] == ["acme_official"]
