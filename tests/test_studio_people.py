@@ -208,6 +208,10 @@ def page(browser: Any, demo: Launched) -> Iterator[Any]:
 # -- what the tests do as a person ------------------------------------------------------------
 
 
+def current_state(page: Any) -> str:
+    return str(page.locator("#current code").inner_text())
+
+
 def history_length(page: Any) -> int:
     return int(page.locator("#history > li").count())
 
@@ -227,10 +231,10 @@ def focused(page: Any) -> dict[str, Any]:
     )
 
 
-def tab_to(page: Any, wanted: Any, what: str) -> dict[str, Any]:
-    """Press Tab until `wanted(focused)` holds (at most 80 presses)."""
+def tab_to(page: Any, wanted: Any, what: str, limit: int = 80) -> dict[str, Any]:
+    """Press Tab until `wanted(focused)` holds (at most `limit` presses)."""
     trail = []
-    for _ in range(80):
+    for _ in range(limit):
         page.keyboard.press("Tab")
         now = focused(page)
         if wanted(now):
@@ -484,6 +488,13 @@ def test_focus_goes_to_the_new_states_heading_after_a_wait_and_a_reset(page: Any
     page.locator("#result").get_by_text("again").wait_for()
     assert focused(page)["id"] == "state-heading"
     assert history_length(page) == 0
+    # Start over is right after the events: two events, the fold, then it
+    do(page, START, keyboard=True)
+    tab_to(page, lambda f: f["id"] == "start-over", "Start over", limit=6)
+    page.keyboard.press("Enter")
+    page.locator("#history-empty").wait_for()
+    assert focused(page)["id"] == "state-heading"
+    assert current_state(page) == "identity_section"
 
 
 def _serious(page: Any) -> list[str]:

@@ -114,16 +114,20 @@ function zoomable(box, prefix) {
   const svg = () => box.querySelector("svg");
   const level = $(`${prefix}-zoom-level`);
   box.classList.add("zoomable");
+  // The most height the panel takes: the window less the header and the zoom bar (60 % of it
+  // on a narrow window); it shrinks to a picture that needs less.
+  const tallest = () => Math.max(288, window.innerWidth <= 900 ? window.innerHeight * 0.6 : window.innerHeight - 160);
   function size() {
     const picture = svg();
     if (!picture) return;
     picture.style.width = `${state.width * state.scale}px`;
     picture.style.height = `${state.height * state.scale}px`;
+    box.style.height = `${Math.min(tallest(), state.height * state.scale + 24)}px`;
     level.textContent = `${Math.round(state.scale * 100)} %`;
   }
   function fitScale() {
     const floor = (MIN_TEXT_PX / (state.minText * PX_PER_PT)) * 1.005;  // rounding: never 9.99
-    const room = Math.min((box.clientWidth - 4) / state.width, (box.clientHeight - 4) / state.height);
+    const room = Math.min((box.clientWidth - 4) / state.width, (tallest() - 4) / state.height);
     return Math.min(1.5, Math.max(floor, room));
   }
   function fit() { state.fitted = true; state.scale = fitScale(); size(); box.scrollTo(0, 0); }
@@ -556,6 +560,19 @@ async function loadStartForm(name) {
   } catch (err) { failed($("result"), err); }
 }
 
+async function startAgain(start, data) {
+  try {
+    const result = await api(withView("api/reset"), {start, data});
+    delete $("start-fields").dataset.touched;
+    delete $("start-workflow").dataset.touched;
+    $("start-fields").dataset.version = "";
+    playgroundForm.close();
+    render(result.state);
+    $("result").replaceChildren(el("span", {class: "ok"}, `Started ${result.state.start} again.`));
+  } catch (err) { failed($("result"), err); }
+  landed();
+}
+
 function wire() {
   $("engineer-view").addEventListener("change", (e) => {
     document.body.classList.toggle("engineer-view", e.target.checked);
@@ -586,18 +603,10 @@ function wire() {
     e.preventDefault();
     let data;
     try { data = readStartData(); } catch (err) { failed($("result"), err); return; }
-    const start = $("start-workflow").value;
-    try {
-      const result = await api(withView("api/reset"), {start, data});
-      delete $("start-fields").dataset.touched;
-      delete $("start-workflow").dataset.touched;
-      $("start-fields").dataset.version = "";
-      playgroundForm.close();
-      render(result.state);
-      $("result").replaceChildren(el("span", {class: "ok"}, `Started ${result.state.start} again.`));
-    } catch (err) { failed($("result"), err); }
-    landed();
+    await startAgain($("start-workflow").value, data);
   });
+  // Right under the events: the same session again, without going down to the start form.
+  $("start-over").addEventListener("click", () => startAgain(view.start, view.start_data));
   $("save-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const link = $("scenario-download");
