@@ -494,3 +494,35 @@ def test_the_mounted_studio_plays_on_a_copy_of_the_stores_world(tree: Path) -> N
         mia = store.world("tiktok_accounts", "mia_makes")["mia_makes"]
         assert mia["business_centers"] == []
         assert store.world("ad_accounts", "acme_us")["acme_us"]["identities"] == ["acme_official"]
+
+
+def test_a_session_starts_as_a_stored_instance_started(playground: Playground, tree: Path) -> None:
+    """`reset` with an instance id: its workflow and start data, read from the store (which
+    stays as it was); an unknown id is a 404, a studio without a store a 404, a bad id a 400."""
+    url = f"sqlite:///{tree / 'starts.db'}"
+    with Store.open(url) as store:
+        store.load_world(tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+        data = {**DEMO_DATA, "actor": "cleo"}
+        store.start(tree / "workflows" / "link_qr.yaml", data, instance_id="qr-cleo")
+        store.send("qr-cleo", "cancel")
+        app = create_app(playground, watch=False, instances=InstancesView(store))
+        with TestClient(app, base_url=CLIENT_BASE) as test_client:
+            client = signed_in(test_client)
+            answer = client.post("/api/reset", json={"instance": "qr-cleo"})
+            assert answer.status_code == 200, answer.text
+            state = answer.json()["state"]
+            assert state["start"] == "link_qr"
+            assert state["start_data"] == data
+            assert state["current"]["state"] == "qr_shown"  # its start, not where it is now
+            missing = client.post("/api/reset", json={"instance": "nope"})
+            assert missing.status_code == 404
+            said = {"error": "no instance 'nope' in the store", "field": "instance"}
+            assert missing.json() == said
+            assert client.post("/api/reset", json={"instance": 7}).status_code == 400
+            assert client.get("/api/state").json()["start"] == "link_qr"  # unchanged
+        assert store.get("qr-cleo").state == "cancelled"
+    app = create_app(playground, watch=False)
+    with TestClient(app, base_url=CLIENT_BASE) as test_client:
+        no_store = signed_in(test_client).post("/api/reset", json={"instance": "qr-cleo"})
+        assert no_store.status_code == 404
+        assert "no store" in no_store.json()["error"]

@@ -403,6 +403,20 @@ def test_a_session_without_start_data_says_where_to_choose_them(
             assert page.locator("#start-field-actor").input_value() == "ana"
 
 
+def test_a_session_starts_as_a_stored_instance_started(page: Any) -> None:
+    """With a store, Start again offers its instances: the session starts with the chosen
+    one's workflow and start data."""
+    page.locator("#start-instance").focus()
+    page.locator("#start-instance option", has_text="qr-linked").wait_for(state="attached")
+    page.select_option("#start-instance", label="qr-linked (link_qr, done)")
+    page.click("#start-instance-go")
+    page.locator("#result").get_by_text("start data of instance qr-linked").wait_for()
+    assert current_state(page) == "qr_shown"
+    assert focused(page)["id"] == "state-heading"
+    do(page, METHODS["qr_code"][-2:], keyboard=False)
+    finished(page)
+
+
 # -- the page itself ----------------------------------------------------------------------------
 
 

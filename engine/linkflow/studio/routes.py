@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from linkflow.store import NotFound, StoreError
 from linkflow.studio.body import BadRequest, read_json
 from linkflow.studio.coverage_view import coverage_view
 from linkflow.studio.event_stream import events
@@ -77,6 +78,8 @@ def wait(studio: Studio, body: dict[str, Any]) -> Any:
 
 
 def reset(studio: Studio, body: dict[str, Any]) -> Any:
+    if "instance" in body:
+        return start_like(studio, body["instance"])
     start, data = body.get("start"), body.get("data")
     if start is not None and not isinstance(start, str):
         raise BadRequest("`start` must be a workflow name")
@@ -84,6 +87,22 @@ def reset(studio: Studio, body: dict[str, Any]) -> Any:
         raise BadRequest("`data` must be a JSON object of the workflow's data fields")
     studio.playground.reset(start or None, data)
     return {}
+
+
+def start_like(studio: Studio, instance: object) -> Any:
+    """A new session with the workflow and start data a stored instance started with (the
+    store is only read; the session plays on the playground's own copy of the world)."""
+    if not isinstance(instance, str) or not instance:
+        raise BadRequest("`instance` must be the id of a stored instance", field="instance")
+    store = studio.store_view().store
+    try:
+        record = store.get(instance)
+    except NotFound:
+        raise BadRequest(f"no instance '{instance}' in the store", 404, field="instance") from None
+    except StoreError as err:
+        raise BadRequest(f"the store could not be read: {err}", 503) from None
+    studio.playground.reset(record.workflow, dict(record.start_data))
+    return {"instance": instance, "workflow": record.workflow}
 
 
 def scenario(studio: Studio, body: dict[str, Any]) -> Any:

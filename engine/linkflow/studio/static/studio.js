@@ -561,14 +561,30 @@ async function loadStartForm(name) {
 }
 
 async function startAgain(start, data) {
+  await restart({start, data});
+}
+
+// The instances of the store, as choices for "start like it" (read when the list is opened).
+async function listStartInstances() {
+  const select = $("start-instance");
+  if (select.dataset.loaded) return;
   try {
-    const result = await api(withView("api/reset"), {start, data});
+    const found = await api("api/instances?limit=100");
+    select.append(...found.instances.map((item) => el("option", {value: item.id}, `${item.id} (${item.workflow}, ${item.state})`)));
+    select.dataset.loaded = "1";
+  } catch (err) { failed($("result"), err); }
+}
+
+async function restart(body) {
+  try {
+    const result = await api(withView("api/reset"), body);
     delete $("start-fields").dataset.touched;
     delete $("start-workflow").dataset.touched;
     $("start-fields").dataset.version = "";
     playgroundForm.close();
     render(result.state);
-    $("result").replaceChildren(el("span", {class: "ok"}, `Started ${result.state.start} again.`));
+    const said = body.instance ? `Started ${result.state.start} with the start data of instance ${body.instance}.` : `Started ${result.state.start} again.`;
+    $("result").replaceChildren(el("span", {class: "ok"}, said));
   } catch (err) { failed($("result"), err); }
   landed();
 }
@@ -607,6 +623,13 @@ function wire() {
   });
   // Right under the events: the same session again, without going down to the start form.
   $("start-over").addEventListener("click", () => startAgain(view.start, view.start_data));
+  $("start-instance").addEventListener("focus", listStartInstances);
+  $("start-instance").addEventListener("pointerdown", listStartInstances);
+  $("start-instance-go").addEventListener("click", () => {
+    const chosen = $("start-instance").value;
+    if (!chosen) { failed($("result"), new Error("choose an instance first")); return; }
+    restart({instance: chosen});
+  });
   $("save-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const link = $("scenario-download");
@@ -754,6 +777,7 @@ async function start() {
     $("scenario-folder").value = defaults.scenario_folder;
     $("coverage-folder").value = defaults.coverage_folder;
     $("tab-instances").hidden = !defaults.instances;
+    $("start-from-instance").hidden = !defaults.instances;
     watching = defaults.watch;
   } catch (err) { /* the fields stay empty; the server uses its defaults */ }
   await refresh();
