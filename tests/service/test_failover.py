@@ -35,8 +35,10 @@ CLIENTS = 8
 EVENTS_AFTER = 5
 MAX_EVENTS = 200
 DEADLINE_SECONDS = 90.0
-#: Load before the kill, and how long no primary is up.
-RUN_BEFORE_KILL = 1.5
+#: Answers every client has before the kill.
+ANSWERS_BEFORE_KILL = 5
+#: How long no primary is up: more than a request waits for a connection (5 s), so requests
+#: are answered 503 and asked again.
 OUTAGE_SECONDS = 6.0
 
 
@@ -157,7 +159,10 @@ def run_through_failover(
     clients = [Client(n, service.url, tallies[n], stop_at) for n in range(CLIENTS)]
     for client in clients:
         client.start()
-    time.sleep(RUN_BEFORE_KILL)
+    deadline = time.monotonic() + 30
+    while min(len(c.answers) for c in clients) < ANSWERS_BEFORE_KILL:
+        assert time.monotonic() < deadline, "the clients got no answers before the kill"
+        time.sleep(0.05)
     with service.client() as http:
         alarms = [http.post("/instances", json={"workflow": "alarm"}) for _ in range(2)]
     assert [a.status_code for a in alarms] == [201, 201]
@@ -218,7 +223,7 @@ def check_new_primary(url: str, clients: list[Client], killed_at: float, alarms:
             record = store.get(client.instance)
             assert record.data["count"] == len(client.answers)
             items += record.data["items"]
-        assert before_kill >= CLIENTS  # every client had answers from the old primary
+        assert before_kill >= CLIENTS * ANSWERS_BEFORE_KILL  # answers from the old primary
         board = store.world("boards", "main")["main"]
         assert sorted(board["items"]) == sorted(items)  # the shared record: each item once
         feed = store.feed(limit=1_000_000)
@@ -228,3 +233,42 @@ def check_new_primary(url: str, clients: list[Client], killed_at: float, alarms:
         for alarm in alarms:
             assert store.get(alarm).state == "rung"
             assert fired[alarm] == 1
+
+
+#: How long a client waits for an answer while the synchronous standby is away.
+STALL_SECONDS = 3.0
+
+
+def test_without_its_synchronous_standby_writes_wait_and_reads_go_on(
+    pair: ReplicatedPair,
+) -> None:
+    """The standby killed: an event waits for it (no answer, nothing visible), reads are
+    answered; the standby back, the event commits, and asking again with the same key gets
+    the recorded answer. The event is applied once."""
+    url = pair.url()
+    with Store.open(url) as store:
+        store.load_world(BOARDS)
+    with ServiceProcess(*TEST_WORKFLOWS, store=url) as service, service.client() as http:
+        ident = http.post(
+            "/instances", json={"workflow": "tally", "data": {"board": "main"}}
+        ).json()["id"]
+        body = {"event": "add", "payload": {"item": "while-away"}}
+        headers = {"Idempotency-Key": "k-away"}
+        pair.kill_standby()
+        with pytest.raises(httpx.ReadTimeout):
+            http.post(
+                f"/instances/{ident}/events", json=body, headers=headers, timeout=STALL_SECONDS
+            )
+        during = http.get(f"/instances/{ident}")
+        ready = http.get("/readyz")
+        pair.restart_standby()
+        again = http.post(f"/instances/{ident}/events", json=body, headers=headers, timeout=15.0)
+        after = http.get(f"/instances/{ident}").json()
+        logs = service.logs()
+    assert during.status_code == 200
+    assert during.json()["data"]["items"] == []  # the waiting commit is not visible
+    assert ready.status_code == 200
+    assert again.status_code == 200, again.text
+    assert again.json()["replayed"] is True  # it committed once the standby came back
+    assert after["data"]["items"] == ["while-away"]
+    assert "Traceback" not in logs

@@ -9,6 +9,7 @@ standby has flushed it to its WAL: what a client was told is committed survives 
 
 `kill_primary()` sends SIGKILL to the primary's whole process group (pg_ctl starts the server
 in a session of its own), as if its machine died; `promote()` makes the standby the primary.
+`kill_standby()` and `restart_standby()` take the standby away and bring it back.
 `url()` names both hosts with `target_session_attrs=read-write`, the form a service is given.
 """
 
@@ -149,7 +150,19 @@ class ReplicatedPair:
 
     def kill_primary(self) -> None:
         """SIGKILL to the primary's postmaster and every process of its group at once."""
-        pid = int((self.primary_data / "postmaster.pid").read_text().split()[0])
+        self._kill(self.primary_data)
+
+    def kill_standby(self) -> None:
+        """The same for the standby: the primary's commits now wait for it."""
+        self._kill(self.standby_data)
+
+    def restart_standby(self) -> None:
+        """Start the killed standby again (it recovers, then streams from the primary)."""
+        self._start(self.standby_data, self.standby_port, f"-c cluster_name={STANDBY_NAME}")
+        self._wait_until_synchronous()
+
+    def _kill(self, data: Path) -> None:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
         os.killpg(os.getpgid(pid), signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -158,7 +171,7 @@ class ReplicatedPair:
             except ProcessLookupError:
                 break
             time.sleep(0.02)
-        self.running.discard(self.primary_data)
+        self.running.discard(data)
 
     def promote(self) -> None:
         """The standby stops following and accepts writes (waits until it does)."""
