@@ -109,7 +109,8 @@ def _still_open(conn: psycopg.Connection[Any]) -> None:
 def _start_over(pool: ConnectionPool[Any]) -> None:
     """The pool gave up making a connection (`reconnect_failed`): try again from the start.
     `check()` tests the idle connections and lets the pool grow when it has none."""
-    pool.check()
+    if not pool.closed:
+        pool.check()
 
 
 @contextmanager
