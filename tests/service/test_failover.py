@@ -108,18 +108,54 @@ class Client(threading.Thread):
                 time.sleep(0.01)
 
 
+class StreamReader(threading.Thread):
+    """Follows /feed/stream, reconnecting with Last-Event-ID whenever the stream ends or
+    fails, until told to stop; the feed numbers it read, in order."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.seqs: list[int] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.url, timeout=15.0) as http:
+            while not self.stop.is_set():
+                headers = {"Last-Event-ID": str(self.seqs[-1])} if self.seqs else {}
+                try:
+                    with http.stream("GET", "/feed/stream", headers=headers) as response:
+                        if response.status_code == 200:
+                            for line in response.iter_lines():
+                                if line.startswith("id: "):
+                                    self.seqs.append(int(line[4:]))
+                                if self.stop.is_set():
+                                    return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+
+
 def test_the_service_carries_on_when_the_primary_dies(pair: ReplicatedPair) -> None:
     url = pair.url()
     with Store.open(url) as store:
         store.load_world(BOARDS)
     service = ServiceProcess(*TEST_WORKFLOWS, store=url).start()
+    stream = StreamReader(service.url)
+    stream.start()
     try:
         clients, alarms, killed_at, promoted_at = run_through_failover(pair, service)
         ready, replays = after_failover(service, clients, alarms, killed_at)
+        last = _last_seq(service)
+        deadline = time.monotonic() + 15
+        while (not stream.seqs or stream.seqs[-1] < last) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stream.stop.set()
+        stream.join(20)
         assert service.process is not None
         assert service.process.poll() is None  # it never stopped
         service.stop()
         logs = service.logs()
+        records = service.log_records()
     except BaseException:
         print(service.logs()[-4000:])
         print(pair.logs())
@@ -128,6 +164,7 @@ def test_the_service_carries_on_when_the_primary_dies(pair: ReplicatedPair) -> N
         service.close()
     assert ready == 200
     assert "Traceback" not in logs
+    assert [r for r in records if r.get("level") == "error"] == []  # warnings only
     assert not pair.standby_in_recovery()
     errors = sum((c.errors for c in clients), collections.Counter())
     assert errors, "no request met the failover"
@@ -148,7 +185,19 @@ def test_the_service_carries_on_when_the_primary_dies(pair: ReplicatedPair) -> N
         assert {k: v for k, v in again.items() if k != "replayed"} == {
             k: v for k, v in first.items() if k != "replayed"
         }
-    check_new_primary(pair.url(hosts="standby"), clients, killed_at, alarms)
+    check_new_primary(pair.url(hosts="standby"), clients, killed_at, alarms, stream.seqs)
+
+
+def _last_seq(service: ServiceProcess) -> int:
+    """The newest feed number (the feed read page by page)."""
+    last = 0
+    with service.client() as http:
+        while True:
+            page = http.get("/feed", params={"after": last}).json()
+            entries = page["entries"]
+            if not entries:
+                return last
+            last = entries[-1]["seq"]
 
 
 def run_through_failover(
@@ -214,7 +263,9 @@ def after_failover(
         return http.get("/readyz").status_code, replays
 
 
-def check_new_primary(url: str, clients: list[Client], killed_at: float, alarms: list[str]) -> None:
+def check_new_primary(
+    url: str, clients: list[Client], killed_at: float, alarms: list[str], streamed: list[int]
+) -> None:
     with Store.open(url) as store:
         items: list[str] = []
         before_kill = 0
@@ -237,6 +288,8 @@ def check_new_primary(url: str, clients: list[Client], killed_at: float, alarms:
         feed = store.feed(limit=1_000_000)
         seqs = [e.seq for e in feed]
         assert len(seqs) == len(set(seqs))
+        # The stream, reconnecting through the failover: every entry once, in order.
+        assert streamed == seqs
         fired = collections.Counter(e.instance for e in feed if e.event == "timeout")
         for alarm in alarms:
             assert store.get(alarm).state == "rung"
