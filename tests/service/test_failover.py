@@ -165,6 +165,9 @@ def test_the_service_carries_on_when_the_primary_dies(pair: ReplicatedPair) -> N
     assert ready == 200
     assert "Traceback" not in logs
     assert [r for r in records if r.get("level") == "error"] == []  # warnings only
+    # Every log line JSON, the driver's included (the start-up banner aside).
+    lines = [line for line in logs.splitlines() if not line.startswith("linkflow serve: ")]
+    assert len(records) == len(lines), [line for line in lines if not line.startswith("{")]
     assert not pair.standby_in_recovery()
     errors = sum((c.errors for c in clients), collections.Counter())
     assert errors, "no request met the failover"
