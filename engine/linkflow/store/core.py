@@ -55,7 +55,7 @@ from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import copy_json
 from linkflow.store.backend import Backend, Row, Tx
-from linkflow.store.errors import NotFound, Retry, StoreError
+from linkflow.store.errors import ConnectionLost, NotFound, Retry, StoreError
 from linkflow.store.queries import Queries, queries
 from linkflow.store.records import InstanceRecord
 from linkflow.store.world_view import StoreWorld
@@ -120,7 +120,12 @@ class StoreCore:
         """Run `work` in one write transaction, again if it lost a race with another writer.
 
         With `queue` (every writer but `start`), the transaction first takes the feed counter,
-        the first lock of the lock order (module docstring), queuing behind other writers."""
+        the first lock of the lock order (module docstring), queuing behind other writers.
+
+        A transaction whose connection broke before its COMMIT was sent applied nothing: it
+        runs once more, on a new connection (the database may have failed over). One that
+        broke while committing is not run again (it may have committed): ConnectionLost."""
+        reconnected = False
         for attempt in range(ATTEMPTS):
             try:
                 with self.backend.write() as tx:
@@ -132,6 +137,10 @@ class StoreCore:
             except Retry:
                 self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            except ConnectionLost as lost:
+                if reconnected or not lost.before_commit:
+                    raise
+                reconnected = True
         raise StoreError(
             f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
         )
