@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -165,8 +166,26 @@ class Session:
         self.env = env
         self.logs = logs
         self.background: list[tuple[subprocess.Popen[bytes], Path]] = []
+        #: A port the page shows (`--port 8391`) and the free one the commands use instead, so
+        #: that a page's servers never collide with anything else listening on this machine.
+        self.ports: dict[str, str] = {}
 
     def run(self, command: Command) -> str:
+        """What the command printed, with the ports it really used written as the page's."""
+        printed = self._run(self._with_ports(command))
+        for shown, real in self.ports.items():
+            printed = re.sub(rf"\b{real}\b", shown, printed)
+        return printed
+
+    def _with_ports(self, command: Command) -> Command:
+        for shown in re.findall(r"--port[ =](\d+)", command.text):
+            self.ports.setdefault(shown, str(free_port()))
+        text = command.text
+        for shown, real in self.ports.items():
+            text = re.sub(rf"\b{shown}\b", real, text)
+        return Command(command.line, text, command.expected)
+
+    def _run(self, command: Command) -> str:
         text = command.text.replace("\\\n", " ")
         words = text.split()
         if words[0] == "cd" and len(words) == 2:
@@ -217,6 +236,13 @@ class Session:
         for process, _ in self.background:
             if process.poll() is None:
                 _stop(process)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
