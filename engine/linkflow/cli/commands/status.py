@@ -56,7 +56,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                     continue  # other states' events are noise here
                 mark = {True: "yes", False: "no ", None: "?  "}[option.available]
                 rule = f" [{option.rule}]" if option.rule else ""
-                print(f"  {mark} {option.event}: {option.reason}{rule}", file=out)
+                said = f": {option.reason}{rule}" if option.reason or rule else ""
+                print(f"  {mark} {option.event}{said}", file=out)
         return EXIT_OK
 
     return with_store(args, out, "status", body)
