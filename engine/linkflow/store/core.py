@@ -36,7 +36,9 @@ server log). Claims keep `SKIP LOCKED`, and a deadlock or a lost race is still r
 (`Retry`), for any session outside this order (a manual SQL session, say).
 
 SQLite needs nothing more: `BEGIN IMMEDIATE` makes each write transaction the only writer
-until it commits (the counter is `SELECT 1` there), so there is only ever one lock, taken first.
+until it commits (`Backend.serial`: step 1 is not run there), so there is only ever one lock,
+taken first. It is also why a SQLite store may remember instances and world records between
+transactions (cache.py).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import copy_json
 from linkflow.store.backend import Backend, Row, Tx
+from linkflow.store.cache import Cache
 from linkflow.store.errors import NotFound, Retry, StoreError
 from linkflow.store.queries import Queries, queries
 from linkflow.store.records import InstanceRecord
@@ -73,7 +76,7 @@ def new_id() -> str:
 def record_of(row: Row) -> InstanceRecord:
     """An instance row (selected in records.INSTANCE_COLUMNS order) as a record."""
     (id_, workflow, definition, state, data, start, outcome, version) = row[:8]
-    created, updated, entered, due, session = row[8:]
+    created, updated, entered, due, session = row[8:13]
     return InstanceRecord(
         id_,
         workflow,
@@ -115,23 +118,35 @@ class StoreCore:
         self._known: dict[str, Workflow] = {}
         #: Transactions run again after losing a race, since the store opened (for metrics).
         self.retries = 0
+        #: Instances and world records as this process last wrote or read them (cache.py).
+        self.cache = Cache()
 
-    def _write(self, work: Callable[[Tx], T], *, queue: bool = True) -> T:
+    def _write(self, work: Callable[[Tx], T], *, queue: bool = True, keeps: bool = False) -> T:
         """Run `work` in one write transaction, again if it lost a race with another writer.
 
         With `queue` (every writer but `start`), the transaction first takes the feed counter,
-        the first lock of the lock order (module docstring), queuing behind other writers."""
+        the first lock of the lock order (module docstring), queuing behind other writers.
+        With `keeps`, `work` keeps the cache up to date (cache.py); any other writer empties it."""
+        serial = self.backend.serial
         for attempt in range(ATTEMPTS):
             try:
                 with self.backend.write() as tx:
-                    if queue:
+                    self.cache.begin(keeps and serial)
+                    if queue and not serial:
                         # Not read: in a pipelined PostgreSQL transaction it goes out with the
                         # first statement that is, and the lock is held from then on.
                         tx.run(self.sql["take_feed_head"])
-                    return work(tx)
+                    done = work(tx)
             except Retry:
+                self.cache.end(committed=False)
                 self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            except BaseException:
+                self.cache.end(committed=False)
+                raise
+            self.cache.end(committed=True)
+            return done
         raise StoreError(
             f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
         )
@@ -160,12 +175,26 @@ class StoreCore:
         return engine
 
     def _row(self, tx: Tx, instance_id: str, *, lock: bool = False) -> InstanceRecord:
-        """The stored instance (locked for this writer when `lock`), or NotFound."""
+        """The stored instance (locked for this writer when `lock`, and then remembered by the
+        write transaction's cache), or NotFound."""
         query = self.sql["instance_for_update"] if lock else self.sql["instance"]
         row = tx.one(query, (instance_id,))
         if row is None:
             raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
-        return record_of(row)
+        record = record_of(row)
+        if lock:
+            self.cache.observe(row[13])
+            if self.cache.tx is not None:
+                self.cache.tx.records[instance_id] = record
+        return record
+
+    def _locked(self, tx: Tx, instance_id: str) -> tuple[InstanceRecord, bool]:
+        """The instance a write transaction works on: remembered (and checked at its first
+        write, cache.py) or read and locked. True when it was remembered."""
+        found = self.cache.record(instance_id)
+        if found is not None:
+            return found, True
+        return self._row(tx, instance_id, lock=True), False
 
     def _materialize(
         self, tx: Tx, record: InstanceRecord, *, lock: bool, clock: Clock | None = None
@@ -174,9 +203,18 @@ class StoreCore:
         engine = self._engine(tx, record.definition)
         query = self.sql["world_record_for_update"] if lock else self.sql["world_record"]
 
+        cache = self.cache if lock else None
+
         def fetch(collection: str, key: str) -> str | None:
+            if cache is not None:
+                known, text = cache.text((collection, key))
+                if known:
+                    return text
             found = tx.one(query, (collection, key))
-            return None if found is None else str(found[0])
+            text = None if found is None else str(found[0])
+            if cache is not None and cache.tx is not None:
+                cache.tx.texts[(collection, key)] = text
+            return text
 
         world = StoreWorld(fetch)
         instance = Instance(engine, copy_json(dict(record.data)), world, clock or self.clock)

@@ -81,6 +81,7 @@ def _pipelined(conn: psycopg.Connection[Any]) -> Iterator[None]:
 
 class PostgresBackend:
     name = "postgresql"
+    serial = False
 
     def __init__(self, url: StoreUrl) -> None:
         self.where = url.display()
