@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linkflow.runtime.world import World
-from linkflow.store import Conflict, Store
+from linkflow.store import Conflict, Sent, Store
+from tests.support.store import BOARDS, TALLY
 
 ROOT = Path(__file__).resolve().parent.parent
 #: flip: guarded by the record existing; sets data.count and the record's value to count + 1.
@@ -47,7 +50,7 @@ class Model:
     count: list[int] = field(default_factory=lambda: [0] * INSTANCES)
     value: int | None = 0
     accepted: int = 0
-    used_ids: dict[str, int] = field(default_factory=dict)
+    used_ids: set[str] = field(default_factory=set)
 
     def flip(self, i: int) -> bool:
         if self.value is None:
@@ -59,6 +62,49 @@ class Model:
         return True
 
 
+def _change_world(
+    store: Store, plain: sqlite3.Connection, who: int, what: str, value: int
+) -> int | None:
+    """Delete, edit or import the counter record, behind the stores (who 2) or through one;
+    the record's value after (None: deleted)."""
+    if who == 2 and what == "delete":
+        plain.execute("DELETE FROM world WHERE collection = 'counters'")
+        return None
+    if who == 2:
+        plain.execute(
+            "INSERT INTO world (collection, key, record, version) "
+            "VALUES ('counters', 'c1', ?, 1) ON CONFLICT (collection, key) "
+            "DO UPDATE SET record = excluded.record, version = world.version + 1",
+            (json.dumps({"value": value}),),
+        )
+        return value
+    store.load_world(World({"counters": {"c1": {"value": value}}}))
+    return value
+
+
+def _send(store: Store, model: Model, instance: str, what: str, value: int) -> Sent | None:
+    """One flip as `what` says; None when it was (rightly) not applied."""
+    if what == "expect":
+        stale = model.accepted % 2  # now and then a version that is not the current one
+        version = store.get(instance).version + stale
+        try:
+            sent = store.send(instance, "flip", expect_version=version)
+        except Conflict:
+            assert stale, "a current expect_version was refused"
+            return None
+        assert not stale, "a stale expect_version was taken"
+        return sent
+    if what == "flip_id":
+        event_id = f"{instance}-e{value}"
+        sent = store.send(instance, "flip", event_id=event_id)
+        if sent.replayed:
+            assert event_id in model.used_ids
+            return None
+        model.used_ids.add(event_id)
+        return sent
+    return store.send(instance, "flip")
+
+
 def _run(url: str, path: Path, steps: list[Op]) -> None:
     model = Model()
     stores = [Store.open(url), Store.open(url)]
@@ -68,42 +114,12 @@ def _run(url: str, path: Path, steps: list[Op]) -> None:
         ids = [stores[0].start(COUNTER, {"key": "c1"}).id for _ in range(INSTANCES)]
         for n, (who, what, i, value) in enumerate(steps):
             store = stores[who % 2]
-            if what in ("edit", "delete", "load") and who == 2:
-                if what == "delete":
-                    plain.execute("DELETE FROM world WHERE collection = 'counters'")
-                    model.value = None
-                else:
-                    record = json.dumps({"value": value})
-                    plain.execute(
-                        "INSERT INTO world (collection, key, record, version) "
-                        "VALUES ('counters', 'c1', ?, 1) ON CONFLICT (collection, key) "
-                        "DO UPDATE SET record = excluded.record, version = world.version + 1",
-                        (record,),
-                    )
-                    model.value = value
-                continue
             if what in ("edit", "delete", "load"):
-                store.load_world(World({"counters": {"c1": {"value": value}}}))
-                model.value = value
+                model.value = _change_world(store, plain, who, what, value)
                 continue
-            if what == "expect":
-                stale = model.accepted % 2  # now and then a version that is not the current one
-                version = sum(1 for _ in store.history(ids[i]) if _.entry.accepted) + stale
-                try:
-                    sent = store.send(ids[i], "flip", expect_version=version)
-                except Conflict:
-                    assert stale, "a current expect_version was refused"
-                    continue
-                assert not stale, "a stale expect_version was taken"
-            elif what == "flip_id":
-                event_id = f"e{value}"
-                sent = store.send(ids[i], "flip", event_id=f"{ids[i]}-{event_id}")
-                if sent.replayed:
-                    assert f"{ids[i]}-{event_id}" in model.used_ids
-                    continue
-                model.used_ids[f"{ids[i]}-{event_id}"] = n
-            else:
-                sent = store.send(ids[i], "flip")
+            sent = _send(store, model, ids[i], what, value)
+            if sent is None:
+                continue
             assert sent.step.accepted == model.flip(i), (n, who, what, model)
             assert sent.instance.state == model.state[i]
             assert sent.instance.data["count"] == model.count[i]
@@ -111,9 +127,8 @@ def _run(url: str, path: Path, steps: list[Op]) -> None:
             for i, instance_id in enumerate(ids):
                 record = store.get(instance_id)
                 assert (record.state, record.data["count"]) == (model.state[i], model.count[i])
-                assert [e.seq for e in store.history(instance_id)] == list(
-                    range(1, len(store.history(instance_id)) + 1)
-                )
+                seqs = [e.seq for e in store.history(instance_id)]
+                assert seqs == list(range(1, len(seqs) + 1))
             expected = {} if model.value is None else {"c1": {"value": model.value}}
             assert store.world("counters") == expected
             assert [e.seq for e in store.feed()] == list(range(1, model.accepted + 1))
@@ -150,3 +165,30 @@ def test_a_record_edited_behind_the_store_is_read_again(tmp_path: Path) -> None:
         assert refused.step.refusal is not None
         assert refused.step.refusal.guard == "counter_exists"
         assert store.get(instance).version == 1
+
+
+def test_threads_sharing_one_store_lose_no_update(tmp_path: Path) -> None:
+    """Threads of one process share its connection, so the data version cannot tell them
+    apart: a thread must never read a remembered record older than a commit it follows."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    threads, items = 4, 25
+    with Store.open(url) as store:
+        store.load_world(BOARDS)
+        ids = [store.start(TALLY, {"board": "main"}).id for _ in range(threads)]
+
+        def add(n: int) -> None:
+            for k in range(items):
+                assert store.send(ids[n], "add", {"item": f"t{n}-{k}"}).step.accepted
+
+        workers = [threading.Thread(target=add, args=(n,)) for n in range(threads)]
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # threads switch often: a narrow race shows
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        finally:
+            sys.setswitchinterval(interval)
+        board = store.world("boards", "main")["main"]["items"]
+    assert sorted(board) == sorted(f"t{n}-{k}" for n in range(threads) for k in range(items))

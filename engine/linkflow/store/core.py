@@ -46,8 +46,10 @@ from __future__ import annotations
 import json
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from linkflow.language.loader import workflow_from_text
@@ -120,6 +122,11 @@ class StoreCore:
         self.retries = 0
         #: Instances and world records as this process last wrote or read them (cache.py).
         self.cache = Cache()
+        #: Held around each write transaction and its cache's update (`_attempt`), where
+        #: writers take turns anyway (SQLite); PostgreSQL's writers keep no cache and need none.
+        self._writing: AbstractContextManager[Any] = (
+            threading.RLock() if backend.serial else nullcontext()
+        )
 
     def _write(self, work: Callable[[Tx], T], *, queue: bool = True, keeps: bool = False) -> T:
         """Run `work` in one write transaction, again if it lost a race with another writer.
@@ -127,8 +134,22 @@ class StoreCore:
         With `queue` (every writer but `start`), the transaction first takes the feed counter,
         the first lock of the lock order (module docstring), queuing behind other writers.
         With `keeps`, `work` keeps the cache up to date (cache.py); any other writer empties it."""
-        serial = self.backend.serial
         for attempt in range(ATTEMPTS):
+            try:
+                return self._attempt(work, queue=queue, keeps=keeps)
+            except Retry:
+                self.retries += 1
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise StoreError(
+            f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
+        )
+
+    def _attempt(self, work: Callable[[Tx], T], *, queue: bool, keeps: bool) -> T:
+        """One try of `_write`. The cache takes the transaction's entries after COMMIT and
+        before another thread's write transaction can begin (`_writing`): a thread never reads
+        an entry older than a commit it follows."""
+        serial = self.backend.serial
+        with self._writing:
             try:
                 with self.backend.write() as tx:
                     self.cache.begin(keeps and serial)
@@ -137,19 +158,11 @@ class StoreCore:
                         # first statement that is, and the lock is held from then on.
                         tx.run(self.sql["take_feed_head"])
                     done = work(tx)
-            except Retry:
-                self.cache.end(committed=False)
-                self.retries += 1
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
             except BaseException:
                 self.cache.end(committed=False)
                 raise
             self.cache.end(committed=True)
             return done
-        raise StoreError(
-            f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
-        )
 
     def _engine(self, tx: Tx, definition: str) -> Engine:
         """The engine of a stored definition: the model this process registered, or else its
