@@ -14,7 +14,8 @@ while holding one that the writer it waits for needs:
 2. then instance rows (`instance_for_update`, or `claim_due` / `claim_due_instance` for a
    timer pass) and the world records a step reads (`world_record_for_update`), in whatever
    order the steps meet them;
-3. and the feed counter's number is taken at the end (`next_feed_seq`), on the row already held.
+3. and the feed counter's number is taken at the end (`insert_feed_next` for one step,
+   `next_feed_seq` for a batch of them), on the row already held.
 
 `_write` takes step 1 for every writer: a single event (`Store.send`), an event batch
 (batch.send_many, the service's group commit), a timer pass (`fire_due`), a world import

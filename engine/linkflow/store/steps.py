@@ -214,17 +214,23 @@ class StepWriter(StoreCore):
     def _flush_one(self, tx: Tx, pending: Pending) -> Sent:
         """Write one step's rows, each statement returning what the next needs: the instance
         row only if it is still at the version the step started from, the feed entry with its
-        number, then the history entry. The first of them returns the data version that checks
-        whatever the step used from the cache (cache.py)."""
+        number, then the history entry. Where writers take turns (SQLite), the first of them
+        returns the data version that checks whatever the step used from the cache (cache.py);
+        elsewhere (PostgreSQL) the rows were read locked and fresh, and only the feed entry's
+        number is waited for (the other statements go out pipelined with it or with COMMIT)."""
         step, after, handed, accepted = pending.steps[0]
         (history,) = pending.history
+        checked = self.backend.serial
         if accepted:
             (instance,) = pending.instances
             (feed,) = pending.feed
-            row = tx.one(self.sql["update_instance_checked"], (*instance, after.version - 1))
-            if row is None:  # another connection moved it: what the step read was stale
-                raise Stale(f"instance '{after.id}' moved on since this process read it")
-            self.cache.observe(row[0])
+            if checked:
+                row = tx.one(self.sql["update_instance_checked"], (*instance, after.version - 1))
+                if row is None:  # another connection moved it: what the step read was stale
+                    raise Stale(f"instance '{after.id}' moved on since this process read it")
+                self.cache.observe(row[0])
+            else:
+                tx.run(self.sql["update_instance"], instance)
             found = tx.one(self.sql["insert_feed_next"], feed)
             assert found is not None
             sent = Sent(step, after, handed_to=handed, feed_seq=int(found[0]))
@@ -238,9 +244,12 @@ class StepWriter(StoreCore):
             return sent
         sent = Sent(step, after)
         answered = (*history, None if history[10] is None else dump(recorded_answer(sent)))
-        row = tx.one(self.sql["insert_history_checked"], answered)
-        assert row is not None
-        self.cache.observe(row[0])
+        if checked:
+            row = tx.one(self.sql["insert_history_checked"], answered)
+            assert row is not None
+            self.cache.observe(row[0])
+        else:
+            tx.run(self.sql["insert_history"], answered)
         return sent
 
     def _hand_off(self, tx: Tx, instance: Instance, after: InstanceRecord) -> InstanceRecord | None:

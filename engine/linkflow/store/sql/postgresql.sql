@@ -11,16 +11,16 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
 FROM instances WHERE id = ? FOR UPDATE;
 
 -- name: update_instance_checked
--- One step's instance row, if it is still at the version the step started from (no row
--- returned: it is not); returns the data version as instance_for_update does.
+-- Not run here: PostgreSQL's writers keep no cache to check (store/cache.py), so a step writes
+-- its rows with update_instance and insert_history, pipelined. Named as in sqlite.sql, where
+-- it is the instance row only if still at the version the step started from.
 UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?,
                      entered = ?, due = ?
 WHERE id = ? AND version = ?
 RETURNING CAST(NULL AS bigint);
 
 -- name: insert_history_checked
--- A refused step's history entry (its number the instance's next one), returning the data
--- version as instance_for_update does.
+-- Not run here either (see update_instance_checked).
 INSERT INTO history (instance, seq, time, event, source, target, accepted, payload,
                      refusal, transition, event_id, request, answer)
 VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?),

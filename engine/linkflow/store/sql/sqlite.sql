@@ -52,13 +52,14 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
 FROM instances WHERE id = ? AND due IS NOT NULL AND due <= ?;
 
 -- name: next_feed_seq
--- The first of ? consecutive feed numbers: the one after the highest (the only writer). The
+-- The first of ? consecutive feed numbers: the one after the highest (the only writer), for a
+-- batch of steps (a timer pass); one step numbers its entry in insert_feed_next instead. The
 -- count is bound, though not needed here, so that both dialects take the same parameters.
 SELECT COALESCE(MAX(seq), 0) + 1 FROM feed WHERE ? > 0;
 
 -- name: take_feed_head
--- Nothing to take: BEGIN IMMEDIATE already queued the writer behind every other one (the
--- single-writer design needs no lock order: core.py, "Lock order").
+-- Nothing to take, and not run (`Backend.serial`): BEGIN IMMEDIATE already queued the writer
+-- behind every other one (the single-writer design needs no lock order: core.py, "Lock order").
 SELECT 1;
 
 -- name: prune_claim
