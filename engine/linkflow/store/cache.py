@@ -106,6 +106,13 @@ class Cache:
             return True, self.texts[key]
         return False, None
 
+    def stale(self, why: str) -> Stale:
+        """What to raise when an entry turned out stale otherwise than by the data version (an
+        instance row no longer at the remembered version): the cache is emptied first."""
+        self.clear()
+        self.seen = None
+        return Stale(why)
+
     def observe(self, version: Any) -> None:
         """The data version read in this transaction (before any of its own changes count):
         raises Stale when an entry used without a check turns out older than it."""

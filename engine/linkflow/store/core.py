@@ -60,7 +60,7 @@ from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import copy_json
 from linkflow.store.backend import Backend, Row, Tx
-from linkflow.store.cache import Cache
+from linkflow.store.cache import Cache, Stale
 from linkflow.store.errors import NotFound, Retry, StoreError
 from linkflow.store.queries import Queries, queries
 from linkflow.store.records import InstanceRecord
@@ -138,6 +138,8 @@ class StoreCore:
         for attempt in range(ATTEMPTS):
             try:
                 return self._attempt(work, queue=queue, keeps=keeps)
+            except Stale:
+                continue  # no race lost: the next try reads afresh what the cache held
             except Retry:
                 self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))

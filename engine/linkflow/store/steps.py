@@ -13,7 +13,6 @@ from linkflow.runtime.session import handoff_data
 from linkflow.runtime.steps import Step
 from linkflow.runtime.world import World
 from linkflow.store.backend import Tx
-from linkflow.store.cache import Stale
 from linkflow.store.core import StoreCore, new_id
 from linkflow.store.errors import StoreError
 from linkflow.store.records import InstanceRecord, Sent
@@ -227,7 +226,7 @@ class StepWriter(StoreCore):
             if checked:
                 row = tx.one(self.sql["update_instance_checked"], (*instance, after.version - 1))
                 if row is None:  # another connection moved it: what the step read was stale
-                    raise Stale(f"instance '{after.id}' moved on since this process read it")
+                    raise self.cache.stale(f"instance '{after.id}' moved on since it was read")
                 self.cache.observe(row[0])
             else:
                 tx.run(self.sql["update_instance"], instance)
