@@ -8,16 +8,16 @@ ST_VENV  := .venv-schemathesis
 ST_STAMP := $(ST_VENV)/.installed
 LINKFLOW := $(VENV)/bin/linkflow
 
-.PHONY: xstate setup run test check-fast lint typecheck unit unit-fast check generate bench fuzz clean graphviz chromium postgresql studio mutation-audit audit-tools
+.PHONY: xstate setup run test check-fast lint typecheck unit unit-fast check generate docs bench fuzz clean graphviz chromium postgresql studio mutation-audit audit-tools
 
 setup: $(STAMP) $(ST_STAMP) graphviz chromium xstate
 
-# Every extra, the test and benchmark tools; pip prints each package as it goes (a fresh machine
-# takes a few minutes here).
+# Every extra, the test, benchmark and docs tools; pip prints each package as it goes (a fresh
+# machine takes a few minutes here).
 $(STAMP): pyproject.toml constraints.txt
-	@echo "== Installing linkflow[all] with its test and benchmark tools into $(VENV)"
+	@echo "== Installing linkflow[all] with its test, benchmark and docs tools into $(VENV)"
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --progress-bar off -c constraints.txt -e '.[all,test,bench]'
+	$(PY) -m pip install --progress-bar off -c constraints.txt -e '.[all,test,bench,docs]'
 	touch $(STAMP)
 
 $(ST_STAMP): constraints-schemathesis.txt
@@ -100,8 +100,8 @@ studio: setup
 	  --data '{"actor": "ana", "business_center": "acme_brands", "ad_account": "acme_us", "campaign": "spring_sale"}'
 
 lint: setup
-	$(VENV)/bin/ruff check engine tests benchmarks mutation-audit
-	$(VENV)/bin/ruff format --check engine tests benchmarks mutation-audit
+	$(VENV)/bin/ruff check engine tests benchmarks mutation-audit docs_site
+	$(VENV)/bin/ruff format --check engine tests benchmarks mutation-audit docs_site
 
 typecheck: setup
 	$(VENV)/bin/mypy
@@ -128,15 +128,23 @@ check: setup
 	$(LINKFLOW) coverage tests/scenarios --fail-under 100
 	$(LINKFLOW) mutate workflows --scenarios tests/scenarios --fail-under 100
 
-# Regenerate the committed diagrams and docs after changing a workflow.
+# Regenerate the committed diagrams and docs after changing a workflow; docs_site/generate.py
+# writes the reference pages (CLI, language, HTTP API, Python API) after a change to the
+# command line, the schemas, the service's routes or linkflow.__all__.
 generate: setup
 	$(LINKFLOW) render
 	$(LINKFLOW) render $(EXAMPLE_DIAGRAM)
 	$(LINKFLOW) docs
+	$(PY) docs_site/generate.py
 	$(LINKFLOW) coverage examples/scenarios --diagrams examples/coverage
 	$(CHROMIUM) $(PY) -m tests.studio_browser docs/screenshots
 
-test: lint typecheck check unit
+# The docs site, built strictly (a broken link, a missing page or a bad API reference fails)
+# into site/ (git-ignored); open site/index.html. mkdocs.yml lists the pages.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+
+test: lint typecheck check docs unit
 
 # Lint, types and the fast tests: under a minute, for the edit-test loop. `make test` is CI's.
 check-fast: lint typecheck unit-fast
@@ -173,5 +181,5 @@ mutation-audit: audit-tools
 	nice -n 15 $(PY) mutation-audit/audit.py --restage --max-children 2 $(MUTATION_ARGS)
 
 clean:
-	rm -rf $(VENV) $(ST_VENV) .pytest_cache .mypy_cache .ruff_cache mutation-audit/work \
+	rm -rf $(VENV) $(ST_VENV) .pytest_cache .mypy_cache .ruff_cache mutation-audit/work site \
 	  interop/xstate/node_modules

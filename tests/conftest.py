@@ -64,6 +64,7 @@ SLOW_FILES = {
     "test_store_disk_full.py",
     "test_store_processes.py",
     "test_studio_browser.py",
+    "test_studio_operations_browser.py",
     "test_core_install.py",
     "test_extras.py",
     "test_determinism.py",

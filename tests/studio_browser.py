@@ -179,10 +179,11 @@ def click_events(page: Any, events: Sequence[str]) -> None:
         _wait_for_step(page, count)
 
 
-def log_in(page: Any, username: str, password: str) -> None:
+def log_in(page: Any, account: str, password: str) -> None:
+    """Log in with the TikTok account named `account` (its name, as the page shows it)."""
     count = page.locator("#history > li").count()
     page.click("#event-log_in")
-    page.fill("#payload-field-username", username)
+    page.select_option("#payload-field-username", label=account)
     page.fill("#payload-field-password", password)
     page.click("#payload-send")
     _wait_for_step(page, count)
@@ -213,49 +214,108 @@ def demo_store(tree: Path) -> str:
     return url
 
 
-def screenshots(out_dir: Path) -> list[Path]:
-    """The playground after a refused login (wide and narrow), the coverage view and the
-    instances view."""
+#: What each screenshot shows, by structure (written beside them; see `page_structure`).
+STRUCTURE_FILE = "views.json"
+
+#: Reads what a person sees: the visible headings, buttons, labels and the diagram's states.
+STRUCTURE_JS = """(() => {
+  const shown = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden";
+  const texts = (selector) => [...document.querySelectorAll(selector)].filter(shown)
+    .map((e) => e.innerText.trim().replace(/\\s+/g, " ")).filter(Boolean);
+  const svg = [...document.querySelectorAll(".diagram svg")].filter(shown)[0];
+  const titles = (root, q) => (root ? [...root.querySelectorAll(q)].map((t) => t.textContent) : []);
+  return {
+    headings: texts("h1, h2, h3, h4, legend, summary, figcaption"),
+    buttons: texts("button, a.button"),
+    labels: texts("label"),
+    diagram: titles(svg, "g.node > title"),
+    current: titles(svg, "g.node.current > title"),
+  };
+})()"""
+
+
+def page_structure(page: Any) -> dict[str, Any]:
+    """The structure of what the page shows now (no pixels): compared to the committed
+    views.json, it tells whether the screenshots still show the page as it is."""
+    found: dict[str, Any] = page.evaluate(STRUCTURE_JS)
+    found["viewport"] = [page.viewport_size["width"], page.viewport_size["height"]]
+    return found
+
+
+def png_size(path: Path) -> list[int]:
+    """A PNG's width and height, from its header."""
+    head = path.read_bytes()[:24]
+    return [int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")]
+
+
+def screenshots(out_dir: Path, write: bool = True) -> dict[str, Any]:
+    """Each view at 1280x800 (and the playground on a narrow window): the playground after a
+    refused login, in the reader and the engineer view; coverage; instances. Writes the PNGs
+    (when `write`) and views.json, and returns the structures, by file name."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - playwright: only the screenshots need it; tests/test_studio.py imports `serve` from here
 
     chromium = find_chromium()
     if chromium is None:
         raise SystemExit("Chromium not found: run `make setup` (installs Debian's chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True)
+        try:
+            return take_screenshots(browser, out_dir, write)
+        finally:
+            browser.close()
+
+
+def take_screenshots(browser: Any, out_dir: Path, write: bool = True) -> dict[str, Any]:
+    """`screenshots` in a running Playwright browser."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    seen: dict[str, Any] = {}
+
+    def shot(page: Any, name: str) -> None:
+        page.evaluate("window.scrollTo(0, 0)")
+        seen[name] = page_structure(page)
+        if write:
+            page.screenshot(path=str(out_dir / name))
+
     with (
         tempfile.TemporaryDirectory() as tmp,
         studio(demo_tree(Path(tmp)), "--store", demo_store(Path(tmp))) as url,
-        sync_playwright() as p,
     ):
-        browser = p.chromium.launch(executable_path=chromium, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(STEP_MS)
+        page = context.new_page()
         page.goto(url.launch)
         page.wait_for_selector("#events button")
         click_events(page, TO_LOGIN)
-        log_in(page, "ana_cooks", "not-the-password")
-        page.evaluate("window.scrollTo(0, 0)")
-        for name, width in (("studio-playground.png", 1280), ("studio-narrow.png", 420)):
-            page.set_viewport_size({"width": width, "height": 800})
-            page.evaluate("window.scrollTo(0, 0)")
-            page.screenshot(path=str(out_dir / name))
-            written.append(out_dir / name)
+        log_in(page, "Ana Cooks", "not-the-password")
+        page.locator("#events").get_by_role("button", name="Log in…").click()
+        shot(page, "studio-playground.png")
+        page.set_viewport_size({"width": 420, "height": 800})
+        shot(page, "studio-narrow.png")
         page.set_viewport_size({"width": 1280, "height": 800})
+        page.click("#payload-cancel")
+        page.check("#engineer-view")
+        page.locator("#diagram-caption").get_by_text("engineer view").wait_for()
+        shot(page, "studio-engineer.png")
+        page.uncheck("#engineer-view")
+        page.locator("#diagram-caption").get_by_text("reader view").wait_for()
         page.click("#tab-coverage")
         page.wait_for_selector("#coverage-diagram svg", timeout=60000)
         page.select_option("#coverage-workflow", "link_login")
-        page.screenshot(path=str(out_dir / "studio-coverage.png"))
-        written.append(out_dir / "studio-coverage.png")
+        page.locator("#coverage-caption").get_by_text("link_login").wait_for()
+        shot(page, "studio-coverage.png")
         page.click("#tab-instances")
         page.click("button[data-instance='qr-linked']")
         page.locator("#instance-heading").get_by_text("qr-linked").wait_for()
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(out_dir / "studio-instances.png"), full_page=True)
-        written.append(out_dir / "studio-instances.png")
-        browser.close()
-    return written
+        shot(page, "studio-instances.png")
+        context.close()
+    if write:
+        for name, structure in seen.items():
+            structure["png"] = png_size(out_dir / name)
+        (out_dir / STRUCTURE_FILE).write_text(json.dumps(seen, indent=1, ensure_ascii=False) + "\n")
+    return seen
 
 
 if __name__ == "__main__":
-    for path in screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
-        print(f"wrote {path}")
+    where = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    for written in [*screenshots(where), STRUCTURE_FILE]:
+        print(f"wrote {where / written}")

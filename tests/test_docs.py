@@ -149,7 +149,7 @@ def test_placeholders_keep_their_spaces() -> None:
 
 # -- the domain's pages, as committed -------------------------------------------------------
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "flows"
 METHODS = ["link_from_bc", "link_login", "link_qr", "create_org_account", "create_signup"]
 
 
@@ -174,7 +174,7 @@ def test_a_method_page_starts_with_its_click_path_and_ends_with_the_implementati
     path = _section(page, "Click path")
     assert path.startswith("\n1. From the Identity section of the Spark Ad, click Link TikTok")
     assert "Refresh the page" in path or "refresh the page" in path
-    assert "(../diagrams/" + name + ".reader.svg)" in page
+    assert "(../../diagrams/" + name + ".reader.svg)" in page
     assert "```mermaid" in page
 
 
@@ -227,7 +227,7 @@ def test_the_landing_page() -> None:
     assert "most secure way to link someone else's account" in which
     assert "Recommended for official brand accounts" in which
     assert "| [Link TikTok accounts from your Business Center](link_from_bc.md) |" in which
-    assert "(../diagrams/link_tiktok_account.reader.svg)" in page
+    assert "(../../diagrams/link_tiktok_account.reader.svg)" in page
     assert "- **A2** " in _section(page, "Rules")
 
 

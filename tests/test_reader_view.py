@@ -156,10 +156,29 @@ def test_hand_offs_waits_and_endings_are_styled_by_what_they_are(
     handoffs = {n.id for n in entry.nodes if n.role is Role.HANDOFF}
     assert handoffs == {s.name for s in domain["link_tiktok_account"].states.values() if s.handoff}
     assert Role.COMPLETED not in {n.role for n in entry.nodes}
+    # windows the person fills in are not waits for someone else
     login = reader_diagram(domain["link_login"])
+    roles = {n.id: n.role for n in login.nodes}
+    assert roles["login_window"] is Role.WINDOW
+    assert roles["authorizing"] is Role.WINDOW
     words = {item.role: item.words for item in login.legend if item.role is not None}
-    assert "someone else" not in words[Role.WAITING]
+    assert Role.WAITING not in words
+    assert "someone else" not in words[Role.WINDOW]
+    assert "outside" not in words[Role.WINDOW]
     assert words[Role.COMPLETED] == "done"
+    # a QR code someone else scans is
+    qr = reader_diagram(domain["link_qr"])
+    assert {n.id: n.role for n in qr.nodes}["qr_shown"] is Role.WAITING
+    words = {item.role: item.words for item in qr.legend if item.role is not None}
+    assert "someone else" in words[Role.WAITING]
+    assert Role.WINDOW not in words
+    # a wait is `by: actor` only where the workflow says so
+    for workflow in domain.values():
+        for state in workflow.states.values():
+            node = next((n for n in reader_diagram(workflow).nodes if n.id == state.name), None)
+            if node is not None and state.waiting is not None:
+                expected = Role.WINDOW if state.waiting.by_actor else Role.WAITING
+                assert node.role is expected, (workflow.name, state.name)
 
 
 def test_the_legend_shows_only_what_is_drawn(domain: Mapping[str, Workflow]) -> None:

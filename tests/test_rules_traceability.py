@@ -46,7 +46,7 @@ def test_the_rule_list_matches_the_shared_rules_file() -> None:
 
 def test_docs_only_rules_are_in_the_docs() -> None:
     """A2: the source's reasons are on the landing page."""
-    index = (ROOT / "docs" / "README.md").read_text(encoding="utf-8")
+    index = (ROOT / "docs" / "flows" / "README.md").read_text(encoding="utf-8")
     assert "no credentials change hands" in index
     assert "official brand accounts" in index
 

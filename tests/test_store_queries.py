@@ -15,7 +15,12 @@ from linkflow.store.records import INSTANCE_COLUMNS
 STORE = Path(linkflow.store.__file__).parent
 #: `sql["name"]` (self.sql, store.sql) and the listing's `sql[f"filter_{name}"]`.
 USED = re.compile(r"""\bsql\[f?"([a-z_{}]+)"\]""")
-FILTERS = ("workflow", "state", "outcome")
+#: What the listing's placeholders stand for (store/listing.py).
+PLACEHOLDERS = {
+    "{name}": ("workflow", "state", "outcome"),
+    "{order}": ("created", "updated"),
+    "{column}": ("created", "updated"),
+}
 #: A statement keyword at the start of a string literal: SQL written in Python.
 INLINE = re.compile(r"""["'](SELECT|INSERT|UPDATE|DELETE|SAVEPOINT|RELEASE|ROLLBACK TO)\b""")
 
@@ -24,8 +29,10 @@ def used_names() -> set[str]:
     names: set[str] = set()
     for module in STORE.glob("*.py"):
         for name in USED.findall(module.read_text(encoding="utf-8")):
-            if name == "filter_{name}":
-                names.update(f"filter_{f}" for f in FILTERS)
+            for placeholder, values in PLACEHOLDERS.items():
+                if placeholder in name:
+                    names.update(name.replace(placeholder, v) for v in values)
+                    break
             else:
                 names.add(name)
     return names

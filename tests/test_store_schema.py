@@ -100,6 +100,16 @@ def test_url_forms() -> None:
     assert pg.options == {"pool_size": "8"}
     assert pg.conninfo == "postgresql://u:pw@db.example:5433/app?sslmode=disable"
     assert pg.display() == "postgresql://db.example:5433/app"  # no password shown
+    # Several hosts (libpq's multi-host form, as a primary and its standby are named).
+    both = parse(
+        "postgresql://u:pw@db1.example:5432,db2.example:5432/app"
+        "?target_session_attrs=read-write&pool_size=8"
+    )
+    assert both.options == {"pool_size": "8"}
+    assert both.conninfo == (
+        "postgresql://u:pw@db1.example:5432,db2.example:5432/app?target_session_attrs=read-write"
+    )
+    assert both.display() == "postgresql://db1.example:5432,db2.example:5432/app"
 
 
 def test_the_url_comes_from_the_option_then_the_environment_then_the_default(

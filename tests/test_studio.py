@@ -12,12 +12,18 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from linkflow.analysis.coverage import run_suite
 from linkflow.cli import main
+from linkflow.language.loader import load
 from linkflow.runtime.paths import ABSENT
+from linkflow.service.config import ServiceConfig
 from linkflow.service.server import GRACE_SECONDS
+from linkflow.service.studio_mount import studio_app
 from linkflow.store import Store
 from linkflow.studio.app import create_app
 from linkflow.studio.changes import Change, diff
+from linkflow.studio.coverage_view import coverage_view
+from linkflow.studio.guard import Access
 from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground, PlaygroundError
 from linkflow.studio.scenario_file import save_scenario, scenario_text
@@ -389,3 +395,134 @@ def test_payload_fields_a_binding_reads_suggest_the_world_records(client: TestCl
     client.post("/api/reset", json={"start": "link_login"})
     events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
     assert set(events["log_in"]["suggestions"]) == {"username"}
+
+
+def test_coverage_reuses_unchanged_files_and_measures_the_same(tmp_path: Path) -> None:
+    """The coverage view's table equals `linkflow coverage`'s; measured again, every file is
+    reused; an edited file runs again (and its new result counts)."""
+    shutil.copytree(ROOT / "workflows", tmp_path / "workflows")
+    shutil.copytree(ROOT / "tests" / "scenarios" / "link_qr", tmp_path / "scenarios")
+    folder = str(tmp_path / "scenarios")
+    first = coverage_view(folder)
+    assert first["reused"] == 0
+    assert first["table"] == run_suite([folder]).table()
+    again = coverage_view(folder)
+    assert again["reused"] == again["scenarios"] == first["scenarios"]
+    assert again["workflows"] == first["workflows"]
+
+    files = sorted((tmp_path / "scenarios").rglob("*.yaml"))
+    files[0].unlink()
+    fewer = coverage_view(folder)
+    assert fewer["scenarios"] == first["scenarios"] - 1
+    assert fewer["reused"] == fewer["scenarios"]
+    assert fewer["table"] == run_suite([folder]).table()
+    files[1].write_text(files[1].read_text() + "\n# edited\n")
+    edited = coverage_view(folder)
+    assert edited["reused"] == edited["scenarios"] - 1
+
+
+def test_the_view_names_states_and_payloads_in_peoples_words(client: TestClient) -> None:
+    """The current state and each step read as words (the ids beside them for the engineer
+    view); a payload field naming a world record shows the record's name."""
+    for event in ("click_link_tiktok_account", "choose_link_existing", "choose_qr_code", "confirm"):
+        assert client.post("/api/send", json={"event": event}).status_code == 200
+    qr = {"tiktok_account": "mia_makes", "user": "mia"}
+    state = client.post("/api/send", json={"event": "approve", "payload": qr}).json()["state"]
+    last = state["history"][-1]
+    assert last["label"] == "Scan and approve"
+    assert last["payload_words"] == {"tiktok_account": "Mia Makes Things", "user": "Mia Makes"}
+    assert last["from"] == "qr_shown"
+    assert last["from_words"] != last["from"]
+    assert state["current"]["words"]
+    assert state["diagram_view"] == "reader"
+    assert "link_qr.reader" in state["diagram"]
+    engineer = client.get("/api/state?view=engineer").json()
+    assert engineer["diagram_view"] == "engineer"
+    assert "link_qr.reader" not in engineer["diagram"]
+
+
+def test_the_start_form_offers_the_records_a_binding_reads(client: TestClient) -> None:
+    """Start data as a form: the fields bindings read the world by are choices among the
+    world's records by name; another workflow's form is asked by name; an unknown one is a
+    404 in words."""
+    form = client.get("/api/state").json()["start_form"]
+    assert form["workflow"] == "link_tiktok_account"
+    assert form["bound"][:2] == ["actor", "business_center"]
+    assert {"value": "ana", "label": "Ana Admin"} in form["suggestions"]["actor"]
+    assert form["schema"]["properties"]["dropdown"] == {"type": "array"}
+    assert form["defaults"]["dropdown"] == []
+    qr = client.get("/api/start-form?workflow=link_qr").json()
+    assert qr["workflow"] == "link_qr"
+    assert "business_center" in qr["bound"]
+    missing = client.get("/api/start-form?workflow=nope")
+    assert missing.status_code == 404
+    assert "no workflow named 'nope'" in missing.json()["error"]
+
+
+def test_the_mounted_studio_plays_on_a_copy_of_the_stores_world(tree: Path) -> None:
+    """`linkflow serve`'s studio: the playground reads the store's world (every collection a
+    served workflow binds), offers its records in the start form, and never writes the store;
+    it says it does not reload."""
+    url = f"sqlite:///{tree / 'mounted.db'}"
+    workflows = load([str(tree / "workflows")], kinds=["workflow"]).workflows
+    config = ServiceConfig(workflow_paths=(str(tree / "workflows"),))
+    with Store.open(url) as store:
+        store.load_world(tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+        app = studio_app(config, workflows, store, Access(token=None))
+        with TestClient(app, base_url=CLIENT_BASE) as test_client:
+            client = signed_in(test_client)
+            assert client.get("/api/defaults").json()["watch"] is False
+            state = client.get("/api/state").json()
+            assert state["world"]["name"] == "the store's world"
+            assert "nothing here changes the store" in state["notice"]
+            assert state["start_data"] == {}
+            assert {"value": "ana", "label": "Ana Admin"} in state["start_form"]["suggestions"][
+                "actor"
+            ]
+            started = client.post("/api/reset", json={"data": DEMO_DATA})
+            assert started.status_code == 200, started.text
+            steps = ["click_link_tiktok_account", "choose_link_existing", "choose_qr_code"]
+            for event in [*steps, "confirm"]:
+                answer = client.post("/api/send", json={"event": event}).json()
+                assert answer["result"]["accepted"] is True, answer["state"]["history"][-1]
+            qr = {"tiktok_account": "mia_makes", "user": "mia"}
+            linked = client.post("/api/send", json={"event": "approve", "payload": qr}).json()
+            assert linked["result"]["accepted"] is True
+            copy = client.get("/api/state").json()["records"]
+            assert any(r["key"] == "mia_makes" and r["changed"] for r in copy)
+        # the playground linked the account in its copy; the store's world is as loaded
+        mia = store.world("tiktok_accounts", "mia_makes")["mia_makes"]
+        assert mia["business_centers"] == []
+        assert store.world("ad_accounts", "acme_us")["acme_us"]["identities"] == ["acme_official"]
+
+
+def test_a_session_starts_as_a_stored_instance_started(playground: Playground, tree: Path) -> None:
+    """`reset` with an instance id: its workflow and start data, read from the store (which
+    stays as it was); an unknown id is a 404, a studio without a store a 404, a bad id a 400."""
+    url = f"sqlite:///{tree / 'starts.db'}"
+    with Store.open(url) as store:
+        store.load_world(tree / "workflows" / "worlds" / "ads_manager_demo.yaml")
+        data = {**DEMO_DATA, "actor": "cleo"}
+        store.start(tree / "workflows" / "link_qr.yaml", data, instance_id="qr-cleo")
+        store.send("qr-cleo", "cancel")
+        app = create_app(playground, watch=False, instances=InstancesView(store))
+        with TestClient(app, base_url=CLIENT_BASE) as test_client:
+            client = signed_in(test_client)
+            answer = client.post("/api/reset", json={"instance": "qr-cleo"})
+            assert answer.status_code == 200, answer.text
+            state = answer.json()["state"]
+            assert state["start"] == "link_qr"
+            assert state["start_data"] == data
+            assert state["current"]["state"] == "qr_shown"  # its start, not where it is now
+            missing = client.post("/api/reset", json={"instance": "nope"})
+            assert missing.status_code == 404
+            said = {"error": "no instance 'nope' in the store", "field": "instance"}
+            assert missing.json() == said
+            assert client.post("/api/reset", json={"instance": 7}).status_code == 400
+            assert client.get("/api/state").json()["start"] == "link_qr"  # unchanged
+        assert store.get("qr-cleo").state == "cancelled"
+    app = create_app(playground, watch=False)
+    with TestClient(app, base_url=CLIENT_BASE) as test_client:
+        no_store = signed_in(test_client).post("/api/reset", json={"instance": "qr-cleo"})
+        assert no_store.status_code == 404
+        assert "no store" in no_store.json()["error"]

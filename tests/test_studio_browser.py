@@ -149,8 +149,9 @@ def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) 
 
     page.click("#event-log_in")
     assert page.get_attribute("#payload-field-password", "type") == "password"
-    assert page.get_attribute("#payload-field-username", "type") == "text"
-    page.fill("#payload-field-username", "ana_cooks")
+    # the account is picked by its name from the world's records; the key is what is sent
+    assert page.locator("#payload-field-username").evaluate("e => e.tagName") == "SELECT"
+    page.select_option("#payload-field-username", label="Ana Cooks")
     page.fill("#payload-field-password", WRONG)
     page.click("#payload-send")
     result = page.locator("#result")
@@ -164,7 +165,7 @@ def test_l2_login_refusal_explained_and_password_nowhere(page: Any, tree: Path) 
     assert page.is_hidden("#payload-form")
     assert page.locator("#payload-field-password").count() == 0  # the form is gone, value and all
 
-    send_log_in(page, "ana_cooks", RIGHT)
+    send_log_in(page, "Ana Cooks", RIGHT)
     assert current(page) == "authorizing"
     click_events(page, ["approve", "refresh"])
     assert current(page) == "done"
@@ -192,7 +193,7 @@ def test_l2_saved_before_login_holds_no_password(page: Any, tree: Path) -> None:
     page.fill("#scenario-name", "l2_up_to_the_login")
     page.click("#save-scenario")
     page.locator("#save-result").get_by_text("Saved").wait_for()
-    send_log_in(page, "ana_cooks", RIGHT)
+    send_log_in(page, "Ana Cooks", RIGHT)
     saved = tree / "tests" / "scenarios" / "studio" / "l2_up_to_the_login.yaml"
     text = saved.read_text()
     assert RIGHT not in text
@@ -576,7 +577,9 @@ def test_sign_up_is_finished_by_clicking_labels_alone(page: Any) -> None:
     assert current(page) == "signup_chosen"
     _click_label(page, "Confirm")
     _click_label(page, "Sign up")
-    page.get_by_label("username").fill("ana_new_shop")
+    # a new username: not one of the accounts the world holds, so typed as another value
+    page.locator("#payload-field-username").select_option(label="Another value (type it)…")
+    page.get_by_label("username: another value").fill("ana_new_shop")
     page.get_by_label("password").fill(RIGHT)
     _send_form(page)
     _click_label(page, "Approve")
@@ -620,10 +623,7 @@ def test_the_qr_approve_form_shows_no_password_field(page: Any) -> None:
     assert page.locator("#payload-field-password").count() == 0
     assert page.locator("#payload-fields input[type=password]").count() == 0
     # The ids the fields can resolve to are suggested, with the records' names.
-    assert page.locator("#payload-field-user-list option[value=mia]").get_attribute("label") == (
-        "Mia Makes"
-    )
-    assert (
-        "mia_makes (Mia Makes Things)"
-        in page.locator("#payload-field-tiktok_account-help").inner_text()
-    )
+    # The records the fields can name are offered by their names; the key is what is sent.
+    assert page.locator("#payload-field-user option[value=mia]").inner_text() == "Mia Makes"
+    account = page.locator("#payload-field-tiktok_account option[value=mia_makes]")
+    assert account.inner_text() == "Mia Makes Things"

@@ -141,13 +141,18 @@ def test_every_answer_carries_the_security_headers(client: Any) -> None:
 def test_the_page_has_no_inline_script_or_style() -> None:
     static = ROOT / "engine" / "linkflow" / "studio" / "static"
     page = (static / "index.html").read_text(encoding="utf-8")
-    assert re.findall(r"<script\b[^>]*>", page) == ['<script src="static/studio.js" defer>']
+    assert re.findall(r"<script\b[^>]*>", page) == [
+        '<script src="static/instances.js" defer>',
+        '<script src="static/studio.js" defer>',
+    ]
     assert "<style" not in page
     assert " style=" not in page
     assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
-    script = (static / "studio.js").read_text(encoding="utf-8")
-    assert "eval(" not in script
-    assert "new Function" not in script
+    for name in ("studio.js", "instances.js"):
+        script = (static / name).read_text(encoding="utf-8")
+        assert "eval(" not in script
+        assert "new Function" not in script
+        assert "innerHTML" not in script
 
 
 # -- Host, Content-Type, Origin --------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_an_interrupt_during_the_writes_rolls_back_and_goes_through(
         ("world.empty['b'].n", "1", "no empty record 'b' to write to"),
         ("world.items[payload.ids].n", "1", "must be text or a whole number, not a list"),
         ("world.items[data.note][payload.ids]", "1", "must be text or a whole number, not a list"),
-        ("data.log[payload.flag]", "1", "must be text or a whole number, not a boolean"),
+        ("data.note[payload.flag]", "1", "must be text or a whole number, not a boolean"),
     ],
 )
 def test_a_write_to_nothing_fails_the_step(

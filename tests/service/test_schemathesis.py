@@ -29,18 +29,22 @@ RUN_SECONDS = 150
 #: A request the document allows may still be answered 412 (If-Match names an older version)
 #: or 422 (the event is another workflow's: the schema cannot know which workflow the instance
 #: in the path runs). Both are the service's documented answers, not a refusal of valid data.
-#: sendEvent also takes 400: Schemathesis 4.32's coverage phase sends a generated If-Match of
-#: "0" (pattern ^"[0-9]{1,18}"$) as 0, without its quotes, and counts the refusal against us.
+#: sendEvent, cancelInstance and terminateInstance (each with an If-Match) also take 400:
+#: Schemathesis 4.32's coverage phase sends a generated If-Match of "0" (pattern
+#: ^"[0-9]{1,18}"$) as 0, without its quotes, and counts the refusal against us.
 CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "401", "403", "404", "409", "412", "422"]
-
+""" + "".join(
+    f"""
 [[operations]]
-include-operation-id = "sendEvent"
+include-operation-id = "{operation}"
 
 [operations.checks.positive_data_acceptance]
 expected-statuses = ["2xx", "400", "401", "403", "404", "409", "412", "422"]
 """
+    for operation in ("sendEvent", "cancelInstance", "terminateInstance")
+)
 
 
 def schemathesis() -> str:

@@ -143,6 +143,26 @@ def _plain_syntax(detail: str) -> str:
     return detail
 
 
+#: A lone `=` (not part of `==`, `!=`, `<=`, `>=`), and the words other languages use for
+#: CEL's `&&`, `||` and `!`: what people coming from SQL or Python write first.
+_LONE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
+_WORD_OPERATORS = {"and": "&&", "or": "||", "not": "!"}
+_WORD_OPERATOR = re.compile(r"(?<![\w.])(and|or|not)(?![\w(])")
+
+
+def syntax_hint(source: str) -> str:
+    """A hint for an expression that does not compile, when it uses another language's
+    operators: `=` for `==`, `and`/`or`/`not` for `&&`/`||`/`!` (quoted text is not looked at)."""
+    text = _QUOTED.sub("''", source)
+    hints = []
+    if _LONE_EQUALS.search(text):
+        hints.append("compare with `==`, not `=`")
+    words = dict.fromkeys(_WORD_OPERATOR.findall(text))
+    if words:
+        hints.append("CEL writes " + ", ".join(f"`{_WORD_OPERATORS[w]}` for `{w}`" for w in words))
+    return f" (hint: {'; '.join(hints)})" if hints else ""
+
+
 _PATH = re.compile(r"^\s*([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)\s*$")
 _STRING = re.compile(r"""^\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*$""")
 _KEYWORDS = {"true": True, "false": False, "null": None}
@@ -228,7 +248,7 @@ class Expression:
         try:
             program = _cel().compile(source)
         except (ValueError, RuntimeError) as err:
-            raise ExpressionError(_compile_message(err)) from None
+            raise ExpressionError(_compile_message(err) + syntax_hint(source)) from None
         names = frozenset(program.variables())
         found = _shortcut(source)
         if found is None:

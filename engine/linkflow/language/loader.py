@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from linkflow.errors import DefinitionError, Problem
 from linkflow.language.graph import graph_problems
@@ -48,6 +49,9 @@ class LoadResult:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     documents: dict[str, list[Document]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: What did build of workflows that have problems: the checks across files read them too,
+    #: so one `validate` shows every problem; nothing runs them.
+    partial: dict[str, Workflow] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -92,10 +96,18 @@ Builder = Callable[[Document, "LoadResult"], list[Problem]]
 
 
 def _build_workflow(
-    doc: Document, result: LoadResult, source: str = "", check_graph: bool = True
+    doc: Document,
+    result: LoadResult,
+    source: str = "",
+    check_graph: bool = True,
+    declared: dict[str, Any] | None = None,
 ) -> list[Problem]:
-    built, problems = build_workflow(doc)
+    built, problems = build_workflow(doc, partial=True, declared=declared)
     if built is None:
+        return problems
+    if problems or declared is not None:  # the graph of a partial workflow says nothing true
+        if built.name not in result.workflows:
+            result.partial.setdefault(built.name, built)
         return problems
     if check_graph:  # networkx: only when the text is new, not when the store kept it checked
         problems = graph_problems(built)
@@ -123,9 +135,9 @@ def _check_world_schema(doc: Document, result: LoadResult) -> list[Problem]:
 def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
     from linkflow.language.scenario_check import scenario_problems  # noqa: PLC0415 - scenarios: only a scenario file needs them; the store rebuilding a workflow for `send` does not
 
-    def workflows_of(source: Path) -> dict[str, Workflow] | None:
+    def workflows_of(source: Path) -> tuple[dict[str, Workflow], bool]:
         loaded = workflow_catalog(source)
-        return loaded.workflows if loaded.ok else None
+        return {**loaded.partial, **loaded.workflows}, loaded.ok
 
     return scenario_problems(doc, workflows_of)
 
@@ -184,12 +196,33 @@ def _add_text(
     schema_problems = _schema_problems(doc, kind)
     if schema_problems:
         result.problems.extend(schema_problems)
+        if kind in ("workflow", "scenario"):  # the rest is still checked, for every problem
+            _build_pruned(doc, kind, result, text, schema_problems)
         return
     result.documents.setdefault(kind, []).append(doc)
     if kind == "workflow":
         result.problems.extend(_build_workflow(doc, result, text, check_graph))
     elif kind in BUILDERS:
         result.problems.extend(BUILDERS[kind](doc, result))
+
+
+def _build_pruned(
+    doc: Document, kind: str, result: LoadResult, text: str, found: list[Problem]
+) -> None:
+    """Build (a workflow) or check (a scenario) what the schema did not refuse of a file, for
+    the problems it shows; a problem where the schema already found one is left out (the
+    schema's says it first)."""
+    from linkflow.language.pruning import prune  # noqa: PLC0415 - pruning: only a file the schema refused needs it
+
+    pruned = prune(doc, KINDS[kind])
+    if pruned is None or not isinstance(pruned.value.get(kind), str):
+        return
+    here = {p.location for p in found}
+    if kind == "workflow":
+        later = _build_workflow(pruned, result, text, declared=doc.value)
+    else:
+        later = BUILDERS[kind](pruned, result)
+    result.problems.extend(p for p in later if p.location not in here)
 
 
 def load(
@@ -221,8 +254,14 @@ def load(
         result.problems.extend(all_invariant_problems(result.workflows))
         from linkflow.language.static_checks import static_problems  # noqa: PLC0415 - checks across workflows: only a full load runs them; `send` rebuilds one workflow without
 
-        result.problems.extend(static_problems(result.workflows))
+        result.problems.extend(static_problems({**result.partial, **result.workflows}))
+    result.problems = _unique(result.problems)
     return result
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Each problem once (two checks may find the same one), in the order first found."""
+    return list(dict.fromkeys(problems))
 
 
 def load_text(text: str, file: str, *, check_graph: bool = True) -> LoadResult:

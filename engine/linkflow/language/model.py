@@ -45,10 +45,12 @@ class Timeout:
 
 @dataclass(frozen=True, slots=True)
 class Waiting:
-    """A state that waits for someone other than the actor."""
+    """A state where the flow waits for an answer it cannot give itself."""
 
     awaits: str
     timeout: Timeout | None
+    #: The person of the flow answers (in a window the flow opened), not someone else.
+    by_actor: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,19 @@ from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.data_types import value_problem
+from linkflow.language.dotted import (
+    PathError,
+    Segment,
+    ambiguity,
+    key_ends,
+    readings,
+    split_dotted,
+)
+from linkflow.language.durations import DurationError, parse_duration
 from linkflow.language.model import Workflow
 from linkflow.language.schema import validate_document
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
+from linkflow.language.workflow_checks import suggest
 from linkflow.language.yaml_loader import Document, read_file
 from linkflow.source import DocPath
 
@@ -117,17 +127,16 @@ def find_workflows_dir(start: Path) -> Path | None:
     return None
 
 
-#: The workflows of a folder (loaded once), or None when they have problems of their own.
-Catalog = Callable[[Path], "Mapping[str, Workflow] | None"]
+#: The workflows of a folder (loaded once), what did build of those with problems included,
+#: and whether every file there built without one.
+Catalog = Callable[[Path], "tuple[Mapping[str, Workflow], bool]"]
 
 
 def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     """Names a scenario uses that its workflows do not have, located; for `linkflow validate`."""
     spec: dict[str, Any] = doc.value
     here = Path(doc.file).parent
-    problems: list[Problem] = []
-    if "world" in spec:
-        problems += [p for p in (scenario_path(doc, "world")[1],) if p is not None]
+    problems: list[Problem] = _world_problems(doc) if "world" in spec else []
     if "workflows" in spec:
         source, problem = scenario_path(doc, "workflows")
         if problem is not None:
@@ -137,10 +146,10 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     if source is None:
         problems.append(Problem(doc.locate(("workflow",)), "no workflows found for this scenario"))
         return problems
-    workflows = catalog(source)
-    if workflows is None:
-        return problems  # the workflows' own problems are reported where they are
+    workflows, all_built = catalog(source)
     start = spec["workflow"]
+    if start not in workflows and not all_built:
+        return problems  # it may be a file that does not parse: its problems say so
     if start not in workflows:
         known = ", ".join(sorted(workflows)) or "none"
         where = doc.locate(("workflow",))
@@ -154,9 +163,15 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
     for number, step in enumerate(spec["steps"]):
         path: DocPath = ("steps", number)
+        problems += _wait_problems(doc, path, step)
         problems += _choice_problems(doc, path, step, offering)
         if step.get("secrets") and step.get("send") in events:
             problems += _secret_problems(doc, path, step, flows)
+        available = (step.get("expect") or {}).get("available") or ()
+        for j, name in enumerate(available):
+            if name not in events - {TIMEOUT_EVENT}:
+                message = _unknown_name_message(name, events, "event", start, reachable)
+                problems.append(Problem(doc.locate((*path, "expect", "available", j)), message))
         checks = [
             ("send", step.get("send"), events, "event"),
             ("state", (step.get("expect") or {}).get("state"), states, "state"),
@@ -169,6 +184,25 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             message = _unknown_name_message(name, known_names, noun, start, reachable)
             problems.append(Problem(doc.locate(at), message))
     return problems
+
+
+def _wait_problems(doc: Document, path: DocPath, step: Mapping[str, Any]) -> list[Problem]:
+    """A step's `wait` that the schema lets through but is no duration (`P`, `PT`)."""
+    if "wait" not in step:
+        return []
+    try:
+        parse_duration(step["wait"])
+    except DurationError as err:
+        return [Problem(doc.locate((*path, "wait")), str(err))]
+    return []
+
+
+def _world_problems(doc: Document) -> list[Problem]:
+    """The scenario's `world:` file, and the paths its `world_changes` name in it."""
+    world_file, problem = scenario_path(doc, "world")
+    if world_file is None:
+        return [problem] if problem is not None else []
+    return world_change_problems(doc, world_file) if doc.value.get("world_changes") else []
 
 
 def _reachable(workflows: Mapping[str, Workflow], start: str) -> list[str]:
@@ -254,3 +288,94 @@ def _data_problems(doc: Document, workflow: Workflow) -> list[Problem]:
         if why:
             problems.append(Problem(doc.locate(("data", key)), f"data field '{key}' {why}"))
     return problems
+
+
+def world_change_problems(doc: Document, world_file: Path) -> list[Problem]:
+    """`world_changes` paths that lead nowhere in the scenario's world: an unknown collection,
+    or a field its records do not have (with did-you-mean); `linkflow test` would stop at the
+    first, and only when it runs."""
+    from linkflow.language.json_reader import read_document  # noqa: PLC0415 - world files: only a scenario with world_changes reads one here
+    from linkflow.language.world_schema import world_schema_of  # noqa: PLC0415 - world schemas: only a scenario with world_changes needs them
+
+    world, problems = read_document(world_file)
+    collections = world.value.get("collections") if world is not None and not problems else None
+    if not isinstance(collections, dict):
+        return []  # the world file's own problems are reported where they are
+    schema = world_schema_of(world)[0] if world is not None else None
+    raw = doc.value["world_changes"]
+    found = []
+    for where, change in world_changes(raw):
+        path = change.get("path")
+        message = _change_problem(path, collections, schema) if isinstance(path, str) else ""
+        if message:
+            found.append(Problem(doc.locate(where, key=isinstance(raw, dict)), message))
+    return found
+
+
+def world_changes(raw: Any) -> list[tuple[DocPath, Mapping[str, Any]]]:
+    """Both forms of `world_changes`, as (where, {path, value | remove}) in file order."""
+    if isinstance(raw, dict):
+        return [(("world_changes", path), {"path": path, "value": v}) for path, v in raw.items()]
+    return [(("world_changes", i, "path"), change) for i, change in enumerate(raw)]
+
+
+def _change_problem(path: str, collections: Mapping[str, Any], schema: Any) -> str:
+    """Why a dotted `world_changes` path leads nowhere, or reads two ways, or ''. Record ids
+    may hold periods (the keys there decide how parts join) or be quoted (`orders["po.1"]`)."""
+    try:
+        segments = split_dotted(path)
+    except PathError as err:
+        return str(err)
+    ambiguous = ambiguity(path, readings(collections, segments))
+    if ambiguous:
+        return ambiguous
+    names = set(collections) | (set(schema.records) if schema is not None else set())
+    ends = key_ends(segments, 0, names)
+    first = segments[0].text
+    if not ends:
+        return f"'{path}': the world has no collection '{first}'{suggest(first, names)}"
+    cut = ends[0]
+    collection = ".".join(s.text for s in segments[:cut])
+    if cut == len(segments):
+        return f"'{path}' names a whole collection: change a record, as in {collection}.<id>"
+    return _record_problem(path, segments, cut, collections.get(collection), schema)
+
+
+def _record_problem(path: str, segments: list[Segment], cut: int, records: Any, schema: Any) -> str:
+    """Why the record and field a change path names after its collection lead nowhere, or ''."""
+    collection = ".".join(s.text for s in segments[:cut])
+    records = records if isinstance(records, dict) else {}
+    fields = schema.fields(collection) if schema is not None else None
+    if segments[cut].match is not None:  # a record named by what it holds
+        matched = [k for k, v in records.items() if segments[cut].matches(v)]
+        if not matched:
+            return f"'{path}': no record of '{collection}' matches {segments[cut].text}"
+        return _field_problem(path, segments, cut + 1, collection, records[matched[0]], fields)
+    record_ends = key_ends(segments, cut, records)
+    if not record_ends:  # a new record: written whole, `collection.id`
+        if len(segments) - cut > 1 and segments[-1].text in (fields or ()):
+            record = ".".join(s.text for s in segments[cut:-1])
+            return (
+                f"'{path}': collection '{collection}' has no record '{record}'"
+                f"{suggest(record, records)}; add a new record whole, as {collection}.<id>"
+            )
+        return ""
+    end = record_ends[0]
+    record = records[".".join(s.text for s in segments[cut:end])]
+    return _field_problem(path, segments, end, collection, record, fields)
+
+
+def _field_problem(
+    path: str,
+    segments: list[Segment],
+    end: int,
+    collection: str,
+    record: Any,
+    fields: frozenset[str] | None,
+) -> str:
+    """Why the field a change path names in an existing record is not one its records have."""
+    known = set(fields) if fields is not None else set(record) if isinstance(record, dict) else None
+    field = segments[end].text if end < len(segments) else None
+    if field is not None and known is not None and field not in known:
+        return f"'{path}': a record of '{collection}' has no field '{field}'{suggest(field, known)}"
+    return ""

@@ -402,6 +402,9 @@ def validate_document(doc: Document, schema_name: str) -> list[Problem]:
     return located_problems(doc, validator.iter_errors(doc.value))
 
 
+#: The most telling error of each oneOf/anyOf (linkflow.language.pruning removes its part).
+leaf_errors = _leaf_errors
+
 #: Re-exported for the modules that import them from here (the event path among them).
 __all__ = [
     "FAST_KEYWORDS",
@@ -411,6 +414,7 @@ __all__ = [
     "describe",
     "fast_validator",
     "fragment_validator",
+    "leaf_errors",
     "load_schema",
     "local_registry",
     "located_problems",

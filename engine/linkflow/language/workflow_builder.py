@@ -6,11 +6,13 @@ collide with the engine) is collected with its location; nothing stops at the fi
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.data_types import declaration_problems, default_of, field_type
+from linkflow.language.durations import MAX_SECONDS, DurationError, parse_duration
 from linkflow.language.invariant_patterns import build_invariant
 from linkflow.language.model import (
     Binding,
@@ -79,8 +81,6 @@ class _Builder(TransitionBuilder):
         elif states[initial].is_final:
             self.problem(("initial",), f"the initial state '{initial}' must not be final")
         self.unused(events, guards, transitions)
-        if self.problems:
-            return None
 
         workflow = Workflow(
             name=name,
@@ -109,8 +109,10 @@ class _Builder(TransitionBuilder):
             ),
             data_types=data_types,
         )
+        if self.problems:  # what did build: checks across files still read it (`partial`)
+            return workflow
         self.problems.extend(nondeterminism_problems(workflow))
-        return None if self.problems else workflow
+        return workflow
 
     def invariants(self, raw: Mapping[str, Any]) -> dict[str, Invariant]:
         out: dict[str, Invariant] = {}
@@ -156,14 +158,19 @@ class _Builder(TransitionBuilder):
                 timeout = None
                 if "timeout" in wait:
                     t = wait["timeout"]
+                    try:
+                        seconds = parse_duration(t["seconds"])
+                    except DurationError as err:
+                        self.problem((*path, "waiting", "timeout", "seconds"), str(err))
+                        seconds = float(MAX_SECONDS)
                     timeout = Timeout(
-                        float(t["seconds"]),
+                        seconds,
                         t["to"],
                         self.text(t, "description"),
                         self.doc.locate((*path, "waiting", "timeout", "to")),
                         self.text(t, "assumption"),
                     )
-                waiting = Waiting(wait["for"], timeout)
+                waiting = Waiting(wait["for"], timeout, wait.get("by") == "actor")
             out[name] = State(
                 name=name,
                 location=self.doc.locate(path, key=True),
@@ -296,8 +303,11 @@ class _Builder(TransitionBuilder):
         transitions: list[Transition],
     ) -> None:
         used_events: set[Any] = {t.event for t in transitions}
-        raw_transitions = self.raw.get("transitions") or []
-        used_events |= {t.get("event") for t in raw_transitions if isinstance(t, dict)}
+        written = self.declared.get("transitions")  # as written: parts refused included
+        raw_transitions = (
+            [t for t in written if isinstance(t, dict)] if isinstance(written, list) else []
+        )
+        used_events |= {t.get("event") for t in raw_transitions if isinstance(t.get("event"), str)}
         for name in events:
             if name not in used_events:
                 self.problem(
@@ -308,8 +318,15 @@ class _Builder(TransitionBuilder):
         used_guards: set[Any] = {
             ref.lstrip("!")
             for t in raw_transitions
-            if isinstance(t, dict)
-            for ref in t.get("guards") or ()
+            if isinstance(t.get("guards"), list)
+            for ref in t["guards"]
+            if isinstance(ref, str)
+        }
+        # A misspelt use is reported with its did-you-mean; the guard it meant is not unused.
+        used_guards |= {
+            close[0]
+            for ref in used_guards - set(self.declared_names("guards"))
+            if (close := difflib.get_close_matches(str(ref), sorted(guards), n=1))
         }
         for name in guards:
             if name not in used_guards:
@@ -320,9 +337,18 @@ class _Builder(TransitionBuilder):
                 )
 
 
-def build_workflow(doc: Document) -> tuple[Workflow | None, list[Problem]]:
-    builder = _Builder(doc)
+def build_workflow(
+    doc: Document, *, partial: bool = False, declared: Mapping[str, Any] | None = None
+) -> tuple[Workflow | None, list[Problem]]:
+    """The workflow of a schema-valid document and its problems; the workflow is None when
+    there are problems, unless `partial` asks for what did build (for the checks that can
+    still run on it; nothing may run it). `declared` is the document as written when `doc`
+    had parts the schema refused taken out (linkflow.language.pruning): names declared there
+    are not reported as unknown a second time."""
+    builder = _Builder(doc, declared)
     workflow = builder.build()
+    if builder.problems and not partial:
+        return None, builder.problems
     return workflow, builder.problems
 
 

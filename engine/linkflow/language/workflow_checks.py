@@ -71,10 +71,17 @@ class BuilderBase:
     """What the builder's parts share: the document, the problems found so far, and the
     checks on names and expressions each section runs."""
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, declared: Mapping[str, Any] | None = None) -> None:
         self.doc = doc
         self.raw: dict[str, Any] = doc.value
+        #: The document as written (the same as `raw` unless the schema refused parts of it).
+        self.declared: Mapping[str, Any] = declared if declared is not None else doc.value
         self.problems: list[Problem] = []
+
+    def declared_names(self, section: str) -> Any:
+        """The names a section declares as written, parts the schema refused included."""
+        names = self.declared.get(section)
+        return names if isinstance(names, dict) else {}
 
     def problem(self, path: DocPath, message: str, *, key: bool = False) -> None:
         self.problems.append(Problem(self.doc.locate(path, key=key), message))
@@ -125,15 +132,52 @@ class BuilderBase:
     ) -> None:
         bound = set(_MACRO_VAR.findall(source))
         for name in sorted(names - allowed - bound):
-            hint = suggest(name, allowed)
+            hint = self.name_hint(name, path, allowed)
             if name == "world":
                 hint = " (expressions see the world only through bindings)"
             self.problem(path, f"{what} uses unknown name '{name}'{hint}")
         if "data" in names and "data" not in bound:
-            fields = self.raw.get("data") or {}
+            fields = self.declared_names("data")
             for field in sorted(set(_DATA_FIELD.findall(source)) - set(fields)):
                 hint = suggest(field, fields)
                 self.problem(path, f"{what} uses undeclared data field 'data.{field}'{hint}")
+
+    def name_hint(self, name: str, path: DocPath, allowed: frozenset[str]) -> str:
+        """A did-you-mean for an unknown name in an expression: a field of the same name
+        (`amount` for `data.amount`, or `payload.amount` when an event the expression is used
+        with declares it) before a name that is merely spelled alike."""
+        fields = [f"data.{f}" for f in self.declared_names("data") if "data" in allowed]
+        if "payload" in allowed:
+            fields += [f"payload.{f}" for f in sorted(self.payload_fields_at(path))]
+        same = [f for f in fields if f.split(".", 1)[1] == name]
+        if same:
+            return " (did you mean " + " or ".join(f"'{f}'" for f in same) + "?)"
+        return suggest(name, [*allowed, *fields])
+
+    def payload_fields_at(self, path: DocPath) -> set[str]:
+        """The payload fields an expression at `path` may read: those of the events it is used
+        with (a transition's event, or the events of every transition using a guard), else of
+        every event."""
+        raw_events = self.raw.get("events") or {}
+        transitions = [t for t in self.raw.get("transitions") or [] if isinstance(t, dict)]
+        events: set[Any] = set(raw_events)
+        if len(path) > 1 and path[0] == "transitions" and isinstance(path[1], int):
+            if path[1] < len(transitions):
+                events = {transitions[path[1]].get("event")}
+        elif len(path) > 1 and path[0] == "guards":
+            events = {
+                t.get("event")
+                for t in transitions
+                if any(str(g).lstrip("!") == path[1] for g in t.get("guards") or ())
+            } or events
+        fields: set[str] = set()
+        for event in events:
+            spec = raw_events.get(event) if isinstance(event, str) else None
+            payload = spec.get("payload") if isinstance(spec, dict) else None
+            props = payload.get("properties") if isinstance(payload, dict) else None
+            if isinstance(props, dict):
+                fields |= {str(k) for k in props}
+        return fields
 
     def check_reserved(self, name: str, path: DocPath, what: str) -> None:
         # The prefixes are what `transitions` generates from state and event names.

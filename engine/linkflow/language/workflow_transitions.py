@@ -64,9 +64,10 @@ class TransitionBuilder(BuilderBase):
         out = []
         for i, group in enumerate(raw):
             for j, name in enumerate(group):
-                if name not in guards and name not in self.raw.get("guards", {}):
+                if name not in guards and name not in self.declared_names("guards"):
                     self.problem(
-                        ("exclusive", i, j), f"unknown guard '{name}'{suggest(name, guards)}"
+                        ("exclusive", i, j),
+                        f"unknown guard '{name}'{suggest(name, self.declared_names('guards'))}",
                     )
             out.append(frozenset(group))
         return tuple(out)
@@ -84,30 +85,25 @@ class TransitionBuilder(BuilderBase):
         secrets_by_event = {n: e.secret_fields for n, e in events.items()}
         for index, spec in enumerate(raw):
             path: DocPath = ("transitions", index)
-            ok = True
             event = spec["event"]
             if event not in events:
                 self.problem(
                     (*path, "event"),
                     f"unknown event '{event}'{suggest(event, events)}: declare it under `events`",
                 )
-                ok = False
-            sources, sources_ok = self.sources(spec["from"], path, states, nonfinal)
-            ok = ok and sources_ok
+            sources, _ = self.sources(spec["from"], path, states, nonfinal)
             target = spec["to"]
             if target not in states:
                 self.problem(
                     (*path, "to"), f"unknown target state '{target}'{suggest(target, states)}"
                 )
-                ok = False
-            uses, guards_ok = self.guard_uses(spec, path, guards)
-            ok = ok and guards_ok
+            uses, _ = self.guard_uses(spec, path, guards)
             actions = self.actions(
                 spec.get("actions") or [], path, bindings, secrets_by_event.get(event, frozenset())
             )
-            if actions is None:
-                ok = False
-            if ok and actions is not None:
+            # With a problem elsewhere in it, a transition is still kept for the checks across
+            # files (a workflow with problems is only built `partial`, never run).
+            if actions is not None and event in events:
                 out.append(
                     Transition(
                         event=event,
@@ -157,8 +153,8 @@ class TransitionBuilder(BuilderBase):
             gname = ref.lstrip("!")
             guard = guards.get(gname)
             if guard is None:
-                if gname not in (self.raw.get("guards") or {}):
-                    hint = suggest(gname, guards)
+                if gname not in self.declared_names("guards"):
+                    hint = suggest(gname, self.declared_names("guards"))
                     self.problem((*path, "guards", j), f"unknown guard '{gname}'{hint}")
                 ok = False
                 continue
@@ -294,11 +290,25 @@ class TransitionBuilder(BuilderBase):
             if expr is None:
                 return None
             steps.append(PathStep(key=expr))
-        problem = _root_problem(root, steps, text, bindings)
+        problem = _root_problem(root, steps, text, bindings) or self.data_field_problem(
+            root, steps, text
+        )
         if problem:
             self.problem(path, problem)
             return None
         return TargetPath(root, tuple(steps), text)
+
+    def data_field_problem(self, root: str, steps: list[PathStep], text: str) -> str:
+        """Why an action may not write `data.<field>`: the field is not declared under `data`
+        (a typo would otherwise create a new field at run time), or ''."""
+        declared = self.declared_names("data")
+        if root != "data" or not steps or steps[0].name is None or steps[0].name in declared:
+            return ""
+        name = steps[0].name
+        return (
+            f"path '{text}' writes data field '{name}', which `data` does not declare"
+            f"{suggest(name, declared)}"
+        )
 
 
 def _root_problem(

@@ -34,6 +34,8 @@ class Role(StrEnum):
     ENTRY = "entry"
     #: Reader view: a state where another workflow takes over (not an ending of the flow).
     HANDOFF = "handoff"
+    #: Reader view: a wait the person answers themselves, in a window the flow opened.
+    WINDOW = "window"
 
 
 class EdgeRole(StrEnum):
@@ -86,6 +88,7 @@ NODE_STYLES: Mapping[Role, NodeStyle] = {
     Role.WORKFLOW: NodeStyle("box", "#eef3fb", "#4a6fa5"),
     Role.ENTRY: NodeStyle("box", "#e8eaf6", "#283593", bold=True),
     Role.HANDOFF: NodeStyle("box", "#ffffff", "#283593", bold=True),
+    Role.WINDOW: NodeStyle("box", "#eef3fb", "#4a6fa5", dashed=True),
 }
 
 EDGE_STYLES: Mapping[EdgeRole, EdgeStyle] = {

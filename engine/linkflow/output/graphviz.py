@@ -226,9 +226,11 @@ def _swatch(item: LegendItem) -> str:
     """A legend cell showing a node colour or an edge stroke."""
     if item.role is not None:
         style = NODE_STYLES[item.role]
+        dashed = ' STYLE="dashed"' if style.dashed else ""
+        border = 2 if style.bold else 1
         return (
-            f'<TD BGCOLOR="{style.fill}" COLOR="{style.border}" BORDER="1" WIDTH="34" '
-            'HEIGHT="16" FIXEDSIZE="TRUE"> </TD>'
+            f'<TD BGCOLOR="{style.fill}" COLOR="{style.border}" BORDER="{border}"{dashed} '
+            'WIDTH="34" HEIGHT="16" FIXEDSIZE="TRUE"> </TD>'
         )
     if item.edge is not None:
         edge = EDGE_STYLES[item.edge]

@@ -435,7 +435,7 @@ def index_page(
     overview: bool = True,
     rules: Sequence[Rule] = (),
 ) -> str:
-    """docs/README.md: the landing page."""
+    """docs/flows/README.md: the landing page of the flows."""
     entry = _entry(workflows)
     title = (entry.title or entry.name) if entry else "Workflows"
     out = [f"# {md(title)}", "", GENERATED.format(file="the workflow files"), ""]

@@ -9,8 +9,8 @@ Drawn from the same workflow as the engineer view (linkflow.output.diagram), wit
   from every state (`*`, typically closing) is a sentence under the
   title instead of an edge;
 - a state that hands over to another workflow is drawn as a hand-off (white, bold border), not
-  as an ending; a state that waits for an answer from outside the flow (a window or another
-  person) has a dashed border;
+  as an ending; a wait has a dashed border: in a step's colours when the person answers it in
+  a window the flow opened (`waiting.by: actor`), in amber when someone else answers;
 - waits that run out say after how long; what the source does not say (`assumption:`) is drawn
   dashed purple and the legend says so;
 - a legend names the colours, shapes and arrow styles the picture uses, and nothing else;
@@ -49,7 +49,8 @@ READER_MAX_PX = 1280
 
 _ROLE_WORDS = {
     Role.STATE: "a step the person takes",
-    Role.WAITING: "waiting for an answer from outside the flow (dashed border)",
+    Role.WINDOW: "a window the person fills in; the flow waits for it (dashed border)",
+    Role.WAITING: "waiting for someone else to answer (dashed border)",
     Role.HANDOFF: "goes on in another flow (see its page)",
     Role.COMPLETED: "done",
     Role.CANCELLED: "closed before the end: nothing changes",
@@ -89,6 +90,8 @@ def _nodes(workflow: Workflow, order: Sequence[str], groups: list[SourceGroup]) 
         state = workflow.states[name]
         extra = (_HANDOFF_WORDS,) if state.handoff else ()
         role = Role.HANDOFF if state.handoff else state_node(workflow, state).role
+        if state.waiting is not None and state.waiting.by_actor:
+            role = Role.WINDOW
         inside = [g for g in groups if name in g.members]
         cluster = min(inside, key=lambda g: len(g.members)).id if inside else ""
         nodes.append(Node(name, state_words(state), role, extra, state_tooltip(state), cluster))

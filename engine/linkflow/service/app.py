@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
-from linkflow.service import feed_stream, instances
+from linkflow.service import feed_stream, instances, operations
 from linkflow.service.access import BearerAuth, read_token
 from linkflow.service.catalog import Catalog
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
@@ -164,6 +164,7 @@ def create_app(
         routes=[
             *ROUTES,
             *instances.ROUTES,
+            *operations.ROUTES,
             *feed_stream.ROUTES,
             Route(METRICS_PATH, metrics_endpoint, methods=["GET"]),
             *mounts,

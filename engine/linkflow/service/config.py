@@ -40,6 +40,10 @@ class ServiceConfig:
     read_timeout: float = 10.0
     #: Largest request line and headers accepted, in bytes (431 above).
     max_header_bytes: int = 32 * 1024
+    #: Connections open at once per process; one more is answered 503 with Retry-After (the
+    #: open ones are served on). Below the usual limit of 1024 open files per process, with
+    #: room left for the store's connections and files.
+    max_connections: int = 512
     #: Origins allowed to call the API from a browser (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
 

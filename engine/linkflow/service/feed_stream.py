@@ -3,7 +3,9 @@
 Each accepted step is one event whose `id` is its feed number, so a client that reconnects
 with `Last-Event-ID` (browsers do it by themselves) continues exactly where it stopped: nothing
 missed, nothing repeated. The store is polled; a stream ends after a while with a `retry` hint,
-so a shutting-down server is never held open by its listeners.
+so a shutting-down server is never held open by its listeners. A store that stops answering
+while a stream is open (a database failing over) ends the stream cleanly too (the store error
+is logged once): the client reconnects, is answered 503 until the store is back, then goes on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from linkflow.service.instances import feed_number
+from linkflow.service.problems import ServiceProblem
 from linkflow.service.state import service_of
 
 POLL_SECONDS = 0.2
@@ -45,7 +48,10 @@ async def feed_stream(request: Request) -> StreamingResponse:
         ends = time.monotonic() + seconds
         quiet_since = time.monotonic()
         while time.monotonic() < ends and not service.stopping.is_set():
-            entries = await access.call(access.store.feed, after, BATCH)
+            try:
+                entries = await access.call(access.store.feed, after, BATCH)
+            except ServiceProblem:  # the store went away: end here, the client reconnects
+                return
             for entry in entries:
                 data = json.dumps(entry.as_dict(), separators=(",", ":"))
                 yield f"id: {entry.seq}\nevent: step\ndata: {data}\n\n"

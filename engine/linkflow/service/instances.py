@@ -9,6 +9,7 @@ the answer's `instance` names the one that took it.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import Any
@@ -22,21 +23,27 @@ from linkflow.service.body import read_json
 from linkflow.service.openapi import validate_body
 from linkflow.service.openapi_schemas import (
     CURSOR_PATTERN,
+    DATA_FILTER_PATTERN,
+    DATA_RULE,
     FILTER_PATTERN,
     ID_PATTERN,
     KEY_PATTERN,
     MAX_FEED_NUMBER,
+    NUMBER_PATTERN,
 )
 from linkflow.service.problems import ServiceProblem
 from linkflow.service.request_log import STARTED_KEY
 from linkflow.service.state import Service, service_of
 from linkflow.service.store_access import store_errors
 from linkflow.store.batch import EventRequest
+from linkflow.store.listing import Filters, data_condition
 
 _ID = re.compile(ID_PATTERN)
 _CURSOR = re.compile(CURSOR_PATTERN)
 _FILTER = re.compile(FILTER_PATTERN)
 _KEY = re.compile(KEY_PATTERN)
+_DATA = re.compile(DATA_FILTER_PATTERN)
+_NUMBER = re.compile(NUMBER_PATTERN)
 _IF_MATCH = re.compile(r'"([0-9]{1,18})"')
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -157,23 +164,57 @@ def decode_cursor(text: str) -> tuple[float, str]:
     raise ServiceProblem("invalid-parameter", "'cursor' is not a cursor this service gave out")
 
 
+TIME_RULE = "must be a time in seconds since the epoch (a finite number)"
+
+
+def _time(request: Request, name: str) -> float | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw) if _NUMBER.fullmatch(raw) else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ServiceProblem("invalid-parameter", f"'{name}' {TIME_RULE}")
+    return value
+
+
+def _data(request: Request) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for text in request.query_params.getlist("data"):
+        if not _DATA.fullmatch(text):
+            raise ServiceProblem("invalid-parameter", f"'data': {DATA_RULE}")
+        key, value = data_condition(text)
+        found[key] = value
+    return found
+
+
+def listing_filters(request: Request) -> Filters:
+    """The filters of a listing request (GET /instances and the studio's operations view)."""
+    return Filters(
+        workflow=_query(request, "workflow"),
+        state=_query(request, "state"),
+        outcome=_query(request, "outcome"),
+        created_from=_time(request, "created_from"),
+        created_to=_time(request, "created_to"),
+        updated_from=_time(request, "updated_from"),
+        updated_to=_time(request, "updated_to"),
+        data=_data(request),
+    )
+
+
 async def list_instances(request: Request) -> JSONResponse:
     service = service_of(request)
     limit = _limit(request)
     cursor = _query(request, "cursor")
-    before = decode_cursor(cursor) if cursor is not None else None
+    after = decode_cursor(cursor) if cursor is not None else None
+    filters = listing_filters(request)
     access = service.access()
-    records = await access.call(
-        access.store.instances,
-        workflow=_query(request, "workflow"),
-        state=_query(request, "state"),
-        outcome=_query(request, "outcome"),
-        limit=limit + 1,
-        before=before,
-    )
-    page = records[:limit]
-    following = encode_cursor(page[-1].created, page[-1].id) if len(records) > limit else None
-    return JSONResponse({"instances": [r.as_dict() for r in page], "next_cursor": following})
+    page = await access.call(access.store.page, filters, limit=limit, after=after)
+    following = None if page.after is None else encode_cursor(*page.after)
+    body = {"instances": [r.as_dict() for r in page.records], "next_cursor": following}
+    return JSONResponse(body)
 
 
 def _event_headers(request: Request) -> tuple[str | None, int | None]:
@@ -286,9 +327,11 @@ async def read_feed(request: Request) -> JSONResponse:
     after = _after(request)
     limit = _limit(request)
     access = service_of(request).access()
-    entries = await access.call(access.store.feed, after, limit)
-    last = entries[-1].seq if entries else after
-    return JSONResponse({"entries": [e.as_dict() for e in entries], "last": last})
+    entries = await access.call(access.store.feed, after, limit + 1)
+    page = entries[:limit]
+    last = page[-1].seq if page else after
+    body = {"entries": [e.as_dict() for e in page], "last": last, "more": len(entries) > limit}
+    return JSONResponse(body)
 
 
 async def instances(request: Request) -> JSONResponse:

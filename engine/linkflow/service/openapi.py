@@ -17,11 +17,13 @@ from linkflow.language.schema import describe
 from linkflow.language.validators import explaining_validator, rust_validator, trusted_valid
 from linkflow.service.openapi_schemas import (
     CURSOR_PATTERN,
+    DATA_FILTER_PATTERN,
     FILTER_PATTERN,
     ID_PATTERN,
     KEY_PATTERN,
     MAX_FEED_NUMBER,
     NAME_PATTERN,
+    NUMBER_PATTERN,
     SCHEMAS,
     ref,
 )
@@ -170,6 +172,14 @@ INSTANCE_LINKS: dict[str, Any] = {
     },
 }
 _FILTER = {"type": "string", "pattern": FILTER_PATTERN}
+_TIME = {"type": "string", "pattern": NUMBER_PATTERN}
+_DATA_FILTER = {"type": "string", "pattern": DATA_FILTER_PATTERN}
+_TIME_PARAMS = {
+    "created_from": "created at or after (seconds since the epoch)",
+    "created_to": "created before",
+    "updated_from": "last step at or after; the page is then ordered by update time",
+    "updated_to": "last step before; the page is then ordered by update time",
+}
 
 PATHS.update(
     {
@@ -196,6 +206,17 @@ PATHS.update(
                     _query("workflow", _FILTER),
                     _query("state", _FILTER),
                     _query("outcome", _FILTER),
+                    *(
+                        _query(name, _TIME, description)
+                        for name, description in _TIME_PARAMS.items()
+                    ),
+                    _query(
+                        "data",
+                        {"type": "array", "items": _DATA_FILTER},
+                        "FIELD=VALUE, repeatable: a data field equals VALUE (a JSON scalar, "
+                        "else the text). Read by a bounded scan of at most 5,000 instances a "
+                        "page",
+                    ),
                     _query("limit", _LIMIT, "page size (default 50)"),
                     _query(
                         "cursor",
@@ -255,6 +276,48 @@ PATHS.update(
                     "422": _problem("an unknown event, or a payload that fails its schema"),
                 },
             }
+        },
+        **{
+            f"/instances/{{id}}/{action}": {
+                "post": {
+                    "operationId": f"{action}Instance",
+                    "summary": summary,
+                    "parameters": [
+                        _id_param(),
+                        {
+                            "name": "If-Match",
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": r'^"[0-9]{1,18}"$'},
+                            "description": "the version the operator saw, in quotes",
+                        },
+                    ],
+                    "requestBody": _body("OperatorRequest"),
+                    "responses": {
+                        "200": _json("Step", "done, or (cancel) refused by a guard: a refusal"),
+                        "404": _problem("no instance by that id"),
+                        "409": _problem(
+                            "not allowed now (already ended; cancel: no cancel path from here)"
+                        ),
+                        "412": {
+                            "description": "If-Match is stale: another step came first",
+                            "content": {MEDIA_TYPE: {"schema": ref("VersionMismatch")}},
+                        },
+                    },
+                }
+            }
+            for action, summary in (
+                (
+                    "cancel",
+                    "Cancel: take the workflow's own path to a cancelled end (an operator "
+                    "action, recorded with who did it)",
+                ),
+                (
+                    "terminate",
+                    "Terminate: end now with outcome `terminated`, its timer stopped (an "
+                    "operator action, recorded with who did it)",
+                ),
+            )
         },
         "/instances/{id}/history": {
             "get": {

@@ -17,6 +17,20 @@ CURSOR_PATTERN = (
 )
 #: A filter of the instance listing: 1 to 200 characters, no control character.
 FILTER_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,200}$"
+#: A data filter of the instance listing: FIELD=VALUE, FIELD a dotted path of names
+#: (store/listing.py), VALUE read as a JSON scalar when it is one, else as text.
+DATA_FILTER_PATTERN = (
+    r"^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}"
+    r"=[^\x00-\x1f\x7f-\x9f]{0,200}$"
+)
+DATA_RULE = (
+    "a data filter is FIELD=VALUE: FIELD names of letters, digits and _ joined by dots, "
+    "VALUE up to 200 characters without control characters"
+)
+#: A time in seconds since the epoch, as a query parameter: a decimal number.
+NUMBER_PATTERN = r"^-?[0-9]{1,17}(\.[0-9]{1,17})?([eE][+-]?[0-9]{1,2})?$"
+#: Who does an operator action: 1 to 200 characters, no control character, not only spaces.
+OPERATOR_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 #: The largest feed number a request may name (18 digits).
 MAX_FEED_NUMBER = 10**18 - 1
 
@@ -123,6 +137,24 @@ SCHEMAS: dict[str, Any] = {
             "payload": {"type": "object"},
         },
     },
+    "OperatorRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["operator"],
+        "properties": {
+            "operator": {
+                "type": "string",
+                "pattern": OPERATOR_PATTERN,
+                "maxLength": 200,
+                "description": "who does it: recorded in the instance's history",
+            },
+            "reason": {
+                "type": "string",
+                "maxLength": 200,
+                "description": "terminate: why (recorded in history); cancel ignores it",
+            },
+        },
+    },
     "EventOption": {
         "type": "object",
         "required": ["event", "available", "reason", "rule"],
@@ -164,7 +196,8 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "pattern": CURSOR_PATTERN,
                 "description": "opaque: pass it back as ?cursor= for the next page; null on "
-                "the last page",
+                "the last page. A page with a data filter may be short (even empty) although "
+                "more remain: page on while this is not null",
             },
         },
     },
@@ -230,6 +263,17 @@ SCHEMAS: dict[str, Any] = {
                         "payload": {"type": "object"},
                         "refusal": ref("Refusal"),
                         "event_id": {"type": "string"},
+                        "operator": {
+                            "type": "object",
+                            "description": "an operator action: which, who, from where",
+                            "required": ["action", "by", "via"],
+                            "properties": {
+                                "action": {"enum": ["send", "cancel", "terminate"]},
+                                "by": {"type": "string"},
+                                "via": {"type": "string"},
+                                "reason": {"type": "string"},
+                            },
+                        },
                     },
                 },
             },
@@ -251,10 +295,14 @@ SCHEMAS: dict[str, Any] = {
     },
     "Feed": {
         "type": "object",
-        "required": ["entries", "last"],
+        "required": ["entries", "last", "more"],
         "properties": {
             "entries": {"type": "array", "items": ref("FeedEntry")},
             "last": {"type": "integer", "description": "pass as ?after= to read on"},
+            "more": {
+                "type": "boolean",
+                "description": "whether entries remain after `last` (read on with ?after=last)",
+            },
         },
     },
     "Health": {

@@ -45,6 +45,7 @@ _TYPES = [
     ProblemType("not-acceptable", 406, "The response cannot be given in the requested type"),
     ProblemType("request-timeout", 408, "The request did not arrive in time"),
     ProblemType("conflict", 409, "The request conflicts with what the store holds"),
+    ProblemType("action-not-allowed", 409, "The instance does not allow this action now"),
     ProblemType("idempotency-key-reused", 409, "The Idempotency-Key was used for other content"),
     ProblemType("version-mismatch", 412, "The instance changed since the version given"),
     ProblemType("body-too-large", 413, "The request body is larger than the limit"),
@@ -80,9 +81,10 @@ class ServiceProblem(Exception):
         self.extra = extra
 
 
-def problem_bytes(slug: str, detail: str) -> bytes:
+def problem_bytes(slug: str, detail: str, headers: Mapping[str, str] | None = None) -> bytes:
     """A whole HTTP/1.1 response (closing the connection) for the protocol layer, which
-    answers before any ASGI app runs (a request too slow or too large to parse)."""
+    answers before any ASGI app runs (a request too slow or too large to parse, a connection
+    over the cap); `headers` are added (Retry-After)."""
     kind = TYPES[slug]
     body = json.dumps(
         {"type": kind.uri, "title": kind.title, "status": kind.status, "detail": detail},
@@ -91,7 +93,9 @@ def problem_bytes(slug: str, detail: str) -> bytes:
     reason = HTTPStatus(kind.status).phrase
     head = (
         f"HTTP/1.1 {kind.status} {reason}\r\ncontent-type: {MEDIA_TYPE}\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n"
+        + "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        + "\r\n"
     )
     return head.encode("ascii") + body
 

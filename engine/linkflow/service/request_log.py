@@ -65,10 +65,13 @@ def configure_logging(log_format: str) -> logging.Logger:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     # uvicorn's own lines (listening, shutting down) go the same way, in the same format.
-    for name in (LOGGER, "uvicorn.error"):
+    # And the PostgreSQL driver's warnings (a pool that cannot reconnect while a database fails
+    # over says so about once a second), which would otherwise reach stderr as bare text.
+    levels = {LOGGER: logging.INFO, "uvicorn.error": logging.INFO, "psycopg": logging.WARNING}
+    for name, level in levels.items():
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
-        logger.setLevel(logging.INFO)
+        logger.setLevel(level)
         logger.propagate = False
     return logging.getLogger(LOGGER)
 

@@ -6,7 +6,8 @@ the store. Work that reached the store runs to its commit in a worker thread eit
 transaction is never left half done.
 
 Connections are read by `linkflow.service.protocol.DeadlineProtocol` (uvicorn's httptools
-protocol with a deadline on headers, a cap on their size and problem+json refusals).
+protocol with a deadline on headers, a cap on their size, a cap on open connections
+(`max_connections`, per process) and problem+json refusals).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def serve(
         DeadlineProtocol,
         read_timeout=config.read_timeout,
         max_header_bytes=config.max_header_bytes,
+        max_connections=config.max_connections,
     )
     common = {
         "host": config.host,

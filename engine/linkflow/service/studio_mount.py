@@ -1,6 +1,8 @@
-"""The studio at /studio in `linkflow serve`: the playground on the served workflows, and the
-instances view on the service's store, so its reads and its confirmed sends go through the
-same store code and checks as the API's.
+"""The studio at /studio in `linkflow serve`: the playground on the served workflows and on a
+copy of the store's world (read when the studio is built: the playground never writes to the
+store), and the instances view on the service's store, so its reads and its confirmed sends go
+through the same store code and checks as the API's. The page asks for the start data with a
+form built from the start workflow's data fields.
 
 The studio shares what the service loaded: the workflow models (no file is read again) and
 the open store (its compiled definitions too). A mounted app's lifespan does not run, so the
@@ -34,6 +36,7 @@ from linkflow.studio.guard import Access, new_token
 
 if TYPE_CHECKING:
     from linkflow.language.model import Workflow
+    from linkflow.runtime.world import World
     from linkflow.service.state import Service
     from linkflow.store import Store
 
@@ -66,13 +69,25 @@ def studio_app(
     from linkflow.studio.instances import InstancesView  # noqa: PLC0415 - the studio loads on its first request (LazyStudio), so the service starts without it
     from linkflow.studio.playground import Playground  # noqa: PLC0415 - the studio loads on its first request (LazyStudio), so the service starts without it
 
-    playground = Playground(list(config.workflow_paths), workflows=workflows)
+    playground = Playground(
+        list(config.workflow_paths), workflows=workflows, world=store_world(store, workflows)
+    )
+    playground.notice = "Playing on a copy of the store's world: nothing here changes the store."
     return create_app(
         playground,
         watch=False,
         instances=InstancesView(store),
         access=access or studio_access(config),
     )
+
+
+def store_world(store: Store, workflows: Mapping[str, Workflow]) -> World:
+    """A copy of the store's world: every collection a served workflow binds a record from
+    (the only ones its steps can read or write)."""
+    from linkflow.runtime.world import World  # noqa: PLC0415 - the studio loads on its first request (LazyStudio), so the service starts without it
+
+    names = sorted({b.collection for w in workflows.values() for b in w.bindings.values()})
+    return World({name: store.world(name) for name in names}, "the store's world")
 
 
 class LazyStudio:

@@ -4,7 +4,7 @@ its history, the world and a change feed, and fires timeouts when they come due.
 Sits above `linkflow.runtime`: each event runs on the in-memory engine inside one transaction.
 """
 
-from linkflow.store.errors import Conflict, NotFound, StoreError
+from linkflow.store.errors import Conflict, NotAllowed, NotFound, StoreError
 from linkflow.store.records import FeedEntry, InstanceRecord, Sent, StoredEntry
 from linkflow.store.store import Store
 
@@ -12,6 +12,7 @@ __all__ = [
     "Conflict",
     "FeedEntry",
     "InstanceRecord",
+    "NotAllowed",
     "NotFound",
     "Sent",
     "Store",

@@ -61,7 +61,7 @@ from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import copy_json
 from linkflow.store.backend import Backend, Row, Tx
 from linkflow.store.cache import Cache, Stale
-from linkflow.store.errors import NotFound, Retry, StoreError
+from linkflow.store.errors import ConnectionLost, NotFound, Retry, StoreError
 from linkflow.store.queries import Queries, queries
 from linkflow.store.records import InstanceRecord
 from linkflow.store.world_view import StoreWorld
@@ -134,7 +134,12 @@ class StoreCore:
 
         With `queue` (every writer but `start`), the transaction first takes the feed counter,
         the first lock of the lock order (module docstring), queuing behind other writers.
-        With `keeps`, `work` keeps the cache up to date (cache.py); any other writer empties it."""
+        With `keeps`, `work` keeps the cache up to date (cache.py); any other writer empties it.
+
+        A transaction whose connection broke before its COMMIT was sent applied nothing: it
+        runs once more, on a new connection (the database may have failed over). One that
+        broke while committing is not run again (it may have committed): ConnectionLost."""
+        reconnected = False
         for attempt in range(ATTEMPTS):
             try:
                 return self._attempt(work, queue=queue, keeps=keeps)
@@ -143,6 +148,10 @@ class StoreCore:
             except Retry:
                 self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            except ConnectionLost as lost:
+                if reconnected or not lost.before_commit:
+                    raise
+                reconnected = True
         raise StoreError(
             f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
         )

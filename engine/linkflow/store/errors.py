@@ -18,8 +18,24 @@ class Conflict(StoreError):
     stale `expect_version`, an instance id reused with other start data."""
 
 
+class NotAllowed(Conflict):
+    """An operator action the instance does not allow now (no cancel path from its state, an
+    instance that already ended): refused, nothing written."""
+
+
 class Retry(StoreError):
     """A transaction lost a race (deadlock, serialization failure, duplicate key): run it again."""
+
+
+class ConnectionLost(StoreError):
+    """The connection to the database broke during a transaction (the server went away, a
+    primary failed over). `before_commit`: it broke before COMMIT was sent, so the database
+    applied nothing and running the transaction again is safe; otherwise nobody can tell
+    whether it committed, and only the caller's own retry (an event id) may settle it."""
+
+    def __init__(self, message: str, *, before_commit: bool) -> None:
+        super().__init__(message)
+        self.before_commit = before_commit
 
 
 def first_line(err: BaseException) -> str:

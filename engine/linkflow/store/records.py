@@ -67,11 +67,15 @@ class StoredEntry:
     seq: int
     entry: HistoryEntry
     event_id: str | None = None
+    #: An operator action's {"action": send|cancel|terminate, "by": who, "reason"?}, or None.
+    actor: Mapping[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = {"seq": self.seq, **self.entry.as_dict()}
         if self.event_id is not None:
             out["event_id"] = self.event_id
+        if self.actor is not None:
+            out["operator"] = dict(self.actor)
         return out
 
 

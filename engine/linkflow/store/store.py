@@ -29,7 +29,9 @@ from linkflow.runtime.world import World, copy_json
 from linkflow.store.backend import Backend, Row, Tx
 from linkflow.store.core import new_id, record_of, refusal_of
 from linkflow.store.errors import Conflict
+from linkflow.store.listing import SCAN_LIMIT, Filters, Page, read_page
 from linkflow.store.migrations import migrate
+from linkflow.store.operator import OperatorActions
 from linkflow.store.records import FeedEntry, InstanceRecord, Sent, StoredEntry
 from linkflow.store.registry import Registry
 from linkflow.store.sqlite_backend import SqliteBackend
@@ -59,7 +61,7 @@ def check_send(payload: object, event_id: str | None) -> None:
         raise UsageError("an event id cannot be empty")
 
 
-class Store(Registry, Timers, WorldStore):
+class Store(Registry, Timers, WorldStore, OperatorActions):
     """A durable home for instances. Open with `Store.open(url)`; close when done."""
 
     # -- opening --------------------------------------------------------------------------------
@@ -140,6 +142,13 @@ class Store(Registry, Timers, WorldStore):
             row = tx.one(self.sql["session_head"], (first.session,))
         return first if row is None else record_of(row)
 
+    def session(self, instance_id: str) -> list[InstanceRecord]:
+        """Every instance of the handoff chain `instance_id` belongs to, the entry first."""
+        first = self.get(instance_id)
+        with self.backend.read() as tx:
+            rows = tx.all(self.sql["session_members"], (first.session,))
+        return [record_of(r) for r in rows]
+
     def delivery_target(self, instance_id: str, event_id: str | None = None) -> str:
         """Where an event sent to `instance_id` goes: the current instance of its handoff
         chain (as `current` answers), the one rule for the CLI, the service and the facade. An
@@ -163,23 +172,25 @@ class Store(Registry, Timers, WorldStore):
     ) -> list[InstanceRecord]:
         """Stored instances, newest first, filtered by workflow, state and outcome.
 
-        `before` (created, id) of the last instance of a page continues after it (keyset
-        paging: stable while instances are added, and as cheap on the last page as the first).
+        `before` (created, id) of the last instance of a page continues after it. `page`
+        takes every filter and says where the next page starts.
         """
-        where: list[str] = []
-        params: list[Any] = []
-        for name, value in (("workflow", workflow), ("state", state), ("outcome", outcome)):
-            if value is not None:
-                where.append(self.sql[f"filter_{name}"])
-                params.append(value)
-        if before is not None:
-            where.append(self.sql["filter_before"])
-            params.extend((before[0], before[0], before[1]))
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        query = self.sql["instances_page"].replace("{where}", clause)
+        filters = Filters(workflow=workflow, state=state, outcome=outcome)
+        return self.page(filters, limit=limit, after=before).records
+
+    def page(
+        self,
+        filters: Filters | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[float, str] | None = None,
+        scan: int = SCAN_LIMIT,
+    ) -> Page:
+        """One page of the instance listing (keyset paging: stable while instances are added,
+        and as cheap on the last page as on the first); listing.py says how each filter is
+        answered and when a page holds fewer than `limit` although more remain."""
         with self.backend.read() as tx:
-            rows = tx.all(query, (*params, max(limit, 0)))
-        return [record_of(r) for r in rows]
+            return read_page(tx, self.sql, filters or Filters(), limit, after, scan)
 
     def history(self, instance_id: str) -> list[StoredEntry]:
         self.get(instance_id)  # NotFound for an unknown id, rather than an empty history
@@ -189,7 +200,7 @@ class Store(Registry, Timers, WorldStore):
 
     @staticmethod
     def _entry(row: Row) -> StoredEntry:
-        seq, at, event, source, target, accepted, payload, refusal, event_id = row
+        seq, at, event, source, target, accepted, payload, refusal, event_id, actor = row
         entry = HistoryEntry(
             float(at),
             event,
@@ -199,7 +210,7 @@ class Store(Registry, Timers, WorldStore):
             _load(payload) or {},
             None if refusal is None else refusal_of(json.loads(refusal)),
         )
-        return StoredEntry(int(seq), entry, event_id)
+        return StoredEntry(int(seq), entry, event_id, _load(actor))
 
     def available(self, instance_id: str) -> list[EventOption]:
         """Every event of the instance and whether it could be sent now (nothing is changed)."""

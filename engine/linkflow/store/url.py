@@ -35,10 +35,12 @@ class StoreUrl:
         if self.backend == "sqlite":
             return str(self.path)
         parts = urlsplit(self.conninfo)
-        port = f":{parts.port}" if parts.port else ""
+        # The hosts as written, without user and password: one `host:port`, or several
+        # separated by commas (libpq tries them in turn; `target_session_attrs` picks one).
+        hosts = parts.netloc.rpartition("@")[2]
         socket = dict(parse_qsl(parts.query)).get("host")
         where = f"?host={socket}" if socket else ""
-        return f"postgresql://{parts.hostname or ''}{port}{parts.path}{where}"
+        return f"postgresql://{hosts}{parts.path}{where}"
 
 
 def resolve(url: str | None) -> str:

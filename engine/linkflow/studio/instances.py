@@ -1,13 +1,17 @@
-"""The instances view: what a store holds, for the page (list, one instance, send an event).
+"""The operations view: what a store holds, for the page (a filtered, paged list; one
+instance with its run and its pending timeout; operator actions).
 
 Each instance is drawn on the definition it runs on (the store pins it by content hash), with
-the path its history took numbered. Sending goes through `Store.send`, so the store's checks,
-history and secret handling apply exactly as through the API.
+the path its history took numbered. The listing is the store's (keyset pages, store/listing.py).
+Operator actions go through the store's operator actions (store/operator.py: send, cancel,
+terminate), so the store's checks (the version the operator saw, guards, payloads), history and
+secret handling apply exactly as through the API, and history records who did it (`via`
+studio).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from linkflow.errors import DefinitionError, UsageError
@@ -16,16 +20,42 @@ from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.files import draw
 from linkflow.runtime.steps import HistoryEntry
-from linkflow.store import NotFound, Store, StoreError
+from linkflow.store import Conflict, InstanceRecord, NotAllowed, NotFound, Sent, Store, StoreError
+from linkflow.store.listing import Filters, encode_cursor
+from linkflow.store.operator import TERMINATED, cancel_event
 from linkflow.studio.playground import PlaygroundError
 
 #: The most instances one listing shows.
 MAX_LISTED = 500
-OUTCOMES = tuple(o.value for o in Outcome)
+OUTCOMES = (*(o.value for o in Outcome), TERMINATED)
+#: Who a send from the page is recorded as when the operator gave no name.
+UNNAMED = "studio user"
 
 
 class UnknownInstance(PlaygroundError):
     """No instance by that id in the store (a 404 for the page)."""
+
+
+class Stale(PlaygroundError):
+    """Another step came first: the version the operator saw is not the stored one (a 409)."""
+
+
+class Refused(PlaygroundError):
+    """The instance does not allow the operator action now (a 409, with the reason)."""
+
+
+def row_of(record: InstanceRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "workflow": record.workflow,
+        "state": record.state,
+        "outcome": record.outcome,
+        "version": record.version,
+        "created": record.created,
+        "updated": record.updated,
+        "due": record.due,
+        "session": record.session,
+    }
 
 
 def trace_of(workflow: Workflow, entries: Sequence[HistoryEntry]) -> list[TraceStep]:
@@ -63,50 +93,57 @@ class InstancesView:
         state: str | None = None,
         outcome: str | None = None,
         limit: int = 100,
+        *,
+        data: Mapping[str, Any] | None = None,
+        after: tuple[float, str] | None = None,
     ) -> dict[str, Any]:
         if outcome is not None and outcome not in (*OUTCOMES, ""):
             raise PlaygroundError(f"outcome must be one of {', '.join(OUTCOMES)}")
         if not 1 <= limit <= MAX_LISTED:
             raise PlaygroundError(f"limit must be between 1 and {MAX_LISTED}")
-        records = self.store.instances(
-            workflow=workflow or None, state=state or None, outcome=outcome or None, limit=limit
-        )
+        try:
+            filters = Filters(
+                workflow=workflow or None,
+                state=state or None,
+                outcome=outcome or None,
+                data=dict(data or {}),
+            )
+            page = self.store.page(filters, limit=limit, after=after)
+        except (StoreError, UsageError) as err:
+            raise PlaygroundError(str(err)) from None
         return {
             "store": self.store.where,
             "outcomes": list(OUTCOMES),
-            "instances": [
-                {
-                    "id": r.id,
-                    "workflow": r.workflow,
-                    "state": r.state,
-                    "outcome": r.outcome,
-                    "version": r.version,
-                    "created": r.created,
-                    "updated": r.updated,
-                    "session": r.session,
-                }
-                for r in records
-            ],
+            "instances": [row_of(r) for r in page.records],
+            "next": None if page.after is None else encode_cursor(page.after),
         }
 
     def detail(self, instance_id: str) -> dict[str, Any]:
         try:
             record = self.store.get(instance_id)
-            entries = [e.entry for e in self.store.history(instance_id)]
+            stored = self.store.history(instance_id)
+            entries = [e.entry for e in stored]
             options = self.store.available(instance_id)
             workflow = self.workflow(record.definition)
+            run = self.store.session(instance_id)
         except NotFound as err:
             raise UnknownInstance(str(err)) from None
         except (StoreError, DefinitionError) as err:
             raise PlaygroundError(str(err)) from None
         diagram = workflow_diagram(workflow, trace_of(workflow, entries))
         state = workflow.states[record.state]
+        timeout = state.waiting.timeout if state.waiting else None
         return {
             "instance": record.as_dict(),
             "title": workflow.title or workflow.name,
             "step": state.step,
             "description": state.description,
-            "history": [e.as_dict() for e in entries],
+            "history": [e.as_dict() for e in stored],
+            "run": [row_of(r) for r in run],
+            "timeout": None
+            if record.due is None or timeout is None
+            else {"due": record.due, "to": timeout.to, "seconds": timeout.seconds},
+            "cancel_event": None if record.outcome else cancel_event(workflow, record.state),
             "events": [
                 {
                     "event": o.event,
@@ -126,12 +163,52 @@ class InstancesView:
         }
 
     def send(
-        self, instance_id: str, event: str, payload: Mapping[str, Any] | None
+        self,
+        instance_id: str,
+        event: str,
+        payload: Mapping[str, Any] | None,
+        *,
+        by: str | None = None,
+        expect_version: int | None = None,
     ) -> dict[str, Any]:
+        """An event from the operator (recorded with who; UNNAMED when no name was given)."""
+        return self._act(
+            lambda: self.store.operator_send(
+                instance_id,
+                event,
+                payload,
+                by=by or UNNAMED,
+                via="studio",
+                expect_version=expect_version,
+            )
+        )
+
+    def cancel(self, instance_id: str, *, by: str, expect_version: int | None) -> dict[str, Any]:
+        return self._act(
+            lambda: self.store.cancel(
+                instance_id, by=by, via="studio", expect_version=expect_version
+            )
+        )
+
+    def terminate(
+        self, instance_id: str, *, by: str, reason: str | None, expect_version: int | None
+    ) -> dict[str, Any]:
+        return self._act(
+            lambda: self.store.terminate(
+                instance_id, by=by, via="studio", reason=reason, expect_version=expect_version
+            )
+        )
+
+    @staticmethod
+    def _act(work: Callable[[], Sent]) -> dict[str, Any]:
         try:
-            sent = self.store.send(instance_id, event, payload)
+            sent = work()
         except NotFound as err:
             raise UnknownInstance(str(err)) from None
+        except NotAllowed as err:
+            raise Refused(str(err)) from None
+        except Conflict as err:
+            raise Stale(str(err)) from None
         except (StoreError, UsageError) as err:
             raise PlaygroundError(str(err)) from None
         return sent.as_dict()

@@ -8,6 +8,7 @@ scenario can be written from them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,14 +18,16 @@ from linkflow.language.expressions import ExpressionError
 from linkflow.language.graph import entry_workflows
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
-from linkflow.output.diagram import TraceStep, workflow_diagram
+from linkflow.output.diagram import TraceStep, overlay_trace, workflow_diagram
 from linkflow.output.files import draw
+from linkflow.output.reader import reader_diagram, state_words
 from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
 from linkflow.runtime.world_loader import load_world
 from linkflow.studio.changes import Change, diff
+from linkflow.studio.start_form import bound_fields, record_name, records_of, start_form
 from linkflow.testing.scenarios import EPOCH, ManualClock
 
 #: How deep world changes are reported: collection.record.field.
@@ -92,9 +95,11 @@ class Playground:
         start: str | None = None,
         *,
         workflows: Mapping[str, Workflow] | None = None,
+        world: World | None = None,
     ) -> None:
         """`workflows` already loaded from `paths` (a service's) are used as they are, rather
-        than read again; a reload (when the files change) reads the files."""
+        than read again; a reload (when the files change) reads the files. `world` (a store's,
+        read once) stands in for a world file: each reset starts on a fresh copy of it."""
         self.paths = list(paths)
         self.world_file = world_file
         self.workflows: dict[str, Workflow] = {}
@@ -104,9 +109,10 @@ class Playground:
         self.notice = ""
         self.records: list[Record] = []
         self._secrets: frozenset[str] = frozenset()
-        self._world: World | None = None
-        #: The last diagram drawn, by workflow and path: a view asked again draws nothing.
-        self._drawn: tuple[tuple[Workflow, tuple[TraceStep, ...]], str] | None = None
+        self._world: World | None = world
+        #: The last diagram drawn per view, by workflow and path: a view asked again draws
+        #: nothing.
+        self._drawn: dict[str, tuple[tuple[Workflow, tuple[TraceStep, ...]], str]] = {}
         if workflows is None:
             problems = self.reload_definitions()
         else:
@@ -251,8 +257,9 @@ class Playground:
 
     # -- what the page shows ------------------------------------------------------------------
 
-    def diagram_svg(self) -> str:
-        """The current workflow's diagram with the path taken in it numbered."""
+    def diagram_svg(self, view: str = "reader") -> str:
+        """The current workflow's diagram (the reader view, or the engineer view) with the
+        path taken in it numbered and the states it went through marked."""
         workflow = self.session.instance.workflow
         trace = tuple(
             TraceStep(e.workflow, e.step.transition.index, e.step.source, e.step.target)
@@ -260,9 +267,16 @@ class Playground:
             if e.step.transition is not None and e.workflow == workflow.name
         )
         key = (workflow, trace)  # a workflow compares by identity: a reload draws anew
-        if self._drawn is None or self._drawn[0] != key:
-            self._drawn = (key, draw(workflow_diagram(workflow, trace), "svg").decode("utf-8"))
-        return self._drawn[1]
+        drawn = self._drawn.get(view)
+        if drawn is None or drawn[0] != key:
+            if view == "engineer":
+                diagram = workflow_diagram(workflow, trace)
+            else:
+                diagram = reader_diagram(workflow)
+                diagram = overlay_trace(workflow, diagram, trace) if trace else diagram
+            drawn = (key, draw(diagram, "svg").decode("utf-8"))
+            self._drawn[view] = drawn
+        return drawn[1]
 
     def events_view(self) -> list[dict[str, Any]]:
         instance = self.session.instance
@@ -294,21 +308,11 @@ class Playground:
         """For each payload field a binding looks a record up by (`key: payload.field`), the
         ids of that collection's records with their names: what the field can resolve to."""
         fields = (schema or {}).get("properties") or {}
-        out: dict[str, list[dict[str, Any]]] = {}
-        for binding in instance.workflow.bindings.values():
-            name = binding.key.source.strip().removeprefix("payload.")
-            if (
-                name == binding.key.source.strip()
-                or name not in fields
-                or name in secret | out.keys()
-            ):
-                continue
-            records = instance.world.collections.get(binding.collection) or {}
-            out[name] = [
-                {"value": key, "label": _record_name(record, key)}
-                for key, record in sorted(records.items())
-            ]
-        return out
+        return {
+            name: records_of(instance.world, collection)
+            for name, collection in bound_fields(instance.workflow, "payload").items()
+            if name in fields and name not in secret
+        }
 
     def records_view(self) -> list[dict[str, Any]]:
         """Each binding of the current workflow and the world record it reads now, with the
@@ -366,10 +370,19 @@ class Playground:
                 else "",
                 "wait": record.action.wait,
                 "payload": copy_json(dict(record.action.payload)),
+                "payload_words": self._payload_words(record),
                 "workflow": record.entry.workflow if record.entry else record.workflow,
                 "accepted": bool(step and step.accepted),
                 "from": step.source if step else record.state,
                 "to": step.target if step else record.state,
+                "from_words": self._state_words(
+                    record.entry.workflow if record.entry else record.workflow,
+                    step.source if step else record.state,
+                ),
+                "to_words": self._state_words(
+                    record.entry.workflow if record.entry else record.workflow,
+                    step.target if step else record.state,
+                ),
                 "handed_to": record.entry.handed_to if record.entry else "",
                 "refusal": step.refusal.as_dict() if step and step.refusal else None,
                 "description": (step.transition.description if step and step.transition else ""),
@@ -380,14 +393,39 @@ class Playground:
             out.append(item)
         return out
 
+    def _payload_words(self, record: Record) -> dict[str, str]:
+        """The payload as a person reads it: a field naming a world record by its key shows
+        the record's name; text and numbers as they are (a secret field was never kept)."""
+        workflow = self.workflows.get(record.entry.workflow if record.entry else record.workflow)
+        bound = bound_fields(workflow, "payload") if workflow else {}
+        world = self.session.world
+        out = {}
+        for name, value in record.action.payload.items():
+            collection = bound.get(name)
+            if collection is not None and isinstance(value, str):
+                found = world.collections.get(collection, {}).get(value)
+                out[name] = record_name(found, value) if found is not None else value
+            elif isinstance(value, str | int | float | bool):
+                out[name] = str(value)
+            else:
+                out[name] = json.dumps(value, ensure_ascii=False)
+        return out
+
     def _label(self, workflow: str, event: str) -> str:
         """An event's words (its label), or its id when it has none."""
         found = self.workflows.get(workflow)
         declared = found.events.get(event) if found else None
         return (declared.label if declared else "") or event
 
-    def view(self) -> dict[str, Any]:
-        """Everything the page shows, as JSON-ready values (no secret field is ever kept)."""
+    def _state_words(self, workflow: str, state: str) -> str:
+        """A state's words (its label or step), or its id when the workflow is gone."""
+        found = self.workflows.get(workflow)
+        declared = found.states.get(state) if found else None
+        return state_words(declared) if declared else state
+
+    def view(self, diagram: str = "reader") -> dict[str, Any]:
+        """Everything the page shows, as JSON-ready values (no secret field is ever kept);
+        the diagram in the `diagram` view ("reader" or "engineer")."""
         session = self.session
         instance = session.instance
         workflow = instance.workflow
@@ -402,13 +440,14 @@ class Playground:
             "entries": entry_workflows(self.workflows),
             "start": self.start,
             "start_data": self.start_data,
-            "start_fields": dict(self.workflows[self.start].data),
+            "start_form": start_form(self.workflows, self.start, self.world()),
             "world": {"file": self.world_file or "", "name": session.world.name},
             "current": {
                 "workflow": workflow.name,
                 "title": workflow.title or workflow.name,
                 "file": workflow.file,
                 "state": instance.state,
+                "words": state_words(state),
                 "description": state.description,
                 "step": state.step,
                 "rule": state.rule,
@@ -432,17 +471,9 @@ class Playground:
             "events": self.events_view(),
             "history": self.history_view(),
             "records": self.records_view(),
-            "diagram": self.diagram_svg(),
+            "diagram": self.diagram_svg(diagram),
+            "diagram_view": "engineer" if diagram == "engineer" else "reader",
         }
-
-
-def _record_name(record: Any, key: str) -> str:
-    """The words a record goes by: its `name` (or `title`) field, else its key."""
-    if isinstance(record, Mapping):
-        for field_name in ("name", "title"):
-            if isinstance(record.get(field_name), str) and record[field_name]:
-                return str(record[field_name])
-    return key
 
 
 def payload_size_ok(body: bytes) -> bool:

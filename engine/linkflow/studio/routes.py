@@ -17,10 +17,17 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from linkflow.store import NotFound, StoreError
 from linkflow.studio.body import BadRequest, read_json
 from linkflow.studio.coverage_view import coverage_view
 from linkflow.studio.event_stream import events
-from linkflow.studio.instance_routes import instance_detail, instance_list, instance_send
+from linkflow.studio.instance_routes import (
+    instance_cancel,
+    instance_detail,
+    instance_list,
+    instance_send,
+    instance_terminate,
+)
 from linkflow.studio.playground import PlaygroundError
 from linkflow.studio.scenario_file import (
     NAME,
@@ -30,6 +37,7 @@ from linkflow.studio.scenario_file import (
     scenario_text,
     secret_variables,
 )
+from linkflow.studio.start_form import start_form
 from linkflow.studio.state import Studio, studio_of
 
 STATIC = Path(__file__).parent / "static"
@@ -47,7 +55,7 @@ def action(change: Change) -> Callable[[Request], Awaitable[Response]]:
             body = await read_json(request)
             async with studio.lock:
                 result = change(studio, body)
-                view = studio.playground.view()
+                view = studio.playground.view(diagram_view(request))
         except BadRequest as err:
             return JSONResponse(err.answer(), status_code=err.status)
         except PlaygroundError as err:
@@ -76,6 +84,8 @@ def wait(studio: Studio, body: dict[str, Any]) -> Any:
 
 
 def reset(studio: Studio, body: dict[str, Any]) -> Any:
+    if "instance" in body:
+        return start_like(studio, body["instance"])
     start, data = body.get("start"), body.get("data")
     if start is not None and not isinstance(start, str):
         raise BadRequest("`start` must be a workflow name")
@@ -83,6 +93,22 @@ def reset(studio: Studio, body: dict[str, Any]) -> Any:
         raise BadRequest("`data` must be a JSON object of the workflow's data fields")
     studio.playground.reset(start or None, data)
     return {}
+
+
+def start_like(studio: Studio, instance: object) -> Any:
+    """A new session with the workflow and start data a stored instance started with (the
+    store is only read; the session plays on the playground's own copy of the world)."""
+    if not isinstance(instance, str) or not instance:
+        raise BadRequest("`instance` must be the id of a stored instance", field="instance")
+    store = studio.store_view().store
+    try:
+        record = store.get(instance)
+    except NotFound:
+        raise BadRequest(f"no instance '{instance}' in the store", 404, field="instance") from None
+    except StoreError as err:
+        raise BadRequest(f"the store could not be read: {err}", 503) from None
+    studio.playground.reset(record.workflow, dict(record.start_data))
+    return {"instance": instance, "workflow": record.workflow}
 
 
 def scenario(studio: Studio, body: dict[str, Any]) -> Any:
@@ -124,10 +150,29 @@ def scenario(studio: Studio, body: dict[str, Any]) -> Any:
     return {"text": text, "file": written, "name": f"{name}.yaml", "secrets": needed}
 
 
+def diagram_view(request: Request) -> str:
+    """The diagram the page asks for (`?view=engineer`); the reader view otherwise."""
+    return "engineer" if request.query_params.get("view") == "engineer" else "reader"
+
+
 async def state(request: Request) -> Response:
     studio = studio_of(request)
     async with studio.lock:
-        return JSONResponse(studio.playground.view())
+        return JSONResponse(studio.playground.view(diagram_view(request)))
+
+
+async def start_form_view(request: Request) -> Response:
+    """The start data form of another workflow (`?workflow=`), for the page's Start again."""
+    studio = studio_of(request)
+    name = request.query_params.get("workflow", "")
+    async with studio.lock:
+        playground = studio.playground
+        if name not in playground.workflows:
+            known = ", ".join(sorted(playground.workflows))
+            return JSONResponse(
+                {"error": f"no workflow named '{name}' (loaded: {known})"}, status_code=404
+            )
+        return JSONResponse(start_form(playground.workflows, name, playground.world()))
 
 
 async def coverage(request: Request) -> Response:
@@ -146,6 +191,7 @@ async def defaults(request: Request) -> Response:
             "scenario_folder": studio.scenario_folder,
             "coverage_folder": studio.coverage_folder,
             "instances": studio.instances is not None,
+            "watch": studio.watch,
         }
     )
 
@@ -158,6 +204,7 @@ ROUTES: list[BaseRoute] = [
     Route("/", index),
     Route("/api/state", state),
     Route("/api/defaults", defaults),
+    Route("/api/start-form", start_form_view),
     Route("/api/send", action(send), methods=["POST"]),
     Route("/api/wait", action(wait), methods=["POST"]),
     Route("/api/reset", action(reset), methods=["POST"]),
@@ -167,5 +214,7 @@ ROUTES: list[BaseRoute] = [
     Route("/api/instances", instance_list),
     Route("/api/instances/{id}", instance_detail),
     Route("/api/instances/{id}/send", instance_send, methods=["POST"]),
+    Route("/api/instances/{id}/cancel", instance_cancel, methods=["POST"]),
+    Route("/api/instances/{id}/terminate", instance_terminate, methods=["POST"]),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
 ]

@@ -11,8 +11,9 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from linkflow.language.durations import parse_duration
 from linkflow.runtime.paths import ABSENT as _ABSENT
-from linkflow.runtime.paths import lookup
+from linkflow.runtime.paths import PathError, lookup
 from linkflow.runtime.paths import show as _show
 from linkflow.runtime.session import Session, SessionStep
 from linkflow.runtime.world import copy_json
@@ -53,7 +54,11 @@ class StepChecks:
                 self.fail((*at, key), number, f"expected {key} '{expect[key]}', got {shown}")
         for root, values in (("data", instance.data), ("world", session.world.collections)):
             for dotted, wanted in (expect.get(root) or {}).items():
-                got = lookup(values, dotted)
+                try:
+                    got = lookup(values, dotted)
+                except PathError as err:
+                    self.fail((*at, root, dotted), number, f"{root}: {err}")
+                    continue
                 if got != wanted:
                     message = f"{root}.{dotted}: expected {_show(wanted)}, got {_show(got)}"
                     self.fail((*at, root, dotted), number, message)
@@ -101,7 +106,8 @@ class StepChecks:
         wants_refusal = "refused" in expect or expect.get("accepted") is False
         if did_something:
             if "wait" in spec and step is None and expect.get("accepted") is not False:
-                self.fail((*path, "wait"), number, quiet_wait(session, spec["wait"]))
+                waited = parse_duration(spec["wait"])  # the runner has read it already
+                self.fail((*path, "wait"), number, quiet_wait(session, waited))
             elif step is not None and not step.accepted and not wants_refusal:
                 assert step.refusal is not None
                 self.fail(
@@ -214,7 +220,11 @@ class StepChecks:
         if root_name not in roots or not rest:
             self.fail(at, number, f"'{dotted}' must start with data. or world.")
             return
-        got = lookup(roots[root_name], rest)
+        try:
+            got = lookup(roots[root_name], rest)
+        except PathError as err:
+            self.fail(at, number, str(err))
+            return
         if not isinstance(got, list):
             if must or got is not _ABSENT:
                 self.fail(at, number, f"{dotted}: expected a list, got {_show(got)}")

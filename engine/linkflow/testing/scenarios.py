@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from linkflow.errors import Problem, UsageError
+from linkflow.language.durations import DurationError, parse_duration
 from linkflow.language.loader import LoadResult, workflow_catalog
 from linkflow.language.scenario_check import (
     find_workflows_dir,
     is_scenario_file,
     read_scenario,
     scenario_path,
+    world_changes,
 )
 from linkflow.language.world_schema import WorldSchema
 from linkflow.language.yaml_loader import Document
-from linkflow.runtime.paths import parent
+from linkflow.runtime.paths import PathError, parent
 from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
 from linkflow.runtime.world_loader import collections_problems, load_world_and_schema
@@ -169,7 +171,27 @@ def _fresh_world(path: Path) -> tuple[World | None, WorldSchema | None, list[Pro
     return World(world.collections, world.name), schema, []
 
 
-# -- paths into data and world ---------------------------------------------------------------
+def problems_reaching(loaded: LoadResult, start: str) -> list[Problem]:
+    """The problems of the workflows a run from `start` may reach (it and those it hands off
+    to): a broken workflow fails the scenarios that reach it, not every scenario beside it.
+
+    A problem in a file that built no workflow at all might be in one of them (a file that does
+    not parse names none), so it counts whenever one of them did not build."""
+    if loaded.ok:
+        return []
+    known = {**loaded.partial, **loaded.workflows}
+    reached = [start]
+    for name in reached:
+        workflow = known.get(name)
+        for state in workflow.states.values() if workflow is not None else ():
+            if state.handoff and state.handoff not in reached:
+                reached.append(state.handoff)
+    files = {known[name].file for name in reached if name in known}
+    if all(name in loaded.workflows for name in reached):
+        return [p for p in loaded.problems if p.location.file in files]
+    built = {w.file for w in known.values()}
+    return [p for p in loaded.problems if p.location.file in files or p.location.file not in built]
+
 
 # -- running ------------------------------------------------------------------------------
 
@@ -201,8 +223,9 @@ class _Run:
         engines = self.engines
         if engines is None:
             loaded, engines = _catalog(source.resolve())
-            if not loaded.ok:
-                self.result.problems.extend(loaded.problems)
+            reached = problems_reaching(loaded, spec["workflow"])
+            if reached:
+                self.result.problems.extend(reached)
                 return None
         name = spec["workflow"]
         if name not in engines.workflows:
@@ -250,7 +273,7 @@ class _Run:
                 self.result.problems.extend(problems)
                 return None
         assert world is not None
-        for where, change in self.world_changes(spec.get("world_changes") or ()):
+        for where, change in world_changes(spec.get("world_changes") or ()):
             if not self.change_world(world, schema, change, where):
                 return None
         return world
@@ -258,20 +281,15 @@ class _Run:
     def problem(self, path: DocPath, message: str) -> None:
         self.result.problems.append(Problem(self.doc.locate(path), message))
 
-    @staticmethod
-    def world_changes(raw: Any) -> list[tuple[DocPath, Mapping[str, Any]]]:
-        """Both forms of `world_changes`, as (where, {path, value | remove}) in file order."""
-        if isinstance(raw, dict):
-            return [
-                (("world_changes", path), {"path": path, "value": v}) for path, v in raw.items()
-            ]
-        return [(("world_changes", i, "path"), change) for i, change in enumerate(raw)]
-
     def change_world(
         self, world: World, schema: WorldSchema | None, change: Mapping[str, Any], where: DocPath
     ) -> bool:
         """Apply one change; a path that leads nowhere or a world left invalid is a problem."""
-        found = parent(world.collections, change["path"])
+        try:
+            found = parent(world.collections, change["path"])
+        except PathError as err:
+            self.problem(where, str(err))
+            return False
         if found is None or found[0] is world.collections:
             self.problem(where, f"world has nothing at '{change['path']}' to change")
             return False
@@ -315,10 +333,15 @@ class _Run:
                     return
                 entries = [session.send(spec["send"], payload)]
             elif "wait" in spec:
-                clock.advance(float(spec["wait"]))
+                try:
+                    waited = parse_duration(spec["wait"])
+                except DurationError as err:
+                    self.problem((*path, "wait"), str(err))
+                    return
+                clock.advance(waited)
                 entries = session.expire_all()
                 if not entries:
-                    self.result.notes.append((number, quiet_wait(session, spec["wait"])))
+                    self.result.notes.append((number, quiet_wait(session, waited)))
             self.result.steps.extend(entries)
             self.result.step_numbers.extend([number] * len(entries))
             entry = entries[-1] if entries else None

@@ -30,6 +30,8 @@ COMMAND_MODULES = [
     "status",
     "history",
     "instances",
+    "cancel",
+    "terminate",
     "world",
     "timers",
     "feed",

@@ -51,6 +51,25 @@ def error(command: str, message: str) -> None:
     say(f"{' '.join(['linkflow', command]).strip()}: error: {message}", "problem")
 
 
+def deliver(command: str, text: str, path: str | None, out: TextIO) -> bool:
+    """Write `text` to the file `path` (saying so) or, without one, to `out` (stdout).
+
+    False, with the reason stated as a usage error, when the file cannot be written: a command
+    that makes a document answers a bad `-o` with a sentence, never a traceback.
+    """
+    if not path:
+        out.write(text)
+        return True
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as err:
+        error(command, f"cannot write {path}: {err.strerror or err}")
+        return False
+    say(f"wrote {path}")
+    return True
+
+
 def emit_json(report: Any, out: TextIO) -> None:
     """A report for programs: indented JSON, one document, on `out` (stdout)."""
     print(json.dumps(report, indent=2, default=str), file=out)

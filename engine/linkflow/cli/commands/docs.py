@@ -24,7 +24,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     add_workflow_paths(parser)
     parser.add_argument(
-        "--out", default="docs", metavar="DIR", help="output folder (default: docs)"
+        "--out", default="docs/flows", metavar="DIR", help="output folder (default: docs/flows)"
     )
     parser.add_argument(
         "--diagrams",

@@ -28,7 +28,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from linkflow.cli.commands.console import error, say
+    from linkflow.cli.commands.console import deliver, error
     from linkflow.cli.commands.output import load_one_workflow
     from linkflow.cli.commands.workflow_args import workflow_path
 
@@ -49,13 +49,4 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         from linkflow.interop.scxml_export import scxml_text
 
         text = scxml_text(workflow)
-    if args.out:
-        try:
-            Path(args.out).write_text(text, encoding="utf-8")
-        except OSError as err:
-            error("export", f"cannot write {args.out}: {err.strerror or err}")
-            return EXIT_USAGE
-        say(f"wrote {args.out}")
-    else:
-        out.write(text)
-    return EXIT_OK
+    return EXIT_OK if deliver("export", text, args.out, out) else EXIT_USAGE

@@ -30,7 +30,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from linkflow.cli.commands.console import error, say
+    from linkflow.cli.commands.console import deliver
     from linkflow.cli.commands.output import report_problems
     from linkflow.errors import Problem
     from linkflow.interop.scxml_import import read_scxml, workflow_yaml
@@ -58,13 +58,4 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             checked.problems, out, "text", f"{args.file}: the workflow read from it is not valid"
         )
         return EXIT_PROBLEMS
-    if args.out:
-        try:
-            Path(args.out).write_text(text, encoding="utf-8")
-        except OSError as err:
-            error("import", f"cannot write {args.out}: {err.strerror or err}")
-            return EXIT_USAGE
-        say(f"wrote {args.out}")
-    else:
-        out.write(text)
-    return EXIT_OK
+    return EXIT_OK if deliver("import", text, args.out, out) else EXIT_USAGE

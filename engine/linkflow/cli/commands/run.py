@@ -160,14 +160,17 @@ def format_step(step: Step) -> str:
 
 def watched_values(session: Session, fields: list[str]) -> dict[str, Any]:
     """Each watched field's value now: `world.<collection>...` reads the world, else data."""
-    from linkflow.runtime.paths import lookup
+    from linkflow.runtime.paths import PathError, lookup
 
     values = {}
     for field in fields:
-        if field.startswith("world."):
-            values[field] = lookup(session.world.collections, field.removeprefix("world."))
-        else:
-            values[field] = lookup(session.instance.data, field)
+        try:
+            if field.startswith("world."):
+                values[field] = lookup(session.world.collections, field.removeprefix("world."))
+            else:
+                values[field] = lookup(session.instance.data, field)
+        except PathError as err:  # shown in place of the value: the path needs quoting
+            values[field] = str(err)
     return values
 
 

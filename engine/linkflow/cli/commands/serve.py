@@ -46,6 +46,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "is 408 (default: 10)",
     )
     parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=512,
+        metavar="N",
+        help="connections open at once, per process; one more is answered 503 with "
+        "Retry-After while those open are served on (default: 512)",
+    )
+    parser.add_argument(
         "--cors-origin",
         action="append",
         default=[],
@@ -75,6 +83,8 @@ def _option_problem(args: argparse.Namespace) -> str:
         return f"--workers must be between 1 and 64 (got {args.workers})"
     if not 0 < args.read_timeout <= 3600:
         return "--read-timeout must be more than 0 and at most 3600 seconds"
+    if not 1 <= args.max_connections <= 100_000:
+        return f"--max-connections must be between 1 and 100000 (got {args.max_connections})"
     if any(not ORIGIN.fullmatch(origin) for origin in args.cors_origin):
         return (
             "--cors-origin takes an origin: http:// or https://, a host and an optional "
@@ -119,6 +129,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         token_file=args.token_file,
         log_format=args.log_format,
         read_timeout=args.read_timeout,
+        max_connections=args.max_connections,
         cors_origins=tuple(dict.fromkeys(args.cors_origin)),
     )
     try:

@@ -80,3 +80,11 @@ WHERE i.outcome IS NOT NULL AND i.updated < ?
       WHERE o.session = i.session AND (o.outcome IS NULL OR o.updated >= ?))
 ORDER BY i.updated, i.id LIMIT ?
 FOR UPDATE OF i SKIP LOCKED;
+
+-- name: filter_data
+-- A data field (a dotted path: its parameters are the path and the JSON value, twice) equals
+-- a JSON scalar: jsonb equality compares the value and its type (true is not 1; a missing
+-- field is not null). The type test repeats it so both dialects take the same parameters.
+(jsonb_extract_path(data::jsonb, VARIADIC string_to_array(?, '.')) = ?::jsonb
+ AND jsonb_typeof(jsonb_extract_path(data::jsonb, VARIADIC string_to_array(?, '.')))
+     = jsonb_typeof(?::jsonb));

@@ -61,13 +61,68 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
 FROM instances WHERE session = ?
 ORDER BY hop DESC LIMIT 1;
 
--- name: instances_page
+-- name: session_members
+-- A handoff chain as one run: its entry instance first, then each it handed off to.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances WHERE session = ?
+ORDER BY hop;
+
+-- name: instances_page_created
 -- Newest first. `{where}` is the filters given, each one of the `filter_*` fragments below
--- joined by AND (or nothing): a fixed condition per filter keeps the listing indexes usable.
+-- joined by AND (or nothing): one fixed condition per filter keeps the listing indexes usable
+-- (store/listing.py says which index a page reads).
 SELECT id, workflow, definition, state, data, start_data, outcome, version,
        created, updated, entered, due, session
 FROM instances{where}
 ORDER BY created DESC, id DESC LIMIT ?;
+
+-- name: instances_page_updated
+-- The same, by update time (a listing with an update-time range).
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM instances{where}
+ORDER BY updated DESC, id DESC LIMIT ?;
+
+-- name: instances_window_created
+-- A page with filters no index answers (`{residual}`): they are checked on a window of at
+-- most ? rows of the driving index's range, so a page reads a bounded number of rows. The
+-- LIMIT inside keeps the two levels apart (neither database moves the outer filters in), and
+-- both read its rows in its order (SQLite's co-routine, PostgreSQL's Subquery Scan over a
+-- Limit), so the outer level needs no ORDER BY (a sort would be a temp B-tree per page) and
+-- stops at the page's last match.
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM (
+    SELECT id, workflow, definition, state, data, start_data, outcome, version,
+           created, updated, entered, due, session
+    FROM instances{where}
+    ORDER BY created DESC, id DESC LIMIT ?
+) AS window_rows
+WHERE {residual}
+LIMIT ?;
+
+-- name: instances_window_updated
+SELECT id, workflow, definition, state, data, start_data, outcome, version,
+       created, updated, entered, due, session
+FROM (
+    SELECT id, workflow, definition, state, data, start_data, outcome, version,
+           created, updated, entered, due, session
+    FROM instances{where}
+    ORDER BY updated DESC, id DESC LIMIT ?
+) AS window_rows
+WHERE {residual}
+LIMIT ?;
+
+-- name: window_edge_created
+-- The last row of a full window (none when the range ended inside it): where the next page
+-- of a bounded scan starts.
+SELECT created, id FROM instances{where}
+ORDER BY created DESC, id DESC LIMIT 1 OFFSET ?;
+
+-- name: window_edge_updated
+SELECT updated, id FROM instances{where}
+ORDER BY updated DESC, id DESC LIMIT 1 OFFSET ?;
 
 -- name: filter_workflow
 workflow = ?;
@@ -78,15 +133,37 @@ state = ?;
 -- name: filter_outcome
 outcome = ?;
 
--- name: filter_before
--- Keyset paging: after the (created, id) of the last instance of the previous page.
-(created < ? OR (created = ? AND id < ?));
+-- name: filter_created_from
+created >= ?;
+
+-- name: filter_created_to
+created < ?;
+
+-- name: filter_updated_from
+updated >= ?;
+
+-- name: filter_updated_to
+updated < ?;
+
+-- name: filter_after_created
+-- Keyset paging: after the (created, id) of the last instance of the previous page. A row
+-- value, so both databases start the index range there (an OR would read from the top).
+(created, id) < (?, ?);
+
+-- name: filter_after_updated
+(updated, id) < (?, ?);
 
 -- history -------------------------------------------------------------------------------------
 
 -- name: history
-SELECT seq, time, event, source, target, accepted, payload, refusal, event_id
+SELECT seq, time, event, source, target, accepted, payload, refusal, event_id, actor
 FROM history WHERE instance = ? ORDER BY seq;
+
+-- name: mark_operator
+-- An operator action (store/operator.py): its entry, the instance's newest, says which action
+-- and who did it (JSON).
+UPDATE history SET actor = ?
+WHERE instance = ? AND seq = (SELECT MAX(seq) FROM history WHERE instance = ?);
 
 -- name: insert_history
 -- An entry's number is the instance's next one, taken in the insert itself.

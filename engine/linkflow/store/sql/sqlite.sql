@@ -72,3 +72,10 @@ WHERE i.outcome IS NOT NULL AND i.updated < ?
       SELECT 1 FROM instances o
       WHERE o.session = i.session AND (o.outcome IS NULL OR o.updated >= ?))
 ORDER BY i.updated, i.id LIMIT ?;
+
+-- name: filter_data
+-- A data field (a dotted path: its parameters are the path and the JSON value, twice) equals
+-- a JSON scalar: the same value and the same JSON type (true is not 1; a missing field is not
+-- null).
+(json_extract(data, '$.' || ?) IS json_extract(?, '$')
+ AND json_type(data, '$.' || ?) IS json_type(?));

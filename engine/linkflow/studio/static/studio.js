@@ -6,8 +6,6 @@
 const $ = (id) => document.getElementById(id);
 let view = null;          // the playground's last state from the server
 let playgroundForm = null; // the playground's payload form
-let instanceForm = null;   // the instance view's payload form
-let instance = null;       // the instance open in the instances view
 let coverage = null;
 
 function el(tag, attrs, ...children) {
@@ -41,18 +39,23 @@ async function api(path, body) {
 
 // -- rendering ---------------------------------------------------------------------------
 
+const engineer = () => document.body.classList.contains("engineer-view");
+// The playground's requests ask for the diagram of the view the toggle shows.
+const withView = (path) => (engineer() ? `${path}?view=engineer` : path);
+
 function render(state) {
   view = state;
   renderProblems(state);
   renderCurrent(state);
   renderDiagram($("diagram"), state.diagram, state.current.state);
+  playgroundZoom.drawn();
   renderEvents(state);
   renderHistory(state);
   renderRecords(state);
   renderStart(state);
   const timeout = state.current.timeout;
   $("clock").textContent = `${state.elapsed} s have passed in this session.` + (timeout
-    ? ` '${state.current.state}' times out after ${timeout.seconds} s (to '${timeout.to}'); ${timeout.remaining} s left.`
+    ? ` '${state.current.words}' times out after ${timeout.seconds} s; ${timeout.remaining} s left.`
     : " The current state does not time out.");
 }
 
@@ -66,16 +69,22 @@ function renderProblems(state) {
   box.hidden = !state.problems.length;
   $("notice").textContent = state.notice;
   $("notice").hidden = !state.notice;
+  // No start data at all (the studio `linkflow serve` mounts was given none): say where to
+  // choose them, until the first step.
+  $("start-prompt").hidden = Object.keys(state.start_data).length > 0 || state.history.length > 0;
 }
 
 function renderCurrent(state) {
   const cur = state.current;
+  $("state-heading").textContent = cur.words;
+  $("state-heading").title = `state ${cur.state}`;
   const line = $("current");
-  line.replaceChildren(el("span", {}, `${cur.title}: `), el("code", {}, cur.state));
+  line.replaceChildren(el("span", {}, `${cur.title} · state `), el("code", {}, cur.state));
   if (cur.outcome) line.append(el("span", {class: `badge ${cur.outcome}`}, cur.outcome.replace("_", " ")));
   $("current-step").textContent = [cur.description, cur.step && `Next: ${cur.step}`].filter(Boolean).join(" ");
   $("chain").textContent = state.chain.length > 1 ? `Workflows so far: ${state.chain.join(" → ")}` : `Workflow: ${cur.workflow} (${cur.file})`;
-  $("diagram-caption").textContent = `Diagram of ${cur.workflow}: current state '${cur.state}' outlined, path taken numbered`;
+  const which = state.diagram_view === "engineer" ? "engineer view" : "reader view";
+  $("diagram-caption").textContent = `${cur.title}, ${which}`;
 }
 
 function renderDiagram(box, svgText, current) {
@@ -92,9 +101,96 @@ function renderDiagram(box, svgText, current) {
   }
 }
 
+// Zoom and pan for a diagram box: buttons, Ctrl+wheel, dragging, and the keys + - 0 (the
+// arrows scroll the focused box). "Fit" shows the whole width of the panel, and as much of its
+// height as fits, without letting any text fall below 10 px.
+const MIN_TEXT_PX = 10;
+const PX_PER_PT = 4 / 3;
+
+function zoomable(box, prefix) {
+  const state = {scale: 1, fitted: true, width: 0, height: 0, minText: 11};
+  const svg = () => box.querySelector("svg");
+  const level = $(`${prefix}-zoom-level`);
+  box.classList.add("zoomable");
+  // The most height the panel takes: the window less the header and the zoom bar (60 % of it
+  // on a narrow window); it shrinks to a picture that needs less.
+  const tallest = () => Math.max(288, window.innerWidth <= 900 ? window.innerHeight * 0.6 : window.innerHeight - 160);
+  function size() {
+    const picture = svg();
+    if (!picture) return;
+    picture.style.width = `${state.width * state.scale}px`;
+    picture.style.height = `${state.height * state.scale}px`;
+    box.style.height = `${Math.min(tallest(), state.height * state.scale + 24)}px`;
+    level.textContent = `${Math.round(state.scale * 100)} %`;
+  }
+  function fitScale() {
+    const floor = (MIN_TEXT_PX / (state.minText * PX_PER_PT)) * 1.005;  // rounding: never 9.99
+    const room = Math.min((box.clientWidth - 4) / state.width, (tallest() - 4) / state.height);
+    return Math.min(1.5, Math.max(floor, room));
+  }
+  function fit() { state.fitted = true; state.scale = fitScale(); size(); box.scrollTo(0, 0); }
+  function by(factor, x, y) {
+    const before = state.scale;
+    state.scale = Math.min(4, Math.max(0.2, state.scale * factor));
+    state.fitted = false;
+    const px = x === undefined ? box.clientWidth / 2 : x;
+    const py = y === undefined ? box.clientHeight / 2 : y;
+    const ratio = state.scale / before;
+    const left = (box.scrollLeft + px) * ratio - px;
+    const top = (box.scrollTop + py) * ratio - py;
+    size();
+    box.scrollTo(left, top);
+  }
+  function drawn() {
+    const picture = svg();
+    if (!picture) return;
+    const viewBox = (picture.getAttribute("viewBox") || "").split(/[\s,]+/).map(Number);
+    state.width = (viewBox[2] || parseFloat(picture.getAttribute("width")) || 100) * PX_PER_PT;
+    state.height = (viewBox[3] || parseFloat(picture.getAttribute("height")) || 100) * PX_PER_PT;
+    const sizes = [...picture.querySelectorAll("text[font-size]")].map((t) => parseFloat(t.getAttribute("font-size"))).filter((n) => n > 0);
+    state.minText = sizes.length ? Math.min(...sizes) : 11;
+    picture.removeAttribute("width");
+    picture.removeAttribute("height");
+    if (state.fitted) state.scale = fitScale();
+    size();
+  }
+  $(`${prefix}-zoom-in`).addEventListener("click", () => by(1.25));
+  $(`${prefix}-zoom-out`).addEventListener("click", () => by(0.8));
+  $(`${prefix}-fit`).addEventListener("click", fit);
+  box.addEventListener("wheel", (e) => {
+    if (!e.ctrlKey && !e.metaKey) return;   // a plain wheel scrolls, as everywhere
+    e.preventDefault();
+    const at = box.getBoundingClientRect();
+    by(e.deltaY < 0 ? 1.15 : 1 / 1.15, e.clientX - at.left, e.clientY - at.top);
+  }, {passive: false});
+  box.addEventListener("keydown", (e) => {
+    if (e.key === "+" || e.key === "=") by(1.25);
+    else if (e.key === "-" || e.key === "_") by(0.8);
+    else if (e.key === "0") fit();
+    else return;
+    e.preventDefault();
+  });
+  let drag = null;
+  box.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    drag = {x: e.clientX, y: e.clientY, left: box.scrollLeft, top: box.scrollTop};
+    box.setPointerCapture(e.pointerId);
+    box.classList.add("dragging");
+  });
+  box.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    box.scrollTo(drag.left - (e.clientX - drag.x), drag.top - (e.clientY - drag.y));
+  });
+  const stop = () => { drag = null; box.classList.remove("dragging"); };
+  box.addEventListener("pointerup", stop);
+  box.addEventListener("pointercancel", stop);
+  window.addEventListener("resize", () => { if (state.fitted) { state.scale = fitScale(); size(); } });
+  return {drawn, fit, by, state};
+}
+
 function reasonText(option) {
   if (option.available === true) return option.reason || "";
-  if (option.available === null) return "depends on the payload: send it to find out";
+  if (option.available === null) return "depends on what you fill in: send it to find out";
   return option.reason;
 }
 
@@ -134,13 +230,17 @@ function renderHistory(state) {
   list.replaceChildren();
   for (const item of state.history) {
     const li = el("li", {class: item.accepted ? "accepted" : "refused"});
-    const what = item.kind === "wait" ? `waited ${item.wait} s` : item.event;
+    const words = item.label || item.event;
     let line;
-    if (item.kind === "wait" && !item.event) line = `${what}: nothing timed out (still in '${item.from}')`;
-    else if (item.accepted) line = `${item.workflow}: ${item.kind === "wait" ? `${what}, timeout` : what}: ${item.from} → ${item.to}`;
-    else line = `${item.workflow}: ${what}: refused`;
-    li.append(el("strong", {}, line));
-    if (Object.keys(item.payload).length) li.append(" ", el("code", {}, JSON.stringify(item.payload)));
+    if (item.kind === "wait" && !item.event) line = `Waited ${item.wait} s: nothing timed out (still at ${item.from_words})`;
+    else if (item.kind === "wait") line = `Waited ${item.wait} s: timed out, ${item.from_words} → ${item.to_words}`;
+    else if (item.accepted) line = `${words}: ${item.from_words} → ${item.to_words}`;
+    else line = `${words}: refused (still at ${item.from_words})`;
+    const ids = item.event ? `${item.workflow}: ${item.event}: ${item.from} → ${item.to}` : `${item.workflow}: ${item.from}`;
+    li.append(el("strong", {title: ids}, line), el("code", {class: "engineer"}, ids));
+    const sent = Object.entries(item.payload_words || {});
+    if (sent.length) li.append(el("div", {class: "sent"}, `with ${sent.map(([k, v]) => `${k}: ${v}`).join(", ")}`));
+    if (Object.keys(item.payload).length) li.append(el("code", {class: "engineer"}, JSON.stringify(item.payload)));
     if (item.handed_to) li.append(el("div", {}, `hands over to ${item.handed_to}`));
     if (item.refusal) {
       const r = item.refusal;
@@ -187,10 +287,53 @@ function renderStart(state) {
     select.replaceChildren(...state.workflows.map((name) => el("option", {value: name}, state.entries.includes(name) ? `${name} (entry)` : name)));
     select.dataset.version = state.workflows.join();
   }
-  if (document.activeElement !== select) select.value = state.start;
-  const area = $("start-data");
-  if (document.activeElement !== area && !area.dataset.touched) area.value = JSON.stringify(state.start_data, null, 2);
-  $("world-name").textContent = state.world.file ? `World: ${state.world.name} (${state.world.file}), fresh on every reset.` : "No world file: an empty world.";
+  if (document.activeElement !== select && !select.dataset.touched) select.value = state.start;
+  const form = $("start-fields");
+  const version = JSON.stringify([state.start_form, state.start_data]);
+  if (!form.dataset.touched && form.dataset.version !== version && !form.contains(document.activeElement)) {
+    renderStartFields(state.start_form, state.start_data);
+    form.dataset.version = version;
+  }
+  const world = state.world;
+  $("world-name").textContent = world.file ? `World: ${world.name} (${world.file}), a fresh copy on every reset.`
+    : world.name ? `World: ${world.name}, a fresh copy on every reset.` : "No world file: an empty world.";
+}
+
+// The start data as a form: the fields a binding reads the world by first (a choice among the
+// records, by name), the others folded under "More data fields" with their defaults.
+function renderStartFields(startForm, values) {
+  const box = $("start-fields");
+  box.replaceChildren();
+  const props = startForm.schema.properties || {};
+  const more = el("div");
+  for (const [name, prop] of Object.entries(props)) {
+    const bound = startForm.bound.includes(name);
+    const parts = fieldInput("start-field", name, prop, false, false, undefined, startForm.suggestions[name]).filter(Boolean);
+    (bound ? box : more).append(...parts);
+  }
+  if (more.children.length) box.append(el("details", {class: "more-fields"}, el("summary", {}, "More data fields"), more));
+  for (const name of Object.keys(props)) {   // once every field is in the page
+    const value = values && name in values ? values[name] : startForm.defaults[name];
+    setField(`start-field-${name}`, value, startForm.defaults[name]);
+  }
+}
+
+function setField(id, value, fallback) {
+  const input = $(id);
+  if (!input) return;
+  const chosen = value === undefined ? fallback : value;
+  if (input.tagName === "SELECT") {
+    const wanted = input.dataset.kind === "string" ? String(chosen ?? "") : JSON.stringify(chosen);
+    const option = [...input.options].find((o) => o.value === wanted && !o.dataset.other);
+    if (option) input.value = wanted;
+    else if (chosen !== "" && chosen !== null && chosen !== undefined && $(`${id}-other`)) {
+      input.value = "";
+      [...input.options].find((o) => o.dataset.other).selected = true;
+      $(`${id}-other`).hidden = false;
+      $(`${id}-other`).value = String(chosen);
+    }
+  } else if (input.dataset.kind === "array" || input.dataset.kind === "object") input.value = JSON.stringify(chosen ?? null);
+  else input.value = chosen === null || chosen === undefined ? "" : String(chosen);
 }
 
 // -- the payload form ----------------------------------------------------------------------
@@ -208,12 +351,35 @@ function fieldInput(idPrefix, name, schema, required, secret, choices, suggestio
     choices.forEach((choice, n) => {
       const radio = el("input", {type: "radio", id: `${id}-${n}`, name, value: JSON.stringify(choice.value), required, title: String(choice.value)});
       radio.dataset.kind = "enum";
-      group.append(el("div", {class: "choice"}, radio, " ", el("label", {for: `${id}-${n}`, title: `id: ${choice.value}`}, choice.label)));
+      group.append(el("div", {class: "choice"}, radio, " ", el("label", {for: `${id}-${n}`, title: `id: ${choice.value}`}, choice.label), el("code", {class: "engineer"}, String(choice.value))));
     });
     return [group, help ? el("p", {class: "field-help", id: helpId}, help) : null];
   }
   const label = el("label", {for: id}, name, required ? el("span", {class: "required", "aria-hidden": "true"}, " *") : null);
   const enumValues = schema.enum || (schema.items && schema.items.enum);
+  if (suggestions && !secret && schema.type !== "array" && schema.type !== "object") {
+    // What the field can name in the world: the records by their names; the value sent is
+    // the record's key. "Another value" lets a person try one the world does not hold.
+    input = el("select", {id, name, required});
+    input.append(el("option", {value: ""}, required ? "Choose…" : "(none)"));
+    for (const s of suggestions) {
+      const option = el("option", {value: s.value, title: s.value, "data-id": s.value, "data-label": s.label}, optionText(s.label, s.value));
+      input.append(option);
+    }
+    const other = el("input", {id: `${id}-other`, name, type: "text", hidden: true, autocomplete: "off", "aria-label": `${name}: another value`});
+    other.dataset.kind = schema.type || "string";
+    input.append(el("option", {value: "", "data-other": "1"}, "Another value (type it)…"));
+    input.addEventListener("change", () => {
+      const typing = Boolean(input.selectedOptions[0] && input.selectedOptions[0].dataset.other);
+      other.hidden = !typing;
+      other.required = typing && required;
+      input.required = !typing && required;
+      if (typing) other.focus();
+    });
+    input.dataset.kind = "string";
+    if (help) input.setAttribute("aria-describedby", helpId);
+    return [label, input, other, help ? el("p", {class: "field-help", id: helpId}, help) : null];
+  }
   if (enumValues && schema.type !== "array") {
     input = el("select", {id, name, required});
     if (!required) input.append(el("option", {value: ""}, "(leave out)"));
@@ -229,21 +395,19 @@ function fieldInput(idPrefix, name, schema, required, secret, choices, suggestio
   } else {
     input = el("input", {id, name, type: secret ? "password" : "text", required, autocomplete: secret ? "new-password" : "off"});
     if (schema.minLength) input.minLength = schema.minLength;
-    if (suggestions && suggestions.length && !secret) {
-      // What the field can resolve to in the world: the record ids, with their names.
-      const list = el("datalist", {id: `${id}-list`}, ...suggestions.map((s) => el("option", {value: s.value, label: s.label})));
-      input.setAttribute("list", list.id);
-      input.dataset.kind = schema.type || "string";
-      const shown = suggestions.slice(0, 12).map((s) => (s.label === s.value ? s.value : `${s.value} (${s.label})`));
-      const hint = `Known: ${shown.join(", ")}${suggestions.length > shown.length ? ", …" : ""}.`;
-      const helpText = [help, hint].filter(Boolean).join(" ");
-      input.setAttribute("aria-describedby", helpId);
-      return [label, input, list, el("p", {class: "field-help", id: helpId}, helpText)];
-    }
   }
   input.dataset.kind = enumValues ? "enum" : (schema.type || "string");
   if (help) input.setAttribute("aria-describedby", helpId);
   return [label, input, help ? el("p", {class: "field-help", id: helpId}, help) : null];
+}
+
+// A record's name for people; its key beside it in the engineer view.
+function optionText(label, value) {
+  return engineer() && label !== value ? `${label} (${value})` : label;
+}
+
+function relabelOptions() {
+  for (const option of document.querySelectorAll("option[data-id]")) option.textContent = optionText(option.dataset.label, option.dataset.id);
 }
 
 // A field whose schema can never be met (`not: {}`) is declared only to be refused: not shown.
@@ -302,6 +466,8 @@ function readPayload(fields) {
   const payload = {};
   for (const input of fields.querySelectorAll("input, select, textarea")) {
     if (input.type === "radio" && !input.checked) continue;
+    if (input.hidden) continue;     // "another value", not chosen
+    if (input.tagName === "SELECT" && input.selectedOptions[0] && input.selectedOptions[0].dataset.other) continue;
     const raw = input.value;
     if (raw === "" && !input.required) continue;
     const kind = input.dataset.kind;
@@ -322,7 +488,7 @@ function showResult(data) {
   const last = data.state.history[data.state.history.length - 1];
   if (!last) return;
   if (last.accepted) {
-    box.append(el("span", {class: "ok", title: last.event}, `${last.label || last.event}: ${last.from} → ${last.to}`));
+    box.append(el("span", {class: "ok", title: `${last.event}: ${last.from} → ${last.to}`}, `${last.label || last.event}: ${last.from_words} → ${last.to_words}`));
     if (last.handed_to) box.append(` — now in ${last.handed_to}`);
     if (last.description) box.append(el("div", {class: "muted"}, last.description));
   } else if (last.refusal) {
@@ -330,30 +496,42 @@ function showResult(data) {
     const head = el("strong", {title: last.event}, `${last.label || last.event} refused`);
     if (r.guard) head.append(` by guard ${r.guard}`);
     if (r.rule) head.append(" ", el("span", {class: "rule"}, `[${r.rule}]`));
-    const line = el("span", {class: "refused"}, head, r.message, ` Still in '${last.from}'; nothing changed.`);
+    const line = el("span", {class: "refused"}, head, r.message, ` Still at ${last.from_words}; nothing changed.`);
     box.append(line);
   } else {
-    box.append(el("span", {}, `Waited ${last.wait} s: nothing timed out in '${last.from}'.`));
+    box.append(el("span", {}, `Waited ${last.wait} s: nothing timed out at ${last.from_words}.`));
   }
 }
+
+// After every step, wherever it was started from, the focus goes to the new state's heading:
+// the next Tab reaches what can be done there.
+function landed() { $("state-heading").focus(); }
+
+function failed(box, err) { box.replaceChildren(el("span", {class: "refused"}, err.message)); }
 
 async function send(event, payload) {
   try {
-    const data = await api("api/send", {event, payload});
+    const data = await api(withView("api/send"), {event, payload});
     render(data.state);
     showResult(data);
   } catch (err) {
-    $("result").replaceChildren(el("span", {class: "refused"}, err.message));
+    failed($("result"), err);
   }
+  landed();
 }
 
 async function refresh() {
-  try { render(await api("api/state")); } catch (err) { $("connection").textContent = `cannot reach the studio: ${err.message}`; }
+  try { render(await api(withView("api/state"))); } catch (err) { $("connection").textContent = `cannot reach the studio: ${err.message}`; }
 }
+
+let watching = true;
 
 function listen() {
   const source = new EventSource("api/events");
-  source.onopen = () => { $("connection").textContent = "live: reloads when the workflow files change"; };
+  source.onopen = () => {
+    $("connection").textContent = watching ? "live: reloads when the workflow files change"
+      : "runs the definitions the service started with: no reload (restart the service after editing them)";
+  };
   source.onerror = () => { $("connection").textContent = "reconnecting…"; };
   source.onmessage = (message) => {
     const data = JSON.parse(message.data);
@@ -361,41 +539,91 @@ function listen() {
   };
 }
 
+function readStartData() {
+  const box = $("start-fields");
+  const data = readPayload(box);
+  for (const input of box.querySelectorAll("input, select, textarea")) {
+    // a field left empty keeps its default (an empty text is the default of most)
+    if (input.value === "" && !input.hidden && data[input.name] === "") delete data[input.name];
+  }
+  return data;
+}
+
+async function loadStartForm(name) {
+  try {
+    const found = await api(`api/start-form?workflow=${encodeURIComponent(name)}`);
+    delete $("start-fields").dataset.touched;
+    renderStartFields(found, name === view.start ? view.start_data : {});
+    $("start-fields").dataset.version = "";
+  } catch (err) { failed($("result"), err); }
+}
+
+async function startAgain(start, data) {
+  await restart({start, data});
+}
+
+// The instances of the store, as choices for "start like it" (read when the list is opened).
+async function listStartInstances() {
+  const select = $("start-instance");
+  if (select.dataset.loaded) return;
+  try {
+    const found = await api("api/instances?limit=100");
+    select.append(...found.instances.map((item) => el("option", {value: item.id}, `${item.id} (${item.workflow}, ${item.state})`)));
+    select.dataset.loaded = "1";
+  } catch (err) { failed($("result"), err); }
+}
+
+async function restart(body) {
+  try {
+    const result = await api(withView("api/reset"), body);
+    delete $("start-fields").dataset.touched;
+    delete $("start-workflow").dataset.touched;
+    $("start-fields").dataset.version = "";
+    playgroundForm.close();
+    render(result.state);
+    const said = body.instance ? `Started ${result.state.start} with the start data of instance ${body.instance}.` : `Started ${result.state.start} again.`;
+    $("result").replaceChildren(el("span", {class: "ok"}, said));
+  } catch (err) { failed($("result"), err); }
+  landed();
+}
+
 function wire() {
-  $("engineer-view").addEventListener("change", (e) => document.body.classList.toggle("engineer-view", e.target.checked));
+  $("engineer-view").addEventListener("change", (e) => {
+    document.body.classList.toggle("engineer-view", e.target.checked);
+    relabelOptions();
+    refresh();
+  });
+  playgroundZoom = zoomable($("diagram"), "diagram");
   playgroundForm = payloadForm("payload", async (event, payload, error) => {
-    if (error) { $("result").replaceChildren(el("span", {class: "refused"}, error.message)); return; }
+    if (error) { failed($("result"), error); return; }
     await send(event, payload);
-    $("events-heading").focus();
   });
-  instanceForm = payloadForm("instance", async (event, payload, error) => {
-    if (error) { $("instance-result").replaceChildren(el("span", {class: "refused"}, error.message)); return; }
-    await sendToInstance(event, payload);
-  });
+  wireInstances();   // the operations view: instances.js
   $("wait-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      const data = await api("api/wait", {seconds: Number($("wait-seconds").value)});
+      const data = await api(withView("api/wait"), {seconds: Number($("wait-seconds").value)});
       render(data.state);
       showResult(data);
-    } catch (err) { $("result").replaceChildren(el("span", {class: "refused"}, err.message)); }
+    } catch (err) { failed($("result"), err); }
+    landed();
   });
-  $("start-data").addEventListener("input", (e) => { e.target.dataset.touched = "1"; });
-  $("start-workflow").addEventListener("change", () => { delete $("start-data").dataset.touched; });
+  $("start-fields").addEventListener("input", () => { $("start-fields").dataset.touched = "1"; });
+  $("start-workflow").addEventListener("change", (e) => { e.target.dataset.touched = "1"; loadStartForm(e.target.value); });
   $("reset-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     let data;
-    const text = $("start-data").value.trim();
-    try { data = text ? JSON.parse(text) : {}; } catch (err) { $("result").replaceChildren(el("span", {class: "refused"}, "start data: not valid JSON")); return; }
-    const start = $("start-workflow").value;
-    const body = start === view.start ? {start, data} : {start};
-    try {
-      const result = await api("api/reset", body);
-      delete $("start-data").dataset.touched;
-      playgroundForm.close();
-      $("result").replaceChildren(el("span", {class: "ok"}, `Started ${result.state.start} again.`));
-      render(result.state);
-    } catch (err) { $("result").replaceChildren(el("span", {class: "refused"}, err.message)); }
+    try { data = readStartData(); } catch (err) { failed($("result"), err); return; }
+    await startAgain($("start-workflow").value, data);
+  });
+  // Right under the events: the same session again, without going down to the start form.
+  $("start-over").addEventListener("click", () => startAgain(view.start, view.start_data));
+  $("start-instance").addEventListener("focus", listStartInstances);
+  $("start-instance").addEventListener("pointerdown", listStartInstances);
+  $("start-instance-go").addEventListener("click", () => {
+    const chosen = $("start-instance").value;
+    if (!chosen) { failed($("result"), new Error("choose an instance first")); return; }
+    restart({instance: chosen});
   });
   $("save-form").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -426,21 +654,27 @@ function wire() {
         $(t).setAttribute("aria-pressed", String(t === tab));
         $(p).hidden = p !== panel;
       }
+      if (panel === "playground") playgroundZoom.drawn();
       if (panel === "coverage" && !coverage) measure();
+      if (panel === "coverage" && coverage) coverageZoom.drawn();
       if (panel === "instances") listInstances();
     });
   }
-  $("instances-form").addEventListener("submit", (e) => { e.preventDefault(); listInstances(); });
+  coverageZoom = zoomable($("coverage-diagram"), "coverage");
   $("coverage-form").addEventListener("submit", (e) => { e.preventDefault(); measure(); });
   $("coverage-workflow").addEventListener("change", showCoverage);
 }
+
+let playgroundZoom = null;
+let coverageZoom = null;
 
 async function measure() {
   $("coverage-status").textContent = "running the scenarios…";
   try {
     coverage = await api(`api/coverage?folder=${encodeURIComponent($("coverage-folder").value)}`);
   } catch (err) { $("coverage-status").textContent = err.message; return; }
-  $("coverage-status").textContent = `${coverage.scenarios} scenario file(s) in ${coverage.folder}` + (coverage.problems.length ? `; problems: ${coverage.problems.join("; ")}` : "");
+  const reused = coverage.reused ? ` (${coverage.reused} unchanged since the last run: results reused)` : "";
+  $("coverage-status").textContent = `${coverage.scenarios} scenario file(s) in ${coverage.folder}${reused}` + (coverage.problems.length ? `; problems: ${coverage.problems.join("; ")}` : "");
   $("coverage-table").textContent = coverage.table;
   const select = $("coverage-workflow");
   const keep = select.value;
@@ -455,79 +689,10 @@ function showCoverage() {
   if (!chosen) { $("coverage-diagram").replaceChildren(); return; }
   $("coverage-caption").textContent = `Coverage of ${chosen.name}`;
   renderDiagram($("coverage-diagram"), chosen.svg, "");
+  coverageZoom.drawn();
 }
 
-// -- the instances view -----------------------------------------------------------------------
-
-const when = (seconds) => new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19);
-
-async function listInstances() {
-  const params = new URLSearchParams();
-  for (const name of ["workflow", "state", "outcome", "limit"]) {
-    const value = $(`filter-${name}`).value.trim();
-    if (value) params.set(name, value);
-  }
-  let found;
-  try { found = await api(`api/instances?${params}`); } catch (err) { $("instances-status").textContent = err.message; return; }
-  $("store-name").textContent = `Store: ${found.store}`;
-  const outcome = $("filter-outcome");
-  if (outcome.options.length === 1) for (const o of found.outcomes) outcome.append(el("option", {value: o}, o.replace("_", " ")));
-  const body = $("instances-table").querySelector("tbody");
-  body.replaceChildren();
-  for (const item of found.instances) {
-    const open = el("button", {type: "button", class: "secondary", "data-instance": item.id, "aria-label": `Open instance ${item.id}`}, item.id);
-    open.addEventListener("click", () => openInstance(item.id));
-    body.append(el("tr", {}, el("td", {}, open), el("td", {}, item.workflow), el("td", {}, item.state),
-      el("td", {}, item.outcome || "running"), el("td", {}, String(item.version)), el("td", {}, when(item.updated))));
-  }
-  $("instances-status").textContent = `${found.instances.length} instance(s)`;
-}
-
-async function openInstance(id) {
-  try { renderInstance(await api(`api/instances/${encodeURIComponent(id)}`)); } catch (err) { $("instances-status").textContent = err.message; return; }
-  $("instance-result").replaceChildren();
-  $("instance-heading").focus();
-}
-
-function renderInstance(detail) {
-  instance = detail;
-  const rec = detail.instance;
-  $("instance").hidden = false;
-  $("instance-heading").textContent = `Instance ${rec.id}`;
-  const line = $("instance-current");
-  line.replaceChildren(el("span", {}, `${detail.title}: `), el("code", {}, rec.state));
-  if (rec.outcome) line.append(el("span", {class: `badge ${rec.outcome}`}, rec.outcome.replace("_", " ")));
-  line.append(el("span", {class: "muted"}, ` — version ${rec.version}, definition ${rec.definition}`));
-  $("instance-caption").textContent = `Path taken by ${rec.id} through ${rec.workflow}`;
-  renderDiagram($("instance-diagram"), detail.diagram, rec.state);
-  const history = $("instance-history");
-  history.replaceChildren();
-  for (const item of detail.history) {
-    const li = el("li", {class: item.accepted ? "accepted" : "refused"}, el("strong", {}, item.accepted ? `${item.event}: ${item.from} → ${item.to}` : `${item.event}: refused`), ` (${when(item.time)})`);
-    if (item.payload) li.append(" ", el("code", {}, JSON.stringify(item.payload)));
-    if (item.refusal) li.append(el("div", {}, `${item.refusal.guard ? `guard ${item.refusal.guard} ` : ""}${item.refusal.rule ? `[${item.refusal.rule}] ` : ""}: ${item.refusal.message}`));
-    history.append(li);
-  }
-  renderEventList($("instance-events"), "instance-event", detail.events, (option) => (option.schema ? instanceForm.open(option) : sendToInstance(option.event, {})));
-}
-
-async function sendToInstance(event, payload) {
-  if (!instance) return;
-  const id = instance.instance.id;
-  if (!window.confirm(`Send '${event}' to instance ${id}? This changes the stored instance.`)) {
-    $("instance-result").replaceChildren(el("span", {}, `Not sent: '${event}' was cancelled.`));
-    return;
-  }
-  try {
-    const data = await api(`api/instances/${encodeURIComponent(id)}/send`, {event, payload});
-    renderInstance(data.instance);
-    const r = data.result;
-    const box = $("instance-result");
-    if (r.accepted) box.replaceChildren(el("span", {class: "ok"}, `${r.event}: ${r.from} → ${r.to}`));
-    else box.replaceChildren(el("span", {class: "refused"}, el("strong", {}, `${r.event} refused${r.refusal.guard ? ` by guard ${r.refusal.guard}` : ""}${r.refusal.rule ? ` [${r.refusal.rule}]` : ""}`), r.refusal.message));
-    listInstances();
-  } catch (err) { $("instance-result").replaceChildren(el("span", {class: "refused"}, err.message)); }
-}
+// -- the instances view: instances.js ------------------------------------------------------
 
 async function start() {
   wire();
@@ -536,6 +701,8 @@ async function start() {
     $("scenario-folder").value = defaults.scenario_folder;
     $("coverage-folder").value = defaults.coverage_folder;
     $("tab-instances").hidden = !defaults.instances;
+    $("start-from-instance").hidden = !defaults.instances;
+    watching = defaults.watch;
   } catch (err) { /* the fields stay empty; the server uses its defaults */ }
   await refresh();
   listen();
