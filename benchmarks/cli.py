@@ -45,6 +45,7 @@ from benchmarks.service import figure_service
 from benchmarks.store import figure_store, figure_store_bytes, figure_store_scaling
 from benchmarks.targets import Target
 from benchmarks.timers import figure_store_timers
+from benchmarks.timing import load_average
 from benchmarks.world_load import figure_world_load, profile_world_load
 
 HERE = Path(__file__).resolve().parent
@@ -212,6 +213,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-profile", action="store_true", help="skip profiling the misses")
     parser.add_argument(
+        "--figures",
+        default="",
+        help="comma-separated figures to run, no others (store, durable_flow, ...); with --out "
+        "elsewhere, so a partial run does not replace RESULTS.md",
+    )
+    parser.add_argument(
         "--skip",
         default="",
         help="comma-separated figures to skip "
@@ -243,9 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = make_config(args)
     started = time.perf_counter()
+    load_start = load_average()
     notes: list[str] = []
     only = {k.strip() for k in args.only.split(",")} if args.only else None
     skip = {k.strip() for k in args.skip.split(",") if k.strip()}
+    chosen = {k.strip() for k in args.figures.split(",") if k.strip()}
     impls = build_implementations(cfg, only, notes)
     for note in notes:
         _say(f"note: {note}")
@@ -278,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("pg_stop", postgres.close))  # not a figure: stops the cluster
 
         steps.append(("service", lambda: figure_service(cfg, Path(work))))
+        if chosen:
+            # pg_stop is no figure: it stops the cluster a chosen PostgreSQL figure started.
+            skip |= {key for key, _ in steps if key not in chosen and key != "pg_stop"}
         figures = _run_figures(steps, skip, notes)
 
     if "flow" in figures or "refusal" in figures:
@@ -291,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quick": cfg.quick,
         "elapsed_s": time.perf_counter() - started,
         "machine": machine(),
+        "load": {"start": load_start, "end": load_average()},
         "libraries": libraries(),
         "workflow_file": _shown(workflow),
         "config": {
@@ -322,7 +335,7 @@ def _run_figures(
     figures: dict[str, Figure] = {}
     for key, step in steps:
         if key in skip:
-            notes.append(f"figure `{key}` skipped (--skip)")
+            notes.append(f"figure `{key}` skipped (--skip, or not among --figures)")
             continue
         begun = time.perf_counter()
         try:

@@ -16,8 +16,8 @@ from typing import Any
 from benchmarks import domain
 from benchmarks.figures import Config, Figure
 from benchmarks.impls.linkflow_impl import WORKFLOW_FILE
-from benchmarks.store import _bare_commit, _bare_db
-from benchmarks.timing import Stat
+from benchmarks.store import CPU_NOTE, _bare_commit, _bare_db, cpu_ratios
+from benchmarks.timing import Stat, load_average
 from linkflow.runtime.world import World
 from linkflow.store import Store
 
@@ -61,7 +61,7 @@ def figure_durable_flow(cfg: Config, work: Path) -> Figure:
         "The five-event flow, durably: µs per event",
         "µs",
         [COLUMN],
-        derived_columns=["/ bare commit", "events/s"],
+        derived_columns=["/ bare commit", "CPU / bare commit", "events/s"],
     )
     fig.notes.append(
         f"{flows} fresh instances per repeat, each run through the five events (one "
@@ -74,6 +74,7 @@ def figure_durable_flow(cfg: Config, work: Path) -> Figure:
         "django_fsm_flow.py); django-fsm has no change feed, so it writes none."
     )
     fig.notes.append(NOT_MEASURED)
+    fig.notes.append(CPU_NOTE)
     bare = _bare_db(work / "flow-bare.db")
     linkflow = _Linkflow(f"sqlite:///{work / 'flow-linkflow.db'}")
     django = DjangoFlow(f"sqlite:///{work / 'flow-django.db'}")
@@ -90,6 +91,7 @@ def figure_durable_flow(cfg: Config, work: Path) -> Figure:
             "/ bare commit": stat.median / stats[BARE].median,
             "events/s": 1e6 / stat.median,
         }
+    cpu_ratios(fig, BARE, COLUMN)
     return fig
 
 
@@ -105,29 +107,37 @@ def paired_flows(
     events and django-fsm's, back to back for each of `flows` fresh instances per repeat
     (after one warm-up repeat)."""
     stats = {bare: Stat("µs"), LINKFLOW: Stat("µs"), DJANGO: Stat("µs")}
-    clock = time.perf_counter_ns
+    clock, cpu = time.perf_counter_ns, time.thread_time_ns
     events = len(domain.EVENTS)
     for repeat in range(repeats + 1):  # the first is a warm-up
         ours = [linkflow.create() for _ in range(flows)]
         theirs = [django.create() for _ in range(flows)]
+        load = load_average()
         spent = dict.fromkeys(stats, 0)
+        used = dict.fromkeys(stats, 0)
         for i, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
-            t0 = clock()
+            c0, t0 = cpu(), clock()
             for k in range(events):
                 bare_commit(i * events + k)
-            t1 = clock()
+            c1, t1 = cpu(), clock()
             linkflow.run_flow(mine)
-            t2 = clock()
+            c2, t2 = cpu(), clock()
             django.run_flow(other)
-            t3 = clock()
-            spent[bare] += t1 - t0
-            spent[LINKFLOW] += t2 - t1
-            spent[DJANGO] += t3 - t2
+            c3, t3 = cpu(), clock()
+            for key, wall, busy in (
+                (bare, t1 - t0, c1 - c0),
+                (LINKFLOW, t2 - t1, c2 - c1),
+                (DJANGO, t3 - t2, c3 - c2),
+            ):
+                spent[key] += wall
+                used[key] += busy
         linkflow.check(ours[-1])
         django.check(theirs[-1])
         if repeat:
             for key, ns in spent.items():
                 stats[key].values.append(ns / 1e3 / (flows * events))
+                stats[key].cpu.append(used[key] / 1e3 / (flows * events))
+                stats[key].load.append(load)
     for stat in stats.values():
         stat.ops = flows * events
     return stats

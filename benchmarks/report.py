@@ -39,7 +39,7 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
+    return {  # the load average is the run's, not the machine's: results["load"]
         "cpu": cpu,
         "cores": os.cpu_count(),
         "usable_cores": usable,
@@ -227,6 +227,30 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<=",
             )
         )
+        derived = store.derived.get(event, {})
+        if "CPU / bare commit" in derived:
+            targets.append(
+                Target(
+                    "durable_event_cpu",
+                    "CPU per durable SQLite event ≤ 2x the bare commit's CPU",
+                    derived["CPU / bare commit"],
+                    2.0,
+                    "x",
+                    "<=",
+                )
+            )
+        if "statements" in derived:
+            targets.append(
+                Target(
+                    "durable_event_statements",
+                    "statements per accepted SQLite event (BEGIN and COMMIT included) ≤ 5, and one "
+                    "more per world record it writes (the counter's `flip` writes one: ≤ 6)",
+                    derived["statements"],
+                    6.0,
+                    "statements",
+                    "<=",
+                )
+            )
     timers = figures.get("store_timers")
     if timers is not None:
         column = timers.columns[0]
@@ -327,6 +351,10 @@ def _cell(figure: Figure, row: str, column: str) -> str:
         return "-"
     text = f"**{_num(stat.median, figure.unit)}** ({_num(stat.low, figure.unit)}-"
     text += f"{_num(stat.high, figure.unit)})"
+    if stat.cpu:
+        text += f"; CPU **{_num(stat.cpu_median, figure.unit)}**"
+    if stat.loaded:
+        text += " ⚠"
     if stat.note and figure.key != "processes":
         text += " †"
     return text
@@ -336,6 +364,8 @@ def amount(value: float, unit: str) -> str:
     """A measured value in its unit: ratios, seconds, milliseconds or bytes."""
     if unit == "x":
         return f"{value:.2f}x"
+    if unit == "statements":
+        return f"{value:.0f} statements"
     if unit == "s":
         return f"{value:.3f} s" if value < 10 else f"{value:,.1f} s"
     if unit == "ms":
@@ -346,6 +376,8 @@ def amount(value: float, unit: str) -> str:
 def limit_text(value: float, unit: str, compare: str) -> str:
     """A target's limit with its comparison sign (≤ 1.5x, < 10 s, ≤ 2,048 B)."""
     sign = {"<=": "≤", ">=": "≥", "<": "<"}[compare]
+    if unit == "statements":
+        return f"{sign} {value:.0f} statements"
     if unit in ("x", "s", "ms"):
         return f"{sign} {value:g}{'' if unit == 'x' else ' '}{unit}"
     return f"{sign} {value:,.0f} B"
@@ -386,6 +418,14 @@ def render_markdown(
     add("| cpu | cores (usable) | python | platform |")
     add("|---|---|---|---|")
     add(f"| {m['cpu']} | {m['cores']} ({m['usable_cores']}) | {m['python']} | {m['platform']} |")
+    load = results.get("load")
+    if load:
+        add("")
+        add(
+            f"1-minute load average: {load['start']:.2f} when the run began, {load['end']:.2f} "
+            "when it ended. A durable figure taken above 1.0 is marked ⚠ and shows CPU time "
+            "beside wall time: compare CPU when the machine was busy."
+        )
     add("")
     add("## Libraries")
     add("")
@@ -489,6 +529,8 @@ def _derived(values: dict[str, float], column: str) -> str:
     value (an anchor) shows a dash."""
     if column not in values or math.isnan(values[column]):
         return "—"
+    if column == "statements":
+        return f"{values[column]:.0f}"
     if column.endswith("/s"):
         return f"{values[column]:,.0f}"
     if column.endswith(" s") or column.startswith("projected s"):

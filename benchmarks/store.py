@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from benchmarks.figures import Config, Figure
-from benchmarks.timing import Stat, interleaved
+from benchmarks.timing import Stat, interleaved, load_average
 from linkflow.runtime.world import World
 from linkflow.store import Store
 
@@ -48,20 +48,26 @@ def _bare_commit(conn: sqlite3.Connection, i: int) -> None:
 
 def _paired_us(
     bare_commit: Callable[[int], object], store: Store, instance: str, count: int
-) -> tuple[float, float]:
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """`count` bare commits and `count` durable events, alternating one by one, so a disk
-    whose fsync latency drifts (a shared machine) weighs on both alike; µs per op of each."""
-    clock = time.perf_counter_ns
-    bare = event = 0
+    whose fsync latency drifts (a shared machine) weighs on both alike; (wall, CPU) µs per op
+    of each. CPU is this thread's (`time.thread_time`): the client's share, all of SQLite's."""
+    clock, cpu = time.perf_counter_ns, time.thread_time_ns
+    bare = event = bare_cpu = event_cpu = 0
     for i in range(count):
-        t0 = clock()
+        c0, t0 = cpu(), clock()
         bare_commit(i)
-        t1 = clock()
+        c1, t1 = cpu(), clock()
         store.send(instance, "flip")
-        t2 = clock()
+        c2, t2 = cpu(), clock()
         bare += t1 - t0
         event += t2 - t1
-    return bare / 1e3 / count, event / 1e3 / count
+        bare_cpu += c1 - c0
+        event_cpu += c2 - c1
+    return (bare / 1e3 / count, bare_cpu / 1e3 / count), (
+        event / 1e3 / count,
+        event_cpu / 1e3 / count,
+    )
 
 
 def paired_stats(
@@ -72,12 +78,46 @@ def paired_stats(
     repeats: int,
     rows: tuple[str, str],
 ) -> dict[str, Stat]:
-    """`_paired_us` once per repeat: µs per op of the bare commit and of the event."""
+    """`_paired_us` once per repeat: µs per op (wall and CPU) of the bare commit and of the
+    event, with the load average of each repeat."""
     stats = {row: Stat("µs", ops=count) for row in rows}
     for _ in range(repeats):
-        for row, value in zip(rows, _paired_us(bare_commit, store, instance, count), strict=True):
-            stats[row].values.append(value)
+        load = load_average()
+        measured = _paired_us(bare_commit, store, instance, count)
+        for row, (wall, cpu) in zip(rows, measured, strict=True):
+            stats[row].values.append(wall)
+            stats[row].cpu.append(cpu)
+            stats[row].load.append(load)
     return stats
+
+
+def cpu_ratios(fig: Figure, bare: str, column: str) -> None:
+    """The derived column "CPU / bare commit" of each row that has CPU times."""
+    anchor = fig.rows[bare][column].cpu_median
+    for row, cells in fig.rows.items():
+        if cells[column].cpu:
+            fig.derived.setdefault(row, {})["CPU / bare commit"] = cells[column].cpu_median / anchor
+
+
+#: What the CPU figures mean, for every durable figure that has them.
+CPU_NOTE = (
+    "CPU: this thread's CPU time per operation (`time.thread_time`), beside the wall time: "
+    "other processes on the machine and the disk's fsync latency lengthen the wall time, "
+    "hardly the CPU time. ⚠ marks a value taken while the 1-minute load average was above 1.0 "
+    "(the load of each repeat is in results.json)."
+)
+
+
+def count_statements(conn: sqlite3.Connection, run: Callable[[], object]) -> float:
+    """How many statements `run` makes SQLite run on `conn` (top-level ones: SQLite reports
+    a statement's inner programs as "-- ..." lines)."""
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        run()
+    finally:
+        conn.set_trace_callback(None)
+    return float(sum(1 for line in seen if not line.lstrip().startswith("--")))
 
 
 def _counter_store(path: Path) -> tuple[Store, str]:
@@ -93,26 +133,37 @@ def figure_store(cfg: Config, work: Path) -> Figure:
         "One durable event against a bare SQLite commit",
         "µs",
         [COLUMN],
-        derived_columns=["/ bare commit"],
+        derived_columns=["/ bare commit", "CPU / bare commit", "statements"],
     )
     fig.notes.append(
         f"{count} operations of each per repeat, alternating one by one. The event: `flip` on "
-        "benchmarks/flows/durable_counter.yaml (instance row locked and read, one binding "
-        "read, data and one world record written, history and feed entries), one transaction "
-        "per event. The anchor: BEGIN IMMEDIATE; UPDATE one row; INSERT one row; COMMIT."
+        "benchmarks/flows/durable_counter.yaml (one binding read, data and one world record "
+        "written, history and feed entries), one transaction per event. The anchor: BEGIN "
+        "IMMEDIATE; UPDATE one row; INSERT one row; COMMIT."
+    )
+    fig.notes.append(CPU_NOTE)
+    fig.notes.append(
+        "statements: those SQLite ran for one event, BEGIN and COMMIT included (counted with "
+        "the connection's trace callback, after the warm-up; a statement's inner programs, such "
+        "as the data version read inside a RETURNING clause, are part of it)."
     )
     bare = _bare_db(work / "bare.db")
     store, instance = _counter_store(work / "durable.db")
     try:
         commit = partial(_bare_commit, bare)
         _paired_us(commit, store, instance, 10)  # warm up: compile, first pages
+        statements = {BARE: count_statements(bare, lambda: commit(0))}
+        conn = store.backend.conn  # type: ignore[attr-defined]
+        statements[EVENT] = count_statements(conn, lambda: store.send(instance, "flip"))
         stats = paired_stats(commit, store, instance, count, cfg.repeats, (BARE, EVENT))
     finally:
         bare.close()
         store.close()
     for key, stat in stats.items():
         fig.rows[key] = {COLUMN: stat}
-    fig.derived[EVENT] = {"/ bare commit": stats[EVENT].median / stats[BARE].median}
+        fig.derived[key] = {"statements": statements[key]}
+    fig.derived[EVENT]["/ bare commit"] = stats[EVENT].median / stats[BARE].median
+    cpu_ratios(fig, BARE, COLUMN)
     return fig
 
 

@@ -7,11 +7,25 @@ harness calls each subject once per repeat, rotating which goes first.
 from __future__ import annotations
 
 import gc
+import math
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+#: A figure taken while the 1-minute load average was above this is marked: other processes
+#: wanted the cores too, so its wall time may include waiting for one (its CPU time less so).
+LOADED = 1.0
+
+
+def load_average() -> float:
+    """The 1-minute load average now (NaN where the system does not tell)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover - every POSIX system the bench runs on has it
+        return math.nan
 
 
 @dataclass
@@ -23,6 +37,20 @@ class Stat:
     #: How many operations each value averages over (0 when not applicable).
     ops: int = 0
     note: str = ""
+    #: CPU time of the measuring thread per operation, one per repeat, in `unit` (durable
+    #: figures): a loaded machine or a slow disk lengthens the wall time, not this.
+    cpu: list[float] = field(default_factory=list)
+    #: The 1-minute load average when each repeat was taken.
+    load: list[float] = field(default_factory=list)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a repeat was taken above load `LOADED`."""
+        return any(value > LOADED for value in self.load)
 
     @property
     def median(self) -> float:
@@ -47,6 +75,12 @@ class Stat:
         }
         if self.ops:
             out["ops_per_repeat"] = self.ops
+        if self.cpu:
+            out["cpu_median"] = self.cpu_median
+            out["cpu_values"] = list(self.cpu)
+        if self.load:
+            out["load_values"] = list(self.load)
+            out["loaded"] = self.loaded
         if self.note:
             out["note"] = self.note
         return out

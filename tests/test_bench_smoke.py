@@ -70,7 +70,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 19 + PG_TARGETS
+    assert len(data["targets"]) == 21 + PG_TARGETS
     assert "refusal_vs_transitions" in data["targets"]
     for figure in ("flow", "refusal"):
         notes = data["figures"][figure]["notes"]

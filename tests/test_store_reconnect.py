@@ -74,6 +74,7 @@ class _LosingBackend:
     def __init__(self, inner: Any, losses: list[bool]) -> None:
         self.inner = inner
         self.name = inner.name
+        self.serial = inner.serial
         #: before_commit of each loss to come, in order.
         self.losses = losses
         self.writes = 0

@@ -37,6 +37,9 @@ class Backend(Protocol):
 
     #: "sqlite" or "postgresql": also the dialect of the store's queries.
     name: str
+    #: Writers take turns (one write transaction at a time, whoever opened it): nothing a
+    #: writer reads needs a lock, and what it remembered can be checked (store/cache.py).
+    serial: bool
 
     def write(self) -> AbstractContextManager[Tx]:
         """A transaction that may write; raises Retry when it lost a race."""

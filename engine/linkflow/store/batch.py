@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from linkflow.errors import UsageError
 from linkflow.store.backend import Tx
+from linkflow.store.cache import Stale
 from linkflow.store.errors import StoreError, first_line
 from linkflow.store.records import Sent
 from linkflow.store.store import check_send
@@ -74,7 +75,8 @@ def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exc
             checked.append(None)
         except UsageError as err:  # answered as Store.send would raise it
             checked.append(err)
-    retry = _must_retry(store)
+    # A stale cache (cache.py) ends the whole attempt too: `_write` runs it again.
+    retry: tuple[type[BaseException], ...] = (Stale, *_must_retry(store))
 
     def work(tx: Tx) -> list[Sent | Exception]:
         # A fresh list per attempt: an attempt that lost a race is run again from the start.
@@ -85,13 +87,15 @@ def send_many(store: Store, requests: Sequence[EventRequest]) -> list[Sent | Exc
             for request, wrong in zip(requests, checked, strict=True)
         ]
 
-    return store._write(work)
+    return store._write(work, keeps=True)
 
 
 def _one(
     store: Store, tx: Tx, request: EventRequest, retry: tuple[type[BaseException], ...]
 ) -> Sent | Exception:
     tx.run(store.sql["savepoint"])
+    remembered = store.cache.tx
+    mark = None if remembered is None else remembered.mark()
     try:
         sent = store._send_in(
             tx,
@@ -101,7 +105,7 @@ def _one(
             request.event_id,
             request.expect_version,
         )
-    except retry:
+    except retry:  # the whole batch runs again
         raise
     except Exception as err:  # this event's answer; the others go on
         # Undo whatever the event wrote. When the database itself lost the transaction (the
@@ -109,6 +113,8 @@ def _one(
         # the whole batch fails: none of it is applied.
         tx.run(store.sql["rollback_to_savepoint"])
         tx.run(store.sql["release_savepoint"])
+        if remembered is not None and mark is not None:
+            remembered.undo(mark)  # what the event read or wrote is undone with it
         return _as_store_error(store, err) if _is_database_error(err) else err
     tx.run(store.sql["release_savepoint"])
     return sent

@@ -14,7 +14,8 @@ while holding one that the writer it waits for needs:
 2. then instance rows (`instance_for_update`, or `claim_due` / `claim_due_instance` for a
    timer pass) and the world records a step reads (`world_record_for_update`), in whatever
    order the steps meet them;
-3. and the feed counter's number is taken at the end (`next_feed_seq`), on the row already held.
+3. and the feed counter's number is taken at the end (`insert_feed_next` for one step,
+   `next_feed_seq` for a batch of them), on the row already held.
 
 `_write` takes step 1 for every writer: a single event (`Store.send`), an event batch
 (batch.send_many, the service's group commit), a timer pass (`fire_due`), a world import
@@ -36,7 +37,9 @@ server log). Claims keep `SKIP LOCKED`, and a deadlock or a lost race is still r
 (`Retry`), for any session outside this order (a manual SQL session, say).
 
 SQLite needs nothing more: `BEGIN IMMEDIATE` makes each write transaction the only writer
-until it commits (the counter is `SELECT 1` there), so there is only ever one lock, taken first.
+until it commits (`Backend.serial`: step 1 is not run there), so there is only ever one lock,
+taken first. It is also why a SQLite store may remember instances and world records between
+transactions (cache.py).
 """
 
 from __future__ import annotations
@@ -44,8 +47,10 @@ from __future__ import annotations
 import json
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from linkflow.language.loader import workflow_from_text
@@ -55,6 +60,7 @@ from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import copy_json
 from linkflow.store.backend import Backend, Row, Tx
+from linkflow.store.cache import Cache, Stale
 from linkflow.store.errors import ConnectionLost, NotFound, Retry, StoreError
 from linkflow.store.queries import Queries, queries
 from linkflow.store.records import InstanceRecord
@@ -73,7 +79,7 @@ def new_id() -> str:
 def record_of(row: Row) -> InstanceRecord:
     """An instance row (selected in records.INSTANCE_COLUMNS order) as a record."""
     (id_, workflow, definition, state, data, start, outcome, version) = row[:8]
-    created, updated, entered, due, session = row[8:]
+    created, updated, entered, due, session = row[8:13]
     return InstanceRecord(
         id_,
         workflow,
@@ -115,12 +121,20 @@ class StoreCore:
         self._known: dict[str, Workflow] = {}
         #: Transactions run again after losing a race, since the store opened (for metrics).
         self.retries = 0
+        #: Instances and world records as this process last wrote or read them (cache.py).
+        self.cache = Cache()
+        #: Held around each write transaction and its cache's update (`_attempt`), where
+        #: writers take turns anyway (SQLite); PostgreSQL's writers keep no cache and need none.
+        self._writing: AbstractContextManager[Any] = (
+            threading.RLock() if backend.serial else nullcontext()
+        )
 
-    def _write(self, work: Callable[[Tx], T], *, queue: bool = True) -> T:
+    def _write(self, work: Callable[[Tx], T], *, queue: bool = True, keeps: bool = False) -> T:
         """Run `work` in one write transaction, again if it lost a race with another writer.
 
         With `queue` (every writer but `start`), the transaction first takes the feed counter,
         the first lock of the lock order (module docstring), queuing behind other writers.
+        With `keeps`, `work` keeps the cache up to date (cache.py); any other writer empties it.
 
         A transaction whose connection broke before its COMMIT was sent applied nothing: it
         runs once more, on a new connection (the database may have failed over). One that
@@ -128,12 +142,9 @@ class StoreCore:
         reconnected = False
         for attempt in range(ATTEMPTS):
             try:
-                with self.backend.write() as tx:
-                    if queue:
-                        # Not read: in a pipelined PostgreSQL transaction it goes out with the
-                        # first statement that is, and the lock is held from then on.
-                        tx.run(self.sql["take_feed_head"])
-                    return work(tx)
+                return self._attempt(work, queue=queue, keeps=keeps)
+            except Stale:
+                continue  # no race lost: the next try reads afresh what the cache held
             except Retry:
                 self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -144,6 +155,26 @@ class StoreCore:
         raise StoreError(
             f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
         )
+
+    def _attempt(self, work: Callable[[Tx], T], *, queue: bool, keeps: bool) -> T:
+        """One try of `_write`. The cache takes the transaction's entries after COMMIT and
+        before another thread's write transaction can begin (`_writing`): a thread never reads
+        an entry older than a commit it follows."""
+        serial = self.backend.serial
+        with self._writing:
+            try:
+                with self.backend.write() as tx:
+                    self.cache.begin(keeps and serial)
+                    if queue and not serial:
+                        # Not read: in a pipelined PostgreSQL transaction it goes out with the
+                        # first statement that is, and the lock is held from then on.
+                        tx.run(self.sql["take_feed_head"])
+                    done = work(tx)
+            except BaseException:
+                self.cache.end(committed=False)
+                raise
+            self.cache.end(committed=True)
+            return done
 
     def _engine(self, tx: Tx, definition: str) -> Engine:
         """The engine of a stored definition: the model this process registered, or else its
@@ -169,12 +200,26 @@ class StoreCore:
         return engine
 
     def _row(self, tx: Tx, instance_id: str, *, lock: bool = False) -> InstanceRecord:
-        """The stored instance (locked for this writer when `lock`), or NotFound."""
+        """The stored instance (locked for this writer when `lock`, and then remembered by the
+        write transaction's cache), or NotFound."""
         query = self.sql["instance_for_update"] if lock else self.sql["instance"]
         row = tx.one(query, (instance_id,))
         if row is None:
             raise NotFound(f"no instance '{instance_id}' in the store at {self.where}")
-        return record_of(row)
+        record = record_of(row)
+        if lock:
+            self.cache.observe(row[13])
+            if self.cache.tx is not None:
+                self.cache.tx.records[instance_id] = record
+        return record
+
+    def _locked(self, tx: Tx, instance_id: str) -> tuple[InstanceRecord, bool]:
+        """The instance a write transaction works on: remembered (and checked at its first
+        write, cache.py) or read and locked. True when it was remembered."""
+        found = self.cache.record(instance_id)
+        if found is not None:
+            return found, True
+        return self._row(tx, instance_id, lock=True), False
 
     def _materialize(
         self, tx: Tx, record: InstanceRecord, *, lock: bool, clock: Clock | None = None
@@ -183,9 +228,18 @@ class StoreCore:
         engine = self._engine(tx, record.definition)
         query = self.sql["world_record_for_update"] if lock else self.sql["world_record"]
 
+        cache = self.cache if lock else None
+
         def fetch(collection: str, key: str) -> str | None:
+            if cache is not None:
+                known, text = cache.text((collection, key))
+                if known:
+                    return text
             found = tx.one(query, (collection, key))
-            return None if found is None else str(found[0])
+            text = None if found is None else str(found[0])
+            if cache is not None and cache.tx is not None:
+                cache.tx.texts[(collection, key)] = text
+            return text
 
         world = StoreWorld(fetch)
         instance = Instance(engine, copy_json(dict(record.data)), world, clock or self.clock)

@@ -147,6 +147,7 @@ def _pipelined(conn: psycopg.Connection[Any], progress: _Progress) -> Iterator[N
 
 class PostgresBackend:
     name = "postgresql"
+    serial = False
 
     def __init__(self, url: StoreUrl) -> None:
         self.where = url.display()

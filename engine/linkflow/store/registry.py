@@ -71,7 +71,7 @@ class Registry(StoreCore):
                             "not in the store: register it too"
                         )
 
-        self._write(work)
+        self._write(work, keeps=True)  # definitions only: nothing the cache holds
         for workflow in models:
             self._known.setdefault(workflow.source_hash, workflow)
         first = models[0]

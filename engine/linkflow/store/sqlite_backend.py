@@ -43,6 +43,7 @@ class SqliteTx:
 
 class SqliteBackend:
     name = "sqlite"
+    serial = True
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self.path = path

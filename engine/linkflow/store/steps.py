@@ -97,6 +97,8 @@ class StepWriter(StoreCore):
                 hop,
             ),
         )
+        if self.cache.tx is not None:
+            self.cache.tx.records[id_] = record
         return record
 
     def _stage(
@@ -134,6 +136,7 @@ class StepWriter(StoreCore):
         if not step.accepted:
             pending.steps.append((step, record, None, False))
             return
+        remembered = self.cache.tx
         for collection, key, text, existed in world.changes():
             if text is None:
                 tx.run(self.sql["delete_world_record"], (collection, key))
@@ -141,6 +144,8 @@ class StepWriter(StoreCore):
                 tx.run(self.sql["update_world_record"], (text, collection, key))
             else:
                 tx.run(self.sql["insert_world_record"], (collection, key, text))
+            if remembered is not None:
+                remembered.texts[(collection, key)] = text
         now = entry.time
         after = InstanceRecord(
             record.id,
@@ -184,6 +189,8 @@ class StepWriter(StoreCore):
 
     def _flush(self, tx: Tx, pending: Pending) -> list[Sent]:
         """Write what `pending` holds, one batch per statement; the steps' outcomes."""
+        if len(pending.steps) == 1:
+            return [self._flush_one(tx, pending)]
         number = self._next_feed_seq(tx, len(pending.feed)) if pending.feed else 0
         rows = [(number + i, *row) for i, row in enumerate(pending.feed)]
         sent: list[Sent] = []
@@ -201,6 +208,47 @@ class StepWriter(StoreCore):
         _run_rows(tx, self.sql["insert_history"], history)
         _run_rows(tx, self.sql["update_instance"], pending.instances)
         _run_rows(tx, self.sql["insert_feed"], rows)
+        return sent
+
+    def _flush_one(self, tx: Tx, pending: Pending) -> Sent:
+        """Write one step's rows, each statement returning what the next needs: the instance
+        row only if it is still at the version the step started from, the feed entry with its
+        number, then the history entry. Where writers take turns (SQLite), the first of them
+        returns the data version that checks whatever the step used from the cache (cache.py);
+        elsewhere (PostgreSQL) the rows were read locked and fresh, and only the feed entry's
+        number is waited for (the other statements go out pipelined with it or with COMMIT)."""
+        step, after, handed, accepted = pending.steps[0]
+        (history,) = pending.history
+        checked = self.backend.serial
+        if accepted:
+            (instance,) = pending.instances
+            (feed,) = pending.feed
+            if checked:
+                row = tx.one(self.sql["update_instance_checked"], (*instance, after.version - 1))
+                if row is None:  # another connection moved it: what the step read was stale
+                    raise self.cache.stale(f"instance '{after.id}' moved on since it was read")
+                self.cache.observe(row[0])
+            else:
+                tx.run(self.sql["update_instance"], instance)
+            found = tx.one(self.sql["insert_feed_next"], feed)
+            assert found is not None
+            sent = Sent(step, after, handed_to=handed, feed_seq=int(found[0]))
+            answered = (*history, None if history[10] is None else dump(recorded_answer(sent)))
+            tx.run(self.sql["insert_history"], answered)
+            remembered = self.cache.tx
+            if remembered is not None:
+                remembered.records[after.id] = after
+                if handed is not None:
+                    remembered.records[handed.id] = handed
+            return sent
+        sent = Sent(step, after)
+        answered = (*history, None if history[10] is None else dump(recorded_answer(sent)))
+        if checked:
+            row = tx.one(self.sql["insert_history_checked"], answered)
+            assert row is not None
+            self.cache.observe(row[0])
+        else:
+            tx.run(self.sql["insert_history"], answered)
         return sent
 
     def _hand_off(self, tx: Tx, instance: Instance, after: InstanceRecord) -> InstanceRecord | None:

@@ -129,7 +129,7 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
             return self._insert(tx, instance, definition.hash, wanted, wanted, start)
 
         # A new row, locking nothing another writer holds: it need not queue (core.py).
-        return self._write(work, queue=False)
+        return self._write(work, queue=False, keeps=True)
 
     def get(self, instance_id: str) -> InstanceRecord:
         with self.backend.read() as tx:
@@ -237,7 +237,8 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
         """
         check_send(payload, event_id)
         return self._write(
-            lambda tx: self._send_in(tx, instance_id, event, payload, event_id, expect_version)
+            lambda tx: self._send_in(tx, instance_id, event, payload, event_id, expect_version),
+            keeps=True,
         )
 
     def _send_in(
@@ -250,7 +251,7 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
         expect_version: int | None,
     ) -> Sent:
         """One event inside an open write transaction (`send`, or a batch of them)."""
-        record = self._row(tx, instance_id, lock=True)
+        record, remembered = self._locked(tx, instance_id)
         engine = self._engine(tx, record.definition)
         request = None
         if event_id is not None:
@@ -258,8 +259,14 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
             public = {k: v for k, v in (payload or {}).items() if k in recordable}
             request = _fingerprint(event, public)
             prior = self._replay(tx, record, engine, event_id, request)
+            if prior is not None and remembered:  # answered from the row as it is now
+                prior = self._replay(
+                    tx, self._row(tx, instance_id, lock=True), engine, event_id, request
+                )
             if prior is not None:
                 return prior
+        if remembered and expect_version is not None and expect_version != record.version:
+            record = self._row(tx, instance_id, lock=True)  # the version to compare is current
         if expect_version is not None and expect_version != record.version:
             raise Conflict(
                 f"instance '{instance_id}' is at version {record.version}, not "

@@ -5,9 +5,36 @@
 -- locked first of all by every writer (take_feed_head: core.py, "Lock order").
 
 -- name: instance_for_update
+-- The last column is SQLite's data version there (store/cache.py); none here.
 SELECT id, workflow, definition, state, data, start_data, outcome, version,
-       created, updated, entered, due, session
+       created, updated, entered, due, session, CAST(NULL AS bigint)
 FROM instances WHERE id = ? FOR UPDATE;
+
+-- name: update_instance_checked
+-- Not run here: PostgreSQL's writers keep no cache to check (store/cache.py), so a step writes
+-- its rows with update_instance and insert_history, pipelined. Named as in sqlite.sql, where
+-- it is the instance row only if still at the version the step started from.
+UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?,
+                     entered = ?, due = ?
+WHERE id = ? AND version = ?
+RETURNING CAST(NULL AS bigint);
+
+-- name: insert_history_checked
+-- Not run here either (see update_instance_checked).
+INSERT INTO history (instance, seq, time, event, source, target, accepted, payload,
+                     refusal, transition, event_id, request, answer)
+VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?),
+        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING CAST(NULL AS bigint);
+
+-- name: insert_feed_next
+-- One step's feed entry, numbered from the counter row in the same statement (one round trip;
+-- the row stays locked until commit, as for next_feed_seq).
+WITH n AS (UPDATE feed_head SET seq = feed_head.seq + 1 RETURNING feed_head.seq)
+INSERT INTO feed (seq, instance, workflow, event, source, target, outcome, time)
+SELECT n.seq, ?, ?, ?, ?, ?, ?, CAST(? AS double precision) FROM n
+RETURNING seq;
+
 
 -- name: world_record_for_update
 SELECT record FROM world WHERE collection = ? AND key = ? FOR UPDATE;

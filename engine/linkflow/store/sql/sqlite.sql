@@ -3,9 +3,36 @@
 -- nothing it reads needs a row lock and feed numbers need no counter.
 
 -- name: instance_for_update
+-- The last column: SQLite's data version, which moves when another connection commits
+-- (what this process remembers is checked against it: store/cache.py).
 SELECT id, workflow, definition, state, data, start_data, outcome, version,
-       created, updated, entered, due, session
+       created, updated, entered, due, session, (SELECT data_version FROM pragma_data_version())
 FROM instances WHERE id = ?;
+
+-- name: update_instance_checked
+-- One step's instance row, if it is still at the version the step started from (no row
+-- returned: it is not); returns the data version as instance_for_update does.
+UPDATE instances SET state = ?, data = ?, outcome = ?, version = ?, updated = ?,
+                     entered = ?, due = ?
+WHERE id = ? AND version = ?
+RETURNING (SELECT data_version FROM pragma_data_version());
+
+-- name: insert_history_checked
+-- A refused step's history entry (its number the instance's next one), returning the data
+-- version as instance_for_update does.
+INSERT INTO history (instance, seq, time, event, source, target, accepted, payload,
+                     refusal, transition, event_id, request, answer)
+VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?),
+        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING (SELECT data_version FROM pragma_data_version());
+
+-- name: insert_feed_next
+-- One step's feed entry, numbered in the insert: `seq` is the rowid, one above the highest (the
+-- only writer, and entries are never deleted).
+INSERT INTO feed (instance, workflow, event, source, target, outcome, time)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+RETURNING seq;
+
 
 -- name: world_record_for_update
 SELECT record FROM world WHERE collection = ? AND key = ?;
@@ -25,13 +52,14 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
 FROM instances WHERE id = ? AND due IS NOT NULL AND due <= ?;
 
 -- name: next_feed_seq
--- The first of ? consecutive feed numbers: the one after the highest (the only writer). The
+-- The first of ? consecutive feed numbers: the one after the highest (the only writer), for a
+-- batch of steps (a timer pass); one step numbers its entry in insert_feed_next instead. The
 -- count is bound, though not needed here, so that both dialects take the same parameters.
 SELECT COALESCE(MAX(seq), 0) + 1 FROM feed WHERE ? > 0;
 
 -- name: take_feed_head
--- Nothing to take: BEGIN IMMEDIATE already queued the writer behind every other one (the
--- single-writer design needs no lock order: core.py, "Lock order").
+-- Nothing to take, and not run (`Backend.serial`): BEGIN IMMEDIATE already queued the writer
+-- behind every other one (the single-writer design needs no lock order: core.py, "Lock order").
 SELECT 1;
 
 -- name: prune_claim
