@@ -457,7 +457,22 @@ def invariant_problems(
 ) -> list[Problem]:
     """The invariants of `workflow` that do not hold, as located problems. Pass every loaded
     workflow as `workflows` so that handoffs are followed."""
+    within = scope(workflow, workflows) if workflow.invariants else {}
+    nested = sorted(name for name, wf in within.items() if _has_entry_exit(wf))
+    if nested:
+        return [
+            Problem(
+                invariant.location,
+                f"invariant '{name}' cannot be checked yet: invariants do not see the entry "
+                f"and exit actions of states (workflow {', '.join(map(repr, nested))} has some)",
+            )
+            for name, invariant in workflow.invariants.items()
+        ]
     return [v.problem() for v in violations(workflow, workflows)]
+
+
+def _has_entry_exit(workflow: Workflow) -> bool:
+    return bool(workflow.state_actions())
 
 
 def all_invariant_problems(workflows: Mapping[str, Workflow]) -> list[Problem]:

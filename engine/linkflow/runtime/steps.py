@@ -70,6 +70,9 @@ class Step:
     refusal: Refusal | None = None
     #: Every guard checked on the way, as (transition index, guard label, held).
     checks: tuple[tuple[int, str, bool], ...] = ()
+    #: The `done.state.<path>` transitions taken after `transition` in the same step, each
+    #: with the state it left (a compound state's `final: done` child).
+    chained: tuple[tuple[Transition, str], ...] = ()
 
     @property
     def accepted(self) -> bool:

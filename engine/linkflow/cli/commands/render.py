@@ -139,6 +139,13 @@ def load_selection(
     if not result.workflows:
         error(command, "no workflow found")
         return None
+    from linkflow.language.nesting import nesting_unsupported
+
+    chosen = result.workflows if selected is None else {n: result.workflows[n] for n in selected}
+    refusals = [r for wf in chosen.values() if (r := nesting_unsupported(wf, command))]
+    if refusals:
+        report_problems(refusals, sys.stdout if out is None else out, fmt)
+        return None
     return result.workflows, selected, whole
 
 
