@@ -1,0 +1,209 @@
+"""Compound states: a transition on a parent applies in every state in it, a deeper one first;
+entry and exit actions run in order along a transition; a `final: done` child raises
+`done.state.<path>`; the instance's state is the active leaf's dotted path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from linkflow import RefusalKind, Workflow, World
+from linkflow.analysis.explore import explore
+from linkflow.language.loader import load_text, load_workflow, workflow_from_text
+from linkflow.runtime.engine import Engine
+from linkflow.runtime.instance import Instance
+from linkflow.runtime.world_loader import load_world
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Every kind of move between nested states, each logging what it exits and enters.
+MOVES = """\
+workflow: moves
+initial: a
+data: {log: []}
+states:
+  a:
+    initial: one
+    exit: [{append: {path: data.log, value: "'exit a'"}}]
+    states:
+      one:
+        exit: [{append: {path: data.log, value: "'exit a.one'"}}]
+      two:
+        entry: [{append: {path: data.log, value: "'enter a.two'"}}]
+        exit: [{append: {path: data.log, value: "'exit a.two'"}}]
+      over: {final: done}
+  b:
+    initial: inner
+    entry: [{append: {path: data.log, value: "'enter b'"}}]
+    states:
+      inner:
+        initial: deep
+        entry: [{append: {path: data.log, value: "'enter b.inner'"}}]
+        states:
+          deep:
+            entry: [{append: {path: data.log, value: "'enter b.inner.deep'"}}]
+  end: {final: completed}
+  stopped: {final: cancelled}
+events:
+  go: {}
+  jump: {}
+  finish: {}
+  stop: {}
+transitions:
+  - event: go
+    from: a.one
+    to: a.two
+    actions: [{append: {path: data.log, value: "'go'"}}]
+  - event: go
+    from: a
+    to: end
+  - event: jump
+    from: a
+    to: b
+    actions: [{append: {path: data.log, value: "'jump'"}}]
+  - event: finish
+    from: a.two
+    to: a.over
+  - event: done.state.a
+    from: a
+    to: b
+  - event: stop
+    from: "*"
+    to: stopped
+  - event: go
+    from: b
+    to: end
+"""
+
+
+@pytest.fixture(scope="module")
+def moves() -> Workflow:
+    return workflow_from_text(MOVES, "moves.yaml")
+
+
+def _log(instance: Instance) -> list[str]:
+    log: list[str] = instance.data["log"]
+    return log
+
+
+def test_the_state_is_the_active_leaf_path(moves: Workflow) -> None:
+    assert moves.initial == "a.one"
+    assert set(moves.states) == {"a.one", "a.two", "a.over", "b.inner.deep", "end", "stopped"}
+    assert set(moves.compounds) == {"a", "b", "b.inner"}
+    assert Engine(moves).create().state == "a.one"
+
+
+def test_a_childs_own_transition_wins_over_its_parents(moves: Workflow) -> None:
+    instance = Engine(moves).create()
+    step = instance.send("go")
+    assert (step.source, step.target) == ("a.one", "a.two")
+    # a.two declares no `go`: the parent's applies
+    assert instance.send("go").target == "end"
+
+
+def test_exits_run_innermost_first_then_the_transition_then_entries_outermost_first(
+    moves: Workflow,
+) -> None:
+    instance = Engine(moves).create()
+    instance.send("go")
+    assert _log(instance) == ["exit a.one", "go", "enter a.two"]
+    step = instance.send("jump")
+    assert step.target == "b.inner.deep"
+    assert _log(instance)[3:] == [
+        "exit a.two",
+        "exit a",
+        "jump",
+        "enter b",
+        "enter b.inner",
+        "enter b.inner.deep",
+    ]
+
+
+def test_a_transition_inside_its_compound_state_does_not_leave_it(moves: Workflow) -> None:
+    instance = Engine(moves).create()
+    instance.send("go")
+    assert "exit a" not in _log(instance)
+
+
+def test_a_done_child_raises_the_done_event_in_the_same_step(moves: Workflow) -> None:
+    instance = Engine(moves).create()
+    instance.send("go")
+    step = instance.send("finish")
+    assert (step.source, step.target) == ("a.two", "b.inner.deep")
+    assert [(t.event, left) for t, left in step.chained] == [("done.state.a", "a.over")]
+    assert len(instance.history) == 2
+
+
+def test_a_done_event_cannot_be_sent(moves: Workflow) -> None:
+    instance = Engine(moves).create()
+    step = instance.send("done.state.a")
+    assert step.refusal is not None
+    assert step.refusal.kind is RefusalKind.UNKNOWN_EVENT
+    assert instance.state == "a.one"
+
+
+def test_star_applies_in_nested_states(moves: Workflow) -> None:
+    instance = Engine(moves).create()
+    instance.send("jump")
+    assert instance.send("stop").target == "stopped"
+
+
+def test_a_failing_entry_action_undoes_the_whole_step() -> None:
+    text = MOVES.replace(
+        "entry: [{append: {path: data.log, value: \"'enter b'\"}}]",
+        "entry: [{set: {path: 'world.nothing[\"here\"].field', value: \"'x'\"}}]",
+    )
+    workflow = workflow_from_text(text, "moves.yaml", check_graph=False)
+    instance = Engine(workflow).create(world=World())
+    step = instance.send("jump")
+    assert step.refusal is not None
+    assert step.refusal.kind is RefusalKind.ACTION_FAILED
+    assert (instance.state, _log(instance)) == ("a.one", [])
+
+
+def test_transitions_declared_on_different_levels_are_not_ambiguous(moves: Workflow) -> None:
+    # `go` from a.one and from a: no guards, yet no ambiguity problem (the child's wins)
+    assert load_text(MOVES, "moves.yaml").problems == []
+
+
+def test_two_transitions_declared_on_one_compound_state_are_ambiguous() -> None:
+    text = MOVES.replace(
+        "  - event: go\n    from: b\n",
+        "  - event: jump\n    from: a\n    to: end\n  - event: go\n    from: b\n",
+    )
+    messages = [p.message for p in load_text(text, "moves.yaml").problems]
+    assert any(m.startswith("ambiguous: in state 'a.one', event 'jump'") for m in messages)
+
+
+def test_entry_actions_on_the_initial_states_are_refused_with_their_location() -> None:
+    text = MOVES.replace(
+        "    initial: one\n    exit:",
+        "    initial: one\n    entry: [{set: {path: data.log, value: '[]'}}]\n    exit:",
+    )
+    problems = load_text(text, "moves.yaml").problems
+    assert [(p.location.line, p.message.split(":")[0]) for p in problems] == [
+        (7, "'a' is entered when an instance is created, where no entry actions run yet")
+    ]
+
+
+def test_explore_knows_a_parents_transition_is_shadowed_where_a_child_declares_its_own(
+    moves: Workflow,
+) -> None:
+    rows = explore(moves).rows
+    assert {(row.ending.kind, row.events) for row in rows} == {
+        ("completed", ("go", "go")),
+        ("cancelled", ("stop",)),
+    }
+    # in a.one, `go` always takes a.one's own transition, never the parent's (to end)
+    assert all(row.events != ("go",) for row in rows)
+
+
+def test_the_example_runs_its_claim_to_paid() -> None:
+    workflow = load_workflow(ROOT / "examples" / "expense_claim.yaml")
+    world, problems = load_world(ROOT / "examples" / "expense_world.yaml")
+    assert world is not None, problems
+    instance = Engine(workflow).create({"claim": "taxi"}, world)
+    for event in ("next", "add_receipt", "next", "approve", "approve"):
+        assert instance.send(event).accepted, event
+    assert (instance.state, instance.outcome) == ("paid", "completed")
