@@ -42,6 +42,12 @@ def shipped() -> dict[str, Workflow]:
     return dict(sorted(loaded.workflows.items()))
 
 
+@pytest.fixture(scope="module")
+def flat(shipped: dict[str, Workflow]) -> dict[str, Workflow]:
+    """The shipped workflows `import scxml` reads back: it refuses compound states yet."""
+    return {name: w for name, w in shipped.items() if not w.compounds}
+
+
 def states(workflow: Workflow) -> dict[str, tuple[object, ...]]:
     """Each state's end, handoff and wait (without source locations)."""
     out: dict[str, tuple[object, ...]] = {}
@@ -86,8 +92,8 @@ def test_exports_are_deterministic(shipped: dict[str, Workflow]) -> None:
         assert xstate_json(workflow) == xstate_json(again[name])
 
 
-def test_a_round_trip_keeps_the_machine(shipped: dict[str, Workflow]) -> None:
-    for workflow in shipped.values():
+def test_a_round_trip_keeps_the_machine(flat: dict[str, Workflow]) -> None:
+    for workflow in flat.values():
         back = reimported(workflow)
         assert back.initial == workflow.initial
         assert states(back) == states(workflow)
@@ -116,9 +122,9 @@ def test_a_round_trip_keeps_the_machine(shipped: dict[str, Workflow]) -> None:
         assert dict(back.data) == dict(workflow.data)
 
 
-def test_every_scenario_passes_on_the_workflows_read_back(shipped: dict[str, Workflow]) -> None:
+def test_every_scenario_passes_on_the_workflows_read_back(flat: dict[str, Workflow]) -> None:
     """The same behaviour: every shipped scenario, run on the exported-and-imported workflows."""
-    engines = EngineCache({name: reimported(w) for name, w in shipped.items()})
+    engines = EngineCache({name: reimported(w) for name, w in flat.items()})
     files, problems = scenario_files(SCENARIOS)
     assert not problems
     assert len(files) > 50
@@ -126,10 +132,25 @@ def test_every_scenario_passes_on_the_workflows_read_back(shipped: dict[str, Wor
     for path in files:
         doc, problems = read_scenario(path)
         assert doc is not None, problems
+        if doc.value["workflow"] not in flat:
+            continue
         result = run_scenario(doc, engines)
         if not result.passed:
             failed.append(f"{path.name}: {[str(f) for f in result.failures + result.problems]}")
     assert failed == []
+
+
+def test_a_nested_export_is_read_back_as_located_problems(shipped: dict[str, Workflow]) -> None:
+    """`import scxml` does not read compound states yet: it says so, where they stand."""
+    text = scxml_text(shipped["expense_claim"])
+    assert 'initial="preparing.details"' in text
+    assert '<transition event="done.state.preparing"' in text
+    doc, problems = read_scxml(text, "expense_claim.scxml")
+    assert doc is None
+    assert str(problems[0]) == (
+        "expense_claim.scxml:18:3: "
+        "nested states (an initial attribute on <state>) are not supported"
+    )
 
 
 TYPED = """\

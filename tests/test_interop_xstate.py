@@ -144,6 +144,11 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
         if after["kind"] == "wait" and after["expect"] != before["expect"]
     ]
     assert len(timed_out) >= 2
+    # compound states: nested leaves, a done event and a parent's transition were compared
+    nested = [step for step in steps if any("." in leaf for leaf in step["expect"][1])]
+    assert len(nested) >= 10
+    assert "onDone" in configs["expense_claim"]["states"]["preparing"]
+    assert "back" in configs["expense_claim"]["states"]["approval"]["on"]
 
 
 def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, str]]) -> None:

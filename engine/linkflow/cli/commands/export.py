@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if Path(path).is_dir():
         error("export", f"{path} is a folder: export takes one workflow file or name")
         return EXIT_USAGE
-    workflow = load_one_workflow(path, out, "text", "export")
+    workflow = load_one_workflow(path, out, "text")
     if workflow is None:
         return EXIT_PROBLEMS
     if args.format == "xstate":
