@@ -103,18 +103,12 @@ def write_diagrams(report: CoverageReport, out_dir: Path, out: TextIO | None) ->
     why) when Graphviz cannot draw."""
     import graphviz
 
-    from linkflow.language.nesting import nesting_unsupported
     from linkflow.output.diagram import workflow_diagram
     from linkflow.output.diagram_coverage import overlay_coverage
     from linkflow.output.files import draw
 
     files: dict[str, bytes] = {}
     for name, cov in sorted(report.workflows.items()):
-        refusal = nesting_unsupported(cov.workflow, "coverage diagrams")
-        if refusal is not None:
-            if out is not None:
-                print(f"{refusal.location}: not drawn: {refusal.message}", file=out)
-            continue
         diagram = overlay_coverage(cov.workflow, workflow_diagram(cov.workflow), cov)
         files[f"{name}.dot"] = draw(diagram, "dot")
         try:

@@ -107,7 +107,12 @@ def output_format(args: argparse.Namespace, command: str) -> str | None:
 
 
 def load_selection(
-    arguments: Sequence[str], command: str, out: TextIO | None = None, fmt: str = "text"
+    arguments: Sequence[str],
+    command: str,
+    out: TextIO | None = None,
+    fmt: str = "text",
+    *,
+    reader: bool = False,
 ) -> tuple[Mapping[str, Workflow], list[str] | None, bool] | None:
     """Load the workflows; return (all loaded, the selected names or None for all, whether
     the whole folder was asked for), or None after reporting why not."""
@@ -142,7 +147,9 @@ def load_selection(
     from linkflow.language.nesting import nesting_unsupported
 
     chosen = result.workflows if selected is None else {n: result.workflows[n] for n in selected}
-    refusals = [r for wf in chosen.values() if (r := nesting_unsupported(wf, command))]
+    tool = "docs" if command == "docs" else "the reader view (`--view engineer` draws it)"
+    check = command == "docs" or reader
+    refusals = [r for wf in chosen.values() if check and (r := nesting_unsupported(wf, tool))]
     if refusals:
         report_problems(refusals, sys.stdout if out is None else out, fmt)
         return None
@@ -289,7 +296,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if problem:
         error("render", problem)
         return EXIT_USAGE
-    loaded = load_selection(args.paths, "render", out, fmt)
+    reader = args.view == "reader" and not args.trace
+    loaded = load_selection(args.paths, "render", out, fmt, reader=reader)
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, whole = loaded
@@ -324,6 +332,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             fix="linkflow render",
             fmt=fmt,
         )
+    if args.view == "both":
+        from linkflow.language.nesting import nesting_unsupported
+
+        for name in selected if selected is not None else sorted(workflows):
+            refusal = nesting_unsupported(workflows[name], "the reader view")
+            if refusal is not None:
+                say(f"{refusal.location}: note: {refusal.message}: drawn for engineers only")
     overview = selected is None and len(workflows) > 1
     files = diagram_files(workflows, formats, selected=selected, overview=overview, views=views)
     managed = [EXTENSIONS[f] for f in formats] if whole and args.view == "both" else []
