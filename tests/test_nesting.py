@@ -14,6 +14,7 @@ from linkflow.language.loader import load_text, load_workflow, workflow_from_tex
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.world_loader import load_world
+from linkflow.testing.scenarios import run_scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -207,3 +208,14 @@ def test_the_example_runs_its_claim_to_paid() -> None:
     for event in ("next", "add_receipt", "next", "approve", "approve"):
         assert instance.send(event).accepted, event
     assert (instance.state, instance.outcome) == ("paid", "completed")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "examples" / "scenarios").glob("expense_claim_*.yaml")),
+    ids=lambda p: p.name,
+)
+def test_the_example_scenarios_pass(path: Path) -> None:
+    # one of them expects `state: approval`, which holds in any state in it
+    result = run_scenario_file(path)
+    assert result.passed, [str(f) for f in (*result.failures, *result.problems)]

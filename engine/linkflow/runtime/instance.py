@@ -100,7 +100,7 @@ class Instance:
                 "'timeout' is not something you can send: a wait runs out by itself when its "
                 "time is up.",
             )
-        if event.startswith(DONE_EVENT_PREFIX):
+        if isinstance(event, str) and event.startswith(DONE_EVENT_PREFIX):
             return self._refuse(
                 UNREADABLE_EVENT,
                 {},

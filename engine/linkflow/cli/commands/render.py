@@ -147,8 +147,10 @@ def load_selection(
     from linkflow.language.nesting import nesting_unsupported
 
     chosen = result.workflows if selected is None else {n: result.workflows[n] for n in selected}
+    # docs of a whole folder leave a workflow that nests out, with a note (`docs` says so);
+    # one named on its own is refused
     tool = "docs" if command == "docs" else "the reader view (`--view engineer` draws it)"
-    check = command == "docs" or reader
+    check = (command == "docs" and selected is not None) or reader
     refusals = [r for wf in chosen.values() if check and (r := nesting_unsupported(wf, tool))]
     if refusals:
         report_problems(refusals, sys.stdout if out is None else out, fmt)
