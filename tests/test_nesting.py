@@ -10,6 +10,7 @@ import pytest
 
 from linkflow import RefusalKind, Workflow, World
 from linkflow.analysis.explore import explore
+from linkflow.cli import main
 from linkflow.language.loader import load_text, load_workflow, workflow_from_text
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Instance
@@ -219,3 +220,14 @@ def test_the_example_scenarios_pass(path: Path) -> None:
     # one of them expects `state: approval`, which holds in any state in it
     result = run_scenario_file(path)
     assert result.passed, [str(f) for f in (*result.failures, *result.problems)]
+
+
+def test_show_lists_compound_states_with_their_entry_and_exit_actions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["show", str(ROOT / "examples" / "expense_claim.yaml")]) == 0
+    text = capsys.readouterr().out
+    assert "  preparing.ready [final: done, raises done.state.preparing]" in text
+    assert "  approval [holds manager, finance, approved; starts in manager]" in text
+    assert "      on exit: append data.log = 'approval ended'" in text
+    assert "  back: approval.finance -> approval.manager" in text

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.cli.commands.workflow_args import workflow_path
 
     path = workflow_path(args.workflow, "show")
-    workflow = None if path is None else load_one_workflow(path, out, args.format, "show")
+    workflow = None if path is None else load_one_workflow(path, out, args.format)
     if workflow is None:
         return EXIT_PROBLEMS
     from linkflow.output.describe import describe_workflow, workflow_summary
