@@ -11,7 +11,7 @@ import pytest
 from linkflow import RefusalKind, Workflow, World
 from linkflow.analysis.explore import explore
 from linkflow.cli import main
-from linkflow.language.loader import load_text, load_workflow, workflow_from_text
+from linkflow.language.loader import load, load_text, load_workflow, workflow_from_text
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.world_loader import load_world
@@ -231,3 +231,43 @@ def test_show_lists_compound_states_with_their_entry_and_exit_actions(
     assert "  approval [holds manager, finance, approved; starts in manager]" in text
     assert "      on exit: append data.log = 'approval ended'" in text
     assert "  back: approval.finance -> approval.manager" in text
+
+
+WRITES_ON_ENTRY = """\
+workflow: writes
+initial: idle
+data: {item: x}
+states:
+  idle: {}
+  busy:
+    initial: working
+    entry: [{set: {path: "world.items[data.item]", value: "{'state': 'busy'}"}}]
+    states:
+      working: {}
+  stopped: {final: cancelled}
+events:
+  start: {}
+  stop: {}
+transitions:
+  - {event: start, from: idle, to: busy}
+  - {event: stop, from: "*", to: stopped}
+invariants:
+  nothing_on_stop:
+    description: Stopping leaves the world as it was.
+    no_writes_on: [cancelled]
+"""
+
+
+def test_invariants_see_entry_actions(tmp_path: Path) -> None:
+    (tmp_path / "writes.yaml").write_text(WRITES_ON_ENTRY, encoding="utf-8")
+    problems = load([tmp_path / "writes.yaml"]).problems
+    assert [p.message.splitlines()[0] for p in problems] == [
+        "invariant 'nothing_on_stop' is broken: 'start' writes to the world, and the path then "
+        "ends cancelled in 'stopped'"
+    ]
+    # without the entry action nothing writes: the invariant holds
+    quiet = WRITES_ON_ENTRY.replace(
+        "    entry: [{set: {path: \"world.items[data.item]\", value: \"{'state': 'busy'}\"}}]\n", ""
+    )
+    (tmp_path / "writes.yaml").write_text(quiet, encoding="utf-8")
+    assert load([tmp_path / "writes.yaml"]).problems == []

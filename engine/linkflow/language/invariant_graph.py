@@ -13,6 +13,7 @@ from linkflow.language.model import (
     Transition,
     Workflow,
 )
+from linkflow.language.nesting import with_entry_exit
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -43,7 +44,10 @@ def scope(workflow: Workflow, workflows: Mapping[str, Workflow] | None) -> dict[
 
 
 def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
-    """Nodes (workflow, state); an edge per (transition, source), keyed (workflow, position);
+    """Nodes (workflow, state); an edge per (transition, source), keyed (workflow, position),
+    whose transition carries the entry and exit actions it runs from that source (so every
+    check sees them; a transition a deeper one shadows in a state is kept: the checks may
+    then report a path no run takes, never miss one);
     a handoff edge from a handing-off final state to the next workflow's initial state."""
     import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
@@ -58,7 +62,8 @@ def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
                     (wf.name, transition.target),
                     key=(wf.name, number),
                     workflow=wf.name,
-                    transition=transition,
+                    # with the entry and exit actions of the nested states it leaves and enters
+                    transition=with_entry_exit(wf, transition, source),
                 )
         for state in wf.states.values():
             nxt = workflows.get(state.handoff) if state.handoff else None

@@ -36,6 +36,7 @@ from linkflow.language.model import (
     Transition,
     Workflow,
 )
+from linkflow.language.nesting import with_entry_exit
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -373,7 +374,8 @@ class _Checker:
                 here = (nxt.name, nxt.initial)
                 hand = [ChainStep(wf.name, v[1], nxt.initial, None, nxt.name)]
             again_wf = self.workflows[here[0]]
-            for again in again_wf.by_source.get((here[1], event), ()):
+            for declared in again_wf.by_source.get((here[1], event), ()):
+                again = with_entry_exit(again_wf, declared, here[1])
                 unsafe = [a for a in again.actions if a.kind is ActionKind.APPEND]
                 if not unsafe:
                     continue
@@ -457,22 +459,7 @@ def invariant_problems(
 ) -> list[Problem]:
     """The invariants of `workflow` that do not hold, as located problems. Pass every loaded
     workflow as `workflows` so that handoffs are followed."""
-    within = scope(workflow, workflows) if workflow.invariants else {}
-    nested = sorted(name for name, wf in within.items() if _has_entry_exit(wf))
-    if nested:
-        return [
-            Problem(
-                invariant.location,
-                f"invariant '{name}' cannot be checked yet: invariants do not see the entry "
-                f"and exit actions of states (workflow {', '.join(map(repr, nested))} has some)",
-            )
-            for name, invariant in workflow.invariants.items()
-        ]
     return [v.problem() for v in violations(workflow, workflows)]
-
-
-def _has_entry_exit(workflow: Workflow) -> bool:
-    return bool(workflow.state_actions())
 
 
 def all_invariant_problems(workflows: Mapping[str, Workflow]) -> list[Problem]:
