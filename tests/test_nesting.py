@@ -10,6 +10,7 @@ import pytest
 
 from linkflow import RefusalKind, Workflow, World
 from linkflow.analysis.explore import explore
+from linkflow.analysis.mutate.operators import mutants
 from linkflow.cli import main
 from linkflow.language.loader import load, load_text, load_workflow, workflow_from_text
 from linkflow.runtime.engine import Engine
@@ -271,3 +272,17 @@ def test_invariants_see_entry_actions(tmp_path: Path) -> None:
     )
     (tmp_path / "writes.yaml").write_text(quiet, encoding="utf-8")
     assert load([tmp_path / "writes.yaml"]).problems == []
+
+
+def test_mutate_drops_entry_and_exit_actions_too() -> None:
+    workflow = load_workflow(ROOT / "examples" / "expense_claim.yaml")
+    dropped = [m for m in mutants(workflow, ["drop_action"]) if m.transition is None]
+    assert sorted(m.edit for m in dropped) == [
+        "'approval' no longer does `append` data.log on entry",
+        "'approval' no longer does `append` data.log on exit",
+        "'approval.finance' no longer does `append` data.log on entry",
+        "'preparing' no longer does `append` data.log on exit",
+        "'preparing.receipts' no longer does `append` data.log on entry",
+    ]
+    finance = next(m for m in dropped if m.state == "approval.finance")
+    assert finance.model.states["approval.finance"].entry == ()

@@ -18,6 +18,7 @@ from linkflow.language.model import (
     DONE_EVENT_PREFIX,
     Action,
     ActionKind,
+    Compound,
     Guard,
     Invariant,
     InvariantKind,
@@ -215,6 +216,33 @@ def drop_action(workflow: Workflow) -> Iterator[Mutant]:
                 transition=t,
                 action=action,
             )
+    # the entry and exit actions of states, compound states included
+    holders: list[State | Compound] = [*workflow.states.values(), *workflow.compounds.values()]
+    for holder in holders:
+        for when in ("entry", "exit"):
+            actions: tuple[Action, ...] = getattr(holder, when)
+            for action in actions:
+                kept = tuple(a for a in actions if a is not action)
+                changed = (
+                    replace(holder, entry=kept) if when == "entry" else replace(holder, exit=kept)
+                )
+                if isinstance(changed, Compound):
+                    model = replace(
+                        workflow, compounds={**workflow.compounds, changed.name: changed}
+                    )
+                else:
+                    model = _with_state(workflow, changed)
+                yield Mutant(
+                    workflow.name,
+                    "drop_action",
+                    action.target.text,
+                    f"'{holder.name}' no longer does `{action.kind.value}` "
+                    f"{action.target.text} on {when}",
+                    action.location,
+                    model,
+                    state=holder.name,
+                    action=action,
+                )
 
 
 _SWAP = {ActionKind.ADD: ActionKind.SET, ActionKind.SET: ActionKind.ADD}
