@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import linkflow
 from linkflow import RefusalKind, Workflow, World
 from linkflow.analysis.explore import explore
 from linkflow.analysis.mutate.operators import mutants
@@ -286,3 +287,24 @@ def test_mutate_drops_entry_and_exit_actions_too() -> None:
     ]
     finance = next(m for m in dropped if m.state == "approval.finance")
     assert finance.model.states["approval.finance"].entry == ()
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["memory", "store"])
+def test_the_facade_runs_the_example_in_memory_and_in_a_store(
+    durable: bool, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path / 'store.db'}" if durable else None
+    with linkflow.open(
+        ROOT / "examples" / "expense_claim.yaml",
+        world=ROOT / "examples" / "expense_world.yaml",
+        store=store,
+    ) as project:
+        run = project.start("expense_claim", data={"claim": "taxi"})
+        assert run.state == "preparing.details"
+        for event in ("next", "add_receipt", "next", "approve"):
+            assert run.send(event).accepted, event
+        assert run.state == "approval.finance"
+        assert run.send("approve").target == "paid"
+        assert run.outcome == "completed"
+        again = project.run(run.instance)
+        assert (again.state, again.data["log"][-1]) == ("paid", "approval ended")
