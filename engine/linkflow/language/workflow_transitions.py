@@ -132,10 +132,16 @@ class TransitionBuilder(BuilderBase):
                     n for n in sources if states[n].done and states[n].parent == compound
                 )
                 if not sources:
+                    done_children = [
+                        n for n, st in states.items() if st.done and st.parent == compound
+                    ]
                     self.problem(
                         (*path, "from"),
                         f"'{event}' is raised in a `final: done` child of '{compound}': "
-                        f"declare it `from: {compound}`",
+                        f"declare it `from: {compound}`"
+                        if done_children
+                        else f"compound state '{compound}' has no `final: done` child to "
+                        f"raise '{event}'",
                     )
             to = spec["to"]
             target = self.leaf(to, states)
