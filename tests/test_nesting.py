@@ -14,6 +14,9 @@ from linkflow.analysis.explore import explore
 from linkflow.analysis.mutate.operators import mutants
 from linkflow.cli import main
 from linkflow.language.loader import load, load_text, load_workflow, workflow_from_text
+from linkflow.output.mermaid import to_mermaid
+from linkflow.output.pages import doc_files
+from linkflow.output.reader import reader_diagram
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.world_loader import load_world
@@ -308,3 +311,14 @@ def test_the_facade_runs_the_example_in_memory_and_in_a_store(
         assert run.outcome == "completed"
         again = project.run(run.instance)
         assert (again.state, again.data["log"][-1]) == ("paid", "approval ended")
+
+
+def test_docs_and_the_reader_view_show_compound_states() -> None:
+    workflow = load_workflow(ROOT / "examples" / "expense_claim.yaml")
+    page = doc_files({workflow.name: workflow})["expense_claim.md"].decode()
+    assert "- `approval`: The claim is being approved. Holds `approval.manager`," in page
+    assert "  - on exit: does `append data.log = 'approval ended'`" in page
+    assert "  - `done.state.approval` → `paid` when its `final: done` state is entered" in page
+    reader = to_mermaid(reader_diagram(workflow))
+    assert '"<b>Finance</b>"' in reader
+    assert "when Approval is<br/>done" in reader

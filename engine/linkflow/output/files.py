@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from linkflow.language.model import Workflow
-from linkflow.language.nesting import nesting_unsupported
 from linkflow.output.diagram import TraceStep, overview_diagram, workflow_diagram
 from linkflow.output.diagram_model import Diagram, View
 from linkflow.output.graphviz import render
@@ -50,8 +49,6 @@ def diagram_files(
     files: dict[str, bytes] = {}
     for name in names:
         for view in views:
-            if view is View.READER and nesting_unsupported(workflows[name], "") is not None:
-                continue  # the reader view does not draw compound states yet (render says so)
             if view is View.READER:
                 diagram = reader_diagram(workflows[name])
             else:

@@ -64,17 +64,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     diagrams = Path(os.path.relpath(Path(args.diagrams).resolve(), out_dir.resolve())).as_posix()
     examples = collect_examples([args.scenarios])
     rules = find_rules(args.paths or ["workflows"])
-    from linkflow.cli.commands.console import say
-    from linkflow.language.nesting import nesting_unsupported
-
-    flat = {}
-    for name, workflow in workflows.items():
-        refusal = nesting_unsupported(workflow, "docs")
-        if refusal is None:
-            flat[name] = workflow
-        else:
-            say(f"{refusal.location}: note: {refusal.message}: no page written")
-    files = doc_files(flat, diagrams, examples, rules)
+    files = doc_files(workflows, diagrams, examples, rules)
     if selected is not None:
         files = {f"{name}.md": files[f"{name}.md"] for name in selected}
     command = " ".join(["linkflow docs", *args.paths]).strip()

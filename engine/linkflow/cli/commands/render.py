@@ -111,8 +111,6 @@ def load_selection(
     command: str,
     out: TextIO | None = None,
     fmt: str = "text",
-    *,
-    reader: bool = False,
 ) -> tuple[Mapping[str, Workflow], list[str] | None, bool] | None:
     """Load the workflows; return (all loaded, the selected names or None for all, whether
     the whole folder was asked for), or None after reporting why not."""
@@ -143,17 +141,6 @@ def load_selection(
             return None
     if not result.workflows:
         error(command, "no workflow found")
-        return None
-    from linkflow.language.nesting import nesting_unsupported
-
-    chosen = result.workflows if selected is None else {n: result.workflows[n] for n in selected}
-    # docs of a whole folder leave a workflow that nests out, with a note (`docs` says so);
-    # one named on its own is refused
-    tool = "docs" if command == "docs" else "the reader view (`--view engineer` draws it)"
-    check = (command == "docs" and selected is not None) or reader
-    refusals = [r for wf in chosen.values() if check and (r := nesting_unsupported(wf, tool))]
-    if refusals:
-        report_problems(refusals, sys.stdout if out is None else out, fmt)
         return None
     return result.workflows, selected, whole
 
@@ -298,8 +285,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if problem:
         error("render", problem)
         return EXIT_USAGE
-    reader = args.view == "reader" and not args.trace
-    loaded = load_selection(args.paths, "render", out, fmt, reader=reader)
+    loaded = load_selection(args.paths, "render", out, fmt)
     if loaded is None:
         return EXIT_PROBLEMS
     workflows, selected, whole = loaded
@@ -334,13 +320,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             fix="linkflow render",
             fmt=fmt,
         )
-    if args.view == "both":
-        from linkflow.language.nesting import nesting_unsupported
-
-        for name in selected if selected is not None else sorted(workflows):
-            refusal = nesting_unsupported(workflows[name], "the reader view")
-            if refusal is not None:
-                say(f"{refusal.location}: note: {refusal.message}: drawn for engineers only")
     overview = selected is None and len(workflows) > 1
     files = diagram_files(workflows, formats, selected=selected, overview=overview, views=views)
     managed = [EXTENSIONS[f] for f in formats] if whole and args.view == "both" else []
