@@ -7,10 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 import linkflow
 from linkflow import RefusalKind, Workflow, World
 from linkflow.analysis.explore import explore
+from linkflow.analysis.generate import skeletons
 from linkflow.analysis.mutate.operators import mutants
 from linkflow.cli import main
 from linkflow.language.loader import load, load_text, load_workflow, workflow_from_text
@@ -322,3 +324,12 @@ def test_docs_and_the_reader_view_show_compound_states() -> None:
     reader = to_mermaid(reader_diagram(workflow))
     assert '"<b>Finance</b>"' in reader
     assert "when Approval is<br/>done" in reader
+
+
+def test_generate_never_sends_a_done_event(tmp_path: Path) -> None:
+    workflow = load_workflow(ROOT / "examples" / "expense_claim.yaml")
+    made = {s.name: yaml.safe_load(s.text) for s in skeletons(workflow, None, tmp_path)}
+    sent = {step.get("send") for doc in made.values() for step in doc["steps"]}
+    assert not any(str(event).startswith("done.state.") for event in sent)
+    last = made["todo_expense_claim_done_state_approval_to_paid"]["steps"][-1]
+    assert (last["send"], last["expect"]) == ("approve", {"state": "paid"})

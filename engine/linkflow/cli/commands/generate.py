@@ -61,12 +61,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         extra = "" if problems else f"{args.workflow}: the file holds no workflow"
         report_problems(problems, out, args.format, extra)
         return EXIT_PROBLEMS
-    from linkflow.language.nesting import nesting_unsupported
-
-    refusal = nesting_unsupported(workflow, "generate")
-    if refusal is not None:
-        report_problems([refusal], out, args.format)
-        return EXIT_PROBLEMS
     from linkflow.analysis.coverage import run_suite
     from linkflow.analysis.generate import skeletons, write_skeletons
 
