@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from linkflow.errors import Problem
 from linkflow.language.model import (
     Action,
     Transition,
@@ -75,22 +74,3 @@ def with_entry_exit(workflow: Workflow, transition: Transition, leaf: str) -> Tr
         return transition
     return replace(transition, actions=(*before, *transition.actions, *after))
 
-
-def nesting_unsupported(workflow: Workflow, tool: str) -> Problem | None:
-    """A located refusal for a tool that does not handle compound states or entry and exit
-    actions yet, or None when `workflow` has neither."""
-    compound = next(iter(workflow.compounds.values()), None)
-    if compound is not None:
-        return Problem(
-            compound.location,
-            f"{tool} does not support compound states yet ('{compound.name}' holds states "
-            f"in workflow '{workflow.name}')",
-        )
-    state = next((s for s in workflow.states.values() if s.entry or s.exit), None)
-    if state is not None:
-        return Problem(
-            state.location,
-            f"{tool} does not support entry and exit actions yet (state '{state.name}' "
-            f"in workflow '{workflow.name}' has some)",
-        )
-    return None

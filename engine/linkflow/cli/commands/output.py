@@ -62,20 +62,10 @@ def report_problems(problems: Sequence[Problem], out: TextIO, fmt: str, extra: s
         print(extra, file=sys.stderr)
 
 
-def load_one_workflow(path: str, out: TextIO, fmt: str, tool: str = "") -> Workflow | None:
-    """The workflow in `path`, or None after reporting why not (with `tool`: also when the
-    tool does not support its compound states yet)."""
+def load_one_workflow(path: str, out: TextIO, fmt: str) -> Workflow | None:
+    """The workflow in `path`, or None after reporting why not."""
     found = load_workflow_and_handoffs(path, out, fmt)
-    if found is None:
-        return None
-    if tool:
-        from linkflow.language.nesting import nesting_unsupported
-
-        refusal = nesting_unsupported(found[0], tool)
-        if refusal is not None:
-            report_problems([refusal], out, fmt)
-            return None
-    return found[0]
+    return None if found is None else found[0]
 
 
 def load_workflow_and_handoffs(
