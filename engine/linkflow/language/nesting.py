@@ -73,4 +73,3 @@ def with_entry_exit(workflow: Workflow, transition: Transition, leaf: str) -> Tr
     if not before and not after:
         return transition
     return replace(transition, actions=(*before, *transition.actions, *after))
-
