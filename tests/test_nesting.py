@@ -4,6 +4,7 @@ entry and exit actions run in order along a transition; a `final: done` child ra
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from linkflow.output.reader import reader_diagram
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.world_loader import load_world
+from linkflow.studio.playground import Playground
 from linkflow.testing.scenarios import run_scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -333,3 +335,20 @@ def test_generate_never_sends_a_done_event(tmp_path: Path) -> None:
     assert not any(str(event).startswith("done.state.") for event in sent)
     last = made["todo_expense_claim_done_state_approval_to_paid"]["steps"][-1]
     assert (last["send"], last["expect"]) == ("approve", {"state": "paid"})
+
+
+def test_the_studio_playground_shows_the_active_leaf(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    playground = Playground(
+        [str(tmp_path / "examples")],
+        str(tmp_path / "examples" / "expense_world.yaml"),
+        {"claim": "taxi"},
+        "expense_claim",
+    )
+    for event in ("next", "add_receipt", "next"):
+        playground.send(event, {})
+    view = playground.view()
+    assert view["current"]["state"] == "approval.manager"
+    # the diagram's node for the leaf is named by its path, which the page outlines
+    assert "<title>approval.manager</title>" in playground.diagram_svg()
+    assert "cluster_state_approval" in playground.diagram_svg()
