@@ -143,6 +143,7 @@ def test_compound_states_come_back_as_they_were(shipped: dict[str, Workflow]) ->
     assert {n: (c.initial, c.children) for n, c in back.compounds.items()} == {
         n: (c.initial, c.children) for n, c in workflow.compounds.items()
     }
+
     def actions(found: tuple[Action, ...]) -> list[str]:
         return [f"{a.kind} {a.target.text} {a.value.source if a.value else ''}" for a in found]
 
