@@ -4,6 +4,7 @@ entry and exit actions run in order along a transition; a `final: done` child ra
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -352,3 +353,24 @@ def test_the_studio_playground_shows_the_active_leaf(tmp_path: Path) -> None:
     # the diagram's node for the leaf is named by its path, which the page outlines
     assert "<title>approval.manager</title>" in playground.diagram_svg()
     assert "cluster_state_approval" in playground.diagram_svg()
+
+
+def test_run_shows_the_done_events_a_step_took(capsys: pytest.CaptureFixture[str]) -> None:
+    example = ROOT / "examples"
+    argv = [
+        "run",
+        str(example / "expense_claim.yaml"),
+        "--world",
+        str(example / "expense_world.yaml"),
+    ]
+    argv += ["--data", '{"claim": "taxi"}', "-e", "next", "-e", "add_receipt", "-e", "next"]
+    assert main(argv) == 0
+    assert (
+        " 3. next: preparing.receipts -> approval.manager (then done.state.preparing in "
+        "'preparing.ready')" in capsys.readouterr().out
+    )
+    assert main([*argv, "--format", "json"]) == 0
+    last = json.loads(capsys.readouterr().out)["steps"][-1]
+    assert last["then"] == [
+        {"event": "done.state.preparing", "from": "preparing.ready", "to": "approval.manager"}
+    ]

@@ -87,6 +87,10 @@ class Step:
         }
         if self.transition is not None and self.transition.description:
             out["description"] = self.transition.description
+        if self.chained:  # a compound state's done events, taken in the same step
+            out["then"] = [
+                {"event": t.event, "from": left, "to": t.target} for t, left in self.chained
+            ]
         if self.refusal is not None:
             out["refusal"] = self.refusal.as_dict()
         return out
