@@ -374,3 +374,49 @@ def test_run_shows_the_done_events_a_step_took(capsys: pytest.CaptureFixture[str
     assert last["then"] == [
         {"event": "done.state.preparing", "from": "preparing.ready", "to": "approval.manager"}
     ]
+
+
+SHADOWED = """\
+workflow: shadowed
+initial: idle
+data: {item: x}
+states:
+  idle: {}
+  busy:
+    initial: working
+    states:
+      working: {}
+  kept: {final: completed}
+  stopped: {final: cancelled}
+events:
+  start: {}
+  stop: {}
+transitions:
+  - {event: start, from: idle, to: busy}
+  - event: stop
+    from: busy
+    to: stopped
+    actions: [{set: {path: "world.items[data.item]", value: "{'state': 'stopped'}"}}]
+  - {event: stop, from: busy.working, to: kept}
+invariants:
+  nothing_on_stop:
+    description: Stopping leaves the world as it was.
+    no_writes_on: [cancelled]
+"""
+
+
+def test_invariants_leave_out_a_transition_a_deeper_one_always_shadows(tmp_path: Path) -> None:
+    (tmp_path / "shadowed.yaml").write_text(SHADOWED, encoding="utf-8")
+    assert load([tmp_path / "shadowed.yaml"]).problems == []
+    # with a guard on the child's transition, the parent's can be taken: the write is found
+    guarded = SHADOWED.replace(
+        "  - {event: stop, from: busy.working, to: kept}",
+        "  - {event: stop, from: busy.working, to: kept, guards: [never]}\n"
+        "guards:\n  never: {when: 'false', message: Never.}",
+    )
+    (tmp_path / "shadowed.yaml").write_text(guarded, encoding="utf-8")
+    messages = [p.message.splitlines()[0] for p in load([tmp_path / "shadowed.yaml"]).problems]
+    assert messages == [
+        "invariant 'nothing_on_stop' is broken: 'stop' writes to the world, and the path then "
+        "ends cancelled in 'stopped'"
+    ]

@@ -46,8 +46,8 @@ def scope(workflow: Workflow, workflows: Mapping[str, Workflow] | None) -> dict[
 def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
     """Nodes (workflow, state); an edge per (transition, source), keyed (workflow, position),
     whose transition carries the entry and exit actions it runs from that source (so every
-    check sees them; a transition a deeper one shadows in a state is kept: the checks may
-    then report a path no run takes, never miss one);
+    check sees them), except where a transition declared on a state nested deeper, without
+    guards, always takes the event first;
     a handoff edge from a handing-off final state to the next workflow's initial state."""
     import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
@@ -57,6 +57,8 @@ def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
             graph.add_node((wf.name, name))
         for number, transition in enumerate(wf.transitions):
             for source in transition.sources:
+                if _shadowed(wf, transition, source):
+                    continue
                 graph.add_edge(
                     (wf.name, source),
                     (wf.name, transition.target),
@@ -76,6 +78,16 @@ def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
                     transition=None,
                 )
     return graph
+
+
+def _shadowed(workflow: Workflow, transition: Transition, source: str) -> bool:
+    """Whether, in `source`, a transition declared deeper than `transition` and without
+    guards always takes its event first (so `transition` is never taken there)."""
+    level = len(transition.declared_at(source))
+    return any(
+        not other.guards and len(other.declared_at(source)) > level
+        for other in workflow.by_source.get((source, transition.event), ())
+    )
 
 
 @dataclass(frozen=True, slots=True)
