@@ -144,6 +144,11 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
         if after["kind"] == "wait" and after["expect"] != before["expect"]
     ]
     assert len(timed_out) >= 2
+    # compound states: nested leaves, a done event and a parent's transition were compared
+    nested = [step for step in steps if any("." in leaf for leaf in step["expect"][1])]
+    assert len(nested) >= 10
+    assert "onDone" in configs["expense_claim"]["states"]["preparing"]
+    assert "back" in configs["expense_claim"]["states"]["approval"]["on"]
 
 
 def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, str]]) -> None:
@@ -220,3 +225,107 @@ def test_a_missing_node_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda _: None)
     with pytest.raises(pytest.fail.Exception, match=r"required in CI: Node\.js"):
         node_and_xstate()
+
+
+NESTED = """\
+workflow: nested
+initial: a
+states:
+  a:
+    initial: one
+    states:
+      one: {}
+      two:
+        initial: deep
+        states:
+          deep: {}
+          over: {final: done}
+      over: {final: done}
+  b:
+    initial: waits
+    states:
+      waits: {waiting: {for: an answer, timeout: {seconds: 60, to: a}}}
+  end: {final: completed}
+  stopped: {final: cancelled}
+events:
+  go: {}
+  back: {}
+  finish: {}
+  stop: {}
+guards:
+  open:
+    when: "true"
+    message: Closed.
+    message_when_true: Open.
+transitions:
+  - {event: go, from: a.one, to: a.two}
+  - {event: go, from: a, to: end, guards: [open]}
+  - {event: go, from: a, to: b, guards: ["!open"]}
+  - {event: back, from: a.two, to: a}
+  - {event: back, from: b, to: a.two.deep}
+  - {event: finish, from: a.two.deep, to: a.two.over}
+  - {event: done.state.a.two, from: a.two, to: a.over}
+  - {event: done.state.a, from: a, to: b}
+  - {event: stop, from: "*", to: stopped}
+"""
+
+NESTED_SCENARIO = """\
+scenario: nested_moves
+workflow: nested
+workflows: .
+steps:
+  - send: go
+    expect: {state: a.two.deep}
+  - send: back
+    expect: {state: a.one}
+  - send: go
+  - send: finish
+    expect: {state: b.waits}
+  - send: back
+    expect: {state: a.two.deep}
+  - send: go
+    expect: {state: end}
+"""
+
+NESTED_TIMEOUT = """\
+scenario: nested_timeout
+workflow: nested
+workflows: .
+steps:
+  - send: go
+  - send: finish
+    expect: {state: b.waits}
+  - wait: 61
+    expect: {state: a.one}
+  - send: stop
+    expect: {state: stopped}
+"""
+
+
+def test_xstate_agrees_on_nesting_rules(tmp_path: Path) -> None:
+    """A child's transition before its parent's, a parent's where the child has none, `*`
+    last, done events raised one inside the other in one step, a timeout to a compound
+    state, a transition to a state nested two deep: the same active leaf in both engines."""
+    node = node_and_xstate()
+    (tmp_path / "nested.yaml").write_text(NESTED, encoding="utf-8")
+    (tmp_path / "moves.scenario.yaml").write_text(NESTED_SCENARIO, encoding="utf-8")
+    (tmp_path / "timeout.scenario.yaml").write_text(NESTED_TIMEOUT, encoding="utf-8")
+    loaded = load([tmp_path / "nested.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    config = xstate_config(loaded.workflows["nested"])
+    initials = {"nested": loaded.workflows["nested"].initial}
+    scenarios = [
+        trace(tmp_path / name, initials)
+        for name in ("moves.scenario.yaml", "timeout.scenario.yaml")
+    ]
+    assert [s["expect"][1] for s in scenarios[0]["steps"]] == [
+        ["a.two.deep"],
+        ["a.one"],
+        ["a.two.deep"],
+        ["b.waits"],
+        ["a.two.deep"],
+        ["end"],
+    ]
+    report = replay(node, {"machines": {"nested": config}, "scenarios": scenarios})
+    assert report["mismatches"] == []
+    assert report["compared"] == 10

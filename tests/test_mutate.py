@@ -278,10 +278,12 @@ def test_recheck_finds_an_ambiguity_a_widened_from_makes() -> None:
     (mutant,) = [
         m
         for m in mutants(entry, ["widen_from"])
-        if m.transition is confirm and m.subject == "qr_chosen"
+        if m.transition is confirm and m.subject == "link_existing.qr_chosen"
     ]
     problems = recheck({**loaded.workflows, entry.name: mutant.model}, [entry.name])
-    assert any(p.message.startswith("ambiguous: in state 'qr_chosen'") for p in problems)
+    assert any(
+        p.message.startswith("ambiguous: in state 'link_existing.qr_chosen'") for p in problems
+    )
 
 
 # -- justifications ------------------------------------------------------------------------

@@ -70,7 +70,11 @@ def test_l1_has_one_confirm(domain: Mapping[str, Workflow]) -> None:
     method = reader_diagram(domain["link_from_bc"])
     into_l1 = [e for e in entry.edges if e.target == "from_bc_chosen"]
     # drawn from each of the three steps it can be picked at, labelled once
-    assert {e.source for e in into_l1} == {"link_existing_options", "login_chosen", "qr_chosen"}
+    assert {e.source for e in into_l1} == {
+        "link_existing.options",
+        "link_existing.login_chosen",
+        "link_existing.qr_chosen",
+    }
     assert [e.title for e in into_l1 if e.title] == ["Select from your Business Center"]
     assert [e.title for e in method.edges].count("Confirm") == 1
 

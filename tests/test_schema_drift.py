@@ -47,6 +47,16 @@ states:
     waiting:
       for: someone
       timeout: {seconds: 5, to: late, description: Too late.}
+  phase:
+    description: A compound state.
+    initial: first
+    entry:
+      - set: {path: data.who, value: "'in'"}
+    exit:
+      - set: {path: data.who, value: "'out'"}
+    states:
+      first: {}
+      over: {final: done}
   done: {final: completed}
   late: {final: timed_out}
 events:
@@ -91,6 +101,12 @@ transitions:
     guards: [other]
   - event: finish
     from: waiting
+    to: phase
+  - event: finish
+    from: phase.first
+    to: phase.over
+  - event: done.state.phase
+    from: phase
     to: done
 """
 
@@ -139,6 +155,8 @@ def _instrument(value: dict[str, Any], log: dict[str, set[str]]) -> Recorder:
             if "timeout" in wait:
                 wait["timeout"] = Recorder("timeout", wait["timeout"], log)
             spec["waiting"] = Recorder("waiting", wait, log)
+        if "states" in spec:
+            spec["states"] = {n: state(s or {}) for n, s in spec["states"].items()}
         return Recorder("state", spec, log)
 
     def action(spec: dict[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,7 @@ def test_missing_required_key() -> None:
 def test_final_yes_is_a_string_not_an_outcome() -> None:
     assert problems(BASE.replace("{final: completed}", "{final: yes}")) == [
         "f.yaml:5:17: must be one of: completed, cancelled, refused, declined, failed, "
-        "timed_out (got 'yes')"
+        "timed_out, done (got 'yes')"
     ]
 
 

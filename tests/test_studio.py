@@ -276,9 +276,11 @@ def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path)
     assert client.post("/api/scenario", json={"name": "Bad"}).status_code == 422
     folder = str(ROOT / "examples" / "scenarios")
     coverage = client.get("/api/coverage", params={"folder": folder}).json()
-    assert coverage["scenarios"] == 2
-    assert [w["name"] for w in coverage["workflows"]] == ["document_review"]
-    assert "<svg" in coverage["workflows"][0]["svg"]
+    assert coverage["scenarios"] == 7
+    assert [w["name"] for w in coverage["workflows"]] == ["document_review", "expense_claim"]
+    assert all("<svg" in w["svg"] for w in coverage["workflows"])
+    # the compound states of expense_claim are boxes around their states
+    assert "cluster_state_approval" in coverage["workflows"][1]["svg"]
     missing = client.get("/api/coverage", params={"folder": str(tree / "none")})
     assert missing.status_code == 422
 

@@ -301,7 +301,7 @@ def test_keyboard_labels_and_narrow_window(page: Any) -> None:
     page.locator("#current").get_by_text("link_dialog").wait_for()
     page.focus("#event-choose_link_existing")
     page.keyboard.press("Space")
-    page.locator("#current").get_by_text("link_existing_options").wait_for()
+    page.locator("#current").get_by_text("link_existing.options").wait_for()
     page.set_viewport_size({"width": 400, "height": 800})
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
@@ -574,7 +574,7 @@ def test_sign_up_is_finished_by_clicking_labels_alone(page: Any) -> None:
         _click_label(page, label)
     page.get_by_label("Sign up for a new TikTok account").check()
     _send_form(page)
-    assert current(page) == "signup_chosen"
+    assert current(page) == "create_new.signup_chosen"
     _click_label(page, "Confirm")
     _click_label(page, "Sign up")
     # a new username: not one of the accounts the world holds, so typed as another value

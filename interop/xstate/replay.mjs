@@ -32,12 +32,13 @@ function holds(label) {
 const guardNames = new Set();
 const actionTypes = new Set();
 function collect(node) {
-  for (const list of Object.values(node.on ?? {})) {
+  for (const list of [...Object.values(node.on ?? {}), node.onDone ?? []]) {
     for (const t of list) {
       if (typeof t.guard === "string") guardNames.add(t.guard);
       for (const a of t.actions ?? []) actionTypes.add(a.type);
     }
   }
+  for (const a of [...(node.entry ?? []), ...(node.exit ?? [])]) actionTypes.add(a.type);
   for (const child of Object.values(node.states ?? {})) collect(child);
 }
 for (const config of Object.values(input.machines)) collect(config);

@@ -229,6 +229,12 @@ def measure(
             number = transition_position(wf, step.transition, step.source)
             if number >= 0:
                 cov.transitions.add(number)
+            # a compound state's done event, taken in the same step from its done state
+            for chained, left in step.chained:
+                cov.states.add(left)
+                number = transition_position(wf, chained, left)
+                if number >= 0:
+                    cov.transitions.add(number)
         for index, label, held in step.checks:
             if 0 <= index < len(wf.transitions):
                 cov.guards.setdefault((index, label), set()).add(held)

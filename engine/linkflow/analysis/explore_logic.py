@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator, Mapping
 from itertools import product
 
-from linkflow.language.model import GuardUse, Transition, Workflow
+from linkflow.language.model import DONE_EVENT_PREFIX, GuardUse, Transition, Workflow
+from linkflow.language.nesting import with_entry_exit
 
 #: A set of assumptions: (guard name, value) pairs.
 Assumptions = frozenset[tuple[str, bool]]
@@ -45,9 +46,17 @@ class GuardLogic:
                 accepted = self.events.setdefault(source, [])
                 if t.event not in accepted:
                     accepted.append(t.event)
+        for state in workflow.states.values():
+            done = DONE_EVENT_PREFIX + state.parent
+            automatic = workflow.by_source.get((state.name, done), ())
+            if state.done and automatic and not any(t.guards for t in automatic):
+                # the compound state is done: its done event is taken at once, nothing else
+                self.events[state.name] = [done]
         self.forgets: dict[int, frozenset[str]] = {}
         for t in workflow.transitions:
-            self.forgets[id(t)] = frozenset(self._forgets(t))
+            # with the entry and exit actions of the nested states it leaves and enters
+            steps = [with_entry_exit(workflow, t, leaf) for leaf in t.sources]
+            self.forgets[id(t)] = frozenset(g for step in steps for g in self._forgets(step))
 
     def _forgets(self, transition: Transition) -> set[str]:
         out: set[str] = set()
@@ -95,13 +104,17 @@ class GuardLogic:
         guard checks made in order, the values assumed)."""
         base = dict(known)
         candidates = self.workflow.by_source.get((state, event), ())
-        for transition in candidates:
-            # candidates on one (state, event) are pairwise exclusive (the loader checks it), so
-            # when this one passes, the earlier ones fail whatever their other guards do
-            uses = [(u, True) for u in transition.guards]
-            values = self.assume(base, uses)
-            if values is not None:
-                yield transition, uses, values
+        for i, transition in enumerate(candidates):
+            # candidates declared on one state are pairwise exclusive (the loader checks it), so
+            # when this one passes, the earlier ones there fail whatever their other guards do;
+            # one declared on a state nested deeper is tried first, so it must fail first
+            level = transition.declared_at(state)
+            deeper = [c for c in candidates[:i] if c.declared_at(state) != level]
+            for fails in product(*(_failures(c) for c in deeper)):
+                uses = [u for f in fails for u in f] + [(u, True) for u in transition.guards]
+                values = self.assume(base, uses)
+                if values is not None:
+                    yield transition, uses, values
         for fails in product(*(_failures(c) for c in candidates)):
             uses = [u for f in fails for u in f]
             values = self.assume(base, uses)

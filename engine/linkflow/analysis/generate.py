@@ -22,7 +22,7 @@ import networkx as nx
 import yaml
 
 from linkflow.language.graph import workflow_graph
-from linkflow.language.model import Transition, Workflow
+from linkflow.language.model import DONE_EVENT_PREFIX, Transition, Workflow
 from linkflow.language.scenario_check import SKELETON_MARK, find_workflows_dir
 from linkflow.language.schema_files import schemas_dir
 
@@ -75,6 +75,10 @@ def _needs(transition: Transition) -> str:
         rule = f" ({use.guard.rule})" if use.guard.rule else ""
         parts.append(f"{use.label}{rule}")
     return "needs to hold: " + ", ".join(parts)
+
+
+def _is_done(transition: Transition) -> bool:
+    return transition.event.startswith(DONE_EVENT_PREFIX)
 
 
 def _slug(text: str) -> str:
@@ -130,6 +134,10 @@ class _Writer:
         for transition in route:
             note = f"{transition.label}: {_needs(transition)}"
             comments.append(note)
+            if _is_done(transition) and steps:
+                # nobody sends a done event: the step before took it, and ends further on
+                steps[-1]["expect"] = {"state": transition.target}
+                continue
             steps.append(self.step(transition, {"state": transition.target}, note))
         steps.append(last)
         comments.append(str(last.get("note", "")) or description)
@@ -170,6 +178,13 @@ class _Writer:
                     return [f"# yaml-language-server: $schema={Path(target).as_posix()}"]
         return [f"# yaml-language-server: $schema={schemas_dir() / 'scenario.schema.json'}"]
 
+    def _entering(self, route: list[Transition], expect: dict[str, Any], note: str) -> Any:
+        """For a done event (nobody sends it): the route without the step that enters its
+        done state, and that step as the last, expecting `expect`; None when there is none."""
+        if not route:
+            return None
+        return route[:-1], self.step(route[-1], expect, note)
+
     def for_transition(self, number: int) -> Skeleton | None:
         wf = self.workflow
         transition = wf.transitions[number]
@@ -177,6 +192,16 @@ class _Writer:
             route = self.route(source)
             if route is None:
                 continue
+            if _is_done(transition):
+                note = f"{transition.label}: taken on entering '{source}'; {_needs(transition)}"
+                found = self._entering(route, {"state": transition.target}, note)
+                if found is None:
+                    continue
+                return self.skeleton(
+                    f"{transition.event}_to_{transition.target}",
+                    f"transition {transition.label} ({transition.location})",
+                    *found,
+                )
             target = wf.states[transition.target]
             expect: dict[str, Any] = {"accepted": True, "state": transition.target}
             if target.final is not None and not target.handoff:
@@ -201,6 +226,16 @@ class _Writer:
                 continue
             needs = f"needs to hold: {', '.join(before)}; " if before else ""
             note = f"{transition.event} in '{source}': {needs}{label} must refuse"
+            if _is_done(transition):
+                # the step into the done state is taken; the done event's guard keeps it there
+                found = self._entering(route, {"state": source}, note)
+                if found is None:
+                    continue
+                return self.skeleton(
+                    f"{transition.event}_refused_by_{label.replace('!', 'not_')}",
+                    f"guard {label} refusing {transition.label} ({transition.location})",
+                    *found,
+                )
             refused: dict[str, Any] = {"guard": label}
             if transition.guards[position].guard.rule:
                 refused["rule"] = transition.guards[position].guard.rule

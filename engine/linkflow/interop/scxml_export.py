@@ -82,7 +82,7 @@ def _transition(parent: ET.Element, edge: Edge, raw: Mapping[str, Any], first: b
     cond = condition(edge.guards)
     if cond:
         attrs["cond"] = cond
-    attrs["target"] = edge.target
+    attrs["target"] = edge.declared_target or edge.target
     attrs[_lf("index")] = str(edge.index)
     element = ET.SubElement(parent, _s("transition"), attrs)
     extra = {k: v for k, v in raw.items() if k not in TRANSITION_KEYS}
@@ -95,12 +95,43 @@ def _transition(parent: ET.Element, edge: Edge, raw: Mapping[str, Any], first: b
 
 def _state_extra(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A state's keys besides those SCXML says (final, handoff, the timeout's wait and target)."""
-    extra = {k: v for k, v in raw.items() if k not in ("final", "handoff")}
+    extra = {
+        k: v
+        for k, v in raw.items()
+        if k not in ("final", "handoff", "states", "initial", "entry", "exit")
+    }
     waiting = extra.get("waiting")
     if isinstance(waiting, dict) and isinstance(waiting.get("timeout"), dict):
         timeout = {k: v for k, v in waiting["timeout"].items() if k not in ("seconds", "to")}
         extra["waiting"] = {**waiting, "timeout": timeout}
     return extra
+
+
+def _raw_state(raw_states: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """The YAML of the state at a dotted path, as written."""
+    raw: Any = {"states": raw_states}
+    for part in path.split("."):
+        raw = ((raw or {}).get("states") or {}).get(part) or {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _entry_exit(element: ET.Element, node: Node, raw: Mapping[str, Any]) -> None:
+    """A state's entry and exit actions, and the timer of its wait."""
+    if node.timeout_seconds is not None or node.entry:
+        entry = ET.SubElement(element, _s("onentry"))
+        _actions(entry, raw.get("entry"))
+        if node.timeout_seconds is not None:
+            event = f"{TIMEOUT_EVENT}{node.id}"
+            ET.SubElement(
+                entry,
+                _s("send"),
+                {"event": event, "delay": delay(node.timeout_seconds), "id": event},
+            )
+    if node.timeout_seconds is not None or node.exit:
+        leave = ET.SubElement(element, _s("onexit"))
+        _actions(leave, raw.get("exit"))
+        if node.timeout_seconds is not None:
+            ET.SubElement(leave, _s("cancel"), {"sendid": f"{TIMEOUT_EVENT}{node.id}"})
 
 
 def _state(
@@ -109,33 +140,29 @@ def _state(
     raw_states: Mapping[str, Any],
     raw_transitions: list[Any],
     seen: set[int],
+    inherited: tuple[Edge, ...] = (),
 ) -> None:
-    raw = raw_states.get(node.id) or {}
-    if node.final is not None:
+    raw = _raw_state(raw_states, node.id)
+    if node.final is not None or node.done:
         element = ET.SubElement(parent, _s("final"), {"id": node.id})
         extra = _state_extra(raw)
         if extra:
             _extension(element, "state", extra)
+        if node.final is None:
+            return  # a compound state's done child: it raises done.state.<parent>
         done = ET.SubElement(element, _s("donedata"))
         ET.SubElement(done, _s("param"), {"name": "outcome", "expr": f"'{node.final.value}'"})
         if node.handoff:
             ET.SubElement(done, _s("param"), {"name": "handoff", "expr": f"'{node.handoff}'"})
         return
     element = ET.SubElement(parent, _s("state"), {"id": node.id})
-    if node.children:  # compound states, once the language has them
-        element.set("initial", node.initial)
+    if node.children:
+        element.set("initial", f"{node.id}.{node.initial}")
     extra = _state_extra(raw)
     if extra:
         _extension(element, "state", extra)
-    if node.timeout_seconds is not None:
-        event = f"{TIMEOUT_EVENT}{node.id}"
-        entry = ET.SubElement(element, _s("onentry"))
-        ET.SubElement(
-            entry, _s("send"), {"event": event, "delay": delay(node.timeout_seconds), "id": event}
-        )
-        leave = ET.SubElement(element, _s("onexit"))
-        ET.SubElement(leave, _s("cancel"), {"sendid": event})
-    for edge in node.edges:
+    _entry_exit(element, node, raw)
+    for edge in (*node.edges, *inherited, *node.done_edges):
         raw_transition = raw_transitions[edge.index] if edge.index < len(raw_transitions) else {}
         _transition(element, edge, raw_transition, edge.index not in seen)
         seen.add(edge.index)
@@ -193,7 +220,8 @@ def scxml_text(workflow: Workflow) -> str:
     raw_states = raw.get("states") or {}
     raw_transitions = list(raw.get("transitions") or [])
     for child in root_node.children:
-        _state(root, child, raw_states, raw_transitions, seen)
+        # `*` in a workflow that nests: on every top-level state, tried after their own
+        _state(root, child, raw_states, raw_transitions, seen, root_node.edges)
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

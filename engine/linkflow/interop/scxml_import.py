@@ -1,14 +1,16 @@
 """An SCXML document read back into a linkflow workflow (its YAML), for `linkflow import scxml`.
 
-The subset linkflow runs: `<scxml>` with `<state>` and `<final>` children (flat, as linkflow's
-states are today), `<transition event= cond= target=>` with one event and one target, `cond`
+The subset linkflow runs: `<scxml>` with `<state>` and `<final>` children, `<transition event=
+cond= target=>` with one event and one target, `cond`
 as guard names (`a && !b`, each declared by `<lf:guard>`) or any linkflow expression (it
 becomes a guard of its own), `<assign location= expr=>` as `set`, `<datamodel><data id= expr=>`
 with JSON values, a timeout written as `scxml_export` writes it (a delayed `<send>` on entry,
 cancelled on exit, and the transition its event takes), a final state's outcome and handoff
-in `<donedata>`, and linkflow's own `lf:` elements. Everything else (parallel, history,
-invoke, script, raise, log, if, foreach, other entry and exit actions, eventless transitions,
-nested states) is a problem at its line and column; nothing is guessed.
+in `<donedata>`, compound states (a `<state>` holding states, its `initial` attribute or first
+child, a `<final>` in it without donedata as `final: done`, `done.state.<id>` events), entry and
+exit actions written as `<assign>` or `<lf:action>`, and linkflow's own `lf:` elements.
+Everything else (parallel, history, invoke, script, raise, log, if, foreach, other entry and
+exit actions, eventless transitions) is a problem at its line and column; nothing is guessed.
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ class _Reader:
     generated: dict[str, str] = field(default_factory=dict)
     edges: dict[tuple[int, int], _Edge] = field(default_factory=dict)
     unindexed: int = 0
+    #: Each state's SCXML id -> its linkflow path (`parent.child`).
+    paths: dict[str, str] = field(default_factory=dict)
+    #: Timeouts and initial children, fixed once every id has its path: (spec, key, id).
+    pending: list[tuple[dict[str, Any], str, str]] = field(default_factory=list)
 
     def problem(self, element: Element, message: str) -> None:
         self.problems.append(Problem(element.location, message))
@@ -169,9 +175,11 @@ class _Reader:
         initial = (root.attrs.get("initial", "") or next(iter(states), "")).strip()
         if " " in initial:
             self.problem(root, "several initial states (a parallel start) are not supported")
-        doc["initial"] = initial
-        for edge in self.edges.values():
-            events.setdefault(edge.event, {})
+        doc["initial"] = self.path(initial)
+        self.resolve_pending()
+        # a done.state event is raised by its compound state, never declared
+        used = [e.event for e in self.edges.values() if not e.event.startswith("done.state.")]
+        events.update({name: {} for name in used if name not in events})
         transitions = [self.transition(e) for _, e in sorted(self.edges.items())]  # may add guards
         parts = {"data": data, "states": states, "events": events, "guards": self.guards}
         doc.update({key: value for key, value in parts.items() if value or key == "states"})
@@ -180,15 +188,27 @@ class _Reader:
             k: v for k, v in doc.items() if k not in KEY_ORDER
         }
 
-    def top_state(self, element: Element, states: dict[str, Any]) -> None:
+    def resolve_pending(self) -> None:
+        """Initial children and timeout targets, once every state id has its path."""
+        for spec, key, state_id in self.pending:
+            path = self.path(state_id)
+            # an initial child by its name, a timeout's target by its path
+            spec[key] = path.rpartition(".")[2] if key == "initial" else path
+
+    def top_state(self, element: Element, states: dict[str, Any], parent: str = "") -> None:
         state_id = element.attrs.get("id", "")
         if not state_id:
             self.problem(element, f"<{element.name}> has no id")
             return
-        if state_id in states:
+        # linkflow's export names a nested state by its path; another chart's ids stay names
+        name = state_id.removeprefix(f"{self.paths[parent]}.") if parent else state_id
+        if state_id in self.paths or name in states:
             self.problem(element, f"a second state with the id '{state_id}'")
-        states[state_id] = (
-            self.state(element, state_id) if element.name == "state" else self.final(element)
+        self.paths[state_id] = f"{self.paths[parent]}.{name}" if parent else name
+        states[name] = (
+            self.state(element, state_id)
+            if element.name == "state"
+            else self.final(element, nested=bool(parent))
         )
 
     def guard(self, element: Element) -> None:
@@ -224,11 +244,7 @@ class _Reader:
 
     def state(self, element: Element, state_id: str) -> dict[str, Any]:
         spec: dict[str, Any] = {}
-        if element.attrs.get("initial"):
-            self.problem(
-                element, "nested states (an initial attribute on <state>) are not supported"
-            )
-        timeout = self.timeout(element)
+        timeout = self.timeout(element, spec)
         for child in element.children:
             tag = (child.namespace, child.name)
             if tag == (NAMESPACE, "state"):
@@ -246,19 +262,26 @@ class _Reader:
                         "to": timeout_to,
                     }
                     spec["waiting"] = waiting
+                    self.pending.append((waiting["timeout"], "to", timeout_to))
                 else:
                     self.edge(child, state_id)
             elif tag in ((SCXML, "state"), (SCXML, "final")):
-                self.problem(
-                    child, "nested states are not supported (linkflow's states are flat today)"
-                )
+                self.top_state(child, spec.setdefault("states", {}), state_id)
             else:
                 self.unknown(child, "<state>")
+        if "states" in spec:
+            # SCXML's rule: without an initial attribute, the first child in document order
+            first = element.attrs.get("initial", "").strip()
+            if " " in first:
+                self.problem(element, "several initial states (a parallel start) are not supported")
+            spec["initial"] = first or next(iter(spec["states"]))
+            if first:
+                self.pending.append((spec, "initial", first))
         return spec
 
-    def timeout(self, element: Element) -> tuple[str, float] | None:
-        """(event, seconds) of the timeout pattern, with a problem for any other entry or exit
-        action."""
+    def timeout(self, element: Element, spec: dict[str, Any]) -> tuple[str, float] | None:
+        """(event, seconds) of the timeout pattern; the entry and exit actions linkflow runs
+        (`<assign>`, `<lf:action>`) go into `spec`, any other is a problem."""
         sends: dict[str, tuple[str, float]] = {}
         cancels: set[str] = set()
         for block in element.children:
@@ -278,9 +301,15 @@ class _Reader:
                 if kind == ("onexit", SCXML, "cancel"):
                     cancels.add(action.attrs.get("sendid", ""))
                     continue
+                found = self.action(action)
+                if found is not None:
+                    when = "entry" if block.name == "onentry" else "exit"
+                    spec.setdefault(when, []).append(found)
+                    continue
                 self.problem(
                     action,
-                    f"entry and exit actions are not supported (only a timeout): <{action.name}>",
+                    f"<{action.name}> is not supported on entry or exit (an <assign>, a linkflow "
+                    "action or a timeout is)",
                 )
         if not sends:
             return None
@@ -299,9 +328,10 @@ class _Reader:
             return None
         return float(found.group(1)) * _UNIT[found.group(2)]
 
-    def final(self, element: Element) -> dict[str, Any]:
+    def final(self, element: Element, nested: bool = False) -> dict[str, Any]:
+        """A final state: inside a compound state, without donedata, `final: done`."""
         spec: dict[str, Any] = {}
-        outcome = "completed"
+        outcome = "done" if nested else "completed"
         for child in element.children:
             tag = (child.namespace, child.name)
             if tag == (NAMESPACE, "state"):
@@ -359,18 +389,31 @@ class _Reader:
             tag = (child.namespace, child.name)
             if tag == (NAMESPACE, "transition"):
                 extra.update(self.json_object(child, "<lf:transition>"))
-            elif tag == (NAMESPACE, "action"):
-                actions.append(self.json_of(child, "<lf:action>"))
-            elif tag == (SCXML, "assign"):
-                if "location" not in child.attrs or "expr" not in child.attrs:
-                    self.problem(child, "<assign> needs location and expr")
-                    continue
-                actions.append(
-                    {"set": {"path": child.attrs["location"], "value": child.attrs["expr"]}}
-                )
-            else:
+                continue
+            found = self.action(child)
+            if found is not None:
+                actions.append(found)
+            elif tag not in ((NAMESPACE, "action"), (SCXML, "assign")):
                 self.unknown(child, "<transition>")
         self.edges[key] = _Edge(event, target, cond, actions, [source], extra, element.location)
+
+    def action(self, child: Element) -> Any:
+        """An `<lf:action>` or an `<assign>` as a linkflow action, else None (a broken one
+        with a problem)."""
+        tag = (child.namespace, child.name)
+        if tag == (NAMESPACE, "action"):
+            return self.json_of(child, "<lf:action>")
+        if tag != (SCXML, "assign"):
+            return None
+        if "location" not in child.attrs or "expr" not in child.attrs:
+            self.problem(child, "<assign> needs location and expr")
+            return None
+        return {"set": {"path": child.attrs["location"], "value": child.attrs["expr"]}}
+
+    def path(self, state_id: str) -> str:
+        """A state's linkflow path, from its SCXML id (an unknown id stays as it is: the
+        loader then names it)."""
+        return self.paths.get(state_id, state_id)
 
     def guard_list(self, cond: str) -> list[str]:
         """`a && !b` over declared guards, or one guard made of the whole condition."""
@@ -390,10 +433,12 @@ class _Reader:
 
     def transition(self, edge: _Edge) -> dict[str, Any]:
         extra = dict(edge.extra)
-        sources: Any = extra.pop("from", None) or (
-            edge.sources[0] if len(edge.sources) == 1 else edge.sources
-        )
-        out: dict[str, Any] = {"event": edge.event, "from": sources, "to": edge.target}
+        written = [self.path(s) for s in edge.sources]
+        sources: Any = extra.pop("from", None) or (written[0] if len(written) == 1 else written)
+        event = edge.event
+        if event.startswith("done.state."):
+            event = "done.state." + self.path(event.removeprefix("done.state."))
+        out: dict[str, Any] = {"event": event, "from": sources, "to": self.path(edge.target)}
         if edge.cond:
             out["guards"] = self.guard_list(edge.cond)
         if edge.actions:

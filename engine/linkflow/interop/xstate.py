@@ -14,6 +14,10 @@ What maps to what (docs/interop.md has the table):
   "linkflow.remove", "params": {...}}` with linkflow's path and expression text.
 - a waiting state's timeout -> `after: {<milliseconds>: target}`.
 - a transition back to its own state -> `reenter: true` (linkflow restarts a timeout there).
+- a compound state -> `type: "compound"` with `initial` and its `states` (keyed by the short
+  name); its transitions -> its own `on`, `*` -> the root's `on`; a `done.state.<path>`
+  transition -> `onDone` on that compound state; a `final: done` child -> `type: "final"`;
+  entry and exit actions -> `entry` / `exit`. Targets are then absolute (`#<workflow>.<path>`).
 
 The output is deterministic: keys in a fixed order, so a committed export diffs cleanly.
 """
@@ -53,8 +57,10 @@ def _action(action: Action) -> dict[str, Any]:
     return {"type": f"linkflow.{action.kind.value}", "params": action_params(action)}
 
 
-def _transition(edge: Edge) -> dict[str, Any]:
-    out: dict[str, Any] = {"target": edge.target}
+def _transition(edge: Edge, machine: str = "") -> dict[str, Any]:
+    """One transition; with `machine` (a workflow that nests) its target is absolute."""
+    target = f"#{machine}.{edge.declared_target}" if machine else edge.target
+    out: dict[str, Any] = {"target": target}
     guard = _guard(edge)
     if guard is not None:
         out["guard"] = guard
@@ -72,7 +78,7 @@ def milliseconds(seconds: float) -> int | float:
     return int(ms) if float(ms).is_integer() else ms
 
 
-def _state(node: Node) -> dict[str, Any]:
+def _state(node: Node, machine: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     if node.description:
         out["description"] = node.description
@@ -82,19 +88,38 @@ def _state(node: Node) -> dict[str, Any]:
         if node.handoff:
             meta["handoff"] = node.handoff
         out["meta"] = {"linkflow": meta}
-    if node.children:  # compound (or parallel) states, once the language has them
+    if node.done:
+        out["type"] = "final"
+    if node.children:
         out["type"] = "parallel" if node.parallel else "compound"
         if not node.parallel:
             out["initial"] = node.initial
-        out["states"] = {child.id: _state(child) for child in node.children}
-    on: dict[str, list[dict[str, Any]]] = {}
-    for edge in node.edges:
-        on.setdefault(edge.event, []).append(_transition(edge))
+        out["states"] = {_key(child): _state(child, machine) for child in node.children}
+    if node.entry:
+        out["entry"] = [_action(a) for a in node.entry]
+    if node.exit:
+        out["exit"] = [_action(a) for a in node.exit]
+    on = _on(node.edges, machine)
     if on:
         out["on"] = on
+    if node.done_edges:
+        out["onDone"] = [_transition(edge, machine) for edge in node.done_edges]
     if node.timeout_seconds is not None:
-        out["after"] = {str(milliseconds(node.timeout_seconds)): {"target": node.timeout_to}}
+        to = f"#{machine}.{node.timeout_to}" if machine else node.timeout_to
+        out["after"] = {str(milliseconds(node.timeout_seconds)): {"target": to}}
     return out
+
+
+def _on(edges: tuple[Edge, ...], machine: str) -> dict[str, list[dict[str, Any]]]:
+    on: dict[str, list[dict[str, Any]]] = {}
+    for edge in edges:
+        on.setdefault(edge.event, []).append(_transition(edge, machine))
+    return on
+
+
+def _key(node: Node) -> str:
+    """A state's name in its parent's `states`: the last part of its path."""
+    return node.id.rpartition(".")[2]
 
 
 def xstate_config(workflow: Workflow) -> dict[str, Any]:
@@ -105,7 +130,11 @@ def xstate_config(workflow: Workflow) -> dict[str, Any]:
         config["description"] = root.description
     if workflow.data:
         config["context"] = json.loads(json.dumps(dict(workflow.data)))  # a copy, JSON only
-    config["states"] = {child.id: _state(child) for child in root.children}
+    machine = workflow.name if workflow.compounds else ""
+    config["states"] = {_key(child): _state(child, machine) for child in root.children}
+    on = _on(root.edges, machine)
+    if on:
+        config["on"] = on
     return config
 
 

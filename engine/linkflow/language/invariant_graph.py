@@ -13,6 +13,7 @@ from linkflow.language.model import (
     Transition,
     Workflow,
 )
+from linkflow.language.nesting import with_entry_exit
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -43,7 +44,10 @@ def scope(workflow: Workflow, workflows: Mapping[str, Workflow] | None) -> dict[
 
 
 def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
-    """Nodes (workflow, state); an edge per (transition, source), keyed (workflow, position);
+    """Nodes (workflow, state); an edge per (transition, source), keyed (workflow, position),
+    whose transition carries the entry and exit actions it runs from that source (so every
+    check sees them), except where a transition declared on a state nested deeper, without
+    guards, always takes the event first;
     a handoff edge from a handing-off final state to the next workflow's initial state."""
     import networkx as nx  # noqa: PLC0415 - networkx: only the invariant checks need it; `linkflow send` must not load it
 
@@ -53,12 +57,15 @@ def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
             graph.add_node((wf.name, name))
         for number, transition in enumerate(wf.transitions):
             for source in transition.sources:
+                if _shadowed(wf, transition, source):
+                    continue
                 graph.add_edge(
                     (wf.name, source),
                     (wf.name, transition.target),
                     key=(wf.name, number),
                     workflow=wf.name,
-                    transition=transition,
+                    # with the entry and exit actions of the nested states it leaves and enters
+                    transition=with_entry_exit(wf, transition, source),
                 )
         for state in wf.states.values():
             nxt = workflows.get(state.handoff) if state.handoff else None
@@ -71,6 +78,16 @@ def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
                     transition=None,
                 )
     return graph
+
+
+def _shadowed(workflow: Workflow, transition: Transition, source: str) -> bool:
+    """Whether, in `source`, a transition declared deeper than `transition` and without
+    guards always takes its event first (so `transition` is never taken there)."""
+    level = len(transition.declared_at(source))
+    return any(
+        not other.guards and len(other.declared_at(source)) > level
+        for other in workflow.by_source.get((source, transition.event), ())
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from linkflow.language.model import (
     Transition,
     Workflow,
 )
+from linkflow.language.nesting import with_entry_exit
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -373,7 +374,8 @@ class _Checker:
                 here = (nxt.name, nxt.initial)
                 hand = [ChainStep(wf.name, v[1], nxt.initial, None, nxt.name)]
             again_wf = self.workflows[here[0]]
-            for again in again_wf.by_source.get((here[1], event), ()):
+            for declared in again_wf.by_source.get((here[1], event), ()):
+                again = with_entry_exit(again_wf, declared, here[1])
                 unsafe = [a for a in again.actions if a.kind is ActionKind.APPEND]
                 if not unsafe:
                     continue

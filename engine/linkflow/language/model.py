@@ -69,10 +69,62 @@ class State:
     assumption: str = ""
     #: Events this state does not take, each with the explanation a person gets: (message, rule).
     refuses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: Actions run when the state is entered and when it is left (see `Compound`).
+    entry: tuple[Action, ...] = ()
+    exit: tuple[Action, ...] = ()
+    #: `final: done`: the child that finishes its compound state (raises `done.state.<parent>`).
+    done: bool = False
 
     @property
     def is_final(self) -> bool:
         return self.final is not None
+
+    @property
+    def parent(self) -> str:
+        """The compound state this state is in ("" at the top level)."""
+        return parent_of(self.name)
+
+
+#: The event a compound state raises when its `final: done` child is entered.
+DONE_EVENT_PREFIX = "done.state."
+
+
+def parent_of(path: str) -> str:
+    """The path of the state that holds the state at `path` ("" at the top level)."""
+    return path.rpartition(".")[0]
+
+
+def ancestors_of(path: str) -> tuple[str, ...]:
+    """The compound states that hold the state at `path`, innermost first."""
+    out = []
+    while path := parent_of(path):
+        out.append(path)
+    return tuple(out)
+
+
+def contains(outer: str, path: str) -> bool:
+    """Whether the state at `path` is `outer` or nested in it ("" holds everything)."""
+    return not outer or path == outer or path.startswith(outer + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class Compound:
+    """A state that holds child states. It is never the instance's state itself: entering it
+    enters its `initial` child (recursively), and the instance's state is the active leaf's
+    path (`parent.child`). Its `entry` actions run after those of the states around it, its
+    `exit` actions after those of the states in it."""
+
+    name: str
+    location: SourceLocation
+    initial: str
+    children: tuple[str, ...]
+    description: str = ""
+    step: str = ""
+    label: str = ""
+    rule: str = ""
+    assumption: str = ""
+    entry: tuple[Action, ...] = ()
+    exit: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +273,17 @@ class Transition:
     step: str = ""
     #: When refused, check every guard and report each one that fails, not only the first.
     check_all_guards: bool = False
+    #: The sources as written ("" for `*`), when a source is a compound state standing for the
+    #: states in it (empty: `sources` as written); `target` is always a leaf, `to` as written.
+    declared: tuple[str, ...] = ()
+    to: str = ""
+
+    def declared_at(self, leaf: str) -> str:
+        """The source as written that takes `leaf` in: `leaf` itself, a compound state around
+        it, or "" (`*`). Deeper ones are tried first: a child's own transition wins."""
+        if not self.declared:
+            return leaf
+        return max((d for d in self.declared if contains(d, leaf)), key=len, default=leaf)
 
     @property
     def label(self) -> str:
@@ -296,6 +359,8 @@ class Workflow:
     notes: tuple[Note, ...] = ()
     #: Each data field's JSON Schema (declared, or inferred from its default).
     data_types: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    #: The compound states, by path: `states` holds only the leaves, by path (`parent.child`).
+    compounds: Mapping[str, Compound] = field(default_factory=dict, repr=False)
     #: The text it was loaded from and its sha256 (hex), set by the loader from the one read
     #: of the file: the store keeps this text under this hash, so it never reads the file again.
     source: str = field(default="", repr=False)
@@ -312,6 +377,11 @@ class Workflow:
             if state in transition.sources:
                 seen.setdefault(transition.event, None)
         return tuple(seen)
+
+    def state_actions(self) -> tuple[Action, ...]:
+        """The entry and exit actions of every state, leaves and compound states."""
+        holders: list[State | Compound] = [*self.states.values(), *self.compounds.values()]
+        return tuple(a for h in holders for a in (*h.entry, *h.exit))
 
     def rule_ids(self) -> frozenset[str]:
         """Every rule id the workflow names anywhere."""
@@ -342,9 +412,14 @@ class Workflow:
 def transitions_by_source(
     transitions: tuple[Transition, ...],
 ) -> dict[tuple[str, str], tuple[Transition, ...]]:
-    """`Workflow.by_source` for these transitions: per (state, event), in the order tried."""
+    """`Workflow.by_source` for these transitions: per (state, event), in the order tried: the
+    ones declared on the state itself first, then on the compound state around it, outwards
+    (SCXML's and XState's rule), each level in definition order."""
     out: dict[tuple[str, str], list[Transition]] = {}
     for transition in transitions:
         for source in transition.sources:
             out.setdefault((source, transition.event), []).append(transition)
-    return {key: tuple(found) for key, found in out.items()}
+    return {
+        key: tuple(sorted(found, key=lambda t: -len(t.declared_at(key[0]))))
+        for key, found in out.items()
+    }

@@ -30,11 +30,15 @@ def exclusive(a: Transition, b: Transition, groups: tuple[frozenset[str], ...]) 
 
 
 def nondeterminism_problems(workflow: Workflow) -> list[Problem]:
-    """Two transitions an event could both take from one state: the engine must not guess."""
+    """Two transitions an event could both take from one state: the engine must not guess.
+    Only transitions declared on the same state compete: one declared on a state nested
+    deeper is tried first (see `transitions_by_source`)."""
     problems = []
     for (state, event), candidates in workflow.by_source.items():
         for i, later in enumerate(candidates):
             for earlier in candidates[:i]:
+                if earlier.declared_at(state) != later.declared_at(state):
+                    continue
                 if not exclusive(earlier, later, workflow.exclusive):
                     problems.append(
                         Problem(

@@ -158,7 +158,8 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     flows = [workflows[n] for n in reachable if n in workflows]
     # `timeout` is the engine's own event: a scenario may show that sending it is refused.
     events = {e for w in flows for e in w.events} | {TIMEOUT_EVENT}
-    states = {s for w in flows for s in w.states}
+    # a compound state matches any state in it (`state: parent`)
+    states = {s for w in flows for s in (*w.states, *w.compounds)}
     problems += _data_problems(doc, workflows[start])
     offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
     for number, step in enumerate(spec["steps"]):

@@ -78,9 +78,11 @@ def world_problems(workflow: Workflow, schema: WorldSchema) -> list[Problem]:
     for location, what, exprs in _every_expression(workflow):
         for expr in exprs:
             problems.extend(_binding_fields(workflow, schema, expr, location, what))
-    for transition in workflow.transitions:
-        for action in transition.actions:
-            problems.extend(_target_problems(workflow, schema, action, declared))
+    for action in (
+        *(a for t in workflow.transitions for a in t.actions),
+        *workflow.state_actions(),
+    ):
+        problems.extend(_target_problems(workflow, schema, action, declared))
     for event in workflow.events.values():
         problems.extend(_choices_problems(event, schema, declared))
     return problems
@@ -125,9 +127,11 @@ def _every_expression(
         yield binding.location, f"binding '{binding.name}'", [binding.key]
     for guard in workflow.guards.values():
         yield guard.location, f"guard '{guard.name}'", _guard_expressions(guard)
-    for transition in workflow.transitions:
-        for action in transition.actions:
-            yield action.location, "action", _action_expressions(action)
+    for action in (
+        *(a for t in workflow.transitions for a in t.actions),
+        *workflow.state_actions(),
+    ):
+        yield action.location, "action", _action_expressions(action)
     for event in workflow.events.values():
         for choices in event.choices.values():
             exprs = [choices.values, *_parts(choices.message)]

@@ -12,7 +12,6 @@ from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.data_types import declaration_problems, default_of, field_type
-from linkflow.language.durations import MAX_SECONDS, DurationError, parse_duration
 from linkflow.language.invariant_patterns import build_invariant
 from linkflow.language.model import (
     Binding,
@@ -21,11 +20,7 @@ from linkflow.language.model import (
     Guard,
     Invariant,
     Note,
-    Outcome,
-    State,
-    Timeout,
     Transition,
-    Waiting,
     Workflow,
     transitions_by_source,
 )
@@ -37,12 +32,12 @@ from linkflow.language.workflow_checks import (
     nested_secrets,
     suggest,
 )
-from linkflow.language.workflow_transitions import TransitionBuilder
+from linkflow.language.workflow_states import StateBuilder
 from linkflow.language.yaml_loader import Document
 from linkflow.source import DocPath
 
 
-class _Builder(TransitionBuilder):
+class _Builder(StateBuilder):
     """Builds a whole definition: its sections in order, then what is declared and unused."""
 
     def build(self) -> Workflow | None:
@@ -64,7 +59,7 @@ class _Builder(TransitionBuilder):
 
         bindings = self.bindings(raw.get("bindings") or {})
         base_names = frozenset({"data", "payload", *bindings})
-        states = self.states(raw["states"])
+        states = self.states(raw["states"], bindings)
         events = self.events(raw.get("events") or {}, bindings)
         guards = self.guards(raw.get("guards") or {}, base_names, events)
         exclusive = self.exclusive(raw.get("exclusive") or [], guards)
@@ -73,12 +68,16 @@ class _Builder(TransitionBuilder):
         self.explained_refusals(states, events, transitions)
         invariants = self.invariants(raw.get("invariants") or {})
 
-        initial = raw["initial"]
+        written = raw["initial"]
+        initial = self.leaf(written, states) or written
         if initial not in states:
+            every = {*states, *self.compounds}
             self.problem(
-                ("initial",), f"unknown initial state '{initial}'{suggest(initial, states)}"
+                ("initial",), f"unknown initial state '{written}'{suggest(written, every)}"
             )
-        elif states[initial].is_final:
+        else:
+            self.initial_entry_problems(initial, states)
+        if initial in states and states[initial].is_final:
             self.problem(("initial",), f"the initial state '{initial}' must not be final")
         self.unused(events, guards, transitions)
 
@@ -108,6 +107,7 @@ class _Builder(TransitionBuilder):
                 for n in raw.get("notes") or ()
             ),
             data_types=data_types,
+            compounds=self.compounds,
         )
         if self.problems:  # what did build: checks across files still read it (`partial`)
             return workflow
@@ -143,60 +143,6 @@ class _Builder(TransitionBuilder):
                     many,
                     self.text(spec, "description"),
                     self.doc.locate(path, key=True),
-                )
-        return out
-
-    def states(self, raw: Mapping[str, Any]) -> dict[str, State]:
-        out: dict[str, State] = {}
-        for name, given in raw.items():
-            path = ("states", name)
-            self.check_reserved(name, path, "state")
-            spec = given or {}
-            waiting = None
-            if "waiting" in spec:
-                wait = spec["waiting"]
-                timeout = None
-                if "timeout" in wait:
-                    t = wait["timeout"]
-                    try:
-                        seconds = parse_duration(t["seconds"])
-                    except DurationError as err:
-                        self.problem((*path, "waiting", "timeout", "seconds"), str(err))
-                        seconds = float(MAX_SECONDS)
-                    timeout = Timeout(
-                        seconds,
-                        t["to"],
-                        self.text(t, "description"),
-                        self.doc.locate((*path, "waiting", "timeout", "to")),
-                        self.text(t, "assumption"),
-                    )
-                waiting = Waiting(wait["for"], timeout, wait.get("by") == "actor")
-            out[name] = State(
-                name=name,
-                location=self.doc.locate(path, key=True),
-                description=self.text(spec, "description"),
-                step=self.text(spec, "step"),
-                rule=self.text(spec, "rule"),
-                final=Outcome(spec["final"]) if "final" in spec else None,
-                waiting=waiting,
-                handoff=self.text(spec, "handoff"),
-                label=self.text(spec, "label"),
-                assumption=self.text(spec, "assumption"),
-                refuses={
-                    event: (body["message"], self.text(body, "rule"))
-                    for event, body in (spec.get("refuses") or {}).items()
-                },
-            )
-            if out[name].handoff and out[name].final is not Outcome.COMPLETED:
-                self.problem(
-                    (*path, "handoff"), "only a final state with outcome `completed` can hand off"
-                )
-        for name, state in out.items():
-            timeout = state.waiting.timeout if state.waiting else None
-            if timeout and timeout.to not in out:
-                self.problem(
-                    ("states", name, "waiting", "timeout", "to"),
-                    f"timeout leads to unknown state '{timeout.to}'{suggest(timeout.to, out)}",
                 )
         return out
 

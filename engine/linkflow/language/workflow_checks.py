@@ -46,6 +46,14 @@ TIMEOUT_EVENT = "timeout"
 _DATA_FIELD = re.compile(r"(?<![\w.])data\s*\.\s*([A-Za-z_]\w*)")
 
 
+def state_doc_path(name: str) -> DocPath:
+    """Where the state at path `name` is written: ("states", "a", "states", "b")."""
+    out: list[str | int] = []
+    for part in name.split("."):
+        out += ["states", part]
+    return tuple(out)
+
+
 def suggest(name: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, sorted(options), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -10,9 +10,11 @@ from typing import Any
 
 from linkflow.language.durations import duration
 from linkflow.language.model import (
+    DONE_EVENT_PREFIX,
     Action,
     ActionKind,
     Binding,
+    Compound,
     Event,
     Guard,
     GuardUse,
@@ -20,13 +22,37 @@ from linkflow.language.model import (
     State,
     TargetPath,
     Transition,
+    contains,
 )
-from linkflow.language.workflow_checks import TIMEOUT_EVENT, BuilderBase, suggest
+from linkflow.language.workflow_checks import TIMEOUT_EVENT, BuilderBase, state_doc_path, suggest
 from linkflow.source import DocPath
 
 
 class TransitionBuilder(BuilderBase):
     """Builds the guards, transitions and actions of a definition, collecting problems."""
+
+    #: The compound states read so far, by path (see linkflow.language.workflow_states).
+    compounds: dict[str, Compound]
+
+    def leaf(self, name: str, states: Mapping[str, State]) -> str | None:
+        """The leaf a state path stands for (a compound state: its initial child, recursively),
+        or None when there is no such state."""
+        while name in self.compounds:
+            compound = self.compounds[name]
+            name = f"{name}.{compound.initial}"
+        return name if name in states else None
+
+    def known_state(self, name: str, states: Mapping[str, State]) -> bool:
+        return name in states or name in self.compounds
+
+    def done_source(self, event: str, path: DocPath) -> str:
+        """The compound state a `done.state.<path>` event belongs to ("" when unknown)."""
+        compound = event.removeprefix(DONE_EVENT_PREFIX)
+        if compound not in self.compounds:
+            hint = suggest(compound, self.compounds)
+            self.problem(path, f"'{event}' names no compound state '{compound}'{hint}")
+            return ""
+        return compound
 
     def guards(
         self, raw: Mapping[str, Any], names: frozenset[str], events: Mapping[str, Event]
@@ -83,27 +109,52 @@ class TransitionBuilder(BuilderBase):
         out: list[Transition] = []
         nonfinal = tuple(n for n, s in states.items() if not s.is_final)
         secrets_by_event = {n: e.secret_fields for n, e in events.items()}
+        every = {*states, *self.compounds}
         for index, spec in enumerate(raw):
             path: DocPath = ("transitions", index)
             event = spec["event"]
-            if event not in events:
+            done = event.startswith(DONE_EVENT_PREFIX)
+            compound = self.done_source(event, (*path, "event")) if done else ""
+            if done:
+                known_event = bool(compound)
+            elif event not in events:
+                known_event = False
                 self.problem(
                     (*path, "event"),
                     f"unknown event '{event}'{suggest(event, events)}: declare it under `events`",
                 )
-            sources, _ = self.sources(spec["from"], path, states, nonfinal)
-            target = spec["to"]
-            if target not in states:
-                self.problem(
-                    (*path, "to"), f"unknown target state '{target}'{suggest(target, states)}"
+            else:
+                known_event = True
+            sources, declared, _ = self.sources(spec["from"], path, states, nonfinal)
+            if compound:
+                # Only a `final: done` child of the compound state raises its done event.
+                sources = tuple(
+                    n for n in sources if states[n].done and states[n].parent == compound
                 )
+                if not sources:
+                    done_children = [
+                        n for n, st in states.items() if st.done and st.parent == compound
+                    ]
+                    self.problem(
+                        (*path, "from"),
+                        f"'{event}' is raised in a `final: done` child of '{compound}': "
+                        f"declare it `from: {compound}`"
+                        if done_children
+                        else f"compound state '{compound}' has no `final: done` child to "
+                        f"raise '{event}'",
+                    )
+            to = spec["to"]
+            target = self.leaf(to, states)
+            if target is None:
+                self.problem((*path, "to"), f"unknown target state '{to}'{suggest(to, every)}")
+                target = to
             uses, _ = self.guard_uses(spec, path, guards)
             actions = self.actions(
                 spec.get("actions") or [], path, bindings, secrets_by_event.get(event, frozenset())
             )
             # With a problem elsewhere in it, a transition is still kept for the checks across
             # files (a workflow with problems is only built `partial`, never run).
-            if actions is not None and event in events:
+            if actions is not None and known_event:
                 out.append(
                     Transition(
                         event=event,
@@ -118,29 +169,45 @@ class TransitionBuilder(BuilderBase):
                         assumption=self.text(spec, "assumption"),
                         step=self.text(spec, "step"),
                         check_all_guards=bool(spec.get("check_all_guards")),
+                        declared=declared,
+                        to=to if to != target else "",
                     )
                 )
         return out
 
     def sources(
         self, raw_from: Any, path: DocPath, states: Mapping[str, State], nonfinal: tuple[str, ...]
-    ) -> tuple[tuple[str, ...], bool]:
-        """A transition's source states (`*`: every non-final one), and whether all are known
-        states a transition may leave."""
+    ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        """A transition's source leaves (`*`: every non-final one; a compound state: every
+        state in it), the sources as written when one stands for others (else ()), and whether
+        all are known states a transition may leave."""
         if raw_from == "*":
-            return nonfinal, True
+            return nonfinal, ("",) if self.compounds else (), True
         ok = True
-        sources = (raw_from,) if isinstance(raw_from, str) else tuple(raw_from)
-        for j, source in enumerate(sources):
+        written = (raw_from,) if isinstance(raw_from, str) else tuple(raw_from)
+        sources: dict[str, None] = {}
+        for j, source in enumerate(written):
             where = (*path, "from") if isinstance(raw_from, str) else (*path, "from", j)
-            if source not in states:
-                hint = suggest(source, states)
+            if source in self.compounds:
+                sources.update(dict.fromkeys(n for n in nonfinal if contains(source, n)))
+            elif source not in states:
+                hint = suggest(source, {*states, *self.compounds})
                 self.problem(where, f"unknown source state '{source}'{hint}")
                 ok = False
             elif states[source].is_final:
                 self.problem(where, f"'{source}' is a final state: no transition may leave it")
                 ok = False
-        return sources, ok
+            elif states[source].done:
+                self.problem(
+                    where,
+                    f"'{source}' is `final: done`: it takes no transition of its own (its "
+                    f"compound state's `done.state.{states[source].parent}` leaves it)",
+                )
+                ok = False
+            else:
+                sources[source] = None
+        expanded = any(s in self.compounds for s in written)
+        return tuple(sources), written if expanded else (), ok
 
     def guard_uses(
         self, spec: dict[str, Any], path: DocPath, guards: Mapping[str, Guard]
@@ -177,7 +244,7 @@ class TransitionBuilder(BuilderBase):
         """A state's `refuses` names declared events that no transition takes there."""
         for state in states.values():
             for event in state.refuses:
-                path: DocPath = ("states", state.name, "refuses", event)
+                path: DocPath = (*state_doc_path(state.name), "refuses", event)
                 if event not in events:
                     hint = suggest(event, events)
                     self.problem(path, f"refuses unknown event '{event}'{hint}", key=True)
@@ -192,13 +259,15 @@ class TransitionBuilder(BuilderBase):
         out = []
         for state in states.values():
             timeout = state.waiting.timeout if state.waiting else None
-            if timeout is None or timeout.to not in states:
+            target = self.leaf(timeout.to, states) if timeout else None
+            if timeout is None or target is None:
                 continue
             out.append(
                 Transition(
                     event=TIMEOUT_EVENT,
                     sources=(state.name,),
-                    target=timeout.to,
+                    target=target,
+                    to=timeout.to if timeout.to != target else "",
                     guards=(),
                     actions=(),
                     description=timeout.description
@@ -218,13 +287,15 @@ class TransitionBuilder(BuilderBase):
         path: DocPath,
         bindings: Mapping[str, Binding],
         secrets: frozenset[str],
+        key: str = "actions",
     ) -> list[Action] | None:
         out: list[Action] = []
         ok = True
-        base = frozenset({"data", "payload", *bindings})
+        # Entry and exit actions read no payload: any event may enter or leave the state.
+        base = frozenset({"data", *(("payload",) if key == "actions" else ()), *bindings})
         for i, spec in enumerate(raw):
             ((verb, body),) = spec.items()
-            here: DocPath = (*path, "actions", i, verb)
+            here: DocPath = (*path, key, i, verb)
             kind = ActionKind(verb)
             names = base
             for_item = for_in = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from linkflow.language.durations import duration
-from linkflow.language.model import Choices, State, Workflow
+from linkflow.language.model import Action, Choices, State, Workflow
 from linkflow.output.diagram_text import action_long
 
 
@@ -30,6 +30,8 @@ def choices_summary(choices: Choices) -> dict[str, Any]:
 def _state_kind(workflow: Workflow, state: State) -> str:
     if state.name == workflow.initial:
         return "initial"
+    if state.done:
+        return f"final: done, raises done.state.{state.parent}"
     if state.final is not None:
         return f"final: {state.final.value}"
     if state.waiting is not None:
@@ -56,8 +58,21 @@ def workflow_summary(workflow: Workflow) -> dict[str, Any]:
                 "description": s.description,
                 "final": s.final.value if s.final else None,
                 "waiting": s.waiting is not None,
+                "entry": [action_long(a) for a in s.entry],
+                "exit": [action_long(a) for a in s.exit],
             }
             for s in workflow.states.values()
+        ],
+        "compound_states": [
+            {
+                "name": c.name,
+                "initial": f"{c.name}.{c.initial}",
+                "states": [f"{c.name}.{child}" for child in c.children],
+                "description": c.description,
+                "entry": [action_long(a) for a in c.entry],
+                "exit": [action_long(a) for a in c.exit],
+            }
+            for c in workflow.compounds.values()
         ],
         "events": [
             {
@@ -83,6 +98,7 @@ def workflow_summary(workflow: Workflow) -> dict[str, Any]:
             {
                 "event": t.event,
                 "from": list(t.sources),
+                "declared_from": list(t.declared),
                 "to": t.target,
                 "guards": [u.label for u in t.guards],
                 "actions": [action_long(a) for a in t.actions],
@@ -92,6 +108,12 @@ def workflow_summary(workflow: Workflow) -> dict[str, Any]:
             for t in workflow.transitions
         ],
     }
+
+
+def _entry_exit(entry: tuple[Action, ...], exit_: tuple[Action, ...]) -> list[str]:
+    return [f"      on entry: {action_long(a)}" for a in entry] + [
+        f"      on exit: {action_long(a)}" for a in exit_
+    ]
 
 
 def describe_workflow(workflow: Workflow) -> str:
@@ -106,6 +128,14 @@ def describe_workflow(workflow: Workflow) -> str:
         lines.append(f"  {state.name}{detail}{about}")
         for refused, (words, rule) in state.refuses.items():
             lines.append(f"      refuses {refused}{f' [{rule}]' if rule else ''}: {words}")
+        lines.extend(_entry_exit(state.entry, state.exit))
+    if workflow.compounds:
+        lines += ["", "Compound states (the states in them are listed above by path):"]
+        for c in workflow.compounds.values():
+            about = f" - {c.description}" if c.description else ""
+            children = ", ".join(c.children)
+            lines.append(f"  {c.name} [holds {children}; starts in {c.initial}]{about}")
+            lines.extend(_entry_exit(c.entry, c.exit))
     lines += ["", "Events:"]
     for event in workflow.events.values():
         fields = event.fields
@@ -126,6 +156,8 @@ def describe_workflow(workflow: Workflow) -> str:
         guards = f" if {' and '.join(u.label for u in t.guards)}" if t.guards else ""
         about = f" - {t.description}" if t.description else ""
         sources = ", ".join(t.sources) if len(t.sources) < 4 else f"any of {len(t.sources)} states"
+        if t.declared:
+            sources = ", ".join(d or "*" for d in t.declared) + f" ({sources})"
         lines.append(f"  {t.event}: {sources} -> {t.target}{guards}{about}")
         lines.extend(f"      then: {action_long(action)}" for action in t.actions)
     return "\n".join(lines)

@@ -19,12 +19,12 @@ Legibility choices:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from linkflow.language.durations import duration
 from linkflow.language.graph import entry_workflows, handoff_order, is_from_any, walking_order
-from linkflow.language.model import State, Transition, Workflow
+from linkflow.language.model import DONE_EVENT_PREFIX, Action, State, Transition, Workflow
 from linkflow.output.diagram_model import (
     ANY_STEP,
     OUTCOME_ROLES,
@@ -73,6 +73,7 @@ def state_node(workflow: Workflow, state: State, cluster: str = "") -> Node:
         role = Role.STATE
     if state.rule:
         lines.append(state.rule)
+    lines.extend(entry_exit_lines(state.entry, state.exit))
     return Node(state.name, state.name, role, tuple(lines), state_tooltip(state), cluster)
 
 
@@ -88,6 +89,10 @@ class SourceGroup:
     members: frozenset[str]
     parent: str
     transitions: tuple[Transition, ...]
+    #: The compound state the box stands for ("" for a box of a transition's sources).
+    compound: str = ""
+    #: Its entry and exit actions, in words.
+    notes: tuple[str, ...] = ()
 
 
 def source_groups(workflow: Workflow) -> tuple[SourceGroup, ...]:
@@ -97,18 +102,24 @@ def source_groups(workflow: Workflow) -> tuple[SourceGroup, ...]:
     one, or apart from it), since Graphviz clusters must nest; other transitions with many
     sources are drawn from each source.
     """
+    groups: list[SourceGroup] = list(_compound_groups(workflow))
+    declared_on_compound = {t.index for g in groups for t in g.transitions}
     sets: dict[frozenset[str], list[Transition]] = {}
     for transition in workflow.transitions:
-        if transition.is_timeout:
+        if transition.is_timeout or transition.index in declared_on_compound:
             continue
         if len(transition.sources) < GROUP_MIN_SOURCES and not is_from_any(workflow, transition):
             continue
         sets.setdefault(frozenset(transition.sources), []).append(transition)
     chosen: list[frozenset[str]] = []
+    boxes = [g.members for g in groups]
     for members in sorted(sets, key=lambda m: (-len(m), min(t.index for t in sets[m]))):
-        if all(members <= other or members.isdisjoint(other) for other in chosen):
+        if members in boxes:
+            continue  # a compound state's box already: drawn from each state in it
+        if all(
+            members <= other or other <= members or members.isdisjoint(other) for other in boxes
+        ) and all(members <= other or members.isdisjoint(other) for other in chosen):
             chosen.append(members)
-    groups: list[SourceGroup] = []
     number = 0
     for members in chosen:
         if any(is_from_any(workflow, t) for t in sets[members]):
@@ -119,7 +130,42 @@ def source_groups(workflow: Workflow) -> tuple[SourceGroup, ...]:
         parents = [g for g in groups if members < g.members]
         parent = min(parents, key=lambda g: len(g.members)).id if parents else ""
         groups.append(SourceGroup(ident, members, parent, tuple(sets[members])))
-    return tuple(groups)
+    # a box inside a later, bigger one (a compound state inside the `*` box) sits in it
+    out = []
+    for group in groups:
+        around = [g for g in groups if group.members < g.members]
+        parent = min(around, key=lambda g: len(g.members)).id if around else ""
+        out.append(replace(group, parent=parent))
+    return tuple(out)
+
+
+def _compound_groups(workflow: Workflow) -> Iterator[SourceGroup]:
+    """A box per compound state around the states in it, outermost first, with the
+    transitions declared on it alone (drawn once, from the box)."""
+    for name, compound in workflow.compounds.items():
+        members = frozenset(n for n in workflow.states if n.startswith(name + "."))
+        declared = tuple(
+            t
+            for t in workflow.transitions
+            if t.declared == (name,) and not t.event.startswith(DONE_EVENT_PREFIX)
+        )
+        parent = compound.name.rpartition(".")[0]
+        yield SourceGroup(
+            "state_" + name.replace(".", "__"),
+            members,
+            "state_" + parent.replace(".", "__") if parent else "",
+            declared,
+            compound=name,
+            notes=entry_exit_lines(compound.entry, compound.exit),
+        )
+
+
+def entry_exit_lines(entry: Sequence[Action], exit_: Sequence[Action]) -> tuple[str, ...]:
+    """A state's entry and exit actions, one line each."""
+    return (
+        *(f"entry / {action_short(a)}" for a in entry),
+        *(f"exit / {action_short(a)}" for a in exit_),
+    )
 
 
 def _edge_parts(workflow: Workflow, transition: Transition) -> tuple[str, tuple[str, ...]]:
@@ -199,8 +245,11 @@ def transition_edges(
 
 def _group_cluster(group: SourceGroup) -> Cluster:
     head = "from any step:" if group.id == ANY_STEP else "from any step in this box:"
-    moves = [f"{t.event} → {t.target}" for t in group.transitions]
+    moves = [f"{t.event} → {t.to or t.target}" for t in group.transitions]
     title = f"{head} {', '.join(moves)}"
+    if group.compound:
+        title = f"{group.compound}: {title}" if moves else group.compound
+        title = "; ".join((title, *group.notes))
     tooltip = f"{head}\n" + "\n".join(
         f"{t.event} → {t.target}" + (f": {t.description.strip()}" if t.description else "")
         for t in group.transitions

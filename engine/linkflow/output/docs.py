@@ -10,12 +10,21 @@ from a description.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from linkflow.language.durations import duration
 from linkflow.language.graph import completing_states, is_from_any, walking_order
 from linkflow.language.markdown import code, md
-from linkflow.language.model import Guard, Outcome, State, Transition, Workflow
+from linkflow.language.model import (
+    DONE_EVENT_PREFIX,
+    Action,
+    Guard,
+    Outcome,
+    State,
+    Transition,
+    Workflow,
+)
 from linkflow.output.diagram import source_groups
 from linkflow.output.diagram_text import OUTCOME_WORDS, action_long, guard_words, rule_key
 
@@ -109,8 +118,55 @@ def implementation(workflow: Workflow) -> list[str]:
     out += _other_endings(workflow)
     out += _refusals(workflow)
     out += _waiting(workflow)
+    out += _compounds(workflow)
     out += _events(workflow)
     return out
+
+
+def _compounds(workflow: Workflow) -> list[str]:
+    """Each compound state: the states in it, what its entry and exit do, what is declared on
+    it (and the state-level entry and exit actions of its leaves)."""
+    leaves = [s for s in workflow.states.values() if s.entry or s.exit]
+    if not workflow.compounds and not leaves:
+        return []
+    out = [
+        "### Compound states",
+        "",
+        "A state can hold states: the instance is in one of them, named `parent.child`. A "
+        "transition declared on a state applies in every state in it, the innermost first; "
+        "exit actions run innermost first, before the transition's own, entry actions "
+        "outermost first, after them.",
+        "",
+    ]
+    for compound in workflow.compounds.values():
+        about = f": {md(compound.description)}" if compound.description else ""
+        children = ", ".join(code(f"{compound.name}.{c}") for c in compound.children)
+        out.append(
+            f"- {code(compound.name)}{about} Holds {children}; starts in "
+            f"{code(f'{compound.name}.{compound.initial}')}."
+        )
+        out += _entry_exit_lines(compound.entry, compound.exit)
+        declared = [t for t in workflow.transitions if compound.name in t.declared]
+        out += [
+            f"  - {code(t.event)} → {code(t.to or t.target)} "
+            + (
+                "when its `final: done` state is entered"
+                if t.event.startswith(DONE_EVENT_PREFIX)
+                else "from any state in it"
+            )
+            + (f" — {md(t.description)}" if t.description else "")
+            for t in declared
+        ]
+    for state in leaves:
+        out.append(f"- {code(state.name)}")
+        out += _entry_exit_lines(state.entry, state.exit)
+    return [*out, ""]
+
+
+def _entry_exit_lines(entry: Sequence[Action], exit_: Sequence[Action]) -> list[str]:
+    return [f"  - on entry: does {code(action_long(a))}" for a in entry] + [
+        f"  - on exit: does {code(action_long(a))}" for a in exit_
+    ]
 
 
 def _prerequisites(workflow: Workflow) -> list[str]:

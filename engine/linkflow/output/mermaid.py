@@ -56,7 +56,9 @@ def text(value: str) -> str:
 def _id(node_id: str, diagram: Diagram) -> str:
     if node_id == START:
         return "start__"
-    return ("w_" if diagram.name == "overview" else "s_") + node_id
+    # a nested state's path has dots, which Mermaid ids do not take: a dot becomes `-`, which
+    # no state name holds
+    return ("w_" if diagram.name == "overview" else "s_") + node_id.replace(".", "-")
 
 
 def _titles(title: str, diagram: Diagram) -> list[str]:

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 from linkflow.language.durations import duration
 from linkflow.language.graph import is_from_any, walking_order
-from linkflow.language.model import State, Transition, Workflow
+from linkflow.language.model import DONE_EVENT_PREFIX, State, Transition, Workflow
 from linkflow.output.diagram import GROUP_MIN_SOURCES, SourceGroup, source_groups, state_node
 from linkflow.output.diagram_model import (
     ANY_STEP,
@@ -68,10 +68,13 @@ def words(name: str) -> str:
 
 
 def state_words(state: State) -> str:
-    return state.label or state.step or words(state.name)
+    # a nested state by its own name: the box around it names its compound state
+    return state.label or state.step or words(state.name.rpartition(".")[2])
 
 
 def event_words(workflow: Workflow, transition: Transition) -> str:
+    if transition.event.startswith(DONE_EVENT_PREFIX):  # nobody sends it: it happens
+        return f"when {words(transition.event.rpartition('.')[2])} is done"
     event = workflow.events.get(transition.event)
     return event.label if event is not None and event.label else words(transition.event)
 

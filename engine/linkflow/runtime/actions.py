@@ -83,7 +83,9 @@ class Actions:
     """A workflow's actions, planned once: what each transition's actions read, the path keys
     that compute nothing, and each data field's type (every write to a field is checked)."""
 
-    def __init__(self, workflow: Workflow, guards: Guards) -> None:
+    def __init__(
+        self, workflow: Workflow, guards: Guards, steps: tuple[Transition, ...] = ()
+    ) -> None:
         self.workflow = workflow
         #: Actions read names as guards do: through the event's bindings, bound once.
         self._guards = guards
@@ -93,11 +95,13 @@ class Actions:
         }
         self._untyped = FieldType({})
         #: What each transition's actions read, so a step binds only those records.
-        self._action_names = {id(t): _names_read(t) for t in workflow.transitions}
+        #: `steps`: transitions with the entry and exit actions of nested states joined in.
+        every = (*workflow.transitions, *steps)
+        self._action_names = {id(t): _names_read(t) for t in every}
         #: The path keys of each action whose path computes none (`data.dropdown`).
         self._fixed_keys = {
             id(action): tuple(step.name for step in action.target.steps if step.name is not None)
-            for t in workflow.transitions
+            for t in every
             for action in t.actions
             if action.target.steps and all(step.name is not None for step in action.target.steps)
         }

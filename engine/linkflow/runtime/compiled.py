@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from linkflow.language.data_types import FieldType
 from linkflow.language.expressions import ExpressionError
-from linkflow.language.model import Event, GuardUse, Transition, Workflow
+from linkflow.language.model import DONE_EVENT_PREFIX, Event, GuardUse, Transition, Workflow
+from linkflow.language.nesting import MAX_DONE_CHAIN, with_entry_exit
 from linkflow.language.schema import describe, fast_validator, fragment_validator
-from linkflow.runtime.actions import Actions
+from linkflow.runtime.actions import ActionFailed, Actions
 from linkflow.runtime.choices import Choice, match, not_offered_message, offered
 from linkflow.runtime.context import EventContext, Subject
 from linkflow.runtime.guards import Guards
@@ -58,10 +59,16 @@ class CompiledWorkflow:
         #: The shared transitions Machine (it holds no models).
         self.machine = states.machine
         routes: dict[tuple[str, str], list[tuple[Transition, StateChange]]] = {}
-        for transition in workflow.transitions:
-            for source in transition.sources:
-                change = states.add(transition.event, source, transition.target)
-                routes.setdefault((source, transition.event), []).append((transition, change))
+        #: Per (transition index, source leaf): the transition with the exit and entry actions
+        #: of the states it leaves and enters joined to its own (see linkflow.runtime.nesting).
+        self._steps: dict[tuple[int, str], Transition] = {}
+        for (source, event), candidates in workflow.by_source.items():
+            for transition in candidates:
+                change = states.add(event, source, transition.target)
+                routes.setdefault((source, event), []).append((transition, change))
+                step = with_entry_exit(workflow, transition, source)
+                if step is not transition:
+                    self._steps[(transition.index, source)] = step
         #: Per (state, event) that may be taken: the candidates in order. A final state, or one
         #: that explains why it refuses the event, has none (the instance words the refusal).
         self._routes: dict[tuple[str, str], Route] = {
@@ -90,7 +97,7 @@ class CompiledWorkflow:
             and (fast := fast_validator(event.payload_schema)) is not None
         }
         self.guards = Guards(workflow)
-        self.actions = Actions(workflow, self.guards)
+        self.actions = Actions(workflow, self.guards, tuple(self._steps.values()))
         self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
         # History keeps only the fields an event declares and does not mark secret: a field
         # sent by mistake (say, a password with the wrong event) is never recorded.
@@ -115,7 +122,7 @@ class CompiledWorkflow:
         return (state, event) in self._checks_all
 
     def choose(
-        self, instance: Subject, ctx: EventContext, source: str, event: str
+        self, instance: Subject, ctx: EventContext, source: str, event: str, depth: int = 0
     ) -> Transition | None:
         """Take the first transition from `source` on `event` whose guards all hold, as
         transitions would pick it, or None when none does. Each transition's guards are checked
@@ -132,11 +139,32 @@ class CompiledWorkflow:
                     ctx.failures.append(refusal)
                     break
             else:
-                if transition.actions:
-                    self.actions.apply(instance, ctx, transition)
+                step = self._steps.get((transition.index, source), transition)
+                if step.actions:
+                    self.actions.apply(instance, ctx, step)
                 change.apply(instance)
+                self._done(instance, ctx, change.target, depth)
                 return transition
         return None
+
+    def _done(self, instance: Subject, ctx: EventContext, state: str, depth: int) -> None:
+        """Entering a `final: done` state finishes its compound state: the compound state's
+        `done.state.<path>` event is taken in the same step, with no payload, its bindings
+        read after the step's actions; with no transition for it (or none whose guards
+        hold) the instance rests in the done state."""
+        leaf = self.workflow.states[state]
+        event = DONE_EVENT_PREFIX + leaf.parent
+        if not leaf.done or (state, event) not in self._routes:
+            return
+        if depth >= MAX_DONE_CHAIN:
+            raise ActionFailed(f"more than {MAX_DONE_CHAIN} done events in one step")
+        inner = EventContext({}, {}, False)
+        inner.journal = ctx.journal  # one step: a failure undoes it all
+        inner.chained = ctx.chained
+        then = self.choose(instance, inner, state, event, depth + 1)
+        ctx.checks.extend(inner.checks)
+        if then is not None:
+            ctx.chained.insert(0, (then, state))
 
     # -- guards and actions, for callers outside a step ---------------------------------------
 

@@ -31,6 +31,7 @@ class EventContext:
     __slots__ = (
         "activation",
         "bound",
+        "chained",
         "checks",
         "failures",
         "has_secrets",
@@ -49,3 +50,5 @@ class EventContext:
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
         self.journal = Journal()
+        #: The `done.state.<path>` transitions the step took after its own, in order.
+        self.chained: list[Any] = []

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from linkflow.language.model import Workflow
+from linkflow.language.model import DONE_EVENT_PREFIX, Workflow
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.runtime.actions import ActionFailed
 from linkflow.runtime.compiled import CompiledWorkflow
@@ -99,6 +99,14 @@ class Instance:
                 RefusalKind.UNKNOWN_EVENT,
                 "'timeout' is not something you can send: a wait runs out by itself when its "
                 "time is up.",
+            )
+        if isinstance(event, str) and event.startswith(DONE_EVENT_PREFIX):
+            return self._refuse(
+                UNREADABLE_EVENT,
+                {},
+                RefusalKind.UNKNOWN_EVENT,
+                "a 'done.state.…' event is not something you can send: a compound state "
+                "raises it itself when its `final: done` state is entered.",
             )
         return self._fire(event, payload)
 
@@ -228,7 +236,7 @@ class Instance:
         self.history.append(
             HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
         )
-        return Step(event, source, self.state, taken, None, tuple(ctx.checks))
+        return Step(event, source, self.state, taken, None, tuple(ctx.checks), tuple(ctx.chained))
 
     def _refused_here(self, event: str, public: Mapping[str, Any]) -> Step:
         """The refusal of an event no transition could take from the current state: unknown,

@@ -70,6 +70,9 @@ class Step:
     refusal: Refusal | None = None
     #: Every guard checked on the way, as (transition index, guard label, held).
     checks: tuple[tuple[int, str, bool], ...] = ()
+    #: The `done.state.<path>` transitions taken after `transition` in the same step, each
+    #: with the state it left (a compound state's `final: done` child).
+    chained: tuple[tuple[Transition, str], ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -84,6 +87,10 @@ class Step:
         }
         if self.transition is not None and self.transition.description:
             out["description"] = self.transition.description
+        if self.chained:  # a compound state's done events, taken in the same step
+            out["then"] = [
+                {"event": t.event, "from": left, "to": t.target} for t, left in self.chained
+            ]
         if self.refusal is not None:
             out["refusal"] = self.refusal.as_dict()
         return out

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from linkflow.language.durations import parse_duration
+from linkflow.language.model import Workflow
 from linkflow.runtime.paths import ABSENT as _ABSENT
 from linkflow.runtime.paths import PathError, lookup
 from linkflow.runtime.paths import show as _show
@@ -47,7 +48,7 @@ class StepChecks:
             ("workflow", session.workflow),
             ("outcome", instance.outcome),
         ):
-            if key in expect and expect[key] != actual:
+            if key in expect and not _matches(key, expect[key], actual, instance.workflow):
                 shown = f"'{actual}'"
                 if actual is None:
                     shown = f"none: still in '{instance.state}'"
@@ -263,3 +264,11 @@ def quiet_wait(session: Session, waited: float) -> str:
         f"{head}: state '{instance.state}' times out after {timeout.seconds:g} s, "
         f"{left:g} s are left"
     )
+
+
+def _matches(key: str, wanted: Any, actual: Any, workflow: Workflow) -> bool:
+    """Whether an expected value holds; `state: parent` holds in any state in that compound
+    state (the instance's state is always a leaf: `parent.child`)."""
+    if key == "state" and isinstance(wanted, str) and wanted in workflow.compounds:
+        return isinstance(actual, str) and actual.startswith(wanted + ".")
+    return bool(wanted == actual)

@@ -15,8 +15,10 @@ from typing import Any
 from linkflow.language.graph import graph_problems
 from linkflow.language.invariant_patterns import parse_pattern, pattern_matches, write_parts
 from linkflow.language.model import (
+    DONE_EVENT_PREFIX,
     Action,
     ActionKind,
+    Compound,
     Guard,
     Invariant,
     InvariantKind,
@@ -186,7 +188,7 @@ def redirect(workflow: Workflow) -> Iterator[Mutant]:
     graph sound (`_sound`)."""
     for t in _declared(workflow):
         for other in _same_kind(workflow, t.target):
-            model = _with_transition(workflow, t, replace(t, target=other))
+            model = _with_transition(workflow, t, replace(t, target=other, to=""))
             if not _sound(model):
                 continue
             yield Mutant(
@@ -214,6 +216,33 @@ def drop_action(workflow: Workflow) -> Iterator[Mutant]:
                 transition=t,
                 action=action,
             )
+    # the entry and exit actions of states, compound states included
+    holders: list[State | Compound] = [*workflow.states.values(), *workflow.compounds.values()]
+    for holder in holders:
+        for when in ("entry", "exit"):
+            actions: tuple[Action, ...] = getattr(holder, when)
+            for action in actions:
+                kept = tuple(a for a in actions if a is not action)
+                changed = (
+                    replace(holder, entry=kept) if when == "entry" else replace(holder, exit=kept)
+                )
+                if isinstance(changed, Compound):
+                    model = replace(
+                        workflow, compounds={**workflow.compounds, changed.name: changed}
+                    )
+                else:
+                    model = _with_state(workflow, changed)
+                yield Mutant(
+                    workflow.name,
+                    "drop_action",
+                    action.target.text,
+                    f"'{holder.name}' no longer does `{action.kind.value}` "
+                    f"{action.target.text} on {when}",
+                    action.location,
+                    model,
+                    state=holder.name,
+                    action=action,
+                )
 
 
 _SWAP = {ActionKind.ADD: ActionKind.SET, ActionKind.SET: ActionKind.ADD}
@@ -293,7 +322,7 @@ def retarget_timeout(workflow: Workflow) -> Iterator[Mutant]:
             continue
         for other in _same_kind(workflow, t.target):
             waiting = replace(state.waiting, timeout=replace(timeout, to=other))
-            model = _with_transition(workflow, t, replace(t, target=other))
+            model = _with_transition(workflow, t, replace(t, target=other, to=""))
             model = _with_state(model, replace(state, waiting=waiting))
             if not _sound(model):  # as for redirect
                 continue
@@ -311,8 +340,11 @@ def retarget_timeout(workflow: Workflow) -> Iterator[Mutant]:
 
 def widen_from(workflow: Workflow) -> Iterator[Mutant]:
     for t in _declared(workflow):
+        if t.event.startswith(DONE_EVENT_PREFIX):
+            continue  # raised in a done state only: from any other state it could never fire
         for name, state in workflow.states.items():
-            if state.is_final or name in t.sources:
+            # a done state is left at once by its compound state's done event
+            if state.is_final or state.done or name in t.sources:
                 continue
             yield Mutant(
                 workflow.name,

@@ -263,7 +263,17 @@ def _reached(mutant: Mutant, workflow: Workflow, step: Step) -> str:
     position = transition_position(workflow, t)
     if mutant.operator in ("drop_guard", "negate_guard"):  # the element is the guard check
         return _guard_checked(mutant, t, step, position)
+    return _taken(workflow, t, step, position)
+
+
+def _taken(workflow: Workflow, t: Transition, step: Step, position: int) -> str:
+    """How `step` takes transition `t` (at `position`), in words, or ''."""
     taken = step.transition
+    chained = [
+        left for then, left in step.chained if transition_position(workflow, then) == position
+    ]
+    if chained:  # a compound state's done event, taken in the same step
+        return f"takes {t.event} in '{chained[0]}'"
     if taken is None or transition_position(workflow, taken, step.source) != position:
         return ""
     if t.is_timeout:
@@ -336,6 +346,8 @@ def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
         visited = {(start.name, start.initial)}
         for entry in result.steps:
             visited |= {(entry.workflow, entry.step.source), (entry.workflow, entry.step.target)}
+            # the done states a step passed through (left at once by their done event)
+            visited |= {(entry.workflow, left) for _, left in entry.step.chained}
             if entry.handed_to:
                 visited.add((entry.handed_to, compiled.workflows[entry.handed_to].initial))
         suite.scenarios.append(

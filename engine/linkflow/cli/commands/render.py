@@ -107,7 +107,10 @@ def output_format(args: argparse.Namespace, command: str) -> str | None:
 
 
 def load_selection(
-    arguments: Sequence[str], command: str, out: TextIO | None = None, fmt: str = "text"
+    arguments: Sequence[str],
+    command: str,
+    out: TextIO | None = None,
+    fmt: str = "text",
 ) -> tuple[Mapping[str, Workflow], list[str] | None, bool] | None:
     """Load the workflows; return (all loaded, the selected names or None for all, whether
     the whole folder was asked for), or None after reporting why not."""

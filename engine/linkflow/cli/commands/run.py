@@ -151,7 +151,9 @@ def format_step(step: Step) -> str:
     if step.refusal is None:
         transition = step.transition
         described = f" - {transition.description}" if transition and transition.description else ""
-        return f"{step.event}: {step.source} -> {step.target}{described}"
+        # a compound state's done events, taken in the same step
+        then = "".join(f" (then {t.event} in '{left}')" for t, left in step.chained)
+        return f"{step.event}: {step.source} -> {step.target}{then}{described}"
     refusal = step.refusal
     by = f" by {refusal.guard}" if refusal.guard else ""
     rule = f" [{refusal.rule}]" if refusal.rule else ""
