@@ -485,7 +485,7 @@ def test_the_reader_diagram_fits_reads_zooms_pans_and_marks_the_path(page: Any) 
             caption.get_by_text("engineer view").wait_for()
         diagram = page.locator("#diagram")
         assert diagram.locator("g.node.current").count() == 1
-        assert diagram.locator("g.node.current title").text_content() == "link_existing_options"
+        assert diagram.locator("g.node.current title").text_content() == "link_existing.options"
         numbers = diagram.locator("g.edge text").all_text_contents()
         assert any(n.strip().startswith("1.") for n in numbers), (view, numbers)
         assert any(n.strip().startswith("2.") for n in numbers), (view, numbers)
