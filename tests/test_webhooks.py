@@ -111,12 +111,13 @@ def test_patterns_choose_the_entries(store: Store, secret_file: str) -> None:
     assert events == ["add", "close", "close"]
 
 
-def test_500_429_slow_and_reset_answers_are_retried_until_delivered(
+def test_500_429_and_slow_answers_are_retried_until_delivered(
     store: Store, secret_file: str
 ) -> None:
     def fault(webhook_id: str, before: int) -> object:
         seq = int(webhook_id.rsplit("_", 1)[1])
-        plan = {0: [500, 503], 1: [(429, 1)], 2: ["slow"], 3: []}[seq % 4]
+        plans: dict[int, list[object]] = {0: [500, 503], 1: [(429, 1)], 2: ["slow"], 3: []}
+        plan = plans[seq % 4]
         return plan[before] if before < len(plan) else None
 
     with receiving(fault) as receiver:
