@@ -48,6 +48,7 @@ from standardwebhooks import Webhook
 
 from linkflow.errors import UsageError
 from linkflow.store.core import new_id
+from linkflow.store.errors import StoreError
 from linkflow.store.store import Store
 from linkflow.store.webhooks import Claimed, Delivery, Webhooks
 
@@ -172,7 +173,10 @@ class Deliverer:
         self.pending = 0
 
     async def round(self, client: httpx.AsyncClient) -> int:
-        """Claim, scan, attempt what is due; how many attempts were made."""
+        """Claim, scan, attempt what is due; how many attempts were made. A store with no
+        subscriber costs one read (no write lock is taken)."""
+        if not await asyncio.to_thread(self.webhooks.any_subscriber):
+            return 0
         claimed = await asyncio.to_thread(self.webhooks.claim, self.owner, self.policy.lease)
         gate = asyncio.Semaphore(self.policy.concurrency)
         jobs: list[Coroutine[Any, Any, None]] = []
@@ -276,6 +280,8 @@ class Deliverer:
         self, *, until_idle: bool = False, poll: float = 1.0, stop: asyncio.Event | None = None
     ) -> dict[str, int]:
         """Deliver until idle (`until_idle`) or until `stop` is set; the counts of this run.
+        Without `until_idle` a failing store is logged and tried again after `poll`; with it,
+        the StoreError is raised.
         A round that made no attempt sleeps until the next delivery is due, at most `poll`
         seconds (new feed entries are found within `poll`). The leases are given up at the
         end."""
@@ -285,12 +291,20 @@ class Deliverer:
         try:
             async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
                 while not stop.is_set():
-                    made = await self.round(client)
-                    if made:
-                        continue
-                    if await asyncio.to_thread(self.idle) and until_idle:
-                        break
-                    wait = await asyncio.to_thread(self.next_wait, poll)
+                    try:
+                        made = await self.round(client)
+                        if made:
+                            continue
+                        if await asyncio.to_thread(self.idle) and until_idle:
+                            break
+                        wait = await asyncio.to_thread(self.next_wait, poll)
+                    except StoreError as err:
+                        if until_idle:
+                            raise
+                        # the store is down or busy: what was sent and not recorded is sent
+                        # again (at least once); try again after `poll`
+                        LOG.warning("webhook round failed: %s", err)
+                        wait = poll
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), timeout=max(wait, 0.01))
         finally:

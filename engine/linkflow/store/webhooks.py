@@ -287,6 +287,10 @@ class Webhooks:
             tx.many(self.sql["insert_delivery"], added)
         return last, len(added)
 
+    def any_subscriber(self) -> bool:
+        with self.store.backend.read() as tx:
+            return tx.one(self.sql["any_subscriber"]) is not None
+
     def feed_head(self) -> int:
         """The newest feed number (0 for an empty feed)."""
         with self.store.backend.read() as tx:

@@ -30,6 +30,9 @@ DELETE FROM webhook_deliveries WHERE subscriber = ?;
 UPDATE webhook_deliveries SET state = 'pending', attempts = 0, due = ?
 WHERE subscriber = ? AND state = 'dead' RETURNING seq;
 
+-- name: any_subscriber
+SELECT 1 FROM webhook_subscribers LIMIT 1;
+
 -- name: subscriber_exists
 SELECT 1 FROM webhook_subscribers WHERE id = ?;
 
