@@ -17,6 +17,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -329,3 +330,33 @@ def test_a_killed_deliverer_loses_nothing(tmp_path: Path, secret_file: str) -> N
         for attempt in receiver.attempts:
             assert seq_of.setdefault(attempt.webhook_id, attempt.seq) == attempt.seq
         assert len(receiver.delivered()) - 90 <= 4  # at most the entries in flight again
+
+
+def test_two_deliverers_never_send_one_entry_twice(store_url: str, secret_file: str) -> None:
+    """Two deliverers on one store (two processes' worth: each its own connection), three
+    subscribers: each subscriber is claimed by one of them at a time (PostgreSQL: FOR UPDATE
+    SKIP LOCKED; SQLite: one writer), so without a crash every entry arrives exactly once."""
+    with receiving() as receiver, Store.open(store_url) as first, Store.open(store_url) as second:
+        first.load_world(BOARDS)
+        for _ in range(3):
+            Webhooks(first).add(receiver.url, ["*"], secret_file, after=0)
+        seqs = make_steps(first, instances=4, adds=5)
+        policy = replace(FAST, lease=5.0)
+
+        async def both() -> list[dict[str, int]]:
+            return list(
+                await asyncio.gather(
+                    Deliverer(first, policy).run(until_idle=True, poll=0.05),
+                    Deliverer(second, policy).run(until_idle=True, poll=0.05),
+                )
+            )
+
+        counts = asyncio.run(both())
+        assert sum(c["delivered"] for c in counts) == 3 * 20
+        ids = [a.webhook_id for a in receiver.attempts]
+        assert len(ids) == len(set(ids)) == 60
+        for subscriber in Webhooks(first).subscribers():
+            mine = [
+                a for a in receiver.attempts if a.webhook_id.startswith(f"msg_{subscriber.id}_")
+            ]
+            assert_in_order(mine, seqs)
