@@ -60,7 +60,7 @@ WEBHOOK_SCHEMAS: dict[str, Any] = {
             "after": {
                 "type": "integer",
                 "minimum": 0,
-                "maximum": 10**18 - 1,
+                "maximum": 2**53 - 1,  # the JSON reader's largest integer
                 "description": "send the entries after this feed number (default: from now)",
             },
         },
@@ -121,7 +121,19 @@ WEBHOOK_PATHS: dict[str, Any] = {
                 "content": {"application/json": {"schema": _ref("WebhookRequest")}},
             },
             "responses": {
-                "201": _json("Webhook", "added"),
+                "201": {
+                    **_json("Webhook", "added"),
+                    "links": {
+                        "RemoveWebhook": {
+                            "operationId": "removeWebhook",
+                            "parameters": {"id": "$response.body#/id"},
+                        },
+                        "RetryWebhook": {
+                            "operationId": "retryWebhook",
+                            "parameters": {"id": "$response.body#/id"},
+                        },
+                    },
+                },
                 "422": _problem("the secret file cannot be read or holds no webhook secret"),
             },
         },

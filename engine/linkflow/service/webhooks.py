@@ -120,9 +120,15 @@ async def webhook_loop(service: Service) -> None:
     log_event("webhook deliverer stopped", logging.INFO)
 
 
+async def webhooks(request: Request) -> Response:
+    """`/webhooks`: one route for both methods, so a 405 there lists both in `Allow`."""
+    if request.method == "POST":
+        return await add_webhook(request)
+    return await list_webhooks(request)
+
+
 ROUTES = [
-    Route("/webhooks", list_webhooks, methods=["GET"]),
-    Route("/webhooks", add_webhook, methods=["POST"]),
+    Route("/webhooks", webhooks, methods=["GET", "POST"]),
     Route("/webhooks/{id}", remove_webhook, methods=["DELETE"]),
     Route("/webhooks/{id}/retry", retry_webhook, methods=["POST"]),
 ]
