@@ -360,3 +360,30 @@ def test_two_deliverers_never_send_one_entry_twice(store_url: str, secret_file: 
                 a for a in receiver.attempts if a.webhook_id.startswith(f"msg_{subscriber.id}_")
             ]
             assert_in_order(mine, seqs)
+
+
+def test_a_round_longer_than_the_lease_keeps_it(tmp_path: Path, secret_file: str) -> None:
+    """Slow answers make one round outlast the lease: the deliverer renews it meanwhile, so a
+    second deliverer finds nothing to claim and sends nothing twice."""
+    url = f"sqlite:///{tmp_path / 'lease.db'}"
+    with (
+        receiving(lambda webhook_id, before: "slow") as receiver,
+        Store.open(url) as first,
+        Store.open(url) as second,
+    ):
+        receiver.slow_seconds = 1.2
+        first.load_world(BOARDS)
+        Webhooks(first).add(receiver.url, ["*"], secret_file, after=0)
+        make_steps(first, instances=2, adds=1)
+        policy = replace(FAST, lease=0.6, timeout=5.0)
+
+        async def race() -> list[dict[str, int]]:
+            slow = asyncio.create_task(Deliverer(first, policy).run(until_idle=True, poll=0.05))
+            await asyncio.sleep(0.9)  # past the lease, while the first round still waits
+            late = await Deliverer(second, policy).run(until_idle=True, poll=0.05)
+            return [await slow, late]
+
+        counts = asyncio.run(race())
+    assert counts[0]["delivered"] == 2
+    assert counts[1]["delivered"] == 0
+    assert len(receiver.attempts) == 2

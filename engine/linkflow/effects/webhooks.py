@@ -190,8 +190,25 @@ class Deliverer:
             except UsageError as err:
                 signer = str(err)  # each due delivery fails with it, and is retried
             jobs.extend(self._attempt(client, gate, subscriber, signer, d) for d in due)
-        await asyncio.gather(*jobs)
+        renewing = asyncio.create_task(self._renew())
+        try:
+            await asyncio.gather(*jobs)
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         return len(jobs)
+
+    async def _renew(self) -> None:
+        """While a round's attempts run, keep its leases: every third of a lease, extend
+        them, so a round longer than a lease (many slow receivers) is not taken over and sent
+        again by another deliverer meanwhile."""
+        while True:
+            await asyncio.sleep(self.policy.lease / 3)
+            try:
+                await asyncio.to_thread(self.webhooks.renew, self.owner, self.policy.lease)
+            except StoreError as err:
+                LOG.warning("webhook leases not renewed: %s", err)
 
     async def _attempt(
         self,

@@ -255,6 +255,11 @@ class Webhooks:
         rows = self._write(lambda tx: tx.all(query, (owner, now + lease, owner, now)))
         return [Claimed(r[0], r[1], tuple(json.loads(r[2])), r[3], int(r[4])) for r in rows]
 
+    def renew(self, owner: str, lease: float) -> None:
+        """Extend the leases `owner` holds (a round still running)."""
+        until = self.store.clock() + lease
+        self._write(lambda tx: tx.run(self.sql["renew"], (until, owner)))
+
     def release(self, owner: str) -> None:
         """Give up every lease `owner` holds (a deliverer that stops cleanly)."""
         self._write(lambda tx: tx.run(self.sql["release"], (owner,)))

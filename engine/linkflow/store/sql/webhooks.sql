@@ -51,6 +51,9 @@ WHERE id IN (
     FOR UPDATE SKIP LOCKED)
 RETURNING id, url, events, secret_file, scanned;
 
+-- name: renew
+UPDATE webhook_subscribers SET lease_until = ? WHERE lease_owner = ?;
+
 -- name: release
 UPDATE webhook_subscribers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?;
 
