@@ -179,6 +179,7 @@ class Deliverer:
             return 0
         claimed = await asyncio.to_thread(self.webhooks.claim, self.owner, self.policy.lease)
         gate = asyncio.Semaphore(self.policy.concurrency)
+        results: asyncio.Queue[tuple[Delivery, Outcome] | None] = asyncio.Queue()
         jobs: list[Coroutine[Any, Any, None]] = []
         for held in claimed:
             subscriber, _ = await asyncio.to_thread(self.webhooks.scan, self.owner, held)
@@ -189,14 +190,22 @@ class Deliverer:
                 signer: Webhook | str = read_secret(subscriber.secret_file)
             except UsageError as err:
                 signer = str(err)  # each due delivery fails with it, and is retried
-            jobs.extend(self._attempt(client, gate, subscriber, signer, d) for d in due)
+            jobs.extend(self._attempt(client, gate, subscriber, signer, d, results) for d in due)
+        if not jobs:
+            return 0
         renewing = asyncio.create_task(self._renew())
+        recording = asyncio.create_task(self._recorder(results))
         try:
             await asyncio.gather(*jobs)
+            results.put_nowait(None)
+            await recording
         finally:
-            renewing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewing
+            # after a fault: outcomes not yet written are lost, and those entries sent again
+            for task in (recording, renewing):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         return len(jobs)
 
     async def _renew(self) -> None:
@@ -217,13 +226,14 @@ class Deliverer:
         subscriber: Claimed,
         signer: Webhook | str,
         delivery: Delivery,
+        results: asyncio.Queue[tuple[Delivery, Outcome] | None],
     ) -> None:
         async with gate:
             if isinstance(signer, str):
                 outcome = Outcome(False, signer, retry=True)
             else:
                 outcome = await self._post(client, subscriber.url, signer, delivery)
-        await asyncio.to_thread(self._record, delivery, outcome)
+        await results.put((delivery, outcome))
 
     async def _post(
         self, client: httpx.AsyncClient, url: str, signer: Webhook, delivery: Delivery
@@ -251,29 +261,49 @@ class Deliverer:
             return Outcome(False, error, retry=True, retry_after=wait)
         return Outcome(False, error + " (not retried: the receiver refused it)")
 
-    def _record(self, delivery: Delivery, outcome: Outcome) -> None:
-        if outcome.delivered:
-            self.webhooks.delivered(delivery)
-            result = "delivered"
-        else:
+    async def _recorder(self, results: asyncio.Queue[tuple[Delivery, Outcome] | None]) -> None:
+        """Write outcomes as attempts end: all those waiting, in one transaction (a commit,
+        one fsync on SQLite, for many), until the round's end (None) is read. So an outcome
+        waits for at most one commit before it is durable."""
+        while True:
+            batch = [await results.get()]
+            while not results.empty():
+                batch.append(results.get_nowait())
+            outcomes = [item for item in batch if item is not None]
+            if outcomes:
+                await asyncio.to_thread(self._record, outcomes)
+            if len(outcomes) < len(batch):
+                return
+
+    def _record(self, outcomes: list[tuple[Delivery, Outcome]]) -> None:
+        rows: list[tuple[Delivery, str | None, float | None]] = []
+        kinds: list[str] = []
+        for delivery, outcome in outcomes:
+            if outcome.delivered:
+                rows.append((delivery, None, None))
+                kinds.append("delivered")
+                continue
             attempts = delivery.attempts + 1
             dead = not outcome.retry or attempts >= self.policy.attempts
             due = None
             if not dead:
                 due = self.store.clock() + self.policy.delay(attempts, outcome.retry_after)
-            self.webhooks.failed(delivery, outcome.error, due=due)
-            result = "dead" if dead else "failed"
-            LOG.warning(
-                "webhook %s to subscriber %s, feed entry %d, attempt %d: %s",
-                result,
-                delivery.subscriber,
-                delivery.seq,
-                attempts,
-                outcome.error,
-            )
-        self.counts[result] += 1
-        if self.on_result is not None:
-            self.on_result(result)
+            rows.append((delivery, outcome.error, due))
+            kinds.append("dead" if dead else "failed")
+        self.webhooks.record(rows)
+        for (delivery, outcome), result in zip(outcomes, kinds, strict=True):
+            if result != "delivered":
+                LOG.warning(
+                    "webhook %s to subscriber %s, feed entry %d, attempt %d: %s",
+                    result,
+                    delivery.subscriber,
+                    delivery.seq,
+                    delivery.attempts + 1,
+                    outcome.error,
+                )
+            self.counts[result] += 1
+            if self.on_result is not None:
+                self.on_result(result)
 
     def idle(self) -> bool:
         """Whether nothing is left to send: every subscriber has read the whole feed and has

@@ -314,25 +314,27 @@ class Webhooks:
             row = tx.one(self.sql["next_due"], (subscriber_id,))
         return None if row is None or row[0] is None else float(row[0])
 
-    def delivered(self, delivery: Delivery) -> None:
-        def work(tx: Tx) -> None:
-            if tx.all(self.sql["delivered"], (delivery.subscriber, delivery.seq)):
-                tx.run(
-                    self.sql["count_delivered"],
-                    (delivery.seq, delivery.seq, delivery.subscriber),
-                )
-
-        self._write(work)
-
-    def failed(self, delivery: Delivery, error: str, *, due: float | None) -> None:
-        """An attempt that failed: tried again at `due`, or dead when `due` is None."""
-        state = "dead" if due is None else "pending"
-        when = self.store.clock() if due is None else due
-        params = (state, when, error, delivery.subscriber, delivery.seq)
+    def record(self, outcomes: Sequence[tuple[Delivery, str | None, float | None]]) -> None:
+        """The outcomes of several attempts, in one transaction (one commit for many). Each is
+        (delivery, None, None) for delivered, (delivery, error, due) for one to be tried again
+        at `due`, (delivery, error, None) for a dead one. An outcome for a delivery no longer
+        open (the subscriber was removed meanwhile) changes nothing."""
 
         def work(tx: Tx) -> None:
-            if tx.all(self.sql["failed"], params):
-                tx.run(self.sql["count_failed"], (error, delivery.subscriber))
+            now = self.store.clock()
+            for delivery, error, due in outcomes:
+                key = (delivery.subscriber, delivery.seq)
+                if error is None:
+                    if tx.all(self.sql["delivered"], key):
+                        tx.run(
+                            self.sql["count_delivered"],
+                            (delivery.seq, delivery.seq, delivery.subscriber),
+                        )
+                    continue
+                state = "dead" if due is None else "pending"
+                when = now if due is None else due
+                if tx.all(self.sql["failed"], (state, when, error, *key)):
+                    tx.run(self.sql["count_failed"], (error, delivery.subscriber))
 
         self._write(work)
 
