@@ -279,10 +279,10 @@ def test_the_cli_adds_lists_retries_removes_and_refuses_bad_input(
     assert json.loads(listed)["webhooks"][0]["secret_file"] == secret_file
 
 
-def test_a_killed_deliverer_loses_nothing(tmp_path: Path, secret_file: str) -> None:
+def test_a_killed_deliverer_loses_nothing(store_url: str, secret_file: str) -> None:
     """SIGKILL mid-run, then a second deliverer takes over after the lease: every entry
     arrives at least once, in order per instance, and a duplicate has the same webhook id."""
-    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    url = store_url
 
     def fault(webhook_id: str, before: int) -> object:
         return "slow"
