@@ -182,6 +182,8 @@ def _deliver(store: Store, policy: Any, args: argparse.Namespace, out: TextIO) -
     from linkflow.effects.webhooks import Deliverer
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # httpx logs every request with its URL at INFO: the failures are what an operator needs
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     deliverer = Deliverer(store, policy)
     try:
         counts = asyncio.run(deliverer.run(until_idle=not args.forever, poll=args.interval))
