@@ -20,12 +20,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from linkflow.cli import main
 from linkflow.effects.webhooks import Deliverer, Policy, retry_after
-from linkflow.store import Store
+from linkflow.store import Store, StoreError
 from linkflow.store.webhooks import Webhooks
 from tests.support.receiver import SECRET, Attempt, receiving, resetting
 from tests.support.store import BOARDS, TALLY
@@ -387,3 +388,42 @@ def test_a_round_longer_than_the_lease_keeps_it(tmp_path: Path, secret_file: str
     assert counts[0]["delivered"] == 2
     assert counts[1]["delivered"] == 0
     assert len(receiver.attempts) == 2
+
+
+def test_a_failing_store_is_logged_and_tried_again_without_until_idle(
+    tmp_path: Path,
+    secret_file: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The service's deliverer (no --until-idle) outlives a store that fails for a while; with
+    --until-idle the StoreError ends the run (the CLI prints it and exits 1)."""
+    url = f"sqlite:///{tmp_path / 'down.db'}"
+    real_claim = Webhooks.claim
+    failures = iter([True, True])
+
+    def flaky_claim(self: Webhooks, owner: str, lease: float) -> Any:
+        if next(failures, False):
+            raise StoreError("the store is down (injected)")
+        return real_claim(self, owner, lease)
+
+    monkeypatch.setattr(Webhooks, "claim", flaky_claim)
+    with receiving() as receiver, Store.open(url) as store:
+        store.load_world(BOARDS)
+        Webhooks(store).add(receiver.url, ["*"], secret_file, after=0)
+        make_steps(store, instances=1, adds=2)
+        with pytest.raises(StoreError, match="injected"):
+            deliver(store)
+
+        async def until_delivered() -> dict[str, int]:
+            stop = asyncio.Event()
+            running = asyncio.create_task(Deliverer(store, FAST).run(poll=0.05, stop=stop))
+            while len(receiver.delivered()) < 2:
+                await asyncio.sleep(0.02)
+            stop.set()
+            return await running
+
+        with caplog.at_level(logging.WARNING, logger="linkflow.webhooks"):
+            counts = asyncio.run(until_delivered())
+    assert counts["delivered"] == 2
+    assert "webhook round failed: the store is down (injected)" in caplog.text

@@ -12,6 +12,8 @@ PostgreSQL store never deliver one subscriber's entries at the same time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from typing import Any
@@ -116,7 +118,14 @@ async def webhook_loop(service: Service) -> None:
     )
     if metrics is not None:
         metrics.webhooks_pending = lambda: deliverer.pending
-    await deliverer.run(poll=service.config.webhook_interval, stop=service.stopping)
+    interval = service.config.webhook_interval
+    while not service.stopping.is_set():
+        try:
+            await deliverer.run(poll=interval, stop=service.stopping)
+        except Exception as err:  # a fault must not end delivery for the life of the process
+            log_event("webhook deliverer failed", logging.ERROR, error=type(err).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(service.stopping.wait(), timeout=interval)
     log_event("webhook deliverer stopped", logging.INFO)
 
 
