@@ -199,14 +199,10 @@ def _cli(*words: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str
     return code, captured.out, captured.err
 
 
-def test_the_cli_adds_lists_retries_removes_and_refuses_bad_input(
-    tmp_path: Path,
-    secret_file: str,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+def test_the_cli_refuses_bad_subscribers_and_stores_nothing(
+    tmp_path: Path, secret_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "cli.db"
-    url = f"sqlite:///{db}"
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
     bad = [
         (["ftp://x/hook", "--events", "*", "--secret-file", secret_file], "http:// or https://"),
         (["http://x/h", "--events", "colour:red", "--secret-file", secret_file], "'colour:'"),
@@ -224,6 +220,15 @@ def test_the_cli_adds_lists_retries_removes_and_refuses_bad_input(
     code, out, _ = _cli("webhooks", "list", "--store", url, "--format", "json", capsys=capsys)
     assert json.loads(out) == {"webhooks": []}
 
+
+def test_the_cli_adds_lists_shows_dead_retries_and_removes(
+    tmp_path: Path,
+    secret_file: str,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    db = tmp_path / "cli.db"
+    url = f"sqlite:///{db}"
     with receiving(lambda webhook_id, before: 404) as receiver, caplog.at_level(logging.INFO):
         code, out, _ = _cli(
             "webhooks",
@@ -256,9 +261,16 @@ def test_the_cli_adds_lists_retries_removes_and_refuses_bad_input(
             "webhooks", "list", "--store", url, "--format", "json", capsys=capsys
         )
         stored = b"".join(p.read_bytes() for p in tmp_path.glob("cli.db*"))
+        code, out, _ = _cli("webhooks", "dead", added["id"], "--store", url, capsys=capsys)
+        assert code == 0
+        assert out.count("1 attempts: HTTP 404 Not Found (not retried") == 2
         code, out, _ = _cli("webhooks", "retry", added["id"], "--store", url, capsys=capsys)
         assert code == 0
         assert "requeued 2" in out
+        code, out, _ = _cli(
+            "webhooks", "dead", added["id"], "--store", url, "--format", "json", capsys=capsys
+        )
+        assert json.loads(out) == {"id": added["id"], "dead": []}
         code, out, err = _cli("webhooks", "retry", "wh_nobody", "--store", url, capsys=capsys)
         assert code == 1
         assert "no webhook subscriber 'wh_nobody'" in err

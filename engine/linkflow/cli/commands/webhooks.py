@@ -11,6 +11,7 @@ from linkflow.cli.commands.store_options import add_store, fail, when, with_stor
 
 if TYPE_CHECKING:
     from linkflow.store import Store
+    from linkflow.store.webhooks import Webhooks
 
 PATTERNS_HELP = (
     "feed entries to send: '*' (all), workflow:GLOB, event:GLOB, outcome:GLOB (entries that end "
@@ -50,6 +51,9 @@ def register(commands: Any) -> argparse.ArgumentParser:
     remove = actions.add_parser("remove", help="remove a subscriber and its deliveries")
     remove.add_argument("id", metavar="ID")
     add_store(remove)
+    dead = actions.add_parser("dead", help="list a subscriber's dead deliveries and why")
+    dead.add_argument("id", metavar="ID")
+    add_store(dead)
     retry = actions.add_parser("retry", help="requeue a subscriber's dead deliveries")
     retry.add_argument("id", metavar="ID")
     add_store(retry)
@@ -128,6 +132,60 @@ def _policy(args: argparse.Namespace) -> Any:
     )
 
 
+def _add(hooks: Webhooks, args: argparse.Namespace, out: TextIO) -> None:
+    from linkflow.effects.webhooks import check_secret_file
+
+    path = check_secret_file(args.secret_file)
+    added = hooks.add(args.url, args.events, path, after=args.after)
+    if args.format == "json":
+        print(json.dumps(added.as_dict()), file=out)
+    else:
+        print(f"added {added.id}: {added.url} (from feed entry {added.scanned})", file=out)
+
+
+def _list(hooks: Webhooks, args: argparse.Namespace, out: TextIO) -> None:
+    rows = [s.as_dict() for s in hooks.subscribers()]
+    if args.format == "json":
+        print(json.dumps({"webhooks": rows}), file=out)
+        return
+    for row in rows:
+        _print_subscriber(row, out)
+    if not rows:
+        print("no webhook subscribers", file=out)
+
+
+def _remove(hooks: Webhooks, args: argparse.Namespace, out: TextIO) -> None:
+    hooks.remove(args.id)
+    text = json.dumps({"removed": args.id}) if args.format == "json" else f"removed {args.id}"
+    print(text, file=out)
+
+
+def _dead(hooks: Webhooks, args: argparse.Namespace, out: TextIO) -> None:
+    rows = hooks.dead(args.id)
+    if args.format == "json":
+        print(json.dumps({"id": args.id, "dead": rows}), file=out)
+        return
+    for row in rows:
+        print(
+            f"feed entry {row['seq']} (instance {row['instance']}), "
+            f"{row['attempts']} attempts: {row['last_error']}",
+            file=out,
+        )
+    if not rows:
+        print(f"no dead deliveries for {args.id}", file=out)
+
+
+def _retry(hooks: Webhooks, args: argparse.Namespace, out: TextIO) -> None:
+    count = hooks.retry(args.id)
+    if args.format == "json":
+        print(json.dumps({"id": args.id, "requeued": count}), file=out)
+    else:
+        print(f"requeued {count} dead deliveries of {args.id}", file=out)
+
+
+ACTIONS = {"add": _add, "list": _list, "remove": _remove, "dead": _dead, "retry": _retry}
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.action == "run":
         try:
@@ -138,38 +196,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     def body(store: Store) -> int:
         from linkflow.store.webhooks import Webhooks
 
-        hooks = Webhooks(store)
-        if args.action == "add":
-            from linkflow.effects.webhooks import check_secret_file
-
-            path = check_secret_file(args.secret_file)
-            added = hooks.add(args.url, args.events, path, after=args.after)
-            if args.format == "json":
-                print(json.dumps(added.as_dict()), file=out)
-            else:
-                print(f"added {added.id}: {added.url} (from feed entry {added.scanned})", file=out)
-        elif args.action == "list":
-            rows = [s.as_dict() for s in hooks.subscribers()]
-            if args.format == "json":
-                print(json.dumps({"webhooks": rows}), file=out)
-            for row in rows if args.format != "json" else ():
-                _print_subscriber(row, out)
-            if args.format != "json" and not rows:
-                print("no webhook subscribers", file=out)
-        elif args.action == "remove":
-            hooks.remove(args.id)
-            print(
-                json.dumps({"removed": args.id}) if args.format == "json" else f"removed {args.id}",
-                file=out,
-            )
-        elif args.action == "retry":
-            count = hooks.retry(args.id)
-            if args.format == "json":
-                print(json.dumps({"id": args.id, "requeued": count}), file=out)
-            else:
-                print(f"requeued {count} dead deliveries of {args.id}", file=out)
-        else:
+        if args.action == "run":
             return _deliver(store, policy, args, out)
+        ACTIONS[args.action](Webhooks(store), args, out)
         return EXIT_OK
 
     return with_store(args, out, f"webhooks {args.action}", body)
