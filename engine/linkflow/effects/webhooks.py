@@ -55,6 +55,8 @@ from linkflow.store.webhooks import Claimed, Delivery, Webhooks
 LOG = logging.getLogger("linkflow.webhooks")
 #: The `type` of every webhook body.
 MESSAGE_TYPE = "linkflow.feed.entry"
+#: Deliveries one round attempts per subscriber at most (one per instance: see `due`).
+ROUND_LIMIT = 1000
 #: A Retry-After longer than this is cut to it.
 MAX_RETRY_AFTER = 3600.0
 
@@ -180,19 +182,23 @@ class Deliverer:
         claimed = await asyncio.to_thread(self.webhooks.claim, self.owner, self.policy.lease)
         gate = asyncio.Semaphore(self.policy.concurrency)
         results: asyncio.Queue[tuple[Delivery, Outcome] | None] = asyncio.Queue()
-        jobs: list[Coroutine[Any, Any, None]] = []
+        work: list[tuple[Claimed, Webhook | str, Delivery]] = []
         for held in claimed:
             subscriber, _ = await asyncio.to_thread(self.webhooks.scan, self.owner, held)
-            due = await asyncio.to_thread(self.webhooks.due, subscriber.id, 1000)
+            due = await asyncio.to_thread(self.webhooks.due, subscriber.id, ROUND_LIMIT)
             if not due:
                 continue
             try:
                 signer: Webhook | str = read_secret(subscriber.secret_file)
             except UsageError as err:
                 signer = str(err)  # each due delivery fails with it, and is retried
-            jobs.extend(self._attempt(client, gate, subscriber, signer, d, results) for d in due)
-        if not jobs:
+            work.extend((subscriber, signer, d) for d in due)
+        if not work:
             return 0
+        jobs: list[Coroutine[Any, Any, None]] = [
+            self._attempt(client, gate, subscriber, signer, d, results)
+            for subscriber, signer, d in work
+        ]
         renewing = asyncio.create_task(self._renew())
         recording = asyncio.create_task(self._recorder(results))
         try:
