@@ -68,6 +68,7 @@ SLOW_FILES = {
     "test_core_install.py",
     "test_extras.py",
     "test_determinism.py",
+    "test_webhooks.py",
 }
 SLOW_FOLDERS = {"service", "fuzz"}
 

@@ -41,6 +41,8 @@ def with_blocked(
         (["uvicorn"], ["serve", "--port", "1"], "service"),
         (["starlette"], ["studio"], "studio"),
         (["watchfiles"], ["studio"], "studio"),
+        (["httpx"], ["webhooks", "run"], "service"),
+        (["standardwebhooks"], ["webhooks", "list"], "service"),
         (
             ["psycopg", "psycopg_pool"],
             ["status", "x", "--store", "postgresql://nobody@127.0.0.1:1/x"],

@@ -36,15 +36,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     ),
     "cli": frozenset(
         {"service", "studio", "output", "analysis", "testing", "store", "runtime", "language"}
-        | {"interop", "base"}
+        | {"interop", "effects", "base"}
     ),
-    "service": frozenset({"studio", "output", "store", "runtime", "language", "base"}),
+    "service": frozenset({"studio", "output", "effects", "store", "runtime", "language", "base"}),
     "studio": frozenset({"output", "analysis", "testing", "store", "runtime", "language", "base"}),
     "output": frozenset({"analysis", "testing", "runtime", "language", "base"}),
     #: Other statechart formats (XState, SCXML): the frozen model in, text out, and back.
     "interop": frozenset({"language", "base"}),
     "analysis": frozenset({"testing", "runtime", "language", "base"}),
     "testing": frozenset({"runtime", "language", "base"}),
+    #: Effects in the outside world after a step committed (webhooks out): above the store.
+    "effects": frozenset({"store", "runtime", "language", "base"}),
     "store": frozenset({"runtime", "language", "base"}),
     "runtime": frozenset({"language", "base"}),
     "language": frozenset({"base"}),

@@ -30,6 +30,8 @@ HELP_FORBIDDEN = {
     "psycopg",
     "watchfiles",
     "prometheus_client",
+    "httpx",
+    "standardwebhooks",
 }
 #: Libraries a send to a SQLite store must not load: no graph checks, drawing, server or driver.
 SEND_FORBIDDEN = {
@@ -40,6 +42,8 @@ SEND_FORBIDDEN = {
     "psycopg",
     "watchfiles",
     "prometheus_client",
+    "httpx",
+    "standardwebhooks",
 }
 
 

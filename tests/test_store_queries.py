@@ -20,14 +20,19 @@ PLACEHOLDERS = {
     "{name}": ("workflow", "state", "outcome"),
     "{order}": ("created", "updated"),
     "{column}": ("created", "updated"),
+    "{dialect}": DIALECTS,
 }
+#: Modules with a query file of their own, read apart from the shared and dialect files.
+OWN_FILES = {"webhooks.py": "webhooks.sql"}
 #: A statement keyword at the start of a string literal: SQL written in Python.
 INLINE = re.compile(r"""["'](SELECT|INSERT|UPDATE|DELETE|SAVEPOINT|RELEASE|ROLLBACK TO)\b""")
 
 
-def used_names() -> set[str]:
+def used_names(modules: list[Path] | None = None) -> set[str]:
     names: set[str] = set()
-    for module in STORE.glob("*.py"):
+    if modules is None:
+        modules = [m for m in STORE.glob("*.py") if m.name not in OWN_FILES]
+    for module in modules:
         for name in USED.findall(module.read_text(encoding="utf-8")):
             for placeholder, values in PLACEHOLDERS.items():
                 if placeholder in name:
@@ -44,6 +49,11 @@ def test_every_named_query_is_used_and_every_used_name_exists(dialect: str) -> N
     used = used_names()
     assert used - defined == set(), "used but not in the query files"
     assert defined - used == set(), "in the query files but never used"
+
+
+@pytest.mark.parametrize("module", sorted(OWN_FILES))
+def test_a_module_with_its_own_query_file_uses_each_of_its_queries(module: str) -> None:
+    assert used_names([STORE / module]) == set(read(OWN_FILES[module]))
 
 
 def test_the_dialect_files_name_the_same_queries_and_redefine_no_shared_one() -> None:

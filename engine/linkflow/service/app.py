@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
-from linkflow.service import feed_stream, instances, operations
+from linkflow.service import feed_stream, instances, operations, webhooks
 from linkflow.service.access import BearerAuth, read_token
 from linkflow.service.catalog import Catalog
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
@@ -134,12 +134,17 @@ def create_app(
         timers = None
         if config.timer_interval > 0:
             timers = asyncio.create_task(timer_loop(service))
+        deliverer = None
+        if config.webhook_interval > 0:
+            deliverer = asyncio.create_task(webhooks.webhook_loop(service))
         try:
             yield
         finally:
             service.stopping.set()
             if timers is not None:
                 await timers  # a pass in progress commits first: nothing is left half done
+            if deliverer is not None:
+                await deliverer  # attempts in flight end (or time out) and are recorded
             await service.close_writer()  # queued events are committed and answered first
             service.store.store.close()
 
@@ -166,6 +171,7 @@ def create_app(
             *instances.ROUTES,
             *operations.ROUTES,
             *feed_stream.ROUTES,
+            *webhooks.ROUTES,
             Route(METRICS_PATH, metrics_endpoint, methods=["GET"]),
             *mounts,
         ],

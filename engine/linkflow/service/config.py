@@ -29,6 +29,9 @@ class ServiceConfig:
     max_streams: int = 16
     #: Seconds between two passes of the timer loop (0: no timer loop in this process).
     timer_interval: float = 0.5
+    #: Longest sleep of the webhook deliverer between looks at the feed (0: no deliverer in
+    #: this process; `linkflow webhooks run` may deliver instead).
+    webhook_interval: float = 1.0
     #: Seconds an SSE stream stays open before the client is asked to reconnect.
     stream_seconds: float = 30.0
     #: Most events committed in one transaction by the process's writer (group commit).

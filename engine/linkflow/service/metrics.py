@@ -120,6 +120,24 @@ class Metrics:
         for kind in ("conflict", "unavailable"):
             self.store_errors.labels(kind)
         registry.register(_StoreRetries(retries))
+        self.webhook_attempts = Counter(
+            "linkflow_webhook_attempts",
+            "Webhook delivery attempts by this process, by result (delivered; failed: to be "
+            "tried again; dead: given up)",
+            ("result",),
+            registry=registry,
+        )
+        for result in ("delivered", "failed", "dead"):
+            self.webhook_attempts.labels(result)
+        #: Set by the webhook deliverer: its count of open deliveries after its last round.
+        self.webhooks_pending: Callable[[], int] = lambda: 0
+        pending = Gauge(
+            "linkflow_webhook_pending",
+            "Webhook deliveries waiting to be delivered or tried again (every subscriber), as "
+            "of this process's deliverer's last round",
+            registry=registry,
+        )
+        pending.set_function(self._webhooks_pending)
 
     def request(self, method: str, route: str, status: int) -> None:
         method = method if method in _METHODS else "OTHER"
@@ -146,6 +164,12 @@ class Metrics:
         self.timers_per_pass.observe(len(fired))
         for sent in fired:
             self.timer_lateness.observe(max(now - sent.instance.updated, 0.0))
+
+    def _webhooks_pending(self) -> float:
+        return float(self.webhooks_pending())  # read at each scrape: the deliverer sets it late
+
+    def webhook_result(self, result: str) -> None:
+        self.webhook_attempts.labels(result).inc()
 
     def store_error(self, kind: str) -> None:
         self.store_errors.labels(kind).inc()

@@ -27,6 +27,7 @@ from linkflow.service.openapi_schemas import (
     SCHEMAS,
     ref,
 )
+from linkflow.service.openapi_webhooks import WEBHOOK_PATHS
 from linkflow.service.openapi_workflows import narrow_paths, workflow_schemas
 from linkflow.service.problems import MEDIA_TYPE, ServiceProblem
 
@@ -366,6 +367,8 @@ PATHS.update(
         },
     }
 )
+
+PATHS.update(WEBHOOK_PATHS)
 
 COMMON_RESPONSES = {
     "400": "malformed JSON, a body nested too deeply, a request of the wrong form (an id is "

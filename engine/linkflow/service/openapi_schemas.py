@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkflow.service.openapi_webhooks import WEBHOOK_SCHEMAS
 from linkflow.service.problems import TYPES
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
@@ -311,3 +312,5 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"status": {"type": "string"}, "store": {"type": ["string", "null"]}},
     },
 }
+
+SCHEMAS.update(WEBHOOK_SCHEMAS)

@@ -41,6 +41,7 @@ _TYPES = [
     ProblemType("not-found", 404, "No such resource"),
     ProblemType("unknown-workflow", 404, "No workflow by that name"),
     ProblemType("unknown-instance", 404, "No instance by that id"),
+    ProblemType("unknown-webhook", 404, "No webhook subscriber by that id"),
     ProblemType("method-not-allowed", 405, "The method is not allowed on this resource"),
     ProblemType("not-acceptable", 406, "The response cannot be given in the requested type"),
     ProblemType("request-timeout", 408, "The request did not arrive in time"),

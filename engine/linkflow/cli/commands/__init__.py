@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "world",
     "timers",
     "feed",
+    "webhooks",
     "backup",
     "prune",
     "serve",

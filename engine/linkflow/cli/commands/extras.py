@@ -15,6 +15,8 @@ EXTRA_OF = {
     "starlette": "service",
     "uvicorn": "service",
     "watchfiles": "studio",
+    "httpx": "service",
+    "standardwebhooks": "service",
     "psycopg": "postgres",
     "psycopg_pool": "postgres",
 }
@@ -23,6 +25,7 @@ EXTRA_OF = {
 NEEDED_BY = {
     "serve": ("starlette", "uvicorn"),
     "studio": ("starlette", "uvicorn", "watchfiles"),
+    "webhooks": ("httpx", "standardwebhooks"),
 }
 
 
