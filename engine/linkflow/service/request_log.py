@@ -66,8 +66,15 @@ def configure_logging(log_format: str) -> logging.Logger:
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     # uvicorn's own lines (listening, shutting down) go the same way, in the same format.
     # And the PostgreSQL driver's warnings (a pool that cannot reconnect while a database fails
-    # over says so about once a second), which would otherwise reach stderr as bare text.
-    levels = {LOGGER: logging.INFO, "uvicorn.error": logging.INFO, "psycopg": logging.WARNING}
+    # over says so about once a second), which would otherwise reach stderr as bare text. Every
+    # other `linkflow.*` logger (the webhook deliverer's) reaches the same handler through
+    # `linkflow`.
+    levels = {
+        LOGGER: logging.INFO,
+        "linkflow": logging.INFO,
+        "uvicorn.error": logging.INFO,
+        "psycopg": logging.WARNING,
+    }
     for name, level in levels.items():
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
