@@ -19,6 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from linkflow.service.problems import problem_response
 
+#: The scope key holding the whole body once read here, so that a handler does not read it
+#: again (linkflow.service.body).
+BODY_KEY = "linkflow.body"
 STREAM_PATHS = frozenset({"/feed/stream"})
 RETRY_AFTER_SECONDS = 1
 CLOSE = {"Connection": "close"}
@@ -117,6 +120,7 @@ class ConcurrencyLimit:
                     "body-too-large", f"the body is larger than {limit} bytes", limit=limit
                 )
         messages = await _read_all(receive, self.read_timeout, limit)
+        scope[BODY_KEY] = b"".join(m.get("body", b"") for m in messages)
 
         async def replay() -> Message:
             if messages:
