@@ -161,8 +161,8 @@ def create_app(
 
     app = Starlette(
         routes=[
+            *instances.ROUTES,  # first: the router tries routes in order, events are most
             *ROUTES,
-            *instances.ROUTES,
             *operations.ROUTES,
             *feed_stream.ROUTES,
             Route(METRICS_PATH, metrics_endpoint, methods=["GET"]),

@@ -26,6 +26,10 @@ STARTED_KEY = "linkflow.started"
 _PARAMS = (("id", "instance"), ("name", "workflow"))
 
 
+#: What `json.dumps(..., separators=(",", ":"), default=str)` uses, made once, not per line.
+_LINE = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 class JsonFormatter(logging.Formatter):
     """A JSON object per line: the record's fields plus time, level and message."""
 
@@ -38,7 +42,7 @@ class JsonFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             out.update(fields)
-        return json.dumps(out, separators=(",", ":"), default=str)
+        return _LINE.encode(out)
 
 
 class TextFormatter(logging.Formatter):
