@@ -21,6 +21,8 @@ import http.client
 import json
 import math
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -124,13 +126,13 @@ def serving_bare(folder: Path) -> Iterator[Server]:
 
 
 @contextmanager
-def _started(command: list[str], port: int, folder: Path) -> Iterator[Server]:
+def _started(command: list[str], port: int, folder: Path, wait: float = 60) -> Iterator[Server]:
     log = folder / f"serve-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink, cwd=HERE.parent)
     server = Server(port, process, log)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + wait
         while not _ready(port):
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"linkflow serve did not start: {log.read_text()[-500:]}")
@@ -138,7 +140,7 @@ def _started(command: list[str], port: int, folder: Path) -> Iterator[Server]:
         yield server
     finally:
         process.terminate()
-        process.wait(30)
+        process.wait(wait / 2)
 
 
 def _ready(port: int) -> bool:
@@ -360,7 +362,57 @@ THREADS = "threads ms/event"
 CPU_RATIO = "CPU / bare app"
 LOOP_RATIO = "event loop / bare app"
 RATE_RATIO = "events/s / bare app"
-CORES = "cores busy"
+CORES = "cores busy (x one core)"
+
+
+def instructions_per_event(command: list[str], port: int, folder: Path, events: int) -> list[float]:
+    """Thousands of instructions per event of each thread of a server under callgrind, main
+    thread first: counted only while `events` events of one client are answered (after a
+    warm-up), so start-up is left out. Instruction counts do not depend on the machine's load.
+    Empty when valgrind is not installed."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        return []
+    out = folder / f"callgrind-{port}.out"
+    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes"]
+    valgrind.append(f"--callgrind-out-file={out}")
+    with _started(valgrind + command, port, folder, wait=300) as server:
+        clients = Clients([port], 1, f"cg{port}")
+        clients.round(20)
+        pid = str(server.process.pid)
+        subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+        clients.round(events)
+        subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+        clients.close()
+    counts = []
+    for path in sorted(folder.glob(f"{out.name}-*")):  # one file per thread: -01 is the main one
+        found = re.search(r"^totals: (\d+)", path.read_text(errors="replace"), re.MULTILINE)
+        if found:
+            counts.append(int(found.group(1)) / events / 1000)
+    return counts
+
+
+def _instructions(fig: Figure, url: str, folder: Path, events: int) -> None:
+    """The event loop's and the threads' instructions per event at 1 client, both servers."""
+    port = _port()
+    linkflow = [sys.executable, "-m", "linkflow", "serve", str(COUNTER), "--store", url]
+    linkflow += ["--port", str(port), "--log-format", "json"]
+    ours = instructions_per_event(linkflow, port, folder, events)
+    port = _port()
+    bare_command = [sys.executable, "-m", "benchmarks.bare_service", str(port)]
+    bare = instructions_per_event(
+        [*bare_command, str(folder / f"bare-cg-{port}.db")], port, folder, events
+    )
+    if not ours or not bare:
+        fig.notes.append("Instruction counts left out: valgrind (callgrind) is not installed.")
+        return
+    fig.notes.append(
+        f"Instructions per event under callgrind (user space only, load-independent; {events} "
+        f"events at 1 client): linkflow serve {ours[0]:.0f}k in the event loop and "
+        f"{sum(ours[1:]):.0f}k in its threads, the bare app {bare[0]:.0f}k and "
+        f"{sum(bare[1:]):.0f}k: the event loop (HTTP path) {ours[0] / bare[0]:.2f}x the bare "
+        f"app's, the threads (the store) {sum(ours[1:]) / max(sum(bare[1:]), 1):.1f}x, the "
+        f"whole {sum(ours) / sum(bare):.2f}x (kernel time, the fsync's included, is not counted)."
+    )
 
 
 def _ratio(top: float, bottom: float) -> float:
@@ -422,6 +474,10 @@ def figure_service_cost(cfg: Config, work: Path) -> Figure:
         for clients in groups.values():
             clients.close()
     line = servers[LINKFLOW_SERVE].writer_line()  # stopped: its writer logged its totals
+    if cfg.quick:
+        fig.notes.append("Instruction counts left out: --quick.")
+    else:
+        _instructions(fig, url, folder, 300)
     for n in CLIENTS:
         ours, bare = _cost_row(LINKFLOW_SERVE, n), _cost_row(BARE_APP, n)
         fig.derived[ours] = {
