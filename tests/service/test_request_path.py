@@ -37,10 +37,11 @@ def _answered(
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    if middleware is Cors:
-        wrapped = Cors(app, origins=())
-    else:
-        wrapped = CORSMiddleware(app, allow_origins=(), allow_methods=METHODS)
+    wrapped: CORSMiddleware = (
+        Cors(app, origins=())
+        if middleware is Cors
+        else CORSMiddleware(app, allow_origins=(), allow_methods=METHODS)
+    )
     scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"host", b"x")]}
     asyncio.run(wrapped(scope, receive, send))
     return sent[0]
