@@ -41,7 +41,7 @@ from benchmarks.postgres import PostgresFigures
 from benchmarks.processes import figure_processes
 from benchmarks.profiling import Profile, memory_sites, profile_calls, profile_process
 from benchmarks.report import evaluate_targets, libraries, machine, write_results
-from benchmarks.service import figure_service
+from benchmarks.service import figure_service, figure_service_cost
 from benchmarks.store import figure_store, figure_store_bytes, figure_store_scaling
 from benchmarks.targets import Target
 from benchmarks.timers import figure_store_timers
@@ -287,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("pg_stop", postgres.close))  # not a figure: stops the cluster
 
         steps.append(("service", lambda: figure_service(cfg, Path(work))))
+        steps.append(("service_cost", lambda: figure_service_cost(cfg, Path(work))))
         if chosen:
             # pg_stop is no figure: it stops the cluster a chosen PostgreSQL figure started.
             skip |= {key for key, _ in steps if key not in chosen and key != "pg_stop"}

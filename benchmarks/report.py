@@ -308,6 +308,45 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
 
 
 def _service_targets(figures: dict[str, Figure]) -> list[Target]:
+    return _service_group_commit(figures) + _service_cost(figures)
+
+
+def _service_cost(figures: dict[str, Figure]) -> list[Target]:
+    cost = figures.get("service_cost")
+    if cost is None:
+        return []
+    one = cost.derived.get("linkflow serve, 1 client", {})
+    eight = cost.derived.get("linkflow serve, 8 clients", {})
+    loop = one.get("event loop / bare app", math.nan)
+    loads = [v for cells in cost.rows.values() for stat in cells.values() for v in stat.load]
+    where = (
+        f"event loop (HTTP path) {loop:.2f}x the bare app's; the rest is the store's work in "
+        "worker threads (see the figure's threads column)"
+    )
+    return [
+        Target(
+            "service_cpu_vs_bare",
+            "service: server CPU per event ≤ 1.5x a bare Starlette + uvicorn app doing the bare "
+            "commit, 1 client (SQLite synchronous=FULL)",
+            one.get("CPU / bare app", math.nan),
+            1.5,
+            "x",
+            "<=",
+            where if not loads else f"{where}; load up to {max(loads):.1f}",
+        ),
+        Target(
+            "service_vs_bare_8_clients",
+            "service: events/s at 8 HTTP clients ≥ 2x the bare Starlette app's at 8 clients "
+            "(SQLite synchronous=FULL)",
+            eight.get("events/s / bare app", math.nan),
+            2.0,
+            "x",
+            ">=",
+        ),
+    ]
+
+
+def _service_group_commit(figures: dict[str, Figure]) -> list[Target]:
     service = figures.get("service")
     if service is None:
         return []

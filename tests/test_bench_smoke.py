@@ -32,6 +32,7 @@ FIGURES = {
     "store_timers",
     "world_load",
     "service",
+    "service_cost",
 }
 #: The figures with a row per implementation (the others measure linkflow alone or the store).
 COMPARED = {"flow", "refusal", "create", "memory", "guards"}
@@ -70,7 +71,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 21 + PG_TARGETS
+    assert len(data["targets"]) == 23 + PG_TARGETS
     assert "refusal_vs_transitions" in data["targets"]
     for figure in ("flow", "refusal"):
         notes = data["figures"][figure]["notes"]
@@ -98,6 +99,17 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     assert data["targets"]["service_group_commit"]["measured"] == pytest.approx(
         sqlite[1] / sqlite[0]
     )
+    cost = data["figures"]["service_cost"]
+    assert set(cost["rows"]) == {
+        f"{server}, {n} client{'s' if n > 1 else ''}"
+        for server in ("linkflow serve", "bare Starlette app")
+        for n in (1, 8)
+    }
+    one = cost["rows"]["linkflow serve, 1 client"]
+    bare = cost["rows"]["bare Starlette app, 1 client"]
+    ratio = one["server CPU ms/event"]["median"] / bare["server CPU ms/event"]["median"]
+    assert data["targets"]["service_cpu_vs_bare"]["measured"] == pytest.approx(ratio)
+    assert "service_vs_bare_8_clients" in data["targets"]
     hostile = data["figures"]["hostile"]["rows"]
     assert len(hostile) >= 5
     slowest = max(cell["max"] for cells in hostile.values() for cell in cells.values())

@@ -30,7 +30,7 @@ from linkflow.service.catalog import Catalog
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
 from linkflow.service.cors import Cors
 from linkflow.service.limits import ConcurrencyLimit
-from linkflow.service.metrics import METRICS_PATH, Metrics, RequestMetrics, metrics_endpoint
+from linkflow.service.metrics import METRICS_PATH, Metrics, metrics_endpoint
 from linkflow.service.problems import ServiceProblem, problem_response, response_for
 from linkflow.service.request_log import RequestLog, configure_logging
 from linkflow.service.routes import ROUTES
@@ -149,8 +149,7 @@ def create_app(
             service.store.store.close()
 
     middleware = [
-        Middleware(RequestMetrics, metrics=metrics),
-        Middleware(RequestLog),
+        Middleware(RequestLog, on_request=metrics.request),
         Middleware(Cors, origins=config.cors_origins),
     ]
     if token:
@@ -167,8 +166,8 @@ def create_app(
 
     app = Starlette(
         routes=[
+            *instances.ROUTES,  # first: the router tries routes in order, events are most
             *ROUTES,
-            *instances.ROUTES,
             *operations.ROUTES,
             *feed_stream.ROUTES,
             *webhooks.ROUTES,

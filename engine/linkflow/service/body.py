@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 
 from linkflow.language import json_text
+from linkflow.service.limits import BODY_KEY
 from linkflow.service.problems import ServiceProblem
 
 JSON_TYPES = ("application/json",)
@@ -27,7 +28,8 @@ def _is_json(header: str) -> bool:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused with 413 as soon as it passes `limit` bytes."""
+    """The raw body, refused with 413 as soon as it passes `limit` bytes; the body the load
+    shedder already read (`ConcurrencyLimit`) when there is one, else read from the stream."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
@@ -36,6 +38,13 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise ServiceProblem(
                 "body-too-large", f"the body is larger than {limit} bytes", limit=limit
             )
+    read = request.scope.get(BODY_KEY)
+    if isinstance(read, bytes):  # read whole already, within its limit and deadline
+        if len(read) > limit:
+            raise ServiceProblem(
+                "body-too-large", f"the body is larger than {limit} bytes", limit=limit
+            )
+        return read
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

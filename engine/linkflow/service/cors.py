@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from linkflow.service.problems import problem_response
 
@@ -36,6 +36,20 @@ class Cors(CORSMiddleware):
             max_age=MAX_AGE_SECONDS,
         )
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"]):
+            await super().__call__(scope, receive, send)
+            return
+
+        # No Origin: not a cross-origin request, so all CORSMiddleware would do is add
+        # "Origin" to the answer's Vary header; done here without parsing the headers.
+        async def send_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _vary_origin(message)
+            await send(message)
+
+        await self.app(scope, receive, send_vary)
+
     def preflight_response(self, request_headers: Headers) -> Response:
         answer = super().preflight_response(request_headers)
         if answer.status_code < 400:
@@ -53,3 +67,18 @@ class Cors(CORSMiddleware):
             f"this cross-origin request is not allowed ({refused}; {allowed})",
             headers=headers,
         )
+
+
+def _vary_origin(message: Message) -> None:
+    """What CORSMiddleware.send does to an answer to a request without Origin: every Vary
+    header joined into the first one, with "Origin" added (appended when there is none)."""
+    headers = message["headers"] = list(message.get("headers", []))
+    found = [n for n, (name, _) in enumerate(headers) if name == b"vary"]
+    values = [bytes(headers[n][1]).decode("latin-1") for n in found]
+    value = (b"vary", ", ".join([*values, "Origin"]).encode("latin-1"))
+    for n in reversed(found[1:]):
+        del headers[n]
+    if found:
+        headers[found[0]] = value
+    else:
+        headers.append(value)

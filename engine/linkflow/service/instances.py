@@ -341,10 +341,12 @@ async def instances(request: Request) -> JSONResponse:
     return await list_instances(request)
 
 
+#: Sending an event first: the router tries routes in order, and events are most requests.
+#: (No two of these paths match the same request, so the order changes nothing else.)
 ROUTES = [
+    Route("/instances/{id}/events", send_event, methods=["POST"]),
     Route("/instances", instances, methods=["GET", "POST"]),
     Route("/instances/{id}", get_instance, methods=["GET"]),
-    Route("/instances/{id}/events", send_event, methods=["POST"]),
     Route("/instances/{id}/history", instance_history, methods=["GET"]),
     Route("/feed", read_feed, methods=["GET"]),
 ]

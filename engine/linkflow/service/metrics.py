@@ -21,9 +21,6 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from linkflow.service.request_log import route_of
 
 if TYPE_CHECKING:
     from linkflow.store import Sent
@@ -34,6 +31,8 @@ METRICS_PATH = "/metrics"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: Seconds from a request's arrival to its answer, for events (group commit waits for a sync).
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Label sets of the request counter kept at hand (methods as sent are many; past this, looked up).
+_MAX_KEPT = 1024
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 LATE_BUCKETS = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
@@ -138,20 +137,35 @@ class Metrics:
             registry=registry,
         )
         pending.set_function(self._webhooks_pending)
+        self._event_counters: dict[str, Counter] = {}
+        #: (method as sent, route, status) -> its counter; `request` fills it.
+        self._request_counters: dict[tuple[str, str, int], Counter] = {}
 
     def request(self, method: str, route: str, status: int) -> None:
-        method = method if method in _METHODS else "OTHER"
-        self.requests.labels(method, route, str(status)).inc()
+        """A request answered (the request log's `on_request`). The counter of each label set
+        is looked up once and kept: the label values are bounded (see the module)."""
+        key = (method, route, status)
+        counter = self._request_counters.get(key)
+        if counter is None:
+            shown = method if method in _METHODS else "OTHER"
+            counter = self.requests.labels(shown, route, str(status))
+            if len(self._request_counters) < _MAX_KEPT:
+                self._request_counters[key] = counter
+        counter.inc()
 
     def event(self, sent: Sent, started: float) -> None:
         """An answered event: its result, and for an accepted one its latency."""
         if sent.replayed:
-            self.events.labels("replayed").inc()
+            result = "replayed"
         elif sent.step.accepted:
-            self.events.labels("accepted").inc()
+            result = "accepted"
             self.event_latency.observe(time.perf_counter() - started)
         else:
-            self.events.labels("refused").inc()
+            result = "refused"
+        counter = self._event_counters.get(result)
+        if counter is None:  # made on first use: a result never seen is not shown as 0
+            counter = self._event_counters[result] = self.events.labels(result)
+        counter.inc()
 
     def batch(self, size: int) -> None:
         self.batch_size.observe(size)
@@ -176,31 +190,6 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
-
-
-class RequestMetrics:
-    """ASGI middleware: counts each HTTP request by method, route template and status."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 0
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            self.metrics.request(scope.get("method", ""), route_of(scope), status)
 
 
 async def metrics_endpoint(request: Request) -> Response:
