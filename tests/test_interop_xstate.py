@@ -19,6 +19,7 @@ import pytest
 
 from linkflow.interop.xstate import xstate_config
 from linkflow.language.loader import load
+from linkflow.language.model import active_leaves
 from linkflow.language.scenario_check import read_scenario
 from linkflow.testing.scenarios import ScenarioResult, run_scenario, scenario_files
 from tests.support.requirements import unavailable
@@ -48,7 +49,7 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
     result: ScenarioResult = run_scenario(doc)
     assert not result.problems, [str(p) for p in result.problems]
     start = doc.value["workflow"]
-    current = [start, [initials[start]]]
+    current = [start, sorted(active_leaves(initials[start]))]
     by_number: dict[int, list[Any]] = {}
     for number, entry in zip(result.step_numbers, result.steps, strict=True):
         by_number.setdefault(number, []).append(entry)
@@ -61,9 +62,10 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
             break  # the run stopped before this step
         for entry in entries:
             if entry.handed_to:
-                current = [entry.handed_to, [initials[entry.handed_to]]]
+                current = [entry.handed_to, sorted(active_leaves(initials[entry.handed_to]))]
             elif entry.step.accepted:
-                current = [entry.workflow, [entry.step.target]]
+                # a parallel state's leaves, one per region, as XState lists them (sorted)
+                current = [entry.workflow, sorted(active_leaves(entry.step.target))]
         if "send" in spec:
             step = entries[-1].step
             kind = step.refusal.kind.value if step.refusal else ""
@@ -149,6 +151,11 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
     assert len(nested) >= 10
     assert "onDone" in configs["expense_claim"]["states"]["preparing"]
     assert "back" in configs["expense_claim"]["states"]["approval"]["on"]
+    # parallel regions: configurations of two active leaves, and the done event of both
+    parallel = [step for step in steps if len(step["expect"][1]) == 2]
+    assert len(parallel) >= 10
+    assert configs["onboarding"]["states"]["onboarding"]["type"] == "parallel"
+    assert "onDone" in configs["onboarding"]["states"]["onboarding"]
 
 
 def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, str]]) -> None:

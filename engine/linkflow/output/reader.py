@@ -186,7 +186,8 @@ def _clusters(workflow: Workflow, groups: list[SourceGroup]) -> list[Cluster]:
 
 
 def reader_diagram(workflow: Workflow) -> Diagram:
-    """The reader view of one workflow."""
+    """The reader view of one workflow (a parallel state's regions as written)."""
+    workflow = workflow.unjoined or workflow
     order = walking_order(workflow)
     position = {name: i for i, name in enumerate(order)}
     # boxes only for the outermost sets of sources (nested boxes push the picture wide)

@@ -1,0 +1,270 @@
+"""Parallel states: every region active at once, an event offered to each region, the instance's
+state the regions' leaves joined by `+`, the parallel state done when every region is; and the
+located problems for what a parallel state cannot hold yet."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import linkflow
+from linkflow import Workflow
+from linkflow.analysis.explore import explore
+from linkflow.language.loader import load_text, load_workflow
+from linkflow.language.model import active_leaves, is_active
+from linkflow.output.diagram import TraceStep, workflow_diagram
+from linkflow.output.mermaid import to_mermaid
+from linkflow.output.pages import doc_files
+from linkflow.runtime.engine import Engine
+from linkflow.studio.playground import Playground
+from linkflow.testing.scenarios import run_scenario_file
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "onboarding.yaml"
+START = "onboarding.documents.collecting+onboarding.equipment.ordering"
+
+#: Two regions, a transition declared on the parallel state and one around it.
+PAIR = """\
+workflow: pair
+initial: {initial}
+data: {{log: []}}
+states:
+  before: {{}}
+  both:
+    parallel: true
+    states:
+      left:
+        initial: l1
+        states:
+          l1: {{}}
+          l2: {{}}
+          l3: {{final: done}}
+      right:
+        initial: r1
+        states:
+          r1: {{}}
+          r2: {{final: done}}
+  end: {{final: completed}}
+  stopped: {{final: cancelled}}
+events:
+  start: {{}}
+  go: {{}}
+  turn: {{}}
+  reset: {{}}
+  leave: {{}}
+  stop: {{}}
+transitions:
+  - {{event: start, from: before, to: both.right.r2}}
+  - {{event: go, from: both.left.l1, to: both.left.l2}}
+  - {{event: go, from: both.left.l2, to: both.left.l3}}
+  - {{event: turn, from: both.right.r1, to: both.right.r2}}
+  - {{event: reset, from: both, to: both}}
+  - {{event: leave, from: both, to: before}}
+  - {{event: done.state.both, from: both, to: end}}
+  - {{event: stop, from: "*", to: stopped}}
+"""
+
+
+@pytest.fixture(scope="module")
+def pair() -> Workflow:
+    return load_text(PAIR.format(initial="both"), "pair.yaml").workflows["pair"]
+
+
+def test_the_state_is_the_regions_leaves_joined_in_document_order(pair: Workflow) -> None:
+    assert pair.initial == "both.left.l1+both.right.r1"
+    assert len([s for s in pair.states if s.startswith("both.")]) == 6
+    assert active_leaves(pair.initial) == ("both.left.l1", "both.right.r1")
+    assert is_active(pair.initial, "both.right")
+    assert is_active(pair.initial, "both")
+    assert not is_active(pair.initial, "both.left.l2")
+    assert pair.states["both.left.l3+both.right.r2"].done
+
+
+def test_an_event_moves_only_the_region_that_takes_it(pair: Workflow) -> None:
+    instance = Engine(pair).create()
+    assert instance.send("go").target == "both.left.l2+both.right.r1"
+    assert instance.send("turn").target == "both.left.l2+both.right.r2"
+    refused = instance.send("turn")
+    assert refused.refusal is not None
+    assert refused.refusal.kind.value == "wrong_state"
+
+
+def test_the_parallel_state_is_done_when_every_region_is(pair: Workflow) -> None:
+    instance = Engine(pair).create()
+    instance.send("turn")
+    step = instance.send("go")
+    assert step.target == "both.left.l2+both.right.r2"
+    step = instance.send("go")  # the last region done: done.state.both in the same step
+    assert (step.target, instance.outcome) == ("end", "completed")
+    assert [t.event for t, _ in step.chained] == ["done.state.both"]
+
+
+def test_a_transition_on_the_parallel_state_restarts_every_region(pair: Workflow) -> None:
+    instance = Engine(pair).create()
+    instance.send("go")
+    instance.send("turn")
+    assert instance.send("reset").target == "both.left.l1+both.right.r1"
+    assert instance.send("stop").target == "stopped"
+
+
+def test_entering_one_regions_leaf_starts_the_others_in_their_initial() -> None:
+    workflow = load_text(PAIR.format(initial="before"), "pair.yaml").workflows["pair"]
+    instance = Engine(workflow).create()
+    assert instance.send("start").target == "both.left.l1+both.right.r2"
+
+
+def test_explore_walks_the_configurations(pair: Workflow) -> None:
+    kinds = {(row.ending.kind, row.ending.state) for row in explore(pair).rows}
+    assert ("completed", "end") in kinds
+    assert ("cancelled", "stopped") in kinds
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "    parallel: true\n",
+            "    parallel: true\n    initial: left\n",
+            "pair.yaml:8:5: parallel state 'both' enters every region at once: it takes no "
+            "`initial` (each region starts in its own)",
+        ),
+        (
+            "      right:\n        initial: r1\n        states:\n          r1: {}\n"
+            "          r2: {final: done}\n",
+            "",
+            "pair.yaml:7:15: parallel state 'both' needs two regions or more (it has 1): with "
+            "one, make it a compound state with `initial`",
+        ),
+        (
+            "          r1: {}\n",
+            "          r1: {waiting: {for: a reply}}\n",
+            "pair.yaml:18:16: `waiting` is not supported in a parallel state yet",
+        ),
+        (
+            "  - {event: turn, from: both.right.r1, to: both.right.r2}\n",
+            "  - {event: turn, from: both.right.r1, to: both.left.l2}\n",
+            "pair.yaml:33:44: a transition inside region 'both.right' cannot enter another "
+            "region of parallel state 'both' (not supported yet)",
+        ),
+        (
+            "  - {event: turn, from: both.right.r1, to: both.right.r2}\n",
+            "  - {event: go, from: both.right.r1, to: both.right.r2}\n",
+            "pair.yaml:33:13: event 'go' is taken in regions 'both.left' and 'both.right' of "
+            "parallel state 'both': one event moving several regions at once is not supported "
+            "yet",
+        ),
+        (
+            "  - {event: done.state.both, from: both, to: end}\n",
+            "  - {event: done.state.both.left, from: both.left, to: end}\n",
+            "pair.yaml:36:13: a region's done event ('done.state.both.left') is not supported "
+            "yet: use 'done.state.both', raised when every region is done",
+        ),
+    ],
+    ids=["initial", "one-region", "waiting", "cross-region", "two-regions", "region-done"],
+)
+def test_what_a_parallel_state_cannot_hold_is_a_located_problem(
+    old: str, new: str, expected: str
+) -> None:
+    text = PAIR.format(initial="both")
+    assert old in text
+    problems = load_text(text.replace(old, new), "pair.yaml").problems
+    assert expected in [str(p) for p in problems], [str(p) for p in problems]
+
+
+def test_the_example_runs_both_regions_to_work() -> None:
+    workflow = load_workflow(EXAMPLE)
+    instance = Engine(workflow).create({"documents": 1})
+    assert instance.state == START
+    for event in ("ship", "sign", "receive"):
+        assert instance.send(event).accepted, event
+    assert (instance.state, instance.outcome) == ("working", "completed")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "examples" / "scenarios").glob("onboarding_*.yaml")),
+    ids=lambda p: p.name,
+)
+def test_the_example_scenarios_pass(path: Path) -> None:
+    result = run_scenario_file(path)
+    assert result.passed, [str(f) for f in (*result.failures, *result.problems)]
+
+
+def test_a_scenario_states_the_set_of_active_leaves(tmp_path: Path) -> None:
+    (tmp_path / "onboarding.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"))
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "scenario: s\nworkflow: onboarding\nworkflows: .\nsteps:\n"
+        "  - send: ship\n"
+        "    expect: {state: [onboarding.documents.collecting, onboarding.equipment.received]}\n"
+        "  - send: ship\n"
+        "    expect: {state: [onboarding.documents.colecting]}\n",
+        encoding="utf-8",
+    )
+    result = run_scenario_file(scenario)
+    assert not result.passed
+    messages = [str(f) for f in (*result.failures, *result.problems)]
+    assert any("expected state '['onboarding.documents.collecting'" in m for m in messages), (
+        messages
+    )
+
+
+def test_the_diagram_draws_a_box_per_region_and_traces_every_active_leaf() -> None:
+    workflow = load_workflow(EXAMPLE)
+    steps = [
+        TraceStep(
+            "onboarding", 2, START, "onboarding.documents.collecting+onboarding.equipment.shipped"
+        )
+    ]
+    diagram = workflow_diagram(workflow, steps)
+    clusters = {c.id: c for c in diagram.clusters}
+    assert clusters["state_onboarding__documents"].parent == "state_onboarding"
+    assert clusters["state_onboarding__equipment"].parent == "state_onboarding"
+    assert "parallel: every region active at once" in clusters["state_onboarding"].title
+    assert not any("+" in node.id for node in diagram.nodes)
+    traced = {node.id for node in diagram.nodes if node.traced}
+    assert {"onboarding.documents.collecting", "onboarding.equipment.shipped"} <= traced
+    ship = next(e for e in diagram.edges if e.order == (1,))
+    assert ship.order
+    assert (ship.source, ship.target) == (
+        "onboarding.equipment.ordering",
+        "onboarding.equipment.shipped",
+    )
+    assert "subgraph state_onboarding__equipment" in to_mermaid(diagram)
+
+
+def test_the_docs_page_lists_the_regions_as_written() -> None:
+    workflow = load_workflow(EXAMPLE)
+    page = doc_files({workflow.name: workflow})["onboarding.md"].decode()
+    assert "all active at once (parallel)" in page
+    assert "- in `onboarding.equipment.ordering`: `ship` → `onboarding.equipment.shipped`" in page
+    assert "collecting+" not in page.split("## Implementation", 1)[1]
+
+
+def test_the_store_keeps_and_returns_the_configuration(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    with linkflow.open(EXAMPLE, store=store) as project:
+        run = project.start("onboarding", data={"documents": 1})
+        assert run.send("ship").accepted
+        again = project.run(run.instance)
+        assert again.state == "onboarding.documents.collecting+onboarding.equipment.shipped"
+        assert again.send("sign").target == (
+            "onboarding.documents.signed+onboarding.equipment.shipped"
+        )
+
+
+def test_the_studio_outlines_every_active_leaf(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    playground = Playground([str(tmp_path / "examples")], None, {}, "onboarding")
+    playground.send("ship", {})
+    assert playground.view()["current"]["state"] == (
+        "onboarding.documents.collecting+onboarding.equipment.shipped"
+    )
+    svg = playground.diagram_svg()
+    assert "<title>onboarding.documents.collecting</title>" in svg
+    assert "<title>onboarding.equipment.shipped</title>" in svg
+    # the page outlines each leaf of the `+`-joined state
+    script = (ROOT / "engine" / "linkflow" / "studio" / "static" / "studio.js").read_text()
+    assert 'new Set(current.split("+"))' in script
