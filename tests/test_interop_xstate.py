@@ -336,3 +336,88 @@ def test_xstate_agrees_on_nesting_rules(tmp_path: Path) -> None:
     report = replay(node, {"machines": {"nested": config}, "scenarios": scenarios})
     assert report["mismatches"] == []
     assert report["compared"] == 10
+
+
+PARALLEL = """\
+workflow: pair
+initial: before
+states:
+  before: {}
+  both:
+    parallel: true
+    states:
+      left:
+        initial: l1
+        states:
+          l1: {}
+          l2: {}
+          l3: {final: done}
+      right:
+        initial: r1
+        states:
+          r1: {}
+          r2: {final: done}
+  end: {final: completed}
+  stopped: {final: cancelled}
+events:
+  start: {}
+  go: {}
+  turn: {}
+  reset: {}
+  stop: {}
+transitions:
+  - {event: start, from: before, to: both.right.r2}
+  - {event: go, from: both, to: stopped}
+  - {event: go, from: both.left, to: both.left.l1}
+  - {event: go, from: both.left.l1, to: both.left.l2}
+  - {event: go, from: both.left.l2, to: both.left.l3}
+  - {event: turn, from: both.right.r1, to: both.right.r2}
+  - {event: reset, from: both, to: both}
+  - {event: done.state.both, from: both, to: end}
+  - {event: stop, from: "*", to: stopped}
+"""
+
+PARALLEL_SCENARIO = """\
+scenario: regions
+workflow: pair
+workflows: pair.yaml
+steps:
+  - send: start
+  - send: go
+  - send: reset
+  - send: go
+  - send: go
+  - send: go
+  - send: turn
+  - send: go
+  - send: go
+  - send: stop
+"""
+
+
+def test_xstate_agrees_on_parallel_regions(tmp_path: Path) -> None:
+    """Entering one region's leaf starts the other in its initial; a leaf's transition before
+    its region's, both before the parallel state's; re-entering the parallel state restarts
+    every region; the done event once both regions are done: the same leaves in both."""
+    node = node_and_xstate()
+    (tmp_path / "pair.yaml").write_text(PARALLEL, encoding="utf-8")
+    (tmp_path / "regions.scenario.yaml").write_text(PARALLEL_SCENARIO, encoding="utf-8")
+    loaded = load([tmp_path / "pair.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    config = xstate_config(loaded.workflows["pair"])
+    assert config["states"]["both"]["type"] == "parallel"
+    scenario = trace(tmp_path / "regions.scenario.yaml", {"pair": "before"})
+    assert [s["expect"][1] for s in scenario["steps"]] == [
+        ["both.left.l1", "both.right.r2"],
+        ["both.left.l2", "both.right.r2"],
+        ["both.left.l1", "both.right.r1"],
+        ["both.left.l2", "both.right.r1"],
+        ["both.left.l3", "both.right.r1"],
+        ["both.left.l1", "both.right.r1"],
+        ["both.left.l1", "both.right.r2"],
+        ["both.left.l2", "both.right.r2"],
+        ["end"],
+        ["end"],
+    ]
+    report = replay(node, {"machines": {"pair": config}, "scenarios": [scenario]})
+    assert report["mismatches"] == []

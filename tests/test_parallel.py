@@ -268,3 +268,18 @@ def test_the_studio_outlines_every_active_leaf(tmp_path: Path) -> None:
     # the page outlines each leaf of the `+`-joined state
     script = (ROOT / "engine" / "linkflow" / "studio" / "static" / "studio.js").read_text()
     assert 'new Set(current.split("+"))' in script
+
+
+def test_a_leafs_own_transition_wins_over_its_regions_and_the_parallel_states() -> None:
+    text = PAIR.format(initial="both").replace(
+        "  - {event: go, from: both.left.l1, to: both.left.l2}\n",
+        "  - {event: go, from: both, to: stopped}\n"
+        "  - {event: go, from: both.left, to: both.left.l1}\n"
+        "  - {event: go, from: both.left.l1, to: both.left.l2}\n",
+    )
+    loaded = load_text(text, "pair.yaml")
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    instance = Engine(loaded.workflows["pair"]).create()
+    assert instance.send("go").target == "both.left.l2+both.right.r1"  # l1's own
+    assert instance.send("go").target == "both.left.l3+both.right.r1"  # l2's own
+    assert instance.send("go").target == "both.left.l1+both.right.r1"  # the region's

@@ -320,7 +320,14 @@ class Transition:
         it, or "" (`*`). Deeper ones are tried first: a child's own transition wins."""
         if not self.declared:
             return leaf
-        return max((d for d in self.declared if contains(d, leaf)), key=len, default=leaf)
+        # in a parallel state, `leaf` is the regions' leaves joined: a source written on a
+        # region (or inside one) takes in the configurations where that region is active
+        parts = leaf.split(PARALLEL_JOIN)
+        return max(
+            (d for d in self.declared if any(contains(d, part) for part in parts)),
+            key=len,
+            default=leaf,
+        )
 
     @property
     def label(self) -> str:

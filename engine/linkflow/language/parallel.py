@@ -272,13 +272,14 @@ def _lift(
             else:
                 sources.setdefault(configuration, target)
     first = next(iter(sources.values()), target)
-    declared = tuple(d for d in t.declared if not any(p.region_of(d) >= 0 for p in owner.values()))
+    # `declared` stays as written: `Transition.declared_at` finds a region's own source in a
+    # configuration, so a leaf's transition is still tried before its region's, and both
+    # before the parallel state's
     return replace(
         t,
         sources=tuple(sources),
         target=first,
         targets={s: v for s, v in sources.items() if v != first},
-        declared=declared if t.declared else (),
     )
 
 
