@@ -15,8 +15,10 @@ from linkflow.analysis.explore import explore
 from linkflow.language.loader import load_text, load_workflow
 from linkflow.language.model import active_leaves, is_active
 from linkflow.output.diagram import TraceStep, workflow_diagram
+from linkflow.output.diagram_model import EdgeRole
 from linkflow.output.mermaid import to_mermaid
 from linkflow.output.pages import doc_files
+from linkflow.output.reader import reader_diagram
 from linkflow.runtime.engine import Engine
 from linkflow.studio.playground import Playground
 from linkflow.testing.scenarios import run_scenario_file
@@ -283,3 +285,27 @@ def test_a_leafs_own_transition_wins_over_its_regions_and_the_parallel_states() 
     assert instance.send("go").target == "both.left.l2+both.right.r1"  # l1's own
     assert instance.send("go").target == "both.left.l3+both.right.r1"  # l2's own
     assert instance.send("go").target == "both.left.l1+both.right.r1"  # the region's
+
+
+def test_too_many_configurations_is_a_located_problem() -> None:
+    leaves = "".join(f"          x{i}: {{}}\n" for i in range(7))
+    regions = "".join(
+        f"      r{n}:\n        initial: x0\n        states:\n{leaves}" for n in range(3)
+    )
+    text = (
+        "workflow: big\ninitial: p\nstates:\n  p:\n    parallel: true\n    states:\n"
+        f"{regions}events: {{go: {{}}}}\n"
+        "transitions:\n  - {event: go, from: p.r0.x0, to: p.r0.x1}\n"
+    )
+    problems = [str(p) for p in load_text(text, "big.yaml").problems]
+    assert problems == [
+        "big.yaml:5:15: parallel state 'p' has 343 configurations (one leaf per region), more "
+        "than the 256 linkflow supports: split it"
+    ]
+
+
+def test_the_diagrams_start_in_every_region() -> None:
+    workflow = load_workflow(EXAMPLE)
+    for diagram in (workflow_diagram(workflow), reader_diagram(workflow)):
+        starts = [e.target for e in diagram.edges if e.role is EdgeRole.START]
+        assert starts == ["onboarding.documents.collecting", "onboarding.equipment.ordering"]

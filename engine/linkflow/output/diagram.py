@@ -277,8 +277,10 @@ def workflow_diagram(workflow: Workflow, trace: Iterable[TraceStep] = ()) -> Dia
         inside = [g for g in groups if name in g.members]
         innermost = min(inside, key=lambda g: len(g.members)).id if inside else ""
         nodes.append(state_node(workflow, workflow.states[name], innermost))
+    # a parallel state starts in every region: an arrow to each region's first state
     edges = [
-        Edge(START, workflow.initial, "", EdgeRole.START, tooltip=f"starts in {workflow.initial}")
+        Edge(START, leaf, "", EdgeRole.START, tooltip=f"starts in {joined.initial}")
+        for leaf in active_leaves(joined.initial)
     ]
     group_of = {t.index: g for g in groups for t in g.transitions}
     position = {name: i for i, name in enumerate(order)}
@@ -324,8 +326,8 @@ def overlay_trace(workflow: Workflow, diagram: Diagram, steps: Sequence[TraceSte
         workflow = workflow.unjoined
     edges = list(diagram.edges)
     orders: dict[int, list[int]] = {}
-    start_edge = next(i for i, e in enumerate(edges) if e.role is EdgeRole.START)
-    orders[start_edge] = [0]
+    for start_edge in (i for i, e in enumerate(edges) if e.role is EdgeRole.START):
+        orders[start_edge] = [0]
     for number, step in enumerate(steps, 1):
         found = _find_edge(edges, step)
         if found is None:

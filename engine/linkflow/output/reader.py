@@ -25,7 +25,7 @@ from dataclasses import replace
 
 from linkflow.language.durations import duration
 from linkflow.language.graph import is_from_any, walking_order
-from linkflow.language.model import DONE_EVENT_PREFIX, State, Transition, Workflow
+from linkflow.language.model import DONE_EVENT_PREFIX, State, Transition, Workflow, active_leaves
 from linkflow.output.diagram import GROUP_MIN_SOURCES, SourceGroup, source_groups, state_node
 from linkflow.output.diagram_model import (
     ANY_STEP,
@@ -187,6 +187,7 @@ def _clusters(workflow: Workflow, groups: list[SourceGroup]) -> list[Cluster]:
 
 def reader_diagram(workflow: Workflow) -> Diagram:
     """The reader view of one workflow (a parallel state's regions as written)."""
+    starts = active_leaves(workflow.initial)  # a parallel state: each region's first state
     workflow = workflow.unjoined or workflow
     order = walking_order(workflow)
     position = {name: i for i, name in enumerate(order)}
@@ -195,7 +196,7 @@ def reader_diagram(workflow: Workflow) -> Diagram:
     group_of = {t.index: g for g in groups for t in g.transitions}
     nodes = _nodes(workflow, order, groups)
     titles = {n.id: n.title for n in nodes}
-    edges = [Edge(START, workflow.initial, "", EdgeRole.START)]
+    edges = [Edge(START, leaf, "", EdgeRole.START) for leaf in starts]
     notes: list[str] = []
     ordered = sorted(
         workflow.transitions,
