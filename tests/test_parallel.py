@@ -309,3 +309,13 @@ def test_the_diagrams_start_in_every_region() -> None:
     for diagram in (workflow_diagram(workflow), reader_diagram(workflow)):
         starts = [e.target for e in diagram.edges if e.role is EdgeRole.START]
         assert starts == ["onboarding.documents.collecting", "onboarding.equipment.ordering"]
+
+
+def test_reports_name_a_transition_as_written_not_every_configuration() -> None:
+    workflow = load_workflow(EXAMPLE)
+    labels = {t.event: t.label for t in workflow.transitions}
+    assert labels["ship"] == "ship: onboarding.equipment.ordering -> onboarding.equipment.shipped"
+    assert labels["done.state.onboarding"] == (
+        "done.state.onboarding: onboarding.documents.signed, onboarding.equipment.received "
+        "-> working"
+    )

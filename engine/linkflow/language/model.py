@@ -329,8 +329,14 @@ class Transition:
             default=leaf,
         )
 
+    #: Its label as written, for a transition whose sources and targets are a parallel
+    #: state's configurations ("" otherwise): `go: p.a.x -> p.a.y`, not every combination.
+    written: str = ""
+
     @property
     def label(self) -> str:
+        if self.written:
+            return self.written
         return f"{self.event}: {', '.join(self.sources)} -> {self.target}"
 
 

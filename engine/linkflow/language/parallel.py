@@ -280,6 +280,7 @@ def _lift(
         sources=tuple(sources),
         target=first,
         targets={s: v for s, v in sources.items() if v != first},
+        written=t.label if tuple(sources) != t.sources or first != t.target else "",
     )
 
 
