@@ -319,3 +319,14 @@ def test_reports_name_a_transition_as_written_not_every_configuration() -> None:
         "done.state.onboarding: onboarding.documents.signed, onboarding.equipment.received "
         "-> working"
     )
+
+
+def test_the_reader_view_boxes_each_region_as_going_on_at_the_same_time() -> None:
+    diagram = reader_diagram(load_workflow(EXAMPLE))
+    titles = {c.id: c.title for c in diagram.clusters}
+    assert titles["state_onboarding__documents"] == (
+        "Documents: at the same time as the other parts"
+    )
+    assert titles["state_onboarding__equipment"] == (
+        "Equipment: at the same time as the other parts"
+    )
