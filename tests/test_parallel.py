@@ -12,6 +12,7 @@ import pytest
 import linkflow
 from linkflow import Workflow
 from linkflow.analysis.explore import explore
+from linkflow.cli import main
 from linkflow.language.loader import load_text, load_workflow
 from linkflow.language.model import active_leaves, is_active
 from linkflow.output.diagram import TraceStep, workflow_diagram
@@ -330,3 +331,14 @@ def test_the_reader_view_boxes_each_region_as_going_on_at_the_same_time() -> Non
     assert titles["state_onboarding__equipment"] == (
         "Equipment: at the same time as the other parts"
     )
+
+
+def test_show_says_which_state_is_parallel(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert "States (in a parallel state: one leaf per region, joined by +):" in out
+    assert (
+        "  onboarding.documents.collecting+onboarding.equipment.shipped - The hire uploads "
+        "their documents. The laptop is on its way." in out
+    )
+    assert "  onboarding [parallel: regions documents, equipment, all active at once]" in out

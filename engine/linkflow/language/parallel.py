@@ -288,17 +288,17 @@ def _joined(configuration: str, p: _Parallel, states: Mapping[str, State]) -> St
     """The state for one configuration: its leaves' words joined, done when all are."""
     parts = [states[leaf] for leaf in configuration.split(PARALLEL_JOIN)]
 
-    def words(key: str) -> str:
-        return "; ".join(text for s in parts if (text := getattr(s, key)))
+    def words(key: str, joint: str) -> str:
+        return joint.join(text.strip() for s in parts if (text := getattr(s, key)))
 
     return State(
         name=configuration,
         location=p.compound.location,
-        description=words("description"),
-        step=words("step"),
+        description=words("description", " "),  # sentences
+        step=words("step", "; "),  # a step's words each
         rule=next((s.rule for s in parts if s.rule), ""),
-        label=words("label"),
-        assumption=words("assumption"),
+        label=words("label", "; "),
+        assumption=words("assumption", " "),
         done=all(s.done for s in parts),
     )
 
