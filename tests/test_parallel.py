@@ -4,6 +4,7 @@ located problems for what a parallel state cannot hold yet."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -342,3 +343,19 @@ def test_show_says_which_state_is_parallel(capsys: pytest.CaptureFixture[str]) -
         "their documents. The laptop is on its way." in out
     )
     assert "  onboarding [parallel: regions documents, equipment, all active at once]" in out
+
+
+def test_the_example_is_fully_covered_and_every_mutant_is_caught(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenarios = str(ROOT / "examples" / "scenarios")
+    assert main(["coverage", scenarios, "--format", "json"]) in (0, 1)  # the others' gaps
+    onboarding = json.loads(capsys.readouterr().out)["workflows"]["onboarding"]
+    for kind in ("states", "transitions", "guard_outcomes"):
+        assert onboarding[kind]["percent"] == 100.0, kind
+    assert onboarding["states"]["total"] == 8  # six configurations and two ends
+    code = main(["mutate", str(EXAMPLE), "--scenarios", scenarios, "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["workflows"]["onboarding"]["score"] == 100.0
+    assert report["workflows"]["onboarding"]["survived"] == 0
