@@ -359,3 +359,20 @@ def test_the_example_is_fully_covered_and_every_mutant_is_caught(
     assert code == 0
     assert report["workflows"]["onboarding"]["score"] == 100.0
     assert report["workflows"]["onboarding"]["survived"] == 0
+
+
+def test_with_every_region_done_and_no_done_transition_the_parallel_states_still_apply() -> None:
+    text = (
+        PAIR.format(initial="both").replace(
+            "  - {event: done.state.both, from: both, to: end}\n",
+            "  - {event: done.state.both, from: both, to: end, guards: [never]}\n",
+        )
+        + "guards:\n  never: {when: 'false', message: Not yet.}\n"
+    )
+    loaded = load_text(text, "pair.yaml")
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    instance = Engine(loaded.workflows["pair"]).create()
+    for event in ("go", "go", "turn"):
+        instance.send(event)
+    assert instance.state == "both.left.l3+both.right.r2"  # done, but its done event refused
+    assert instance.send("reset").target == "both.left.l1+both.right.r1"

@@ -262,11 +262,8 @@ def _lift(
             parts = configuration.split(PARALLEL_JOIN)
             if parts[region] != source:
                 continue
-            if t.event.startswith(DONE_EVENT_PREFIX):
-                if not states[configuration].done:
-                    continue
-            elif states[configuration].done:
-                continue  # done everywhere: only the done event leaves it
+            if t.event.startswith(DONE_EVENT_PREFIX) and not states[configuration].done:
+                continue  # raised only where every region is done
             if local and contains(p.regions[region], t.target):
                 sources.setdefault(configuration, p.with_leaf(t.target, parts))
             else:
