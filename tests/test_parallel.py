@@ -376,3 +376,22 @@ def test_with_every_region_done_and_no_done_transition_the_parallel_states_still
         instance.send(event)
     assert instance.state == "both.left.l3+both.right.r2"  # done, but its done event refused
     assert instance.send("reset").target == "both.left.l1+both.right.r1"
+
+
+def test_validate_locates_an_unknown_state_in_a_scenarios_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "onboarding.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"))
+    (tmp_path / "s.yaml").write_text(
+        "scenario: s\nworkflow: onboarding\nworkflows: .\nsteps:\n"
+        "  - send: ship\n"
+        "    expect: {state: [onboarding.documents.collecting, onboarding.equipment.shiped]}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", "onboarding.yaml", "s.yaml"]) == 1
+    out = capsys.readouterr()
+    assert out.out.splitlines()[0] == (
+        "s.yaml:6:55: no state 'onboarding.equipment.shiped' in workflow 'onboarding' "
+        "(did you mean 'onboarding.equipment.shipped'?)"
+    )
