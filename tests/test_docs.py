@@ -127,7 +127,11 @@ def test_docs_never_overwrite_a_page_they_did_not_generate(
     assert f"not overwriting {out / 'README.md'}" in captured.err
     report = json.loads(captured.out)
     assert report["not_overwritten"] == [str(out / "README.md")]
-    assert report["written"] == [str(out / "document_review.md"), str(out / "expense_claim.md")]
+    assert report["written"] == [
+        str(out / "document_review.md"),
+        str(out / "expense_claim.md"),
+        str(out / "onboarding.md"),
+    ]
     assert report["orphans"] == []
     assert (out / "README.md").read_text(encoding="utf-8") == "# My own notes\n"
     assert (out / "notes.md").is_file()

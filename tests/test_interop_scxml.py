@@ -227,10 +227,6 @@ def test_an_scxml_without_linkflow_extensions_is_read() -> None:
 
 
 UNSUPPORTED = [
-    (
-        '<parallel id="p"/>',
-        "1:86: parallel regions are not supported (linkflow's states are flat today)",
-    ),
     ('<state id="a"><history id="h"/></state>', "1:100: history states are not supported"),
     (
         '<state id="a"><invoke src="x"/></state>',
@@ -359,13 +355,11 @@ def test_the_commands_answer_mistakes_in_words(
     assert code == 0
     assert json.loads(out)["id"] == "document_review"
 
-    (tmp_path / "bad.scxml").write_text(f'{HEAD}<parallel id="p"/></scxml>', encoding="utf-8")
+    bad = f'{HEAD}<state id="a"><history id="h"/></state></scxml>'
+    (tmp_path / "bad.scxml").write_text(bad, encoding="utf-8")
     code, out, err = cli("import", "scxml", "bad.scxml", "-o", "bad.yaml")
     assert (code, out) == (1, "")
-    assert (
-        err
-        == "bad.scxml:1:86: parallel regions are not supported (linkflow's states are flat today)\n"
-    )
+    assert err == "bad.scxml:1:100: history states are not supported\n"
     assert not (tmp_path / "bad.yaml").exists()
 
     (tmp_path / "huge.scxml").write_bytes(b" " * (MAX_BYTES + 1))
@@ -411,3 +405,46 @@ def test_generated_workflows_behave_the_same_after_a_round_trip(
             other.refusal.message if other.refusal else ""
         )
         assert (first.state, first.data) == (second.state, second.data)
+
+
+PARALLEL = """<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" name="pair"
+  initial="{initial}">
+<parallel id="both">
+  <transition event="stop" target="end"/>
+  <transition event="done.state.both" target="end"/>
+  <state id="left" initial="l1">
+    <state id="l1"><transition event="go" target="l2"/></state>
+    <final id="l2"/>
+  </state>
+  <state id="right" initial="r1">
+    <state id="r1"><transition event="turn" target="r2"/></state>
+    <final id="r2"/>
+  </state>
+</parallel>
+<final id="end"/>
+</scxml>"""
+
+
+def test_a_parallel_state_is_read_with_its_regions() -> None:
+    doc, problems = read_scxml(PARALLEL.format(initial="l1 r1"), "pair.scxml")
+    assert doc is not None, [str(p) for p in problems]
+    assert doc["initial"] == "both.left.l1"
+    assert doc["states"]["both"]["parallel"] is True
+    assert "initial" not in doc["states"]["both"]
+    assert set(doc["states"]["both"]["states"]) == {"left", "right"}
+    loaded = load_text(workflow_yaml(doc, "pair.scxml"), "pair.yaml")
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    workflow = loaded.workflows["pair"]
+    assert workflow.initial == "both.left.l1+both.right.r1"
+    assert workflow.by_source[("both.left.l1+both.right.r1", "go")][0].target_from(
+        "both.left.l1+both.right.r1"
+    ) == ("both.left.l2+both.right.r1")
+
+
+def test_a_parallel_start_in_a_region_that_is_not_its_initial_is_a_problem() -> None:
+    doc, problems = read_scxml(PARALLEL.format(initial="l1 r2"), "pair.scxml")
+    assert doc is None
+    assert [str(p) for p in problems] == [
+        "pair.scxml:1:1: several initial states: 'r2' is not the initial state of a region of "
+        "a parallel state (linkflow enters the other regions in their initial)"
+    ]

@@ -19,6 +19,7 @@ import pytest
 
 from linkflow.interop.xstate import xstate_config
 from linkflow.language.loader import load
+from linkflow.language.model import active_leaves
 from linkflow.language.scenario_check import read_scenario
 from linkflow.testing.scenarios import ScenarioResult, run_scenario, scenario_files
 from tests.support.requirements import unavailable
@@ -48,7 +49,7 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
     result: ScenarioResult = run_scenario(doc)
     assert not result.problems, [str(p) for p in result.problems]
     start = doc.value["workflow"]
-    current = [start, [initials[start]]]
+    current = [start, sorted(active_leaves(initials[start]))]
     by_number: dict[int, list[Any]] = {}
     for number, entry in zip(result.step_numbers, result.steps, strict=True):
         by_number.setdefault(number, []).append(entry)
@@ -61,9 +62,10 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
             break  # the run stopped before this step
         for entry in entries:
             if entry.handed_to:
-                current = [entry.handed_to, [initials[entry.handed_to]]]
+                current = [entry.handed_to, sorted(active_leaves(initials[entry.handed_to]))]
             elif entry.step.accepted:
-                current = [entry.workflow, [entry.step.target]]
+                # a parallel state's leaves, one per region, as XState lists them (sorted)
+                current = [entry.workflow, sorted(active_leaves(entry.step.target))]
         if "send" in spec:
             step = entries[-1].step
             kind = step.refusal.kind.value if step.refusal else ""
@@ -149,6 +151,11 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
     assert len(nested) >= 10
     assert "onDone" in configs["expense_claim"]["states"]["preparing"]
     assert "back" in configs["expense_claim"]["states"]["approval"]["on"]
+    # parallel regions: configurations of two active leaves, and the done event of both
+    parallel = [step for step in steps if len(step["expect"][1]) == 2]
+    assert len(parallel) >= 10
+    assert configs["onboarding"]["states"]["onboarding"]["type"] == "parallel"
+    assert "onDone" in configs["onboarding"]["states"]["onboarding"]
 
 
 def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, str]]) -> None:
@@ -329,3 +336,88 @@ def test_xstate_agrees_on_nesting_rules(tmp_path: Path) -> None:
     report = replay(node, {"machines": {"nested": config}, "scenarios": scenarios})
     assert report["mismatches"] == []
     assert report["compared"] == 10
+
+
+PARALLEL = """\
+workflow: pair
+initial: before
+states:
+  before: {}
+  both:
+    parallel: true
+    states:
+      left:
+        initial: l1
+        states:
+          l1: {}
+          l2: {}
+          l3: {final: done}
+      right:
+        initial: r1
+        states:
+          r1: {}
+          r2: {final: done}
+  end: {final: completed}
+  stopped: {final: cancelled}
+events:
+  start: {}
+  go: {}
+  turn: {}
+  reset: {}
+  stop: {}
+transitions:
+  - {event: start, from: before, to: both.right.r2}
+  - {event: go, from: both, to: stopped}
+  - {event: go, from: both.left, to: both.left.l1}
+  - {event: go, from: both.left.l1, to: both.left.l2}
+  - {event: go, from: both.left.l2, to: both.left.l3}
+  - {event: turn, from: both.right.r1, to: both.right.r2}
+  - {event: reset, from: both, to: both}
+  - {event: done.state.both, from: both, to: end}
+  - {event: stop, from: "*", to: stopped}
+"""
+
+PARALLEL_SCENARIO = """\
+scenario: regions
+workflow: pair
+workflows: pair.yaml
+steps:
+  - send: start
+  - send: go
+  - send: reset
+  - send: go
+  - send: go
+  - send: go
+  - send: turn
+  - send: go
+  - send: go
+  - send: stop
+"""
+
+
+def test_xstate_agrees_on_parallel_regions(tmp_path: Path) -> None:
+    """Entering one region's leaf starts the other in its initial; a leaf's transition before
+    its region's, both before the parallel state's; re-entering the parallel state restarts
+    every region; the done event once both regions are done: the same leaves in both."""
+    node = node_and_xstate()
+    (tmp_path / "pair.yaml").write_text(PARALLEL, encoding="utf-8")
+    (tmp_path / "regions.scenario.yaml").write_text(PARALLEL_SCENARIO, encoding="utf-8")
+    loaded = load([tmp_path / "pair.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    config = xstate_config(loaded.workflows["pair"])
+    assert config["states"]["both"]["type"] == "parallel"
+    scenario = trace(tmp_path / "regions.scenario.yaml", {"pair": "before"})
+    assert [s["expect"][1] for s in scenario["steps"]] == [
+        ["both.left.l1", "both.right.r2"],
+        ["both.left.l2", "both.right.r2"],
+        ["both.left.l1", "both.right.r1"],
+        ["both.left.l2", "both.right.r1"],
+        ["both.left.l3", "both.right.r1"],
+        ["both.left.l1", "both.right.r1"],
+        ["both.left.l1", "both.right.r2"],
+        ["both.left.l2", "both.right.r2"],
+        ["end"],
+        ["end"],
+    ]
+    report = replay(node, {"machines": {"pair": config}, "scenarios": [scenario]})
+    assert report["mismatches"] == []

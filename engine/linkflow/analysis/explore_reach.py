@@ -49,12 +49,12 @@ def consistent_reachability(
                     continue
                 result.feasible.add(logic.positions[id(transition)])
                 nxt = logic.after(transition, values)
-                kept = minimal.setdefault(transition.target, [])
+                kept = minimal.setdefault(transition.target_from(state), [])
                 if any(k <= nxt for k in kept):
                     continue
                 kept[:] = [k for k in kept if not nxt <= k]
                 kept.append(nxt)
-                queue.append((transition.target, nxt))
+                queue.append((transition.target_from(state), nxt))
     return minimal
 
 

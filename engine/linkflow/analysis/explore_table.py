@@ -73,7 +73,7 @@ class DecisionTable:
                         )
                         self.add(new_checks, ending, (*events, event), taken)
                         continue
-                    target = transition.target
+                    target = transition.target_from(state)
                     visits = entered.count(target)
                     if visits > self.max_loops:
                         self.cut_loops += 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,7 +100,9 @@ class _Writer:
         route = []
         for u, v in pairwise(nodes):
             key = min(self.graph[u][v])
-            route.append(self.graph.edges[u, v, key]["transition"])
+            taken: Transition = self.graph.edges[u, v, key]["transition"]
+            # the edge's own target (in a parallel state it depends on the source)
+            route.append(replace(taken, target=v, targets={}) if taken.targets else taken)
         return route
 
     def step(self, transition: Transition, expect: dict[str, Any], note: str) -> dict[str, Any]:
@@ -189,26 +191,27 @@ class _Writer:
         wf = self.workflow
         transition = wf.transitions[number]
         for source in transition.sources:
+            target_name = transition.target_from(source)
             route = self.route(source)
             if route is None:
                 continue
             if _is_done(transition):
                 note = f"{transition.label}: taken on entering '{source}'; {_needs(transition)}"
-                found = self._entering(route, {"state": transition.target}, note)
+                found = self._entering(route, {"state": target_name}, note)
                 if found is None:
                     continue
                 return self.skeleton(
-                    f"{transition.event}_to_{transition.target}",
+                    f"{transition.event}_to_{target_name}",
                     f"transition {transition.label} ({transition.location})",
                     *found,
                 )
-            target = wf.states[transition.target]
-            expect: dict[str, Any] = {"accepted": True, "state": transition.target}
+            target = wf.states[target_name]
+            expect: dict[str, Any] = {"accepted": True, "state": target_name}
             if target.final is not None and not target.handoff:
                 expect["outcome"] = target.final.value
             last = self.step(transition, expect, f"{transition.label}: {_needs(transition)}")
             return self.skeleton(
-                f"{transition.event}_{source}_to_{transition.target}",
+                f"{transition.event}_{source}_to_{target_name}",
                 f"transition {transition.label} ({transition.location})",
                 route,
                 last,

@@ -1,7 +1,7 @@
 """One description of a workflow's machine for every export format: a tree of state nodes.
 
 A node is the root (the workflow), an atomic state, a final state or a compound state (a node
-with `children` and an `initial`; a parallel state will be a node with `parallel` set), so the
+with `children` and an `initial`; a parallel state is a node with `parallel` set), so the
 writers walk one tree. A node's id is the state's dotted path (`parent.child`). Transitions sit
 on the node they are declared on (`from: parent` on the parent, `*` on the root when the
 workflow nests, else on every state), in the order linkflow tries them (definition order), which
@@ -55,7 +55,7 @@ class Node:
     edges: tuple[Edge, ...] = ()
     children: tuple[Node, ...] = ()
     initial: str = ""
-    #: For parallel regions to come: every child region active at once.
+    #: A parallel state: every child region active at once (no `initial`).
     parallel: bool = False
     #: A compound state's `final: done` child (it finishes its parent, ends nothing).
     done: bool = False
@@ -80,7 +80,9 @@ def _edge(transition: Transition, source: str) -> Edge:
 
 
 def chart(workflow: Workflow) -> Node:
-    """The workflow as a tree: the root holds every state, each state its outgoing edges."""
+    """The workflow as a tree: the root holds every state, each state its outgoing edges (the
+    regions of a parallel state as written, not the configurations the runtime joins)."""
+    workflow = workflow.unjoined or workflow
     if workflow.compounds:
         return nested_chart(workflow)
     children = []
@@ -135,6 +137,7 @@ def nested_chart(workflow: Workflow) -> Node:
                 edges=tuple(on.get(name, ())),
                 children=tuple(node(f"{name}.{child}") for child in compound.children),
                 initial=compound.initial,
+                parallel=compound.parallel,
                 entry=compound.entry,
                 exit=compound.exit,
                 done_edges=tuple(done.get(name, ())),

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from linkflow.interop.chart import Edge, Node, chart, condition
-from linkflow.language.model import Workflow
+from linkflow.language.model import Workflow, active_leaves
 from linkflow.language.yaml_loader import parse_text
 
 SCXML = "http://www.w3.org/2005/07/scxml"
@@ -98,7 +98,7 @@ def _state_extra(raw: Mapping[str, Any]) -> dict[str, Any]:
     extra = {
         k: v
         for k, v in raw.items()
-        if k not in ("final", "handoff", "states", "initial", "entry", "exit")
+        if k not in ("final", "handoff", "states", "initial", "entry", "exit", "parallel")
     }
     waiting = extra.get("waiting")
     if isinstance(waiting, dict) and isinstance(waiting.get("timeout"), dict):
@@ -155,8 +155,8 @@ def _state(
         if node.handoff:
             ET.SubElement(done, _s("param"), {"name": "handoff", "expr": f"'{node.handoff}'"})
         return
-    element = ET.SubElement(parent, _s("state"), {"id": node.id})
-    if node.children:
+    element = ET.SubElement(parent, _s("parallel" if node.parallel else "state"), {"id": node.id})
+    if node.children and not node.parallel:
         element.set("initial", f"{node.id}.{node.initial}")
     extra = _state_extra(raw)
     if extra:
@@ -195,7 +195,8 @@ def scxml_text(workflow: Workflow) -> str:
         {
             "version": "1.0",
             "name": workflow.name,
-            "initial": workflow.initial,
+            # a parallel state's regions: their leaves, space-separated (SCXML's IDREFS)
+            "initial": " ".join(active_leaves(workflow.initial)),
             "datamodel": "linkflow",
         },
     )

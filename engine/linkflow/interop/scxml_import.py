@@ -68,7 +68,6 @@ SCXML_ELEMENTS = frozenset(
 )
 #: What the SCXML elements linkflow does not run are called in a problem.
 _NOT_SUPPORTED = {
-    "parallel": "parallel regions are not supported (linkflow's states are flat today)",
     "history": "history states are not supported",
     "invoke": "<invoke> is not supported: a workflow hands off in a final state instead",
     "script": "<script> is not supported: linkflow runs no scripts",
@@ -167,16 +166,23 @@ class _Reader:
                 self.guard(child)
             elif tag == (SCXML, "datamodel"):
                 data.update(self.datamodel(child))
-            elif tag in ((SCXML, "state"), (SCXML, "final")):
+            elif tag in ((SCXML, "state"), (SCXML, "final"), (SCXML, "parallel")):
                 self.top_state(child, states)
             else:
                 self.unknown(child, "<scxml>")
         # SCXML's rule: without an initial attribute, the first state in document order.
-        initial = (root.attrs.get("initial", "") or next(iter(states), "")).strip()
-        if " " in initial:
-            self.problem(root, "several initial states (a parallel start) are not supported")
+        initial, *others = (root.attrs.get("initial", "") or next(iter(states), "")).split()
         doc["initial"] = self.path(initial)
         self.resolve_pending()
+        # a parallel start: the first region's leaf stands for it when the others are their
+        # regions' initial states (as linkflow enters them)
+        for other in others:
+            if not _region_initial(states, self.path(other)):
+                self.problem(
+                    root,
+                    f"several initial states: '{other}' is not the initial state of a region "
+                    "of a parallel state (linkflow enters the other regions in their initial)",
+                )
         # a done.state event is raised by its compound state, never declared
         used = [e.event for e in self.edges.values() if not e.event.startswith("done.state.")]
         events.update({name: {} for name in used if name not in events})
@@ -207,7 +213,7 @@ class _Reader:
         self.paths[state_id] = f"{self.paths[parent]}.{name}" if parent else name
         states[name] = (
             self.state(element, state_id)
-            if element.name == "state"
+            if element.name in ("state", "parallel")
             else self.final(element, nested=bool(parent))
         )
 
@@ -265,11 +271,15 @@ class _Reader:
                     self.pending.append((waiting["timeout"], "to", timeout_to))
                 else:
                     self.edge(child, state_id)
-            elif tag in ((SCXML, "state"), (SCXML, "final")):
+            elif tag in ((SCXML, "state"), (SCXML, "final"), (SCXML, "parallel")):
                 self.top_state(child, spec.setdefault("states", {}), state_id)
             else:
-                self.unknown(child, "<state>")
-        if "states" in spec:
+                self.unknown(child, f"<{element.name}>")
+        if element.name == "parallel":
+            # every child is a region, all active at once: no initial child
+            spec["parallel"] = True
+            spec.pop("initial", None)
+        elif "states" in spec:
             # SCXML's rule: without an initial attribute, the first child in document order
             first = element.attrs.get("initial", "").strip()
             if " " in first:
@@ -465,3 +475,24 @@ def workflow_yaml(doc: dict[str, Any], source: str) -> str:
 
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
     return f"# Imported from {source} by `linkflow import scxml`.\n{body}"
+
+
+def _region_initial(states: dict[str, Any], path: str) -> bool:
+    """Whether the state at `path` is where a region of a parallel state starts: each state
+    from the region down to it is its parent's `initial`."""
+    parts = path.split(".")
+    specs: list[dict[str, Any]] = []
+    level: Any = states
+    for part in parts:
+        spec = level.get(part) if isinstance(level, dict) else None
+        if not isinstance(spec, dict):
+            return False
+        specs.append(spec)
+        level = spec.get("states")
+    for depth in range(len(parts) - 1, 0, -1):
+        parent = specs[depth - 1]
+        if parent.get("parallel"):
+            return True
+        if parent.get("initial") != parts[depth]:
+            return False
+    return False

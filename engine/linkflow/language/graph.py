@@ -29,7 +29,9 @@ def workflow_graph(workflow: Workflow) -> nx.MultiDiGraph:
         graph.add_node(name, state=state)
     for number, transition in enumerate(workflow.transitions):
         for source in transition.sources:
-            graph.add_edge(source, transition.target, key=number, transition=transition)
+            graph.add_edge(
+                source, transition.target_from(source), key=number, transition=transition
+            )
     return graph
 
 
@@ -98,8 +100,8 @@ def _successors(workflow: Workflow) -> dict[str, list[str]]:
         if is_from_any(workflow, transition):
             continue
         for source in transition.sources:
-            if transition.target not in out[source]:
-                out[source].append(transition.target)
+            if transition.target_from(source) not in out[source]:
+                out[source].append(transition.target_from(source))
     return out
 
 

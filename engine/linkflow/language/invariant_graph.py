@@ -61,7 +61,7 @@ def chain_graph(workflows: Mapping[str, Workflow]) -> nx.MultiDiGraph:
                     continue
                 graph.add_edge(
                     (wf.name, source),
-                    (wf.name, transition.target),
+                    (wf.name, transition.target_from(source)),
                     key=(wf.name, number),
                     workflow=wf.name,
                     # with the entry and exit actions of the nested states it leaves and enters

@@ -180,7 +180,7 @@ class _Checker:
         inv = self.invariant
         if inv.event and transition.event != inv.event:
             return False
-        if inv.to and transition.target != inv.to:
+        if inv.to and inv.to not in (transition.target, *transition.targets.values()):
             return False
         if pattern:
             return any(pattern_matches(pattern, write_parts(wf, a)) for a in transition.actions)
@@ -387,7 +387,7 @@ class _Checker:
                         *prefix,
                         edge_step(self.graph, u, v, k),
                         *hand,
-                        ChainStep(here[0], here[1], again.target, again),
+                        ChainStep(here[0], here[1], again.target_from(here[1]), again),
                     ],
                     again,
                     f"refuse '{event}' in '{here[1]}', or write with `add` instead of `append`",

@@ -89,9 +89,33 @@ class State:
 DONE_EVENT_PREFIX = "done.state."
 
 
+#: Joins the active leaves of a parallel state's regions, in document order, into the one name
+#: of the instance's state (`p.a.x+p.b.y`): every tool that reads one state keeps working.
+PARALLEL_JOIN = "+"
+
+
 def parent_of(path: str) -> str:
-    """The path of the state that holds the state at `path` ("" at the top level)."""
+    """The path of the state that holds the state at `path` ("" at the top level); for the
+    leaves of a parallel state's regions joined by `+`, the parallel state."""
+    if PARALLEL_JOIN in path:
+        parts = [leaf.split(".") for leaf in path.split(PARALLEL_JOIN)]
+        common: list[str] = []
+        for segments in zip(*parts, strict=False):
+            if len(set(segments)) > 1:
+                break
+            common.append(segments[0])
+        return ".".join(common)
     return path.rpartition(".")[0]
+
+
+def active_leaves(state: str) -> tuple[str, ...]:
+    """The leaves an instance in `state` is in: one, or one per region of a parallel state."""
+    return tuple(state.split(PARALLEL_JOIN))
+
+
+def is_active(state: str, name: str) -> bool:
+    """Whether the state at path `name` (a leaf or a state around one) is active in `state`."""
+    return state == name or any(contains(name, leaf) for leaf in active_leaves(state))
 
 
 def ancestors_of(path: str) -> tuple[str, ...]:
@@ -103,7 +127,10 @@ def ancestors_of(path: str) -> tuple[str, ...]:
 
 
 def contains(outer: str, path: str) -> bool:
-    """Whether the state at `path` is `outer` or nested in it ("" holds everything)."""
+    """Whether the state at `path` is `outer` or nested in it ("" holds everything); leaves
+    joined by `+` are in `outer` when every one of them is."""
+    if PARALLEL_JOIN in path and outer and path != outer:
+        return all(contains(outer, leaf) for leaf in path.split(PARALLEL_JOIN))
     return not outer or path == outer or path.startswith(outer + ".")
 
 
@@ -125,6 +152,9 @@ class Compound:
     assumption: str = ""
     entry: tuple[Action, ...] = ()
     exit: tuple[Action, ...] = ()
+    #: `parallel: true`: the children are regions, all active at once (see
+    #: linkflow.language.parallel); `initial` is then the first region.
+    parallel: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,16 +307,36 @@ class Transition:
     #: states in it (empty: `sources` as written); `target` is always a leaf, `to` as written.
     declared: tuple[str, ...] = ()
     to: str = ""
+    #: The target from a source when it is not `target`: a transition inside one region of a
+    #: parallel state keeps the other regions' leaves, so its target depends on the source.
+    targets: Mapping[str, str] = field(default_factory=dict)
+
+    def target_from(self, source: str) -> str:
+        """The state this transition enters when taken from `source`."""
+        return self.targets.get(source, self.target) if self.targets else self.target
 
     def declared_at(self, leaf: str) -> str:
         """The source as written that takes `leaf` in: `leaf` itself, a compound state around
         it, or "" (`*`). Deeper ones are tried first: a child's own transition wins."""
         if not self.declared:
             return leaf
-        return max((d for d in self.declared if contains(d, leaf)), key=len, default=leaf)
+        # in a parallel state, `leaf` is the regions' leaves joined: a source written on a
+        # region (or inside one) takes in the configurations where that region is active
+        parts = leaf.split(PARALLEL_JOIN)
+        return max(
+            (d for d in self.declared if any(contains(d, part) for part in parts)),
+            key=len,
+            default=leaf,
+        )
+
+    #: Its label as written, for a transition whose sources and targets are a parallel
+    #: state's configurations ("" otherwise): `go: p.a.x -> p.a.y`, not every combination.
+    written: str = ""
 
     @property
     def label(self) -> str:
+        if self.written:
+            return self.written
         return f"{self.event}: {', '.join(self.sources)} -> {self.target}"
 
 
@@ -365,10 +415,26 @@ class Workflow:
     #: of the file: the store keeps this text under this hash, so it never reads the file again.
     source: str = field(default="", repr=False)
     source_hash: str = field(default="", repr=False)
+    #: With parallel states: the workflow before their regions' leaves were joined into
+    #: configurations (the states and transitions as written), for the tools that draw or
+    #: export the chart; None without parallel states.
+    unjoined: Workflow | None = field(default=None, repr=False)
 
     @property
     def file(self) -> str:
         return self.location.file
+
+    @property
+    def region_leaves(self) -> tuple[str, ...]:
+        """The leaves of parallel states' regions, which are active together (each state of
+        the workflow in a parallel state is their `+`-joined names)."""
+        found = {leaf: None for s in self.states if PARALLEL_JOIN in s for leaf in active_leaves(s)}
+        return tuple(found)
+
+    @property
+    def parallel(self) -> tuple[Compound, ...]:
+        """Its parallel states (`parallel: true`), in document order."""
+        return tuple(c for c in self.compounds.values() if c.parallel)
 
     def events_from(self, state: str) -> tuple[str, ...]:
         """The events some transition accepts in `state`, in definition order."""

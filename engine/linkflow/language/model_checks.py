@@ -57,7 +57,7 @@ def reference_problems(workflow: Workflow) -> list[Problem]:
     problems = []
     states = workflow.states
     for t in workflow.transitions:
-        for name in (*t.sources, t.target):
+        for name in (*t.sources, t.target, *t.targets.values()):
             if name not in states:
                 problems.append(Problem(t.location, f"unknown state '{name}' in {t.label}"))
         for source in t.sources:

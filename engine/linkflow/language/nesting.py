@@ -34,7 +34,7 @@ MAX_DONE_CHAIN = 32
 def domain(workflow: Workflow, transition: Transition, leaf: str) -> str:
     """The state a transition from `leaf` stays inside ("" for the top level)."""
     source = transition.declared_at(leaf) or leaf
-    target = transition.to or transition.target
+    target = transition.to or transition.target_from(leaf)
     if source in workflow.compounds and target != source and contains(source, target):
         return source
     return next((a for a in ancestors_of(source) if a != target and contains(a, target)), "")
@@ -51,7 +51,7 @@ def exits_and_entries(
     """The states a transition from `leaf` exits (innermost first) and enters (outermost
     first)."""
     top = domain(workflow, transition, leaf)
-    return path_between(top, leaf), tuple(reversed(path_between(top, transition.target)))
+    return path_between(top, leaf), tuple(reversed(path_between(top, transition.target_from(leaf))))
 
 
 def _actions_of(workflow: Workflow, name: str, kind: str) -> tuple[Action, ...]:

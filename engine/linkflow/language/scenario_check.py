@@ -159,7 +159,8 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
     # `timeout` is the engine's own event: a scenario may show that sending it is refused.
     events = {e for w in flows for e in w.events} | {TIMEOUT_EVENT}
     # a compound state matches any state in it (`state: parent`)
-    states = {s for w in flows for s in (*w.states, *w.compounds)}
+    # (and in a parallel state, each region's leaf: the state is their `+`-joined names)
+    states = {s for w in flows for s in (*w.states, *w.compounds, *w.region_leaves)}
     problems += _data_problems(doc, workflows[start])
     offering = {f"{e.name}.{f}" for w in flows for e in w.events.values() for f in e.choices}
     for number, step in enumerate(spec["steps"]):
@@ -173,9 +174,11 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             if name not in events - {TIMEOUT_EVENT}:
                 message = _unknown_name_message(name, events, "event", start, reachable)
                 problems.append(Problem(doc.locate((*path, "expect", "available", j)), message))
+        wanted = (step.get("expect") or {}).get("state")
+        problems += _state_list_problems(doc, path, wanted, states, start, reachable)
         checks = [
             ("send", step.get("send"), events, "event"),
-            ("state", (step.get("expect") or {}).get("state"), states, "state"),
+            ("state", wanted if isinstance(wanted, str) else None, states, "state"),
             ("workflow", (step.get("expect") or {}).get("workflow"), set(reachable), "workflow"),
         ]
         for key, name, known_names, noun in checks:
@@ -184,6 +187,23 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             at = (*path, key) if key == "send" else (*path, "expect", key)
             message = _unknown_name_message(name, known_names, noun, start, reachable)
             problems.append(Problem(doc.locate(at), message))
+    return problems
+
+
+def _state_list_problems(
+    doc: Document,
+    path: DocPath,
+    wanted: Any,
+    states: set[str],
+    start: str,
+    reachable: list[str],
+) -> list[Problem]:
+    """The unknown states of an expected set of active states (`state: [a.x, b.y]`)."""
+    problems = []
+    for j, name in enumerate(wanted if isinstance(wanted, list) else ()):
+        if name not in states:
+            message = _unknown_name_message(name, states, "state", start, reachable)
+            problems.append(Problem(doc.locate((*path, "expect", "state", j)), message))
     return problems
 
 

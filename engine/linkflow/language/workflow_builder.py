@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from linkflow.errors import Problem
@@ -25,6 +26,7 @@ from linkflow.language.model import (
     transitions_by_source,
 )
 from linkflow.language.model_checks import nondeterminism_problems
+from linkflow.language.parallel import flatten
 from linkflow.language.schema import check_fragment_schema
 from linkflow.language.workflow_checks import (
     RESERVED_WORKFLOW_NAMES,
@@ -109,6 +111,23 @@ class _Builder(StateBuilder):
             data_types=data_types,
             compounds=self.compounds,
         )
+        if any(c.parallel for c in self.compounds.values()):
+            joined, moved, start = flatten(
+                self.problem,
+                self.compounds,
+                states,
+                transitions,
+                initial,
+                lambda name: self.leaf(name, states),
+            )
+            workflow = replace(
+                workflow,
+                states=joined,
+                transitions=tuple(moved),
+                initial=start,
+                by_source=transitions_by_source(tuple(moved)),
+                unjoined=workflow,
+            )
         if self.problems:  # what did build: checks across files still read it (`partial`)
             return workflow
         self.problems.extend(nondeterminism_problems(workflow))

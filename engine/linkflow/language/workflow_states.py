@@ -76,6 +76,12 @@ class StateBuilder(TransitionBuilder):
             spec = given or {}
             entry = self._state_actions(spec, path, "entry", bindings)
             exit_ = self._state_actions(spec, path, "exit", bindings)
+            if "parallel" in spec and "states" not in spec:
+                self.problem(
+                    (*path, "parallel"),
+                    "`parallel` makes a compound state's `states` regions; this state has none",
+                    key=True,
+                )
             if "initial" in spec and "states" not in spec:
                 self.problem(
                     (*path, "initial"),
@@ -143,7 +149,17 @@ class StateBuilder(TransitionBuilder):
                 )
         children = spec["states"]
         initial = spec.get("initial", "")
-        if "initial" not in spec:
+        parallel = spec.get("parallel") is True
+        if parallel:
+            if "initial" in spec:
+                self.problem(
+                    (*path, "initial"),
+                    f"parallel state '{name}' enters every region at once: it takes no "
+                    "`initial` (each region starts in its own)",
+                    key=True,
+                )
+            initial = next(iter(children))  # the regions are entered in document order
+        elif "initial" not in spec:
             self.problem(
                 path,
                 f"compound state '{name}' needs `initial`: the state entered first "
@@ -173,6 +189,7 @@ class StateBuilder(TransitionBuilder):
             assumption=self.text(spec, "assumption"),
             entry=entry,
             exit=exit_,
+            parallel=parallel,
         )
         self._read_states(children, name, bindings, out)
 

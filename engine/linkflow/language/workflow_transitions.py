@@ -128,8 +128,13 @@ class TransitionBuilder(BuilderBase):
             sources, declared, _ = self.sources(spec["from"], path, states, nonfinal)
             if compound:
                 # Only a `final: done` child of the compound state raises its done event.
+                # (of a parallel state: of its regions, the configurations being joined later)
+                inside = self.compounds[compound].parallel
                 sources = tuple(
-                    n for n in sources if states[n].done and states[n].parent == compound
+                    n
+                    for n in sources
+                    if states[n].done
+                    and (states[n].parent == compound or (inside and contains(compound, n)))
                 )
                 if not sources:
                     done_children = [

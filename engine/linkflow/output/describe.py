@@ -120,7 +120,8 @@ def describe_workflow(workflow: Workflow) -> str:
     lines = [f"{workflow.title} ({workflow.name}, {workflow.file})"]
     if workflow.description:
         lines.append(f"  {workflow.description.strip()}")
-    lines += ["", "States:"]
+    joined = " (in a parallel state: one leaf per region, joined by +)" if workflow.parallel else ""
+    lines += ["", f"States{joined}:"]
     for state in workflow.states.values():
         kind = _state_kind(workflow, state)
         detail = f" [{kind}]" if kind else ""
@@ -134,7 +135,12 @@ def describe_workflow(workflow: Workflow) -> str:
         for c in workflow.compounds.values():
             about = f" - {c.description}" if c.description else ""
             children = ", ".join(c.children)
-            lines.append(f"  {c.name} [holds {children}; starts in {c.initial}]{about}")
+            holds = (
+                f"parallel: regions {children}, all active at once"
+                if c.parallel
+                else f"holds {children}; starts in {c.initial}"
+            )
+            lines.append(f"  {c.name} [{holds}]{about}")
             lines.extend(_entry_exit(c.entry, c.exit))
     lines += ["", "Events:"]
     for event in workflow.events.values():

@@ -24,7 +24,14 @@ from dataclasses import dataclass, replace
 
 from linkflow.language.durations import duration
 from linkflow.language.graph import entry_workflows, handoff_order, is_from_any, walking_order
-from linkflow.language.model import DONE_EVENT_PREFIX, Action, State, Transition, Workflow
+from linkflow.language.model import (
+    DONE_EVENT_PREFIX,
+    Action,
+    State,
+    Transition,
+    Workflow,
+    active_leaves,
+)
 from linkflow.output.diagram_model import (
     ANY_STEP,
     OUTCOME_ROLES,
@@ -150,13 +157,14 @@ def _compound_groups(workflow: Workflow) -> Iterator[SourceGroup]:
             if t.declared == (name,) and not t.event.startswith(DONE_EVENT_PREFIX)
         )
         parent = compound.name.rpartition(".")[0]
+        parallel = ("parallel: every region active at once",) if compound.parallel else ()
         yield SourceGroup(
             "state_" + name.replace(".", "__"),
             members,
             "state_" + parent.replace(".", "__") if parent else "",
             declared,
             compound=name,
-            notes=entry_exit_lines(compound.entry, compound.exit),
+            notes=(*parallel, *entry_exit_lines(compound.entry, compound.exit)),
         )
 
 
@@ -258,7 +266,10 @@ def _group_cluster(group: SourceGroup) -> Cluster:
 
 
 def workflow_diagram(workflow: Workflow, trace: Iterable[TraceStep] = ()) -> Diagram:
-    """The diagram of one workflow; `trace` highlights and numbers a path through it."""
+    """The diagram of one workflow; `trace` highlights and numbers a path through it. A
+    parallel state is drawn as written: a box with a box per region, not the configurations
+    the runtime joins (`Workflow.unjoined`)."""
+    joined, workflow = workflow, workflow.unjoined or workflow
     groups = source_groups(workflow)
     order = walking_order(workflow)
     nodes = [Node(START, "", Role.START, tooltip=f"{workflow.name} starts here")]
@@ -266,8 +277,10 @@ def workflow_diagram(workflow: Workflow, trace: Iterable[TraceStep] = ()) -> Dia
         inside = [g for g in groups if name in g.members]
         innermost = min(inside, key=lambda g: len(g.members)).id if inside else ""
         nodes.append(state_node(workflow, workflow.states[name], innermost))
+    # a parallel state starts in every region: an arrow to each region's first state
     edges = [
-        Edge(START, workflow.initial, "", EdgeRole.START, tooltip=f"starts in {workflow.initial}")
+        Edge(START, leaf, "", EdgeRole.START, tooltip=f"starts in {joined.initial}")
+        for leaf in active_leaves(joined.initial)
     ]
     group_of = {t.index: g for g in groups for t in g.transitions}
     position = {name: i for i, name in enumerate(order)}
@@ -292,7 +305,7 @@ def workflow_diagram(workflow: Workflow, trace: Iterable[TraceStep] = ()) -> Dia
         tuple(_group_cluster(g) for g in groups),
     )
     steps = [s for s in trace if s.workflow == workflow.name]
-    return overlay_trace(workflow, diagram, steps) if steps else diagram
+    return overlay_trace(joined, diagram, steps) if steps else diagram
 
 
 # -- trace overlay ----------------------------------------------------------------------------
@@ -305,11 +318,16 @@ def overlay_trace(workflow: Workflow, diagram: Diagram, steps: Sequence[TraceSte
     source and target. A step through a `*` transition gets its own edge from the state it
     left, since the grouped edge leaves the "any step" box, not that state.
     """
-    visited = {workflow.initial} | {s.source for s in steps} | {s.target for s in steps}
+    ends = (workflow.initial, *(s.source for s in steps), *(s.target for s in steps))
+    # in a parallel state, every active leaf (the diagram draws the regions as written)
+    visited = {leaf for state in ends for leaf in active_leaves(state)}
+    if workflow.unjoined is not None:
+        steps = [_unjoined_step(workflow.unjoined, s) for s in steps]
+        workflow = workflow.unjoined
     edges = list(diagram.edges)
     orders: dict[int, list[int]] = {}
-    start_edge = next(i for i, e in enumerate(edges) if e.role is EdgeRole.START)
-    orders[start_edge] = [0]
+    for start_edge in (i for i, e in enumerate(edges) if e.role is EdgeRole.START):
+        orders[start_edge] = [0]
     for number, step in enumerate(steps, 1):
         found = _find_edge(edges, step)
         if found is None:
@@ -333,6 +351,18 @@ def overlay_trace(workflow: Workflow, diagram: Diagram, steps: Sequence[TraceSte
         edges[i] = replace(edges[i], order=tuple(numbers))
     nodes = tuple(replace(n, traced=n.id in visited or n.id == START) for n in diagram.nodes)
     return replace(diagram, nodes=nodes, edges=tuple(edges), traced=True)
+
+
+def _unjoined_step(drawn: Workflow, step: TraceStep) -> TraceStep:
+    """A step between configurations of a parallel state as the diagram draws it: from the
+    region's leaf the transition is written on, to its target as written."""
+    if not 0 <= step.index < len(drawn.transitions) or drawn.transitions[step.index].is_timeout:
+        target = active_leaves(step.target)[0]
+        return replace(step, source=active_leaves(step.source)[0], target=target)
+    written = drawn.transitions[step.index]
+    leaves = active_leaves(step.source)
+    source = next((leaf for leaf in leaves if leaf in written.sources), leaves[0])
+    return replace(step, source=source, target=written.target)
 
 
 def _find_edge(edges: Sequence[Edge], step: TraceStep) -> int | None:

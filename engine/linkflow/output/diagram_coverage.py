@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from linkflow.language.model import Workflow
+from linkflow.language.model import Workflow, active_leaves
 from linkflow.output.diagram_model import Diagram, Edge, EdgeRole
 from linkflow.output.diagram_text import guard_words
 
@@ -51,8 +51,17 @@ def overlay_coverage(workflow: Workflow, diagram: Diagram, coverage: WorkflowCov
         for number, t in enumerate(workflow.transitions)
         for use in t.guards
     }
-    edges = [_covered_edge(workflow, edge, taken, seen) for edge in diagram.edges]
     unvisited = set(coverage.uncovered_states)
+    if workflow.unjoined is not None:
+        # the diagram draws a parallel state's regions: a leaf is unvisited when every
+        # configuration it is in is
+        unvisited |= {
+            leaf
+            for leaf in workflow.region_leaves
+            if all(s in unvisited for s in workflow.states if leaf in active_leaves(s))
+        }
+        workflow = workflow.unjoined  # the same transitions, at the same positions, as written
+    edges = [_covered_edge(workflow, edge, taken, seen) for edge in diagram.edges]
     nodes = tuple(
         replace(n, lines=(*n.lines, "not visited")) if n.id in unvisited else n
         for n in diagram.nodes

@@ -107,7 +107,9 @@ def _transition_line(workflow: Workflow, transition: Transition, link: bool = Tr
 
 
 def implementation(workflow: Workflow) -> list[str]:
-    """The engineer's part of a page: ids, guards, expressions and actions."""
+    """The engineer's part of a page: ids, guards, expressions and actions (a parallel
+    state's regions as written, not the configurations the runtime joins)."""
+    workflow = workflow.unjoined or workflow
     facts = [f"Workflow {code(workflow.name)}", f"defined in {code(workflow.file)}"]
     rules = sorted(workflow.rule_ids(), key=rule_key)
     if rules:
@@ -141,10 +143,13 @@ def _compounds(workflow: Workflow) -> list[str]:
     for compound in workflow.compounds.values():
         about = f": {md(compound.description)}" if compound.description else ""
         children = ", ".join(code(f"{compound.name}.{c}") for c in compound.children)
-        out.append(
-            f"- {code(compound.name)}{about} Holds {children}; starts in "
-            f"{code(f'{compound.name}.{compound.initial}')}."
+        starts = (
+            "all active at once (parallel): the state is their leaves joined by `+`, and it is "
+            "done when each is in its `final: done` state"
+            if compound.parallel
+            else f"starts in {code(f'{compound.name}.{compound.initial}')}"
         )
+        out.append(f"- {code(compound.name)}{about} Holds {children}; {starts}.")
         out += _entry_exit_lines(compound.entry, compound.exit)
         declared = [t for t in workflow.transitions if compound.name in t.declared]
         out += [

@@ -25,7 +25,14 @@ from dataclasses import replace
 
 from linkflow.language.durations import duration
 from linkflow.language.graph import is_from_any, walking_order
-from linkflow.language.model import DONE_EVENT_PREFIX, State, Transition, Workflow
+from linkflow.language.model import (
+    DONE_EVENT_PREFIX,
+    State,
+    Transition,
+    Workflow,
+    active_leaves,
+    parent_of,
+)
 from linkflow.output.diagram import GROUP_MIN_SOURCES, SourceGroup, source_groups, state_node
 from linkflow.output.diagram_model import (
     ANY_STEP,
@@ -180,21 +187,37 @@ def _clusters(workflow: Workflow, groups: list[SourceGroup]) -> list[Cluster]:
     for group in groups:
         moves = sorted({_edge_title(workflow, t) for t in group.transitions})
         title = f"{', '.join(moves)}: from any step in this box"
+        compound = workflow.compounds.get(group.compound)
+        if compound is not None and parent_of(compound.name) in workflow.compounds:
+            around = workflow.compounds[parent_of(compound.name)]
+            if around.parallel:  # a region: what it is, and that it runs beside the others
+                name = compound.label or words(compound.name.rpartition(".")[2])
+                title = f"{name}: at the same time as the other parts"
+                if moves:
+                    title += "; " + ", ".join(moves)
         parent = group.parent if group.parent != ANY_STEP else ""
         clusters.append(Cluster(group.id, title, title, parent))
     return clusters
 
 
 def reader_diagram(workflow: Workflow) -> Diagram:
-    """The reader view of one workflow."""
+    """The reader view of one workflow (a parallel state's regions as written)."""
+    starts = active_leaves(workflow.initial)  # a parallel state: each region's first state
+    workflow = workflow.unjoined or workflow
     order = walking_order(workflow)
     position = {name: i for i, name in enumerate(order)}
-    # boxes only for the outermost sets of sources (nested boxes push the picture wide)
-    groups = [g for g in source_groups(workflow) if g.id != ANY_STEP and g.parent in ("", ANY_STEP)]
+    # boxes only for the outermost sets of sources (nested boxes push the picture wide), and
+    # one per region of a parallel state (its parts go on at the same time)
+    regions = {f"{c.name}.{r}" for c in workflow.parallel for r in c.children}
+    groups = [
+        g
+        for g in source_groups(workflow)
+        if g.id != ANY_STEP and (g.parent in ("", ANY_STEP) or g.compound in regions)
+    ]
     group_of = {t.index: g for g in groups for t in g.transitions}
     nodes = _nodes(workflow, order, groups)
     titles = {n.id: n.title for n in nodes}
-    edges = [Edge(START, workflow.initial, "", EdgeRole.START)]
+    edges = [Edge(START, leaf, "", EdgeRole.START) for leaf in starts]
     notes: list[str] = []
     ordered = sorted(
         workflow.transitions,

@@ -64,7 +64,7 @@ class CompiledWorkflow:
         self._steps: dict[tuple[int, str], Transition] = {}
         for (source, event), candidates in workflow.by_source.items():
             for transition in candidates:
-                change = states.add(event, source, transition.target)
+                change = states.add(event, source, transition.target_from(source))
                 routes.setdefault((source, event), []).append((transition, change))
                 step = with_entry_exit(workflow, transition, source)
                 if step is not transition:

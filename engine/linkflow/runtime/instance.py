@@ -155,7 +155,7 @@ class Instance:
         ):
             return self._fire(TIMEOUT_EVENT, None, at=at)
         transition = found[0]
-        self.state = transition.target
+        self.state = transition.target_from(source)
         self.entered_at = at
         self.history.append(HistoryEntry(at, TIMEOUT_EVENT, source, self.state, True))
         return Step(TIMEOUT_EVENT, source, self.state, transition, None, ())

@@ -176,7 +176,11 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string"},
             "workflow": {"type": "string"},
             "definition": {"type": "string", "description": "the definition version it runs"},
-            "state": {"type": "string"},
+            "state": {
+                "type": "string",
+                "description": "the active state: a leaf's path (`parent.child`); in a "
+                "parallel state, its regions' leaves joined by `+`",
+            },
             "outcome": {"type": ["string", "null"]},
             "version": {"type": "integer", "description": "accepted steps so far (the ETag)"},
             "data": {"type": "object"},

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from linkflow.language.durations import parse_duration
-from linkflow.language.model import Workflow
+from linkflow.language.model import Workflow, active_leaves, contains, is_active
 from linkflow.runtime.paths import ABSENT as _ABSENT
 from linkflow.runtime.paths import PathError, lookup
 from linkflow.runtime.paths import show as _show
@@ -267,8 +267,15 @@ def quiet_wait(session: Session, waited: float) -> str:
 
 
 def _matches(key: str, wanted: Any, actual: Any, workflow: Workflow) -> bool:
-    """Whether an expected value holds; `state: parent` holds in any state in that compound
-    state (the instance's state is always a leaf: `parent.child`)."""
-    if key == "state" and isinstance(wanted, str) and wanted in workflow.compounds:
-        return isinstance(actual, str) and actual.startswith(wanted + ".")
-    return bool(wanted == actual)
+    """Whether an expected value holds. `state: parent` holds in any state in that compound
+    state (the instance's state is always a leaf, `parent.child`, or in a parallel state its
+    regions' leaves joined by `+`); a region's leaf holds while it is active; a list of states
+    holds when each is active and every active leaf is one of them or in one of them."""
+    if key != "state" or not isinstance(actual, str):
+        return bool(wanted == actual)
+    if isinstance(wanted, list):
+        names = [str(w) for w in wanted]
+        return all(is_active(actual, w) for w in names) and all(
+            any(contains(w, leaf) for w in names) for leaf in active_leaves(actual)
+        )
+    return isinstance(wanted, str) and is_active(actual, wanted)

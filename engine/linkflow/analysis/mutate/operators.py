@@ -188,7 +188,9 @@ def redirect(workflow: Workflow) -> Iterator[Mutant]:
     graph sound (`_sound`)."""
     for t in _declared(workflow):
         for other in _same_kind(workflow, t.target):
-            model = _with_transition(workflow, t, replace(t, target=other, to=""))
+            model = _with_transition(
+                workflow, t, replace(t, target=other, to="", targets={}, written="")
+            )
             if not _sound(model):
                 continue
             yield Mutant(

@@ -16,11 +16,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "import",
         help="read an SCXML document into a linkflow workflow (YAML)",
         description="Read a W3C SCXML document into a linkflow workflow, printed or written "
-        "with -o. The subset linkflow runs is read (states, compound states, finals, "
-        "transitions with one event and target, conditions, assignments, timeouts, data); "
-        "anything else (parallel, "
-        "history, invoke, script, ...) is reported at its line and column, and nothing is "
-        "written. What maps to what: docs/interop.md.",
+        "with -o. The subset linkflow runs is read (states, compound and parallel states, "
+        "finals, transitions with one event and target, conditions, assignments, timeouts, "
+        "data); anything else (history, invoke, script, ...) is reported at its line and "
+        "column, and nothing is written. What maps to what: docs/interop.md.",
     )
     parser.add_argument("kind", choices=KINDS, help="the format read")
     parser.add_argument("file", metavar="FILE", help="the document")

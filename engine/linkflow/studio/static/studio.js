@@ -95,9 +95,11 @@ function renderDiagram(box, svgText, current) {
   svg.setAttribute("focusable", "false");
   box.replaceChildren(document.importNode(svg, true));
   if (!current) return;
+  // in a parallel state the state is its regions' leaves joined by "+": each is outlined
+  const active = new Set(current.split("+"));
   for (const node of box.querySelectorAll("g.node")) {
     const title = node.querySelector("title");
-    if (title && title.textContent === current) node.classList.add("current");
+    if (title && active.has(title.textContent)) node.classList.add("current");
   }
 }
 
