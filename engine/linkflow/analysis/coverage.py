@@ -11,7 +11,7 @@ uses, so a diagram can highlight `CoverageReport.uncovered_transitions(name)` di
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from linkflow.testing.scenarios import catalog, run_scenario_file, scenario_file
 if TYPE_CHECKING:
     from linkflow.errors import Problem
     from linkflow.runtime.steps import Step
+    from linkflow.testing.scenarios import ScenarioResult
 
 
 def transition_position(workflow: Workflow, transition: Transition, source: str = "") -> int:
@@ -244,15 +245,22 @@ def measure(
 # -- running a suite ----------------------------------------------------------------------------
 
 
-def run_suite(paths: Iterable[str | Path]) -> CoverageReport:
+def run_suite(
+    paths: Iterable[str | Path],
+    run: Callable[[Path], ScenarioResult] = run_scenario_file,
+) -> CoverageReport:
     """Run every scenario under `paths` (linkflow.testing.scenarios) and measure what they
-    covered, over every workflow of the folders the scenarios load their workflows from."""
+    covered, over every workflow of the folders the scenarios load their workflows from.
+
+    `run` runs one scenario file: the studio passes one that reuses the result of a file that
+    has not changed since it last ran.
+    """
     files, problems = scenario_files(paths)
     workflows: dict[str, Workflow] = {}
     steps: list[tuple[str, Step]] = []
     started: list[str] = []
     for path in files:
-        result = run_scenario_file(path)
+        result = run(Path(path))
         problems.extend(result.problems)
         if result.source is not None:
             for name, wf in catalog(result.source).workflows.items():

@@ -17,18 +17,16 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from linkflow.analysis.coverage import measure
+from linkflow.analysis.coverage import run_suite
 from linkflow.output.diagram import workflow_diagram
 from linkflow.output.diagram_coverage import overlay_coverage
 from linkflow.output.files import draw
 from linkflow.studio.playground import PlaygroundError
-from linkflow.testing.scenarios import catalog, run_scenario_file, scenario_files
+from linkflow.testing.scenarios import run_scenario_file
 
 if TYPE_CHECKING:
     from linkflow.analysis.coverage import CoverageReport, WorkflowCoverage
-    from linkflow.errors import Problem
     from linkflow.language.model import Workflow
-    from linkflow.runtime.steps import Step
     from linkflow.testing.scenarios import ScenarioResult
 
 #: The most overlays kept (a few per workflow; an edit-measure loop adds one each time).
@@ -59,28 +57,15 @@ def _run(path: Path) -> tuple[ScenarioResult, bool]:
 def suite(folder: str) -> tuple[CoverageReport, int]:
     """`linkflow.analysis.coverage.run_suite` over one folder, reusing unchanged files'
     results; with the number reused."""
-    files, problems = scenario_files([folder])
-    workflows: dict[str, Workflow] = {}
-    steps: list[tuple[str, Step]] = []
-    started: list[str] = []
     reused = 0
-    found: list[Problem] = list(problems)
-    for path in files:
-        result, again = _run(Path(path))
+
+    def run(path: Path) -> ScenarioResult:
+        nonlocal reused
+        result, again = _run(path)
         reused += again
-        found.extend(result.problems)
-        if result.source is not None:
-            for name, wf in catalog(result.source).workflows.items():
-                workflows.setdefault(name, wf)
-        if result.workflow:
-            started.append(result.workflow)
-        for entry in result.steps:
-            steps.append((entry.workflow, entry.step))
-            if entry.handed_to:
-                started.append(entry.handed_to)
-    report = measure(dict(sorted(workflows.items())), steps, started, len(files))
-    report.problems = found
-    return report, reused
+        return result
+
+    return run_suite([folder], run), reused
 
 
 def _svg(cov: WorkflowCoverage) -> str:
