@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linkflow.language.model import Outcome, Workflow
 from linkflow.runtime.steps import Step
@@ -62,18 +62,18 @@ def cancel_event(workflow: Workflow, state: str) -> str | None:
 class OperatorActions(StepWriter):
     """Operator actions on stored instances (see the module's text)."""
 
-    def _send_in(
-        self,
-        tx: Tx,
-        instance_id: str,
-        event: str,
-        payload: Mapping[str, Any] | None,
-        event_id: str | None,
-        expect_version: int | None,
-    ) -> Sent:
-        """One event inside an open write transaction: `Store._send_in` (store.py) is the one
-        that runs; this declaration only names what the actions here call."""
-        raise NotImplementedError  # pragma: no cover - Store defines it
+    if TYPE_CHECKING:
+        # `Store._send_in` (store.py) is the one that runs: declared here for the type checker
+        # only, so the actions below can call it without a method that would do nothing.
+        def _send_in(
+            self,
+            tx: Tx,
+            instance_id: str,
+            event: str,
+            payload: Mapping[str, Any] | None,
+            event_id: str | None,
+            expect_version: int | None,
+        ) -> Sent: ...
 
     def operator_send(
         self,
