@@ -159,16 +159,17 @@ def statements(
     query = _plan(sql, filters, after)
     where = _where(query.driving)
     if not query.residual:
-        text = sql[f"instances_page_{order}"].replace("{where}", where)
+        text = sql["instances_page"].replace("{where}", where).replace("{order}", order)
         return (text, (*query.driving_params, limit + 1)), None
     text = (
-        sql[f"instances_window_{order}"]
+        sql["instances_window"]
         .replace("{where}", where)
+        .replace("{order}", order)
         .replace("{residual}", " AND ".join(query.residual))
     )
     window = max(scan, 1)
     page = (text, (*query.driving_params, window, *query.residual_params, limit + 1))
-    edge = sql[f"window_edge_{order}"].replace("{where}", where)
+    edge = sql["window_edge"].replace("{where}", where).replace("{order}", order)
     return page, (edge, (*query.driving_params, window - 1))
 
 

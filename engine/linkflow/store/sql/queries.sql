@@ -68,23 +68,18 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
 FROM instances WHERE session = ?
 ORDER BY hop;
 
--- name: instances_page_created
--- Newest first. `{where}` is the filters given, each one of the `filter_*` fragments below
--- joined by AND (or nothing): one fixed condition per filter keeps the listing indexes usable
--- (store/listing.py says which index a page reads).
+-- name: instances_page
+-- Newest first, by `{order}` (`created`, or `updated` for a listing with an update-time
+-- range; store/listing.py puts one of the two names in, never a value it was given). `{where}`
+-- is the filters given, each one of the `filter_*` fragments below joined by AND (or nothing):
+-- one fixed condition per filter keeps the listing indexes usable (store/listing.py says which
+-- index a page reads).
 SELECT id, workflow, definition, state, data, start_data, outcome, version,
        created, updated, entered, due, session
 FROM instances{where}
-ORDER BY created DESC, id DESC LIMIT ?;
+ORDER BY {order} DESC, id DESC LIMIT ?;
 
--- name: instances_page_updated
--- The same, by update time (a listing with an update-time range).
-SELECT id, workflow, definition, state, data, start_data, outcome, version,
-       created, updated, entered, due, session
-FROM instances{where}
-ORDER BY updated DESC, id DESC LIMIT ?;
-
--- name: instances_window_created
+-- name: instances_window
 -- A page with filters no index answers (`{residual}`): they are checked on a window of at
 -- most ? rows of the driving index's range, so a page reads a bounded number of rows. The
 -- LIMIT inside keeps the two levels apart (neither database moves the outer filters in), and
@@ -97,32 +92,16 @@ FROM (
     SELECT id, workflow, definition, state, data, start_data, outcome, version,
            created, updated, entered, due, session
     FROM instances{where}
-    ORDER BY created DESC, id DESC LIMIT ?
+    ORDER BY {order} DESC, id DESC LIMIT ?
 ) AS window_rows
 WHERE {residual}
 LIMIT ?;
 
--- name: instances_window_updated
-SELECT id, workflow, definition, state, data, start_data, outcome, version,
-       created, updated, entered, due, session
-FROM (
-    SELECT id, workflow, definition, state, data, start_data, outcome, version,
-           created, updated, entered, due, session
-    FROM instances{where}
-    ORDER BY updated DESC, id DESC LIMIT ?
-) AS window_rows
-WHERE {residual}
-LIMIT ?;
-
--- name: window_edge_created
+-- name: window_edge
 -- The last row of a full window (none when the range ended inside it): where the next page
 -- of a bounded scan starts.
-SELECT created, id FROM instances{where}
-ORDER BY created DESC, id DESC LIMIT 1 OFFSET ?;
-
--- name: window_edge_updated
-SELECT updated, id FROM instances{where}
-ORDER BY updated DESC, id DESC LIMIT 1 OFFSET ?;
+SELECT {order}, id FROM instances{where}
+ORDER BY {order} DESC, id DESC LIMIT 1 OFFSET ?;
 
 -- name: filter_workflow
 workflow = ?;
