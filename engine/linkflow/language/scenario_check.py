@@ -6,7 +6,6 @@ Running scenarios is `linkflow.testing`; this module only reads, so the loader c
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -243,8 +242,7 @@ def _choice_problems(
     problems: list[Problem] = []
     for dotted in (step.get("expect") or {}).get("choices") or {}:
         if dotted not in offering:
-            close = difflib.get_close_matches(dotted, sorted(offering), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = suggest(dotted, offering)
             problems.append(
                 Problem(
                     doc.locate((*path, "expect", "choices", dotted), key=True),
@@ -257,8 +255,7 @@ def _choice_problems(
 def _unknown_name_message(
     name: str, known_names: set[str], noun: str, start: str, reachable: list[str]
 ) -> str:
-    close = difflib.get_close_matches(name, sorted(known_names), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = suggest(name, known_names)
     if noun == "workflow":
         reach = ", ".join(reachable)
         return f"the scenario cannot reach a workflow '{name}' (only: {reach}){hint}"
@@ -300,8 +297,7 @@ def _data_problems(doc: Document, workflow: Workflow) -> list[Problem]:
     problems = []
     for key, value in (doc.value.get("data") or {}).items():
         if key not in workflow.data:
-            close = difflib.get_close_matches(key, sorted(workflow.data), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = suggest(key, workflow.data)
             message = f"workflow '{workflow.name}' has no data field '{key}'{hint}"
             problems.append(Problem(doc.locate(("data", key), key=True), message))
             continue

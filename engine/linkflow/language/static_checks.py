@@ -8,24 +8,19 @@ is used with: a guard shared by two events must make sense for both.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from linkflow.errors import Problem
 from linkflow.language.expressions import Expression, Template
 from linkflow.language.model import Action, Binding, Event, Guard, Transition, Workflow
+from linkflow.language.workflow_checks import suggest
 from linkflow.language.world_schema import WorldSchema, schema_for
 from linkflow.source import SourceLocation
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _MACRO_BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
-
-
-def _hint(name: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(options), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def field_reads(expr: Expression | None, name: str) -> list[str]:
@@ -72,7 +67,7 @@ def world_problems(workflow: Workflow, schema: WorldSchema) -> list[Problem]:
                 Problem(
                     binding.location,
                     f"binding '{binding.name}' reads collection '{binding.collection}', which "
-                    f"{declared} does not declare{_hint(binding.collection, schema.records)}",
+                    f"{declared} does not declare{suggest(binding.collection, schema.records)}",
                 )
             )
     for location, what, exprs in _every_expression(workflow):
@@ -101,7 +96,7 @@ def _choices_problems(event: Event, schema: WorldSchema, declared: str) -> list[
                     choices.location,
                     f"choices for '{choices.field}' name records of collection "
                     f"'{choices.records}', which {declared} does not declare"
-                    f"{_hint(choices.records, schema.records)}",
+                    f"{suggest(choices.records, schema.records)}",
                 )
             )
             continue
@@ -114,7 +109,7 @@ def _choices_problems(event: Event, schema: WorldSchema, declared: str) -> list[
                     Problem(
                         choices.location,
                         f"label reads 'record.{name}', which a record of "
-                        f"'{choices.records}' does not have{_hint(name, fields)}",
+                        f"'{choices.records}' does not have{suggest(name, fields)}",
                     )
                 )
     return problems
@@ -156,7 +151,7 @@ def _binding_fields(
                 yield Problem(
                     location,
                     f"{what} reads '{binding.name}.{name}', which a record of "
-                    f"'{binding.collection}' does not have{_hint(name, fields)}",
+                    f"'{binding.collection}' does not have{suggest(name, fields)}",
                 )
 
 
@@ -171,7 +166,7 @@ def _target_problems(
             yield Problem(
                 action.location,
                 f"path '{target.text}' writes to collection '{collection}', which {declared} "
-                f"does not declare{_hint(collection, schema.records)}",
+                f"does not declare{suggest(collection, schema.records)}",
             )
             return
         field_step = steps[2] if len(steps) > 2 else None
@@ -187,7 +182,7 @@ def _target_problems(
         yield Problem(
             action.location,
             f"path '{target.text}' writes field '{field_step.name}', which a record of "
-            f"'{collection}' does not have{_hint(field_step.name, fields)}",
+            f"'{collection}' does not have{suggest(field_step.name, fields)}",
         )
 
 
@@ -222,7 +217,7 @@ def payload_problems(workflow: Workflow) -> list[Problem]:
                     problems[(location, transition.event, name)] = Problem(
                         location,
                         f"{what} reads 'payload.{name}', which event '{transition.event}' does "
-                        f"not declare ({have}){_hint(name, fields)}",
+                        f"not declare ({have}){suggest(name, fields)}",
                     )
     return list(problems.values())
 
