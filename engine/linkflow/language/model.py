@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from linkflow.language.expressions import Expression, Template
+from linkflow.language.services import Service
 from linkflow.source import SourceLocation
 
 
@@ -415,6 +416,11 @@ class Workflow:
     #: of the file: the store keeps this text under this hash, so it never reads the file again.
     source: str = field(default="", repr=False)
     source_hash: str = field(default="", repr=False)
+    #: The declared services it calls (language/services.py), by name, and their declaration
+    #: as text ("" when it calls none): the store keeps that text beside `source`, and the
+    #: hash covers both.
+    services: Mapping[str, Service] = field(default_factory=dict, repr=False)
+    services_source: str = field(default="", repr=False)
     #: With parallel states: the workflow before their regions' leaves were joined into
     #: configurations (the states and transitions as written), for the tools that draw or
     #: export the chart; None without parallel states.

@@ -15,6 +15,7 @@ from typing import Any
 
 from linkflow.language.model import Transition
 from linkflow.runtime.choices import Choice
+from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.json_values import compact_json, json_problem
 from linkflow.runtime.world import copy_json
 
@@ -73,6 +74,9 @@ class Step:
     #: The `done.state.<path>` transitions taken after `transition` in the same step, each
     #: with the state it left (a compound state's `final: done` child).
     chained: tuple[tuple[Transition, str], ...] = ()
+    #: The calls this step causes (an entered state's `invoke`, a transition's `notify`),
+    #: performed after it is kept, never during it (effect_calls.py).
+    effects: tuple[EffectCall, ...] = ()
 
     @property
     def accepted(self) -> bool:
