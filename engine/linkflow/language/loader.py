@@ -277,8 +277,16 @@ def load_text(text: str, file: str, *, check_graph: bool = True) -> LoadResult:
     return result
 
 
-def workflow_from_text(text: str, file: str, *, check_graph: bool = True) -> Workflow:
-    """The one workflow of a file's text; raises DefinitionError with every problem found."""
+def workflow_from_text(
+    text: str, file: str, *, check_graph: bool = True, services_source: str = ""
+) -> Workflow:
+    """The one workflow of a file's text, with the declaration of the services it calls as
+    the store kept it (`Workflow.services_source`); raises DefinitionError with every problem
+    found."""
+    if services_source:
+        raise DefinitionError(
+            [Problem(SourceLocation(file), "services are not readable by this version")]
+        )
     result = load_text(text, file, check_graph=check_graph)
     result.raise_for_problems()
     if not result.workflows:
