@@ -7,6 +7,7 @@ import shutil
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from linkflow.studio.guard import Access
 from linkflow.studio.instances import InstancesView
 from linkflow.studio.playground import Playground, PlaygroundError
 from linkflow.studio.scenario_file import save_scenario, scenario_text
+from linkflow.studio.start_form import asks_for_absence
 from linkflow.testing.scenarios import run_scenario_file
 from tests.studio_browser import CLIENT_BASE, DEMO_DATA, serve, signed_in
 
@@ -531,3 +533,42 @@ def test_a_session_starts_as_a_stored_instance_started(playground: Playground, t
         no_store = signed_in(test_client).post("/api/reset", json={"instance": "qr-cleo"})
         assert no_store.status_code == 404
         assert "no store" in no_store.json()["error"]
+
+
+def test_a_field_whose_record_must_not_exist_suggests_no_records(client: TestClient) -> None:
+    """The sign-up username is looked up only to refuse a taken one (`taken == null`): the
+    accounts that exist are exactly the refused values, so none is offered as a pick."""
+    client.post("/api/reset", json={"start": "create_signup"})
+    events = {e["event"]: e for e in client.get("/api/state").json()["events"]}
+    assert "username" in events["sign_up"]["schema"]["properties"]
+    assert "username" not in events["sign_up"]["suggestions"]
+
+
+def test_absence_is_read_from_the_guards_as_written() -> None:
+    """`b == null` and a negated `b != null` ask for absence; reading a field of `b`, or `b`
+    anywhere else in the same guard, needs the record, so its records are still offered."""
+    workflow = load([ROOT / "workflows" / "create_signup.yaml"]).workflows["create_signup"]
+    assert asks_for_absence(workflow, "sign_up", "taken")
+    assert not asks_for_absence(workflow, "sign_up", "bc")  # sign_up's guards never read it
+    guard = next(
+        u.guard for t in workflow.transitions for u in t.guards if u.guard.name == "username_free"
+    )
+    for when, negated, absent in [
+        ("taken == null", False, True),
+        ("taken != null", True, True),
+        ("taken != null", False, False),
+        ("taken == null || taken.name == 'x'", False, False),
+        ("data.taken == null", False, False),
+    ]:
+        changed = replace(guard, when=replace(guard.when, source=when))
+        uses = tuple(
+            replace(u, guard=changed, negated=negated) if u.guard.name == "username_free" else u
+            for u in next(t for t in workflow.transitions if t.event == "sign_up").guards
+        )
+        transitions = tuple(
+            replace(t, guards=uses) if t.event == "sign_up" else t for t in workflow.transitions
+        )
+        assert (
+            asks_for_absence(replace(workflow, transitions=transitions), "sign_up", "taken")
+            is absent
+        ), when

@@ -577,13 +577,27 @@ def test_sign_up_is_finished_by_clicking_labels_alone(page: Any) -> None:
     assert current(page) == "create_new.signup_chosen"
     _click_label(page, "Confirm")
     _click_label(page, "Sign up")
-    # a new username: not one of the accounts the world holds, so typed as another value
-    page.locator("#payload-field-username").select_option(label="Another value (type it)…")
-    page.get_by_label("username: another value").fill("ana_new_shop")
+    # a new username: the accounts the world holds would all be refused, so none is listed
+    assert page.locator("#payload-field-username").evaluate("e => e.tagName") == "INPUT"
+    page.locator("#payload-field-username").fill("ana_new_shop")
     page.get_by_label("password").fill(RIGHT)
     _send_form(page)
     _click_label(page, "Approve")
     assert current(page) == "created"
+
+
+def test_a_username_the_world_does_not_hold_is_typed_as_another_value(page: Any) -> None:
+    """The log-in list holds the world's accounts; its last choice opens a box for any other
+    username, which is sent as typed (and refused here: no account has it)."""
+    click_events(page, TO_LOGIN)
+    page.click("#event-log_in")
+    page.locator("#payload-field-username").select_option(label="Another value (type it)…")
+    page.get_by_label("username: another value").fill("nobody_here")
+    page.fill("#payload-field-password", RIGHT)
+    _send_form(page)
+    assert page.locator("#history > li").last.get_attribute("class") == "refused"
+    assert "nobody_here" in page.locator("#result").inner_text()
+    assert current(page) == "login_window"
 
 
 def test_select_from_the_business_center_is_finished_by_clicking_labels_alone(page: Any) -> None:

@@ -113,7 +113,7 @@ METHODS: dict[str, tuple[Step, ...]] = {
             (
                 Field("nickname", "type", "Acme Careers"),
                 Field("region", "choose", "Singapore"),
-                Field("username", "new", "acme_careers"),
+                Field("username", "type", "acme_careers"),
             ),
         ),
         Step("Refresh the page"),
@@ -127,7 +127,7 @@ METHODS: dict[str, tuple[Step, ...]] = {
         Step(
             "Sign up",
             (
-                Field("username", "new", "acme_fresh"),
+                Field("username", "type", "acme_fresh"),
                 Field("nickname", "type", "Acme Fresh"),
                 Field("password", "type", "Fresh-Start-2026"),
             ),

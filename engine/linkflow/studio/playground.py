@@ -27,7 +27,14 @@ from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
 from linkflow.runtime.world_loader import load_world
 from linkflow.studio.changes import Change, diff
-from linkflow.studio.start_form import bound_fields, record_name, records_of, start_form
+from linkflow.studio.start_form import (
+    asks_for_absence,
+    binding_of_field,
+    bound_fields,
+    record_name,
+    records_of,
+    start_form,
+)
 from linkflow.testing.scenarios import EPOCH, ManualClock
 
 #: How deep world changes are reported: collection.record.field.
@@ -296,22 +303,31 @@ class Playground:
                     "secret_fields": sorted(event.secret_fields),
                     "choices": {n: [c.as_dict() for c in cs] for n, cs in option.choices.items()},
                     "suggestions": self._suggestions(
-                        instance, event.payload_schema, event.secret_fields
+                        instance, option.event, event.payload_schema, event.secret_fields
                     ),
                 }
             )
         return out
 
     def _suggestions(
-        self, instance: Instance, schema: Mapping[str, Any] | None, secret: frozenset[str]
+        self,
+        instance: Instance,
+        event: str,
+        schema: Mapping[str, Any] | None,
+        secret: frozenset[str],
     ) -> dict[str, list[dict[str, Any]]]:
         """For each payload field a binding looks a record up by (`key: payload.field`), the
-        ids of that collection's records with their names: what the field can resolve to."""
+        ids of that collection's records with their names: what the field can resolve to.
+        Not for a field whose record the event's guards require to be absent (a new, unused
+        username): every record listed would be refused."""
+        workflow = instance.workflow
         fields = (schema or {}).get("properties") or {}
         return {
             name: records_of(instance.world, collection)
-            for name, collection in bound_fields(instance.workflow, "payload").items()
-            if name in fields and name not in secret
+            for name, collection in bound_fields(workflow, "payload").items()
+            if name in fields
+            and name not in secret
+            and not asks_for_absence(workflow, event, binding_of_field(workflow, "payload", name))
         }
 
     def records_view(self) -> list[dict[str, Any]]:

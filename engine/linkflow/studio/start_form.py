@@ -8,6 +8,7 @@ workflow fills in itself, as a rule) follow, with their defaults.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,40 @@ def bound_fields(workflow: Workflow, root: str) -> dict[str, str]:
         if name != source and name.isidentifier():
             out.setdefault(name, binding.collection)
     return out
+
+
+def binding_of_field(workflow: Workflow, root: str, field: str) -> str:
+    """The name of the first binding that looks a record up by `root.field` ("" for none)."""
+    for binding in workflow.bindings.values():
+        if binding.key.source.strip() == f"{root}.{field}":
+            return binding.name
+    return ""
+
+
+def asks_for_absence(workflow: Workflow, event: str, binding: str) -> bool:
+    """Whether every guard of `event` that reads `binding` only asks that no record be found
+    (`taken == null` as written, or `taken != null` negated with `!`).
+
+    Then the records that exist are exactly the values that would be refused (a username
+    already taken), and offering them as picks would lead the person to a refusal."""
+    name = re.escape(binding)
+    mention = re.compile(rf"(?<![\w.]){name}(?!\w)")
+    absent = re.compile(rf"(?<![\w.]){name}\s*==\s*null(?!\w)")
+    present = re.compile(rf"(?<![\w.]){name}\s*!=\s*null(?!\w)")
+    reads = False
+    for transition in workflow.transitions:
+        if transition.event != event:
+            continue
+        for use in transition.guards:
+            source = use.guard.when.source
+            if not mention.search(source):
+                continue
+            reads = True
+            wanted, other = (present, absent) if use.negated else (absent, present)
+            rest = wanted.sub("", source)
+            if other.search(rest) or mention.search(rest):
+                return False
+    return reads
 
 
 def start_form(workflows: Mapping[str, Workflow], start: str, world: World) -> dict[str, Any]:
