@@ -298,6 +298,8 @@ def load(
     Workflows that a loaded workflow hands off to are looked up beside it when not named.
     """
     wanted = set(kinds) if kinds is not None else set(KINDS)
+    if "workflow" in wanted:  # the services a workflow calls are part of its definition
+        wanted.add("services")
     result = LoadResult()
     files, result.problems = expand_paths(paths)
     for path in files:
