@@ -21,7 +21,7 @@ from linkflow.language.effect_specs import (
     failed_event_name,
 )
 from linkflow.language.expressions import Expression, ExpressionError, Template
-from linkflow.language.model import Compound, Event, State, Transition, contains
+from linkflow.language.model import Compound, Event, State, contains
 from linkflow.language.service_builder import ServiceSet
 from linkflow.language.services import Service
 from linkflow.language.workflow_checks import BuilderBase, state_doc_path, suggest
@@ -210,13 +210,3 @@ class EffectBuilder:
         self.b.no_secret(
             service.path, secrets, (*path, "service"), f"service '{service.name}' path"
         )
-
-
-def invoked_names(invokes: Mapping[str, EffectSpec]) -> frozenset[str]:
-    """The names of a workflow's invokes (their result events are `<name>.done/.failed`)."""
-    return frozenset(spec.name for spec in invokes.values())
-
-
-def transition_sources(transition: Transition) -> tuple[str, ...]:
-    """The sources of a transition as its author wrote them, for messages."""
-    return tuple(d for d in transition.declared if d) or transition.sources
