@@ -61,6 +61,7 @@ class EffectBuilder:
     def __init__(self, builder: BuilderBase, services: ServiceSet | None) -> None:
         self.b = builder
         self.services = services.services if services is not None else {}
+        self.broken = services is not None and services.broken
 
     def result_events(self, raw_states: Any) -> dict[str, Event]:
         """The `<name>.done` and `<name>.failed` events of every invoke, declared implicitly."""
@@ -80,13 +81,16 @@ class EffectBuilder:
                 continue
             first[name] = (state, str(spec.get("service")))
             service = self.services.get(str(spec.get("service")))
-            response = dict(service.response) if service is not None else {}
             location = self.b.doc.locate(path, key=True)
             described = f"the answer of service '{spec.get('service')}'"
+            # an unknown service is reported once, where it is named: its answer takes any
+            # fields, so nothing that reads them is reported again
             out[done_event(name)] = Event(
                 done_event(name),
                 f"{described}, when its call succeeded",
-                done_payload_schema({k: dict(v) for k, v in response.items()}),
+                {"type": "object"}
+                if service is None
+                else done_payload_schema({k: dict(v) for k, v in service.response.items()}),
                 frozenset(),
                 location,
             )
@@ -167,6 +171,8 @@ class EffectBuilder:
     ) -> EffectSpec | None:
         service_name = str(spec.get("service"))
         service = self.services.get(service_name)
+        if service is None and self.broken:
+            return None  # the services file's own problems say why it is missing
         if service is None:
             known = ", ".join(sorted(self.services)) or "none found"
             self.b.problem(

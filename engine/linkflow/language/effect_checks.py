@@ -8,9 +8,12 @@ leaves an instance stuck when that answer comes (a call fails sooner or later).
 
 from __future__ import annotations
 
+import re
+
 from linkflow.errors import Problem
 from linkflow.language.effect_specs import done_event, failed_event_name
 from linkflow.language.model import Workflow, ancestors_of, contains
+from linkflow.language.workflow_checks import suggest
 
 
 def _invoker(workflow: Workflow, leaf: str, name: str) -> str:
@@ -25,11 +28,42 @@ def _invoker(workflow: Workflow, leaf: str, name: str) -> str:
     )
 
 
-def effect_problems(workflow: Workflow) -> list[Problem]:
-    """Answers taken where nothing was invoked, and invoking states that cannot take one."""
-    if not workflow.invokes:
-        return []
+def notify_payload_problems(workflow: Workflow) -> list[Problem]:
+    """`payload.field` in a notify's body that the transition's event does not declare."""
     problems: list[Problem] = []
+    by_index = {t.index: t for t in workflow.transitions}
+    for index, specs in workflow.notifies.items():
+        transition = by_index.get(index)
+        event = workflow.events.get(transition.event) if transition is not None else None
+        schema = event.payload_schema if event is not None else None
+        props = (schema or {}).get("properties", {}) if event is not None else {}
+        if not isinstance(props, dict) or transition is None:
+            continue
+        for spec in specs:
+            for key, expr in spec.body:
+                for name in _payload_reads(expr.source):
+                    if name not in props:
+                        problems.append(
+                            Problem(
+                                spec.location,
+                                f"`with:` value '{key}' reads 'payload.{name}', which event "
+                                f"'{transition.event}' does not declare{suggest(name, props)}",
+                            )
+                        )
+    return problems
+
+
+def _payload_reads(source: str) -> list[str]:
+    text = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", source)
+    return re.findall(r"(?<![\w.])payload\s*\.\s*([A-Za-z_]\w*)", text)
+
+
+def effect_problems(workflow: Workflow) -> list[Problem]:
+    """Answers taken where nothing was invoked, invoking states that cannot take one, and
+    notify bodies that read payload fields their event lacks."""
+    problems: list[Problem] = notify_payload_problems(workflow) if workflow.notifies else []
+    if not workflow.invokes:
+        return problems
     names = {spec.name for spec in workflow.invokes.values()}
     for transition in workflow.transitions:
         name, dot, end = transition.event.rpartition(".")

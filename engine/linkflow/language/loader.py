@@ -258,6 +258,7 @@ def _add_text(
     schema_problems = _schema_problems(doc, kind)
     if schema_problems:
         result.problems.extend(schema_problems)
+        result.services.broken = result.services.broken or kind == "services"
         if kind in ("workflow", "scenario"):  # the rest is still checked, for every problem
             _build_pruned(doc, kind, result, text, schema_problems)
         return
@@ -349,12 +350,12 @@ def workflow_from_text(
     """The one workflow of a file's text, with the declaration of the services it calls as
     the store kept it (`Workflow.services_source`); raises DefinitionError with every problem
     found."""
-    result = LoadResult(files=[file])
+    result = LoadResult(files=[file], services_ready=True)  # the kept services, no file
     if services_source:
         kept = LoadResult()
         _add_text(kept, services_source, f"{file} (services).json", {"services"})
         kept.raise_for_problems()
-        result.services, result.services_ready = kept.services, True
+        result.services = kept.services
     _add_text(result, text, file, {"workflow"}, check_graph)
     _build_waiting(result)
     result.raise_for_problems()

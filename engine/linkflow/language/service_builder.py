@@ -43,10 +43,14 @@ class ServiceSet:
 
     services: dict[str, Service] = field(default_factory=dict)
     written: dict[str, Any] = field(default_factory=dict)
+    #: A services file had problems: a service it meant to declare may be missing, and the
+    #: file's own problems say why (a workflow does not report it unknown a second time).
+    broken: bool = False
 
     def add(self, other: ServiceSet) -> list[Problem]:
         """Take in another file's services; a name declared twice is a located problem."""
         problems = []
+        self.broken = self.broken or other.broken
         for name, service in other.services.items():
             first = self.services.get(name)
             if first is not None and first.location.file != service.location.file:
@@ -206,4 +210,5 @@ def build_services(doc: Document) -> tuple[ServiceSet, list[Problem]]:
     """The services of a schema-valid `services:` document, and its problems."""
     builder = _Builder(doc)
     built = builder.build()
+    built.broken = bool(builder.problems)
     return built, builder.problems
