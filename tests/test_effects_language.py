@@ -517,3 +517,38 @@ def test_the_example_validates_passes_and_is_fully_covered_and_killed(
     explored = capsys.readouterr().out
     assert "place, reserve.done, confirm" in explored
     assert "Events that can never be accepted: none" in explored
+
+
+# -- compensation ---------------------------------------------------------------------------
+
+UNDOING = WORKFLOW.replace(
+    "    invoke: {service: stock, as: ask, with: {sku: data.sku}}\n",
+    "    invoke: {service: stock, as: ask, with: {sku: data.sku}}\n"
+    "    compensate: {service: hook, with: {undo: data.sku}}\n",
+).replace("  done: {final: completed}\n", "  done: {final: completed}\n  gone: {final: cancelled}\n")
+UNDOING += "  - event: quit\n    from: [known, broken]\n    to: gone\n"
+UNDOING = UNDOING.replace("  finish: {}\n", "  finish: {}\n  quit: {}\n")
+
+
+def test_cancelling_after_the_call_surely_succeeded_compensates_it(tmp_path: Path) -> None:
+    engine = Engine(load([project(tmp_path, UNDOING)]).workflows["shop"])
+    succeeded = engine.create()
+    succeeded.send("go", {"sku": "k"})
+    succeeded.send("ask.done", {"left": 1, "note": "", "status": 200})
+    (undo,) = succeeded.send("quit").effects
+    assert (undo.kind, undo.service, undo.body) == ("compensate", "hook", {"undo": "k"})
+    assert undo.answers is False
+    failed = engine.create()
+    failed.send("go", {"sku": "k"})
+    failed.send("ask.failed", {"status": None, "reason": "no answer"})
+    quitting = failed.send("quit")
+    assert quitting.accepted
+    assert quitting.effects == ()
+
+
+def test_compensate_without_an_invoke_is_a_located_problem(tmp_path: Path) -> None:
+    workflow = UNDOING.replace("  known: {}\n", "  known: {compensate: {service: hook}}\n")
+    found = problems_of(tmp_path, workflow)
+    assert any(
+        p.startswith("shop.yaml:11: state 'known' compensates, but invokes nothing") for p in found
+    ), found

@@ -29,26 +29,35 @@ from linkflow.source import DocPath
 
 
 def calls_services(raw: Mapping[str, Any]) -> bool:
-    """Whether a workflow document invokes or notifies anything (a quick look, no building)."""
+    """Whether a workflow document calls anything (a quick look, no building)."""
     transitions = raw.get("transitions")
     if isinstance(transitions, list) and any(
         isinstance(t, dict) and "notify" in t for t in transitions
     ):
         return True
-    return any(True for _ in _invoking_states(raw.get("states"), ""))
+    states = raw.get("states")
+    return any(True for _ in _states_with(states, "", "invoke")) or any(
+        True for _ in _states_with(states, "", "compensate")
+    )
 
 
 def _invoking_states(raw: Any, parent: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Each state path written with an `invoke`, and its invoke as written."""
+    for name, spec in _states_with(raw, parent, "invoke"):
+        yield name, spec["invoke"]
+
+
+def _states_with(raw: Any, parent: str, key: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each state path written with `key` (a mapping), and the state as written."""
     if not isinstance(raw, dict):
         return
     for short, spec in raw.items():
         if not isinstance(spec, dict):
             continue
         name = f"{parent}.{short}" if parent else str(short)
-        if isinstance(spec.get("invoke"), dict):
-            yield name, spec["invoke"]
-        yield from _invoking_states(spec.get("states"), name)
+        if isinstance(spec.get(key), dict):
+            yield name, spec
+        yield from _states_with(spec.get("states"), name, key)
 
 
 def _invoke_name(spec: Mapping[str, Any]) -> str:
@@ -130,6 +139,29 @@ class EffectBuilder:
                 )
                 continue
             built = self.effect(spec, path, _invoke_name(spec), frozenset({"data"}), frozenset())
+            if built is not None:
+                out[state] = built
+        return out
+
+    def compensations(
+        self, raw_states: Any, invokes: Mapping[str, EffectSpec]
+    ) -> dict[str, EffectSpec]:
+        """Each `compensate` (the call that undoes its state's invoke), by the state's path."""
+        out: dict[str, EffectSpec] = {}
+        for state, spec in _states_with(raw_states, "", "compensate"):
+            path = (*state_doc_path(state), "compensate")
+            if state not in invokes:
+                if "invoke" not in spec:  # (an invoke that did not build says so itself)
+                    self.b.problem(
+                        path,
+                        f"state '{state}' compensates, but invokes nothing: `compensate` undoes "
+                        "the state's own `invoke`",
+                        key=True,
+                    )
+                continue
+            call = spec["compensate"]
+            name = str(call.get("service"))
+            built = self.effect(call, path, name, frozenset({"data"}), frozenset())
             if built is not None:
                 out[state] = built
         return out

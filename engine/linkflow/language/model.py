@@ -426,6 +426,8 @@ class Workflow:
     #: (a leaf or a compound state), and a transition's `notify`, by the transition's index.
     invokes: Mapping[str, EffectSpec] = field(default_factory=dict, repr=False)
     notifies: Mapping[int, tuple[EffectSpec, ...]] = field(default_factory=dict, repr=False)
+    #: The call that undoes an invoke (`compensate`), by the invoking state's path.
+    compensations: Mapping[str, EffectSpec] = field(default_factory=dict, repr=False)
     #: With parallel states: the workflow before their regions' leaves were joined into
     #: configurations (the states and transitions as written), for the tools that draw or
     #: export the chart; None without parallel states.

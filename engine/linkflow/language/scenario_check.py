@@ -194,10 +194,12 @@ def _effect_problems(
     doc: Document, path: DocPath, step: Mapping[str, Any], flows: list[Workflow]
 ) -> list[Problem]:
     """A step's answer to a call, and the calls it expects, against the calls the workflows
-    make: `effect:` names an invoke, `expect.effects` invokes and notified services, and an
-    answer needs some invoke to answer (whether one is pending is known when it runs)."""
+    make: `effect:` names an invoke, `expect.effects` invokes, notified and compensating
+    services, and an answer needs some invoke to answer (whether one is pending is known when
+    it runs)."""
     invokes = {spec.name for w in flows for spec in w.invokes.values()}
     notified = {s.name for w in flows for found in w.notifies.values() for s in found}
+    notified |= {s.name for w in flows for s in w.compensations.values()}
     problems = []
     answering = next((k for k in ("respond", "fail") if k in step), "")
     if answering and not invokes:

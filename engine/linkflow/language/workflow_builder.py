@@ -93,7 +93,8 @@ class _Builder(StateBuilder):
         self.unused(events, guards, transitions)
         invokes = effects.invokes(raw["states"], states, self.compounds) if effects else {}
         notifies = effects.notifies(raw["transitions"], every_event) if effects else {}
-        called = {s.service for s in invokes.values()}
+        undo = effects.compensations(raw["states"], invokes) if effects else {}
+        called = {s.service for s in (*invokes.values(), *undo.values())}
         called |= {s.service for found in notifies.values() for s in found}
         offered = self.services or ServiceSet()
 
@@ -128,6 +129,7 @@ class _Builder(StateBuilder):
             services_source=offered.source_of(called),
             invokes=invokes,
             notifies=notifies,
+            compensations=undo,
         )
         if any(c.parallel for c in self.compounds.values()):
             joined, moved, start = flatten(

@@ -1,11 +1,18 @@
 """Which calls a step causes, planned once per definition and resolved per step.
 
 For each transition and source leaf the plan knows, before any instance runs, the transition's
-`notify` calls and the `invoke`s of the states it enters (language/nesting.py's rule: outermost
-first; a transition to its own state leaves and enters it again, so it invokes again). Taking
+`notify` calls, the `compensate` calls it makes by cancelling (below), and the `invoke`s of the
+states it enters (language/nesting.py's rule: outermost first; a transition to its own state
+leaves and enters it again, so it invokes again). Taking
 a step then only resolves those calls (URL and body) from the instance's data after the step's
 actions ran, and the event's payload for a notify. A workflow that calls nothing has no plan
 at all: its steps do no extra work (CompiledWorkflow.effect_plan is None).
+
+A transition into a final `cancelled` state undoes each invoke with a `compensate` whose call
+surely succeeded: when no path from the initial state reaches the transition's source without
+taking that invoke's `.done` answer. Decided from the graph once, it costs a step nothing and
+needs no history; where a path avoids the answer (a retry that failed after an earlier
+success) nothing is undone, and the workflow says so itself with a `notify` if it must.
 
 A call whose URL or body cannot be worked out fails the step, which then changes nothing: a
 step is kept with its calls or not at all.
@@ -17,13 +24,13 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from linkflow.language.effect_specs import EffectSpec
+from linkflow.language.effect_specs import EffectSpec, done_event
 from linkflow.language.expressions import Expression, ExpressionError, Template, show_value
-from linkflow.language.model import Transition, Workflow, ancestors_of, is_active
+from linkflow.language.model import Outcome, Transition, Workflow, ancestors_of, is_active
 from linkflow.language.nesting import exits_and_entries
 from linkflow.language.services import Service
 from linkflow.runtime.actions import ActionFailed
-from linkflow.runtime.effect_calls import INVOKE, NOTIFY, EffectCall
+from linkflow.runtime.effect_calls import COMPENSATE, INVOKE, NOTIFY, EffectCall
 from linkflow.runtime.json_values import json_problem
 
 #: One planned call: its kind, what the workflow wrote, and the state that invokes ("" for a
@@ -38,6 +45,13 @@ class EffectPlan:
         self.workflow = workflow
         self._paths: dict[str, Template] = {
             name: Template.compile(service.path) for name, service in workflow.services.items()
+        }
+        #: Per invoking state with a `compensate`: the leaves some path reaches without its
+        #: `.done` answer (from any other, the call surely succeeded).
+        self._unsure = {
+            state: _reached_without(workflow, done_event(spec.name))
+            for state, spec in workflow.invokes.items()
+            if state in workflow.compensations
         }
         self._planned: dict[tuple[int, str], tuple[Planned, ...]] = {}
         for (source, _), candidates in workflow.by_source.items():
@@ -55,6 +69,13 @@ class EffectPlan:
         out: list[Planned] = [
             (NOTIFY, spec, "") for spec in self.workflow.notifies.get(transition.index, ())
         ]
+        final = self.workflow.states[transition.target_from(source)].final
+        if final is Outcome.CANCELLED:
+            out += [
+                (COMPENSATE, self.workflow.compensations[state], state)
+                for state, unsure in self._unsure.items()
+                if source not in unsure
+            ]
         _, entries = exits_and_entries(self.workflow, transition, source)
         out += [
             (INVOKE, self.workflow.invokes[s], s) for s in entries if s in self.workflow.invokes
@@ -75,7 +96,7 @@ class EffectPlan:
         out: list[EffectCall] = []
         for number, (transition, source) in enumerate(steps):
             for kind, spec, invoker in self._planned.get((transition.index, source), ()):
-                if invoker and not is_active(state, invoker):
+                if kind == INVOKE and not is_active(state, invoker):
                     continue
                 out.append(self._resolve(kind, spec, invoker, data, payload if number == 0 else {}))
         return tuple(out)
@@ -121,6 +142,24 @@ class EffectPlan:
             auth=service.auth,
             response=service.response if kind == INVOKE else {},
         )
+
+
+def _reached_without(workflow: Workflow, event: str) -> frozenset[str]:
+    """The states some path from the initial state reaches without taking `event` (guards
+    taken as able to hold either way)."""
+    seen = {workflow.initial}
+    todo = [workflow.initial]
+    while todo:
+        source = todo.pop()
+        for (at, taken), candidates in workflow.by_source.items():
+            if at != source or taken == event:
+                continue
+            for transition in candidates:
+                target = transition.target_from(source)
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+    return frozenset(seen)
 
 
 def _value(expr: Expression, scope: Mapping[str, Any]) -> Any:
