@@ -525,7 +525,9 @@ UNDOING = WORKFLOW.replace(
     "    invoke: {service: stock, as: ask, with: {sku: data.sku}}\n",
     "    invoke: {service: stock, as: ask, with: {sku: data.sku}}\n"
     "    compensate: {service: hook, with: {undo: data.sku}}\n",
-).replace("  done: {final: completed}\n", "  done: {final: completed}\n  gone: {final: cancelled}\n")
+).replace(
+    "  done: {final: completed}\n", "  done: {final: completed}\n  gone: {final: cancelled}\n"
+)
 UNDOING += "  - event: quit\n    from: [known, broken]\n    to: gone\n"
 UNDOING = UNDOING.replace("  finish: {}\n", "  finish: {}\n  quit: {}\n")
 
@@ -552,3 +554,12 @@ def test_compensate_without_an_invoke_is_a_located_problem(tmp_path: Path) -> No
     assert any(
         p.startswith("shop.yaml:11: state 'known' compensates, but invokes nothing") for p in found
     ), found
+
+
+def test_export_refuses_a_workflow_that_calls_services(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["export", str(EXAMPLE / "supplier_order.yaml"), "--format", "scxml"]) == 1
+    err = capsys.readouterr().err
+    assert "supplier_order.yaml:23:5: 'supplier_order' calls services" in err
+    assert "exporting calls is not supported yet" in err

@@ -336,11 +336,10 @@ def load_text(text: str, file: str, *, check_graph: bool = True) -> LoadResult:
     `check_graph=False` is for text that passed every check when it was stored: building it
     again needs only the schema, and the graph checks would import networkx into every
     `linkflow send`. Handoff targets are not looked for: a stored text names them, the store
-    holds them.
+    holds them; nor is a services file (`workflow_from_text` takes the declarations kept).
     """
-    result = LoadResult(files=[file])
+    result = LoadResult(files=[file], services_ready=True)  # no services file is looked for
     _add_text(result, text, file, {"workflow"}, check_graph)
-    _build_waiting(result)
     return result
 
 

@@ -31,6 +31,11 @@ INVOKE, NOTIFY, COMPENSATE = "invoke", "notify", "compensate"
 DONE_SUFFIX = ".done"
 FAILED_SUFFIX = ".failed"
 
+#: The reasons of a `.failed` that came with no answer, once the attempts are used up: the
+#: worker and the scenario stubs (`fail: timeout`, `fail: connection`) give the same words.
+TIMEOUT_REASON = "no answer within the service's timeout"
+CONNECTION_REASON = "the service could not be reached"
+
 _JSON_TYPES: Mapping[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),

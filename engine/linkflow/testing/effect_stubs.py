@@ -13,14 +13,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from linkflow.language.model import is_active
-from linkflow.runtime.effect_calls import EffectCall, failed_event, result_event
+from linkflow.runtime.effect_calls import (
+    CONNECTION_REASON,
+    TIMEOUT_REASON,
+    EffectCall,
+    failed_event,
+    result_event,
+)
 from linkflow.runtime.session import Session, SessionStep
 
-#: The reasons a `fail:` step gives, in the worker's words for the same outcome.
-FAIL_REASONS = {
-    "timeout": "no answer within the service's timeout",
-    "connection": "the service could not be reached",
-}
+#: The reasons a `fail:` step gives: the worker's words for the same outcome.
+FAIL_REASONS = {"timeout": TIMEOUT_REASON, "connection": CONNECTION_REASON}
 
 
 class PendingCalls:
