@@ -116,6 +116,9 @@ class EffectBuilder:
     def invokes(
         self, raw_states: Any, states: Mapping[str, State], compounds: Mapping[str, Compound]
     ) -> dict[str, EffectSpec]:
+        """Each state's `invoke`, by the state's path (a leaf or a compound state); refused on
+        a final state (its answer could never be taken) and in a parallel state (where the
+        answer would have to find its region: not supported yet)."""
         out: dict[str, EffectSpec] = {}
         parallel = [c.name for c in compounds.values() if c.parallel]
         for state, spec in _invoking_states(raw_states, ""):
@@ -169,6 +172,8 @@ class EffectBuilder:
     def notifies(
         self, raw_transitions: Any, events: Mapping[str, Event]
     ) -> dict[int, tuple[EffectSpec, ...]]:
+        """Each transition's `notify` calls, by the transition's index; a body may read the
+        event's payload, never a field it marks secret."""
         out: dict[int, tuple[EffectSpec, ...]] = {}
         if not isinstance(raw_transitions, list):
             return out
