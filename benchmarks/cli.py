@@ -21,6 +21,7 @@ from typing import Any
 from benchmarks import domain
 from benchmarks.domain_flow import figure_domain
 from benchmarks.durable_flow import figure_durable_flow
+from benchmarks.effects_step import figure_effects_step
 from benchmarks.figures import (
     Config,
     Figure,
@@ -281,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
 
         steps.append(("world_load", lambda: figure_world_load(cfg, Path(work))))
+        steps.append(("effects_step", lambda: figure_effects_step(cfg, Path(work))))
 
         postgres = PostgresFigures(cfg, Path(work))
         steps.extend(postgres.steps())

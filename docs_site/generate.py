@@ -119,6 +119,7 @@ SCHEMA_FILES = [
     ("world.schema.json", "World files"),
     ("world_schema.schema.json", "World schema files"),
     ("scenario.schema.json", "Scenario files"),
+    ("services.schema.json", "Services files"),
 ]
 
 

@@ -31,6 +31,7 @@ FIGURES = {
     "durable_flow",
     "store_timers",
     "world_load",
+    "effects_step",
     "service",
     "service_cost",
 }

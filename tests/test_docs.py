@@ -131,6 +131,7 @@ def test_docs_never_overwrite_a_page_they_did_not_generate(
         str(out / "document_review.md"),
         str(out / "expense_claim.md"),
         str(out / "onboarding.md"),
+        str(out / "supplier_order.md"),
     ]
     assert report["orphans"] == []
     assert (out / "README.md").read_text(encoding="utf-8") == "# My own notes\n"

@@ -27,6 +27,6 @@ def test_first_line_names_the_schema_of_the_files_kind(path: Path) -> None:
     first = text.splitlines()[0]
     assert first.startswith(PREFIX), f"{path}: first line is {first!r}"
     target = (path.parent / first.removeprefix(PREFIX)).resolve()
-    kind = re.search(r"^(workflow|world_schema|world|scenario):", text, re.M)
+    kind = re.search(r"^(workflow|world_schema|world|scenario|services):", text, re.M)
     assert kind is not None
     assert target == ROOT / "schemas" / f"{kind.group(1)}.schema.json"

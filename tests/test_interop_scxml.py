@@ -39,7 +39,8 @@ def shipped() -> dict[str, Workflow]:
     loaded = load([ROOT / "workflows", ROOT / "examples"], kinds=["workflow"])
     assert loaded.ok, [str(p) for p in loaded.problems]
     assert len(loaded.workflows) >= 7
-    return dict(sorted(loaded.workflows.items()))
+    # a workflow that calls services is not exported yet (`linkflow export` refuses it)
+    return {name: w for name, w in sorted(loaded.workflows.items()) if not w.services}
 
 
 def states(workflow: Workflow) -> dict[str, tuple[object, ...]]:

@@ -110,7 +110,7 @@ def test_unknown_workflow_is_a_located_problem() -> None:
     assert [str(p).split(": ", 1)[1] for p in result.problems] == [
         "no workflow named 'document_reviw' in "
         + str((CASES / "../../../examples").resolve())
-        + " (there: document_review, expense_claim, onboarding)"
+        + " (there: document_review, expense_claim, onboarding, supplier_order)"
     ]
     assert result.problems[0].location.line == 2
 

@@ -44,7 +44,7 @@ def test_unknown_key_suggests_the_close_one_at_the_key() -> None:
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     assert problems(BASE + "    colour: red\n") == [
         "f.yaml:12:5: unknown key 'colour'; allowed keys: actions, assumption, "
-        "check_all_guards, description, event, from, guards, rule, step, to"
+        "check_all_guards, description, event, from, guards, notify, rule, step, to"
     ]
 
 

@@ -280,7 +280,7 @@ def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path)
     coverage = client.get("/api/coverage", params={"folder": folder}).json()
     assert coverage["scenarios"] == 11
     names = [w["name"] for w in coverage["workflows"]]
-    assert names == ["document_review", "expense_claim", "onboarding"]
+    assert names == ["document_review", "expense_claim", "onboarding", "supplier_order"]
     assert all("<svg" in w["svg"] for w in coverage["workflows"])
     # the compound states of expense_claim are boxes around their states
     assert "cluster_state_approval" in coverage["workflows"][1]["svg"]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from linkflow.errors import DefinitionError, Problem, UsageError
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
+from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.session import EngineCache, Session
 from linkflow.runtime.steps import EventOption, HistoryEntry, Step
@@ -233,7 +234,9 @@ class Run(ABC):
         """Send an event to the current instance; refused or not, the outcome is a `Step`.
 
         The same `event_id` again returns the recorded step and changes nothing; with another
-        event or payload it is a `Conflict`, as is a stale `expect_version`.
+        event or payload it is a `Conflict`, as is a stale `expect_version`. The step's
+        `effects` are the calls it causes (see `start_effects`): an in-memory run never
+        performs them.
         """
         raise NotImplementedError
 
@@ -241,6 +244,15 @@ class Run(ABC):
     def available(self) -> list[EventOption]:
         """Every event of the current instance and whether it could be sent now."""
         raise NotImplementedError
+
+    @property
+    def start_effects(self) -> tuple[EffectCall, ...]:
+        """The calls the current instance caused by starting (the `invoke`s of the states it
+        starts in); a step's own calls are its `Step.effects`. Nothing here performs them:
+        in memory, the caller (or a scenario) answers an invoke by sending `<name>.done` or
+        `<name>.failed` (linkflow.runtime.effect_calls.result_event builds the event); with
+        a store, its outbox keeps them for `linkflow worker`."""
+        return ()
 
     @abstractmethod
     def history(self) -> list[HistoryEntry]:
@@ -334,6 +346,10 @@ class MemoryRun(Run):
         if event_id is not None:
             self._sent[event_id] = (request, step)
         return step
+
+    @property
+    def start_effects(self) -> tuple[EffectCall, ...]:
+        return self.session.start_effects
 
     def _request(self, event: str, payload: Mapping[str, Any] | None) -> str:
         """What an event id stands for: the event and the payload fields history keeps."""

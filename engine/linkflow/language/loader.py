@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from linkflow.errors import DefinitionError, Problem
+from linkflow.language.effect_builder import calls_services
 from linkflow.language.graph import graph_problems
 from linkflow.language.json_reader import (
     MAX_JSON_BYTES,
@@ -23,6 +24,7 @@ from linkflow.language.json_reader import (
 )
 from linkflow.language.model import Workflow, content_hash
 from linkflow.language.schema import validate_document
+from linkflow.language.service_builder import ServiceSet, build_services
 from linkflow.language.workflow_builder import build_workflow
 from linkflow.language.yaml_loader import MAX_FILE_BYTES, Document, parse_text, read_text
 from linkflow.source import SourceLocation
@@ -38,7 +40,10 @@ KINDS = {
     "world": "world.schema.json",
     "workflow": "workflow.schema.json",
     "world_schema": "world_schema.schema.json",
+    "services": "services.schema.json",
 }
+#: The services file a workflow that calls services finds beside it when none was loaded.
+SERVICES_FILES = ("services.yaml", "services.yml")
 
 
 @dataclass
@@ -52,6 +57,12 @@ class LoadResult:
     #: What did build of workflows that have problems: the checks across files read them too,
     #: so one `validate` shows every problem; nothing runs them.
     partial: dict[str, Workflow] = field(default_factory=dict)
+    #: The services declared by the loaded files (language/service_builder.py).
+    services: ServiceSet = field(default_factory=ServiceSet)
+    #: Workflows that call services, built once every file is read (a services file may come
+    #: after them): (document, text, check_graph, document as written).
+    waiting: list[tuple[Document, str, bool, dict[str, Any] | None]] = field(default_factory=list)
+    services_ready: bool = False
 
     @property
     def ok(self) -> bool:
@@ -101,8 +112,14 @@ def _build_workflow(
     source: str = "",
     check_graph: bool = True,
     declared: dict[str, Any] | None = None,
+    services: ServiceSet | None = None,
 ) -> list[Problem]:
-    built, problems = build_workflow(doc, partial=True, declared=declared)
+    if services is None and not result.services_ready and calls_services(doc.value):
+        result.waiting.append((doc, source, check_graph, declared))
+        return []
+    built, problems = build_workflow(
+        doc, partial=True, declared=declared, services=services or result.services
+    )
     if built is None:
         return problems
     if problems or declared is not None:  # the graph of a partial workflow says nothing true
@@ -113,7 +130,9 @@ def _build_workflow(
         problems = graph_problems(built)
         if problems:
             return problems
-    workflow = replace(built, source=source, source_hash=content_hash(source))
+    # a changed service declaration is a new definition: the hash covers both texts
+    both = f"{source}\n{built.services_source}" if built.services_source else source
+    workflow = replace(built, source=source, source_hash=content_hash(both))
     other = result.workflows.get(workflow.name)
     if other is not None:
         return [
@@ -142,11 +161,54 @@ def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:
     return scenario_problems(doc, workflows_of)
 
 
+def _add_services(doc: Document, result: LoadResult) -> list[Problem]:
+    built, problems = build_services(doc)
+    return problems + result.services.add(built)
+
+
 #: The builders of the other kinds (a workflow is built by `_build_workflow`, with its text).
 BUILDERS: dict[str, Builder] = {
     "world_schema": _check_world_schema,
     "scenario": _check_scenario,
+    "services": _add_services,
 }
+
+
+def _services_beside(result: LoadResult, folder: Path, found: dict[Path, ServiceSet]) -> ServiceSet:
+    """The services of the services file in `folder` not loaded already (read once each)."""
+    if folder not in found:
+        found[folder] = ServiceSet()
+        for name in SERVICES_FILES:
+            path = folder / name
+            if str(path) in result.files or not path.is_file():
+                continue
+            beside = LoadResult(files=[str(path)])
+            text, problems = read_source(path, str(path))
+            if text is not None:
+                _add_text(beside, text, str(path), {"services"})
+            result.problems.extend(problems + beside.problems)
+            found[folder] = beside.services
+            break
+    return found[folder]
+
+
+def _build_waiting(result: LoadResult) -> None:
+    """Build the workflows that call services, now that every loaded file was read: each with
+    the loaded services, and those of a services file beside it."""
+    result.services_ready = True
+    found: dict[Path, ServiceSet] = {}
+    for doc, text, check_graph, declared in result.waiting:
+        services = ServiceSet()
+        services.add(result.services)
+        beside = _services_beside(result, Path(doc.file).parent, found)
+        services.add(
+            ServiceSet(
+                {k: v for k, v in beside.services.items() if k not in services.services},
+                beside.written,
+            )
+        )
+        result.problems.extend(_build_workflow(doc, result, text, check_graph, declared, services))
+    result.waiting.clear()
 
 
 def _schema_problems(doc: Document, kind: str) -> list[Problem]:
@@ -196,6 +258,7 @@ def _add_text(
     schema_problems = _schema_problems(doc, kind)
     if schema_problems:
         result.problems.extend(schema_problems)
+        result.services.broken = result.services.broken or kind == "services"
         if kind in ("workflow", "scenario"):  # the rest is still checked, for every problem
             _build_pruned(doc, kind, result, text, schema_problems)
         return
@@ -236,6 +299,8 @@ def load(
     Workflows that a loaded workflow hands off to are looked up beside it when not named.
     """
     wanted = set(kinds) if kinds is not None else set(KINDS)
+    if "workflow" in wanted:  # the services a workflow calls are part of its definition
+        wanted.add("services")
     result = LoadResult()
     files, result.problems = expand_paths(paths)
     for path in files:
@@ -245,6 +310,7 @@ def load(
         result.problems.extend(problems)
         if text is not None:
             _add_text(result, text, display, wanted)
+    _build_waiting(result)
     if "workflow" in wanted and follow_handoffs:
         _load_handoff_targets(result)
         from linkflow.language.invariants import all_invariant_problems  # noqa: PLC0415 - checks across workflows: only a full load runs them; `send` rebuilds one workflow without
@@ -270,9 +336,9 @@ def load_text(text: str, file: str, *, check_graph: bool = True) -> LoadResult:
     `check_graph=False` is for text that passed every check when it was stored: building it
     again needs only the schema, and the graph checks would import networkx into every
     `linkflow send`. Handoff targets are not looked for: a stored text names them, the store
-    holds them.
+    holds them; nor is a services file (`workflow_from_text` takes the declarations kept).
     """
-    result = LoadResult(files=[file])
+    result = LoadResult(files=[file], services_ready=True)  # no services file is looked for
     _add_text(result, text, file, {"workflow"}, check_graph)
     return result
 
@@ -283,11 +349,14 @@ def workflow_from_text(
     """The one workflow of a file's text, with the declaration of the services it calls as
     the store kept it (`Workflow.services_source`); raises DefinitionError with every problem
     found."""
+    result = LoadResult(files=[file], services_ready=True)  # the kept services, no file
     if services_source:
-        raise DefinitionError(
-            [Problem(SourceLocation(file), "services are not readable by this version")]
-        )
-    result = load_text(text, file, check_graph=check_graph)
+        kept = LoadResult()
+        _add_text(kept, services_source, f"{file} (services).json", {"services"})
+        kept.raise_for_problems()
+        result.services = kept.services
+    _add_text(result, text, file, {"workflow"}, check_graph)
+    _build_waiting(result)
     result.raise_for_problems()
     if not result.workflows:
         raise DefinitionError([Problem(SourceLocation(file), "the text holds no workflow")])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from linkflow.language.effect_specs import EffectSpec
 from linkflow.language.expressions import Expression, Template
 from linkflow.language.services import Service
 from linkflow.source import SourceLocation
@@ -421,6 +422,12 @@ class Workflow:
     #: hash covers both.
     services: Mapping[str, Service] = field(default_factory=dict, repr=False)
     services_source: str = field(default="", repr=False)
+    #: The calls it makes (language/effect_specs.py): a state's `invoke`, by the state's path
+    #: (a leaf or a compound state), and a transition's `notify`, by the transition's index.
+    invokes: Mapping[str, EffectSpec] = field(default_factory=dict, repr=False)
+    notifies: Mapping[int, tuple[EffectSpec, ...]] = field(default_factory=dict, repr=False)
+    #: The call that undoes an invoke (`compensate`), by the invoking state's path.
+    compensations: Mapping[str, EffectSpec] = field(default_factory=dict, repr=False)
     #: With parallel states: the workflow before their regions' leaves were joined into
     #: configurations (the states and transitions as written), for the tools that draw or
     #: export the chart; None without parallel states.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from linkflow.errors import Problem
+from linkflow.language.effect_checks import effect_problems
 from linkflow.language.graph import graph_problems
 from linkflow.language.model import Outcome, Transition, Workflow
 
@@ -105,6 +106,7 @@ def model_problems(workflow: Workflow) -> list[Problem]:
         *reference_problems(workflow),
         *unused_problems(workflow),
         *nondeterminism_problems(workflow),
+        *effect_problems(workflow),
     ]
 
 

@@ -166,6 +166,7 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
         path: DocPath = ("steps", number)
         problems += _wait_problems(doc, path, step)
         problems += _choice_problems(doc, path, step, offering)
+        problems += _effect_problems(doc, path, step, flows)
         if step.get("secrets") and step.get("send") in events:
             problems += _secret_problems(doc, path, step, flows)
         available = (step.get("expect") or {}).get("available") or ()
@@ -186,6 +187,48 @@ def scenario_problems(doc: Document, catalog: Catalog) -> list[Problem]:
             at = (*path, key) if key == "send" else (*path, "expect", key)
             message = _unknown_name_message(name, known_names, noun, start, reachable)
             problems.append(Problem(doc.locate(at), message))
+    return problems
+
+
+def _effect_problems(
+    doc: Document, path: DocPath, step: Mapping[str, Any], flows: list[Workflow]
+) -> list[Problem]:
+    """A step's answer to a call, and the calls it expects, against the calls the workflows
+    make: `effect:` names an invoke, `expect.effects` invokes, notified and compensating
+    services, and an answer needs some invoke to answer (whether one is pending is known when
+    it runs)."""
+    invokes = {spec.name for w in flows for spec in w.invokes.values()}
+    notified = {s.name for w in flows for found in w.notifies.values() for s in found}
+    notified |= {s.name for w in flows for s in w.compensations.values()}
+    problems = []
+    answering = next((k for k in ("respond", "fail") if k in step), "")
+    if answering and not invokes:
+        problems.append(
+            Problem(
+                doc.locate((*path, answering)),
+                f"`{answering}` answers a call, and no state of these workflows invokes one",
+            )
+        )
+    name = step.get("effect")
+    if isinstance(name, str) and invokes and name not in invokes:
+        problems.append(
+            Problem(
+                doc.locate((*path, "effect")),
+                f"no state invokes '{name}'{suggest(name, invokes)} "
+                f"(invokes: {', '.join(sorted(invokes))})",
+            )
+        )
+    expected = (step.get("expect") or {}).get("effects") or ()
+    for j, called in enumerate(expected):
+        if called not in invokes | notified:
+            known = ", ".join(sorted(invokes | notified)) or "none"
+            problems.append(
+                Problem(
+                    doc.locate((*path, "expect", "effects", j)),
+                    f"no call named '{called}'{suggest(called, invokes | notified)} "
+                    f"(calls: {known})",
+                )
+            )
     return problems
 
 

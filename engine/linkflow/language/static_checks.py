@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from linkflow.errors import Problem
+from linkflow.language.effect_checks import effect_problems
 from linkflow.language.expressions import Expression, Template
 from linkflow.language.model import Action, Binding, Event, Guard, Transition, Workflow
 from linkflow.language.workflow_checks import suggest
@@ -242,6 +243,7 @@ def static_problems(workflows: Mapping[str, Workflow]) -> list[Problem]:
     problems: list[Problem] = []
     for workflow in workflows.values():
         problems.extend(payload_problems(workflow))
+        problems.extend(effect_problems(workflow))
         schema, _ = schema_for(Path(workflow.file))
         if schema is not None:
             problems.extend(world_problems(workflow, schema))

@@ -13,6 +13,7 @@ from typing import Any
 
 from linkflow.errors import Problem
 from linkflow.language.data_types import declaration_problems, default_of, field_type
+from linkflow.language.effect_builder import EffectBuilder, calls_services
 from linkflow.language.invariant_patterns import build_invariant
 from linkflow.language.model import (
     Binding,
@@ -28,6 +29,7 @@ from linkflow.language.model import (
 from linkflow.language.model_checks import nondeterminism_problems
 from linkflow.language.parallel import flatten
 from linkflow.language.schema import check_fragment_schema
+from linkflow.language.service_builder import ServiceSet
 from linkflow.language.workflow_checks import (
     RESERVED_WORKFLOW_NAMES,
     TIMEOUT_EVENT,
@@ -41,6 +43,9 @@ from linkflow.source import DocPath
 
 class _Builder(StateBuilder):
     """Builds a whole definition: its sections in order, then what is declared and unused."""
+
+    #: The services its invokes and notifies may name (None: no services file was found).
+    services: ServiceSet | None = None
 
     def build(self) -> Workflow | None:
         raw = self.raw
@@ -63,9 +68,13 @@ class _Builder(StateBuilder):
         base_names = frozenset({"data", "payload", *bindings})
         states = self.states(raw["states"], bindings)
         events = self.events(raw.get("events") or {}, bindings)
-        guards = self.guards(raw.get("guards") or {}, base_names, events)
+        effects = EffectBuilder(self, self.services) if calls_services(raw) else None
+        # an invoke's `<name>.done` and `<name>.failed`, declared by the invoke itself
+        answers = effects.result_events(raw["states"]) if effects else {}
+        every_event = {**events, **answers} if answers else events
+        guards = self.guards(raw.get("guards") or {}, base_names, every_event)
         exclusive = self.exclusive(raw.get("exclusive") or [], guards)
-        transitions = self.transitions(raw["transitions"], states, events, guards, bindings)
+        transitions = self.transitions(raw["transitions"], states, every_event, guards, bindings)
         transitions += self.timeout_transitions(states)
         self.explained_refusals(states, events, transitions)
         invariants = self.invariants(raw.get("invariants") or {})
@@ -82,6 +91,12 @@ class _Builder(StateBuilder):
         if initial in states and states[initial].is_final:
             self.problem(("initial",), f"the initial state '{initial}' must not be final")
         self.unused(events, guards, transitions)
+        invokes = effects.invokes(raw["states"], states, self.compounds) if effects else {}
+        notifies = effects.notifies(raw["transitions"], every_event) if effects else {}
+        undo = effects.compensations(raw["states"], invokes) if effects else {}
+        called = {s.service for s in (*invokes.values(), *undo.values())}
+        called |= {s.service for found in notifies.values() for s in found}
+        offered = self.services or ServiceSet()
 
         workflow = Workflow(
             name=name,
@@ -92,7 +107,7 @@ class _Builder(StateBuilder):
             data=data,
             bindings=bindings,
             states=states,
-            events=events,
+            events=every_event,
             guards=guards,
             exclusive=exclusive,
             transitions=tuple(transitions),
@@ -110,6 +125,11 @@ class _Builder(StateBuilder):
             ),
             data_types=data_types,
             compounds=self.compounds,
+            services={n: offered.services[n] for n in sorted(called)},
+            services_source=offered.source_of(called),
+            invokes=invokes,
+            notifies=notifies,
+            compensations=undo,
         )
         if any(c.parallel for c in self.compounds.values()):
             joined, moved, start = flatten(
@@ -303,14 +323,20 @@ class _Builder(StateBuilder):
 
 
 def build_workflow(
-    doc: Document, *, partial: bool = False, declared: Mapping[str, Any] | None = None
+    doc: Document,
+    *,
+    partial: bool = False,
+    declared: Mapping[str, Any] | None = None,
+    services: ServiceSet | None = None,
 ) -> tuple[Workflow | None, list[Problem]]:
     """The workflow of a schema-valid document and its problems; the workflow is None when
     there are problems, unless `partial` asks for what did build (for the checks that can
     still run on it; nothing may run it). `declared` is the document as written when `doc`
     had parts the schema refused taken out (linkflow.language.pruning): names declared there
-    are not reported as unknown a second time."""
+    are not reported as unknown a second time. `services` are those the workflow may call
+    (language/service_builder.py)."""
     builder = _Builder(doc, declared)
+    builder.services = services
     workflow = builder.build()
     if builder.problems and not partial:
         return None, builder.problems

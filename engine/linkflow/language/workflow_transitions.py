@@ -119,10 +119,7 @@ class TransitionBuilder(BuilderBase):
                 known_event = bool(compound)
             elif event not in events:
                 known_event = False
-                self.problem(
-                    (*path, "event"),
-                    f"unknown event '{event}'{suggest(event, events)}: declare it under `events`",
-                )
+                self.problem((*path, "event"), self.unknown_event(event, events))
             else:
                 known_event = True
             sources, declared, _ = self.sources(spec["from"], path, states, nonfinal)
@@ -179,6 +176,17 @@ class TransitionBuilder(BuilderBase):
                     )
                 )
         return out
+
+    def unknown_event(self, event: str, events: Mapping[str, Event]) -> str:
+        """Why a transition's event is unknown: not declared, or the answer of no invoke."""
+        invoke, dot, end = event.rpartition(".")
+        if dot and end in ("done", "failed"):
+            invoked = sorted({e.rpartition(".")[0] for e in events if "." in e})
+            return (
+                f"no state invokes '{invoke}'{suggest(invoke, invoked)}: '{event}' is the "
+                f"answer to a state's `invoke` named '{invoke}' (its `as`, else its service)"
+            )
+        return f"unknown event '{event}'{suggest(event, events)}: declare it under `events`"
 
     def sources(
         self, raw_from: Any, path: DocPath, states: Mapping[str, State], nonfinal: tuple[str, ...]

@@ -20,6 +20,8 @@ from linkflow.language.schema import describe, fast_validator, fragment_validato
 from linkflow.runtime.actions import ActionFailed, Actions
 from linkflow.runtime.choices import Choice, match, not_offered_message, offered
 from linkflow.runtime.context import EventContext, Subject
+from linkflow.runtime.effect_calls import EffectCall
+from linkflow.runtime.effect_plans import EffectPlan
 from linkflow.runtime.guards import Guards
 from linkflow.runtime.json_values import json_problem
 from linkflow.runtime.steps import Refusal, RefusalKind
@@ -96,6 +98,9 @@ class CompiledWorkflow:
             if event.payload_schema is not None
             and (fast := fast_validator(event.payload_schema)) is not None
         }
+        #: The calls its steps cause (runtime/effect_plans.py); None when it calls nothing,
+        #: so a step of such a workflow does no work for them.
+        self.effect_plan = EffectPlan(workflow) if workflow.invokes or workflow.notifies else None
         self.guards = Guards(workflow)
         self.actions = Actions(workflow, self.guards, tuple(self._steps.values()))
         self.secret_fields = frozenset(f for e in workflow.events.values() for f in e.secret_fields)
@@ -165,6 +170,14 @@ class CompiledWorkflow:
         ctx.checks.extend(inner.checks)
         if then is not None:
             ctx.chained.insert(0, (then, state))
+
+    def start_effects(self, instance: Subject) -> tuple[EffectCall, ...]:
+        """The calls a new instance causes by starting: the `invoke`s of the states it starts
+        in, resolved from its start data. Whoever keeps the new instance keeps these with it
+        (the store in its outbox); `Engine.create` only builds the instance."""
+        if self.effect_plan is None:
+            return ()
+        return self.effect_plan.start_effects(instance.data)
 
     # -- guards and actions, for callers outside a step ---------------------------------------
 

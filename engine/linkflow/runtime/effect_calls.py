@@ -16,10 +16,13 @@ worker agree on it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
+from linkflow.language.schema import describe, fragment_validator
 from linkflow.language.services import Auth, RetryPolicy
 
 #: The kinds of effect (see the module docstring).
@@ -27,6 +30,11 @@ INVOKE, NOTIFY, COMPENSATE = "invoke", "notify", "compensate"
 
 DONE_SUFFIX = ".done"
 FAILED_SUFFIX = ".failed"
+
+#: The reasons of a `.failed` that came with no answer, once the attempts are used up: the
+#: worker and the scenario stubs (`fail: timeout`, `fail: connection`) give the same words.
+TIMEOUT_REASON = "no answer within the service's timeout"
+CONNECTION_REASON = "the service could not be reached"
 
 _JSON_TYPES: Mapping[str, tuple[type, ...]] = {
     "string": (str,),
@@ -112,8 +120,10 @@ def failed_event(call: EffectCall, status: int | None, reason: str) -> tuple[str
 
 def result_event(call: EffectCall, status: int, body: Any) -> tuple[str, dict[str, Any]]:
     """The event an invoke's final HTTP answer becomes: `<name>.done` for a 2xx whose JSON
-    body is an object holding every declared field with its declared type (only those fields
-    are kept, with `status`), else `<name>.failed` with the status and the reason in words."""
+    body is an object holding every declared field, each valid against its declared JSON
+    Schema (only those fields are kept, with `status`), else `<name>.failed` with the status
+    and the reason in words. The reason never repeats a value of the answer: it is kept in
+    history and may be shown to anyone who reads the instance."""
     if not 200 <= status < 300:
         return failed_event(call, status, f"the service answered HTTP {status}")
     if not call.response:
@@ -125,12 +135,32 @@ def result_event(call: EffectCall, status: int, body: Any) -> tuple[str, dict[st
         if name not in body:
             return failed_event(call, status, f"the answer has no field '{name}'")
         value = body[name]
-        wanted = schema.get("type")
-        kinds = _JSON_TYPES.get(wanted) if isinstance(wanted, str) else None
-        if kinds is not None and (
-            not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
-        ):
-            return failed_event(call, status, f"the answer's field '{name}' is not {wanted}")
+        problem = _field_problem(schema, value)
+        if problem:
+            return failed_event(call, status, f"the answer's field '{name}' {problem}")
         payload[name] = value
     payload["status"] = status
     return call.name + DONE_SUFFIX, payload
+
+
+def _field_problem(schema: Mapping[str, Any], value: Any) -> str:
+    """Why `value` does not hold to a declared response field's schema, or ''."""
+    wanted = schema.get("type")
+    kinds = _JSON_TYPES.get(wanted) if isinstance(wanted, str) else None
+    if kinds is not None and (
+        not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
+    ):
+        return f"is not {wanted}"
+    if set(schema) <= {"type", "description"}:  # the short form: the type said it all
+        return ""
+    errors = sorted(
+        _validator(json.dumps(schema, sort_keys=True)).iter_errors(value),
+        key=lambda e: list(e.absolute_path),
+    )
+    return describe(errors[0], secret_safe=True) if errors else ""
+
+
+@cache
+def _validator(schema_text: str) -> Any:
+    """The explaining validator of a response field's schema, built once per schema."""
+    return fragment_validator(json.loads(schema_text))

@@ -18,6 +18,7 @@ from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.runtime.actions import ActionFailed
 from linkflow.runtime.compiled import CompiledWorkflow
 from linkflow.runtime.context import EventContext
+from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.steps import (
     UNREADABLE_EVENT,
     EventOption,
@@ -152,6 +153,7 @@ class Instance:
             or found[0].actions
             or TIMEOUT_EVENT in self.workflow.states[source].refuses
             or self.finished
+            or self.engine.effect_plan is not None
         ):
             return self._fire(TIMEOUT_EVENT, None, at=at)
         transition = found[0]
@@ -195,8 +197,12 @@ class Instance:
             public = {k: v for k, v in raw.items() if k in recordable}
         ctx = EventContext(raw, public, has_secrets)
         source = self.state
+        plan = engine.effect_plan
+        effects: tuple[EffectCall, ...] = ()
         try:
             taken = engine.choose(self, ctx, source, event)
+            if plan is not None and taken is not None:  # after the actions: they feed the calls
+                effects = plan.effects(self.data, raw, self.state, [(taken, source), *ctx.chained])
         except BaseException as err:
             ctx.journal.rollback()  # whatever stopped the step, it leaves nothing behind
             self.state = source
@@ -236,7 +242,9 @@ class Instance:
         self.history.append(
             HistoryEntry(self.entered_at, event, source, self.state, True, kept, None, omitted)
         )
-        return Step(event, source, self.state, taken, None, tuple(ctx.checks), tuple(ctx.chained))
+        return Step(
+            event, source, self.state, taken, None, tuple(ctx.checks), tuple(ctx.chained), effects
+        )
 
     def _refused_here(self, event: str, public: Mapping[str, Any]) -> Step:
         """The refusal of an event no transition could take from the current state: unknown,

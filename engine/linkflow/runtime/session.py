@@ -11,6 +11,7 @@ from typing import Any
 
 from linkflow.errors import UsageError
 from linkflow.language.model import Workflow
+from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Clock, Instance
 from linkflow.runtime.steps import Step
@@ -69,6 +70,11 @@ class Session:
         self.world = world if world is not None else World()
         self.clock = clock
         self.instance: Instance = engines.engine(start).create(data, self.world, clock)
+        #: The calls the current instance caused by starting (its initial states' `invoke`s),
+        #: resolved from its start data: a session performs no call (effect_calls.py).
+        self.start_effects: tuple[EffectCall, ...] = self.instance.engine.start_effects(
+            self.instance
+        )
         self.instances: list[Instance] = [self.instance]
         self.steps: list[SessionStep] = []
 
@@ -108,6 +114,7 @@ class Session:
         engine = self.engines.engine(name)
         shared = handoff_data(self.instance.data, engine.workflow)
         self.instance = engine.create(shared, self.world, self.clock)
+        self.start_effects = engine.start_effects(self.instance)
         self.instances.append(self.instance)
 
 

@@ -30,6 +30,7 @@ from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
 from linkflow.runtime.world_loader import collections_problems, load_world_and_schema
 from linkflow.source import DocPath, SourceLocation
+from linkflow.testing.effect_stubs import PendingCalls, effect_names
 from linkflow.testing.expectations import StepChecks, quiet_wait
 
 #: Scenario clocks start here (2026-01-01 UTC), so histories are reproducible.
@@ -318,10 +319,11 @@ class _Run:
         if ready is None:
             return
         session, clock = ready
+        pending = PendingCalls(session)
         for number, spec in enumerate(self.doc.value["steps"], 1):
             path: DocPath = ("steps", number - 1)
             entries: list[SessionStep] = []
-            did_something = "send" in spec or "wait" in spec
+            did_something = any(k in spec for k in ("send", "wait", "respond", "fail"))
             before = (
                 self.checks.picture(session)
                 if (spec.get("expect") or {}).get("unchanged")
@@ -332,6 +334,12 @@ class _Run:
                 if not sendable:
                     return
                 entries = [session.send(spec["send"], payload)]
+            elif "respond" in spec or "fail" in spec:
+                call, why = pending.pick(spec.get("effect"))
+                if call is None:
+                    self.problem((*path, "respond" if "respond" in spec else "fail"), why)
+                    return
+                entries = [session.send(*pending.answer(call, spec))]
             elif "wait" in spec:
                 try:
                     waited = parse_duration(spec["wait"])
@@ -342,11 +350,18 @@ class _Run:
                 entries = session.expire_all()
                 if not entries:
                     self.result.notes.append((number, quiet_wait(session, waited)))
+            pending.after(session, entries)
             self.result.steps.extend(entries)
             self.result.step_numbers.extend([number] * len(entries))
             entry = entries[-1] if entries else None
             expect = spec.get("expect") or {}
             self.checks.check_step(session, entry, did_something, expect, path, number, spec)
+            if "effects" in expect and effect_names(entries) != list(expect["effects"]):
+                self.fail(
+                    (*path, "expect", "effects"),
+                    number,
+                    f"expected the calls {list(expect['effects'])}, got {effect_names(entries)}",
+                )
             if before is not None:
                 self.checks.check_unchanged(before, self.checks.picture(session), path, number)
 

@@ -13,6 +13,7 @@ from linkflow.cli.commands.output import load_workflow_and_handoffs, report_prob
 
 if TYPE_CHECKING:
     from linkflow.language.model import Workflow
+    from linkflow.runtime.effect_calls import EffectCall
     from linkflow.runtime.session import Session, SessionStep
     from linkflow.runtime.steps import Step
     from linkflow.runtime.world import World
@@ -101,7 +102,8 @@ def parse_event(text: str) -> tuple[str, dict[str, Any]]:
     if not _EVENT_NAME.match(name):
         raise ValueError(
             "an event is written NAME or NAME=JSON, and a name uses lowercase letters, digits "
-            "and _ (the value given is not repeated here)"
+            "and _ (an invoke's answer: NAME.done, NAME.failed; the value given is not repeated "
+            "here)"
         )
     if not sep:
         return name, {}
@@ -116,8 +118,9 @@ def parse_event(text: str) -> tuple[str, dict[str, Any]]:
     return name, payload
 
 
-#: Event names as the workflow schema defines them, and no longer than any sensible name.
-_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: Event names as the workflow schema defines them (an invoke's answers included), and no
+#: longer than any sensible name.
+_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}(\.(done|failed))?$")
 
 
 def load_data(text: str | None) -> tuple[dict[str, Any] | None, str]:
@@ -318,6 +321,16 @@ def _json_report(
     }
 
 
+def _print_calls(calls: tuple[EffectCall, ...], out: TextIO) -> None:
+    """The calls a step caused, one line each: `run` never performs them (effect_calls.py)."""
+    for call in calls:
+        answer = f", answered by {call.name}.done or {call.name}.failed" if call.answers else ""
+        print(
+            f"    -> {call.kind} {call.service}: {call.method} {call.url} (not performed{answer})",
+            file=out,
+        )
+
+
 def _print_steps(
     session: Session,
     workflow: Workflow,
@@ -333,6 +346,7 @@ def _print_steps(
     instance = session.instance
     print(f"{workflow.title} ({workflow.file})", file=out)
     print(f"    starts in '{workflow.initial}'", file=out)
+    _print_calls(session.instances[0].engine.start_effects(session.instances[0]), out)
     for number, (entry, fields) in enumerate(zip(steps, watched, strict=True), 1):
         seconds = waits.get(number - 1)
         if seconds is not None:
@@ -340,6 +354,7 @@ def _print_steps(
         line = format_step(entry.step)
         shown_line = paint(line, "refused", out) if entry.step.refusal else line
         print(f"{number:>2}. {shown_line}", file=out)
+        _print_calls(entry.step.effects, out)
         if entry.handed_to:
             print(f"    -> hands over to workflow '{entry.handed_to}'", file=out)
         for field, value in fields.items():

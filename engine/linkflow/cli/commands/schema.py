@@ -7,13 +7,14 @@ from typing import Any, TextIO
 
 from linkflow.cli.commands import EXIT_OK, add_format
 
-KINDS = ("workflow", "world", "world_schema", "scenario")
+KINDS = ("workflow", "world", "world_schema", "scenario", "services")
 
 
 def register(commands: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         "schema",
-        help="print the JSON schema of workflows, worlds, world schemas or scenarios (or its path)",
+        help="print the JSON schema of workflows, worlds, world schemas, scenarios or services "
+        "(or its path)",
         description="Print the JSON schema of a kind of file, for editors and other tools "
         "(yaml-language-server, check-jsonschema). With --path, print where the installed "
         "copy is instead.",

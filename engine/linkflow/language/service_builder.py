@@ -1,0 +1,214 @@
+"""A `services:` file becomes frozen `Service` declarations (language/services.py), with every
+problem located; and the declarations a workflow calls become the canonical text the store
+keeps beside the workflow's own (`Workflow.services_source`), from which they are built again.
+
+The schema (schemas/services.schema.json) checks the shapes; here are the checks it cannot
+make: durations, a header that looks like a secret, authentication that names no place for its
+secret, response schemas and the CEL expressions of the path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from linkflow.errors import Problem
+from linkflow.language.durations import DurationError, parse_duration
+from linkflow.language.expressions import ExpressionError, Template
+from linkflow.language.schema import check_fragment_schema
+from linkflow.language.services import Auth, RetryPolicy, Service
+from linkflow.language.yaml_loader import Document
+from linkflow.source import DocPath
+
+#: Header names that carry credentials: such a header belongs under `auth`, read from the
+#: environment or a file when the call is made, never written in a definition.
+_SECRET_HEADER = re.compile(
+    r"^(authorization|proxy-authorization|cookie)$|key|token|secret|passw|signature|credential",
+    re.IGNORECASE,
+)
+#: Fields every `<name>.done` payload has besides the declared ones.
+RESERVED_RESPONSE_FIELDS = frozenset({"status"})
+#: The names a path template may read (for an invoke only `data` is there when it is made).
+PATH_NAMES = frozenset({"data", "payload"})
+
+
+@dataclass
+class ServiceSet:
+    """The services declared by the files loaded together, by name, with each declaration as
+    written (what the canonical text is made of)."""
+
+    services: dict[str, Service] = field(default_factory=dict)
+    written: dict[str, Any] = field(default_factory=dict)
+    #: A services file had problems: a service it meant to declare may be missing, and the
+    #: file's own problems say why (a workflow does not report it unknown a second time).
+    broken: bool = False
+
+    def add(self, other: ServiceSet) -> list[Problem]:
+        """Take in another file's services; a name declared twice is a located problem."""
+        problems = []
+        self.broken = self.broken or other.broken
+        for name, service in other.services.items():
+            first = self.services.get(name)
+            if first is not None and first.location.file != service.location.file:
+                problems.append(
+                    Problem(
+                        service.location,
+                        f"service '{name}' is already declared in {first.location}",
+                    )
+                )
+                continue
+            self.services[name] = service
+            self.written[name] = other.written[name]
+        return problems
+
+    def source_of(self, names: set[str]) -> str:
+        """The canonical text of the named services' declarations ("" for none): compact JSON
+        with sorted keys, so the same declarations always give the same text (and hash)."""
+        used = {n: self.written[n] for n in sorted(names) if n in self.written}
+        if not used:
+            return ""
+        return json.dumps({"services": used}, sort_keys=True, separators=(",", ":"))
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.folder = Path(doc.file).parent
+
+    def problem(self, path: DocPath, message: str, *, key: bool = False) -> None:
+        self.problems.append(Problem(self.doc.locate(path, key=key), message))
+
+    def seconds(self, value: Any, path: DocPath, default: float) -> float:
+        if value is None:
+            return default
+        try:
+            return parse_duration(value)
+        except DurationError as err:
+            self.problem(path, str(err))
+            return default
+
+    def build(self) -> ServiceSet:
+        out = ServiceSet()
+        for name, spec in (self.doc.value.get("services") or {}).items():
+            service, written = self.service(name, spec, ("services", name))
+            if service is not None:
+                out.services[name] = service
+                out.written[name] = written
+        return out
+
+    def service(
+        self, name: str, spec: Mapping[str, Any], path: DocPath
+    ) -> tuple[Service | None, dict[str, Any]]:
+        before = len(self.problems)
+        written = dict(spec)
+        headers = dict(spec.get("headers") or {})
+        for header in headers:
+            if _SECRET_HEADER.search(header):
+                self.problem(
+                    (*path, "headers", header),
+                    f"header '{header}' looks like a secret, and no secret may be written in a "
+                    "definition: declare it under `auth` (`{scheme: header, header: "
+                    f"{header}, env: VARIABLE}}` or `secret_file: FILE`)",
+                    key=True,
+                )
+        auth = self.auth(spec.get("auth"), (*path, "auth"), written)
+        template = spec.get("path") or ""
+        try:
+            compiled = Template.compile(template)
+        except ExpressionError as err:
+            self.problem((*path, "path"), f"path placeholder does not compile: {err}")
+        else:
+            for unknown in sorted(compiled.names - PATH_NAMES):
+                self.problem(
+                    (*path, "path"),
+                    f"path placeholder uses unknown name '{unknown}' (it sees `data`, and for "
+                    "a notify `payload`)",
+                )
+        retry_spec = spec.get("retry") or {}
+        retry = RetryPolicy(
+            attempts=int(retry_spec.get("attempts", 5)),
+            initial=self.seconds(retry_spec.get("initial"), (*path, "retry", "initial"), 1.0),
+            factor=float(retry_spec.get("factor", 2.0)),
+            max_delay=self.seconds(
+                retry_spec.get("max_delay"), (*path, "retry", "max_delay"), 60.0
+            ),
+        )
+        response = self.response(spec.get("response") or {}, (*path, "response"))
+        if len(self.problems) > before:
+            return None, written
+        return (
+            Service(
+                name=name,
+                location=self.doc.locate(path, key=True),
+                base_url=str(spec["base_url"]).rstrip("/"),
+                method=str(spec.get("method", "POST")),
+                path=template,
+                headers=headers,
+                auth=auth,
+                timeout=self.seconds(spec.get("timeout"), (*path, "timeout"), 10.0),
+                retry=retry,
+                response=response,
+            ),
+            written,
+        )
+
+    def auth(self, spec: Any, path: DocPath, written: dict[str, Any]) -> Auth | None:
+        if spec is None:
+            return None
+        places = [k for k in ("env", "secret_file") if k in spec]
+        if len(places) != 1:
+            self.problem(
+                path,
+                "authentication names where its secret is read: give exactly one of `env` (an "
+                "environment variable) and `secret_file` (a file)"
+                + ("" if places else ", never the secret itself"),
+            )
+            return None
+        scheme = str(spec["scheme"])
+        if scheme == "header" and "header" not in spec:
+            self.problem(path, "scheme `header` needs `header`: the name of the header to send")
+            return None
+        if scheme == "bearer" and "header" in spec:
+            self.problem((*path, "header"), "scheme `bearer` always sends `Authorization`")
+            return None
+        secret_file = str(spec.get("secret_file", ""))
+        if secret_file and not Path(secret_file).is_absolute():
+            # kept resolved: the worker that reads it may run in another folder
+            secret_file = str((self.folder / secret_file).resolve())
+            written["auth"] = {**spec, "secret_file": secret_file}
+        return Auth(
+            scheme=scheme,
+            env=str(spec.get("env", "")),
+            secret_file=secret_file,
+            header=str(spec.get("header", "Authorization")),
+        )
+
+    def response(self, spec: Mapping[str, Any], path: DocPath) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, given in spec.items():
+            if name in RESERVED_RESPONSE_FIELDS:
+                self.problem(
+                    (*path, name),
+                    f"'{name}' is a field of every `.done` payload (the HTTP status): "
+                    "choose another name",
+                    key=True,
+                )
+                continue
+            schema = {"type": given} if isinstance(given, str) else dict(given)
+            for inner, message in check_fragment_schema(schema):
+                self.problem((*path, name, *inner), f"response schema: {message}")
+            out[name] = schema
+        return out
+
+
+def build_services(doc: Document) -> tuple[ServiceSet, list[Problem]]:
+    """The services of a schema-valid `services:` document, and its problems."""
+    builder = _Builder(doc)
+    built = builder.build()
+    built.broken = bool(builder.problems)
+    return built, builder.problems
