@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "onboarding.yaml"
 START = "onboarding.documents.collecting+onboarding.equipment.ordering"
 
+FREIGHT = ROOT / "examples" / "freight_quote.yaml"
 #: Two regions, a transition declared on the parallel state and one around it.
 PAIR = """\
 workflow: pair
@@ -152,21 +153,8 @@ def test_explore_walks_the_configurations(pair: Workflow) -> None:
             "pair.yaml:33:44: a transition inside region 'both.right' cannot enter another "
             "region of parallel state 'both' (not supported yet)",
         ),
-        (
-            "  - {event: turn, from: both.right.r1, to: both.right.r2}\n",
-            "  - {event: go, from: both.right.r1, to: both.right.r2}\n",
-            "pair.yaml:33:13: event 'go' is taken in regions 'both.left' and 'both.right' of "
-            "parallel state 'both': one event moving several regions at once is not supported "
-            "yet",
-        ),
-        (
-            "  - {event: done.state.both, from: both, to: end}\n",
-            "  - {event: done.state.both.left, from: both.left, to: end}\n",
-            "pair.yaml:36:13: a region's done event ('done.state.both.left') is not supported "
-            "yet: use 'done.state.both', raised when every region is done",
-        ),
     ],
-    ids=["initial", "one-region", "waiting", "cross-region", "two-regions", "region-done"],
+    ids=["initial", "one-region", "waiting", "cross-region"],
 )
 def test_what_a_parallel_state_cannot_hold_is_a_located_problem(
     old: str, new: str, expected: str
@@ -175,6 +163,187 @@ def test_what_a_parallel_state_cannot_hold_is_a_located_problem(
     assert old in text
     problems = load_text(text.replace(old, new), "pair.yaml").problems
     assert expected in [str(p) for p in problems], [str(p) for p in problems]
+
+
+#: One event (`go`) declared in both regions, each with its guard; entry and exit actions on
+#: the parallel state, a region and leaves, each logging its name; region done events.
+JOINT = """\
+workflow: joint
+initial: before
+data: {log: [], left_ok: true, right_ok: true}
+states:
+  before: {}
+  both:
+    parallel: true
+    entry: [{append: {path: data.log, value: "'in both'"}}]
+    exit: [{append: {path: data.log, value: "'out both'"}}]
+    states:
+      left:
+        initial: l1
+        exit: [{append: {path: data.log, value: "'out left'"}}]
+        states:
+          l1: {exit: [{append: {path: data.log, value: "'out l1'"}}]}
+          l2: {entry: [{append: {path: data.log, value: "'in l2'"}}]}
+          l3: {final: done}
+      right:
+        initial: r1
+        states:
+          r1: {exit: [{append: {path: data.log, value: "'out r1'"}}]}
+          r2: {entry: [{append: {path: data.log, value: "'in r2'"}}]}
+          r3: {final: done}
+  left_first: {final: cancelled}
+  end: {final: completed}
+events:
+  start: {}
+  go: {}
+  finish: {}
+  bail: {}
+guards:
+  left_ok: {when: data.left_ok, message: Left is not ready.}
+  right_ok: {when: data.right_ok, message: Right is not ready.}
+transitions:
+  - {event: start, from: before, to: both}
+  - event: go
+    from: both.left.l1
+    to: both.left.l2
+    guards: [left_ok]
+    actions: [{append: {path: data.log, value: "'go left'"}}]
+  - event: go
+    from: both.right.r1
+    to: both.right.r2
+    guards: [right_ok]
+    actions: [{append: {path: data.log, value: "'go right'"}}]
+  - {event: finish, from: both.left.l2, to: both.left.l3}
+  - {event: finish, from: both.right.r2, to: both.right.r3}
+  - {event: bail, from: both.left.l2, to: before}
+  - {event: bail, from: both.right.r2, to: both.right.r1}
+  - {event: done.state.both.left, from: both.left, to: left_first}
+  - {event: done.state.both, from: both, to: end}
+"""
+
+
+def _joint(data: dict[str, bool] | None = None, text: str = JOINT) -> linkflow.Instance:
+    loaded = load_text(text, "joint.yaml")
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    instance = Engine(loaded.workflows["joint"]).create(data or {})
+    assert instance.send("start").accepted
+    return instance
+
+
+def test_one_event_is_taken_in_every_region_that_takes_it_in_one_step() -> None:
+    instance = _joint()
+    step = instance.send("go")
+    assert step.target == "both.left.l2+both.right.r2"
+    assert [t.index for t in step.transition.parts] == [1, 2]  # each region's, as written
+    # exits (a later region's first), then the actions in document order, then the entries
+    assert instance.data["log"] == [
+        "in both",
+        *("out r1", "out l1", "go left", "go right", "in l2", "in r2"),
+    ]
+    # each guard's check is the transition's that lists it
+    assert step.checks == ((1, "left_ok", True), (2, "right_ok", True))
+    # one history entry, to the new configuration
+    entry = instance.history[-1]
+    assert (entry.event, entry.source, entry.target) == (
+        "go",
+        "both.left.l1+both.right.r1",
+        "both.left.l2+both.right.r2",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "target", "log"),
+    [
+        ({"right_ok": False}, "both.left.l2+both.right.r1", ["out l1", "go left", "in l2"]),
+        ({"left_ok": False}, "both.left.l1+both.right.r2", ["out r1", "go right", "in r2"]),
+    ],
+    ids=["left-only", "right-only"],
+)
+def test_a_region_whose_guard_refuses_keeps_its_leaf_while_the_other_moves(
+    data: dict[str, bool], target: str, log: list[str]
+) -> None:
+    instance = _joint(data)
+    step = instance.send("go")
+    assert (step.accepted, step.target, step.transition.parts) == (True, target, ())
+    assert instance.data["log"] == ["in both", *log]
+
+
+def test_an_event_no_region_can_take_is_refused_once_per_guard() -> None:
+    instance = _joint({"left_ok": False, "right_ok": False})
+    step = instance.send("go")
+    assert step.refusal is not None
+    assert (step.refusal.guard, step.refusal.message) == ("left_ok", "Left is not ready.")
+    assert [r.message for r in step.refusal.also] == ["Right is not ready."]
+    assert instance.state == "both.left.l1+both.right.r1"
+    assert instance.data["log"] == ["in both"]
+
+
+def test_a_region_transition_that_leaves_the_parallel_state_preempts_a_later_regions() -> None:
+    instance = _joint()
+    instance.send("go")
+    step = instance.send("bail")  # the left region's leaves; the right region's is preempted
+    assert (step.target, step.transition.parts, step.transition.index) == ("before", (), 5)
+    assert instance.data["log"][-3:] == ["in r2", "out left", "out both"]
+
+
+def test_a_regions_done_event_is_raised_before_the_parallel_states() -> None:
+    instance = _joint()
+    instance.send("go")
+    step = instance.send("finish")  # both regions done at once: the left region's event first
+    assert (step.target, instance.outcome) == ("left_first", "cancelled")
+    assert [(t.event, left) for t, left in step.chained] == [
+        ("done.state.both.left", "both.left.l3+both.right.r3")
+    ]
+    assert instance.data["log"][-2:] == ["out left", "out both"]
+
+
+def test_the_parallel_states_done_event_follows_a_region_done_event_that_is_not_taken() -> None:
+    text = JOINT.replace(
+        "  - {event: done.state.both.left, from: both.left, to: left_first}\n",
+        "  - {event: done.state.both.left, from: both.left, to: left_first, guards: [never]}\n",
+    ).replace("guards:\n", "guards:\n  never: {when: 'false', message: Never.}\n")
+    instance = _joint(text=text)
+    instance.send("go")
+    step = instance.send("finish")
+    assert (step.target, instance.outcome) == ("end", "completed")
+    assert [t.event for t, _ in step.chained] == ["done.state.both"]
+    # the refused region done event's guard is among the step's checks
+    assert ("never", False) in [(label, held) for _, label, held in step.checks]
+
+
+def test_a_region_reaching_its_done_child_alone_raises_its_done_event() -> None:
+    instance = _joint({"right_ok": False})
+    instance.send("go")
+    step = instance.send("finish")  # only the left region takes it: l2 -> l3
+    assert (step.target, [t.event for t, _ in step.chained]) == (
+        "left_first",
+        ["done.state.both.left"],
+    )
+
+
+def test_the_freight_quote_example_books_the_first_carrier_within_the_budget() -> None:
+    workflow = load_workflow(FREIGHT)
+    instance = Engine(workflow).create({"north_in_budget": False})
+    instance.send("request")
+    step = instance.send("remind")
+    assert step.target == "quoting.north.reminded+quoting.south.reminded"
+    assert instance.data["reminded"] == ["north", "south"]
+    assert instance.send("north_answers").target == (
+        "quoting.north.answered+quoting.south.reminded"
+    )  # done, but over the budget: its done event refused
+    step = instance.send("south_answers")
+    assert (step.target, instance.outcome, instance.data["open"]) == (
+        "booked_south",
+        "completed",
+        False,
+    )
+
+
+def test_explore_passes_through_a_configuration_a_region_done_event_leaves() -> None:
+    rows = explore(load_workflow(FREIGHT)).rows
+    states = {row.ending.state for row in rows}
+    assert "quoting.north.asked+quoting.south.answered" not in states
+    assert {"booked_north", "booked_south", "withdrawn"} <= states
 
 
 def test_the_example_runs_both_regions_to_work() -> None:

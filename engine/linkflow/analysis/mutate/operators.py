@@ -28,6 +28,7 @@ from linkflow.language.model import (
     Workflow,
     transitions_by_source,
 )
+from linkflow.language.parallel import left_at_once
 from linkflow.source import SourceLocation
 
 
@@ -219,7 +220,14 @@ def drop_action(workflow: Workflow) -> Iterator[Mutant]:
                 action=action,
             )
     # the entry and exit actions of states, compound states included
-    holders: list[State | Compound] = [*workflow.states.values(), *workflow.compounds.values()]
+    # (a region's leaf is kept as written in `unjoined`: the configurations hold none)
+    written = workflow.unjoined.states.values() if workflow.unjoined is not None else ()
+    regions = [s for s in written if s.name not in workflow.states]
+    holders: list[State | Compound] = [
+        *workflow.states.values(),
+        *regions,
+        *workflow.compounds.values(),
+    ]
     for holder in holders:
         for when in ("entry", "exit"):
             actions: tuple[Action, ...] = getattr(holder, when)
@@ -232,6 +240,8 @@ def drop_action(workflow: Workflow) -> Iterator[Mutant]:
                     model = replace(
                         workflow, compounds={**workflow.compounds, changed.name: changed}
                     )
+                elif workflow.unjoined is not None and changed.name not in workflow.states:
+                    model = replace(workflow, unjoined=_with_state(workflow.unjoined, changed))
                 else:
                     model = _with_state(workflow, changed)
                 yield Mutant(
@@ -345,8 +355,9 @@ def widen_from(workflow: Workflow) -> Iterator[Mutant]:
         if t.event.startswith(DONE_EVENT_PREFIX):
             continue  # raised in a done state only: from any other state it could never fire
         for name, state in workflow.states.items():
-            # a done state is left at once by its compound state's done event
-            if state.is_final or state.done or name in t.sources:
+            # a done state is left at once by its compound state's done event (or, in a
+            # parallel state, by a region's)
+            if state.is_final or state.done or name in t.sources or left_at_once(workflow, name):
                 continue
             yield Mutant(
                 workflow.name,
