@@ -144,8 +144,10 @@ def test_explore_walks_the_configurations(pair: Workflow) -> None:
         ),
         (
             "          r1: {}\n",
-            "          r1: {waiting: {for: a reply}}\n",
-            "pair.yaml:18:16: `waiting` is not supported in a parallel state yet",
+            "          r1: {waiting: {for: a reply, timeout: {seconds: 60, to: end}}}\n",
+            "pair.yaml:18:40: a timeout is not supported in a parallel state yet: it would "
+            "count from when 'both.right.r1' was entered, and an instance keeps one time, its "
+            "last step's, which any region's step restarts",
         ),
         (
             "  - {event: turn, from: both.right.r1, to: both.right.r2}\n",
@@ -154,7 +156,7 @@ def test_explore_walks_the_configurations(pair: Workflow) -> None:
             "region of parallel state 'both' (not supported yet)",
         ),
     ],
-    ids=["initial", "one-region", "waiting", "cross-region"],
+    ids=["initial", "one-region", "timeout", "cross-region"],
 )
 def test_what_a_parallel_state_cannot_hold_is_a_located_problem(
     old: str, new: str, expected: str
@@ -319,6 +321,30 @@ def test_a_region_reaching_its_done_child_alone_raises_its_done_event() -> None:
         "left_first",
         ["done.state.both.left"],
     )
+
+
+def test_a_region_leaf_waits_and_explains_an_event_no_region_takes() -> None:
+    text = JOINT.replace(
+        "          l1: {exit: [{append: {path: data.log, value: \"'out l1'\"}}]}\n",
+        "          l1:\n"
+        "            exit: [{append: {path: data.log, value: \"'out l1'\"}}]\n"
+        "            waiting: {for: the left team}\n"
+        "            refuses: {finish: {message: Left has not started.}}\n",
+    )
+    instance = _joint({"left_ok": False}, text)
+    workflow = instance.workflow
+    assert workflow.states[instance.state].waiting is not None
+    assert workflow.states[instance.state].waiting.awaits == "the left team"
+    step = instance.send("finish")  # no region takes it: the left leaf's words
+    assert step.refusal is not None
+    assert (step.refusal.kind.value, step.refusal.message) == (
+        "wrong_state",
+        "Left has not started.",
+    )
+    instance.send("go")  # the right region only
+    assert instance.state == "both.left.l1+both.right.r2"
+    step = instance.send("finish")  # the right region takes it, whatever the left leaf says
+    assert (step.accepted, step.target) == (True, "both.left.l1+both.right.r3")
 
 
 def test_the_freight_quote_example_books_the_first_carrier_within_the_budget() -> None:

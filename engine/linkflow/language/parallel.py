@@ -26,8 +26,14 @@ The rules, SCXML's and XState v5's for the subset linkflow supports:
 - Entry and exit actions of the regions and their states run as for any nested state (see
   linkflow.language.nesting): exits in reverse document order, entries in document order.
 
-Not supported yet, each refused with a located problem: waits and `refuses` in a region, a
-parallel state in a region, a transition that crosses from one region into another.
+- A leaf's `waiting` (without a timeout) and `refuses` hold in every configuration it is in:
+  the configuration waits for what its leaves wait for; a leaf's `refuses` explains an event
+  no region takes there (another region may still take it).
+
+Not supported yet, each refused with a located problem: a timeout in a region (it would count
+from its leaf's entry, but an instance keeps one entry time, which any region's step
+restarts), a parallel state in a region, a transition that crosses from one region into
+another.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ from linkflow.language.model import (
     Compound,
     State,
     Transition,
+    Waiting,
     Workflow,
     active_leaves,
     contains,
@@ -108,7 +115,7 @@ def flatten(
         return p.with_leaf(target) if p is not None else target
 
     moved = [_lift(t, owner, out, states, enter) for t in transitions]
-    return out, moved, enter(initial)
+    return _explained(out, moved), moved, enter(initial)
 
 
 def _parallel_states(
@@ -197,13 +204,14 @@ def _state_problems(
     for leaves in p.leaves:
         for name in leaves:
             state = states[name]
-            path = state_doc_path(name)
-            for key, value in (
-                ("waiting", state.waiting),
-                ("refuses", state.refuses),
-            ):
-                if value:
-                    problem((*path, key), f"`{key}` {not_yet}", key=True)
+            if state.waiting is not None and state.waiting.timeout is not None:
+                problem(
+                    (*state_doc_path(name), "waiting", "timeout"),
+                    f"a timeout {not_yet}: it would count from when '{name}' was entered, "
+                    "and an instance keeps one time, its last step's, which any region's "
+                    "step restarts",
+                    key=True,
+                )
 
 
 def _transition_problems(problem: Report, p: _Parallel, transitions: Sequence[Transition]) -> None:
@@ -282,9 +290,36 @@ def _lift(
     )
 
 
+def _explained(states: dict[str, State], transitions: Sequence[Transition]) -> dict[str, State]:
+    """`states` with each configuration's `refuses` kept only for the events no region takes
+    there: a leaf's refusal speaks for its own region (and what is declared around it), while
+    another region may still take the event; when none does, the leaf's words explain why."""
+    taken = {
+        (source, t.event)
+        for t in transitions
+        for source in t.sources
+        if PARALLEL_JOIN in source and _region_taking(t, source, source.split(PARALLEL_JOIN)) >= 0
+    }
+    return {
+        name: replace(
+            state, refuses={e: why for e, why in state.refuses.items() if (name, e) not in taken}
+        )
+        if state.refuses and PARALLEL_JOIN in name
+        else state
+        for name, state in states.items()
+    }
+
+
 def _joined(configuration: str, p: _Parallel, states: Mapping[str, State]) -> State:
-    """The state for one configuration: its leaves' words joined, done when all are."""
+    """The state for one configuration: its leaves' words joined, done when all are; what
+    the leaves wait for (none with a timeout), and the events they refuse (a region's
+    words first when two refuse the same event)."""
     parts = [states[leaf] for leaf in configuration.split(PARALLEL_JOIN)]
+    waits = [s.waiting for s in parts if s.waiting is not None]
+    refuses: dict[str, tuple[str, str]] = {}
+    for s in parts:
+        for event, why in s.refuses.items():
+            refuses.setdefault(event, why)
 
     def words(key: str, joint: str) -> str:
         return joint.join(text.strip() for s in parts if (text := getattr(s, key)))
@@ -298,6 +333,10 @@ def _joined(configuration: str, p: _Parallel, states: Mapping[str, State]) -> St
         label=words("label", "; "),
         assumption=words("assumption", " "),
         done=all(s.done for s in parts),
+        waiting=Waiting(" and ".join(w.awaits for w in waits), None, all(w.by_actor for w in waits))
+        if waits
+        else None,
+        refuses=refuses,
     )
 
 

@@ -16,6 +16,7 @@ from linkflow.language.graph import graph_problems
 from linkflow.language.invariant_patterns import parse_pattern, pattern_matches, write_parts
 from linkflow.language.model import (
     DONE_EVENT_PREFIX,
+    PARALLEL_JOIN,
     Action,
     ActionKind,
     Compound,
@@ -356,8 +357,16 @@ def widen_from(workflow: Workflow) -> Iterator[Mutant]:
             continue  # raised in a done state only: from any other state it could never fire
         for name, state in workflow.states.items():
             # a done state is left at once by its compound state's done event (or, in a
-            # parallel state, by a region's)
-            if state.is_final or state.done or name in t.sources or left_at_once(workflow, name):
+            # parallel state, by a region's); a configuration that refuses the event in a
+            # leaf's words never takes it (the loader checks leaves, not configurations, so the
+            # mutant would not be rejected but never differ)
+            if (
+                state.is_final
+                or state.done
+                or name in t.sources
+                or (PARALLEL_JOIN in name and t.event in state.refuses)
+                or left_at_once(workflow, name)
+            ):
                 continue
             yield Mutant(
                 workflow.name,
