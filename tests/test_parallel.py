@@ -149,14 +149,8 @@ def test_explore_walks_the_configurations(pair: Workflow) -> None:
             "count from when 'both.right.r1' was entered, and an instance keeps one time, its "
             "last step's, which any region's step restarts",
         ),
-        (
-            "  - {event: turn, from: both.right.r1, to: both.right.r2}\n",
-            "  - {event: turn, from: both.right.r1, to: both.left.l2}\n",
-            "pair.yaml:33:44: a transition inside region 'both.right' cannot enter another "
-            "region of parallel state 'both' (not supported yet)",
-        ),
     ],
-    ids=["initial", "one-region", "timeout", "cross-region"],
+    ids=["initial", "one-region", "timeout"],
 )
 def test_what_a_parallel_state_cannot_hold_is_a_located_problem(
     old: str, new: str, expected: str
@@ -347,6 +341,20 @@ def test_a_region_leaf_waits_and_explains_an_event_no_region_takes() -> None:
     assert (step.accepted, step.target) == (True, "both.left.l1+both.right.r3")
 
 
+def test_a_transition_into_another_region_leaves_the_parallel_state_and_enters_it_again() -> None:
+    text = JOINT.replace(
+        "  - {event: bail, from: both.right.r2, to: both.right.r1}\n",
+        "  - {event: bail, from: both.right.r2, to: both.left.l2}\n",
+    )
+    instance = _joint({"left_ok": False}, text)
+    instance.send("go")  # the right region only: l1 + r2
+    step = instance.send("bail")  # from the right region into the left one
+    assert step.target == "both.left.l2+both.right.r1"  # the right region starts again
+    # exits (the right region's first, then the left's), the parallel state itself, then
+    # every state entered again, in document order
+    assert instance.data["log"][-5:] == ["out l1", "out left", "out both", "in both", "in l2"]
+
+
 def test_the_freight_quote_example_books_the_first_carrier_within_the_budget() -> None:
     workflow = load_workflow(FREIGHT)
     instance = Engine(workflow).create({"north_in_budget": False})
@@ -438,7 +446,7 @@ def test_the_docs_page_lists_the_regions_as_written() -> None:
     workflow = load_workflow(EXAMPLE)
     page = doc_files({workflow.name: workflow})["onboarding.md"].decode()
     assert "all active at once (parallel)" in page
-    assert "- in `onboarding.equipment.ordering`: `ship` → `onboarding.equipment.shipped`" in page
+    assert "   - `ship` → `onboarding.equipment.shipped` — The laptop leaves the warehouse." in page
     assert "collecting+" not in page.split("## Implementation", 1)[1]
 
 

@@ -17,6 +17,9 @@ The rules, SCXML's and XState v5's for the subset linkflow supports:
   entries of all. A region transition that leaves its region (and so the parallel state) is
   taken alone when it is the first region's choice, and preempted otherwise (SCXML's conflict
   rule: the earlier region in document order wins).
+- A transition from one region into another leaves the parallel state and enters it again
+  (SCXML's rule: a transition's domain is never a parallel state): the target's region starts
+  in the target, every other region in its `initial`.
 - A transition declared on the parallel state or around it applies in every configuration and
   is tried after the regions' own; one that leaves the parallel state exits every region; one
   that enters it (or re-enters it) starts every region not named in its target in its `initial`.
@@ -32,8 +35,7 @@ The rules, SCXML's and XState v5's for the subset linkflow supports:
 
 Not supported yet, each refused with a located problem: a timeout in a region (it would count
 from its leaf's entry, but an instance keeps one entry time, which any region's step
-restarts), a parallel state in a region, a transition that crosses from one region into
-another.
+restarts), a parallel state in a region.
 """
 
 from __future__ import annotations
@@ -222,16 +224,6 @@ def _transition_problems(problem: Report, p: _Parallel, transitions: Sequence[Tr
                 (*_where(t), "from"),
                 f"this transition leaves states in {len(local)} regions of parallel state "
                 f"'{p.name}': declare one transition per region, or declare it on '{p.name}'",
-            )
-            continue
-        if not local:
-            continue
-        region = local.pop()
-        if contains(p.name, t.target) and p.region_of(t.target) != region:
-            problem(
-                (*_where(t), "to"),
-                f"a transition inside region '{p.regions[region]}' cannot enter another region "
-                f"of parallel state '{p.name}' (not supported yet)",
             )
 
 
