@@ -22,6 +22,8 @@ from linkflow.output.mermaid import to_mermaid
 from linkflow.output.pages import doc_files
 from linkflow.output.reader import reader_diagram
 from linkflow.runtime.engine import Engine
+from linkflow.store import Store
+from linkflow.store.listing import Filters, _within
 from linkflow.studio.playground import Playground
 from linkflow.testing.scenarios import run_scenario_file
 
@@ -460,6 +462,50 @@ def test_the_store_keeps_and_returns_the_configuration(tmp_path: Path) -> None:
         assert again.send("sign").target == (
             "onboarding.documents.signed+onboarding.equipment.shipped"
         )
+
+
+def test_a_state_filter_finds_the_configurations_that_hold_a_leaf_or_a_state_around_it(
+    store_url: str,
+) -> None:
+    workflow = load_workflow(EXAMPLE)
+    with Store.open(store_url) as store:
+        started = {}
+        for name, events in {
+            "fresh": [],
+            "shipped": ["ship"],
+            "signed": ["sign", "ship"],
+            "working": ["sign", "ship", "receive"],
+        }.items():
+            record = store.start(workflow, {"documents": 1})
+            for event in events:
+                assert store.send(record.id, event).step.accepted
+            started[name] = record.id
+
+        def found(state: str, size: int = 50, scan: int = 5000) -> set[str]:
+            ids: set[str] = set()
+            after = None
+            while True:  # keyset pages, each a bounded scan
+                page = store.page(Filters(state=state), limit=size, after=after, scan=scan)
+                ids |= {r.id for r in page.records}
+                if page.after is None:
+                    return {name for name, id_ in started.items() if id_ in ids}
+                after = page.after
+
+        assert found("onboarding.documents.collecting") == {"fresh", "shipped"}  # first leaf
+        assert found("onboarding.equipment.shipped") == {"shipped", "signed"}  # a later leaf
+        assert found("onboarding.equipment") == {"fresh", "shipped", "signed"}  # around one
+        assert found("onboarding", size=1, scan=2) == {"fresh", "shipped", "signed"}
+        assert found(START) == {"fresh"}  # a whole configuration, exactly
+        assert found("working") == {"working"}
+        assert found("onboarding.equip") == set()  # a path, not a prefix of a name
+    assert _within("a_b%") == (
+        "a_b%",
+        "a\\_b\\%.%",
+        "a\\_b\\%+%",
+        "%+a\\_b\\%",
+        "%+a\\_b\\%+%",
+        "%+a\\_b\\%.%",
+    )
 
 
 def test_the_studio_outlines_every_active_leaf(tmp_path: Path) -> None:
