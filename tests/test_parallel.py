@@ -151,8 +151,14 @@ def test_explore_walks_the_configurations(pair: Workflow) -> None:
             "count from when 'both.right.r1' was entered, and an instance keeps one time, its "
             "last step's, which any region's step restarts",
         ),
+        (
+            "          r1: {}\n",
+            "          r1: {entry: [{set: {path: data.log, value: '[]'}}]}\n",
+            "pair.yaml:18:16: 'both.right.r1' is entered when an instance is created, where no "
+            "entry actions run yet: give the data field its start value under `data` instead",
+        ),
     ],
-    ids=["initial", "one-region", "timeout"],
+    ids=["initial", "one-region", "timeout", "entry-at-creation"],
 )
 def test_what_a_parallel_state_cannot_hold_is_a_located_problem(
     old: str, new: str, expected: str
