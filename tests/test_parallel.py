@@ -650,3 +650,17 @@ def test_validate_locates_an_unknown_state_in_a_scenarios_list(
         "s.yaml:6:55: no state 'onboarding.equipment.shiped' in workflow 'onboarding' "
         "(did you mean 'onboarding.equipment.shipped'?)"
     )
+
+
+def test_a_regions_transition_to_itself_restarts_that_region_only() -> None:
+    text = JOINT.replace(
+        "  - {event: bail, from: both.left.l2, to: before}\n",
+        "  - {event: bail, from: both.left, to: both.left}\n",
+    )
+    instance = _joint({"right_ok": False}, text)
+    instance.send("go")  # the left region only: l2 + r1
+    step = instance.send("bail")  # declared on the left region, to itself
+    assert step.target == "both.left.l1+both.right.r1"
+    # the left region's leaf is left and its first state entered; the region itself, the
+    # right region and the parallel state stay
+    assert instance.data["log"] == ["in both", "out l1", "go left", "in l2"]

@@ -38,6 +38,7 @@ from linkflow.language.model import (
     active_leaves,
     ancestors_of,
     contains,
+    parent_of,
 )
 
 #: The most `done.state.<path>` events one step may take in a row (each finishes a compound
@@ -82,7 +83,7 @@ def _configuration_exits_and_entries(
     for part in transition.parts or (transition,):
         source = part.declared_at(state) or state
         target = part.to or part.target_from(state)
-        top = _parallel_free_domain(workflow, source, target)
+        top = parallel_free_domain(workflow, source, target)
         exits |= {s for s in before_active if s != top and contains(top, s)}
         entries |= {s for s in after_active if s != top and contains(top, s)}
     order = _document_order(workflow)
@@ -97,15 +98,20 @@ def _active(state: str) -> set[str]:
     return {s for leaf in active_leaves(state) for s in (leaf, *ancestors_of(leaf))}
 
 
-def _parallel_free_domain(workflow: Workflow, source: str, target: str) -> str:
-    """The transition's domain (see `domain`), never a parallel state: the innermost compound
-    state, not parallel, holding both, or the compound source itself when it holds the
-    target."""
+def parallel_free_domain(workflow: Workflow, source: str, target: str) -> str:
+    """The domain of a transition from `source` (as written) to `target` (see `domain`),
+    never a parallel state: the innermost compound state, not parallel, holding both, or the
+    compound source itself when it holds the target. A region's transition to the region
+    itself restarts that region only (the loader keeps the other regions' leaves for it): its
+    domain is the region."""
     compound = workflow.compounds.get(source)
+    region = (
+        parent_of(source) in workflow.compounds and workflow.compounds[parent_of(source)].parallel
+    )
     if (
         compound is not None
         and not compound.parallel
-        and target != source
+        and (target != source or region)
         and contains(source, target)
     ):
         return source

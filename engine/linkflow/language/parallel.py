@@ -57,6 +57,7 @@ from linkflow.language.model import (
     contains,
     parent_of,
 )
+from linkflow.language.nesting import parallel_free_domain
 from linkflow.language.workflow_checks import state_doc_path
 from linkflow.source import DocPath
 
@@ -367,7 +368,7 @@ def joint_routes(workflow: Workflow) -> dict[tuple[str, str], tuple[Transition, 
             (by_region.setdefault(region, []) if region >= 0 else outer).append(t)
         if len(by_region) < 2:
             continue
-        joint = _joint(state, parts, by_region, number)
+        joint = _joint(workflow, state, parts, by_region, number)
         out[(state, event)] = (*joint, *outer)
     return out
 
@@ -380,15 +381,19 @@ def _region_taking(t: Transition, state: str, parts: Sequence[str]) -> int:
     return inside[0] if len(inside) == 1 else -1
 
 
-def _stays_in_region(t: Transition, state: str, parts: Sequence[str], region: int) -> bool:
-    """Whether `t` from `state` moves region `region` only (the others keep their leaves)."""
-    after = t.target_from(state).split(PARALLEL_JOIN)
-    return len(after) == len(parts) and all(
-        a == b for i, (a, b) in enumerate(zip(after, parts, strict=True)) if i != region
+def _stays_in_region(
+    workflow: Workflow, t: Transition, state: str, parts: Sequence[str], region: int
+) -> bool:
+    """Whether `t` from `state` moves region `region` only: its domain is inside that region
+    (a transition into another region, or out, leaves the parallel state)."""
+    top = parallel_free_domain(
+        workflow, t.declared_at(state) or state, t.to or t.target_from(state)
     )
+    return bool(top) and all(contains(top, p) == (i == region) for i, p in enumerate(parts))
 
 
 def _joint(
+    workflow: Workflow,
     state: str,
     parts: Sequence[str],
     by_region: Mapping[int, Sequence[Transition]],
@@ -402,7 +407,7 @@ def _joint(
         if not chosen:
             continue
         first_region, first = chosen[0]
-        if len(chosen) == 1 or not _stays_in_region(first, state, parts, first_region):
+        if len(chosen) == 1 or not _stays_in_region(workflow, first, state, parts, first_region):
             # alone, or leaving the parallel state first: the others' choices do not matter
             if id(first) not in seen:
                 seen.add(id(first))
@@ -410,7 +415,7 @@ def _joint(
             continue
         # a later region's choice that leaves its region is preempted by the first one's;
         # its guards are still checked, as that region's choice
-        kept = [t for r, t in chosen if _stays_in_region(t, state, parts, r)]
+        kept = [t for r, t in chosen if _stays_in_region(workflow, t, state, parts, r)]
         after = list(parts)
         for r, t in chosen:
             if t in kept:
