@@ -57,8 +57,8 @@ class StateBuilder(TransitionBuilder):
             compound = self.compounds.get(name)
             for region in compound.children if compound is not None and compound.parallel else ():
                 first = self.leaf(f"{name}.{region}", states) or ""
-                path = (first, *ancestors_of(first))
-                entered.update(dict.fromkeys(s for s in path if s.startswith(f"{name}.")))
+                starts = (first, *ancestors_of(first))
+                entered.update(dict.fromkeys(s for s in starts if s.startswith(f"{name}.")))
         for name in entered:
             holder = self.compounds.get(name) or states.get(name)
             path = state_doc_path(name)
