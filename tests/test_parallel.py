@@ -664,3 +664,15 @@ def test_a_regions_transition_to_itself_restarts_that_region_only() -> None:
     # the left region's leaf is left and its first state entered; the region itself, the
     # right region and the parallel state stay
     assert instance.data["log"] == ["in both", "out l1", "go left", "in l2"]
+
+
+def test_an_event_id_sent_again_replays_a_step_taken_in_both_regions(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        record = store.start(load_workflow(FREIGHT))
+        store.send(record.id, "request")
+        first = store.send(record.id, "remind", event_id="remind-1")
+        again = store.send(record.id, "remind", event_id="remind-1")
+        assert again.replayed
+        assert (again.step.source, again.step.target) == (first.step.source, first.step.target)
+        assert again.step.target == "quoting.north.reminded+quoting.south.reminded"
+        assert again.instance.version == first.instance.version == 2
