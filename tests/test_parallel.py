@@ -16,12 +16,14 @@ from linkflow.analysis.explore import explore
 from linkflow.cli import main
 from linkflow.language.loader import load_text, load_workflow
 from linkflow.language.model import active_leaves, is_active
+from linkflow.language.parallel import taken_between
 from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.diagram_model import EdgeRole
 from linkflow.output.mermaid import to_mermaid
 from linkflow.output.pages import doc_files
 from linkflow.output.reader import reader_diagram
 from linkflow.runtime.engine import Engine
+from linkflow.service.catalog import trace_of as catalog_trace
 from linkflow.store import Store
 from linkflow.store.listing import Filters, _within
 from linkflow.studio.playground import Playground
@@ -676,3 +678,19 @@ def test_an_event_id_sent_again_replays_a_step_taken_in_both_regions(store_url: 
         assert (again.step.source, again.step.target) == (first.step.source, first.step.target)
         assert again.step.target == "quoting.north.reminded+quoting.south.reminded"
         assert again.instance.version == first.instance.version == 2
+
+
+def test_a_history_entry_is_traced_to_every_region_transition_it_took() -> None:
+    workflow = load_workflow(FREIGHT)
+    both = "quoting.north.asked+quoting.south.asked"
+    reminded = "quoting.north.reminded+quoting.south.reminded"
+    south_only = "quoting.north.asked+quoting.south.reminded"
+    assert [t.index for t in taken_between(workflow, both, "remind", reminded)] == [1, 2]
+    assert [t.index for t in taken_between(workflow, both, "remind", south_only)] == [2]
+    assert taken_between(workflow, both, "remind", "draft") == ()
+    steps = catalog_trace(workflow, [("request", "draft", both), ("remind", both, reminded)])
+    assert [(s.index, s.source, s.target) for s in steps] == [
+        (0, "draft", both),
+        (1, both, reminded),
+        (2, both, reminded),
+    ]

@@ -485,3 +485,20 @@ def region_done_event(workflow: Workflow, state: str) -> str:
 def left_at_once(workflow: Workflow, state: str) -> bool:
     """Whether configuration `state` is left in the step that enters it (`region_done_event`)."""
     return bool(region_done_event(workflow, state))
+
+
+def taken_between(
+    workflow: Workflow, source: str, event: str, target: str
+) -> tuple[Transition, ...]:
+    """The declared transitions a history entry (`event` from `source` into `target`) took,
+    found again (history keeps no transition): the first whose target from `source` is
+    `target`, or, for one event taken in several regions at once, each region's. Empty when
+    none matches (a done event taken in the same step moved the instance on)."""
+    for transition in workflow.by_source.get((source, event), ()):
+        if transition.target_from(source) == target:
+            return (transition,)
+    if PARALLEL_JOIN in source:
+        for transition in joint_routes(workflow).get((source, event), ()):
+            if transition.parts and transition.target == target:
+                return transition.parts
+    return ()
