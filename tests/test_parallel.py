@@ -401,7 +401,12 @@ def test_the_example_runs_both_regions_to_work() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    sorted((ROOT / "examples" / "scenarios").glob("onboarding_*.yaml")),
+    sorted(
+        [
+            *(ROOT / "examples" / "scenarios").glob("onboarding_*.yaml"),
+            *(ROOT / "examples" / "scenarios").glob("freight_quote_*.yaml"),
+        ]
+    ),
     ids=lambda p: p.name,
 )
 def test_the_example_scenarios_pass(path: Path) -> None:
@@ -602,20 +607,26 @@ def test_show_says_which_state_is_parallel(capsys: pytest.CaptureFixture[str]) -
     assert "  onboarding [parallel: regions documents, equipment, all active at once]" in out
 
 
+@pytest.mark.parametrize(
+    ("example", "states"),
+    [(EXAMPLE, 8), (FREIGHT, 13)],  # six configurations and two ends; nine and four
+    ids=["onboarding", "freight_quote"],
+)
 def test_the_example_is_fully_covered_and_every_mutant_is_caught(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], example: Path, states: int
 ) -> None:
     scenarios = str(ROOT / "examples" / "scenarios")
     assert main(["coverage", scenarios, "--format", "json"]) in (0, 1)  # the others' gaps
-    onboarding = json.loads(capsys.readouterr().out)["workflows"]["onboarding"]
+    covered = json.loads(capsys.readouterr().out)["workflows"][example.stem]
     for kind in ("states", "transitions", "guard_outcomes"):
-        assert onboarding[kind]["percent"] == 100.0, kind
-    assert onboarding["states"]["total"] == 8  # six configurations and two ends
-    code = main(["mutate", str(EXAMPLE), "--scenarios", scenarios, "--format", "json"])
+        assert covered[kind]["percent"] == 100.0, kind
+    assert covered["states"]["total"] == states
+    code = main(["mutate", str(example), "--scenarios", scenarios, "--format", "json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert report["workflows"]["onboarding"]["score"] == 100.0
-    assert report["workflows"]["onboarding"]["survived"] == 0
+    assert report["workflows"][example.stem]["score"] == 100.0
+    assert report["workflows"][example.stem]["survived"] == 0
+    assert report["workflows"][example.stem]["killed"] > 20
 
 
 def test_with_every_region_done_and_no_done_transition_the_parallel_states_still_apply() -> None:
