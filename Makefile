@@ -136,7 +136,7 @@ generate: setup
 	$(LINKFLOW) render $(EXAMPLE_DIAGRAM)
 	$(LINKFLOW) docs
 	$(PY) docs_site/generate.py
-	$(LINKFLOW) coverage examples/scenarios --diagrams examples/coverage
+	$(LINKFLOW) coverage examples/scenarios examples/supplier_order/scenarios --diagrams examples/coverage
 	$(CHROMIUM) $(PY) -m tests.studio_browser docs/screenshots
 
 # The docs site, built strictly (a broken link, a missing page or a bad API reference fails)

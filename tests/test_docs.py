@@ -130,6 +130,7 @@ def test_docs_never_overwrite_a_page_they_did_not_generate(
     assert report["written"] == [
         str(out / "document_review.md"),
         str(out / "expense_claim.md"),
+        str(out / "freight_quote.md"),
         str(out / "onboarding.md"),
         str(out / "supplier_order.md"),
     ]

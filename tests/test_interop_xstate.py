@@ -158,6 +158,19 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
     assert len(parallel) >= 10
     assert configs["onboarding"]["states"]["onboarding"]["type"] == "parallel"
     assert "onDone" in configs["onboarding"]["states"]["onboarding"]
+    # one event moving both regions in one step, and a region's own done event
+    both_moved = [
+        after
+        for s in scenarios
+        for before, after in zip(s["steps"], s["steps"][1:], strict=False)
+        if after["kind"] == "send"
+        and len(before["expect"][1]) == len(after["expect"][1]) == 2
+        and not set(before["expect"][1]) & set(after["expect"][1])
+    ]
+    assert [step["event"] for step in both_moved] == ["remind"]
+    quoting = configs["freight_quote"]["states"]["quoting"]["states"]
+    assert "onDone" in quoting["north"]
+    assert "onDone" in quoting["south"]
 
 
 def test_a_disagreement_is_reported(machines: tuple[dict[str, Any], dict[str, str]]) -> None:

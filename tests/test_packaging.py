@@ -101,4 +101,4 @@ def test_linkflow_runs_without_the_cel_packages_interactive_shell() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert "11 passed, 0 failed" in result.stdout
+    assert "16 passed, 0 failed" in result.stdout

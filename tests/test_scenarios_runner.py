@@ -110,7 +110,7 @@ def test_unknown_workflow_is_a_located_problem() -> None:
     assert [str(p).split(": ", 1)[1] for p in result.problems] == [
         "no workflow named 'document_reviw' in "
         + str((CASES / "../../../examples").resolve())
-        + " (there: document_review, expense_claim, onboarding, supplier_order)"
+        + " (there: document_review, expense_claim, freight_quote, onboarding, supplier_order)"
     ]
     assert result.problems[0].location.line == 2
 
@@ -125,7 +125,7 @@ def test_schema_errors_are_located() -> None:
 def test_example_scenarios_pass() -> None:
     results = [run_scenario_file(p) for p in sorted(EXAMPLES.glob("*.yaml"))]
     assert [r.name for r in results if not r.passed] == []
-    assert len(results) == 11  # document review 2, expense claim 5, onboarding 4
+    assert len(results) == 16  # document review 2, expense claim 5, freight 5, onboarding 4
 
 
 def test_cli_summary_line_and_exit_codes() -> None:
@@ -136,7 +136,7 @@ def test_cli_summary_line_and_exit_codes() -> None:
         check=False,
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.splitlines()[-1] == "11 passed, 0 failed"
+    assert ok.stdout.splitlines()[-1] == "16 passed, 0 failed"
 
     bad = subprocess.run(
         [sys.executable, "-m", "linkflow", "test", str(CASES), "--format", "json"],

@@ -278,14 +278,20 @@ def test_api_saves_a_scenario_and_draws_coverage(client: TestClient, tree: Path)
     assert client.post("/api/scenario", json={"name": "Bad"}).status_code == 422
     folder = str(ROOT / "examples" / "scenarios")
     coverage = client.get("/api/coverage", params={"folder": folder}).json()
-    assert coverage["scenarios"] == 11
+    assert coverage["scenarios"] == 16
     names = [w["name"] for w in coverage["workflows"]]
-    assert names == ["document_review", "expense_claim", "onboarding", "supplier_order"]
+    assert names == [
+        "document_review",
+        "expense_claim",
+        "freight_quote",
+        "onboarding",
+        "supplier_order",
+    ]
     assert all("<svg" in w["svg"] for w in coverage["workflows"])
     # the compound states of expense_claim are boxes around their states
     assert "cluster_state_approval" in coverage["workflows"][1]["svg"]
     # and the regions of onboarding's parallel state a box each
-    assert "cluster_state_onboarding__equipment" in coverage["workflows"][2]["svg"]
+    assert "cluster_state_onboarding__equipment" in coverage["workflows"][3]["svg"]
     missing = client.get("/api/coverage", params={"folder": str(tree / "none")})
     assert missing.status_code == 422
 

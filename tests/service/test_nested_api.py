@@ -32,3 +32,31 @@ def test_the_nested_example_over_http(tmp_path: Path) -> None:
         diagram = http.get("/workflows/expense_claim/diagram.svg")
         assert diagram.status_code == 200
         assert b"cluster_state_approval" in diagram.content
+
+
+def test_the_parallel_examples_over_http(tmp_path: Path) -> None:
+    """One event moving both regions is one step between configurations, and a state filter
+    finds the instances whose configuration holds a leaf or a state around one."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    examples = str(ROOT / "examples")
+    with ServiceProcess(examples, store=url) as running, running.client() as http:
+        quote = start(http, "freight_quote")["id"]
+        assert send(http, quote, "request").json()["accepted"] is True
+        step = send(http, quote, "remind").json()
+        assert (step["from"], step["to"]) == (
+            "quoting.north.asked+quoting.south.asked",
+            "quoting.north.reminded+quoting.south.reminded",
+        )
+        shipped = start(http, "onboarding", documents=1)["id"]
+        fresh = start(http, "onboarding", documents=1)["id"]
+        assert send(http, shipped, "ship").json()["accepted"] is True
+
+        def listed(state: str) -> set[str]:
+            page = http.get("/instances", params={"state": state, "limit": 100})
+            assert page.status_code == 200, page.text
+            return {i["id"] for i in page.json()["instances"]}
+
+        assert listed("onboarding.equipment.shipped") == {shipped}
+        assert listed("onboarding.documents.collecting") == {shipped, fresh}
+        assert listed("quoting.south") == {quote}
+        assert listed("quoting.north.asked") == set()

@@ -227,9 +227,11 @@ def measure(
         cov.states.update((wf.initial, step.source))
         if step.transition is not None:
             cov.states.add(step.target)
-            number = transition_position(wf, step.transition, step.source)
-            if number >= 0:
-                cov.transitions.add(number)
+            # one event taken in several regions at once: each region's transition
+            for taken in step.transition.parts or (step.transition,):
+                number = transition_position(wf, taken, step.source)
+                if number >= 0:
+                    cov.transitions.add(number)
             # a compound state's done event, taken in the same step from its done state
             for chained, left in step.chained:
                 cov.states.add(left)

@@ -14,6 +14,7 @@ from itertools import product
 
 from linkflow.language.model import DONE_EVENT_PREFIX, GuardUse, Transition, Workflow
 from linkflow.language.nesting import with_entry_exit
+from linkflow.language.parallel import joint_routes, region_done_event
 
 #: A set of assumptions: (guard name, value) pairs.
 Assumptions = frozenset[tuple[str, bool]]
@@ -52,8 +53,17 @@ class GuardLogic:
             if state.done and automatic and not any(t.guards for t in automatic):
                 # the compound state is done: its done event is taken at once, nothing else
                 self.events[state.name] = [done]
+        for name in workflow.states:
+            # in a parallel state, a region in its `final: done` raises its own done event
+            # first (linkflow.runtime.compiled): with a transition for it, taken at once
+            region_done = region_done_event(workflow, name)
+            if region_done:
+                self.events[name] = [region_done]
+        #: one event taken in several regions at once: the joint transitions, tried first
+        self.joint = joint_routes(workflow)
+        joined = {id(t): t for route in self.joint.values() for t in route if t.parts}
         self.forgets: dict[int, frozenset[str]] = {}
-        for t in workflow.transitions:
+        for t in (*workflow.transitions, *joined.values()):
             # with the entry and exit actions of the nested states it leaves and enters
             steps = [with_entry_exit(workflow, t, leaf) for leaf in t.sources]
             self.forgets[id(t)] = frozenset(g for step in steps for g in self._forgets(step))
@@ -103,13 +113,16 @@ class GuardLogic:
         """Each way `event` can go in `state`: (transition taken or None for a refusal, the
         guard checks made in order, the values assumed)."""
         base = dict(known)
-        candidates = self.workflow.by_source.get((state, event), ())
+        candidates = self.joint.get((state, event)) or self.workflow.by_source.get(
+            (state, event), ()
+        )
         for i, transition in enumerate(candidates):
             # candidates declared on one state are pairwise exclusive (the loader checks it), so
             # when this one passes, the earlier ones there fail whatever their other guards do;
-            # one declared on a state nested deeper is tried first, so it must fail first
+            # one declared on a state nested deeper is tried first, so it must fail first, as
+            # must every joint transition (several regions' choices) tried before
             level = transition.declared_at(state)
-            deeper = [c for c in candidates[:i] if c.declared_at(state) != level]
+            deeper = [c for c in candidates[:i] if c.declared_at(state) != level or c.parts]
             for fails in product(*(_failures(c) for c in deeper)):
                 uses = [u for f in fails for u in f] + [(u, True) for u in transition.guards]
                 values = self.assume(base, uses)

@@ -47,7 +47,8 @@ def consistent_reachability(
             for transition, _uses, values in logic.branches(state, event, known):
                 if transition is None:
                     continue
-                result.feasible.add(logic.positions[id(transition)])
+                for part in transition.parts or (transition,):  # joint: each region's
+                    result.feasible.add(logic.positions[id(part)])
                 nxt = logic.after(transition, values)
                 kept = minimal.setdefault(transition.target_from(state), [])
                 if any(k <= nxt for k in kept):

@@ -9,24 +9,39 @@ the configurations unchanged: the instance's `state` stays a string, and
 `linkflow.language.model.active_leaves` splits it.
 
 The rules, SCXML's and XState v5's for the subset linkflow supports:
-- An event is offered to the regions in document order; a transition declared inside a region
-  moves that region only (the others keep their leaves). One event may be taken in one region
-  only (a problem otherwise: a step takes one transition).
+- An event is offered to every region; a transition declared inside a region moves that region
+  only (the others keep their leaves). Each region takes its first transition whose guards
+  hold (its leaf's own first, then its compound states' outwards); when several regions take
+  the event, the step takes them all at once (`joint_routes`): every guard is checked against
+  the data before the step, then the exits of all, their actions in document order, the
+  entries of all. A region transition that leaves its region (and so the parallel state) is
+  taken alone when it is the first region's choice, and preempted otherwise (SCXML's conflict
+  rule: the earlier region in document order wins).
+- A transition from one region into another leaves the parallel state and enters it again
+  (SCXML's rule: a transition's domain is never a parallel state): the target's region starts
+  in the target, every other region in its `initial`.
 - A transition declared on the parallel state or around it applies in every configuration and
   is tried after the regions' own; one that leaves the parallel state exits every region; one
   that enters it (or re-enters it) starts every region not named in its target in its `initial`.
-- The parallel state is done when every region is in its `final: done` child: entering that
-  configuration raises `done.state.<parallel path>`.
+- A region is done when it is in its `final: done` child: entering it raises
+  `done.state.<region path>`. The parallel state is done when every region is: entering that
+  configuration raises `done.state.<parallel path>` after the regions' own.
+- Entry and exit actions of the regions and their states run as for any nested state (see
+  linkflow.language.nesting): exits in reverse document order, entries in document order.
 
-Not supported yet, each refused with a located problem: entry and exit actions on the parallel
-state and in it, waits and `refuses` in a region, a parallel state in a region, a transition
-that crosses from one region into another, a region's own done event.
+- A leaf's `waiting` (without a timeout) and `refuses` hold in every configuration it is in:
+  the configuration waits for what its leaves wait for; a leaf's `refuses` explains an event
+  no region takes there (another region may still take it).
+
+Not supported yet, each refused with a located problem: a timeout in a region (it would count
+from its leaf's entry, but an instance keeps one entry time, which any region's step
+restarts), a parallel state in a region.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from math import prod
 
@@ -36,8 +51,13 @@ from linkflow.language.model import (
     Compound,
     State,
     Transition,
+    Waiting,
+    Workflow,
+    active_leaves,
     contains,
+    parent_of,
 )
+from linkflow.language.nesting import parallel_free_domain
 from linkflow.language.workflow_checks import state_doc_path
 from linkflow.source import DocPath
 
@@ -97,8 +117,8 @@ def flatten(
         p = owner.get(target)
         return p.with_leaf(target) if p is not None else target
 
-    moved = [_lift(t, owner, out, enter) for t in transitions]
-    return out, moved, enter(initial)
+    moved = [_lift(t, owner, out, states, enter) for t in transitions]
+    return _explained(out, moved), moved, enter(initial)
 
 
 def _parallel_states(
@@ -157,12 +177,16 @@ def _supported(
         _state_problems(problem, p, compounds, states)
         for index, region in enumerate(p.regions):
             if not any(states[n].done for n in p.leaves[index]):
-                done = [t for t in transitions if t.event == DONE_EVENT_PREFIX + p.name]
-                if done:
+                for done in [t for t in transitions if t.event == DONE_EVENT_PREFIX + p.name][:1]:
                     problem(
-                        (*_where(done[0]), "event"),
+                        (*_where(done), "event"),
                         f"region '{region}' has no `final: done` child, so parallel state "
                         f"'{p.name}' is never done",
+                    )
+                for done in [t for t in transitions if t.event == DONE_EVENT_PREFIX + region][:1]:
+                    problem(
+                        (*_where(done), "event"),
+                        f"region '{region}' has no `final: done` child, so it is never done",
                     )
         _transition_problems(problem, p, transitions)
     return _count(problem) == before
@@ -175,9 +199,6 @@ def _state_problems(
     for name, compound in compounds.items():
         if not contains(p.name, name):
             continue
-        for key in ("entry", "exit"):
-            if getattr(compound, key):
-                problem((*state_doc_path(name), key), f"`{key}` {not_yet}", key=True)
         if compound.parallel and name != p.name:
             problem(
                 (*state_doc_path(name), "parallel"),
@@ -186,53 +207,24 @@ def _state_problems(
     for leaves in p.leaves:
         for name in leaves:
             state = states[name]
-            path = state_doc_path(name)
-            for key, value in (
-                ("entry", state.entry),
-                ("exit", state.exit),
-                ("waiting", state.waiting),
-                ("refuses", state.refuses),
-            ):
-                if value:
-                    problem((*path, key), f"`{key}` {not_yet}", key=True)
+            if state.waiting is not None and state.waiting.timeout is not None:
+                problem(
+                    (*state_doc_path(name), "waiting", "timeout"),
+                    f"a timeout {not_yet}: it would count from when '{name}' was entered, "
+                    "and an instance keeps one time, its last step's, which any region's "
+                    "step restarts",
+                    key=True,
+                )
 
 
 def _transition_problems(problem: Report, p: _Parallel, transitions: Sequence[Transition]) -> None:
-    taken: dict[str, int] = {}
     for t in transitions:
-        if t.event.startswith(DONE_EVENT_PREFIX) and t.event[len(DONE_EVENT_PREFIX) :] in (
-            p.regions
-        ):
-            problem(
-                (*_where(t), "event"),
-                f"a region's done event ('{t.event}') is not supported yet: use "
-                f"'{DONE_EVENT_PREFIX}{p.name}', raised when every region is done",
-            )
-            continue
         local = {p.region_of(s) for s in t.sources if _declared_inside(t, s, p)}
         if len(local) > 1:
             problem(
                 (*_where(t), "from"),
                 f"this transition leaves states in {len(local)} regions of parallel state "
                 f"'{p.name}': declare one transition per region, or declare it on '{p.name}'",
-            )
-            continue
-        if not local:
-            continue
-        region = local.pop()
-        if contains(p.name, t.target) and p.region_of(t.target) != region:
-            problem(
-                (*_where(t), "to"),
-                f"a transition inside region '{p.regions[region]}' cannot enter another region "
-                f"of parallel state '{p.name}' (not supported yet)",
-            )
-        first = taken.setdefault(t.event, region)
-        if first != region:
-            problem(
-                (*_where(t), "event"),
-                f"event '{t.event}' is taken in regions '{p.regions[first]}' and "
-                f"'{p.regions[region]}' of parallel state '{p.name}': one event moving "
-                "several regions at once is not supported yet",
             )
 
 
@@ -246,9 +238,12 @@ def _lift(
     t: Transition,
     owner: Mapping[str, _Parallel],
     states: Mapping[str, State],
+    leaves: Mapping[str, State],
     enter: Callable[[str], str],
 ) -> Transition:
-    """`t` with its sources and targets as configurations."""
+    """`t` with its sources and targets as configurations (`states`: the joined ones,
+    `leaves`: the regions' leaves as written)."""
+    raised_by = t.event[len(DONE_EVENT_PREFIX) :] if t.event.startswith(DONE_EVENT_PREFIX) else ""
     target = enter(t.target)
     sources: dict[str, str] = {}
     for source in t.sources:
@@ -262,8 +257,10 @@ def _lift(
             parts = configuration.split(PARALLEL_JOIN)
             if parts[region] != source:
                 continue
-            if t.event.startswith(DONE_EVENT_PREFIX) and not states[configuration].done:
+            if raised_by == p.name and not states[configuration].done:
                 continue  # raised only where every region is done
+            if raised_by in p.regions and not leaves[parts[p.regions.index(raised_by)]].done:
+                continue  # raised only where that region is done
             if local and contains(p.regions[region], t.target):
                 sources.setdefault(configuration, p.with_leaf(t.target, parts))
             else:
@@ -272,18 +269,50 @@ def _lift(
     # `declared` stays as written: `Transition.declared_at` finds a region's own source in a
     # configuration, so a leaf's transition is still tried before its region's, and both
     # before the parallel state's
+    lifted = tuple(sources) != t.sources or first != t.target
     return replace(
         t,
         sources=tuple(sources),
         target=first,
         targets={s: v for s, v in sources.items() if v != first},
-        written=t.label if tuple(sources) != t.sources or first != t.target else "",
+        written=t.label if lifted else "",
+        # as written, so that `declared_at` finds the region a configuration takes it in and
+        # the nesting rules see the states it leaves and enters
+        declared=t.declared or (t.sources if lifted else ()),
+        to=t.to or (t.target if lifted else ""),
     )
 
 
+def _explained(states: dict[str, State], transitions: Sequence[Transition]) -> dict[str, State]:
+    """`states` with each configuration's `refuses` kept only for the events no region takes
+    there: a leaf's refusal speaks for its own region (and what is declared around it), while
+    another region may still take the event; when none does, the leaf's words explain why."""
+    taken = {
+        (source, t.event)
+        for t in transitions
+        for source in t.sources
+        if PARALLEL_JOIN in source and _region_taking(t, source, source.split(PARALLEL_JOIN)) >= 0
+    }
+    return {
+        name: replace(
+            state, refuses={e: why for e, why in state.refuses.items() if (name, e) not in taken}
+        )
+        if state.refuses and PARALLEL_JOIN in name
+        else state
+        for name, state in states.items()
+    }
+
+
 def _joined(configuration: str, p: _Parallel, states: Mapping[str, State]) -> State:
-    """The state for one configuration: its leaves' words joined, done when all are."""
+    """The state for one configuration: its leaves' words joined, done when all are; what
+    the leaves wait for (none with a timeout), and the events they refuse (a region's
+    words first when two refuse the same event)."""
     parts = [states[leaf] for leaf in configuration.split(PARALLEL_JOIN)]
+    waits = [s.waiting for s in parts if s.waiting is not None]
+    refuses: dict[str, tuple[str, str]] = {}
+    for s in parts:
+        for event, why in s.refuses.items():
+            refuses.setdefault(event, why)
 
     def words(key: str, joint: str) -> str:
         return joint.join(text.strip() for s in parts if (text := getattr(s, key)))
@@ -297,6 +326,10 @@ def _joined(configuration: str, p: _Parallel, states: Mapping[str, State]) -> St
         label=words("label", "; "),
         assumption=words("assumption", " "),
         done=all(s.done for s in parts),
+        waiting=Waiting(" and ".join(w.awaits for w in waits), None, all(w.by_actor for w in waits))
+        if waits
+        else None,
+        refuses=refuses,
     )
 
 
@@ -307,3 +340,165 @@ def _where(t: Transition) -> DocPath:
 def _count(problem: Report) -> int:
     owner = getattr(problem, "__self__", None)
     return len(getattr(owner, "problems", ()))
+
+
+def joint_routes(workflow: Workflow) -> dict[tuple[str, str], tuple[Transition, ...]]:
+    """Per (configuration, event) that two regions or more may take: every transition the
+    event may take there, in the order they are tried, with one joint transition per choice
+    of one transition (or none) per region, as `Transition.parts`.
+
+    Each region takes its first transition whose guards hold, so the choices are listed
+    region by region in the order each region tries its own, "none" last: the first whose
+    guards all hold is the combination SCXML takes. The transitions declared on the parallel
+    state or around it come after them (a region's choice preempts them). Worked out when a
+    workflow is compiled or explored, from `by_source`: a mutant's changed transitions are
+    joined as they are. Empty for a workflow without parallel states, which pays nothing."""
+    if workflow.unjoined is None:
+        return {}
+    out: dict[tuple[str, str], tuple[Transition, ...]] = {}
+    number = itertools.count(len(workflow.transitions))
+    for (state, event), candidates in workflow.by_source.items():
+        if PARALLEL_JOIN not in state or len(candidates) < 2:
+            continue
+        parts = state.split(PARALLEL_JOIN)
+        by_region: dict[int, list[Transition]] = {}
+        outer: list[Transition] = []
+        for t in candidates:
+            region = _region_taking(t, state, parts)
+            (by_region.setdefault(region, []) if region >= 0 else outer).append(t)
+        if len(by_region) < 2:
+            continue
+        joint = _joint(workflow, state, parts, by_region, number)
+        out[(state, event)] = (*joint, *outer)
+    return out
+
+
+def _region_taking(t: Transition, state: str, parts: Sequence[str]) -> int:
+    """The index of the region of configuration `state` that declares `t`, or -1 when it is
+    declared on the parallel state or around it."""
+    declared = t.declared_at(state)
+    inside = [i for i, part in enumerate(parts) if declared and contains(declared, part)]
+    return inside[0] if len(inside) == 1 else -1
+
+
+def _stays_in_region(
+    workflow: Workflow, t: Transition, state: str, parts: Sequence[str], region: int
+) -> bool:
+    """Whether `t` from `state` moves region `region` only: its domain is inside that region
+    (a transition into another region, or out, leaves the parallel state)."""
+    top = parallel_free_domain(
+        workflow, t.declared_at(state) or state, t.to or t.target_from(state)
+    )
+    return bool(top) and all(contains(top, p) == (i == region) for i, p in enumerate(parts))
+
+
+def _joint(
+    workflow: Workflow,
+    state: str,
+    parts: Sequence[str],
+    by_region: Mapping[int, Sequence[Transition]],
+    number: Iterator[int],
+) -> list[Transition]:
+    regions = sorted(by_region)
+    out: list[Transition] = []
+    seen: set[int] = set()
+    for combo in itertools.product(*([*by_region[r], None] for r in regions)):
+        chosen = [(r, t) for r, t in zip(regions, combo, strict=True) if t is not None]
+        if not chosen:
+            continue
+        first_region, first = chosen[0]
+        if len(chosen) == 1 or not _stays_in_region(workflow, first, state, parts, first_region):
+            # alone, or leaving the parallel state first: the others' choices do not matter
+            if id(first) not in seen:
+                seen.add(id(first))
+                out.append(first)
+            continue
+        # a later region's choice that leaves its region is preempted by the first one's;
+        # its guards are still checked, as that region's choice
+        kept = [t for r, t in chosen if _stays_in_region(workflow, t, state, parts, r)]
+        after = list(parts)
+        for r, t in chosen:
+            if t in kept:
+                after[r] = t.target_from(state).split(PARALLEL_JOIN)[r]
+        out.append(
+            replace(
+                first,
+                sources=(state,),
+                target=PARALLEL_JOIN.join(after),
+                targets={},
+                guards=tuple(u for _, t in chosen for u in t.guards),
+                owners=tuple(t.index for _, t in chosen for _ in t.guards),
+                actions=tuple(a for t in kept for a in t.actions),
+                description=" ".join(t.description for t in kept if t.description),
+                index=next(number),
+                check_all_guards=False,
+                parts=tuple(kept),
+                declared=(),
+                to="",
+                written="; ".join(t.label for t in kept),
+            )
+        )
+    return out
+
+
+def newly_done(
+    workflow: Workflow, routes: Mapping[tuple[str, str], Sequence[tuple[Transition, object]]]
+) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Per (state, configuration entered) of the transitions in `routes`: the
+    `done.state.<region>` events raised by the regions whose `final: done` child the move
+    enters, in document order (a region already done raises nothing again). Empty for a
+    workflow without parallel states."""
+    if workflow.unjoined is None:
+        return {}
+    leaves = workflow.unjoined.states
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for (source, _), candidates in routes.items():
+        before = set(active_leaves(source))
+        for transition, _change in candidates:
+            target = transition.target_from(source)
+            if PARALLEL_JOIN not in target or (source, target) in out:
+                continue
+            out[(source, target)] = tuple(
+                DONE_EVENT_PREFIX + parent_of(leaf)
+                for leaf in active_leaves(target)
+                if leaf not in before and leaves[leaf].done
+            )
+    return {key: raised for key, raised in out.items() if raised}
+
+
+def region_done_event(workflow: Workflow, state: str) -> str:
+    """The `done.state.<region>` event that leaves configuration `state` at once, or "": a
+    region is in its `final: done` child and a transition without guards takes that region's
+    done event there (the first such region in document order). Explore and mutate treat
+    such a configuration as passed through, never rested in."""
+    if workflow.unjoined is None or PARALLEL_JOIN not in state:
+        return ""
+    for leaf in active_leaves(state):
+        event = DONE_EVENT_PREFIX + parent_of(leaf)
+        written = workflow.unjoined.states.get(leaf)
+        taken = workflow.by_source.get((state, event), ())
+        if written is not None and written.done and taken and not any(t.guards for t in taken):
+            return event
+    return ""
+
+
+def left_at_once(workflow: Workflow, state: str) -> bool:
+    """Whether configuration `state` is left in the step that enters it (`region_done_event`)."""
+    return bool(region_done_event(workflow, state))
+
+
+def taken_between(
+    workflow: Workflow, source: str, event: str, target: str
+) -> tuple[Transition, ...]:
+    """The declared transitions a history entry (`event` from `source` into `target`) took,
+    found again (history keeps no transition): the first whose target from `source` is
+    `target`, or, for one event taken in several regions at once, each region's. Empty when
+    none matches (a done event taken in the same step moved the instance on)."""
+    for transition in workflow.by_source.get((source, event), ()):
+        if transition.target_from(source) == target:
+            return (transition,)
+    if PARALLEL_JOIN in source:
+        for transition in joint_routes(workflow).get((source, event), ()):
+            if transition.parts and transition.target == target:
+                return transition.parts
+    return ()

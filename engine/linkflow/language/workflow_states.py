@@ -50,8 +50,16 @@ class StateBuilder(TransitionBuilder):
 
     def initial_entry_problems(self, initial: str, states: Mapping[str, State]) -> None:
         """Entry actions on the states a new instance starts in are refused: an instance is
-        created in its initial state without a step to run them in (not supported yet)."""
-        for name in (initial, *ancestors_of(initial)):
+        created in its initial state without a step to run them in (not supported yet). A
+        parallel state around it starts every region: their first states count too."""
+        entered = {initial: None, **dict.fromkeys(ancestors_of(initial))}
+        for name in list(entered):
+            compound = self.compounds.get(name)
+            for region in compound.children if compound is not None and compound.parallel else ():
+                first = self.leaf(f"{name}.{region}", states) or ""
+                starts = (first, *ancestors_of(first))
+                entered.update(dict.fromkeys(s for s in starts if s.startswith(f"{name}.")))
+        for name in entered:
             holder = self.compounds.get(name) or states.get(name)
             path = state_doc_path(name)
             if holder is not None and holder.entry:

@@ -16,6 +16,7 @@ from linkflow.language.data_types import FieldType
 from linkflow.language.expressions import ExpressionError
 from linkflow.language.model import DONE_EVENT_PREFIX, Event, GuardUse, Transition, Workflow
 from linkflow.language.nesting import MAX_DONE_CHAIN, with_entry_exit
+from linkflow.language.parallel import joint_routes, newly_done
 from linkflow.language.schema import describe, fast_validator, fragment_validator
 from linkflow.runtime.actions import ActionFailed, Actions
 from linkflow.runtime.choices import Choice, match, not_offered_message, offered
@@ -64,7 +65,12 @@ class CompiledWorkflow:
         #: Per (transition index, source leaf): the transition with the exit and entry actions
         #: of the states it leaves and enters joined to its own (see linkflow.runtime.nesting).
         self._steps: dict[tuple[int, str], Transition] = {}
-        for (source, event), candidates in workflow.by_source.items():
+        # one event taken in several regions of a parallel state at once: its joint
+        # transitions, tried first (linkflow.language.parallel)
+        joint = joint_routes(workflow)
+        self._joint = bool(joint)
+        for (source, event), declared in workflow.by_source.items():
+            candidates = joint.get((source, event), declared)
             for transition in candidates:
                 change = states.add(event, source, transition.target_from(source))
                 routes.setdefault((source, event), []).append((transition, change))
@@ -85,6 +91,9 @@ class CompiledWorkflow:
             for key, candidates in self._routes.items()
             if any(t.check_all_guards for t, _ in candidates)
         )
+        #: Per (configuration, configuration entered) in a parallel state: the
+        #: `done.state.<region>` events the regions that reach their `final: done` raise.
+        self._raises = newly_done(workflow, routes)
         self._validators = {
             name: fragment_validator(event.payload_schema)
             for name, event in workflow.events.items()
@@ -135,41 +144,54 @@ class CompiledWorkflow:
         guards = self.guards
         for transition, change in self._routes[(source, event)]:
             results = guards.results(instance, ctx, transition)
+            owners = transition.owners  # a joint transition's guards are its parts'
             for number, use in enumerate(transition.guards):
                 refusal = guards.check(
                     instance, ctx, use, MISSING if results is None else results[number]
                 )
-                ctx.checks.append((transition.index, use.label, refusal is None))
+                index = owners[number] if owners else transition.index
+                ctx.checks.append((index, use.label, refusal is None))
                 if refusal is not None:
-                    ctx.failures.append(refusal)
+                    # with joint transitions, a region's guard may be checked again
+                    if not self._joint or refusal not in ctx.failures:
+                        ctx.failures.append(refusal)
                     break
             else:
                 step = self._steps.get((transition.index, source), transition)
                 if step.actions:
                     self.actions.apply(instance, ctx, step)
                 change.apply(instance)
-                self._done(instance, ctx, change.target, depth)
+                self._done(instance, ctx, change.target, depth, source)
                 return transition
         return None
 
-    def _done(self, instance: Subject, ctx: EventContext, state: str, depth: int) -> None:
+    def _done(
+        self, instance: Subject, ctx: EventContext, state: str, depth: int, source: str = ""
+    ) -> None:
         """Entering a `final: done` state finishes its compound state: the compound state's
         `done.state.<path>` event is taken in the same step, with no payload, its bindings
         read after the step's actions; with no transition for it (or none whose guards
-        hold) the instance rests in the done state."""
+        hold) the instance rests in the done state. In a parallel state, each region that
+        reached its `final: done` raises its own first, in document order; the parallel
+        state's is raised when every region is done."""
         leaf = self.workflow.states[state]
-        event = DONE_EVENT_PREFIX + leaf.parent
-        if not leaf.done or (state, event) not in self._routes:
-            return
-        if depth >= MAX_DONE_CHAIN:
-            raise ActionFailed(f"more than {MAX_DONE_CHAIN} done events in one step")
-        inner = EventContext({}, {}, False)
-        inner.journal = ctx.journal  # one step: a failure undoes it all
-        inner.chained = ctx.chained
-        then = self.choose(instance, inner, state, event, depth + 1)
-        ctx.checks.extend(inner.checks)
-        if then is not None:
-            ctx.chained.insert(0, (then, state))
+        raised = self._raises.get((source, state), ()) if self._raises else ()
+        if leaf.done:
+            raised = (*raised, DONE_EVENT_PREFIX + leaf.parent)
+        for event in raised:
+            here = instance.state  # an earlier done event's transition may have moved it
+            if (here, event) not in self._routes:
+                continue
+            if depth >= MAX_DONE_CHAIN:
+                raise ActionFailed(f"more than {MAX_DONE_CHAIN} done events in one step")
+            inner = EventContext({}, {}, False)
+            inner.journal = ctx.journal  # one step: a failure undoes it all
+            inner.chained = ctx.chained
+            mark = len(ctx.chained)  # before the done events this one's own step raises
+            then = self.choose(instance, inner, here, event, depth + 1)
+            ctx.checks.extend(inner.checks)
+            if then is not None:
+                ctx.chained.insert(mark, (then, here))
 
     def start_effects(self, instance: Subject) -> tuple[EffectCall, ...]:
         """The calls a new instance causes by starting: the `invoke`s of the states it starts

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from linkflow.language.model import Workflow
+from linkflow.language.parallel import taken_between
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.output.describe import workflow_summary
 from linkflow.output.diagram import TraceStep, workflow_diagram
@@ -65,10 +66,8 @@ def trace_of(workflow: Workflow, steps: Iterable[tuple[str, str, str]]) -> list[
         if event == TIMEOUT_EVENT:
             trace.append(TraceStep(workflow.name, -1, source, target))
             continue
-        for transition in workflow.by_source.get((source, event), ()):
-            if transition.target == target:
-                trace.append(TraceStep(workflow.name, transition.index, source, target))
-                break
+        for transition in taken_between(workflow, source, event, target):
+            trace.append(TraceStep(workflow.name, transition.index, source, target))
     return trace
 
 

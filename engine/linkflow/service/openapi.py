@@ -205,7 +205,14 @@ PATHS.update(
                 "summary": "Instances, newest first, a page at a time",
                 "parameters": [
                     _query("workflow", _FILTER),
-                    _query("state", _FILTER),
+                    _query(
+                        "state",
+                        _FILTER,
+                        "The instances in this state, in a state inside it, or in a parallel "
+                        "state's configuration holding it (`onboarding.equipment` finds "
+                        "`onboarding.documents.signed+onboarding.equipment.shipped`); a whole "
+                        "configuration (with `+`) is matched exactly.",
+                    ),
                     _query("outcome", _FILTER),
                     *(
                         _query(name, _TIME, description)

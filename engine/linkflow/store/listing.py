@@ -6,7 +6,11 @@ page costs the same at a thousand instances as at a million, and a page never re
 an instance while others are added.
 
 Which index: the first filter given of workflow, state, outcome (each has an index ending in
-`created, id`); else the creation-time index. An update-time range orders the listing by
+`created, id`); else the creation-time index. A state filter names a state path (`a.b`): it
+matches that state, the states inside it and the configurations of a parallel state (leaves
+joined by `+`) that hold it, which no one range of the state index holds in creation order;
+so it is a residual filter (below), and only a whole configuration (a value with `+`) is
+matched exactly, on the state index. An update-time range orders the listing by
 `updated` instead and reads the update-time index. The other filters given are checked row by
 row on that index's range ("residual" filters, among them every data field).
 
@@ -38,6 +42,8 @@ SCAN_LIMIT = 5000
 FIELD_RULE = "a data field is names of letters, digits and _ joined by dots (e.g. 'handle')"
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}")
 _INDEXED = ("workflow", "state", "outcome")
+#: A state path a `state` filter matches by containment (lowercase: SQLite's LIKE ignores case).
+_STATE_PATH = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,10 @@ def _plan(sql: Mapping[str, str], filters: Filters, after: tuple[float, str] | N
         value = getattr(filters, name)
         if value is None:
             continue
+        if name == "state" and _STATE_PATH.fullmatch(value):
+            residual.append(sql["filter_state_within"])
+            residual_params.extend(_within(value))
+            continue
         if not chosen and order == "created":
             driving.append(sql[f"filter_{name}"])
             driving_params.append(value)
@@ -140,6 +150,19 @@ def _plan(sql: Mapping[str, str], filters: Filters, after: tuple[float, str] | N
         driving.append(sql[f"filter_after_{order}"])
         driving_params.extend((after[0], after[1]))
     return _Query(driving, driving_params, residual, residual_params)
+
+
+def _within(state: str) -> tuple[str, ...]:
+    """The parameters of `filter_state_within` for a state path."""
+    escaped = state.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return (
+        state,
+        f"{escaped}.%",
+        f"{escaped}+%",
+        f"%+{escaped}",
+        f"%+{escaped}+%",
+        f"%+{escaped}.%",
+    )
 
 
 def _where(conditions: Sequence[str]) -> str:

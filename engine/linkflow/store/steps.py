@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from linkflow.language.model import Transition
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.session import handoff_data
 from linkflow.runtime.steps import Step
@@ -17,6 +18,13 @@ from linkflow.store.core import StoreCore, new_id
 from linkflow.store.errors import StoreError
 from linkflow.store.records import InstanceRecord, Sent
 from linkflow.store.world_view import StoreWorld, dump
+
+
+def _declared_index(transition: Transition) -> int:
+    """The index history keeps for a step's transition: one declared in the workflow (a step
+    that takes an event in several regions at once keeps its first region's), so that a
+    replayed event id finds it in `Workflow.transitions`."""
+    return transition.parts[0].index if transition.parts else transition.index
 
 
 def recorded_answer(sent: Sent) -> dict[str, Any]:
@@ -128,7 +136,7 @@ class StepWriter(StoreCore):
                 int(entry.accepted),
                 dump(dict(entry.payload)) if entry.payload else None,
                 None if entry.refusal is None else dump(entry.refusal.as_dict()),
-                None if step.transition is None else step.transition.index,
+                None if step.transition is None else _declared_index(step.transition),
                 event_id,
                 request,
             )

@@ -16,6 +16,7 @@ from typing import Any
 
 from linkflow.errors import DefinitionError, UsageError
 from linkflow.language.model import Outcome, Workflow
+from linkflow.language.parallel import taken_between
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.files import draw
@@ -67,10 +68,8 @@ def trace_of(workflow: Workflow, entries: Sequence[HistoryEntry]) -> list[TraceS
         if entry.event == TIMEOUT_EVENT:
             steps.append(TraceStep(workflow.name, -1, entry.source, entry.target))
             continue
-        for transition in workflow.by_source.get((entry.source, entry.event), ()):
-            if transition.target == entry.target:
-                steps.append(TraceStep(workflow.name, transition.index, entry.source, entry.target))
-                break
+        for transition in taken_between(workflow, entry.source, entry.event, entry.target):
+            steps.append(TraceStep(workflow.name, transition.index, entry.source, entry.target))
     return steps
 
 

@@ -104,11 +104,13 @@ class ScenarioResult:
         return [f"{number:>2}. {text}" for number, text in lines]
 
     def trace(self) -> list[tuple[str, int, str, str]]:
-        """Taken transitions as (workflow, transition index, from, to), for diagrams."""
+        """Taken transitions as (workflow, transition index, from, to), for diagrams (one
+        event taken in several regions at once: each region's transition)."""
         return [
-            (e.workflow, e.step.transition.index, e.step.source, e.step.target)
+            (e.workflow, taken.index, e.step.source, e.step.target)
             for e in self.steps
             if e.step.transition is not None
+            for taken in e.step.transition.parts or (e.step.transition,)
         ]
 
     def trace_command(self) -> str:

@@ -16,6 +16,7 @@ from linkflow.language.graph import graph_problems
 from linkflow.language.invariant_patterns import parse_pattern, pattern_matches, write_parts
 from linkflow.language.model import (
     DONE_EVENT_PREFIX,
+    PARALLEL_JOIN,
     Action,
     ActionKind,
     Compound,
@@ -28,6 +29,7 @@ from linkflow.language.model import (
     Workflow,
     transitions_by_source,
 )
+from linkflow.language.parallel import left_at_once
 from linkflow.source import SourceLocation
 
 
@@ -219,7 +221,14 @@ def drop_action(workflow: Workflow) -> Iterator[Mutant]:
                 action=action,
             )
     # the entry and exit actions of states, compound states included
-    holders: list[State | Compound] = [*workflow.states.values(), *workflow.compounds.values()]
+    # (a region's leaf is kept as written in `unjoined`: the configurations hold none)
+    written = workflow.unjoined.states.values() if workflow.unjoined is not None else ()
+    regions = [s for s in written if s.name not in workflow.states]
+    holders: list[State | Compound] = [
+        *workflow.states.values(),
+        *regions,
+        *workflow.compounds.values(),
+    ]
     for holder in holders:
         for when in ("entry", "exit"):
             actions: tuple[Action, ...] = getattr(holder, when)
@@ -232,6 +241,8 @@ def drop_action(workflow: Workflow) -> Iterator[Mutant]:
                     model = replace(
                         workflow, compounds={**workflow.compounds, changed.name: changed}
                     )
+                elif workflow.unjoined is not None and changed.name not in workflow.states:
+                    model = replace(workflow, unjoined=_with_state(workflow.unjoined, changed))
                 else:
                     model = _with_state(workflow, changed)
                 yield Mutant(
@@ -345,8 +356,17 @@ def widen_from(workflow: Workflow) -> Iterator[Mutant]:
         if t.event.startswith(DONE_EVENT_PREFIX):
             continue  # raised in a done state only: from any other state it could never fire
         for name, state in workflow.states.items():
-            # a done state is left at once by its compound state's done event
-            if state.is_final or state.done or name in t.sources:
+            # a done state is left at once by its compound state's done event (or, in a
+            # parallel state, by a region's); a configuration that refuses the event in a
+            # leaf's words never takes it (the loader checks leaves, not configurations, so the
+            # mutant would not be rejected but never differ)
+            if (
+                state.is_final
+                or state.done
+                or name in t.sources
+                or (PARALLEL_JOIN in name and t.event in state.refuses)
+                or left_at_once(workflow, name)
+            ):
                 continue
             yield Mutant(
                 workflow.name,

@@ -274,7 +274,10 @@ def _taken(workflow: Workflow, t: Transition, step: Step, position: int) -> str:
     ]
     if chained:  # a compound state's done event, taken in the same step
         return f"takes {t.event} in '{chained[0]}'"
-    if taken is None or transition_position(workflow, taken, step.source) != position:
+    if taken is None or all(  # a joint step takes each of its parts
+        transition_position(workflow, part, step.source) != position
+        for part in taken.parts or (taken,)
+    ):
         return ""
     if t.is_timeout:
         return f"times out in '{step.source}'"

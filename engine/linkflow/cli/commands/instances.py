@@ -31,7 +31,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "the list is ordered by the time of the last step.",
     )
     parser.add_argument("--workflow", metavar="W", help="only instances of this workflow")
-    parser.add_argument("--state", metavar="S", help="only instances in this state")
+    parser.add_argument(
+        "--state",
+        metavar="S",
+        help="only instances in this state, in a state inside it, or in a parallel state's "
+        "configuration holding it (a whole configuration, with +, matches exactly)",
+    )
     parser.add_argument("--outcome", metavar="O", help="only instances that ended so")
     parser.add_argument("--created-from", metavar="DATE", help=f"created at or after ({_DATE})")
     parser.add_argument("--created-to", metavar="DATE", help="created before DATE")

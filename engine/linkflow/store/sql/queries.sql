@@ -109,6 +109,12 @@ workflow = ?;
 -- name: filter_state
 state = ?;
 
+-- name: filter_state_within
+-- The state, a state inside it, or a parallel state's configuration (leaves joined by +)
+-- holding it or a state inside it: X itself, X.%, X+%, %+X, %+X+%, %+X.% (X escaped).
+(state = ? OR state LIKE ? ESCAPE '\' OR state LIKE ? ESCAPE '\' OR state LIKE ? ESCAPE '\'
+    OR state LIKE ? ESCAPE '\' OR state LIKE ? ESCAPE '\');
+
 -- name: filter_outcome
 outcome = ?;
 
