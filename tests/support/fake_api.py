@@ -60,6 +60,10 @@ class FakeApi:
     #: The Authorization header of every request (the tests check the secret arrived).
     authorizations: list[str] = field(default_factory=list)
     answers: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    #: (path, Idempotency-Key) of every request as it arrives, before it is answered.
+    arrived: list[tuple[str, str]] = field(default_factory=list)
+    #: Set when the server stops: a `/hang` request then ends (503) instead of being killed.
+    closing: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def calls(self, path: str) -> list[tuple[str, str, int]]:
@@ -89,6 +93,8 @@ class FakeApi:
     async def handle(self, request: Request) -> Response:
         path = "/" + request.path_params["name"]
         key = request.headers.get("idempotency-key", "")
+        with self.lock:
+            self.arrived.append((path, key))
         self.authorizations.append(request.headers.get("authorization", ""))
         await request.body()
         with self.lock:
@@ -119,7 +125,9 @@ class FakeApi:
             await asyncio.sleep(int(query.get("ms", "20")) / 1000)
         elif path == "/hang":
             self._note(path, key, 0)
-            await asyncio.sleep(3600)
+            while not self.closing:
+                await asyncio.sleep(0.05)
+            return Response("stopping", 503)
         elif path == "/missing":
             self._note(path, key, 404)
             return Response(json.dumps({"error": "no such thing"}), 404)
@@ -160,6 +168,7 @@ def fake_api() -> Iterator[FakeApi]:
     try:
         yield api
     finally:
+        api.closing = True
         server.should_exit = True
         thread.join(10)
         sock.close()
@@ -178,6 +187,7 @@ def main(port_file: str) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     Path(port_file).write_text(str(sock.getsockname()[1]), encoding="utf-8")
     stop.wait()
+    api.closing = True
     server.should_exit = True
     thread.join(10)
     counts = {"applied": dict(api.applied), "replayed": api.replayed, "requests": len(api.requests)}

@@ -118,6 +118,8 @@ class Worker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._unrecorded = 0
         self._changed = asyncio.Event()
+        #: Once stopping: when outcomes the store will not take are given up.
+        self._give_up: float | None = None
 
     # -- performing -----------------------------------------------------------------------------
 
@@ -144,9 +146,7 @@ class Worker:
 
     async def _recorder(self, results: asyncio.Queue[Decision | None]) -> None:
         """Write outcomes as attempts end: all those waiting, in one transaction, until the
-        end (None) is read. A store that fails is tried again for up to a lease: the claims
-        are still this worker's (they are renewed meanwhile when the store allows); past that,
-        the outcomes are dropped and the calls made again by whoever claims them next."""
+        end (None) is read."""
         while True:
             batch = [await results.get()]
             while not results.empty():
@@ -160,20 +160,25 @@ class Worker:
                 return
 
     async def _record(self, decisions: list[Decision]) -> None:
-        give_up = time.monotonic() + self.options.lease * 0.8
+        """Write outcomes; a store that fails is tried again, every `poll`, for as long as
+        the worker runs (its claims are renewed meanwhile whenever the store answers, so
+        nobody else performs them). A worker stopped while the store is down drops them after
+        `grace`: the claims run out and the calls are made again by whoever claims them
+        next, with the same Idempotency-Key."""
         while True:
             try:
                 statuses = await asyncio.to_thread(record, self.store, self.owner, decisions)
                 break
             except StoreError as err:
-                if time.monotonic() > give_up:
+                if self._give_up is not None and time.monotonic() > self._give_up:
                     LOG.warning(
                         "effect outcomes not written (performed again after the lease): %s",
                         err,
                         extra={"fields": {"count": len(decisions)}},
                     )
                     return
-                await asyncio.sleep(min(self.options.poll, 1.0))
+                LOG.warning("effect outcomes not written yet, trying again: %s", err)
+                await asyncio.sleep(self.options.poll)
         for decision, status in zip(decisions, statuses, strict=True):
             _log(decision, status)
             if status == LOST:
@@ -286,6 +291,7 @@ class Worker:
         renewer: asyncio.Task[None],
     ) -> None:
         """Let calls in flight end (up to `grace`), write their outcomes, hand back the rest."""
+        self._give_up = time.monotonic() + 2 * self.options.grace
         if self._inflight:
             _, late = await asyncio.wait(set(self._inflight), timeout=self.options.grace)
             for task in late:
