@@ -259,13 +259,16 @@ class Outbox:
         more = len(rows) > len(found) and bool(found)
         return EffectPage(found, (found[-1].created, found[-1].id) if more else None)
 
-    def counts(self) -> dict[str, int]:
-        """How many effects have each status, and `retrying`: pending ones that failed before
-        (counted in `pending` too)."""
+    def counts(self, instance: str | None = None) -> dict[str, int]:
+        """How many effects (of one instance, or all) have each status, and `retrying`:
+        pending ones that failed before (counted in `pending` too)."""
         out = dict.fromkeys(STATUSES, 0)
         out["retrying"] = 0
         with self.store.backend.read() as tx:
-            rows = tx.all(self.sql["counts"])
+            if instance is None:
+                rows = tx.all(self.sql["counts"])
+            else:
+                rows = tx.all(self.sql["instance_counts"], (instance,))
         for status, count, tried in rows:
             out[str(status)] = int(count)
             if status == "pending":

@@ -67,6 +67,10 @@ SELECT MIN(lease_until) FROM effects WHERE status = 'running';
 SELECT status, COUNT(*), SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END)
 FROM effects GROUP BY status;
 
+-- name: instance_counts
+SELECT status, COUNT(*), SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END)
+FROM effects WHERE instance_id = ? GROUP BY status;
+
 -- name: effect
 SELECT id, instance_id, version, idx, kind, name, call_json, idempotency_key, state, entered,
        status, attempts, due, last_error, result, generation, created, updated
