@@ -60,6 +60,8 @@ class FakeApi:
     #: The Authorization header of every request (the tests check the secret arrived).
     authorizations: list[str] = field(default_factory=list)
     answers: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    #: Requests answered so far by (Idempotency-Key, path).
+    seen: Counter[tuple[str, str]] = field(default_factory=Counter)
     #: (path, Idempotency-Key) of every request as it arrives, before it is answered.
     arrived: list[tuple[str, str]] = field(default_factory=list)
     #: Set when the server stops: a `/hang` request then ends (503) instead of being killed.
@@ -71,11 +73,12 @@ class FakeApi:
             return [r for r in self.requests if r[0] == path]
 
     def _seen(self, key: str, path: str) -> int:
-        return sum(1 for r in self.requests if r[1] == key and r[0] == path)
+        return self.seen[(key, path)]
 
     def _note(self, path: str, key: str, status: int) -> None:
         with self.lock:
             self.requests.append((path, key, status))
+            self.seen[(key, path)] += 1
 
     def _apply(self, path: str, key: str, body: Any) -> Response:
         """Apply the request once per key; a repeat gets the recorded answer."""
@@ -88,6 +91,7 @@ class FakeApi:
                 self.applied[key] += 1
                 self.answers[key] = (status, body)
             self.requests.append((path, key, status))
+            self.seen[(key, path)] += 1
         return Response(json.dumps(body), status, media_type="application/json")
 
     async def handle(self, request: Request) -> Response:
