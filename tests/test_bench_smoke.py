@@ -33,6 +33,7 @@ FIGURES = {
     "world_load",
     "service",
     "service_cost",
+    "effects_worker",
 }
 #: The figures with a row per implementation (the others measure linkflow alone or the store).
 COMPARED = {"flow", "refusal", "create", "memory", "guards"}
