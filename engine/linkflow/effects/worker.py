@@ -118,6 +118,8 @@ class Worker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._unrecorded = 0
         self._changed = asyncio.Event()
+        #: Whether the last claim found nothing due.
+        self._empty = False
         #: Once stopping: when outcomes the store will not take are given up.
         self._give_up: float | None = None
 
@@ -226,7 +228,14 @@ class Worker:
             return [], set()
 
         def claim() -> tuple[list[Claimed], set[str]]:
+            if self._empty:
+                # The last claim found nothing: a read says whether one would now, so an idle
+                # worker takes no write lock (SQLite: the service's writer never waits for it).
+                due = self.outbox.next_due()
+                if due is None or due > self.store.clock():
+                    return [], set()
             claimed = self.outbox.claim(self.owner, self.options.lease, free)
+            self._empty = not claimed
             return claimed, self._moved_on(claimed)
 
         return await asyncio.to_thread(claim)
