@@ -457,3 +457,42 @@ def test_claims_of_a_key_are_stable_over_processes() -> None:
     assert idempotency_key("i", 3, 1) == hashlib.sha256(b"i:3:1").hexdigest()
     claimed = Claimed("ef_1", "i", 3, 1, invoke("http://x/"), "k", 1.0, 1, 0)
     assert claimed.event_id == "effect:ef_1"
+
+
+def test_postgresql_connections_cut_while_a_call_is_in_flight_lose_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeApi, request: pytest.FixtureRequest
+) -> None:
+    """The database drops every connection of the store (as a failover does) while the call
+    is in flight: the outcome is written on a new connection, once."""
+    import psycopg  # noqa: PLC0415 - the postgres extra: only this test needs the driver
+
+    server = request.getfixturevalue("postgres")
+    url = server.database()
+    database = url.split("@/")[1].split("?")[0]
+    flow = write_flow(tmp_path)
+    with Store.open(url) as store:
+        instance_id = asked(store, flow, monkeypatch, invoke(api.url + "/slow?seconds=0.8&cut=1"))
+        key = only(store, instance_id).idempotency_key
+
+        def cut() -> int:
+            with psycopg.connect(server.url(), autocommit=True) as admin:
+                rows = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (database,),
+                ).fetchall()
+            return len(rows)
+
+        async def race() -> int:
+            running = asyncio.create_task(Worker(store, FAST).run(until_idle=True))
+            while ("/slow", key) not in api.arrived and not running.done():
+                await asyncio.sleep(0.01)
+            cut_count = await asyncio.to_thread(cut)
+            await running
+            return cut_count
+
+        assert asyncio.run(race()) >= 1  # the store's connections were cut
+        effect = only(store, instance_id)
+        assert (effect.status, effect.attempts) == ("done", 1)
+        assert api.applied[key] == 1
+        assert len(results_in_history(store, instance_id)) == 1
