@@ -496,3 +496,29 @@ def test_postgresql_connections_cut_while_a_call_is_in_flight_lose_nothing(
         assert (effect.status, effect.attempts) == ("done", 1)
         assert api.applied[key] == 1
         assert len(results_in_history(store, instance_id)) == 1
+
+
+def test_a_result_that_cannot_be_given_ends_failed_and_the_others_are_written(
+    store: Store, flow: Path, monkeypatch: pytest.MonkeyPatch, api: FakeApi
+) -> None:
+    """A fault of one result (here: the event path raises) does not hold back the others of
+    its batch, nor make the effect be performed again and again."""
+    first = asked(store, flow, monkeypatch, invoke(api.url + "/ok?poison=1"))
+    second = asked(store, flow, monkeypatch, notify(api.url + "/ok?poison=2"))
+    claimed = Outbox(store).claim("worker_p", 5.0, 10)
+    assert len(claimed) == 2
+    decisions = [decide(c, Attempt(200, {"id": "x"}), store.clock()) for c in claimed]
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("the runtime failed")
+
+    monkeypatch.setattr(store, "_send_in", broken)
+    statuses = record(store, "worker_p", decisions)
+    assert sorted(statuses) == ["done", "failed"]
+    poisoned = only(store, first)
+    assert (poisoned.status, poisoned.last_error) == (
+        "failed",
+        "its result could not be given to the instance",
+    )
+    assert only(store, second).status == "done"
+    assert results_in_history(store, first) == []

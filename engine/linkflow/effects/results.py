@@ -18,6 +18,7 @@ lease, and another worker claimed it) writes nothing for it: the new holder will
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from linkflow.store.store import Store
 
 #: What `record` says of a decision it could not write because the lease went to another.
 LOST = "lost"
+LOG = logging.getLogger("linkflow.effects")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,8 @@ def record(store: Store, owner: str, decisions: Sequence[Decision]) -> list[str]
         return store._write(work, queue=sends, keeps=True)
     except StoreError:
         raise
-    except Exception:
+    except Exception as err:
+        LOG.error("effect outcomes not written as decided: %s", type(err).__name__)
         if len(decisions) == 1:
             return [_give_up(store, outbox, owner, decisions[0])]
         return [status for d in decisions for status in record(store, owner, [d])]
