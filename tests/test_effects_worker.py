@@ -26,7 +26,7 @@ import pytest
 from linkflow.effects import results as results_module
 from linkflow.effects import worker as worker_module
 from linkflow.effects.http_call import MAX_BODY, Attempt, retry_after
-from linkflow.effects.results import LOST, decide, record
+from linkflow.effects.results import CONNECTION_REASON, LOST, TIMEOUT_REASON, decide, record
 from linkflow.effects.worker import Options, Worker
 from linkflow.language.services import Auth
 from linkflow.runtime.effect_calls import EffectCall
@@ -524,3 +524,47 @@ def test_a_result_that_cannot_be_given_ends_failed_and_the_others_are_written(
     )
     assert only(store, second).status == "done"
     assert results_in_history(store, first) == []
+
+
+# -- decisions, pure ----------------------------------------------------------------------------
+
+
+def _claimed(call: EffectCall, attempt: int) -> Claimed:
+    return Claimed("ef_1", "i", 1, 0, call, "k", 1.0, attempt, 0)
+
+
+def test_backoff_has_full_jitter_and_yields_to_a_longer_retry_after() -> None:
+    call = invoke("http://x/", attempts=5, initial=1.0)  # delays 1, 2, 4 capped at 1.0 here
+    seen: list[tuple[float, float]] = []
+
+    def jitter(low: float, high: float) -> float:
+        seen.append((low, high))
+        return high / 2
+
+    waiting = decide(_claimed(call, 1), Attempt(503, failure="status", retry=True), 100.0, jitter)
+    assert (waiting.status, waiting.due) == ("pending", 100.5)
+    assert seen == [(0.0, 1.0)]  # full jitter: anywhere from 0 to the capped delay
+    told = Attempt(429, failure="status", retry=True, retry_after=30.0)
+    assert decide(_claimed(call, 2), told, 100.0, jitter).due == 130.0
+    shorter = Attempt(429, failure="status", retry=True, retry_after=0.1)
+    assert decide(_claimed(call, 2), shorter, 100.0, jitter).due == 100.5
+
+
+def test_an_invoke_without_an_answer_fails_with_the_stubs_words() -> None:
+    call = invoke("http://x/", attempts=2)
+    timed_out = Attempt(None, error="no answer within 2 s", retry=True, failure="timeout")
+    decision = decide(_claimed(call, 2), timed_out, 0.0)
+    assert decision.event == ("lookup.failed", {"status": None, "reason": TIMEOUT_REASON})
+    assert decision.error == "no answer within 2 s (gave up after 2 attempts)"
+    unreachable = Attempt(None, error="connection failed", retry=True, failure="connection")
+    assert decide(_claimed(call, 2), unreachable, 0.0).event == (
+        "lookup.failed",
+        {"status": None, "reason": CONNECTION_REASON},
+    )
+    busy = Attempt(503, error="the service answered HTTP 503", retry=True, failure="status")
+    assert decide(_claimed(call, 2), busy, 0.0).event == (
+        "lookup.failed",
+        {"status": 503, "reason": "the service answered HTTP 503"},
+    )
+    answered = decide(_claimed(call, 1), Attempt(200, {"id": "a", "score": 1}), 0.0)
+    assert answered.event == ("lookup.done", {"status": 200})

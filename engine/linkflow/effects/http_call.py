@@ -34,6 +34,16 @@ MAX_BODY = 1 << 20
 #: A Retry-After longer than this is cut to it (a server asking for a day is not obeyed).
 MAX_RETRY_AFTER = 3600.0
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: What kind of failure an attempt met (`Attempt.failure`): none ("", an answer was read),
+#: no answer in time, no connection, a status that may be retried (5xx, 429), an answer too
+#: long, a secret missing.
+TIMEOUT, CONNECTION, STATUS, TOO_LONG, SECRET = (
+    "timeout",
+    "connection",
+    "status",
+    "too_long",
+    "secret",
+)
 
 
 class SecretMissing(Exception):
@@ -57,6 +67,8 @@ class Attempt:
     retry_after: float | None = None
     #: Bytes of body read.
     size: int = 0
+    #: The kind of failure (TIMEOUT, CONNECTION, STATUS, TOO_LONG, SECRET), "" for none.
+    failure: str = ""
 
     @property
     def answered(self) -> bool:
@@ -149,7 +161,7 @@ async def perform(client: httpx.AsyncClient, call: EffectCall, key: str) -> Atte
     try:
         headers = request_headers(call, key)
     except SecretMissing as err:
-        return Attempt(None, error=str(err))
+        return Attempt(None, error=str(err), failure=SECRET)
     content = None if call.body is None else json.dumps(call.body).encode("utf-8")
     request = client.build_request(
         call.method, call.url, headers=headers, content=content, timeout=call.timeout
@@ -162,12 +174,15 @@ async def perform(client: httpx.AsyncClient, call: EffectCall, key: str) -> Atte
             finally:
                 await answer.aclose()
     except (TimeoutError, httpx.TimeoutException):
-        return Attempt(None, error=f"no answer within {call.timeout:g} s", retry=True)
+        error = f"no answer within {call.timeout:g} s"
+        return Attempt(None, error=error, retry=True, failure=TIMEOUT)
     except httpx.HTTPError as err:
-        return Attempt(None, error=f"connection failed ({type(err).__name__})", retry=True)
+        error = f"connection failed ({type(err).__name__})"
+        return Attempt(None, error=error, retry=True, failure=CONNECTION)
     status = answer.status_code
     if too_long:
-        return Attempt(status, error=f"the answer is longer than {MAX_BODY} bytes")
+        error = f"the answer is longer than {MAX_BODY} bytes"
+        return Attempt(status, error=error, failure=TOO_LONG)
     if status == 429 or status >= 500:
         wait = retry_after(answer.headers.get("retry-after"), datetime.now(UTC))
         return Attempt(
@@ -177,5 +192,6 @@ async def perform(client: httpx.AsyncClient, call: EffectCall, key: str) -> Atte
             retry=True,
             retry_after=wait,
             size=len(raw),
+            failure=STATUS,
         )
     return Attempt(status, _json(raw), size=len(raw))

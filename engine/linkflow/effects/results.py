@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from linkflow.effects.http_call import Attempt
+from linkflow.effects.http_call import CONNECTION, STATUS, TIMEOUT, Attempt
 from linkflow.runtime.effect_calls import DONE_SUFFIX, failed_event, result_event
 from linkflow.store.backend import Tx
 from linkflow.store.errors import NotFound, StoreError
@@ -34,6 +34,12 @@ from linkflow.store.store import Store
 #: What `record` says of a decision it could not write because the lease went to another.
 LOST = "lost"
 LOG = logging.getLogger("linkflow.effects")
+#: The reason of a `.failed` sent when no answer came, once the attempts are used up: the
+#: scenario stubs (`fail: timeout`, `fail: connection`) give an instance the same words, so a
+#: workflow's guards and tests see one text. The effect's `last_error` says more (how long,
+#: which error, how many attempts).
+TIMEOUT_REASON = "no answer within the service's timeout"
+CONNECTION_REASON = "the service could not be reached"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +81,9 @@ def decide(
     if attempt.retry:
         error = f"{error} (gave up after {effect.attempt} attempts)"
     if call.answers:
-        if attempt.answered and attempt.status is not None:
-            event = result_event(call, attempt.status, attempt.body)
-        else:
-            event = failed_event(call, attempt.status, error)
+        event = _invoke_event(effect, attempt, error)
         done = event[0].endswith(DONE_SUFFIX)
-        reason = None if done else str(event[1].get("reason", error))
+        reason = None if done else (error or str(event[1].get("reason", "")))
         status = "done" if done else "failed"
         return Decision(effect, status, reason, _summary(attempt, event[0]), event=event)
     if attempt.answered and attempt.status is not None and 200 <= attempt.status < 300:
@@ -90,6 +93,20 @@ def decide(
     if attempt.answered:
         error = f"the service answered HTTP {attempt.status} (not retried)"
     return Decision(effect, "failed", error, _summary(attempt))
+
+
+def _invoke_event(effect: Claimed, attempt: Attempt, error: str) -> tuple[str, dict[str, Any]]:
+    """The result event of an invoke's final attempt: an answer read in full (or a 5xx or 429
+    when the attempts ran out) is judged by `result_event`; no answer is `.failed` with the
+    same words the scenario stubs give; anything else with the error."""
+    call = effect.call
+    if attempt.status is not None and attempt.failure in ("", STATUS):
+        return result_event(call, attempt.status, attempt.body)
+    if attempt.failure == TIMEOUT:
+        return failed_event(call, None, TIMEOUT_REASON)
+    if attempt.failure == CONNECTION:
+        return failed_event(call, None, CONNECTION_REASON)
+    return failed_event(call, attempt.status, error)
 
 
 def cancelled(effect: Claimed) -> Decision:
