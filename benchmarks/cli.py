@@ -280,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))
+        steps.append(("effects_worker", lambda: _effects_worker(cfg, Path(work))))
 
         steps.append(("world_load", lambda: figure_world_load(cfg, Path(work))))
         steps.append(("effects_step", lambda: figure_effects_step(cfg, Path(work))))
@@ -329,6 +330,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"{target.verdict:>12}  {target.text}: {target.measured:.3g} {target.unit}")
     _say(f"wrote {md} and {js} in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def _effects_worker(cfg: Config, work: Path) -> Figure:
+    from benchmarks.effects_worker import figure_effects_worker  # noqa: PLC0415 - httpx and uvicorn: the service extra, loaded only when this figure runs
+
+    return figure_effects_worker(cfg, work)
 
 
 def _run_figures(

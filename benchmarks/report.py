@@ -264,6 +264,24 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
                 "<",
             )
         )
+    effects = figures.get("effects_worker")
+    if effects is not None:
+        worker_row = next(r for r in effects.rows if r.startswith("worker"))
+        bare_row = next(r for r in effects.rows if r.startswith("bare"))
+        bare_rate = effects.derived[bare_row]["calls/s"]
+        targets.append(
+            Target(
+                "effects_worker",
+                "one effects worker performs >= 500 calls/s against the local fake API at "
+                "concurrency 32",
+                effects.derived[worker_row]["calls/s"],
+                500.0,
+                "calls/s",
+                ">=",
+                f"a bare httpx loop at the same concurrency in the same run: {bare_rate:.0f} "
+                "calls/s",
+            )
+        )
     flow = figures.get("durable_flow")
     if flow is not None:
         column = flow.columns[0]

@@ -69,6 +69,9 @@ SLOW_FILES = {
     "test_extras.py",
     "test_determinism.py",
     "test_webhooks.py",
+    "test_effects_worker.py",
+    "test_effects_cli.py",
+    "test_effects_crash.py",
 }
 SLOW_FOLDERS = {"service", "fuzz"}
 

@@ -34,6 +34,7 @@ FIGURES = {
     "effects_step",
     "service",
     "service_cost",
+    "effects_worker",
 }
 #: The figures with a row per implementation (the others measure linkflow alone or the store).
 COMPARED = {"flow", "refusal", "create", "memory", "guards"}
@@ -72,7 +73,7 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 23 + PG_TARGETS
+    assert len(data["targets"]) == 24 + PG_TARGETS  # effects_worker included
     assert "refusal_vs_transitions" in data["targets"]
     for figure in ("flow", "refusal"):
         notes = data["figures"][figure]["notes"]
@@ -91,6 +92,9 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     assert set(medians) == {"bare", "linkflow", "django-fsm-2"}
     measured = data["targets"]["durable_vs_django"]["measured"]
     assert measured == pytest.approx(medians["django-fsm-2"] / medians["linkflow"])
+    effects = data["figures"]["effects_worker"]["derived"]
+    worker = next(v["calls/s"] for row, v in effects.items() if row.startswith("worker"))
+    assert data["targets"]["effects_worker"]["measured"] == worker
     timer = data["figures"]["store_timers"]["rows"]["fire_due: every due timer"]
     assert data["targets"]["store_timers"]["measured"] == next(iter(timer.values()))["median"]
     service = data["figures"]["service"]["rows"]

@@ -23,7 +23,7 @@ PLACEHOLDERS = {
     "{dialect}": DIALECTS,
 }
 #: Modules with a query file of their own, read apart from the shared and dialect files.
-OWN_FILES = {"webhooks.py": "webhooks.sql"}
+OWN_FILES = {"webhooks.py": "webhooks.sql", "outbox.py": "effects.sql"}
 #: A statement keyword at the start of a string literal: SQL written in Python.
 INLINE = re.compile(r"""["'](SELECT|INSERT|UPDATE|DELETE|SAVEPOINT|RELEASE|ROLLBACK TO)\b""")
 

@@ -21,6 +21,8 @@ import yaml
 from linkflow.runtime.world import World
 from linkflow.runtime.world_loader import load_world
 from linkflow.store import Store
+from linkflow.store.outbox import Outbox
+from tests.support.effect_steps import causing, notify
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*/*.yaml"))
@@ -196,3 +198,28 @@ def test_an_event_id_costs_one_read_and_a_refusal_one_history_write(
     assert trace.statements[0] == "BEGIN IMMEDIATE"
     assert trace.statements[-1] == "COMMIT"
     assert len(trace.statements) == 3, trace.statements  # BEGIN, the history entry, COMMIT
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_steps_effects_cost_one_statement_and_a_step_without_none(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """The outbox (store/outbox.py): one INSERT for all of a step's effects (an executemany
+    for several, which the trace reports once per row but is one statement), none without."""
+    path = tmp_path / "counter.yaml"
+    path.write_text(COUNTER, encoding="utf-8")
+    instance = store.start(path).id
+    store.send(instance, "flip")
+    calls = tuple(notify(f"http://127.0.0.1:9/{n}") for n in range(count))
+    trace = Trace(store)
+    with causing(monkeypatch, {"flip": lambda step: calls}):
+        sent = store.send(instance, "flip")
+    assert sent.step.accepted
+    inserts = [s for s in trace.statements if s.startswith("INSERT INTO effects")]
+    assert len(inserts) == count  # one executemany: the trace shows each row it ran
+    assert len(trace.statements) - len(inserts) + 1 <= TARGET + 1, trace.statements
+    trace.clear()
+    assert store.send(instance, "flip").step.accepted  # no effects: what it cost before
+    assert len(trace.statements) <= TARGET, trace.statements
+    assert not any("effects" in s for s in trace.statements)
+    assert len(Outbox(store).of_instance(instance)) == count

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 
 from linkflow.language.loader import load
 from linkflow.language.model import Workflow
-from linkflow.service import feed_stream, instances, operations, webhooks
+from linkflow.service import effects, feed_stream, instances, operations, webhooks
 from linkflow.service.access import BearerAuth, read_token
 from linkflow.service.catalog import Catalog
 from linkflow.service.config import CONFIG_ENV, ServiceConfig
@@ -137,6 +137,9 @@ def create_app(
         deliverer = None
         if config.webhook_interval > 0:
             deliverer = asyncio.create_task(webhooks.webhook_loop(service))
+        performer = None
+        if config.effects:
+            performer = asyncio.create_task(effects.effects_loop(service))
         try:
             yield
         finally:
@@ -145,6 +148,8 @@ def create_app(
                 await timers  # a pass in progress commits first: nothing is left half done
             if deliverer is not None:
                 await deliverer  # attempts in flight end (or time out) and are recorded
+            if performer is not None:
+                await performer  # calls in flight end (up to a grace) and are recorded
             await service.close_writer()  # queued events are committed and answered first
             service.store.store.close()
 
@@ -171,6 +176,7 @@ def create_app(
             *operations.ROUTES,
             *feed_stream.ROUTES,
             *webhooks.ROUTES,
+            *effects.ROUTES,
             Route(METRICS_PATH, metrics_endpoint, methods=["GET"]),
             *mounts,
         ],

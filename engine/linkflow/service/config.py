@@ -32,6 +32,10 @@ class ServiceConfig:
     #: Longest sleep of the webhook deliverer between looks at the feed (0: no deliverer in
     #: this process; `linkflow webhooks run` may deliver instead).
     webhook_interval: float = 1.0
+    #: Whether this process performs the outbox's effects (`linkflow serve --no-effects`
+    #: leaves them to `linkflow worker` processes), and how many calls at once.
+    effects: bool = True
+    effects_concurrency: int = 32
     #: Seconds an SSE stream stays open before the client is asked to reconnect.
     stream_seconds: float = 30.0
     #: Most events committed in one transaction by the process's writer (group commit).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -137,6 +138,37 @@ class Metrics:
             registry=registry,
         )
         pending.set_function(self._webhooks_pending)
+        self.effect_outcomes = Counter(
+            "linkflow_effect_outcomes",
+            "Effect attempts by this process's worker, by outcome (done, failed, late, dead, "
+            "cancelled; retried: to be tried again)",
+            ("outcome",),
+            registry=registry,
+        )
+        for outcome in ("done", "failed", "late", "dead", "cancelled", "retried"):
+            self.effect_outcomes.labels(outcome)
+        self.effect_attempts = Counter(
+            "linkflow_effect_attempts",
+            "Calls made by this process's effects worker (each attempt counts one)",
+            registry=registry,
+        )
+        self.effect_retries = Counter(
+            "linkflow_effect_retries",
+            "Effect attempts that failed and were scheduled to be tried again",
+            registry=registry,
+        )
+        #: Set by the service's effects loop: the outbox's counts by status, read every few
+        #: seconds (a scrape reads no store).
+        self.effect_counts: dict[str, int] = {}
+        effects = Gauge(
+            "linkflow_effects",
+            "Effects in the outbox by status (pending, retrying: pending after a failure, "
+            "running, dead), as of the last count",
+            ("status",),
+            registry=registry,
+        )
+        for status in ("pending", "retrying", "running", "dead"):
+            effects.labels(status).set_function(partial(self._effect_count, status))
         self._event_counters: dict[str, Counter] = {}
         #: (method as sent, route, status) -> its counter; `request` fills it.
         self._request_counters: dict[tuple[str, str, int], Counter] = {}
@@ -184,6 +216,17 @@ class Metrics:
 
     def webhook_result(self, result: str) -> None:
         self.webhook_attempts.labels(result).inc()
+
+    def _effect_count(self, status: str) -> float:
+        return float(self.effect_counts.get(status, 0))
+
+    def effect_outcome(self, outcome: str) -> None:
+        """An effect attempt's outcome, written (the worker's `on_outcome`)."""
+        self.effect_outcomes.labels(outcome).inc()
+        if outcome != "cancelled":  # a cancelled invoke was never called
+            self.effect_attempts.inc()
+        if outcome == "retried":
+            self.effect_retries.inc()
 
     def store_error(self, kind: str) -> None:
         self.store_errors.labels(kind).inc()

@@ -15,6 +15,7 @@ from typing import Any
 from linkflow.language.model import Workflow
 from linkflow.language.schema import describe
 from linkflow.language.validators import explaining_validator, rust_validator, trusted_valid
+from linkflow.service.openapi_effects import EFFECT_PATHS, EFFECT_SCHEMAS
 from linkflow.service.openapi_schemas import (
     CURSOR_PATTERN,
     DATA_FILTER_PATTERN,
@@ -376,6 +377,9 @@ PATHS.update(
 )
 
 PATHS.update(WEBHOOK_PATHS)
+PATHS.update(EFFECT_PATHS)
+# Here, not in openapi_schemas.py: openapi_effects.py reads that module's patterns.
+SCHEMAS.update(EFFECT_SCHEMAS)
 
 COMMON_RESPONSES = {
     "400": "malformed JSON, a body nested too deeply, a request of the wrong form (an id is "

@@ -42,6 +42,7 @@ _TYPES = [
     ProblemType("unknown-workflow", 404, "No workflow by that name"),
     ProblemType("unknown-instance", 404, "No instance by that id"),
     ProblemType("unknown-webhook", 404, "No webhook subscriber by that id"),
+    ProblemType("unknown-effect", 404, "No effect by that id"),
     ProblemType("method-not-allowed", 405, "The method is not allowed on this resource"),
     ProblemType("not-acceptable", 406, "The response cannot be given in the requested type"),
     ProblemType("request-timeout", 408, "The request did not arrive in time"),

@@ -187,7 +187,10 @@ class StoreCore:
                 row = tx.one(self.sql["definition_source"], (definition,))
                 if row is None:  # pragma: no cover - a foreign key keeps it
                     raise StoreError(f"the store lost workflow definition {definition}")
-                workflow = workflow_from_text(row[0], row[1], check_graph=False)
+                # with the declaration of the services it calls, kept beside its text
+                workflow = workflow_from_text(
+                    row[0], row[1], check_graph=False, services_source=row[2] or ""
+                )
             engine = self._engines[definition] = Engine(workflow)
         return engine
 

@@ -59,7 +59,7 @@ class Registry(StoreCore):
         def work(tx: Tx) -> None:
             tx.many(
                 self.sql["insert_definition"],
-                [(w.source_hash, w.name, w.file, w.source, now) for w in models],
+                [(w.source_hash, w.name, w.file, w.source, now, w.services_source) for w in models],
             )
             for workflow in models:
                 for target in sorted({s.handoff for s in workflow.states.values() if s.handoff}):

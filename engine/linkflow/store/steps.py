@@ -5,10 +5,11 @@ transaction. Steps taken together (a batch of timers) share one statement per ta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from linkflow.language.model import Transition
+from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.session import handoff_data
 from linkflow.runtime.steps import Step
@@ -16,6 +17,7 @@ from linkflow.runtime.world import World
 from linkflow.store.backend import Tx
 from linkflow.store.core import StoreCore, new_id
 from linkflow.store.errors import StoreError
+from linkflow.store.outbox import stage
 from linkflow.store.records import InstanceRecord, Sent
 from linkflow.store.world_view import StoreWorld, dump
 
@@ -69,7 +71,10 @@ class StepWriter(StoreCore):
         session: str,
         start: Mapping[str, Any],
         hop: int = 0,
+        effects: Sequence[EffectCall] = (),
     ) -> InstanceRecord:
+        """Insert a new instance row; with the `effects` its start caused, written to the
+        outbox in the same transaction (store/outbox.py)."""
         now = instance.entered_at
         record = InstanceRecord(
             id_,
@@ -107,6 +112,7 @@ class StepWriter(StoreCore):
         )
         if self.cache.tx is not None:
             self.cache.tx.records[id_] = record
+        stage(tx, id_, 0, now, effects, now)
         return record
 
     def _stage(
@@ -187,6 +193,8 @@ class StepWriter(StoreCore):
             (record.id, record.workflow, step.event, step.source, step.target, after.outcome, now)
         )
         pending.steps.append((step, after, handed, True))
+        # The calls it causes, to the outbox: one statement, and none for a step without any.
+        stage(tx, record.id, after.version, after.entered, step.effects, now)
 
     def _next_feed_seq(self, tx: Tx, count: int) -> int:
         """The first of `count` consecutive feed numbers, taken in the appending transaction
@@ -273,4 +281,13 @@ class StepWriter(StoreCore):
         following = engine.create(shared, World(), instance.clock)
         hop = tx.one(self.sql["instance_hop"], (after.id,))
         assert hop is not None
-        return self._insert(tx, following, row[0], new_id(), after.session, shared, int(hop[0]) + 1)
+        return self._insert(
+            tx,
+            following,
+            row[0],
+            new_id(),
+            after.session,
+            shared,
+            int(hop[0]) + 1,
+            effects=engine.start_effects(following),
+        )

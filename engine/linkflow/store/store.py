@@ -126,7 +126,15 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
                 )
             engine = self._engine(tx, definition.hash)
             instance = engine.create(start, World(), self.clock)
-            return self._insert(tx, instance, definition.hash, wanted, wanted, start)
+            return self._insert(
+                tx,
+                instance,
+                definition.hash,
+                wanted,
+                wanted,
+                start,
+                effects=engine.start_effects(instance),
+            )
 
         # A new row, locking nothing another writer holds: it need not queue (core.py).
         return self._write(work, queue=False, keeps=True)

@@ -24,6 +24,7 @@ from linkflow.runtime.steps import HistoryEntry
 from linkflow.store import Conflict, InstanceRecord, NotAllowed, NotFound, Sent, Store, StoreError
 from linkflow.store.listing import Filters, encode_cursor
 from linkflow.store.operator import TERMINATED, cancel_event
+from linkflow.store.outbox import Outbox
 from linkflow.studio.playground import PlaygroundError
 
 #: The most instances one listing shows.
@@ -125,6 +126,8 @@ class InstancesView:
             options = self.store.available(instance_id)
             workflow = self.workflow(record.definition)
             run = self.store.session(instance_id)
+            # the calls its steps caused and what became of them (store/outbox.py)
+            effects = Outbox(self.store).of_instance(instance_id)
         except NotFound as err:
             raise UnknownInstance(str(err)) from None
         except (StoreError, DefinitionError) as err:
@@ -139,6 +142,7 @@ class InstancesView:
             "description": state.description,
             "history": [e.as_dict() for e in stored],
             "run": [row_of(r) for r in run],
+            "effects": [e.as_dict() for e in effects],
             "timeout": None
             if record.due is None or timeout is None
             else {"due": record.due, "to": timeout.to, "seconds": timeout.seconds},

@@ -36,6 +36,8 @@ COMMAND_MODULES = [
     "timers",
     "feed",
     "webhooks",
+    "effects",
+    "worker",
     "backup",
     "prune",
     "serve",

@@ -26,6 +26,7 @@ NEEDED_BY = {
     "serve": ("starlette", "uvicorn"),
     "studio": ("starlette", "uvicorn", "watchfiles"),
     "webhooks": ("httpx", "standardwebhooks"),
+    "worker": ("httpx", "starlette"),
 }
 
 

@@ -62,6 +62,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
         "repeat for more (default: none)",
     )
     parser.add_argument(
+        "--no-effects",
+        action="store_true",
+        help="do not perform the outbox's effects in this process (run `linkflow worker` "
+        "processes instead)",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -131,6 +137,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         read_timeout=args.read_timeout,
         max_connections=args.max_connections,
         cors_origins=tuple(dict.fromkeys(args.cors_origin)),
+        effects=not args.no_effects,
     )
     try:
         catalog = load_catalog(config.workflow_paths)  # fail in words before binding the port

@@ -28,10 +28,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     def body(store: Store) -> int:
+        from linkflow.store.outbox import Outbox
+
         record = store.current(args.instance)
         options = store.available(record.id)
+        effects = Outbox(store).counts(record.id)
         if args.format == "json":
             report = record.as_dict()
+            report["effects"] = effects
             report["asked_for"] = args.instance
             report["events"] = [
                 {"event": o.event, "available": o.available, "reason": o.reason, "rule": o.rule}
@@ -49,6 +53,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if record.due is not None:
             print(f"times out  {when(record.due)}", file=out)
         print(f"data       {json.dumps(dict(record.data))}", file=out)
+        if any(effects.values()):
+            print(
+                f"effects    pending {effects['pending']} (retrying {effects['retrying']}), "
+                f"running {effects['running']}, dead {effects['dead']}, failed "
+                f"{effects['failed']}, done {effects['done']}, late {effects['late']}",
+                file=out,
+            )
         if not record.finished:
             print("events", file=out)
             for option in options:

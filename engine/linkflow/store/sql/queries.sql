@@ -10,8 +10,8 @@
 
 -- name: insert_definition
 -- A version already stored is only marked registered again (the newest of a name wins).
-INSERT INTO definitions (hash, name, file, source, registered)
-VALUES (?, ?, ?, ?, ?)
+INSERT INTO definitions (hash, name, file, source, registered, services_source)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (hash) DO UPDATE SET registered = excluded.registered;
 
 -- name: definition_by_name
@@ -29,7 +29,7 @@ ORDER BY hash LIMIT 1;
 SELECT DISTINCT name FROM definitions ORDER BY 1;
 
 -- name: definition_source
-SELECT source, file FROM definitions WHERE hash = ?;
+SELECT source, file, services_source FROM definitions WHERE hash = ?;
 
 -- name: latest_definition_hash
 SELECT hash FROM definitions WHERE name = ? ORDER BY registered DESC, hash LIMIT 1;

@@ -107,6 +107,7 @@ function renderInstance(detail) {
     if (item.refusal) li.append(el("div", {}, `${item.refusal.guard ? `guard ${item.refusal.guard} ` : ""}${item.refusal.rule ? `[${item.refusal.rule}] ` : ""}: ${item.refusal.message}`));
     history.append(li);
   }
+  renderEffects(detail.effects || []);
   renderEventList($("instance-events"), "instance-event", detail.events, (option) => (option.schema ? instanceForm.open(option) : sendToInstance(option.event, {})));
   const open = !rec.outcome;
   $("op-cancel").disabled = !open || !detail.cancel_event;
@@ -115,6 +116,18 @@ function renderInstance(detail) {
       : `${rec.workflow} has no way from '${rec.state}' to a cancelled end: terminate instead`;
   $("op-terminate").disabled = !open;
   $("op-terminate-reason").textContent = open ? "ends it now (outcome terminated), its timer stopped, no action run" : "it has ended";
+}
+
+function renderEffects(effects) {
+  const list = $("instance-effects");
+  list.replaceChildren();
+  for (const item of effects) {
+    const ended = ["done", "late", "cancelled"].includes(item.status);
+    const li = el("li", {class: ended ? "accepted" : "refused"}, el("strong", {}, `${item.name} (${item.kind}): ${item.status}`), ` ${item.method} ${item.service}, attempts ${item.attempts}/${item.max_attempts} (${when(item.updated)})`);
+    if (item.last_error) li.append(el("div", {}, item.last_error));
+    list.append(li);
+  }
+  if (!effects.length) list.append(el("li", {class: "muted"}, "none"));
 }
 
 function renderTimeout(detail) {
