@@ -17,7 +17,10 @@ Paths (query parameters in brackets):
 - `/bad`: 200 with a body that fails a response schema declaring `id` a string;
 - `/missing`: 404, not applied;
 - `/big`: 200 with a body of 2 MiB;
-- `/delay[?ms=N]`: as `/ok` after N milliseconds (the crash tests' mid-call window).
+- `/delay[?ms=N]`: as `/ok` after N milliseconds (the crash tests' mid-call window);
+- `/orders/ID/reserve`: the example supplier (examples/supplier_order): 200
+  `{"reservation_id": "res-ID", "eta_days": 5}`, applied; `/orders/none-.../reserve` answers
+  409 (no stock), not applied.
 
 `python tests/support/fake_api.py PORT_FILE` serves it in a process of its own (the benchmark
 and the crash tests' subprocess workers need none of it in the test process) and writes its
@@ -109,6 +112,12 @@ class FakeApi:
             faulty = await self._fault(path, key, before, request.query_params)
             if faulty is not None:
                 return faulty
+        if path.startswith("/orders/") and path.endswith("/reserve"):
+            order = path.removeprefix("/orders/").removesuffix("/reserve")
+            if order.startswith("none-"):
+                self._note(path, key, 409)
+                return Response(json.dumps({"error": "no stock"}), 409)
+            return self._apply(path, key, {"reservation_id": f"res-{order}", "eta_days": 5})
         return self._apply(path, key, {"id": 12345} if path == "/bad" else ok)
 
     async def _fault(self, path: str, key: str, before: int, query: Any) -> Response | None:

@@ -114,8 +114,18 @@ def _invoke_event(effect: Claimed, attempt: Attempt, error: str) -> tuple[str, d
 
 def cancelled(effect: Claimed) -> Decision:
     """An invoke whose instance moved on before its first attempt: never performed."""
-    reason = f"the instance left state '{effect.call.state}' before the call was made"
+    reason = f"the instance left state '{effect.call.state}', or ended, before the call was made"
     return Decision(effect, "cancelled", reason)
+
+
+def _no_longer_wanted(effect: Claimed, state: str, entered: float, outcome: str | None) -> str:
+    """Why an invoke's answer is no longer wanted by its instance, or "": it left the state
+    that invoked, entered it again since, or ended there (an operator terminated it)."""
+    if state != effect.call.state or entered != effect.entered:
+        return f"the instance left state '{effect.call.state}' before the answer came"
+    if outcome is not None:
+        return f"the instance ended ({outcome}) in state '{effect.call.state}'"
+    return ""
 
 
 def _write_one(store: Store, outbox: Outbox, tx: Tx, owner: str, decision: Decision) -> str:
@@ -134,8 +144,8 @@ def _write_one(store: Store, outbox: Outbox, tx: Tx, owner: str, decision: Decis
             tx, effect, owner, "late", "the instance is no longer in the store", decision.result
         )
         return "late" if held else LOST
-    if now.state != effect.call.state or now.entered != effect.entered:
-        reason = f"the instance left state '{effect.call.state}' before the answer came"
+    reason = _no_longer_wanted(effect, now.state, now.entered, now.outcome)
+    if reason:
         result = {**(decision.result or {}), "late": True}
         return "late" if outbox.finish(tx, effect, owner, "late", reason, result) else LOST
     if not outbox.finish(tx, effect, owner, decision.status, decision.error, decision.result):

@@ -360,6 +360,7 @@ class Outbox:
         return bool(tx.all(self.sql["reschedule"], args))
 
     def place(self, tx: Tx, instance_id: str) -> tuple[str, float] | None:
-        """The instance's state and when it entered it, or None when it is gone (pruned)."""
+        """The instance's state and when it entered it while it still runs; None when it has
+        ended in that state (terminated) or is gone (pruned): no answer is wanted then."""
         row = tx.one(self.sql["instance_place"], (instance_id,))
-        return None if row is None else (str(row[0]), float(row[1]))
+        return None if row is None or row[2] is not None else (str(row[0]), float(row[1]))

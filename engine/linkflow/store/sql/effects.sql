@@ -106,5 +106,6 @@ FROM effects WHERE status = ? AND instance_id = ? AND (created, id) < (?, ?)
 ORDER BY created DESC, id DESC LIMIT ?;
 
 -- name: instance_place
--- Where the instance is now: a result for a state it left or re-entered since is late.
-SELECT state, entered FROM instances WHERE id = ?;
+-- Where the instance is now: a result for a state it left or re-entered since is late, and
+-- so is one for an instance that ended in its state (terminated by an operator).
+SELECT state, entered, outcome FROM instances WHERE id = ?;
