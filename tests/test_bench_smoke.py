@@ -99,6 +99,9 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     assert data["targets"]["service_group_commit"]["measured"] == pytest.approx(
         sqlite[1] / sqlite[0]
     )
+    pg = [rates[r] for r in rates if r.startswith("PostgreSQL") and r.endswith("8 clients")]
+    if pg:  # one process, then two, measured interleaved
+        assert data["targets"]["service_two_processes"]["measured"] == pytest.approx(pg[1] / pg[0])
     cost = data["figures"]["service_cost"]
     assert set(cost["rows"]) == {
         f"{server}, {n} client{'s' if n > 1 else ''}"
