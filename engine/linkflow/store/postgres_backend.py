@@ -142,6 +142,9 @@ def _pipelined(conn: psycopg.Connection[Any], progress: _Progress) -> Iterator[N
             and not conn.broken
         ):
             conn.execute("ROLLBACK")
+            # A session advisory lock (the feed's, migration 0008) outlives a rollback: one a
+            # failed statement left taken would stall every writer of every process.
+            conn.execute("SELECT pg_advisory_unlock_all()")
         raise
 
 

@@ -15,8 +15,11 @@ SELECT setval('feed_numbers',
 DROP TABLE feed_head;
 
 -- Appends rows given as arrays of their columns (one element per entry, in order), numbered
--- consecutively; returns the first number. The lock is taken before the subtransaction writes
--- (so its id is given out under the lock) and let go on every way out of the call.
+-- consecutively; returns the first number. The lock is taken and let go inside the block, so
+-- every way out of it lets it go (an error, a cancelled statement: the handler; a lost
+-- connection ends the session), and the subtransaction's id is given out by the insert, under
+-- the lock. A lock left by anything else is let go when the store rolls the transaction back
+-- (postgres_backend.py).
 CREATE FUNCTION linkflow_append_feed(
     instances text[], workflows text[], events text[], sources text[], targets text[],
     outcomes text[], times double precision[]
@@ -25,8 +28,8 @@ DECLARE
     first bigint;
     count integer := cardinality(instances);
 BEGIN
-    PERFORM pg_advisory_lock(1818848875, 8);
     BEGIN
+        PERFORM pg_advisory_lock(1818848875, 8);
         first := nextval('feed_numbers');
         IF count > 1 THEN
             PERFORM setval('feed_numbers', first + count - 1);
@@ -35,11 +38,11 @@ BEGIN
         SELECT first + r.n - 1, r.i, r.w, r.e, r.s, r.t, r.o, r.tm
         FROM unnest(instances, workflows, events, sources, targets, outcomes, times)
              WITH ORDINALITY AS r(i, w, e, s, t, o, tm, n);
-    EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM pg_advisory_unlock(1818848875, 8);
+    EXCEPTION WHEN OTHERS OR query_canceled THEN
+        PERFORM pg_advisory_unlock_all();
         RAISE;
     END;
-    PERFORM pg_advisory_unlock(1818848875, 8);
     RETURN first;
 END
 $$;
