@@ -94,6 +94,25 @@ def test_a_number_whose_transaction_rolled_back_is_passed_over(url: str) -> None
         kept.close()
 
 
+def test_a_failed_append_lets_go_of_the_feed_lock_at_once(url: str) -> None:
+    """The lock is held for the call only: one that fails (here a missing instance) lets it go
+    while its session lives on, so other writers do not wait for that session to end."""
+    failing = psycopg.connect(url)
+    other = psycopg.connect(url, autocommit=True)
+    try:
+        with pytest.raises(psycopg.errors.NotNullViolation):
+            failing.execute(APPEND, ([None], ["w"], ["e"], ["a"], ["b"], [None], [time.time()]))
+        taken = other.execute("SELECT pg_try_advisory_lock(1818848875, 8)").fetchone()
+        assert taken == (True,)
+        other.execute("SELECT pg_advisory_unlock(1818848875, 8)")
+        failing.rollback()
+        assert append(failing, "after") == 2  # number 1 went with the failed call
+        failing.commit()
+    finally:
+        failing.close()
+        other.close()
+
+
 def follow(store: Store, stop: threading.Event, seen: list[int], rng: random.Random) -> None:
     """Follow the feed as `linkflow feed --follow` does, with small random page sizes, until
     `stop` is set and a last read comes back empty."""
