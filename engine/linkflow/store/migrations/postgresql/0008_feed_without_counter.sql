@@ -18,8 +18,7 @@ DROP TABLE feed_head;
 -- consecutively; returns the first number. The lock is taken and let go inside the block, so
 -- every way out of it lets it go (an error, a cancelled statement: the handler; a lost
 -- connection ends the session), and the subtransaction's id is given out by the insert, under
--- the lock. A lock left by anything else is let go when the store rolls the transaction back
--- (postgres_backend.py).
+-- the lock.
 CREATE FUNCTION linkflow_append_feed(
     instances text[], workflows text[], events text[], sources text[], targets text[],
     outcomes text[], times double precision[]
