@@ -30,9 +30,11 @@ only at step 2, which an event batch reaches only once it holds all its instance
 
 What this order cannot sort: two steps that each read two shared world records, in opposite
 orders (only the workflow knows the order). PostgreSQL finds such a deadlock after
-`deadlock_timeout` and rolls one transaction back; the store runs it again (`Retry`), as it does
-for any session outside this order (a manual SQL session, say). Starting an instance, imports
-and definitions insert rows or lock rows no step holds while waiting.
+`deadlock_timeout` and fails one transaction, while its step reads a record; that read raises
+`LostRace` (errors.py), which the runtime lets through instead of making it a refusal, and the
+store runs the transaction again, as it does (`Retry`) for any session outside this order (a
+manual SQL session, say). tests/test_store_lock_order.py races both cases. Starting an
+instance, imports and definitions insert rows or lock rows no step holds while waiting.
 
 SQLite needs nothing more: `BEGIN IMMEDIATE` makes each write transaction the only writer
 until it commits (`Backend.serial`: `lock_instances` is not run there), so there is only ever
@@ -59,7 +61,7 @@ from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import copy_json
 from linkflow.store.backend import Backend, Row, Tx
 from linkflow.store.cache import Cache, Stale
-from linkflow.store.errors import ConnectionLost, NotFound, Retry, StoreError
+from linkflow.store.errors import RACE_LOST, ConnectionLost, LostRace, NotFound, Retry, StoreError
 from linkflow.store.queries import Queries, queries
 from linkflow.store.records import InstanceRecord
 from linkflow.store.world_view import StoreWorld
@@ -141,7 +143,7 @@ class StoreCore:
                 return self._attempt(work, keeps=keeps)
             except Stale:
                 continue  # no race lost: the next try reads afresh what the cache held
-            except Retry:
+            except (Retry, LostRace):
                 self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             except ConnectionLost as lost:
@@ -227,7 +229,14 @@ class StoreCore:
                 known, text = cache.text((collection, key))
                 if known:
                     return text
-            found = tx.one(query, (collection, key))
+            try:
+                found = tx.one(query, (collection, key))
+            except Exception as err:
+                if type(err).__name__ in RACE_LOST:
+                    # Read inside a step (an action or a guard): passed as a refusal, it would
+                    # leave the step writing into a dead transaction (errors.LostRace).
+                    raise LostRace(str(err).splitlines()[0]) from err
+                raise
             text = None if found is None else str(found[0])
             if cache is not None and cache.tx is not None:
                 cache.tx.texts[(collection, key)] = text
