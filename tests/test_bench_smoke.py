@@ -73,14 +73,15 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 24 + PG_TARGETS  # effects_worker included
+    assert len(data["targets"]) == 25 + PG_TARGETS  # effects_worker, service_two_processes
     assert "refusal_vs_transitions" in data["targets"]
     for figure in ("flow", "refusal"):
         notes = data["figures"][figure]["notes"]
         assert any(n.startswith("Where linkflow's") for n in notes), notes
     compare = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
     for key, target in data["targets"].items():
-        if key.startswith("pg_") and not _postgres_installed():
+        on_postgres = key.startswith("pg_") or key == "service_two_processes"
+        if on_postgres and not _postgres_installed():
             assert (target["measured"], target["met"]) == (None, None), key
             continue
         assert isinstance(target["measured"], float), key
@@ -104,6 +105,9 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     assert data["targets"]["service_group_commit"]["measured"] == pytest.approx(
         sqlite[1] / sqlite[0]
     )
+    pg = [rates[r] for r in rates if r.startswith("PostgreSQL") and r.endswith("8 clients")]
+    if pg:  # one process, then two, measured interleaved
+        assert data["targets"]["service_two_processes"]["measured"] == pytest.approx(pg[1] / pg[0])
     cost = data["figures"]["service_cost"]
     assert set(cost["rows"]) == {
         f"{server}, {n} client{'s' if n > 1 else ''}"

@@ -19,6 +19,11 @@ from tests.support.store import BOARDS, CHAIN, TALLY, FakeClock
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def search_path() -> str:
+    parts = [str(ROOT), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
+    return os.pathsep.join(p for p in parts if p)
+
+
 def linkflow(
     *args: str, store: str | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -32,7 +37,9 @@ def linkflow(
         cwd=cwd,
         timeout=60,
         check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        # The caller's PYTHONPATH after the checkout: a worktree's `engine` folder runs the
+        # linkflow under test, not the one the shared environment has installed.
+        env={**os.environ, "PYTHONPATH": search_path(), **(env or {})},
     )
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
     return result

@@ -166,13 +166,18 @@ def record(store: Store, owner: str, decisions: Sequence[Decision]) -> list[str]
     if not decisions:
         return []
     outbox = Outbox(store)
-    sends = any(d.event is not None for d in decisions)
+    # Where writers run side by side (PostgreSQL), the instances that results are sent to are
+    # locked first, in id order, as an event batch locks its own (store/core.py, "Lock
+    # order"): a worker and a batch sharing instances queue instead of deadlocking.
+    locking = sorted({d.effect.instance_id for d in decisions if d.event is not None})
 
     def work(tx: Tx) -> list[str]:
+        if locking and not store.backend.serial:
+            tx.run(store.sql["lock_instances"], (locking,))
         return [_write_one(store, outbox, tx, owner, d) for d in decisions]
 
     try:
-        return store._write(work, queue=sends, keeps=True)
+        return store._write(work, keeps=True)
     except StoreError:
         raise
     except Exception as err:
@@ -191,5 +196,5 @@ def _give_up(store: Store, outbox: Outbox, owner: str, decision: Decision) -> st
     def work(tx: Tx) -> str:
         return _write_one(store, outbox, tx, owner, final)
 
-    status: str = store._write(work, queue=False)
+    status: str = store._write(work)
     return status

@@ -9,37 +9,37 @@ Lock order
 Every write transaction takes its locks in one order, so that no writer ever waits for a lock
 while holding one that the writer it waits for needs:
 
-1. the feed counter (PostgreSQL: the `feed_head` row, `take_feed_head`), first, before
-   anything else is locked or read for update;
-2. then instance rows (`instance_for_update`, or `claim_due` / `claim_due_instance` for a
-   timer pass) and the world records a step reads (`world_record_for_update`), in whatever
-   order the steps meet them;
-3. and the feed counter's number is taken at the end (`insert_feed_next` for one step,
-   `next_feed_seq` for a batch of them), on the row already held.
+1. instance rows: a batch of events locks all of its instances first, in id order
+   (`lock_instances`, batch.py); a single event locks its one instance (`instance_for_update`);
+   a timer pass claims rows with `SKIP LOCKED` (`claim_due`, `claim_due_instance`), so it never
+   waits for an instance row at all;
+2. then the world records a step reads (`world_record_for_update`), in the order the steps
+   meet them;
+3. last, the feed (PostgreSQL: `linkflow_append_feed`, migration 0008), under an advisory lock
+   held for that one statement, not until commit. Its holder waits for nothing else (it only
+   takes numbers and inserts new rows), so waiting for it never closes a cycle.
 
-`_write` takes step 1 for every writer: a single event (`Store.send`), an event batch
-(batch.send_many, the service's group commit), a timer pass (`fire_due`), a world import
-(`load_world`), registering definitions, and whatever writes steps later (effects). Only
-`Store.start` does not (`queue=False`): it inserts a new row and locks no row another writer
-holds, so it never waits while holding a lock a writer queued at the counter wants.
+No lock is held from the feed to the commit any more: writers of several processes do their
+steps side by side and meet only on the rows they share (docs/store.md, "The change feed on
+PostgreSQL", says how readers still see the feed gap-free and in order). Before schema version
+8 every writer first locked one feed-counter row until it committed: a second process only
+queued behind the first. An event batch (counter, then rows) and a timer pass (claimed rows,
+then the counter) deadlocked before that (tests/test_store_processes.py races events against
+due timers and counts deadlocks in the server log); with the order above a timer pass waits
+only at step 2, which an event batch reaches only once it holds all its instance rows.
 
-Why the counter first, and not rows first: every accepted step takes the counter anyway and
-holds it until commit (so feed numbers become visible in commit order), so it is already the
-one lock all writers meet. Taken first, it turns the writers of several processes into a queue,
-one behind the other, as SQLite's single writer does; a writer holding it waits only for rows
-that no queued writer holds. Rows first could not be kept: a batch learns its rows event by
-event, a step's actions read world records in an order only the workflow knows, and a timer
-pass claims rows by due time. Before this order, an event batch (counter, then rows) and a
-timer pass (claimed rows, then the counter) deadlocked, found by PostgreSQL only after
-`deadlock_timeout` (1 s) and retried: events answered after seconds
-(tests/test_store_processes.py races events against due timers and counts deadlocks in the
-server log). Claims keep `SKIP LOCKED`, and a deadlock or a lost race is still retried
-(`Retry`), for any session outside this order (a manual SQL session, say).
+What this order cannot sort: two steps that each read two shared world records, in opposite
+orders (only the workflow knows the order). PostgreSQL finds such a deadlock after
+`deadlock_timeout` and fails one transaction, while its step reads a record; that read raises
+`LostRace` (errors.py), which the runtime lets through instead of making it a refusal, and the
+store runs the transaction again, as it does (`Retry`) for any session outside this order (a
+manual SQL session, say). tests/test_store_lock_order.py races both cases. Starting an
+instance, imports and definitions insert rows or lock rows no step holds while waiting.
 
 SQLite needs nothing more: `BEGIN IMMEDIATE` makes each write transaction the only writer
-until it commits (`Backend.serial`: step 1 is not run there), so there is only ever one lock,
-taken first. It is also why a SQLite store may remember instances and world records between
-transactions (cache.py).
+until it commits (`Backend.serial`: `lock_instances` is not run there), so there is only ever
+one lock, taken first. It is also why a SQLite store may remember instances and world records
+between transactions (cache.py).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import copy_json
 from linkflow.store.backend import Backend, Row, Tx
 from linkflow.store.cache import Cache, Stale
-from linkflow.store.errors import ConnectionLost, NotFound, Retry, StoreError
+from linkflow.store.errors import RACE_LOST, ConnectionLost, LostRace, NotFound, Retry, StoreError
 from linkflow.store.queries import Queries, queries
 from linkflow.store.records import InstanceRecord
 from linkflow.store.world_view import StoreWorld
@@ -129,11 +129,9 @@ class StoreCore:
             threading.RLock() if backend.serial else nullcontext()
         )
 
-    def _write(self, work: Callable[[Tx], T], *, queue: bool = True, keeps: bool = False) -> T:
+    def _write(self, work: Callable[[Tx], T], *, keeps: bool = False) -> T:
         """Run `work` in one write transaction, again if it lost a race with another writer.
 
-        With `queue` (every writer but `start`), the transaction first takes the feed counter,
-        the first lock of the lock order (module docstring), queuing behind other writers.
         With `keeps`, `work` keeps the cache up to date (cache.py); any other writer empties it.
 
         A transaction whose connection broke before its COMMIT was sent applied nothing: it
@@ -142,10 +140,10 @@ class StoreCore:
         reconnected = False
         for attempt in range(ATTEMPTS):
             try:
-                return self._attempt(work, queue=queue, keeps=keeps)
+                return self._attempt(work, keeps=keeps)
             except Stale:
                 continue  # no race lost: the next try reads afresh what the cache held
-            except Retry:
+            except (Retry, LostRace):
                 self.retries += 1
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             except ConnectionLost as lost:
@@ -156,7 +154,7 @@ class StoreCore:
             f"the store at {self.where} is too busy: gave up after {ATTEMPTS} conflicting tries"
         )
 
-    def _attempt(self, work: Callable[[Tx], T], *, queue: bool, keeps: bool) -> T:
+    def _attempt(self, work: Callable[[Tx], T], *, keeps: bool) -> T:
         """One try of `_write`. The cache takes the transaction's entries after COMMIT and
         before another thread's write transaction can begin (`_writing`): a thread never reads
         an entry older than a commit it follows."""
@@ -165,10 +163,6 @@ class StoreCore:
             try:
                 with self.backend.write() as tx:
                     self.cache.begin(keeps and serial)
-                    if queue and not serial:
-                        # Not read: in a pipelined PostgreSQL transaction it goes out with the
-                        # first statement that is, and the lock is held from then on.
-                        tx.run(self.sql["take_feed_head"])
                     done = work(tx)
             except BaseException:
                 self.cache.end(committed=False)
@@ -238,7 +232,14 @@ class StoreCore:
                 known, text = cache.text((collection, key))
                 if known:
                     return text
-            found = tx.one(query, (collection, key))
+            try:
+                found = tx.one(query, (collection, key))
+            except Exception as err:
+                if type(err).__name__ in RACE_LOST:
+                    # Read inside a step (an action or a guard): passed as a refusal, it would
+                    # leave the step writing into a dead transaction (errors.LostRace).
+                    raise LostRace(str(err).splitlines()[0]) from err
+                raise
             text = None if found is None else str(found[0])
             if cache is not None and cache.tx is not None:
                 cache.tx.texts[(collection, key)] = text

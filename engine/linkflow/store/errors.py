@@ -27,6 +27,21 @@ class Retry(StoreError):
     """A transaction lost a race (deadlock, serialization failure, duplicate key): run it again."""
 
 
+class LostRace(BaseException):
+    """A read inside a step lost a race on PostgreSQL (chosen as a deadlock victim, or a
+    serialization failure): the transaction is dead and must run again.
+
+    A BaseException on purpose: the runtime turns a step's failures (`Exception`) into a
+    refusal, which would leave the store writing into an aborted transaction; it undoes the
+    step and lets anything else through, so this reaches `StoreCore._write`, which runs the
+    transaction again as it does for `Retry`."""
+
+
+#: The driver errors (by class name: the store's modules do not import psycopg) that mean a
+#: transaction lost a race and may simply run again.
+RACE_LOST = frozenset({"DeadlockDetected", "SerializationFailure"})
+
+
 class ConnectionLost(StoreError):
     """The connection to the database broke during a transaction (the server went away, a
     primary failed over). `before_commit`: it broke before COMMIT was sent, so the database

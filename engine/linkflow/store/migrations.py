@@ -29,8 +29,23 @@ class Migration:
 
 
 def _statements(sql: str) -> tuple[str, ...]:
+    """The statements of a migration file, split at `;` but not inside a `$$`-quoted body (a
+    PostgreSQL function's, whose own statements end with `;` too)."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    return tuple(s.strip() for s in "\n".join(lines).split(";") if s.strip())
+    parts = "\n".join(lines).split("$$")
+    statements: list[str] = []
+    current = ""
+    for index, part in enumerate(parts):
+        if index % 2:  # inside $$ ... $$: kept whole
+            current += f"$${part}$$"
+            continue
+        pieces = part.split(";")
+        current += pieces[0]
+        for piece in pieces[1:]:
+            statements.append(current)
+            current = piece
+    statements.append(current)
+    return tuple(s.strip() for s in statements if s.strip())
 
 
 @cache

@@ -181,9 +181,10 @@ class OperatorActions(StepWriter):
                     record.id,
                 ),
             )
-            seq = self._next_feed_seq(tx, 1)
             feed = (record.id, record.workflow, TERMINATE_EVENT, record.state, record.state)
-            tx.run(self.sql["insert_feed"], (seq, *feed, TERMINATED, now))
+            found = tx.one(self.sql["insert_feed_next"], (*feed, TERMINATED, now))
+            assert found is not None
+            seq = int(found[0])
             step = Step(TERMINATE_EVENT, record.state, record.state, None, None)
             return Sent(step, after, feed_seq=seq)
 

@@ -293,7 +293,7 @@ class Outbox:
         def work(tx: Tx) -> bool:
             return bool(tx.all(self.sql["requeue"], (now, now, effect_id)))
 
-        if not self.store._write(work, queue=False):
+        if not self.store._write(work):
             found = self.get(effect_id)  # NotFound for an unknown id
             raise Conflict(
                 f"effect '{effect_id}' is {found.status}: only a dead or failed effect is retried"
@@ -313,7 +313,7 @@ class Outbox:
             return tx.all(query, (owner, now + lease, now, now, now, limit))
 
         # Effect rows are locked by no step: a claim need not queue at the feed counter.
-        rows = self.store._write(work, queue=False)
+        rows = self.store._write(work)
         return [
             Claimed(
                 r[0],
@@ -331,12 +331,12 @@ class Outbox:
 
     def renew(self, owner: str, lease: float) -> None:
         until = self.store.clock() + lease
-        self.store._write(lambda tx: tx.run(self.sql["renew"], (until, owner)), queue=False)
+        self.store._write(lambda tx: tx.run(self.sql["renew"], (until, owner)))
 
     def release(self, owner: str) -> None:
         """Hand back what `owner` claimed and did not finish (a worker stopping cleanly)."""
         now = self.store.clock()
-        self.store._write(lambda tx: tx.run(self.sql["release"], (now, owner)), queue=False)
+        self.store._write(lambda tx: tx.run(self.sql["release"], (now, owner)))
 
     def finish(
         self,

@@ -1,11 +1,11 @@
 """PostgreSQL for several processes or hosts: psycopg 3 with a connection pool.
 
 Writers lock what they read (`SELECT ... FOR UPDATE`), so two events on the same records
-queue rather than lose an update, and take the feed counter before anything else (core.py,
-"Lock order"), so writers of several processes queue rather than deadlock. A deadlock or a
-duplicate insert between two writers still rolls one back with `Retry`, and the store runs it
-again. Due timers are claimed with `FOR UPDATE SKIP LOCKED`, so several timer processes never
-fire one twice.
+queue rather than lose an update, and take their locks in one order (core.py, "Lock order"),
+so writers of several processes run side by side rather than deadlock. A deadlock (two steps
+reading two shared world records in opposite orders) or a duplicate insert between two writers
+still rolls one back with `Retry`, and the store runs it again. Due timers are claimed with
+`FOR UPDATE SKIP LOCKED`, so several timer processes never fire one twice.
 
 Losing the database (a primary that fails over to its standby, a restart) costs the requests
 of that moment, not the process. The URL may name several hosts with

@@ -196,19 +196,21 @@ class StepWriter(StoreCore):
         # The calls it causes, to the outbox: one statement, and none for a step without any.
         stage(tx, record.id, after.version, after.entered, step.effects, now)
 
-    def _next_feed_seq(self, tx: Tx, count: int) -> int:
-        """The first of `count` consecutive feed numbers, taken in the appending transaction
-        and visible in commit order (how differs by dialect: see sqlite.sql, postgresql.sql)."""
-        row = tx.one(self.sql["next_feed_seq"], (count,))
-        assert row is not None
-        return int(row[0])
+    def _append_feed(self, tx: Tx, rows: list[tuple[Any, ...]]) -> int:
+        """Append the feed entries of several steps, numbered consecutively in their order;
+        the first number. One statement, one round trip (how they are numbered differs by
+        dialect: sqlite.sql and postgresql.sql, `append_feed`)."""
+        numbers = tx.all(self.sql["append_feed"], (dump(rows),))
+        return min(int(row[0]) for row in numbers)
 
     def _flush(self, tx: Tx, pending: Pending) -> list[Sent]:
-        """Write what `pending` holds, one batch per statement; the steps' outcomes."""
+        """Write what `pending` holds, one batch per statement; the steps' outcomes. The feed
+        entries go after the instance rows, as in `_flush_one`: on PostgreSQL, numbering them
+        is the last thing a step does before its history (docs/store.md)."""
         if len(pending.steps) == 1:
             return [self._flush_one(tx, pending)]
-        number = self._next_feed_seq(tx, len(pending.feed)) if pending.feed else 0
-        rows = [(number + i, *row) for i, row in enumerate(pending.feed)]
+        _run_rows(tx, self.sql["update_instance"], pending.instances)
+        number = self._append_feed(tx, pending.feed) if pending.feed else 0
         sent: list[Sent] = []
         for step, after, handed, accepted in pending.steps:
             if accepted:
@@ -222,8 +224,6 @@ class StepWriter(StoreCore):
             for row, outcome in zip(pending.history, sent, strict=True)
         ]
         _run_rows(tx, self.sql["insert_history"], history)
-        _run_rows(tx, self.sql["update_instance"], pending.instances)
-        _run_rows(tx, self.sql["insert_feed"], rows)
         return sent
 
     def _flush_one(self, tx: Tx, pending: Pending) -> Sent:

@@ -29,6 +29,7 @@ from linkflow.runtime.world import World, copy_json
 from linkflow.store.backend import Backend, Row, Tx
 from linkflow.store.core import new_id, record_of, refusal_of
 from linkflow.store.errors import Conflict
+from linkflow.store.feed import read_feed
 from linkflow.store.listing import SCAN_LIMIT, Filters, Page, read_page
 from linkflow.store.migrations import migrate
 from linkflow.store.operator import OperatorActions
@@ -136,8 +137,7 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
                 effects=engine.start_effects(instance),
             )
 
-        # A new row, locking nothing another writer holds: it need not queue (core.py).
-        return self._write(work, queue=False, keeps=True)
+        return self._write(work, keeps=True)
 
     def get(self, instance_id: str) -> InstanceRecord:
         with self.backend.read() as tx:
@@ -333,10 +333,10 @@ class Store(Registry, Timers, WorldStore, OperatorActions):
     # -- change feed ----------------------------------------------------------------------------
 
     def feed(self, after: int = 0, limit: int = 1000) -> list[FeedEntry]:
-        """Accepted steps numbered above `after`, oldest first."""
+        """Accepted steps numbered above `after`, oldest first, as far as a reader may see
+        now (store/feed.py): going on from the last number given misses none."""
         with self.backend.read() as tx:
-            rows = tx.all(self.sql["feed"], (after, max(limit, 0)))
-        return [FeedEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
+            return read_feed(tx, self.sql, after, limit)
 
 
 def open_backend(url: StoreUrl) -> Backend:

@@ -65,8 +65,8 @@ class Timers(StepWriter):
     ) -> tuple[int, list[Sent]]:
         """Claim up to `size` due instances and fire each; how many were claimed, what fired.
 
-        `_write` took the feed counter first (core.py, "Lock order"): a pass that claimed rows
-        and then waited for the counter would deadlock with an event batch that holds it.
+        Rows are claimed with `SKIP LOCKED`, so a pass never waits for an instance row an
+        event batch holds, and numbers its feed entries last (core.py, "Lock order").
 
         Timers that failed in this call (`skip`) are read past, so the rest fire behind them.
         The steps' history, instance and feed rows are written together at the end, one

@@ -25,6 +25,7 @@ from linkflow.errors import UsageError
 from linkflow.store.backend import Tx
 from linkflow.store.core import StoreCore, new_id
 from linkflow.store.errors import NotFound
+from linkflow.store.feed import feed_head, read_feed
 from linkflow.store.queries import read
 from linkflow.store.records import FeedEntry
 
@@ -154,9 +155,7 @@ class Webhooks:
         self.sql = _queries()
 
     def _write(self, work: Any) -> Any:
-        # Webhook rows are locked by no step, so these writers need not queue at the feed
-        # counter (core.py, "Lock order").
-        return self.store._write(work, queue=False)
+        return self.store._write(work)
 
     # -- subscribers ----------------------------------------------------------------------------
 
@@ -176,8 +175,7 @@ class Webhooks:
         def work(tx: Tx) -> None:
             start = after
             if start is None:
-                row = tx.one(self.sql["feed_head"])
-                start = 0 if row is None else int(row[0])
+                start = feed_head(tx, self.store.sql)
             row = (subscriber_id, url, json.dumps(list(patterns)), secret_file)
             tx.run(self.sql["insert_subscriber"], (*row, self.store.clock(), start))
 
@@ -280,14 +278,14 @@ class Webhooks:
 
     def _scan_batch(self, tx: Tx, owner: str, place: Claimed) -> tuple[int, int]:
         """One batch of `scan`: the feed number read up to after it, and deliveries added."""
-        rows = tx.all(self.sql["feed_after"], (place.scanned, SCAN_BATCH))
-        if not rows:
+        entries = read_feed(tx, self.store.sql, place.scanned, SCAN_BATCH)
+        if not entries:
             return place.scanned, 0
-        last = int(rows[-1][0])
+        last = entries[-1].seq
         if not tx.all(self.sql["advance_scanned"], (last, place.id, owner, last)):
             return place.scanned, 0  # the lease went to another deliverer
         now = self.store.clock()
-        added = [(place.id, int(r[0]), r[1], now) for r in rows if matches(place.events, _entry(r))]
+        added = [(place.id, e.seq, e.instance, now) for e in entries if matches(place.events, e)]
         if added:
             tx.many(self.sql["insert_delivery"], added)
         return last, len(added)
@@ -297,10 +295,9 @@ class Webhooks:
             return tx.one(self.sql["any_subscriber"]) is not None
 
     def feed_head(self) -> int:
-        """The newest feed number (0 for an empty feed)."""
+        """The newest feed number a reader may see now (0 for none: store/feed.py)."""
         with self.store.backend.read() as tx:
-            row = tx.one(self.sql["feed_head"])
-        return 0 if row is None else int(row[0])
+            return feed_head(tx, self.store.sql)
 
     def due(self, subscriber_id: str, limit: int) -> list[Delivery]:
         """The deliveries to attempt now: for each instance its oldest open one, if due."""

@@ -1,8 +1,9 @@
 -- PostgreSQL's part of the store's SQL: the queries that differ from SQLite's (sqlite.sql has
 -- the same names). Writers lock what they read, so two events on the same records queue
 -- rather than lose an update; timers are claimed with SKIP LOCKED, so several timer processes
--- never fire one twice; feed numbers come from a counter row, locked until commit, and
--- locked first of all by every writer (take_feed_head: core.py, "Lock order").
+-- never fire one twice; feed numbers come from a sequence, taken by linkflow_append_feed
+-- (migration 0008), and readers read only the entries no transaction still in flight can come
+-- before (feed, feed_head: docs/store.md, "The change feed on PostgreSQL").
 
 -- name: instance_for_update
 -- The last column is SQLite's data version there (store/cache.py); none here.
@@ -27,15 +28,6 @@ VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?),
         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING CAST(NULL AS bigint);
 
--- name: insert_feed_next
--- One step's feed entry, numbered from the counter row in the same statement (one round trip;
--- the row stays locked until commit, as for next_feed_seq).
-WITH n AS (UPDATE feed_head SET seq = feed_head.seq + 1 RETURNING feed_head.seq)
-INSERT INTO feed (seq, instance, workflow, event, source, target, outcome, time)
-SELECT n.seq, ?, ?, ?, ?, ?, ?, CAST(? AS double precision) FROM n
-RETURNING seq;
-
-
 -- name: world_record_for_update
 SELECT record FROM world WHERE collection = ? AND key = ? FOR UPDATE;
 
@@ -54,19 +46,6 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
        created, updated, entered, due, session
 FROM instances WHERE id = ? AND due IS NOT NULL AND due <= ?
 FOR UPDATE SKIP LOCKED;
-
--- name: next_feed_seq
--- The first of ? consecutive feed numbers. The counter row stays locked until this
--- transaction commits: numbers become visible in order, so a reader that follows `seq > N`
--- never skips a late commit.
-WITH n AS (SELECT CAST(? AS bigint) AS count)
-UPDATE feed_head SET seq = feed_head.seq + n.count FROM n
-RETURNING feed_head.seq - n.count + 1;
-
--- name: take_feed_head
--- The first lock of every write transaction but a start (core.py, "Lock order"): writers
--- queue here before they lock any instance row or world record, so none deadlocks.
-SELECT seq FROM feed_head FOR UPDATE;
 
 -- name: prune_claim
 -- Up to ? finished instances to delete, the longest finished first: each finished before the
@@ -88,3 +67,59 @@ FOR UPDATE OF i SKIP LOCKED;
 (jsonb_extract_path(data::jsonb, VARIADIC string_to_array(?, '.')) = ?::jsonb
  AND jsonb_typeof(jsonb_extract_path(data::jsonb, VARIADIC string_to_array(?, '.')))
      = jsonb_typeof(?::jsonb));
+
+-- change feed ---------------------------------------------------------------------------------
+
+-- name: insert_feed_next
+-- One step's feed entry, numbered as it is inserted (linkflow_append_feed, migration 0008).
+SELECT linkflow_append_feed(
+    ARRAY[CAST(? AS text)], ARRAY[CAST(? AS text)], ARRAY[CAST(? AS text)],
+    ARRAY[CAST(? AS text)], ARRAY[CAST(? AS text)], ARRAY[CAST(? AS text)],
+    ARRAY[CAST(? AS double precision)]);
+
+-- name: append_feed
+-- The feed entries of a batch of steps (a timer pass), given as one JSON array of rows
+-- [instance, workflow, event, source, target, outcome, time], numbered consecutively in that
+-- order; returns the first number.
+WITH r AS (
+    SELECT e.v, e.n FROM jsonb_array_elements(CAST(? AS jsonb)) WITH ORDINALITY AS e(v, n)
+)
+SELECT linkflow_append_feed(
+    ARRAY(SELECT v->>0 FROM r ORDER BY n), ARRAY(SELECT v->>1 FROM r ORDER BY n),
+    ARRAY(SELECT v->>2 FROM r ORDER BY n), ARRAY(SELECT v->>3 FROM r ORDER BY n),
+    ARRAY(SELECT v->>4 FROM r ORDER BY n), ARRAY(SELECT v->>5 FROM r ORDER BY n),
+    ARRAY(SELECT CAST(v->>6 AS double precision) FROM r ORDER BY n));
+
+-- name: feed
+-- Entries numbered above ?, oldest first, up to the watermark: only rows whose inserting
+-- (sub)transaction id is below this snapshot's xmin, so every transaction that could still
+-- add a lower number has ended (docs/store.md, "The change feed on PostgreSQL"). The row's
+-- xmin is a 32-bit id: it is placed in the 64-bit ids below the snapshot's xmax (it cannot be
+-- more than 2^31 older while unfrozen); a frozen row (xmin 2) is old by definition.
+SELECT f.seq, f.instance, f.workflow, f.event, f.source, f.target, f.outcome, f.time
+FROM feed AS f, pg_current_snapshot() AS s
+WHERE f.seq > ?
+  AND (CAST(CAST(f.xmin AS text) AS bigint) < 3
+       OR ((CAST(CAST(pg_snapshot_xmax(s) AS text) AS bigint)
+            - CAST(CAST(f.xmin AS text) AS bigint)) % 4294967296 + 4294967296) % 4294967296
+          > CAST(CAST(pg_snapshot_xmax(s) AS text) AS bigint)
+            - CAST(CAST(pg_snapshot_xmin(s) AS text) AS bigint))
+ORDER BY f.seq LIMIT ?;
+
+-- name: feed_head
+-- The newest entry a reader may read now (as `feed` decides), 0 for none: read down from the
+-- newest number, past the few entries still above the watermark.
+SELECT f.seq
+FROM feed AS f, pg_current_snapshot() AS s
+WHERE CAST(CAST(f.xmin AS text) AS bigint) < 3
+   OR ((CAST(CAST(pg_snapshot_xmax(s) AS text) AS bigint)
+        - CAST(CAST(f.xmin AS text) AS bigint)) % 4294967296 + 4294967296) % 4294967296
+      > CAST(CAST(pg_snapshot_xmax(s) AS text) AS bigint)
+        - CAST(CAST(pg_snapshot_xmin(s) AS text) AS bigint)
+ORDER BY f.seq DESC LIMIT 1;
+
+-- name: lock_instances
+-- The instance rows of a batch of events, locked in id order before any step runs: two
+-- batches that share instances queue at the first one they share instead of deadlocking
+-- (core.py, "Lock order").
+SELECT id FROM instances WHERE id = ANY(CAST(? AS text[])) ORDER BY id FOR UPDATE;

@@ -187,16 +187,6 @@ UPDATE instances SET due = NULL WHERE id = ?;
 -- name: next_due
 SELECT MIN(due) FROM instances WHERE due IS NOT NULL;
 
--- change feed ---------------------------------------------------------------------------------
-
--- name: insert_feed
-INSERT INTO feed (seq, instance, workflow, event, source, target, outcome, time)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?);
-
--- name: feed
-SELECT seq, instance, workflow, event, source, target, outcome, time
-FROM feed WHERE seq > ? ORDER BY seq LIMIT ?;
-
 -- world ---------------------------------------------------------------------------------------
 
 -- name: world_record

@@ -26,13 +26,6 @@ VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM history WHERE instance = ?),
         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING (SELECT data_version FROM pragma_data_version());
 
--- name: insert_feed_next
--- One step's feed entry, numbered in the insert: `seq` is the rowid, one above the highest (the
--- only writer, and entries are never deleted).
-INSERT INTO feed (instance, workflow, event, source, target, outcome, time)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-RETURNING seq;
-
 
 -- name: world_record_for_update
 SELECT record FROM world WHERE collection = ? AND key = ?;
@@ -51,17 +44,6 @@ SELECT id, workflow, definition, state, data, start_data, outcome, version,
        created, updated, entered, due, session
 FROM instances WHERE id = ? AND due IS NOT NULL AND due <= ?;
 
--- name: next_feed_seq
--- The first of ? consecutive feed numbers: the one after the highest (the only writer), for a
--- batch of steps (a timer pass); one step numbers its entry in insert_feed_next instead. The
--- count is bound, though not needed here, so that both dialects take the same parameters.
-SELECT COALESCE(MAX(seq), 0) + 1 FROM feed WHERE ? > 0;
-
--- name: take_feed_head
--- Nothing to take, and not run (`Backend.serial`): BEGIN IMMEDIATE already queued the writer
--- behind every other one (the single-writer design needs no lock order: core.py, "Lock order").
-SELECT 1;
-
 -- name: prune_claim
 -- Up to ? finished instances to delete, the longest finished first: each finished before the
 -- date, and so did every other member of its session (a handoff chain goes whole or not at
@@ -79,3 +61,40 @@ ORDER BY i.updated, i.id LIMIT ?;
 -- null).
 (json_extract(data, '$.' || ?) IS json_extract(?, '$')
  AND json_type(data, '$.' || ?) IS json_type(?));
+
+-- change feed ---------------------------------------------------------------------------------
+-- The only writer numbers entries as it inserts them, so numbers become visible in commit
+-- order and a reader needs no watermark (postgresql.sql's readers do).
+
+-- name: insert_feed_next
+-- One step's feed entry, numbered in the insert: `seq` is the rowid, one above the highest (the
+-- only writer, and entries are never deleted).
+INSERT INTO feed (instance, workflow, event, source, target, outcome, time)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+RETURNING seq;
+
+-- name: append_feed
+-- The feed entries of a batch of steps (a timer pass), given as one JSON array of rows
+-- [instance, workflow, event, source, target, outcome, time], numbered consecutively after the
+-- highest in that order; returns their numbers (the SELECT is read in full before inserting).
+INSERT INTO feed (seq, instance, workflow, event, source, target, outcome, time)
+SELECT (SELECT COALESCE(MAX(seq), 0) FROM feed) + CAST(key AS INTEGER) + 1,
+       json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+       json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+       json_extract(value, '$[6]')
+FROM json_each(?) ORDER BY CAST(key AS INTEGER)
+RETURNING seq;
+
+-- name: feed
+-- Entries numbered above ?, oldest first.
+SELECT seq, instance, workflow, event, source, target, outcome, time
+FROM feed WHERE seq > ? ORDER BY seq LIMIT ?;
+
+-- name: feed_head
+-- The newest entry (0 for none).
+SELECT seq FROM feed ORDER BY seq DESC LIMIT 1;
+
+-- name: lock_instances
+-- Not run (`Backend.serial`): BEGIN IMMEDIATE made this writer the only one. Named as in
+-- postgresql.sql, where it locks a batch's instance rows in id order.
+SELECT 1 WHERE ? IS NULL;

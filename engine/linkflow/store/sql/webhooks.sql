@@ -6,9 +6,6 @@
 INSERT INTO webhook_subscribers (id, url, events, secret_file, created, scanned)
 VALUES (?, ?, ?, ?, ?, ?);
 
--- name: feed_head
-SELECT COALESCE(MAX(seq), 0) FROM feed;
-
 -- name: subscribers
 SELECT s.id, s.url, s.events, s.secret_file, s.created, s.scanned, s.delivered,
        s.last_delivered, s.failures, s.last_error,
@@ -56,10 +53,6 @@ UPDATE webhook_subscribers SET lease_until = ? WHERE lease_owner = ?;
 
 -- name: release
 UPDATE webhook_subscribers SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?;
-
--- name: feed_after
-SELECT seq, instance, workflow, event, source, target, outcome, time
-FROM feed WHERE seq > ? ORDER BY seq LIMIT ?;
 
 -- name: insert_delivery
 INSERT INTO webhook_deliveries (subscriber, seq, instance, state, attempts, due)
