@@ -106,7 +106,7 @@ def _filled(path: Path, url: str, calls: int) -> Store:
             for offset, call in enumerate(batch):
                 stage(tx, instance, first + offset + 1, now, [call], now)  # type: ignore[arg-type]
 
-        store._write(fill, queue=False)
+        store._write(fill)
     return store
 
 

@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from linkflow.cli import main
 from linkflow.language.services import Auth
+from linkflow.runtime.effect_calls import EffectCall
 from linkflow.store import Store
 from linkflow.store.outbox import Outbox
 from tests.support.effect_steps import causing, invoke, notify, write_flow
@@ -26,12 +28,12 @@ SECRET_VALUE = "cli-secret-value-never-logged-77"
 
 
 @pytest.fixture
-def api() -> FakeApi:
+def api() -> Iterator[FakeApi]:
     with fake_api() as served:
-        yield served  # type: ignore[misc]
+        yield served
 
 
-def _asked(url: str, folder: Path, monkeypatch: pytest.MonkeyPatch, *calls: object) -> str:
+def _asked(url: str, folder: Path, monkeypatch: pytest.MonkeyPatch, *calls: EffectCall) -> str:
     with Store.open(url) as store, causing(monkeypatch, {"ask": lambda step: calls}):
         started = store.start(write_flow(folder))
         store.send(started.id, "ask")

@@ -16,10 +16,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from linkflow.runtime.effect_calls import EffectCall
+from linkflow.runtime.steps import Step
 from linkflow.store import Store
 from linkflow.store.outbox import Outbox
 from tests.support.effect_steps import causing, invoke, write_flow
@@ -48,6 +51,11 @@ def _stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
         process.wait()
 
 
+def _causes(call: EffectCall) -> Callable[[Step], tuple[EffectCall, ...]]:
+    """What the `ask` step causes: `call`."""
+    return lambda step: (call,)
+
+
 def _instances(url: str, folder: Path, api: FakeApi, rng: random.Random) -> list[str]:
     ids = []
     monkeypatch = pytest.MonkeyPatch()
@@ -57,7 +65,7 @@ def _instances(url: str, folder: Path, api: FakeApi, rng: random.Random) -> list
             for _ in range(INSTANCES):
                 delay = rng.randint(100, 400)
                 call = invoke(f"{api.url}/delay?ms={delay}", attempts=20, initial=0.05)
-                with causing(monkeypatch, {"ask": lambda step, call=call: (call,)}):
+                with causing(monkeypatch, {"ask": _causes(call)}):
                     started = store.start(flow)
                     store.send(started.id, "ask")
                 ids.append(started.id)
