@@ -77,6 +77,13 @@ class CompiledWorkflow:
             if not workflow.states[key[0]].is_final
             and key[1] not in workflow.states[key[0]].refuses
         }
+        #: The `final: done` states whose compound state's done event some transition takes:
+        #: the only ones `_done` has work for (worked out once, not on every step).
+        self._done_events = {
+            name: event
+            for name, leaf in workflow.states.items()
+            if leaf.done and (name, event := DONE_EVENT_PREFIX + leaf.parent) in self._routes
+        }
         #: The routes with a transition that checks all its guards (and names every refusal).
         self._checks_all = frozenset(
             key
@@ -152,9 +159,8 @@ class CompiledWorkflow:
         `done.state.<path>` event is taken in the same step, with no payload, its bindings
         read after the step's actions; with no transition for it (or none whose guards
         hold) the instance rests in the done state."""
-        leaf = self.workflow.states[state]
-        event = DONE_EVENT_PREFIX + leaf.parent
-        if not leaf.done or (state, event) not in self._routes:
+        event = self._done_events.get(state)
+        if event is None:
             return
         if depth >= MAX_DONE_CHAIN:
             raise ActionFailed(f"more than {MAX_DONE_CHAIN} done events in one step")
