@@ -34,6 +34,7 @@ from linkflow.language.expressions import Expression, ExpressionError
 from linkflow.language.loader import load_workflow
 from linkflow.language.model import Workflow
 from linkflow.runtime.engine import Engine
+from linkflow.runtime.world import copy_json
 from linkflow.runtime.world_loader import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,8 +258,10 @@ def run(engine: Engine, world: World, start: dict[str, Any], steps: list[Any]) -
                 step.transition.index if step.transition is not None else None,
             )
         )
-        seen.append((instance.state, repr(instance.data), repr(instance.world.snapshot())))
-    seen.append(repr(instance.history))
+        # Compared as values: a map CEL builds ({'a': ...}) comes with its keys in no fixed
+        # order, on either path.
+        seen.append((instance.state, copy_json(instance.data), instance.world.snapshot()))
+    seen.append(list(instance.history))
     return seen
 
 
