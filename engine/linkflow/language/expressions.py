@@ -367,14 +367,15 @@ class Template:
         """The message; a placeholder that cannot be evaluated shows as `?`, never fails."""
         out: list[str] = []
         for part in self.parts:
-            if isinstance(part, str):
+            if not isinstance(part, Expression):
                 out.append(part)
                 continue
             try:
                 value = part.evaluate(activation)
             except ExpressionError:
                 value = "?"
-            out.append(_show(value))
+            # Text, the common placeholder, shows as itself (what `_show` gives it).
+            out.append(value if type(value) is str else _show(value))
         return "".join(out)
 
 
