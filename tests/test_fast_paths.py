@@ -145,6 +145,10 @@ def outcome(expr: Expression, activation: dict[str, Any]) -> tuple[str, Any, str
         value = expr.evaluate(activation)
     except ExpressionError as err:
         return "error", str(err), err.safe
+    if isinstance(value, list | dict):
+        # Never the subset's answer (it hands these to CEL), and CEL lists a map's keys in no
+        # fixed order (`[x] + {...}`): both paths give CEL's value, compared by type only.
+        return "value", type(value).__name__, "from CEL"
     return "value", value, type(value).__name__
 
 
