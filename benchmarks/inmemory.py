@@ -3,8 +3,10 @@
 A profile says which functions ran longest, but the profiler slows Python code far more than
 the expression library's compiled code, so shares read off it mislead. Here the two parts
 linkflow cannot do without are timed on their own, on the flow's own guards and transitions:
-the expression library evaluating each guard (given what the engine gives it), and transitions
-changing the state. What is left is the engine's own bookkeeping.
+evaluating each guard's expression (given what the engine gives it: the CEL subset in Python,
+linkflow.language.cel_subset, or the expression library where the subset is not sure), and
+transitions changing the state (its `StateChange`, which sets the state directly when there is
+nothing to call or log). What is left is the engine's own bookkeeping.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ def _at(impl: Any, state: str) -> Any:
 
 
 def _guard_calls(impl: Any, state: str, event: str, payload: Any) -> list[Callable[[], Any]]:
-    """The expression library evaluating each guard `event` checks in `state`, as the engine
-    calls it (with the inputs the engine gives it)."""
+    """Evaluating each guard `event` checks in `state`, as the engine calls it (with the inputs
+    the engine gives it)."""
     engine = impl.engine
     instance = _at(impl, state)
     calls: list[Callable[[], Any]] = []
@@ -132,10 +134,9 @@ def breakdown_notes(
         rest = max(total - guards - changes, 0.0)
         flow.notes.append(
             f"Where linkflow's time goes ({how}): one flow {total:,.1f} µs, of which the "
-            f"expression library evaluating the three guards {guards:,.1f} µs "
-            f"({guards / total:.0%}; "
-            "it converts every value it is given, about a microsecond per text, list or "
-            f"mapping), transitions changing the state five times {changes:,.1f} µs "
+            f"three guards' expressions {guards:,.1f} µs ({guards / total:.0%}; the CEL "
+            "subset in Python, with its check that CEL could take the inputs), transitions "
+            f"changing the state five times {changes:,.1f} µs "
             f"({changes / total:.0%}), and the engine's own work {rest:,.1f} µs "
             f"({rest / total:.0%}): payload checks, binding lookups, actions with their undo "
             "journal and type checks, history entries and step records."
@@ -144,7 +145,7 @@ def breakdown_notes(
         total, refused = med["refusal"], med["refused"]
         refusal.notes.append(
             f"Where linkflow's time goes ({how}): one refusal {total:,.1f} µs, of which the "
-            f"expression library evaluating `credentials_valid` {refused:,.1f} µs "
+            f"expression of `credentials_valid` {refused:,.1f} µs "
             f"({refused / total:.0%}); a refused event never reaches transitions; the rest is "
             "the payload check, the refusal message, the history entry and the step record."
         )

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from linkflow.language.cel_subset import Native, Unsure, compile_subset, convertible
+
 
 class ExpressionError(Exception):
     """An expression failed to compile or to evaluate; the message is for people.
@@ -239,6 +241,9 @@ class Expression:
     inputs: tuple[tuple[str, frozenset[str] | None], ...] = field(
         default=(), repr=False, compare=False
     )
+    #: The expression evaluated in Python where CEL's answer is plain (see
+    #: linkflow.language.cel_subset), or None: CEL evaluates it every time.
+    native: Native | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def compile(cls, source: str, *, builds_lists: bool = False) -> Expression:
@@ -252,7 +257,13 @@ class Expression:
         names = frozenset(program.variables())
         found = _shortcut(source)
         if found is None:
-            return cls(source, program, names, inputs=_fields_read(source, names))
+            return cls(
+                source,
+                program,
+                names,
+                inputs=_fields_read(source, names),
+                native=compile_subset(source),
+            )
         return cls(source, program, names, found[0], found[1])
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
@@ -260,6 +271,12 @@ class Expression:
             return self.shortcut
         if self.shortcut is not None:
             return self._follow(activation)
+        native = self.native
+        if native is not None and _inputs_convertible(self.inputs, activation):
+            try:
+                return native(activation)
+            except Unsure:
+                pass  # CEL's answer is not plain here: CEL gives it, value or error
         # CEL converts every input it is given: give it only what it reads.
         inputs: dict[str, Any] = {}
         for name, fields in self.inputs or ((n, None) for n in self.names):
@@ -299,6 +316,24 @@ class Expression:
         return value
 
 
+def _inputs_convertible(
+    inputs: tuple[tuple[str, frozenset[str] | None], ...], activation: Mapping[str, Any]
+) -> bool:
+    """Whether CEL could convert what `evaluate` would give it (the fields read of each name):
+    where it could not, its conversion error is the answer, so the subset does not answer."""
+    for name, fields in inputs:
+        if name not in activation:
+            continue
+        value = activation[name]
+        if fields is not None and type(value) is dict:
+            for name_read in fields:
+                if name_read in value and not convertible(value[name_read]):
+                    return False
+        elif not convertible(value):
+            return False
+    return True
+
+
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
@@ -332,14 +367,15 @@ class Template:
         """The message; a placeholder that cannot be evaluated shows as `?`, never fails."""
         out: list[str] = []
         for part in self.parts:
-            if isinstance(part, str):
+            if not isinstance(part, Expression):
                 out.append(part)
                 continue
             try:
                 value = part.evaluate(activation)
             except ExpressionError:
                 value = "?"
-            out.append(_show(value))
+            # Text, the common placeholder, shows as itself (what `_show` gives it).
+            out.append(value if type(value) is str else _show(value))
         return "".join(out)
 
 

@@ -8,6 +8,7 @@ first use, so an event pays only for evaluating what it checks.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from linkflow.language.expressions import Expression, ExpressionError
@@ -22,9 +23,11 @@ def _all_of(transition: Transition) -> Expression | None:
     compile (each guard is then evaluated on its own)."""
     source = "[" + ", ".join(f"({use.guard.when.source})" for use in transition.guards) + "]"
     try:
-        return Expression.compile(source)
+        combined = Expression.compile(source)
     except ExpressionError:
         return None
+    # A list is never the subset's answer (CEL gives a converted copy): CEL evaluates it.
+    return replace(combined, native=None)
 
 
 class Guards:

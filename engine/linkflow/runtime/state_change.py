@@ -17,10 +17,14 @@ per add) and `auto_transitions=False`, so there is no `to_<state>()` bypass.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from transitions import EventData, Machine
+
+#: transitions' own logger: its States log each exit and entry at DEBUG and INFO.
+_TRANSITIONS_LOG = logging.getLogger("transitions.core")
 
 
 class StateChange:
@@ -41,9 +45,22 @@ class StateChange:
         """Move `model` from the source state to the target, as transitions' own transition
         does once its conditions hold: the source's exit callbacks, the new state set on the
         model (`model.state`), the target's enter callbacks, the Machine's `on_final` when
-        the target is final. The model is not added to the Machine."""
+        the target is final. The model is not added to the Machine.
+
+        When there is nothing for those steps to call or log (no exit, enter or final
+        callbacks, which linkflow never adds, and transitions' logger below INFO) all they do
+        is set the model's state attribute to the target's value: that alone is done then,
+        without building an EventData (tests/test_state_change.py compares both ways)."""
         machine = self._machine
         target = self._target
+        if (
+            not self._source.on_exit
+            and not target.on_enter
+            and not (target.final and machine.on_final)
+            and not _TRANSITIONS_LOG.isEnabledFor(logging.INFO)
+        ):
+            setattr(model, machine.model_attribute, target.value)
+            return
         data = EventData(self._source, self._event, machine, model, (), {})
         data.transition = self._transition
         self._source.exit(data)
