@@ -74,6 +74,10 @@ def _instances(url: str, folder: Path, api: FakeApi, rng: random.Random) -> list
     return ids
 
 
+#: Seconds a round waits for its workers' first call before killing them anyway.
+ARRIVAL = 15.0
+
+
 def _settled(url: str) -> bool:
     with Store.open(url) as store:
         counts = Outbox(store).counts()
@@ -102,9 +106,16 @@ def _crash_run(url: str, tmp_path: Path, workers: int, seed: int) -> None:
         ids = _instances(url, tmp_path, api, rng)
         began = time.monotonic()
         for _ in range(KILLS):
+            arrived = len(api.arrived)
             running = [_worker(url) for _ in range(workers)]
             try:
-                time.sleep(rng.uniform(0.6, 1.6))  # start-up, then some calls in flight
+                # Start-up takes longer on a loaded machine: wait for this round's first call
+                # to arrive (at most ARRIVAL seconds), then kill at a random moment while
+                # calls (100-400 ms each) are in flight.
+                waited = time.monotonic() + ARRIVAL
+                while len(api.arrived) == arrived and time.monotonic() < waited:
+                    time.sleep(0.02)
+                time.sleep(rng.uniform(0.05, 0.6))
             finally:
                 victim = rng.randrange(workers)
                 for n, process in enumerate(running):

@@ -432,6 +432,31 @@ def test_the_store_failing_while_a_call_is_in_flight_loses_nothing(
     assert len(results_in_history(store, instance_id)) == 1
 
 
+def test_a_bounded_run_looks_again_when_the_store_fails_and_gives_up_when_it_stays_down(
+    store: Store, flow: Path, monkeypatch: pytest.MonkeyPatch, api: FakeApi
+) -> None:
+    """A claim that fails (a connection the database dropped) is tried again at the next look;
+    only a store that fails BOUNDED_FAILURES looks in a row ends a bounded run."""
+    instance_id = asked(store, flow, monkeypatch, invoke(api.url + "/ok?claims=1"))
+    real = Outbox.claim
+    failing = {"left": worker_module.BOUNDED_FAILURES - 1}
+
+    def flaky(self: Outbox, *args: Any) -> list[Claimed]:
+        if failing["left"]:
+            failing["left"] -= 1
+            raise StoreError("cannot read the store: terminating connection")
+        return real(self, *args)
+
+    monkeypatch.setattr(Outbox, "claim", flaky)
+    work(store)
+    assert only(store, instance_id).status == "done"
+
+    asked(store, flow, monkeypatch, invoke(api.url + "/ok?claims=2"))
+    failing["left"] = worker_module.BOUNDED_FAILURES
+    with pytest.raises(StoreError, match="terminating connection"):
+        work(store)
+
+
 def test_a_store_down_longer_than_a_lease_keeps_the_claim_and_writes_the_outcome_later(
     store: Store, flow: Path, monkeypatch: pytest.MonkeyPatch, api: FakeApi
 ) -> None:

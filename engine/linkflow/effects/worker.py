@@ -43,6 +43,10 @@ LOG = logging.getLogger("linkflow.effects")
 OUTCOMES = ("done", "failed", "late", "dead", "cancelled", "retried")
 
 
+#: Looks at a failing store in a row after which a bounded run (`once`, `until_idle`) gives up.
+BOUNDED_FAILURES = 3
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     """How a worker runs."""
@@ -256,8 +260,9 @@ class Worker:
         """Perform effects until `stop` is set; with `once`, until nothing is due now; with
         `until_idle`, until no effect is pending or running. The counts of this run.
 
-        A failing store is logged and tried again after `poll` (with `once` or `until_idle`,
-        the StoreError is raised)."""
+        A failing store is logged and tried again after `poll`; with `once` or `until_idle`,
+        a StoreError is raised once the store has failed BOUNDED_FAILURES looks in a row (a
+        connection the database dropped is replaced by the next look, as after a failover)."""
         stop = stop or asyncio.Event()
         bounded = once or until_idle
         concurrency = self.options.concurrency
@@ -266,6 +271,7 @@ class Worker:
         async with httpx.AsyncClient(limits=limits, timeout=None) as client:
             recorder = asyncio.create_task(self._recorder(results))
             renewer = asyncio.create_task(self._renew())
+            failures = 0
             try:
                 while not stop.is_set():
                     try:
@@ -283,8 +289,10 @@ class Worker:
                                 break
                             if due is not None:
                                 wait = min(wait, due - self.store.clock())
+                        failures = 0
                     except StoreError as err:
-                        if bounded:
+                        failures += 1
+                        if bounded and failures >= BOUNDED_FAILURES:
                             raise
                         LOG.warning("effects worker: the store failed: %s", err)
                         wait = self.options.poll
