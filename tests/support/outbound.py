@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +46,13 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _in_thread(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
+    """Run a coroutine to its end in a thread of its own: a caller may be inside an event
+    loop already (Playwright's sync API runs one)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(work())).result()
+
+
 def stock(store: Store, folder: Path, monkeypatch: pytest.MonkeyPatch) -> Stocked:
     secret = folder / "webhook.secret"
     secret.write_text(SECRET + "\n", encoding="utf-8")
@@ -58,8 +68,8 @@ def stock(store: Store, folder: Path, monkeypatch: pytest.MonkeyPatch) -> Stocke
         with causing(monkeypatch, {"ask": lambda step: calls}):
             started = store.start(write_flow(folder))
             store.send(started.id, "ask")
-        asyncio.run(Worker(store, Options(poll=0.02)).run(until_idle=True))
-        asyncio.run(Deliverer(store, ONCE).run(until_idle=True, poll=0.05))
+        _in_thread(lambda: Worker(store, Options(poll=0.02)).run(until_idle=True))
+        _in_thread(lambda: Deliverer(store, ONCE).run(until_idle=True, poll=0.05))
     effects = {e.call.url.rsplit("/", 1)[1]: e for e in Outbox(store).of_instance(started.id)}
     assert effects["tell"].status == "dead", effects["tell"]
     assert effects["missing"].status == "failed", effects["missing"]
