@@ -7,6 +7,8 @@ nothing serious on either view."""
 from __future__ import annotations
 
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from playwright.sync_api import Error, sync_playwright
 from linkflow.store import Store
 from linkflow.store.outbox import Outbox
 from linkflow.store.webhooks import Webhooks
-from tests.studio_browser import STEP_MS, demo_tree, find_chromium
+from tests.studio_browser import STEP_MS, demo_tree, find_chromium, serve
 from tests.studio_browser import studio as run_studio
 from tests.support.outbound import Stocked, stock
 from tests.support.requirements import unavailable
@@ -204,3 +206,44 @@ def test_effects_view_filters_retries_by_keyboard_and_opens_the_instance(
     page.locator("#instance-heading").get_by_text(found.instance).wait_for()
     assert page.get_attribute("#tab-instances", "aria-pressed") == "true"
     assert "tell (notify): pending" in page.locator("#instance-effects").inner_text()
+
+
+def test_the_studio_linkflow_serve_mounts_has_both_views_behind_its_guard(
+    browser: Any, stocked: tuple[Path, str, Stocked]
+) -> None:
+    """At /studio of `linkflow serve`: the views read the service's store, a retry from a
+    page on another origin is refused (403) and changes nothing, the page's own works."""
+    tree, url, found = stocked
+    with serve(tree, url) as base:
+        studio_url = f"{base}/studio/"
+        retry = f"{studio_url}api/webhooks/{found.dead_hook}/retry"
+        stranger = urllib.request.Request(
+            retry,
+            data=b"{}",
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Cookie": base.cookie,
+                "Origin": "http://localhost:9",
+            },
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(stranger, timeout=30)
+        refused.value.close()
+        assert refused.value.code == 403
+        with Store.open(url) as store:
+            assert Webhooks(store).get(found.dead_hook).dead == 1
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(STEP_MS)
+        page = context.new_page()
+        page.goto(base.launch)
+        page.wait_for_selector("#events button")
+        page.click("#tab-effects")
+        page.locator("#effects-counts").get_by_text("1 dead, 1 failed").wait_for()
+        page.click("#tab-webhooks")
+        card = page.locator(f"[data-webhook='{found.dead_hook}']")
+        card.get_by_text("1 dead").wait_for()
+        page.once("dialog", lambda dialog: dialog.accept())
+        card.get_by_role("button", name="Retry the 1 dead deliveries").click()
+        page.locator("#webhooks-status").get_by_text("Retried: 1 dead deliveries").wait_for()
+        context.close()
