@@ -23,8 +23,9 @@ from tests.support.outbound import Stocked, stock
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(f"sqlite:///{tmp_path / 'out.db'}") as opened:
+def store(store_url: str) -> Iterator[Store]:
+    """On SQLite and on PostgreSQL (tests/conftest.py)."""
+    with Store.open(store_url) as opened:
         yield opened
 
 
@@ -132,6 +133,7 @@ def test_the_webhooks_list_shows_delivery_state_and_never_the_secret(
     assert "whsec_" not in text
     assert "secret_file" not in text  # not even the secret file's path
     assert str(tmp_path / "webhook.secret") not in text
+    assert "webhook.secret" not in text
 
 
 def test_retry_a_subscribers_dead_deliveries(
@@ -213,3 +215,28 @@ def test_without_a_store_the_views_say_how_to_start_one(tmp_path: Path) -> None:
         ):
             assert answer.status_code == 404
             assert "--store" in answer.json()["error"]
+
+
+def test_retrying_pages_go_on_after_the_last_one_read(
+    client: TestClient, store: Store, stocked: Stocked
+) -> None:
+    """Two retrying effects among the pending, one per page: each once, in order."""
+    for ident in (stocked.dead_effect, stocked.failed_effect):
+        client.post(f"/api/effects/{ident}/retry", json={})
+        store._write(
+            lambda tx, ident=ident: tx.all(
+                "UPDATE effects SET attempts = 2 WHERE id = ? RETURNING id", (ident,)
+            )
+        )
+    seen: list[str] = []
+    cursor = None
+    for _ in range(4):
+        params = {"status": "retrying", "limit": "1", **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/effects", params=params).json()
+        seen += [e["id"] for e in page["effects"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert cursor is None
+    assert sorted(seen) == sorted([stocked.dead_effect, stocked.failed_effect])
+    assert len(seen) == 2

@@ -25,6 +25,9 @@ from tests.studio_browser import studio as run_studio
 from tests.support.outbound import Stocked, stock
 from tests.support.requirements import unavailable
 
+#: Browsers and servers: out of `make check-fast` (tests/conftest.py marks other such files).
+pytestmark = pytest.mark.slow
+
 #: Where the views' screenshots go when set (to look at them); a temporary folder otherwise.
 SHOTS_ENV = "LINKFLOW_OUTBOUND_SHOTS"
 
