@@ -6,12 +6,14 @@ CLI's), 4xx for a bad request with nothing changed, and the guard on the two POS
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from linkflow.store import Store
+from linkflow.store.backend import Row, Tx
 from linkflow.store.outbox import Outbox
 from linkflow.store.webhooks import Webhooks
 from linkflow.studio.app import create_app
@@ -217,17 +219,18 @@ def test_without_a_store_the_views_say_how_to_start_one(tmp_path: Path) -> None:
             assert "--store" in answer.json()["error"]
 
 
+def _attempted(ident: str, tx: Tx) -> list[Row]:
+    """The effect as if an attempt had failed before (pending, attempts above zero)."""
+    return tx.all("UPDATE effects SET attempts = 2 WHERE id = ? RETURNING id", (ident,))
+
+
 def test_retrying_pages_go_on_after_the_last_one_read(
     client: TestClient, store: Store, stocked: Stocked
 ) -> None:
     """Two retrying effects among the pending, one per page: each once, in order."""
     for ident in (stocked.dead_effect, stocked.failed_effect):
         client.post(f"/api/effects/{ident}/retry", json={})
-        store._write(
-            lambda tx, ident=ident: tx.all(
-                "UPDATE effects SET attempts = 2 WHERE id = ? RETURNING id", (ident,)
-            )
-        )
+        assert store._write(partial(_attempted, ident))
     seen: list[str] = []
     cursor = None
     for _ in range(4):
