@@ -14,7 +14,7 @@ from typing import Any
 
 from linkflow.store import NotFound, Store, StoreError
 from linkflow.store.errors import Conflict
-from linkflow.store.outbox import RETRYABLE, STATUSES, Effect, Outbox
+from linkflow.store.outbox import RETRYABLE, Effect, Outbox
 from linkflow.store.webhooks import Subscriber, Webhooks
 from linkflow.studio.instances import MAX_LISTED, Refused, UnknownInstance
 from linkflow.studio.playground import PlaygroundError
@@ -30,6 +30,10 @@ RETRYING_SCAN = 5000
 
 class UnknownItem(UnknownInstance):
     """No effect or subscriber by that id (a 404 for the page)."""
+
+
+class BadFilter(PlaygroundError):
+    """A status or page size the listing does not take (a 400 for the page)."""
 
 
 def effect_row(effect: Effect) -> dict[str, Any]:
@@ -68,9 +72,9 @@ class Outbound:
     ) -> dict[str, Any]:
         """One page of effects, newest first; `next` is the cursor of the following page."""
         if status is not None and status not in EFFECT_FILTERS:
-            raise PlaygroundError(f"status must be one of {', '.join(EFFECT_FILTERS)}")
+            raise BadFilter(f"status must be one of {', '.join(EFFECT_FILTERS)}")
         if not 1 <= limit <= MAX_LISTED:
-            raise PlaygroundError(f"limit must be between 1 and {MAX_LISTED}")
+            raise BadFilter(f"limit must be between 1 and {MAX_LISTED}")
         try:
             if status == "retrying":
                 found, following = self._retrying(limit, after)
@@ -149,7 +153,10 @@ class Outbound:
         return {"store": self.store.where, "webhooks": rows}
 
     def _subscriber(self, subscriber: Subscriber) -> dict[str, Any]:
-        dead = self.hooks.dead(subscriber.id)[:MAX_DEAD_SHOWN] if subscriber.dead else []
+        try:
+            dead = self.hooks.dead(subscriber.id)[:MAX_DEAD_SHOWN] if subscriber.dead else []
+        except NotFound:  # removed since the list was read: its counts are the last it had
+            dead = []
         for delivery in dead:
             step = self._delivered_step(delivery["seq"]) or {}
             delivery["event"], delivery["time"] = step.get("event"), step.get("time")
@@ -191,4 +198,4 @@ class Outbound:
         return {"requeued": count, "webhook": found}
 
 
-__all__ = ["EFFECT_FILTERS", "STATUSES", "Outbound", "UnknownItem", "effect_row"]
+__all__ = ["EFFECT_FILTERS", "BadFilter", "Outbound", "UnknownItem", "effect_row"]

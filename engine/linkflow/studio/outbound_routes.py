@@ -19,7 +19,7 @@ from linkflow.errors import UsageError
 from linkflow.store.listing import decode_cursor, encode_cursor
 from linkflow.studio.body import BadRequest, read_json
 from linkflow.studio.instance_routes import status_code_of
-from linkflow.studio.outbound import Outbound
+from linkflow.studio.outbound import BadFilter, Outbound
 from linkflow.studio.playground import PlaygroundError
 from linkflow.studio.state import studio_of
 
@@ -51,11 +51,9 @@ async def effect_list(request: Request) -> Response:
         after = decode_cursor(cursor) if cursor else None
         async with studio.lock:
             found = outbound.effects(query.get("status") or None, int(raw), after)
-    except UsageError as err:
+    except (UsageError, BadFilter) as err:
         return JSONResponse({"error": str(err)}, status_code=400)
-    except PlaygroundError as err:
-        return JSONResponse({"error": str(err)}, status_code=400)
-    except BadRequest as err:
+    except (BadRequest, PlaygroundError) as err:
         return _error(err)
     following = found["next"]
     found["next"] = None if following is None else encode_cursor(following)
