@@ -143,12 +143,13 @@ def test_the_page_has_no_inline_script_or_style() -> None:
     page = (static / "index.html").read_text(encoding="utf-8")
     assert re.findall(r"<script\b[^>]*>", page) == [
         '<script src="static/instances.js" defer>',
+        '<script src="static/outbound.js" defer>',
         '<script src="static/studio.js" defer>',
     ]
     assert "<style" not in page
     assert " style=" not in page
     assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
-    for name in ("studio.js", "instances.js"):
+    for name in ("studio.js", "instances.js", "outbound.js"):
         script = (static / name).read_text(encoding="utf-8")
         assert "eval(" not in script
         assert "new Function" not in script

@@ -24,7 +24,7 @@ from linkflow.studio.playground import PlaygroundError
 from linkflow.studio.state import studio_of
 
 
-def _status(err: PlaygroundError) -> int:
+def status_code_of(err: PlaygroundError) -> int:
     if isinstance(err, UnknownInstance):
         return 404
     if isinstance(err, Stale | Refused):
@@ -71,7 +71,7 @@ async def instance_detail(request: Request) -> Response:
     except BadRequest as err:
         return JSONResponse({"error": str(err)}, status_code=err.status)
     except PlaygroundError as err:
-        return JSONResponse({"error": str(err)}, status_code=_status(err))
+        return JSONResponse({"error": str(err)}, status_code=status_code_of(err))
 
 
 def _operator(body: dict[str, Any], required: bool) -> str | None:
@@ -131,7 +131,7 @@ async def _action(request: Request, action: str) -> Response:
     except BadRequest as err:
         return JSONResponse({"error": str(err)}, status_code=err.status)
     except PlaygroundError as err:
-        return JSONResponse({"error": str(err)}, status_code=_status(err))
+        return JSONResponse({"error": str(err)}, status_code=status_code_of(err))
     studio.hub.publish({"version": studio.playground.version, "instance": instance_id})
     return JSONResponse({"result": sent, "instance": detail})
 

@@ -1,4 +1,5 @@
-"""The studio's routes: the page, the playground's JSON API, coverage, the store view, events.
+"""The studio's routes: the page, the playground's JSON API, coverage, the store view (its
+instances, effects and webhooks), events.
 
 Every request that changes the playground goes through `action`: read the body, hold the
 studio's lock for the change and the view it answers with, then tell open pages. No payload
@@ -28,6 +29,7 @@ from linkflow.studio.instance_routes import (
     instance_send,
     instance_terminate,
 )
+from linkflow.studio.outbound_routes import effect_list, effect_retry, webhook_list, webhook_retry
 from linkflow.studio.playground import PlaygroundError
 from linkflow.studio.scenario_file import (
     NAME,
@@ -216,5 +218,9 @@ ROUTES: list[BaseRoute] = [
     Route("/api/instances/{id}/send", instance_send, methods=["POST"]),
     Route("/api/instances/{id}/cancel", instance_cancel, methods=["POST"]),
     Route("/api/instances/{id}/terminate", instance_terminate, methods=["POST"]),
+    Route("/api/effects", effect_list),
+    Route("/api/effects/{id}/retry", effect_retry, methods=["POST"]),
+    Route("/api/webhooks", webhook_list),
+    Route("/api/webhooks/{id}/retry", webhook_retry, methods=["POST"]),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
 ]

@@ -601,6 +601,7 @@ function wire() {
     await send(event, payload);
   });
   wireInstances();   // the operations view: instances.js
+  wireOutbound();    // its effects and webhooks: outbound.js
   $("wait-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
@@ -649,7 +650,7 @@ function wire() {
       $("save-result").textContent = `Not saved: ${err.message}`;
     }
   });
-  const tabs = [["tab-playground", "playground"], ["tab-coverage", "coverage"], ["tab-instances", "instances"]];
+  const tabs = [["tab-playground", "playground"], ["tab-coverage", "coverage"], ["tab-instances", "instances"], ["tab-effects", "effects"], ["tab-webhooks", "webhooks"]];
   for (const [tab, panel] of tabs) {
     $(tab).addEventListener("click", () => {
       for (const [t, p] of tabs) {
@@ -660,6 +661,8 @@ function wire() {
       if (panel === "coverage" && !coverage) measure();
       if (panel === "coverage" && coverage) coverageZoom.drawn();
       if (panel === "instances") listInstances();
+      if (panel === "effects") listEffects();
+      if (panel === "webhooks") listWebhooks();
     });
   }
   coverageZoom = zoomable($("coverage-diagram"), "coverage");
@@ -703,6 +706,8 @@ async function start() {
     $("scenario-folder").value = defaults.scenario_folder;
     $("coverage-folder").value = defaults.coverage_folder;
     $("tab-instances").hidden = !defaults.instances;
+    $("tab-effects").hidden = !defaults.instances;
+    $("tab-webhooks").hidden = !defaults.instances;
     $("start-from-instance").hidden = !defaults.instances;
     watching = defaults.watch;
   } catch (err) { /* the fields stay empty; the server uses its defaults */ }
