@@ -26,7 +26,11 @@ from tests.support.requirements import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = ROOT / "interop" / "xstate"
-SCENARIOS = [ROOT / "tests" / "scenarios", ROOT / "examples" / "scenarios"]
+SCENARIOS = [
+    ROOT / "tests" / "scenarios",
+    ROOT / "examples" / "scenarios",
+    ROOT / "examples" / "supplier_order" / "scenarios",
+]
 #: Refusals that come before the state machine (a payload, a choice, a failed action):
 #: the exported machine has no part for them, so XState is not sent those events.
 BEFORE_THE_MACHINE = {"invalid_payload", "not_offered", "action_failed"}
@@ -55,10 +59,11 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
         by_number.setdefault(number, []).append(entry)
     steps: list[dict[str, Any]] = []
     for number, spec in enumerate(doc.value["steps"], 1):
-        if "send" not in spec and "wait" not in spec:
+        answer = "respond" in spec or "fail" in spec  # a call's answer: `<as>.done`/`.failed`
+        if "send" not in spec and "wait" not in spec and not answer:
             continue
         entries = by_number.get(number, [])
-        if "send" in spec and not entries:
+        if ("send" in spec or answer) and not entries:
             break  # the run stopped before this step
         for entry in entries:
             if entry.handed_to:
@@ -66,7 +71,23 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
             elif entry.step.accepted:
                 # a parallel state's leaves, one per region, as XState lists them (sorted)
                 current = [entry.workflow, sorted(active_leaves(entry.step.target))]
-        if "send" in spec:
+        if answer:
+            step = entries[-1].step
+            name, _, result = step.event.rpartition(".")
+            steps.append(
+                {
+                    "kind": "answer",
+                    "number": number,
+                    "id": name,
+                    "ok": result == "done",
+                    # the stub's answer as the scenario writes it (XState's `output`/`error`)
+                    "answer": spec.get("respond") or {"fail": spec["fail"]},
+                    "guards": guard_outcomes(step.checks),
+                    "handoff": entries[-1].handed_to,
+                    "expect": current,
+                }
+            )
+        elif "send" in spec:
             step = entries[-1].step
             kind = step.refusal.kind.value if step.refusal else ""
             steps.append(
@@ -118,9 +139,7 @@ def replay(node: str, payload: dict[str, Any]) -> dict[str, Any]:
 def machines() -> tuple[dict[str, Any], dict[str, str]]:
     loaded = load([ROOT / "workflows", ROOT / "examples"], kinds=["workflow"])
     assert loaded.ok, [str(p) for p in loaded.problems]
-    # a workflow that calls services is not exported yet (`linkflow export` refuses it)
-    exported = {name: w for name, w in sorted(loaded.workflows.items()) if not w.services}
-    configs = {name: xstate_config(w) for name, w in exported.items()}
+    configs = {name: xstate_config(w) for name, w in sorted(loaded.workflows.items())}
     return configs, {name: w.initial for name, w in loaded.workflows.items()}
 
 
@@ -137,6 +156,13 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
     assert report["scenarios"] == len(files) > 50
     # every step was compared, and most events went through XState's own transition choice
     assert report["compared"] == report["steps"] == sum(len(s["steps"]) for s in scenarios)
+    # effects: every supplier_order scenario, its invoke's answers as XState's actor events
+    effects = [s for s in scenarios if s["workflow"] == "supplier_order"]
+    assert len(effects) == 5
+    answers = [step for s in effects for step in s["steps"] if step["kind"] == "answer"]
+    assert report["answered"] == len(answers) == 7
+    assert {step["ok"] for step in answers} == {True, False}
+    assert configs["supplier_order"]["states"]["reserving"]["invoke"]["src"] == "supplier"
     assert report["sent"] > 5 * report["skipped"]
     # handoffs and timeouts are among what was compared
     steps = [step for s in scenarios for step in s["steps"]]
@@ -436,3 +462,36 @@ def test_xstate_agrees_on_parallel_regions(tmp_path: Path) -> None:
     ]
     report = replay(node, {"machines": {"pair": config}, "scenarios": [scenario]})
     assert report["mismatches"] == []
+
+
+def test_a_wrong_answer_mapping_is_reported(
+    machines: tuple[dict[str, Any], dict[str, str]],
+) -> None:
+    """The answer events are compared too: an `onDone` that goes elsewhere, and an invoke
+    XState does not run when linkflow's call is answered, are both caught."""
+    node = node_and_xstate()
+    configs, initials = machines
+    scenario = trace(
+        ROOT / "examples" / "supplier_order" / "scenarios" / "reserved_and_confirmed.yaml",
+        initials,
+    )
+    assert [step["kind"] for step in scenario["steps"]] == ["send", "answer", "send"]
+    assert scenario["steps"][1]["id"] == "reserve"
+    assert scenario["steps"][1]["ok"] is True
+    wrong = json.loads(json.dumps(configs))
+    wrong["supplier_order"]["states"]["reserving"]["invoke"]["onDone"][0]["target"] = "unavailable"
+    report = replay(node, {"machines": wrong, "scenarios": [scenario]})
+    assert [(m["step"], m["message"]) for m in report["mismatches"]] == [
+        (
+            3,
+            'linkflow: ["supplier_order",["reserved"]], XState: ["supplier_order",["unavailable"]]',
+        )
+    ]
+    unplugged = json.loads(json.dumps(configs))
+    invoke = unplugged["supplier_order"]["states"]["reserving"].pop("invoke")
+    unplugged["supplier_order"]["states"]["reserving"]["on"] = {
+        "xstate.done.actor.reserve": invoke["onDone"]
+    }
+    report = replay(node, {"machines": unplugged, "scenarios": [scenario]})
+    assert [m["step"] for m in report["mismatches"]] == [3]
+    assert "XState runs no actor 'reserve'" in report["mismatches"][0]["message"]

@@ -27,6 +27,19 @@ def register(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def scxml_refusal(workflow: Any) -> str:
+    """Why the workflow cannot be written as SCXML (a located sentence), or ''."""
+    calls = [*workflow.invokes.values(), *workflow.compensations.values()]
+    calls += [spec for specs in workflow.notifies.values() for spec in specs]
+    if not calls:
+        return ""
+    first = min(spec.location for spec in calls)
+    return (
+        f"{first}: '{workflow.name}' calls services (invoke, notify, compensate); "
+        "exporting calls to SCXML is not supported yet"
+    )
+
+
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.cli.commands.console import deliver, error
     from linkflow.cli.commands.output import load_one_workflow
@@ -41,16 +54,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     workflow = load_one_workflow(path, out, "text")
     if workflow is None:
         return EXIT_PROBLEMS
-    calls = [*workflow.invokes.values(), *workflow.compensations.values()]
-    calls += [spec for specs in workflow.notifies.values() for spec in specs]
-    if calls:  # SCXML's <invoke> and XState's invoke take other forms: none is written yet
-        first = min(spec.location for spec in calls)
-        error(
-            "export",
-            f"{first}: '{workflow.name}' calls services (invoke, notify, compensate); "
-            "exporting calls is not supported yet",
-        )
-        return EXIT_PROBLEMS
+    if args.format == "scxml":
+        problem = scxml_refusal(workflow)
+        if problem:
+            error("export", problem)
+            return EXIT_PROBLEMS
     if args.format == "xstate":
         from linkflow.interop.xstate import xstate_json
 
