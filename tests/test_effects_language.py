@@ -556,13 +556,16 @@ def test_compensate_without_an_invoke_is_a_located_problem(tmp_path: Path) -> No
     ), found
 
 
-def test_export_refuses_a_workflow_that_calls_services(
+def test_export_scxml_writes_the_calls_and_nothing_of_the_services_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["export", str(EXAMPLE / "supplier_order.yaml"), "--format", "scxml"]) == 1
-    err = capsys.readouterr().err
-    assert "supplier_order.yaml:23:5: 'supplier_order' calls services" in err
-    assert "exporting calls to SCXML is not supported yet" in err
+    assert main(["export", str(EXAMPLE / "supplier_order.yaml"), "--format", "scxml"]) == 0
+    text = capsys.readouterr().out
+    assert '<invoke id="reserve" type="http" src="supplier">' in text
+    assert '<send event="linkflow.notify" type="http" target="team_hook">' in text
+    assert '"compensate": {"service": "supplier_release"' in text
+    for leak in ("SUPPLIER_TOKEN", "bearer", "auth", "127.0.0.1", "/orders/", "Accept"):
+        assert leak not in text, leak
 
 
 def test_export_xstate_writes_the_calls_and_nothing_of_the_services_file(

@@ -27,19 +27,6 @@ def register(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def scxml_refusal(workflow: Any) -> str:
-    """Why the workflow cannot be written as SCXML (a located sentence), or ''."""
-    calls = [*workflow.invokes.values(), *workflow.compensations.values()]
-    calls += [spec for specs in workflow.notifies.values() for spec in specs]
-    if not calls:
-        return ""
-    first = min(spec.location for spec in calls)
-    return (
-        f"{first}: '{workflow.name}' calls services (invoke, notify, compensate); "
-        "exporting calls to SCXML is not supported yet"
-    )
-
-
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.cli.commands.console import deliver, error
     from linkflow.cli.commands.output import load_one_workflow
@@ -55,7 +42,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if workflow is None:
         return EXIT_PROBLEMS
     if args.format == "scxml":
-        problem = scxml_refusal(workflow)
+        from linkflow.interop.scxml_effects import export_problem
+
+        problem = export_problem(workflow)  # an invoke named like a state: ids are unique
         if problem:
             error("export", problem)
             return EXIT_PROBLEMS
