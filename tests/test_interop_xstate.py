@@ -73,13 +73,13 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
                 current = [entry.workflow, sorted(active_leaves(entry.step.target))]
         if answer:
             step = entries[-1].step
-            name, _, result = step.event.rpartition(".")
+            name, _, outcome = step.event.rpartition(".")
             steps.append(
                 {
                     "kind": "answer",
                     "number": number,
                     "id": name,
-                    "ok": result == "done",
+                    "ok": outcome == "done",
                     # the stub's answer as the scenario writes it (XState's `output`/`error`)
                     "answer": spec.get("respond") or {"fail": spec["fail"]},
                     "guards": guard_outcomes(step.checks),

@@ -17,7 +17,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="write a workflow as an XState v5 machine config (JSON) or an SCXML document",
         description="Write one workflow in another statechart format: xstate (an XState v5 "
         "machine config, JSON, for createMachine) or scxml (a W3C SCXML 1.0 document). The "
-        "output is deterministic. What maps to what: docs/interop.md.",
+        "output is deterministic. A workflow's service calls are written too (XState: invoke "
+        "with onDone/onError and a linkflow.notify action; SCXML: an invoke and a send "
+        "of type http), by the services' names only: the services file is not exported. What maps "
+        "to what: docs/interop.md.",
     )
     parser.add_argument("--format", choices=FORMATS, required=True, help="the format to write")
     parser.add_argument("workflow", metavar="WORKFLOW", help="a workflow file or name")

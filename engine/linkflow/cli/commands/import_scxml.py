@@ -18,7 +18,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Read a W3C SCXML document into a linkflow workflow, printed or written "
         "with -o. The subset linkflow runs is read (states, compound and parallel states, "
         "finals, transitions with one event and target, conditions, assignments, timeouts, "
-        'data, service calls as <invoke type="http"> and <send type="http">); anything '
+        "data, service calls as invoke and send of type http); anything "
         "else (history, script, ...) is reported at its line and column, and nothing is "
         "written. A workflow that calls services is checked with the services.yaml beside "
         "the file written (or beside FILE). What maps to what: docs/interop.md.",
