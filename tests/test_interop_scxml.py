@@ -616,3 +616,29 @@ def test_import_checks_calls_against_the_services_file_beside(tmp_path: Path) ->
     loaded = load([tmp_path / "so.yaml"], kinds=["workflow"])
     assert loaded.ok, [str(p) for p in loaded.problems]
     assert loaded.workflows["supplier_order"].invokes["reserving"].service == "supplier"
+
+
+def test_an_invoke_of_a_compound_state_comes_back(tmp_path: Path) -> None:
+    """The invoke on a compound state, its answers taken by a child and by the parent, a
+    notify on the failed answer: valid SCXML, and the same calls and transitions read back."""
+    from tests.test_interop_xstate import ASKING  # noqa: PLC0415 - the same nested workflow
+
+    (tmp_path / "services.yaml").write_text(
+        "services:\n  oracle: {base_url: 'http://127.0.0.1:9', path: /ask}\n", encoding="utf-8"
+    )
+    (tmp_path / "asking.yaml").write_text(ASKING, encoding="utf-8")
+    loaded = load([tmp_path / "asking.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    workflow = loaded.workflows["asking"]
+    text = scxml_text(workflow)
+    assert xmlschema.XMLSchema(str(XSD)).is_valid(text)
+    assert '<state id="asking" initial="asking.first">' in text
+    assert '<invoke id="ask" type="http" src="oracle">' in text
+    assert text.count('event="done.invoke.ask"') == 2
+    back = reimported(workflow)
+    assert back.invokes["asking"].service == "oracle"
+    assert [(k, e.source) for k, e in back.invokes["asking"].body] == [("q", "data.question")]
+    assert [(t.event, t.declared, t.to) for t in back.transitions] == [
+        (t.event, t.declared, t.to) for t in workflow.transitions
+    ]
+    assert [s.service for s in back.notifies[4]] == ["oracle"]

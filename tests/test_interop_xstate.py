@@ -495,3 +495,91 @@ def test_a_wrong_answer_mapping_is_reported(
     report = replay(node, {"machines": unplugged, "scenarios": [scenario]})
     assert [m["step"] for m in report["mismatches"]] == [3]
     assert "XState runs no actor 'reserve'" in report["mismatches"][0]["message"]
+
+
+ASKING = """\
+workflow: asking
+initial: idle
+states:
+  idle: {}
+  asking:
+    invoke: {service: oracle, as: ask, with: {q: data.question}}
+    initial: first
+    states:
+      first: {}
+      second: {}
+  answered: {}
+  given_up: {final: cancelled}
+  done: {final: completed}
+data:
+  question: ""
+events:
+  go: {}
+  next: {}
+  stop: {}
+transitions:
+  - {event: go, from: idle, to: asking}
+  - {event: next, from: asking.first, to: asking.second}
+  - {event: ask.done, from: asking.second, to: done}
+  - {event: ask.done, from: asking, to: answered}
+  - {event: ask.failed, from: asking, to: idle, notify: [{service: oracle, with: {q: "'again'"}}]}
+  - {event: go, from: answered, to: asking}
+  - {event: stop, from: "*", to: given_up}
+"""
+
+ASKING_SCENARIO = """\
+scenario: asked_twice
+workflow: asking
+workflows: .
+steps:
+  - send: go
+    expect: {state: asking.first}
+  - respond: {status: 200, body: {}}
+    expect: {state: answered}
+  - send: go
+  - send: next
+  - fail: timeout
+    expect: {state: idle}
+  - send: go
+  - send: next
+  - respond: {status: 200, body: {}}
+    expect: {state: done}
+"""
+
+
+def test_xstate_agrees_on_an_invoke_of_a_compound_state(tmp_path: Path) -> None:
+    """An invoke on a compound state, its answer taken by the parent (`onDone`) or by a child
+    before it (`on: {"xstate.done.actor.ask": ...}` on the child), its failure by the parent:
+    the same states in both engines, the invoke started again on each entry."""
+    node = node_and_xstate()
+    (tmp_path / "services.yaml").write_text(
+        "services:\n  oracle: {base_url: 'http://127.0.0.1:9', path: /ask}\n", encoding="utf-8"
+    )
+    (tmp_path / "asking.yaml").write_text(ASKING, encoding="utf-8")
+    (tmp_path / "asked.scenario.yaml").write_text(ASKING_SCENARIO, encoding="utf-8")
+    loaded = load([tmp_path / "asking.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    config = xstate_config(loaded.workflows["asking"])
+    asking = config["states"]["asking"]
+    assert asking["invoke"]["id"] == "ask"
+    assert [t["target"] for t in asking["invoke"]["onDone"]] == ["#asking.answered"]
+    assert asking["invoke"]["onError"][0]["actions"] == [
+        {"type": "linkflow.notify", "params": {"service": "oracle", "with": {"q": "'again'"}}}
+    ]
+    second = asking["states"]["second"]["on"]["xstate.done.actor.ask"]
+    assert [t["target"] for t in second] == ["#asking.done"]
+    scenario = trace(tmp_path / "asked.scenario.yaml", {"asking": "idle"})
+    assert [s["kind"] for s in scenario["steps"]].count("answer") == 3
+    assert [s["expect"][1] for s in scenario["steps"]] == [
+        ["asking.first"],
+        ["answered"],
+        ["asking.first"],
+        ["asking.second"],
+        ["idle"],
+        ["asking.first"],
+        ["asking.second"],
+        ["done"],
+    ]
+    report = replay(node, {"machines": {"asking": config}, "scenarios": [scenario]})
+    assert report["mismatches"] == []
+    assert report["answered"] == 3
