@@ -556,10 +556,53 @@ def test_compensate_without_an_invoke_is_a_located_problem(tmp_path: Path) -> No
     ), found
 
 
-def test_export_refuses_a_workflow_that_calls_services(
+def test_export_scxml_writes_the_calls_and_nothing_of_the_services_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["export", str(EXAMPLE / "supplier_order.yaml"), "--format", "scxml"]) == 1
-    err = capsys.readouterr().err
-    assert "supplier_order.yaml:23:5: 'supplier_order' calls services" in err
-    assert "exporting calls is not supported yet" in err
+    assert main(["export", str(EXAMPLE / "supplier_order.yaml"), "--format", "scxml"]) == 0
+    text = capsys.readouterr().out
+    assert '<invoke id="reserve" type="http" src="supplier">' in text
+    assert '<send event="linkflow.notify" type="http" target="team_hook">' in text
+    assert '"compensate": {"service": "supplier_release"' in text
+    for leak in ("SUPPLIER_TOKEN", "bearer", "auth", "127.0.0.1", "/orders/", "Accept"):
+        assert leak not in text, leak
+
+
+def test_export_xstate_writes_the_calls_and_nothing_of_the_services_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The invoke, its answers as XState's actor events, the notify as an action, the
+    compensation in meta; of services.yaml only the names (no URL, header, auth reference)."""
+    assert main(["export", str(EXAMPLE / "supplier_order.yaml"), "--format", "xstate"]) == 0
+    text = capsys.readouterr().out
+    config = json.loads(text)
+    reserving = config["states"]["reserving"]
+    assert reserving["invoke"]["id"] == "reserve"
+    assert reserving["invoke"]["src"] == "supplier"
+    assert reserving["invoke"]["input"] == {"sku": "data.sku", "quantity": "data.quantity"}
+    assert [t["target"] for t in reserving["invoke"]["onDone"]] == ["reserved"]
+    assert [t["target"] for t in reserving["invoke"]["onError"]] == ["unavailable"]
+    assert "on" not in reserving
+    assert reserving["meta"]["linkflow"]["compensate"] == {
+        "service": "supplier_release",
+        "with": {"reason": "'cancelled by the buyer'"},
+    }
+    (confirm,) = config["states"]["reserved"]["on"]["confirm"]
+    assert confirm["actions"] == [
+        {
+            "type": "linkflow.notify",
+            "params": {
+                "service": "team_hook",
+                "with": {"text": "'order ' + data.order_id + ' confirmed'"},
+            },
+        }
+    ]
+    assert config["meta"] == {
+        "linkflow": {
+            "actors": ["supplier"],
+            "notify": ["team_hook"],
+            "compensate": ["supplier_release"],
+        }
+    }
+    for leak in ("SUPPLIER_TOKEN", "bearer", "auth", "127.0.0.1", "/orders/", "Accept", "retry"):
+        assert leak not in text.replace('"retry"', ""), leak

@@ -20,7 +20,7 @@ from linkflow.interop.scxml_export import scxml_text
 from linkflow.interop.scxml_import import read_scxml, workflow_yaml
 from linkflow.interop.xml_reader import MAX_BYTES
 from linkflow.interop.xstate import xstate_json
-from linkflow.language.loader import load, load_text
+from linkflow.language.loader import load, load_text, load_text_at
 from linkflow.language.model import Action, Workflow
 from linkflow.language.scenario_check import read_scenario
 from linkflow.runtime.engine import Engine
@@ -30,7 +30,11 @@ from tests.test_properties import Clock, generated_actions, small_workflows
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD = ROOT / "tests" / "fixtures" / "scxml-xsd" / "scxml.xsd"
-SCENARIOS = [ROOT / "tests" / "scenarios", ROOT / "examples" / "scenarios"]
+SCENARIOS = [
+    ROOT / "tests" / "scenarios",
+    ROOT / "examples" / "scenarios",
+    ROOT / "examples" / "supplier_order" / "scenarios",
+]
 HEAD = '<scxml xmlns="http://www.w3.org/2005/07/scxml" version="1.0" name="door" initial="a">'
 
 
@@ -39,8 +43,8 @@ def shipped() -> dict[str, Workflow]:
     loaded = load([ROOT / "workflows", ROOT / "examples"], kinds=["workflow"])
     assert loaded.ok, [str(p) for p in loaded.problems]
     assert len(loaded.workflows) >= 7
-    # a workflow that calls services is not exported yet (`linkflow export` refuses it)
-    return {name: w for name, w in sorted(loaded.workflows.items()) if not w.services}
+    assert any(w.invokes and w.notifies and w.compensations for w in loaded.workflows.values())
+    return dict(sorted(loaded.workflows.items()))
 
 
 def states(workflow: Workflow) -> dict[str, tuple[object, ...]]:
@@ -60,7 +64,9 @@ def states(workflow: Workflow) -> dict[str, tuple[object, ...]]:
 def reimported(workflow: Workflow) -> Workflow:
     doc, problems = read_scxml(scxml_text(workflow), f"{workflow.name}.scxml")
     assert doc is not None, [str(p) for p in problems]
-    result = load_text(workflow_yaml(doc, f"{workflow.name}.scxml"), f"{workflow.name}.yaml")
+    text = workflow_yaml(doc, f"{workflow.name}.scxml")
+    # a workflow that calls services: read as if beside its services file (SCXML names them)
+    result = load_text_at(text, workflow.file) if workflow.services else load_text(text, "x")
     assert result.ok, [str(p) for p in result.problems]
     return result.workflows[workflow.name]
 
@@ -231,7 +237,59 @@ UNSUPPORTED = [
     ('<state id="a"><history id="h"/></state>', "1:100: history states are not supported"),
     (
         '<state id="a"><invoke src="x"/></state>',
-        "1:100: <invoke> is not supported: a workflow hands off in a final state instead",
+        "1:100: <invoke> of type 'scxml' is not supported: linkflow calls a declared service, "
+        'written type="http" with the service\'s name in src',
+    ),
+    (
+        '<state id="a"><invoke type="http" srcexpr="x"/></state>',
+        "1:100: <invoke>: the attribute srcexpr is not supported (linkflow reads id, type, src)",
+    ),
+    (
+        '<state id="a"><invoke id="ask" type="http" src="https://x.test/"/></state>',
+        "1:100: <invoke>'s src 'https://x.test/' is not a service's name",
+    ),
+    (
+        '<state id="a"><invoke id="ask" type="http" src="s"><finalize/></invoke></state>',
+        "1:137: <finalize> is not supported: the answer is an event",
+    ),
+    (
+        '<state id="a"><invoke id="ask" type="http" src="s">'
+        '<param name="x" location="data.x"/></invoke></state>',
+        "1:137: a <param> of <invoke> needs a name and an expr",
+    ),
+    (
+        '<state id="a"><invoke id="ask" type="http" src="s"><content>{"a": 1}</content>'
+        "</invoke></state>",
+        '1:137: <content> of <invoke> is read only as an empty body (expr="{}"): give each '
+        "field as a <param name= expr=>",
+    ),
+    (
+        '<state id="a"><invoke id="ask" type="http" src="s"/>'
+        '<invoke id="again" type="http" src="s"/></state>',
+        "1:138: a second <invoke> in one state (linkflow invokes one)",
+    ),
+    (
+        '<final id="f"><invoke id="ask" type="http" src="s"/></final>',
+        '1:100: <invoke> is supported only in a <state>, as a service call (type="http")',
+    ),
+    (
+        '<state id="a"><transition event="done.invoke.ask" target="a"/></state>',
+        "1:100: event 'done.invoke.ask' answers an invoke 'ask', and no <invoke> has that id",
+    ),
+    (
+        '<state id="a"><transition event="go" target="a">'
+        '<send event="hello" type="http" target="hook"/></transition></state>',
+        "1:134: a notify's <send> sends the event linkflow.notify",
+    ),
+    (
+        '<state id="a"><transition event="go" target="a">'
+        '<send target="http://x.test/" type="http"/></transition></state>',
+        "1:134: <send>'s target 'http://x.test/' is not a service's name",
+    ),
+    (
+        '<state id="a"><transition event="go" target="a">'
+        '<send type="http" target="hook" delay="5s"/></transition></state>',
+        "1:134: <send>: the attribute delay is not supported (linkflow reads event, type, target)",
     ),
     ("<script>go()</script>", "1:86: <script> is not supported: linkflow runs no scripts"),
     (
@@ -449,3 +507,138 @@ def test_a_parallel_start_in_a_region_that_is_not_its_initial_is_a_problem() -> 
         "pair.scxml:1:1: several initial states: 'r2' is not the initial state of a region of "
         "a parallel state (linkflow enters the other regions in their initial)"
     ]
+
+
+def test_calls_go_to_scxml_and_come_back(shipped: dict[str, Workflow]) -> None:
+    """supplier_order's invoke as <invoke type="http"> with <param>s, its answers as
+    done.invoke / error.invoke, its notify as a <send> in the transition, its compensation in
+    linkflow's JSON; read back: the same calls, by service name, and nothing of the services
+    file in the document."""
+    workflow = shipped["supplier_order"]
+    text = scxml_text(workflow)
+    assert '<invoke id="reserve" type="http" src="supplier">' in text
+    assert '<param name="sku" expr="data.sku" />' in text
+    assert '<transition event="done.invoke.reserve" target="reserved"' in text
+    assert '<transition event="error.invoke.reserve" target="unavailable"' in text
+    assert '<send event="linkflow.notify" type="http" target="team_hook">' in text
+    assert "reserve.done" not in text
+    for leak in ("SUPPLIER_TOKEN", "bearer", "127.0.0.1", "/orders/", "Accept"):
+        assert leak not in text, leak
+    back = reimported(workflow)
+
+    def calls(w: Workflow) -> list[object]:
+        def one(spec: Any) -> tuple[object, ...]:
+            body = tuple((k, e.source) for k, e in spec.body)
+            return (spec.service, spec.name, body, spec.has_body)
+
+        return [
+            sorted((state, one(spec)) for state, spec in w.invokes.items()),
+            sorted((i, [one(s) for s in specs]) for i, specs in w.notifies.items()),
+            sorted((state, one(spec)) for state, spec in w.compensations.items()),
+            sorted(w.services),
+        ]
+
+    assert calls(back) == calls(workflow)
+    assert calls(back)[0] == [
+        (
+            "reserving",
+            ("supplier", "reserve", (("sku", "data.sku"), ("quantity", "data.quantity")), True),
+        )
+    ]
+    assert [t.event for t in back.transitions] == [t.event for t in workflow.transitions]
+
+
+BARE_CALLS = """\
+workflow: pings
+initial: asking
+states:
+  asking:
+    invoke: {service: hook, as: ask}
+  asked: {}
+  over: {final: completed}
+events:
+  go: {}
+transitions:
+  - {event: ask.done, from: asking, to: asked}
+  - {event: ask.failed, from: asking, to: over, notify: [{service: hook, with: {}}]}
+  - {event: go, from: asked, to: over, notify: [{service: hook}]}
+"""
+
+
+def test_calls_without_a_body_and_with_an_empty_one_come_back(tmp_path: Path) -> None:
+    (tmp_path / "services.yaml").write_text(
+        "services:\n  hook: {base_url: 'http://127.0.0.1:9', path: /h}\n", encoding="utf-8"
+    )
+    (tmp_path / "pings.yaml").write_text(BARE_CALLS, encoding="utf-8")
+    loaded = load([tmp_path / "pings.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    workflow = loaded.workflows["pings"]
+    text = scxml_text(workflow)
+    assert '<invoke id="ask" type="http" src="hook" />' in text
+    assert '<content expr="{}" />' in text
+    assert xmlschema.XMLSchema(str(XSD)).is_valid(text)
+    back = reimported(workflow)
+    assert back.invokes["asking"].has_body is False
+    assert [(s.has_body, s.body) for s in back.notifies[1]] == [(True, ())]
+    assert [(s.has_body, s.body) for s in back.notifies[2]] == [(False, ())]
+
+
+def test_an_invoke_named_like_a_state_is_refused_by_the_scxml_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An <invoke>'s id and a state's are both XML IDs: the same name would be invalid SCXML."""
+    (tmp_path / "services.yaml").write_text(
+        "services:\n  hook: {base_url: 'http://127.0.0.1:9', path: /h}\n", encoding="utf-8"
+    )
+    clash = BARE_CALLS.replace("as: ask", "as: asked").replace("ask.", "asked.")
+    (tmp_path / "pings.yaml").write_text(clash, encoding="utf-8")
+    code = main(["export", "--format", "scxml", str(tmp_path / "pings.yaml")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "pings.yaml:5:5: the invoke named 'asked' has the name of a state" in err
+    assert main(["export", "--format", "xstate", str(tmp_path / "pings.yaml")]) == 0
+
+
+def test_import_checks_calls_against_the_services_file_beside(tmp_path: Path) -> None:
+    """The services file is not part of SCXML: `import` checks the calls against the
+    services.yaml beside the file it writes, and names a service it cannot find."""
+    example = str(ROOT / "examples" / "supplier_order" / "supplier_order.yaml")
+    exported = linkflow("export", "--format", "scxml", example, "-o", "so.scxml", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    alone = linkflow("import", "scxml", "so.scxml", "-o", "so.yaml", cwd=tmp_path)
+    assert alone.returncode == 1
+    assert "unknown service 'supplier'" in alone.stdout + alone.stderr
+    assert not (tmp_path / "so.yaml").exists()
+    services = ROOT / "examples" / "supplier_order" / "services.yaml"
+    (tmp_path / "services.yaml").write_text(services.read_text(encoding="utf-8"), encoding="utf-8")
+    imported = linkflow("import", "scxml", "so.scxml", "-o", "so.yaml", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    loaded = load([tmp_path / "so.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    assert loaded.workflows["supplier_order"].invokes["reserving"].service == "supplier"
+
+
+def test_an_invoke_of_a_compound_state_comes_back(tmp_path: Path) -> None:
+    """The invoke on a compound state, its answers taken by a child and by the parent, a
+    notify on the failed answer: valid SCXML, and the same calls and transitions read back."""
+    from tests.test_interop_xstate import ASKING  # noqa: PLC0415 - the same nested workflow
+
+    (tmp_path / "services.yaml").write_text(
+        "services:\n  oracle: {base_url: 'http://127.0.0.1:9', path: /ask}\n", encoding="utf-8"
+    )
+    (tmp_path / "asking.yaml").write_text(ASKING, encoding="utf-8")
+    loaded = load([tmp_path / "asking.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    workflow = loaded.workflows["asking"]
+    text = scxml_text(workflow)
+    assert xmlschema.XMLSchema(str(XSD)).is_valid(text)
+    assert '<state id="asking" initial="asking.first">' in text
+    assert '<invoke id="ask" type="http" src="oracle">' in text
+    assert text.count('event="done.invoke.ask"') == 2
+    back = reimported(workflow)
+    assert back.invokes["asking"].service == "oracle"
+    assert [(k, e.source) for k, e in back.invokes["asking"].body] == [("q", "data.question")]
+    assert [(t.event, t.declared, t.to) for t in back.transitions] == [
+        (t.event, t.declared, t.to) for t in workflow.transitions
+    ]
+    assert [s.service for s in back.notifies[4]] == ["oracle"]

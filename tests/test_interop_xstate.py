@@ -26,7 +26,11 @@ from tests.support.requirements import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = ROOT / "interop" / "xstate"
-SCENARIOS = [ROOT / "tests" / "scenarios", ROOT / "examples" / "scenarios"]
+SCENARIOS = [
+    ROOT / "tests" / "scenarios",
+    ROOT / "examples" / "scenarios",
+    ROOT / "examples" / "supplier_order" / "scenarios",
+]
 #: Refusals that come before the state machine (a payload, a choice, a failed action):
 #: the exported machine has no part for them, so XState is not sent those events.
 BEFORE_THE_MACHINE = {"invalid_payload", "not_offered", "action_failed"}
@@ -55,10 +59,11 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
         by_number.setdefault(number, []).append(entry)
     steps: list[dict[str, Any]] = []
     for number, spec in enumerate(doc.value["steps"], 1):
-        if "send" not in spec and "wait" not in spec:
+        answer = "respond" in spec or "fail" in spec  # a call's answer: `<as>.done`/`.failed`
+        if "send" not in spec and "wait" not in spec and not answer:
             continue
         entries = by_number.get(number, [])
-        if "send" in spec and not entries:
+        if ("send" in spec or answer) and not entries:
             break  # the run stopped before this step
         for entry in entries:
             if entry.handed_to:
@@ -66,7 +71,23 @@ def trace(path: Path, initials: dict[str, str]) -> dict[str, Any]:
             elif entry.step.accepted:
                 # a parallel state's leaves, one per region, as XState lists them (sorted)
                 current = [entry.workflow, sorted(active_leaves(entry.step.target))]
-        if "send" in spec:
+        if answer:
+            step = entries[-1].step
+            name, _, outcome = step.event.rpartition(".")
+            steps.append(
+                {
+                    "kind": "answer",
+                    "number": number,
+                    "id": name,
+                    "ok": outcome == "done",
+                    # the stub's answer as the scenario writes it (XState's `output`/`error`)
+                    "answer": spec.get("respond") or {"fail": spec["fail"]},
+                    "guards": guard_outcomes(step.checks),
+                    "handoff": entries[-1].handed_to,
+                    "expect": current,
+                }
+            )
+        elif "send" in spec:
             step = entries[-1].step
             kind = step.refusal.kind.value if step.refusal else ""
             steps.append(
@@ -118,9 +139,7 @@ def replay(node: str, payload: dict[str, Any]) -> dict[str, Any]:
 def machines() -> tuple[dict[str, Any], dict[str, str]]:
     loaded = load([ROOT / "workflows", ROOT / "examples"], kinds=["workflow"])
     assert loaded.ok, [str(p) for p in loaded.problems]
-    # a workflow that calls services is not exported yet (`linkflow export` refuses it)
-    exported = {name: w for name, w in sorted(loaded.workflows.items()) if not w.services}
-    configs = {name: xstate_config(w) for name, w in exported.items()}
+    configs = {name: xstate_config(w) for name, w in sorted(loaded.workflows.items())}
     return configs, {name: w.initial for name, w in loaded.workflows.items()}
 
 
@@ -137,6 +156,13 @@ def test_xstate_agrees_with_linkflow_on_every_scenario(
     assert report["scenarios"] == len(files) > 50
     # every step was compared, and most events went through XState's own transition choice
     assert report["compared"] == report["steps"] == sum(len(s["steps"]) for s in scenarios)
+    # effects: every supplier_order scenario, its invoke's answers as XState's actor events
+    effects = [s for s in scenarios if s["workflow"] == "supplier_order"]
+    assert len(effects) == 5
+    answers = [step for s in effects for step in s["steps"] if step["kind"] == "answer"]
+    assert report["answered"] == len(answers) == 7
+    assert {step["ok"] for step in answers} == {True, False}
+    assert configs["supplier_order"]["states"]["reserving"]["invoke"]["src"] == "supplier"
     assert report["sent"] > 5 * report["skipped"]
     # handoffs and timeouts are among what was compared
     steps = [step for s in scenarios for step in s["steps"]]
@@ -436,3 +462,124 @@ def test_xstate_agrees_on_parallel_regions(tmp_path: Path) -> None:
     ]
     report = replay(node, {"machines": {"pair": config}, "scenarios": [scenario]})
     assert report["mismatches"] == []
+
+
+def test_a_wrong_answer_mapping_is_reported(
+    machines: tuple[dict[str, Any], dict[str, str]],
+) -> None:
+    """The answer events are compared too: an `onDone` that goes elsewhere, and an invoke
+    XState does not run when linkflow's call is answered, are both caught."""
+    node = node_and_xstate()
+    configs, initials = machines
+    scenario = trace(
+        ROOT / "examples" / "supplier_order" / "scenarios" / "reserved_and_confirmed.yaml",
+        initials,
+    )
+    assert [step["kind"] for step in scenario["steps"]] == ["send", "answer", "send"]
+    assert scenario["steps"][1]["id"] == "reserve"
+    assert scenario["steps"][1]["ok"] is True
+    wrong = json.loads(json.dumps(configs))
+    wrong["supplier_order"]["states"]["reserving"]["invoke"]["onDone"][0]["target"] = "unavailable"
+    report = replay(node, {"machines": wrong, "scenarios": [scenario]})
+    assert [(m["step"], m["message"]) for m in report["mismatches"]] == [
+        (
+            3,
+            'linkflow: ["supplier_order",["reserved"]], XState: ["supplier_order",["unavailable"]]',
+        )
+    ]
+    unplugged = json.loads(json.dumps(configs))
+    invoke = unplugged["supplier_order"]["states"]["reserving"].pop("invoke")
+    unplugged["supplier_order"]["states"]["reserving"]["on"] = {
+        "xstate.done.actor.reserve": invoke["onDone"]
+    }
+    report = replay(node, {"machines": unplugged, "scenarios": [scenario]})
+    assert [m["step"] for m in report["mismatches"]] == [3]
+    assert "XState runs no actor 'reserve'" in report["mismatches"][0]["message"]
+
+
+ASKING = """\
+workflow: asking
+initial: idle
+states:
+  idle: {}
+  asking:
+    invoke: {service: oracle, as: ask, with: {q: data.question}}
+    initial: first
+    states:
+      first: {}
+      second: {}
+  answered: {}
+  given_up: {final: cancelled}
+  done: {final: completed}
+data:
+  question: ""
+events:
+  go: {}
+  next: {}
+  stop: {}
+transitions:
+  - {event: go, from: idle, to: asking}
+  - {event: next, from: asking.first, to: asking.second}
+  - {event: ask.done, from: asking.second, to: done}
+  - {event: ask.done, from: asking, to: answered}
+  - {event: ask.failed, from: asking, to: idle, notify: [{service: oracle, with: {q: "'again'"}}]}
+  - {event: go, from: answered, to: asking}
+  - {event: stop, from: "*", to: given_up}
+"""
+
+ASKING_SCENARIO = """\
+scenario: asked_twice
+workflow: asking
+workflows: .
+steps:
+  - send: go
+    expect: {state: asking.first}
+  - respond: {status: 200, body: {}}
+    expect: {state: answered}
+  - send: go
+  - send: next
+  - fail: timeout
+    expect: {state: idle}
+  - send: go
+  - send: next
+  - respond: {status: 200, body: {}}
+    expect: {state: done}
+"""
+
+
+def test_xstate_agrees_on_an_invoke_of_a_compound_state(tmp_path: Path) -> None:
+    """An invoke on a compound state, its answer taken by the parent (`onDone`) or by a child
+    before it (`on: {"xstate.done.actor.ask": ...}` on the child), its failure by the parent:
+    the same states in both engines, the invoke started again on each entry."""
+    node = node_and_xstate()
+    (tmp_path / "services.yaml").write_text(
+        "services:\n  oracle: {base_url: 'http://127.0.0.1:9', path: /ask}\n", encoding="utf-8"
+    )
+    (tmp_path / "asking.yaml").write_text(ASKING, encoding="utf-8")
+    (tmp_path / "asked.scenario.yaml").write_text(ASKING_SCENARIO, encoding="utf-8")
+    loaded = load([tmp_path / "asking.yaml"], kinds=["workflow"])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    config = xstate_config(loaded.workflows["asking"])
+    asking = config["states"]["asking"]
+    assert asking["invoke"]["id"] == "ask"
+    assert [t["target"] for t in asking["invoke"]["onDone"]] == ["#asking.answered"]
+    assert asking["invoke"]["onError"][0]["actions"] == [
+        {"type": "linkflow.notify", "params": {"service": "oracle", "with": {"q": "'again'"}}}
+    ]
+    second = asking["states"]["second"]["on"]["xstate.done.actor.ask"]
+    assert [t["target"] for t in second] == ["#asking.done"]
+    scenario = trace(tmp_path / "asked.scenario.yaml", {"asking": "idle"})
+    assert [s["kind"] for s in scenario["steps"]].count("answer") == 3
+    assert [s["expect"][1] for s in scenario["steps"]] == [
+        ["asking.first"],
+        ["answered"],
+        ["asking.first"],
+        ["asking.second"],
+        ["idle"],
+        ["asking.first"],
+        ["asking.second"],
+        ["done"],
+    ]
+    report = replay(node, {"machines": {"asking": config}, "scenarios": [scenario]})
+    assert report["mismatches"] == []
+    assert report["answered"] == 3

@@ -4,11 +4,16 @@
 // the configs are `linkflow export --format xstate` output and each step is
 //   {kind: "send", event, guards: {name: held}, skip, expect: [workflow, [leaves]], handoff}
 //   {kind: "wait", ms, expect: [workflow, [leaves]]}
+//   {kind: "answer", id, ok, answer, guards, expect: [workflow, [leaves]]}
 // as linkflow ran it. A guard's outcome is the one linkflow recorded for that step: XState
 // decides which transition that outcome selects. A step linkflow refused before its machine
-// (payload, choices, a failed action: `skip`) is not sent. Output (stdout, JSON):
+// (payload, choices, a failed action: `skip`) is not sent. An `answer` is a scenario's
+// `respond`/`fail` for the invoke named `id`: linkflow took it as `<id>.done` (ok) or
+// `<id>.failed`, and XState gets `xstate.done.actor.<id>` (`output`) or `xstate.error.actor.<id>`
+// (`error`), the events its invoked actor would raise; the actors provided here never settle,
+// and the answer is sent only when XState has that actor running. Output (stdout, JSON):
 // {scenarios, steps, compared, mismatches: [...]}. One process for every scenario.
-import { createActor, createMachine, SimulatedClock } from "xstate";
+import { createActor, createMachine, fromPromise, SimulatedClock } from "xstate";
 
 const input = JSON.parse(await new Promise((resolve) => {
   let text = "";
@@ -31,8 +36,11 @@ function holds(label) {
 
 const guardNames = new Set();
 const actionTypes = new Set();
+const actorNames = new Set();
 function collect(node) {
-  for (const list of [...Object.values(node.on ?? {}), node.onDone ?? []]) {
+  if (node.invoke) actorNames.add(node.invoke.src);
+  const invoked = node.invoke ? [node.invoke.onDone ?? [], node.invoke.onError ?? []] : [];
+  for (const list of [...Object.values(node.on ?? {}), node.onDone ?? [], ...invoked]) {
     for (const t of list) {
       if (typeof t.guard === "string") guardNames.add(t.guard);
       for (const a of t.actions ?? []) actionTypes.add(a.type);
@@ -47,10 +55,13 @@ const guards = { "linkflow.all": (_, params) => params.guards.every(holds) };
 for (const name of guardNames) guards[name] = () => holds(name);
 const actions = {};
 for (const type of actionTypes) actions[type] = () => {}; // data and world stay linkflow's
+// an invoked service: an actor that never settles; its answer is the scenario's, sent below
+const actors = {};
+for (const name of actorNames) actors[name] = fromPromise(() => new Promise(() => {}));
 
 const machines = {};
 for (const [name, config] of Object.entries(input.machines)) {
-  machines[name] = createMachine(config, { guards, actions });
+  machines[name] = createMachine(config, { guards, actions, actors });
 }
 
 // The active leaves, as dotted paths: ["draft"] today, ["parent.child", ...] with nesting.
@@ -71,7 +82,7 @@ function advance(clock, ms) {
   clock.set(until);
 }
 
-const report = { scenarios: 0, steps: 0, compared: 0, sent: 0, skipped: 0, mismatches: [] };
+const report = { scenarios: 0, steps: 0, compared: 0, sent: 0, skipped: 0, answered: 0, mismatches: [] };
 for (const scenario of input.scenarios) {
   report.scenarios += 1;
   const clock = new SimulatedClock();
@@ -80,7 +91,19 @@ for (const scenario of input.scenarios) {
   const fail = (number, message) => report.mismatches.push({ scenario: scenario.name, step: number, message });
   for (const step of scenario.steps) {
     report.steps += 1;
-    if (step.kind === "send") {
+    if (step.kind === "answer") {
+      outcomes = step.guards;
+      asked = [];
+      if (!actor.getSnapshot().children[step.id]) {
+        fail(step.number, `linkflow answered the call '${step.id}'; XState runs no actor '${step.id}' in ${JSON.stringify(actor.getSnapshot().value)}`);
+        break;
+      }
+      report.answered += 1;
+      actor.send(step.ok
+        ? { type: `xstate.done.actor.${step.id}`, output: step.answer }
+        : { type: `xstate.error.actor.${step.id}`, error: step.answer });
+      if (asked.length) fail(step.number, `XState asked for guards linkflow did not check: ${asked.join(", ")}`);
+    } else if (step.kind === "send") {
       outcomes = step.guards;
       asked = [];
       if (step.skip) {

@@ -2,7 +2,9 @@
 
 The machine is plain SCXML: `<state>`, `<final>`, `<transition event= cond= target=>`, the
 workflow's data in `<datamodel>`, a timeout as a delayed `<send>` on entry cancelled on exit,
-with the transition its event takes, a final state's outcome and handoff as its `<donedata>`.
+with the transition its event takes, a final state's outcome and handoff as its `<donedata>`,
+a state's `invoke` as `<invoke type="http">` and a transition's `notify` as `<send
+type="http">` (scxml_effects.py).
 
 The datamodel is `linkflow`: a `cond` names the workflow's guards (`a && !b`: each must hold;
 `!` negates), each declared by an `<lf:guard name= when=>` whose `when` is linkflow's
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from linkflow.interop.chart import Edge, Node, chart, condition
+from linkflow.interop.scxml_effects import add_effects
 from linkflow.language.model import Workflow, active_leaves
 from linkflow.language.yaml_loader import parse_text
 
@@ -32,7 +35,7 @@ TIMEOUT_EVENT = "linkflow.timeout."
 #: Top-level keys the SCXML structure carries itself; every other one travels as JSON.
 STRUCTURE_KEYS = ("workflow", "initial", "data", "states", "events", "guards", "transitions")
 #: A transition's keys the SCXML structure carries.
-TRANSITION_KEYS = ("event", "from", "to", "guards", "actions")
+TRANSITION_KEYS = ("event", "from", "to", "guards", "actions", "notify")
 
 
 def _s(tag: str) -> str:
@@ -98,7 +101,7 @@ def _state_extra(raw: Mapping[str, Any]) -> dict[str, Any]:
     extra = {
         k: v
         for k, v in raw.items()
-        if k not in ("final", "handoff", "states", "initial", "entry", "exit", "parallel")
+        if k not in ("final", "handoff", "states", "initial", "entry", "exit", "parallel", "invoke")
     }
     waiting = extra.get("waiting")
     if isinstance(waiting, dict) and isinstance(waiting.get("timeout"), dict):
@@ -223,6 +226,7 @@ def scxml_text(workflow: Workflow) -> str:
     for child in root_node.children:
         # `*` in a workflow that nests: on every top-level state, tried after their own
         _state(root, child, raw_states, raw_transitions, seen, root_node.edges)
+    add_effects(root, workflow)  # invoke and notify (scxml_effects.py)
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

@@ -9,8 +9,11 @@ cancelled on exit, and the transition its event takes), a final state's outcome 
 in `<donedata>`, compound states (a `<state>` holding states, its `initial` attribute or first
 child, a `<final>` in it without donedata as `final: done`, `done.state.<id>` events), entry and
 exit actions written as `<assign>` or `<lf:action>`, and linkflow's own `lf:` elements.
-Everything else (parallel, history, invoke, script, raise, log, if, foreach, other entry and
-exit actions, eventless transitions) is a problem at its line and column; nothing is guessed.
+An `<invoke type="http">` in a state and a `<send type="http">` in a transition are a service
+call (`invoke`, `notify`: scxml_effects.py), with `done.invoke.<id>` / `error.invoke.<id>` as
+its answers. Everything else (history, another invoke or send, script, raise, log, if, foreach,
+other entry and exit actions, eventless transitions) is a problem at its line and column;
+nothing is guessed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from linkflow.errors import Problem
+from linkflow.interop.scxml_effects import CallReader, answer_event, invoked_by, unanswered
 from linkflow.interop.scxml_export import NAMESPACE, SCXML, TIMEOUT_EVENT
 from linkflow.interop.xml_reader import Element, read_xml
 from linkflow.source import SourceLocation
@@ -69,13 +73,14 @@ SCXML_ELEMENTS = frozenset(
 #: What the SCXML elements linkflow does not run are called in a problem.
 _NOT_SUPPORTED = {
     "history": "history states are not supported",
-    "invoke": "<invoke> is not supported: a workflow hands off in a final state instead",
+    "invoke": '<invoke> is supported only in a <state>, as a service call (type="http")',
     "script": "<script> is not supported: linkflow runs no scripts",
     "raise": "<raise> is not supported",
     "log": "<log> is not supported",
     "if": "<if> is not supported: split the transition, each with its own cond",
     "foreach": "<foreach> is not supported",
-    "send": "<send> is supported only as a timeout (a delayed send on entry, cancelled on exit)",
+    "send": "<send> is supported only as a timeout (a delayed send on entry, cancelled on exit) "
+    'or as a notify in a transition (type="http")',
     "cancel": "<cancel> is supported only as a timeout's (on exit)",
     "initial": "an <initial> element is not supported: use the initial attribute",
 }
@@ -183,8 +188,15 @@ class _Reader:
                     f"several initial states: '{other}' is not the initial state of a region "
                     "of a parallel state (linkflow enters the other regions in their initial)",
                 )
-        # a done.state event is raised by its compound state, never declared
-        used = [e.event for e in self.edges.values() if not e.event.startswith("done.state.")]
+        # a done.state event is raised by its compound state, never declared; nor is an
+        # invoke's answer (`done.invoke.<id>`, `error.invoke.<id>`: scxml_effects.py)
+        answers = [(e.event, e.location) for e in self.edges.values()]
+        self.problems.extend(Problem(where, why) for where, why in unanswered(states, answers))
+        used = [
+            e.event
+            for e in self.edges.values()
+            if not e.event.startswith("done.state.") and not invoked_by(e.event)
+        ]
         events.update({name: {} for name in used if name not in events})
         transitions = [self.transition(e) for _, e in sorted(self.edges.items())]  # may add guards
         parts = {"data": data, "states": states, "events": events, "guards": self.guards}
@@ -274,7 +286,7 @@ class _Reader:
             elif tag in ((SCXML, "state"), (SCXML, "final"), (SCXML, "parallel")):
                 self.top_state(child, spec.setdefault("states", {}), state_id)
             else:
-                self.unknown(child, f"<{element.name}>")
+                self.other(child, spec, element.name)
         if element.name == "parallel":
             # every child is a region, all active at once: no initial child
             spec["parallel"] = True
@@ -288,6 +300,13 @@ class _Reader:
             if first:
                 self.pending.append((spec, "initial", first))
         return spec
+
+    def other(self, child: Element, spec: dict[str, Any], where: str) -> None:
+        """An `<invoke>` (a service call: scxml_effects.py), or an element a state cannot hold."""
+        if (child.namespace, child.name) == (SCXML, "invoke"):
+            CallReader(self.problem).state_invoke(child, spec)
+        else:
+            self.unknown(child, f"<{where}>")
 
     def timeout(self, element: Element, spec: dict[str, Any]) -> tuple[str, float] | None:
         """(event, seconds) of the timeout pattern; the entry and exit actions linkflow runs
@@ -400,6 +419,11 @@ class _Reader:
             if tag == (NAMESPACE, "transition"):
                 extra.update(self.json_object(child, "<lf:transition>"))
                 continue
+            if tag == (SCXML, "send"):  # a notify (scxml_effects.py)
+                notify = CallReader(self.problem).notify(child)
+                if notify is not None:
+                    extra.setdefault("notify", []).append(notify)
+                continue
             found = self.action(child)
             if found is not None:
                 actions.append(found)
@@ -445,7 +469,7 @@ class _Reader:
         extra = dict(edge.extra)
         written = [self.path(s) for s in edge.sources]
         sources: Any = extra.pop("from", None) or (written[0] if len(written) == 1 else written)
-        event = edge.event
+        event = answer_event(edge.event)  # done.invoke.x -> x.done, error.invoke.x -> x.failed
         if event.startswith("done.state."):
             event = "done.state." + self.path(event.removeprefix("done.state."))
         out: dict[str, Any] = {"event": event, "from": sources, "to": self.path(edge.target)}

@@ -18,6 +18,9 @@ What maps to what (docs/interop.md has the table):
   name); its transitions -> its own `on`, `*` -> the root's `on`; a `done.state.<path>`
   transition -> `onDone` on that compound state; a `final: done` child -> `type: "final"`;
   entry and exit actions -> `entry` / `exit`. Targets are then absolute (`#<workflow>.<path>`).
+- a state's `invoke`, a transition's `notify`, a state's `compensate` -> XState's `invoke` with
+  `onDone` / `onError`, a `linkflow.notify` action, `meta.linkflow.compensate`
+  (xstate_effects.py).
 
 The output is deterministic: keys in a fixed order, so a committed export diffs cleanly.
 """
@@ -28,6 +31,7 @@ import json
 from typing import Any
 
 from linkflow.interop.chart import Edge, Node, chart
+from linkflow.interop.xstate_effects import add_effects
 from linkflow.language.model import Action, Workflow
 
 #: The named guard that holds when each guard of its `params.guards` holds.
@@ -135,6 +139,7 @@ def xstate_config(workflow: Workflow) -> dict[str, Any]:
     on = _on(root.edges, machine)
     if on:
         config["on"] = on
+    add_effects(config, root, workflow)  # invoke, notify, compensate (xstate_effects.py)
     return config
 
 

@@ -343,6 +343,16 @@ def load_text(text: str, file: str, *, check_graph: bool = True) -> LoadResult:
     return result
 
 
+def load_text_at(text: str, file: str) -> LoadResult:
+    """One workflow's text as if it were the file `file` (which need not exist): like
+    `load_text`, except that a workflow that calls services finds them in the services file
+    beside `file` (as `load` finds them), for a text read from another format."""
+    result = LoadResult(files=[file])
+    _add_text(result, text, file, {"workflow"})
+    _build_waiting(result)
+    return result
+
+
 def workflow_from_text(
     text: str, file: str, *, check_graph: bool = True, services_source: str = ""
 ) -> Workflow:

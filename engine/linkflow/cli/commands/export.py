@@ -17,7 +17,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="write a workflow as an XState v5 machine config (JSON) or an SCXML document",
         description="Write one workflow in another statechart format: xstate (an XState v5 "
         "machine config, JSON, for createMachine) or scxml (a W3C SCXML 1.0 document). The "
-        "output is deterministic. What maps to what: docs/interop.md.",
+        "output is deterministic. A workflow's service calls are written too (XState: invoke "
+        "with onDone/onError and a linkflow.notify action; SCXML: an invoke and a send "
+        "of type http), by the services' names only: the services file is not exported. What maps "
+        "to what: docs/interop.md.",
     )
     parser.add_argument("--format", choices=FORMATS, required=True, help="the format to write")
     parser.add_argument("workflow", metavar="WORKFLOW", help="a workflow file or name")
@@ -41,16 +44,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     workflow = load_one_workflow(path, out, "text")
     if workflow is None:
         return EXIT_PROBLEMS
-    calls = [*workflow.invokes.values(), *workflow.compensations.values()]
-    calls += [spec for specs in workflow.notifies.values() for spec in specs]
-    if calls:  # SCXML's <invoke> and XState's invoke take other forms: none is written yet
-        first = min(spec.location for spec in calls)
-        error(
-            "export",
-            f"{first}: '{workflow.name}' calls services (invoke, notify, compensate); "
-            "exporting calls is not supported yet",
-        )
-        return EXIT_PROBLEMS
+    if args.format == "scxml":
+        from linkflow.interop.scxml_effects import export_problem
+
+        problem = export_problem(workflow)  # an invoke named like a state: ids are unique
+        if problem:
+            error("export", problem)
+            return EXIT_PROBLEMS
     if args.format == "xstate":
         from linkflow.interop.xstate import xstate_json
 

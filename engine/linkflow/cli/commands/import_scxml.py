@@ -18,8 +18,10 @@ def register(commands: Any) -> argparse.ArgumentParser:
         description="Read a W3C SCXML document into a linkflow workflow, printed or written "
         "with -o. The subset linkflow runs is read (states, compound and parallel states, "
         "finals, transitions with one event and target, conditions, assignments, timeouts, "
-        "data); anything else (history, invoke, script, ...) is reported at its line and "
-        "column, and nothing is written. What maps to what: docs/interop.md.",
+        "data, service calls as invoke and send of type http); anything "
+        "else (history, script, ...) is reported at its line and column, and nothing is "
+        "written. A workflow that calls services is checked with the services.yaml beside "
+        "the file written (or beside FILE). What maps to what: docs/interop.md.",
     )
     parser.add_argument("kind", choices=KINDS, help="the format read")
     parser.add_argument("file", metavar="FILE", help="the document")
@@ -35,7 +37,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from linkflow.errors import Problem
     from linkflow.interop.scxml_import import read_scxml, workflow_yaml
     from linkflow.interop.xml_reader import MAX_BYTES, too_large
-    from linkflow.language.loader import load_text
+    from linkflow.language.effect_builder import calls_services
+    from linkflow.language.loader import load_text, load_text_at
     from linkflow.source import SourceLocation
 
     source = Path(args.file)
@@ -52,7 +55,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_PROBLEMS
     text = workflow_yaml(doc, source.name)
     shown = args.out or f"{source.stem}.yaml (from {args.file})"
-    checked = load_text(text, shown)
+    if calls_services(doc):
+        # checked with the services file beside the YAML written (beside the SCXML document
+        # without -o): SCXML carries the services' names only
+        beside = Path(args.out) if args.out else source.with_suffix(".yaml")
+        checked = load_text_at(text, str(beside))
+    else:
+        checked = load_text(text, shown)
     if checked.problems:
         report_problems(
             checked.problems, out, "text", f"{args.file}: the workflow read from it is not valid"
