@@ -5,6 +5,7 @@ an SCXML round trip."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,21 @@ def test_scxml_writes_a_parallel_inside_a_state_inside_a_parallel_and_reads_it_b
     instance = begun(again)
     step = instance.send("all")
     assert (step.target, instance.outcome) == ("end", "completed")
+
+
+def test_a_workflow_starting_in_nested_regions_lists_every_first_leaf_in_scxml() -> None:
+    """SCXML's `initial` names every region's first state at every depth; read back, the
+    workflow starts in the same configuration."""
+    text = re.sub(r"\n\s+(entry|exit): \[.*\]", "", NEST.format(initial="job"))
+    unused = ("before", "begin", "start")
+    text = "".join(line for line in text.splitlines(True) if not any(u in line for u in unused))
+    result = load_text(text, "nest.yaml")
+    assert result.ok, [str(p) for p in result.problems]
+    workflow = result.workflows["nest"]
+    exported = scxml_text(workflow)
+    assert f'initial="{START.replace("+", " ")}"' in exported
+    doc, problems = read_scxml(exported, "nest.scxml")
+    assert doc is not None, [str(p) for p in problems]
+    back = load_text(workflow_yaml(doc, "nest.scxml"), "nest.yaml")
+    assert back.ok, [str(p) for p in back.problems]
+    assert back.workflows["nest"].initial == START

@@ -33,9 +33,19 @@ The rules, SCXML's and XState v5's for the subset linkflow supports:
   the configuration waits for what its leaves wait for; a leaf's `refuses` explains an event
   no region takes there (another region may still take it).
 
-Not supported yet, each refused with a located problem: a timeout in a region (it would count
+- A parallel state may sit inside a region (at any depth). It is joined first: its
+  configurations are the states of the region holding it, so the outer configuration lists
+  every active leaf, at every depth, in document order. The rules hold at every level: a
+  region holding a parallel state chooses among that state's regions first (their joint
+  transitions are its choices), then among what is declared on it or around it inside the
+  region; a transition between its regions leaves and re-enters it only; it is done (and
+  raises its own done event after its last region's) when its regions are, while the region
+  holding it is done only in its own `final: done` child. `MAX_CONFIGURATIONS` counts every
+  depth.
+
+Not supported yet, refused with a located problem: a timeout in a region (it would count
 from its leaf's entry, but an instance keeps one entry time, which any region's step
-restarts), a parallel state in a region.
+restarts).
 """
 
 from __future__ import annotations
