@@ -18,7 +18,7 @@ from linkflow.interop.scxml_import import read_scxml, workflow_yaml
 from linkflow.interop.xstate import xstate_config
 from linkflow.language.loader import load, load_text
 from linkflow.language.model import active_leaves, is_active
-from linkflow.language.parallel import taken_between
+from linkflow.language.parallel_routes import taken_between
 from linkflow.runtime.engine import Engine
 from linkflow.runtime.instance import Instance
 from tests.test_interop_scxml import XSD

@@ -35,7 +35,7 @@ from linkflow.language.model import (
     is_active,
 )
 from linkflow.language.nesting import exits_and_entries
-from linkflow.language.parallel import joint_routes
+from linkflow.language.parallel_routes import joint_routes
 from linkflow.language.services import Service
 from linkflow.runtime.actions import ActionFailed
 from linkflow.runtime.effect_calls import COMPENSATE, INVOKE, NOTIFY, EffectCall
@@ -63,7 +63,7 @@ class EffectPlan:
         }
         self._planned: dict[tuple[int, str], tuple[Planned, ...]] = {}
         # one event taken in several regions of a parallel state at once is a joint
-        # transition of its own (language/parallel.py; none without parallel states)
+        # transition of its own (language/parallel_routes.py; none without parallel states)
         joint = joint_routes(workflow)
         for key, candidates in (*workflow.by_source.items(), *joint.items()):
             source = key[0]
