@@ -259,7 +259,11 @@ def test_without_a_services_file_the_unknown_service_says_where_to_declare_it(
     ), found
 
 
-def test_invoke_inside_a_parallel_state_is_refused_as_not_supported_yet(tmp_path: Path) -> None:
+def test_invoke_inside_a_parallel_state_must_take_its_answers_in_each_configuration(
+    tmp_path: Path,
+) -> None:
+    """An invoke in a region is allowed (tests/test_parallel_invoke.py runs one); like any
+    other, its answers must be taken where it is active: in every configuration holding it."""
     workflow = WORKFLOW.replace(
         "  known: {}\n",
         "  known:\n    parallel: true\n    states:\n      a:\n        initial: x\n        states:\n"
@@ -267,7 +271,12 @@ def test_invoke_inside_a_parallel_state_is_refused_as_not_supported_yet(tmp_path
         "          y: {}\n",
     )
     found = problems_of(tmp_path, workflow)
-    assert any("invoke inside parallel state 'known' is not supported yet" in p for p in found)
+    assert [p for p in found if "known" in p] == [
+        f"shop.yaml:16: state 'known.a.x' invokes 'hook' but takes no 'hook.{end}' (in "
+        "known.a.x+known.b.y): when that answer comes the instance would be stuck; add a "
+        f"transition from 'known.a.x' on 'hook.{end}'"
+        for end in ("done", "failed")
+    ]
 
 
 # -- the calls a step causes ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from linkflow.analysis.explore import explore
 from linkflow.cli import main
 from linkflow.language.loader import load_text, load_workflow
 from linkflow.language.model import active_leaves, is_active
-from linkflow.language.parallel import taken_between
+from linkflow.language.parallel_routes import taken_between
 from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.diagram_model import EdgeRole
 from linkflow.output.mermaid import to_mermaid

@@ -14,7 +14,7 @@ from itertools import product
 
 from linkflow.language.model import DONE_EVENT_PREFIX, GuardUse, Transition, Workflow
 from linkflow.language.nesting import with_entry_exit
-from linkflow.language.parallel import joint_routes, region_done_event
+from linkflow.language.parallel_routes import joint_routes, region_done_event
 
 #: A set of assumptions: (guard name, value) pairs.
 Assumptions = frozenset[tuple[str, bool]]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from linkflow.effects.http_call import CONNECTION, STATUS, TIMEOUT, Attempt
+from linkflow.language.model import PARALLEL_JOIN, is_active
 
 # The reasons of a `.failed` sent when no answer came (the scenario stubs give the same words);
 # the effect's `last_error` says more (how long, which error, how many attempts).
@@ -118,14 +119,36 @@ def cancelled(effect: Claimed) -> Decision:
     return Decision(effect, "cancelled", reason)
 
 
-def _no_longer_wanted(effect: Claimed, state: str, entered: float, outcome: str | None) -> str:
+def _no_longer_wanted(
+    effect: Claimed, state: str, entered: float, outcome: str | None, again: Callable[[], bool]
+) -> str:
     """Why an invoke's answer is no longer wanted by its instance, or "": it left the state
-    that invoked, entered it again since, or ended there (an operator terminated it)."""
-    if state != effect.call.state or entered != effect.entered:
+    that invoked, entered it again since, or ended there (an operator terminated it).
+
+    In a parallel state (the instance's state is its active leaves joined by `+`) every
+    region's step sets the instance's one entry time: the invoking state must still be
+    active, and not have invoked again since (`again`: it was left and entered again)."""
+    if PARALLEL_JOIN in state:
+        left = not is_active(state, effect.call.state) or again()
+    else:
+        left = state != effect.call.state or entered != effect.entered
+    if left:
         return f"the instance left state '{effect.call.state}' before the answer came"
     if outcome is not None:
         return f"the instance ended ({outcome}) in state '{effect.call.state}'"
     return ""
+
+
+def still_wanted(outbox: Outbox, tx: Tx, effect: Claimed) -> bool:
+    """Whether the instance of invoke `effect` still runs in the state that invoked, as it
+    was when it invoked (`_no_longer_wanted`, for an instance that has not ended)."""
+    place = outbox.place(tx, effect.instance_id)
+    if place is None:
+        return False
+    state, entered = place
+    return not _no_longer_wanted(
+        effect, state, entered, None, lambda: outbox.invoked_again(tx, effect)
+    )
 
 
 def _write_one(store: Store, outbox: Outbox, tx: Tx, owner: str, decision: Decision) -> str:
@@ -144,7 +167,9 @@ def _write_one(store: Store, outbox: Outbox, tx: Tx, owner: str, decision: Decis
             tx, effect, owner, "late", "the instance is no longer in the store", decision.result
         )
         return "late" if held else LOST
-    reason = _no_longer_wanted(effect, now.state, now.entered, now.outcome)
+    reason = _no_longer_wanted(
+        effect, now.state, now.entered, now.outcome, lambda: outbox.invoked_again(tx, effect)
+    )
     if reason:
         result = {**(decision.result or {}), "late": True}
         return "late" if outbox.finish(tx, effect, owner, "late", reason, result) else LOST

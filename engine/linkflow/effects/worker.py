@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import httpx
 
 from linkflow.effects.http_call import perform
-from linkflow.effects.results import LOST, Decision, cancelled, decide, record
+from linkflow.effects.results import LOST, Decision, cancelled, decide, record, still_wanted
 from linkflow.store.core import new_id
 from linkflow.store.errors import StoreError
 from linkflow.store.outbox import Claimed, Outbox
@@ -145,8 +145,7 @@ class Worker:
         moved = set()
         with self.store.backend.read() as tx:
             for effect in first:
-                place = self.outbox.place(tx, effect.instance_id)
-                if place != (effect.call.state, effect.entered):
+                if not still_wanted(self.outbox, tx, effect):
                     moved.add(effect.id)
         return moved
 

@@ -21,7 +21,7 @@ from linkflow.language.effect_specs import (
     failed_event_name,
 )
 from linkflow.language.expressions import Expression, ExpressionError, Template
-from linkflow.language.model import Compound, Event, State, contains
+from linkflow.language.model import Event, State
 from linkflow.language.service_builder import ServiceSet
 from linkflow.language.services import Service
 from linkflow.language.workflow_checks import BuilderBase, state_doc_path, suggest
@@ -113,14 +113,11 @@ class EffectBuilder:
             )
         return out
 
-    def invokes(
-        self, raw_states: Any, states: Mapping[str, State], compounds: Mapping[str, Compound]
-    ) -> dict[str, EffectSpec]:
-        """Each state's `invoke`, by the state's path (a leaf or a compound state); refused on
-        a final state (its answer could never be taken) and in a parallel state (where the
-        answer would have to find its region: not supported yet)."""
+    def invokes(self, raw_states: Any, states: Mapping[str, State]) -> dict[str, EffectSpec]:
+        """Each state's `invoke`, by the state's path (a leaf or a compound state, in a
+        parallel state's region too: its answer is an event offered to every region); refused
+        on a final state (its answer could never be taken)."""
         out: dict[str, EffectSpec] = {}
-        parallel = [c.name for c in compounds.values() if c.parallel]
         for state, spec in _invoking_states(raw_states, ""):
             path = (*state_doc_path(state), "invoke")
             leaf = states.get(state)
@@ -129,15 +126,6 @@ class EffectBuilder:
                     path,
                     f"final state '{state}' cannot invoke: nothing leaves a final state, so its "
                     "answer could never be taken (use a `notify` on the transition into it)",
-                    key=True,
-                )
-                continue
-            around = next((p for p in parallel if contains(p, state)), None)
-            if around is not None:
-                self.b.problem(
-                    path,
-                    f"invoke inside parallel state '{around}' is not supported yet: invoke "
-                    "from a state outside it",
                     key=True,
                 )
                 continue

@@ -12,16 +12,18 @@ import re
 
 from linkflow.errors import Problem
 from linkflow.language.effect_specs import done_event, failed_event_name
-from linkflow.language.model import Workflow, ancestors_of, contains
+from linkflow.language.model import Workflow, active_leaves, ancestors_of, is_active
 from linkflow.language.workflow_checks import suggest
 
 
 def _invoker(workflow: Workflow, leaf: str, name: str) -> str:
-    """The state invoking `name` that `leaf` is in ("" when none is)."""
+    """The state invoking `name` that `leaf` is in ("" when none is); in a parallel state,
+    `leaf` is a configuration, and the invoking state may be active in any region."""
     return next(
         (
             s
-            for s in (leaf, *ancestors_of(leaf))
+            for active in active_leaves(leaf)
+            for s in (active, *ancestors_of(active))
             if s in workflow.invokes and workflow.invokes[s].name == name
         ),
         "",
@@ -80,7 +82,7 @@ def effect_problems(workflow: Workflow) -> list[Problem]:
                 )
             )
     for state, spec in workflow.invokes.items():
-        leaves = [leaf for leaf in workflow.states if contains(state, leaf)]
+        leaves = [leaf for leaf in workflow.states if is_active(leaf, state)]
         for event in (done_event(spec.name), failed_event_name(spec.name)):
             stuck = [
                 leaf

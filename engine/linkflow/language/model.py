@@ -335,7 +335,7 @@ class Transition:
     #: state's configurations ("" otherwise): `go: p.a.x -> p.a.y`, not every combination.
     written: str = ""
     #: For one event taken in several regions of a parallel state at once: the region
-    #: transitions it joins, in document order (see linkflow.language.parallel.joint_routes),
+    #: transitions it joins, in document order (see linkflow.language.parallel_routes.joint_routes),
     #: and for each of its guards the index of the transition that lists it. Empty for a
     #: transition as declared.
     parts: tuple[Transition, ...] = ()

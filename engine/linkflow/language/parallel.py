@@ -33,15 +33,25 @@ The rules, SCXML's and XState v5's for the subset linkflow supports:
   the configuration waits for what its leaves wait for; a leaf's `refuses` explains an event
   no region takes there (another region may still take it).
 
-Not supported yet, each refused with a located problem: a timeout in a region (it would count
+- A parallel state may sit inside a region (at any depth). It is joined first: its
+  configurations are the states of the region holding it, so the outer configuration lists
+  every active leaf, at every depth, in document order. The rules hold at every level: a
+  region holding a parallel state chooses among that state's regions first (their joint
+  transitions are its choices), then among what is declared on it or around it inside the
+  region; a transition between its regions leaves and re-enters it only; it is done (and
+  raises its own done event after its last region's) when its regions are, while the region
+  holding it is done only in its own `final: done` child. `MAX_CONFIGURATIONS` counts every
+  depth.
+
+Not supported yet, refused with a located problem: a timeout in a region (it would count
 from its leaf's entry, but an instance keeps one entry time, which any region's step
-restarts), a parallel state in a region.
+restarts).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from math import prod
 
@@ -52,12 +62,11 @@ from linkflow.language.model import (
     State,
     Transition,
     Waiting,
-    Workflow,
-    active_leaves,
+    ancestors_of,
     contains,
     parent_of,
 )
-from linkflow.language.nesting import parallel_free_domain
+from linkflow.language.parallel_routes import region_taking
 from linkflow.language.workflow_checks import state_doc_path
 from linkflow.source import DocPath
 
@@ -69,25 +78,38 @@ Report = Callable[..., None]
 
 
 class _Parallel:
-    """One parallel state: its regions, their leaves and their initial leaves."""
+    """One parallel state: its regions, their leaves as written and, once the parallel states
+    inside it are joined, their elements (a leaf, or a configuration of a parallel state
+    inside the region) and the element each region starts in."""
 
-    def __init__(self, compound: Compound, leaves: Sequence[Sequence[str]], starts: Sequence[str]):
+    def __init__(self, compound: Compound, leaves: Sequence[Sequence[str]]):
         self.name = compound.name
         self.compound = compound
         self.regions = tuple(f"{compound.name}.{child}" for child in compound.children)
         self.leaves = tuple(tuple(r) for r in leaves)
-        self.starts = tuple(starts)
+        self.elements: tuple[tuple[str, ...], ...] = ()
+        self.starts: tuple[str, ...] = ()
 
     def region_of(self, leaf: str) -> int:
         return next((i for i, r in enumerate(self.regions) if contains(r, leaf)), -1)
 
-    def configurations(self) -> list[str]:
-        return [PARALLEL_JOIN.join(c) for c in itertools.product(*self.leaves)]
+    def combinations(self) -> list[tuple[str, ...]]:
+        """Every configuration as one element per region."""
+        return list(itertools.product(*self.elements))
 
-    def with_leaf(self, leaf: str, base: Sequence[str] | None = None) -> str:
+    def with_leaf(self, element: str, base: Sequence[str] | None = None) -> str:
         parts = list(base if base is not None else self.starts)
-        parts[self.region_of(leaf)] = leaf
+        parts[self.region_of(element)] = element
         return PARALLEL_JOIN.join(parts)
+
+    def region_done(self, index: int, element: str, states: Mapping[str, State]) -> bool:
+        """Whether region `index` is done with `element` active in it: the element is the
+        region's own `final: done` child (a parallel state inside it is never its end)."""
+        return (
+            PARALLEL_JOIN not in element
+            and states[element].done
+            and parent_of(element) == self.regions[index]
+        )
 
 
 def flatten(
@@ -99,26 +121,53 @@ def flatten(
     leaf: Callable[[str], str | None],
 ) -> tuple[dict[str, State], list[Transition], str]:
     """The states, transitions and initial state with each parallel state's regions joined
-    into configurations (unchanged when a problem stops that)."""
+    into configurations (unchanged when a problem stops that).
+
+    A parallel state inside a region is joined first (innermost first): its configurations
+    are then the elements of the region holding it, so a configuration of the outer one
+    lists every active leaf, at every depth, in document order."""
     found = _parallel_states(problem, compounds, states, leaf)
     if not found or not _supported(problem, found, compounds, states, transitions):
         return dict(states), list(transitions), initial
-    owner = {name: p for p in found for region in p.leaves for name in region}
-    out: dict[str, State] = {}
-    for name, state in states.items():
-        p = owner.get(name)
-        if p is None:
-            out[name] = state
-        elif name == p.leaves[0][0]:
-            for configuration in p.configurations():
-                out[configuration] = _joined(configuration, p, states)
+    now: dict[str, State] = dict(states)
+    moved = list(transitions)
+    entered: list[Callable[[str], str]] = []
 
-    def enter(target: str) -> str:
-        p = owner.get(target)
-        return p.with_leaf(target) if p is not None else target
+    def enter_all(target: str) -> str:
+        for enter in entered:
+            target = enter(target)
+        return target
 
-    moved = [_lift(t, owner, out, states, enter) for t in transitions]
-    return _explained(out, moved), moved, enter(initial)
+    for p in sorted(found, key=lambda p: -p.name.count(".")):
+        p.elements = tuple(tuple(n for n in now if contains(r, n)) for r in p.regions)
+        p.starts = tuple(enter_all(leaf(r) or r) for r in p.regions)
+        owner = frozenset(name for region in p.elements for name in region)
+        combinations = p.combinations()
+        out: dict[str, State] = {}
+        for name, state in now.items():
+            if name not in owner:
+                out[name] = state
+            elif name == p.elements[0][0]:
+                for parts in combinations:
+                    out[PARALLEL_JOIN.join(parts)] = _joined(parts, p, now)
+
+        def enter(target: str, p: _Parallel = p, owner: frozenset[str] = owner) -> str:
+            return p.with_leaf(target) if target in owner else target
+
+        moved = [_lift(t, p, owner, combinations, out, now, enter) for t in moved]
+        entered.append(enter)
+        now = out
+    return _explained(now, moved, compounds), moved, enter_all(initial)
+
+
+def _configurations(name: str, compounds: Mapping[str, Compound]) -> int:
+    """How many configurations the state at `name` may be in: a leaf one, a compound state
+    the sum of its children's, a parallel state the product of its regions'."""
+    compound = compounds.get(name)
+    if compound is None:
+        return 1
+    counts = [_configurations(f"{name}.{child}", compounds) for child in compound.children]
+    return prod(counts) if compound.parallel else sum(counts)
 
 
 def _parallel_states(
@@ -128,6 +177,11 @@ def _parallel_states(
     leaf: Callable[[str], str | None],
 ) -> list[_Parallel]:
     found = []
+    too_many = {
+        c.name
+        for c in compounds.values()
+        if c.parallel and _configurations(c.name, compounds) > MAX_CONFIGURATIONS
+    }
     for compound in compounds.values():
         if not compound.parallel:
             continue
@@ -150,17 +204,20 @@ def _parallel_states(
             )
         if flat:
             continue
-        leaves = [[n for n in states if contains(r, n)] for r in regions]
-        count = prod(len(r) for r in leaves)
-        if count > MAX_CONFIGURATIONS:
-            problem(
-                (*path, "parallel"),
-                f"parallel state '{compound.name}' has {count} configurations (one leaf per "
-                f"region), more than the {MAX_CONFIGURATIONS} linkflow supports: split it",
-            )
+        if compound.name in too_many:
+            # reported on the innermost parallel state that has too many (the ones around it
+            # have more still)
+            if not any(n != compound.name and contains(compound.name, n) for n in too_many):
+                count = _configurations(compound.name, compounds)
+                problem(
+                    (*path, "parallel"),
+                    f"parallel state '{compound.name}' has {count} configurations (one leaf "
+                    f"per region), more than the {MAX_CONFIGURATIONS} "
+                    "linkflow supports: split it",
+                )
             continue
-        starts = [leaf(r) or r for r in regions]
-        found.append(_Parallel(compound, leaves, starts))
+        leaves = [[n for n in states if contains(r, n)] for r in regions]
+        found.append(_Parallel(compound, leaves))
     return found
 
 
@@ -176,7 +233,7 @@ def _supported(
     for p in found:
         _state_problems(problem, p, compounds, states)
         for index, region in enumerate(p.regions):
-            if not any(states[n].done for n in p.leaves[index]):
+            if not any(states[n].done and parent_of(n) == region for n in p.leaves[index]):
                 for done in [t for t in transitions if t.event == DONE_EVENT_PREFIX + p.name][:1]:
                     problem(
                         (*_where(done), "event"),
@@ -192,21 +249,19 @@ def _supported(
     return _count(problem) == before
 
 
+def _innermost_parallel(name: str, compounds: Mapping[str, Compound]) -> str:
+    return next((a for a in ancestors_of(name) if a in compounds and compounds[a].parallel), "")
+
+
 def _state_problems(
     problem: Report, p: _Parallel, compounds: Mapping[str, Compound], states: Mapping[str, State]
 ) -> None:
     not_yet = "is not supported in a parallel state yet"
-    for name, compound in compounds.items():
-        if not contains(p.name, name):
-            continue
-        if compound.parallel and name != p.name:
-            problem(
-                (*state_doc_path(name), "parallel"),
-                f"a parallel state inside parallel state '{p.name}' {not_yet}",
-            )
     for leaves in p.leaves:
         for name in leaves:
             state = states[name]
+            if _innermost_parallel(name, compounds) != p.name:
+                continue  # reported for the parallel state nearest to it
             if state.waiting is not None and state.waiting.timeout is not None:
                 problem(
                     (*state_doc_path(name), "waiting", "timeout"),
@@ -236,35 +291,39 @@ def _declared_inside(t: Transition, source: str, p: _Parallel) -> bool:
 
 def _lift(
     t: Transition,
-    owner: Mapping[str, _Parallel],
+    p: _Parallel,
+    owner: frozenset[str],
+    combinations: Sequence[tuple[str, ...]],
     states: Mapping[str, State],
-    leaves: Mapping[str, State],
+    elements: Mapping[str, State],
     enter: Callable[[str], str],
 ) -> Transition:
-    """`t` with its sources and targets as configurations (`states`: the joined ones,
-    `leaves`: the regions' leaves as written)."""
+    """`t` with its sources and targets as configurations of `p` (`states`: the joined ones,
+    `elements`: the regions' leaves, or configurations of the parallel states inside them)."""
     raised_by = t.event[len(DONE_EVENT_PREFIX) :] if t.event.startswith(DONE_EVENT_PREFIX) else ""
-    target = enter(t.target)
     sources: dict[str, str] = {}
     for source in t.sources:
-        p = owner.get(source)
-        if p is None:
-            sources.setdefault(source, target)
+        goes_to = t.target_from(source)
+        if source not in owner:
+            sources.setdefault(source, enter(goes_to))
             continue
         region = p.region_of(source)
         local = _declared_inside(t, source, p)
-        for configuration in p.configurations():
-            parts = configuration.split(PARALLEL_JOIN)
+        for parts in combinations:
             if parts[region] != source:
                 continue
+            configuration = PARALLEL_JOIN.join(parts)
             if raised_by == p.name and not states[configuration].done:
                 continue  # raised only where every region is done
-            if raised_by in p.regions and not leaves[parts[p.regions.index(raised_by)]].done:
-                continue  # raised only where that region is done
-            if local and contains(p.regions[region], t.target):
-                sources.setdefault(configuration, p.with_leaf(t.target, parts))
+            if raised_by in p.regions:
+                done = p.regions.index(raised_by)
+                if not p.region_done(done, parts[done], elements):
+                    continue  # raised only where that region is done
+            if local and contains(p.regions[region], goes_to):
+                sources.setdefault(configuration, p.with_leaf(goes_to, parts))
             else:
-                sources.setdefault(configuration, target)
+                sources.setdefault(configuration, enter(goes_to))
+    target = enter(t.target)
     first = next(iter(sources.values()), target)
     # `declared` stays as written: `Transition.declared_at` finds a region's own source in a
     # configuration, so a leaf's transition is still tried before its region's, and both
@@ -275,7 +334,7 @@ def _lift(
         sources=tuple(sources),
         target=first,
         targets={s: v for s, v in sources.items() if v != first},
-        written=t.label if lifted else "",
+        written=t.written or (t.label if lifted else ""),
         # as written, so that `declared_at` finds the region a configuration takes it in and
         # the nesting rules see the states it leaves and enters
         declared=t.declared or (t.sources if lifted else ()),
@@ -283,7 +342,9 @@ def _lift(
     )
 
 
-def _explained(states: dict[str, State], transitions: Sequence[Transition]) -> dict[str, State]:
+def _explained(
+    states: dict[str, State], transitions: Sequence[Transition], compounds: Mapping[str, Compound]
+) -> dict[str, State]:
     """`states` with each configuration's `refuses` kept only for the events no region takes
     there: a leaf's refusal speaks for its own region (and what is declared around it), while
     another region may still take the event; when none does, the leaf's words explain why."""
@@ -291,7 +352,7 @@ def _explained(states: dict[str, State], transitions: Sequence[Transition]) -> d
         (source, t.event)
         for t in transitions
         for source in t.sources
-        if PARALLEL_JOIN in source and _region_taking(t, source, source.split(PARALLEL_JOIN)) >= 0
+        if PARALLEL_JOIN in source and region_taking(compounds, t, source) >= 0
     }
     return {
         name: replace(
@@ -303,29 +364,29 @@ def _explained(states: dict[str, State], transitions: Sequence[Transition]) -> d
     }
 
 
-def _joined(configuration: str, p: _Parallel, states: Mapping[str, State]) -> State:
-    """The state for one configuration: its leaves' words joined, done when all are; what
-    the leaves wait for (none with a timeout), and the events they refuse (a region's
-    words first when two refuse the same event)."""
-    parts = [states[leaf] for leaf in configuration.split(PARALLEL_JOIN)]
-    waits = [s.waiting for s in parts if s.waiting is not None]
+def _joined(parts: Sequence[str], p: _Parallel, states: Mapping[str, State]) -> State:
+    """The state for one configuration (one element per region): its elements' words
+    joined, done when every region is; what the leaves wait for (none with a timeout), and
+    the events they refuse (a region's words first when two refuse the same event)."""
+    elements = [states[element] for element in parts]
+    waits = [s.waiting for s in elements if s.waiting is not None]
     refuses: dict[str, tuple[str, str]] = {}
-    for s in parts:
+    for s in elements:
         for event, why in s.refuses.items():
             refuses.setdefault(event, why)
 
     def words(key: str, joint: str) -> str:
-        return joint.join(text.strip() for s in parts if (text := getattr(s, key)))
+        return joint.join(text.strip() for s in elements if (text := getattr(s, key)))
 
     return State(
-        name=configuration,
+        name=PARALLEL_JOIN.join(parts),
         location=p.compound.location,
         description=words("description", " "),  # sentences
         step=words("step", "; "),  # a step's words each
-        rule=next((s.rule for s in parts if s.rule), ""),
+        rule=next((s.rule for s in elements if s.rule), ""),
         label=words("label", "; "),
         assumption=words("assumption", " "),
-        done=all(s.done for s in parts),
+        done=all(p.region_done(i, element, states) for i, element in enumerate(parts)),
         waiting=Waiting(" and ".join(w.awaits for w in waits), None, all(w.by_actor for w in waits))
         if waits
         else None,
@@ -340,165 +401,3 @@ def _where(t: Transition) -> DocPath:
 def _count(problem: Report) -> int:
     owner = getattr(problem, "__self__", None)
     return len(getattr(owner, "problems", ()))
-
-
-def joint_routes(workflow: Workflow) -> dict[tuple[str, str], tuple[Transition, ...]]:
-    """Per (configuration, event) that two regions or more may take: every transition the
-    event may take there, in the order they are tried, with one joint transition per choice
-    of one transition (or none) per region, as `Transition.parts`.
-
-    Each region takes its first transition whose guards hold, so the choices are listed
-    region by region in the order each region tries its own, "none" last: the first whose
-    guards all hold is the combination SCXML takes. The transitions declared on the parallel
-    state or around it come after them (a region's choice preempts them). Worked out when a
-    workflow is compiled or explored, from `by_source`: a mutant's changed transitions are
-    joined as they are. Empty for a workflow without parallel states, which pays nothing."""
-    if workflow.unjoined is None:
-        return {}
-    out: dict[tuple[str, str], tuple[Transition, ...]] = {}
-    number = itertools.count(len(workflow.transitions))
-    for (state, event), candidates in workflow.by_source.items():
-        if PARALLEL_JOIN not in state or len(candidates) < 2:
-            continue
-        parts = state.split(PARALLEL_JOIN)
-        by_region: dict[int, list[Transition]] = {}
-        outer: list[Transition] = []
-        for t in candidates:
-            region = _region_taking(t, state, parts)
-            (by_region.setdefault(region, []) if region >= 0 else outer).append(t)
-        if len(by_region) < 2:
-            continue
-        joint = _joint(workflow, state, parts, by_region, number)
-        out[(state, event)] = (*joint, *outer)
-    return out
-
-
-def _region_taking(t: Transition, state: str, parts: Sequence[str]) -> int:
-    """The index of the region of configuration `state` that declares `t`, or -1 when it is
-    declared on the parallel state or around it."""
-    declared = t.declared_at(state)
-    inside = [i for i, part in enumerate(parts) if declared and contains(declared, part)]
-    return inside[0] if len(inside) == 1 else -1
-
-
-def _stays_in_region(
-    workflow: Workflow, t: Transition, state: str, parts: Sequence[str], region: int
-) -> bool:
-    """Whether `t` from `state` moves region `region` only: its domain is inside that region
-    (a transition into another region, or out, leaves the parallel state)."""
-    top = parallel_free_domain(
-        workflow, t.declared_at(state) or state, t.to or t.target_from(state)
-    )
-    return bool(top) and all(contains(top, p) == (i == region) for i, p in enumerate(parts))
-
-
-def _joint(
-    workflow: Workflow,
-    state: str,
-    parts: Sequence[str],
-    by_region: Mapping[int, Sequence[Transition]],
-    number: Iterator[int],
-) -> list[Transition]:
-    regions = sorted(by_region)
-    out: list[Transition] = []
-    seen: set[int] = set()
-    for combo in itertools.product(*([*by_region[r], None] for r in regions)):
-        chosen = [(r, t) for r, t in zip(regions, combo, strict=True) if t is not None]
-        if not chosen:
-            continue
-        first_region, first = chosen[0]
-        if len(chosen) == 1 or not _stays_in_region(workflow, first, state, parts, first_region):
-            # alone, or leaving the parallel state first: the others' choices do not matter
-            if id(first) not in seen:
-                seen.add(id(first))
-                out.append(first)
-            continue
-        # a later region's choice that leaves its region is preempted by the first one's;
-        # its guards are still checked, as that region's choice
-        kept = [t for r, t in chosen if _stays_in_region(workflow, t, state, parts, r)]
-        after = list(parts)
-        for r, t in chosen:
-            if t in kept:
-                after[r] = t.target_from(state).split(PARALLEL_JOIN)[r]
-        out.append(
-            replace(
-                first,
-                sources=(state,),
-                target=PARALLEL_JOIN.join(after),
-                targets={},
-                guards=tuple(u for _, t in chosen for u in t.guards),
-                owners=tuple(t.index for _, t in chosen for _ in t.guards),
-                actions=tuple(a for t in kept for a in t.actions),
-                description=" ".join(t.description for t in kept if t.description),
-                index=next(number),
-                check_all_guards=False,
-                parts=tuple(kept),
-                declared=(),
-                to="",
-                written="; ".join(t.label for t in kept),
-            )
-        )
-    return out
-
-
-def newly_done(
-    workflow: Workflow, routes: Mapping[tuple[str, str], Sequence[tuple[Transition, object]]]
-) -> dict[tuple[str, str], tuple[str, ...]]:
-    """Per (state, configuration entered) of the transitions in `routes`: the
-    `done.state.<region>` events raised by the regions whose `final: done` child the move
-    enters, in document order (a region already done raises nothing again). Empty for a
-    workflow without parallel states."""
-    if workflow.unjoined is None:
-        return {}
-    leaves = workflow.unjoined.states
-    out: dict[tuple[str, str], tuple[str, ...]] = {}
-    for (source, _), candidates in routes.items():
-        before = set(active_leaves(source))
-        for transition, _change in candidates:
-            target = transition.target_from(source)
-            if PARALLEL_JOIN not in target or (source, target) in out:
-                continue
-            out[(source, target)] = tuple(
-                DONE_EVENT_PREFIX + parent_of(leaf)
-                for leaf in active_leaves(target)
-                if leaf not in before and leaves[leaf].done
-            )
-    return {key: raised for key, raised in out.items() if raised}
-
-
-def region_done_event(workflow: Workflow, state: str) -> str:
-    """The `done.state.<region>` event that leaves configuration `state` at once, or "": a
-    region is in its `final: done` child and a transition without guards takes that region's
-    done event there (the first such region in document order). Explore and mutate treat
-    such a configuration as passed through, never rested in."""
-    if workflow.unjoined is None or PARALLEL_JOIN not in state:
-        return ""
-    for leaf in active_leaves(state):
-        event = DONE_EVENT_PREFIX + parent_of(leaf)
-        written = workflow.unjoined.states.get(leaf)
-        taken = workflow.by_source.get((state, event), ())
-        if written is not None and written.done and taken and not any(t.guards for t in taken):
-            return event
-    return ""
-
-
-def left_at_once(workflow: Workflow, state: str) -> bool:
-    """Whether configuration `state` is left in the step that enters it (`region_done_event`)."""
-    return bool(region_done_event(workflow, state))
-
-
-def taken_between(
-    workflow: Workflow, source: str, event: str, target: str
-) -> tuple[Transition, ...]:
-    """The declared transitions a history entry (`event` from `source` into `target`) took,
-    found again (history keeps no transition): the first whose target from `source` is
-    `target`, or, for one event taken in several regions at once, each region's. Empty when
-    none matches (a done event taken in the same step moved the instance on)."""
-    for transition in workflow.by_source.get((source, event), ()):
-        if transition.target_from(source) == target:
-            return (transition,)
-    if PARALLEL_JOIN in source:
-        for transition in joint_routes(workflow).get((source, event), ()):
-            if transition.parts and transition.target == target:
-                return transition.parts
-    return ()

@@ -91,7 +91,7 @@ class _Builder(StateBuilder):
         if initial in states and states[initial].is_final:
             self.problem(("initial",), f"the initial state '{initial}' must not be final")
         self.unused(events, guards, transitions)
-        invokes = effects.invokes(raw["states"], states, self.compounds) if effects else {}
+        invokes = effects.invokes(raw["states"], states) if effects else {}
         notifies = effects.notifies(raw["transitions"], every_event) if effects else {}
         undo = effects.compensations(raw["states"], invokes) if effects else {}
         called = {s.service for s in (*invokes.values(), *undo.values())}

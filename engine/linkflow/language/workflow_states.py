@@ -53,12 +53,16 @@ class StateBuilder(TransitionBuilder):
         created in its initial state without a step to run them in (not supported yet). A
         parallel state around it starts every region: their first states count too."""
         entered = {initial: None, **dict.fromkeys(ancestors_of(initial))}
-        for name in list(entered):
+        todo = list(entered)
+        while todo:  # a parallel state inside a region starts every region of its own too
+            name = todo.pop()
             compound = self.compounds.get(name)
             for region in compound.children if compound is not None and compound.parallel else ():
                 first = self.leaf(f"{name}.{region}", states) or ""
                 starts = (first, *ancestors_of(first))
-                entered.update(dict.fromkeys(s for s in starts if s.startswith(f"{name}.")))
+                new = [s for s in starts if s.startswith(f"{name}.") and s not in entered]
+                entered.update(dict.fromkeys(new))
+                todo.extend(new)
         for name in entered:
             holder = self.compounds.get(name) or states.get(name)
             path = state_doc_path(name)

@@ -16,7 +16,7 @@ from linkflow.language.data_types import FieldType
 from linkflow.language.expressions import ExpressionError
 from linkflow.language.model import DONE_EVENT_PREFIX, Event, GuardUse, Transition, Workflow
 from linkflow.language.nesting import MAX_DONE_CHAIN, with_entry_exit
-from linkflow.language.parallel import joint_routes, newly_done
+from linkflow.language.parallel_routes import joint_routes, newly_done
 from linkflow.language.schema import describe, fast_validator, fragment_validator
 from linkflow.runtime.actions import ActionFailed, Actions
 from linkflow.runtime.choices import Choice, match, not_offered_message, offered

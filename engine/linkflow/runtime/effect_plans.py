@@ -26,8 +26,16 @@ from urllib.parse import quote
 
 from linkflow.language.effect_specs import EffectSpec, done_event
 from linkflow.language.expressions import Expression, ExpressionError, Template, show_value
-from linkflow.language.model import Outcome, Transition, Workflow, ancestors_of, is_active
+from linkflow.language.model import (
+    Outcome,
+    Transition,
+    Workflow,
+    active_leaves,
+    ancestors_of,
+    is_active,
+)
 from linkflow.language.nesting import exits_and_entries
+from linkflow.language.parallel_routes import joint_routes
 from linkflow.language.services import Service
 from linkflow.runtime.actions import ActionFailed
 from linkflow.runtime.effect_calls import COMPENSATE, INVOKE, NOTIFY, EffectCall
@@ -54,15 +62,24 @@ class EffectPlan:
             if state in workflow.compensations
         }
         self._planned: dict[tuple[int, str], tuple[Planned, ...]] = {}
-        for (source, _), candidates in workflow.by_source.items():
+        # one event taken in several regions of a parallel state at once is a joint
+        # transition of its own (language/parallel_routes.py; none without parallel states)
+        joint = joint_routes(workflow)
+        for key, candidates in (*workflow.by_source.items(), *joint.items()):
+            source = key[0]
             for transition in candidates:
                 found = self._plan(transition, source)
                 if found:
                     self._planned[(transition.index, source)] = found
+        # the states a new instance starts in, outermost first (in a parallel state, every
+        # region's, in document order)
+        started = {
+            name: None
+            for leaf in active_leaves(workflow.initial)
+            for name in (*reversed(ancestors_of(leaf)), leaf)
+        }
         self._start = tuple(
-            (INVOKE, workflow.invokes[name], name)
-            for name in (*reversed(ancestors_of(workflow.initial)), workflow.initial)
-            if name in workflow.invokes
+            (INVOKE, workflow.invokes[name], name) for name in started if name in workflow.invokes
         )
 
     def _plan(self, transition: Transition, source: str) -> tuple[Planned, ...]:

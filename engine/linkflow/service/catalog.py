@@ -13,7 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from linkflow.language.model import Workflow
-from linkflow.language.parallel import taken_between
+from linkflow.language.parallel_routes import taken_between
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.output.describe import workflow_summary
 from linkflow.output.diagram import TraceStep, workflow_diagram

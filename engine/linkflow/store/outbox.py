@@ -364,3 +364,9 @@ class Outbox:
         ended in that state (terminated) or is gone (pruned): no answer is wanted then."""
         row = tx.one(self.sql["instance_place"], (instance_id,))
         return None if row is None or row[2] is not None else (str(row[0]), float(row[1]))
+
+    def invoked_again(self, tx: Tx, effect: Claimed) -> bool:
+        """Whether the state that placed invoke `effect` placed another one since: it was
+        left and entered again (entering a state that invokes always invokes)."""
+        args = (effect.instance_id, effect.version, effect.call.state)
+        return tx.one(self.sql["invoked_again"], args) is not None

@@ -16,7 +16,7 @@ from typing import Any
 
 from linkflow.errors import DefinitionError, UsageError
 from linkflow.language.model import Outcome, Workflow
-from linkflow.language.parallel import taken_between
+from linkflow.language.parallel_routes import taken_between
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.output.diagram import TraceStep, workflow_diagram
 from linkflow.output.files import draw

@@ -29,7 +29,7 @@ from linkflow.language.model import (
     Workflow,
     transitions_by_source,
 )
-from linkflow.language.parallel import left_at_once
+from linkflow.language.parallel_routes import left_at_once
 from linkflow.source import SourceLocation
 
 

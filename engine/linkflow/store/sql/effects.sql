@@ -109,3 +109,9 @@ ORDER BY created DESC, id DESC LIMIT ?;
 -- Where the instance is now: a result for a state it left or re-entered since is late, and
 -- so is one for an instance that ended in its state (terminated by an operator).
 SELECT state, entered, outcome FROM instances WHERE id = ?;
+
+-- name: invoked_again
+-- Whether the state that placed an invoke placed another since (it was left and entered
+-- again): in a parallel state, where any region's step sets the one entry time.
+SELECT 1 FROM effects WHERE instance_id = ? AND version > ? AND kind = 'invoke' AND state = ?
+LIMIT 1;
