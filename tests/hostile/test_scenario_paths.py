@@ -73,3 +73,22 @@ def test_a_root_the_user_names_allows_a_folder_outside_the_project(tmp_path: Pat
         else:
             os.environ[ROOT_VARIABLE] = env_root
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_a_project_without_markers_is_rooted_where_the_command_runs(tmp_path: Path) -> None:
+    """A project copied to a bare folder (no `workflows/`, pyproject.toml or .git): its
+    scenarios in a subfolder may reach `..` when linkflow runs from the project's folder, and
+    not when it runs from the scenarios' own folder, which the refusal explains."""
+    root = tmp_path / "copy"
+    (root / "scenarios").mkdir(parents=True)
+    write(root / "chain.yaml", CHAIN)
+    (root / "scenarios" / "s.yaml").write_text(
+        "scenario: copied\nworkflow: chain\nworkflows: ..\nsteps: [{send: poke}]\n",
+        encoding="utf-8",
+    )
+    assert cli("validate", ".", cwd=root).returncode == 0
+    from_root = cli("test", ".", cwd=root)
+    assert from_root.returncode == 0, from_root.stdout + from_root.stderr
+    inside = cli("test", ".", cwd=root / "scenarios")
+    assert inside.returncode == 1
+    assert "run linkflow from the project's folder, or set LINKFLOW_ROOT" in inside.stdout

@@ -74,7 +74,9 @@ _PROJECT_MARKERS = ("workflows", "pyproject.toml", ".git")
 def project_root(start: Path) -> Path:
     """Where a scenario's `world:` and `workflows:` may point: the folder named by
     LINKFLOW_ROOT, else the nearest folder above the scenario that holds `workflows/`,
-    `pyproject.toml` or `.git`, else the scenario's own folder."""
+    `pyproject.toml` or `.git`, else the folder the command runs in when the scenario is
+    inside it (a project copied to a bare folder works from there), else the scenario's own
+    folder."""
     named = os.environ.get(ROOT_VARIABLE)
     if named:
         return Path(named).resolve()
@@ -82,7 +84,11 @@ def project_root(start: Path) -> Path:
     for folder in (start, *start.parents):
         if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
             return folder
-    return start
+    try:
+        here = Path.cwd()
+    except OSError:  # the folder the command runs in was removed
+        return start
+    return here if start.is_relative_to(here) and here != Path(here.anchor) else start
 
 
 def scenario_path(doc: Document, key: str) -> tuple[Path | None, Problem | None]:
@@ -103,8 +109,8 @@ def scenario_path(doc: Document, key: str) -> tuple[Path | None, Problem | None]
     if not target.is_relative_to(root):
         return None, Problem(
             where,
-            f"the `{key}` path '{raw}' leads outside the project ({root}); "
-            f"set {ROOT_VARIABLE} to allow another folder",
+            f"the `{key}` path '{raw}' leads outside the project ({root}); run linkflow "
+            f"from the project's folder, or set {ROOT_VARIABLE} to allow another folder",
         )
     wanted_file = key == "world"
     if not (target.is_file() if wanted_file else target.exists()):
