@@ -37,6 +37,7 @@ from benchmarks.impls.linkflow_impl import WORKFLOW_FILE, LinkflowImpl
 from benchmarks.impls.plain import PlainImpl
 from benchmarks.impls.shared_machine import SharedMachineImpl
 from benchmarks.inmemory import breakdown_notes
+from benchmarks.listing import figure_listing
 from benchmarks.mutation import figure_mutate
 from benchmarks.postgres import PostgresFigures
 from benchmarks.processes import figure_processes
@@ -277,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.append(("store", lambda: figure_store(cfg, Path(work))))
         steps.append(("store_scaling", lambda: figure_store_scaling(cfg, Path(work))))
         steps.append(("store_bytes", lambda: figure_store_bytes(cfg, Path(work))))
+        steps.append(("listing", lambda: figure_listing(cfg, Path(work))))
 
         steps.append(("store_timers", lambda: figure_store_timers(cfg, Path(work))))
         steps.append(("durable_flow", lambda: figure_durable_flow(cfg, Path(work))))

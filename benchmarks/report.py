@@ -12,6 +12,7 @@ from typing import Any
 
 from benchmarks.figures import Figure
 from benchmarks.hostile import slowest
+from benchmarks.listing import worst_ratio
 from benchmarks.postgres import postgres_targets
 from benchmarks.profiling import Profile
 from benchmarks.targets import Target
@@ -311,6 +312,19 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
                     "<=",
                 )
             )
+    listing = figures.get("listing")
+    if listing is not None:
+        small, large = listing.columns
+        targets.append(
+            Target(
+                "listing_scaling",
+                f"first listing page with {large} ≤ 1.2x with {small}, each filter (the worst)",
+                worst_ratio(listing),
+                1.2,
+                "x",
+                "<=",
+            )
+        )
     if stored is not None:
         targets.append(
             Target(
