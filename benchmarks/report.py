@@ -273,7 +273,7 @@ def _store_targets(figures: dict[str, Figure]) -> list[Target]:
         targets.append(
             Target(
                 "effects_worker",
-                "one effects worker performs >= 500 calls/s against the local fake API at "
+                "one effects worker performs ≥ 500 calls/s against the local fake API at "
                 "concurrency 32",
                 effects.derived[worker_row]["calls/s"],
                 500.0,
@@ -452,7 +452,9 @@ def amount(value: float, unit: str) -> str:
         return f"{value:.3f} s" if value < 10 else f"{value:,.1f} s"
     if unit == "ms":
         return f"{value:.1f} ms"
-    return f"{value:,.0f} B"
+    if unit == "bytes":
+        return f"{value:,.0f} B"
+    return f"{value:,.0f} {unit}"  # a rate such as calls/s
 
 
 def limit_text(value: float, unit: str, compare: str) -> str:
@@ -462,7 +464,9 @@ def limit_text(value: float, unit: str, compare: str) -> str:
         return f"{sign} {value:.0f} statements"
     if unit in ("x", "s", "ms"):
         return f"{sign} {value:g}{'' if unit == 'x' else ' '}{unit}"
-    return f"{sign} {value:,.0f} B"
+    if unit == "bytes":
+        return f"{sign} {value:,.0f} B"
+    return f"{sign} {value:,.0f} {unit}"
 
 
 def _measured(target: Target) -> str:

@@ -35,6 +35,7 @@ FIGURES = {
     "service",
     "service_cost",
     "effects_worker",
+    "listing",
 }
 #: The figures with a row per implementation (the others measure linkflow alone or the store).
 COMPARED = {"flow", "refusal", "create", "memory", "guards"}
@@ -73,7 +74,8 @@ def test_quick_run_writes_json_with_every_figure(results: tuple[Path, dict[str, 
 
 def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> None:
     _, data = results
-    assert len(data["targets"]) == 25 + PG_TARGETS  # effects_worker, service_two_processes
+    # effects_worker, service_two_processes, listing_scaling
+    assert len(data["targets"]) == 26 + PG_TARGETS
     assert "refusal_vs_transitions" in data["targets"]
     for figure in ("flow", "refusal"):
         notes = data["figures"][figure]["notes"]
@@ -96,6 +98,10 @@ def test_every_target_has_a_verdict(results: tuple[Path, dict[str, Any]]) -> Non
     effects = data["figures"]["effects_worker"]["derived"]
     worker = next(v["calls/s"] for row, v in effects.items() if row.startswith("worker"))
     assert data["targets"]["effects_worker"]["measured"] == worker
+    listing = data["figures"]["listing"]["derived"]
+    covered = [v["large / small"] for row, v in listing.items() if "worst case" not in row]
+    assert len(covered) == 8  # every filter the CLI and the API offer, and one combination
+    assert data["targets"]["listing_scaling"]["measured"] == max(covered)
     timer = data["figures"]["store_timers"]["rows"]["fire_due: every due timer"]
     assert data["targets"]["store_timers"]["measured"] == next(iter(timer.values()))["median"]
     service = data["figures"]["service"]["rows"]
