@@ -48,6 +48,30 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium, started headless through Playwright (which downloads nothing). No
+    Chromium, or one that does not start, makes the test unavailable: a failure in CI."""
+    from playwright.sync_api import Error, sync_playwright  # noqa: PLC0415 - the browser tests' own
+
+    from tests.support.requirements import unavailable  # noqa: PLC0415
+
+    chromium = find_chromium()
+    if chromium is None:
+        unavailable(
+            "browser tests need Chromium: none found (set LINKFLOW_CHROMIUM or run `make setup`)"
+        )
+    with sync_playwright() as p:
+        try:
+            launched = p.chromium.launch(executable_path=chromium, headless=True)
+        except Error as err:
+            unavailable(f"browser tests need Chromium: {chromium} did not start: {err}")
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

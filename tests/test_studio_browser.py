@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error, sync_playwright
 
 from linkflow.store import Store
 from tests.studio_browser import (
@@ -30,37 +29,23 @@ from tests.studio_browser import (
     STEP_MS,
     TO_LOGIN,
     Launched,
+    chromium_browser,
     click_events,
     demo_tree,
-    find_chromium,
     post_json,
     serve,
 )
 from tests.studio_browser import log_in as send_log_in
 from tests.studio_browser import studio as run_studio
-from tests.support.requirements import unavailable
 
 WRONG = "not-the-pw-7731"
 RIGHT = "open-sesame-42"
 
 
-def _unavailable(reason: str) -> None:
-    unavailable(f"browser tests need Chromium: {reason}")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = find_chromium()
-    if chromium is None:
-        _unavailable("no Chromium found (set LINKFLOW_CHROMIUM or run `make setup`)")
-
-    with sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=chromium, headless=True)
-        except Error as err:
-            _unavailable(f"Chromium at {chromium} did not start: {err}")
+    with chromium_browser() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

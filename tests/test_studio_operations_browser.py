@@ -9,28 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error, sync_playwright
 
 from linkflow.store import Store
-from tests.studio_browser import DEMO_DATA, STEP_MS, demo_tree, find_chromium
+from tests.studio_browser import DEMO_DATA, STEP_MS, chromium_browser, demo_tree
 from tests.studio_browser import studio as run_studio
-from tests.support.requirements import unavailable
 
 TO_QR = ("click_link_tiktok_account", "choose_link_existing", "choose_qr_code", "confirm")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = find_chromium()
-    if chromium is None:
-        unavailable("browser tests need Chromium: none found (set LINKFLOW_CHROMIUM)")
-    with sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=chromium, headless=True)
-        except Error as err:
-            unavailable(f"browser tests need Chromium: it did not start: {err}")
+    with chromium_browser() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

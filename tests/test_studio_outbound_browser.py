@@ -15,15 +15,13 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Error, sync_playwright
 
 from linkflow.store import Store
 from linkflow.store.outbox import Outbox
 from linkflow.store.webhooks import Webhooks
-from tests.studio_browser import STEP_MS, demo_tree, find_chromium, serve
+from tests.studio_browser import STEP_MS, chromium_browser, demo_tree, serve
 from tests.studio_browser import studio as run_studio
 from tests.support.outbound import Stocked, stock
-from tests.support.requirements import unavailable
 
 #: Browsers and servers: out of `make check-fast` (tests/conftest.py marks other such files).
 pytestmark = pytest.mark.slow
@@ -34,16 +32,8 @@ SHOTS_ENV = "LINKFLOW_OUTBOUND_SHOTS"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = find_chromium()
-    if chromium is None:
-        unavailable("browser tests need Chromium: none found (set LINKFLOW_CHROMIUM)")
-    with sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=chromium, headless=True)
-        except Error as err:
-            unavailable(f"browser tests need Chromium: it did not start: {err}")
+    with chromium_browser() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -15,10 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error, sync_playwright
+from playwright.sync_api import Error
 
-from tests.studio_browser import STEP_MS, _server, click_events, find_chromium, free_port
-from tests.support.requirements import unavailable
+from tests.studio_browser import (
+    STEP_MS,
+    _server,
+    chromium_browser,
+    click_events,
+    free_port,
+)
 
 #: Browsers and servers: out of `make check-fast` (tests/conftest.py marks other such files).
 pytestmark = pytest.mark.slow
@@ -29,16 +34,8 @@ COLLECTING = "onboarding.documents.collecting"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = find_chromium()
-    if chromium is None:
-        unavailable("browser tests need Chromium: no Chromium found (set LINKFLOW_CHROMIUM)")
-    with sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=chromium, headless=True)
-        except Error as err:
-            unavailable(f"browser tests need Chromium: Chromium at {chromium} did not start: {err}")
+    with chromium_browser() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Error, sync_playwright
 
 from linkflow.store import Store
 from tests.studio_browser import (
@@ -25,16 +24,15 @@ from tests.studio_browser import (
     STEP_MS,
     STRUCTURE_FILE,
     Launched,
+    chromium_browser,
     demo_store,
     demo_tree,
-    find_chromium,
     png_size,
     post_json,
     serve,
     studio,
     take_screenshots,
 )
-from tests.support.requirements import unavailable
 
 #: Browsers and servers: out of `make check-fast` (tests/conftest.py marks other such files).
 pytestmark = pytest.mark.slow
@@ -154,16 +152,8 @@ EVENT_IDS = (
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium = find_chromium()
-    if chromium is None:
-        unavailable("browser tests need Chromium: none found (set LINKFLOW_CHROMIUM)")
-    with sync_playwright() as p:
-        try:
-            launched = p.chromium.launch(executable_path=chromium, headless=True)
-        except Error as err:
-            unavailable(f"browser tests need Chromium: {chromium} did not start: {err}")
+    with chromium_browser() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
