@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 import threading
 import time
@@ -43,11 +42,12 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.support.in_thread import served
 
 #: `/big` answers this many bytes (over the worker's 1 MiB bound).
 BIG = 2 << 20
@@ -155,36 +155,16 @@ def _app(api: FakeApi) -> Starlette:
     return Starlette(routes=[Route("/{name:path}", api.handle, methods=methods)])
 
 
-def _serve(api: FakeApi, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(
-        _app(api), log_level="warning", lifespan="off", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:  # pragma: no cover - a machine far too slow
-            raise RuntimeError("the fake API did not start")
-        time.sleep(0.01)
-    return server, thread
-
-
 @contextmanager
 def fake_api() -> Iterator[FakeApi]:
     """The fake API listening on 127.0.0.1 (a free port) until the block ends."""
     api = FakeApi()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server, thread = _serve(api, sock)
-    api.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
-        yield api
-    finally:
-        api.closing = True
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with served(_app(api), "the fake API", grace=1) as port:
+        api.url = f"http://127.0.0.1:{port}"
+        try:
+            yield api
+        finally:
+            api.closing = True  # a hanging answer ends, so the server can stop
 
 
 def main(port_file: str) -> None:
@@ -193,16 +173,12 @@ def main(port_file: str) -> None:
     import signal  # noqa: PLC0415 - only the stand-alone process needs it
 
     api = FakeApi()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server, thread = _serve(api, sock)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    Path(port_file).write_text(str(sock.getsockname()[1]), encoding="utf-8")
-    stop.wait()
-    api.closing = True
-    server.should_exit = True
-    thread.join(10)
+    with served(_app(api), "the fake API", grace=1) as port:
+        Path(port_file).write_text(str(port), encoding="utf-8")
+        stop.wait()
+        api.closing = True
     counts = {"applied": dict(api.applied), "replayed": api.replayed, "requests": len(api.requests)}
     Path(port_file + ".json").write_text(json.dumps(counts), encoding="utf-8")
 

@@ -19,12 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from standardwebhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.support.in_thread import served
 
 SECRET = "whsec_" + base64.b64encode(b"linkflow-test-signing-key-0123456").decode()
 Fault = Callable[[str, int], Any]
@@ -91,25 +92,9 @@ def receiving(fault: Fault | None = None) -> Iterator[Receiver]:
     if fault is not None:
         receiver.fault = fault
     app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:  # pragma: no cover - a machine far too slow
-            raise RuntimeError("the test receiver did not start")
-        time.sleep(0.01)
-    receiver.url = f"http://127.0.0.1:{port}/hook"
-    try:
+    with served(app, "the test receiver") as port:
+        receiver.url = f"http://127.0.0.1:{port}/hook"
         yield receiver
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @contextmanager
