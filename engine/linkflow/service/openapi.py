@@ -16,6 +16,7 @@ from linkflow.language.model import Workflow
 from linkflow.language.schema import describe
 from linkflow.language.validators import explaining_validator, rust_validator, trusted_valid
 from linkflow.service.openapi_effects import EFFECT_PATHS, EFFECT_SCHEMAS
+from linkflow.service.openapi_parts import json_response, problem_response, ref
 from linkflow.service.openapi_schemas import (
     CURSOR_PATTERN,
     DATA_FILTER_PATTERN,
@@ -26,21 +27,10 @@ from linkflow.service.openapi_schemas import (
     NAME_PATTERN,
     NUMBER_PATTERN,
     SCHEMAS,
-    ref,
 )
 from linkflow.service.openapi_webhooks import WEBHOOK_PATHS
 from linkflow.service.openapi_workflows import narrow_paths, workflow_schemas
 from linkflow.service.problems import MEDIA_TYPE, ServiceProblem
-
-PROBLEM = {MEDIA_TYPE: {"schema": ref("Problem")}}
-
-
-def _json(schema: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": PROBLEM}
 
 
 def _name_param() -> dict[str, Any]:
@@ -58,7 +48,7 @@ PATHS: dict[str, Any] = {
             "operationId": "healthz",
             "summary": "The process is alive",
             "security": [],
-            "responses": {"200": _json("Health", "alive")},
+            "responses": {"200": json_response("Health", "alive")},
         }
     },
     "/readyz": {
@@ -67,8 +57,8 @@ PATHS: dict[str, Any] = {
             "summary": "The store is reachable and its migrations applied",
             "security": [],
             "responses": {
-                "200": _json("Health", "ready"),
-                "503": _problem("the store cannot be reached"),
+                "200": json_response("Health", "ready"),
+                "503": problem_response("the store cannot be reached"),
             },
         }
     },
@@ -85,7 +75,7 @@ PATHS: dict[str, Any] = {
         "get": {
             "operationId": "listWorkflows",
             "summary": "The workflows this service runs",
-            "responses": {"200": _json("WorkflowList", "the workflows, by name")},
+            "responses": {"200": json_response("WorkflowList", "the workflows, by name")},
         }
     },
     "/workflows/{name}": {
@@ -94,8 +84,8 @@ PATHS: dict[str, Any] = {
             "summary": "One workflow: states, events with payload schemas, guards, transitions",
             "parameters": [_name_param()],
             "responses": {
-                "200": _json("Workflow", "the workflow"),
-                "404": _problem("no workflow by that name"),
+                "200": json_response("Workflow", "the workflow"),
+                "404": problem_response("no workflow by that name"),
             },
         }
     },
@@ -114,7 +104,7 @@ PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "200": {"description": "SVG", "content": {"image/svg+xml": {}}},
-                "404": _problem("no workflow (or instance) by that name"),
+                "404": problem_response("no workflow (or instance) by that name"),
             },
         }
     },
@@ -191,14 +181,16 @@ PATHS.update(
                 "summary": "Start an instance (idempotent on `id`)",
                 "requestBody": _body("StartRequest"),
                 "responses": {
-                    "201": {**_json("Instance", "started"), "links": INSTANCE_LINKS},
+                    "201": {**json_response("Instance", "started"), "links": INSTANCE_LINKS},
                     "200": {
-                        **_json("Instance", "an instance with this id and data already exists"),
+                        **json_response(
+                            "Instance", "an instance with this id and data already exists"
+                        ),
                         "links": INSTANCE_LINKS,
                     },
-                    "404": _problem("no workflow by that name"),
-                    "409": _problem("the id is taken by an instance with other start data"),
-                    "422": _problem("a data field the workflow does not declare"),
+                    "404": problem_response("no workflow by that name"),
+                    "409": problem_response("the id is taken by an instance with other start data"),
+                    "422": problem_response("a data field the workflow does not declare"),
                 },
             },
             "get": {
@@ -233,7 +225,7 @@ PATHS.update(
                         "opaque: the next_cursor of the page before, as given",
                     ),
                 ],
-                "responses": {"200": _json("InstanceList", "one page")},
+                "responses": {"200": json_response("InstanceList", "one page")},
             },
         },
         "/instances/{id}": {
@@ -242,8 +234,8 @@ PATHS.update(
                 "summary": "State, data, outcome, version and the events available now",
                 "parameters": [_id_param()],
                 "responses": {
-                    "200": _json("Instance", "the instance; ETag is its version"),
-                    "404": _problem("no instance by that id"),
+                    "200": json_response("Instance", "the instance; ETag is its version"),
+                    "404": problem_response("no instance by that id"),
                 },
             }
         },
@@ -275,14 +267,16 @@ PATHS.update(
                 ],
                 "requestBody": _body("EventRequest"),
                 "responses": {
-                    "200": _json("Step", "the step taken, or the refusal"),
-                    "404": _problem("no instance by that id"),
-                    "409": _problem("the Idempotency-Key was used for another event or payload"),
+                    "200": json_response("Step", "the step taken, or the refusal"),
+                    "404": problem_response("no instance by that id"),
+                    "409": problem_response(
+                        "the Idempotency-Key was used for another event or payload"
+                    ),
                     "412": {
                         "description": "If-Match is stale: another step came first",
                         "content": {MEDIA_TYPE: {"schema": ref("VersionMismatch")}},
                     },
-                    "422": _problem("an unknown event, or a payload that fails its schema"),
+                    "422": problem_response("an unknown event, or a payload that fails its schema"),
                 },
             }
         },
@@ -303,9 +297,11 @@ PATHS.update(
                     ],
                     "requestBody": _body("OperatorRequest"),
                     "responses": {
-                        "200": _json("Step", "done, or (cancel) refused by a guard: a refusal"),
-                        "404": _problem("no instance by that id"),
-                        "409": _problem(
+                        "200": json_response(
+                            "Step", "done, or (cancel) refused by a guard: a refusal"
+                        ),
+                        "404": problem_response("no instance by that id"),
+                        "409": problem_response(
                             "not allowed now (already ended; cancel: no cancel path from here)"
                         ),
                         "412": {
@@ -334,8 +330,8 @@ PATHS.update(
                 "summary": "Every event the instance received, accepted or refused (no secrets)",
                 "parameters": [_id_param()],
                 "responses": {
-                    "200": _json("History", "oldest first"),
-                    "404": _problem("no instance by that id"),
+                    "200": json_response("History", "oldest first"),
+                    "404": problem_response("no instance by that id"),
                 },
             }
         },
@@ -347,7 +343,7 @@ PATHS.update(
                     _query("after", _FEED_NUMBER, "feed number to read after (default 0)"),
                     _query("limit", _LIMIT, "entries at most (default 50)"),
                 ],
-                "responses": {"200": _json("Feed", "the entries after `after`")},
+                "responses": {"200": json_response("Feed", "the entries after `after`")},
             }
         },
         "/feed/stream": {
@@ -426,7 +422,7 @@ def build_document(
             for status, description in COMMON_RESPONSES.items():
                 if status == "401" and (not secured or operation.get("security") == []):
                     continue
-                responses.setdefault(status, _problem(description))
+                responses.setdefault(status, problem_response(description))
             exact = {**operation, "responses": responses}
             if not secured:
                 exact.pop("security", None)

@@ -5,28 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkflow.service.openapi_parts import COUNT, json_response, problem_response, ref
 from linkflow.service.openapi_schemas import CURSOR_PATTERN, ID_PATTERN
-from linkflow.service.problems import MEDIA_TYPE
 
 #: An effect's id (`ef_` and 16 hex digits, store/outbox.py).
 EFFECT_ID_PATTERN = r"^ef_[0-9a-f]{16}$"
 #: Every status an effect may have (store/outbox.py says what each means).
 EFFECT_STATUSES = ("pending", "running", "done", "failed", "late", "dead", "cancelled")
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {MEDIA_TYPE: {"schema": _ref("Problem")}}}
-
-
-_COUNT = {"type": "integer", "minimum": 0}
 
 EFFECT_SCHEMAS: dict[str, Any] = {
     "Effect": {
@@ -35,8 +21,8 @@ EFFECT_SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "pattern": EFFECT_ID_PATTERN},
             "instance": {"type": "string"},
-            "version": {**_COUNT, "description": "the instance's version after the step"},
-            "index": {**_COUNT, "description": "the effect's place among the step's"},
+            "version": {**COUNT, "description": "the instance's version after the step"},
+            "index": {**COUNT, "description": "the effect's place among the step's"},
             "kind": {"type": "string", "enum": ["invoke", "notify", "compensate"]},
             "name": {"type": "string"},
             "service": {"type": "string"},
@@ -44,8 +30,8 @@ EFFECT_SCHEMAS: dict[str, Any] = {
             "url": {"type": "string"},
             "state": {"type": "string", "description": "the state that invoked ('' if none)"},
             "status": {"type": "string", "enum": list(EFFECT_STATUSES)},
-            "attempts": _COUNT,
-            "max_attempts": _COUNT,
+            "attempts": COUNT,
+            "max_attempts": COUNT,
             "due": {"type": "number", "description": "when a pending one is attempted next"},
             "last_error": {"type": ["string", "null"]},
             "result": {
@@ -65,7 +51,7 @@ EFFECT_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["effects", "next_cursor"],
         "properties": {
-            "effects": {"type": "array", "items": _ref("Effect")},
+            "effects": {"type": "array", "items": ref("Effect")},
             "next_cursor": {
                 "type": ["string", "null"],
                 "description": "pass as `cursor` for the next page; null on the last",
@@ -77,7 +63,7 @@ EFFECT_SCHEMAS: dict[str, Any] = {
         "required": ["instance", "effects"],
         "properties": {
             "instance": {"type": "string"},
-            "effects": {"type": "array", "items": _ref("Effect")},
+            "effects": {"type": "array", "items": ref("Effect")},
         },
     },
 }
@@ -110,8 +96,8 @@ EFFECT_PATHS: dict[str, Any] = {
                 },
             ],
             "responses": {
-                "200": _json("EffectPage", "one page"),
-                "400": _problem("a query parameter has a wrong value"),
+                "200": json_response("EffectPage", "one page"),
+                "400": problem_response("a query parameter has a wrong value"),
             },
         }
     },
@@ -128,10 +114,10 @@ EFFECT_PATHS: dict[str, Any] = {
                 }
             ],
             "responses": {
-                "200": _json("Effect", "pending again"),
-                "400": _problem("not an effect id"),
-                "404": _problem("no effect by that id"),
-                "409": _problem("the effect is neither dead nor failed"),
+                "200": json_response("Effect", "pending again"),
+                "400": problem_response("not an effect id"),
+                "404": problem_response("no effect by that id"),
+                "409": problem_response("the effect is neither dead nor failed"),
             },
         }
     },
@@ -148,9 +134,9 @@ EFFECT_PATHS: dict[str, Any] = {
                 }
             ],
             "responses": {
-                "200": _json("InstanceEffects", "its effects"),
-                "400": _problem("not an instance id"),
-                "404": _problem("no instance by that id"),
+                "200": json_response("InstanceEffects", "its effects"),
+                "400": problem_response("not an instance id"),
+                "404": problem_response("no instance by that id"),
             },
         }
     },

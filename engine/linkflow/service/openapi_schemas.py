@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from linkflow.service.openapi_parts import ref
 from linkflow.service.openapi_webhooks import WEBHOOK_SCHEMAS
 from linkflow.service.problems import TYPES
 
@@ -36,10 +37,6 @@ OPERATOR_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f][^\x00-\x1f\x7f
 MAX_FEED_NUMBER = 10**18 - 1
 
 _JSON_OBJECT: dict[str, Any] = {"type": "object"}
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 SCHEMAS: dict[str, Any] = {

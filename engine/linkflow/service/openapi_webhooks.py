@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkflow.service.problems import MEDIA_TYPE
+from linkflow.service.openapi_parts import COUNT, json_response, problem_response, ref
 
 #: A subscriber's id (`wh_` and 16 hex digits, store/webhooks.py).
 WEBHOOK_ID_PATTERN = r"^wh_[0-9a-f]{16}$"
@@ -16,20 +16,6 @@ EVENT_PATTERN = (
     r"^((workflow|event|outcome):[^\x00-\x1f\x7f-\x9f]{1,200}|[^:\x00-\x1f\x7f-\x9f]{1,200})$"
 )
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {MEDIA_TYPE: {"schema": _ref("Problem")}}}
-
-
-_COUNT = {"type": "integer", "minimum": 0}
 
 WEBHOOK_SCHEMAS: dict[str, Any] = {
     "WebhookRequest": {
@@ -74,27 +60,27 @@ WEBHOOK_SCHEMAS: dict[str, Any] = {
             "events": {"type": "array", "items": {"type": "string"}},
             "secret_file": {"type": "string", "description": "the path only"},
             "created": {"type": "number"},
-            "scanned": {**_COUNT, "description": "the feed number read up to"},
-            "delivered": _COUNT,
+            "scanned": {**COUNT, "description": "the feed number read up to"},
+            "delivered": COUNT,
             "last_delivered": {"type": ["integer", "null"]},
-            "pending": {**_COUNT, "description": "waiting for their first attempt"},
-            "retrying": {**_COUNT, "description": "failed, to be tried again"},
-            "dead": {**_COUNT, "description": "given up; POST .../retry requeues them"},
-            "failures": {**_COUNT, "description": "failed attempts so far"},
+            "pending": {**COUNT, "description": "waiting for their first attempt"},
+            "retrying": {**COUNT, "description": "failed, to be tried again"},
+            "dead": {**COUNT, "description": "given up; POST .../retry requeues them"},
+            "failures": {**COUNT, "description": "failed attempts so far"},
             "last_error": {"type": ["string", "null"]},
         },
     },
     "WebhookList": {
         "type": "object",
         "required": ["webhooks"],
-        "properties": {"webhooks": {"type": "array", "items": _ref("Webhook")}},
+        "properties": {"webhooks": {"type": "array", "items": ref("Webhook")}},
     },
     "WebhookRequeued": {
         "type": "object",
         "required": ["id", "requeued"],
         "properties": {
             "id": {"type": "string", "pattern": WEBHOOK_ID_PATTERN},
-            "requeued": _COUNT,
+            "requeued": COUNT,
         },
     },
 }
@@ -111,18 +97,18 @@ WEBHOOK_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "listWebhooks",
             "summary": "Webhook subscribers with their delivery state",
-            "responses": {"200": _json("WebhookList", "every subscriber")},
+            "responses": {"200": json_response("WebhookList", "every subscriber")},
         },
         "post": {
             "operationId": "addWebhook",
             "summary": "Add a subscriber: matching feed entries are POSTed to it, signed",
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("WebhookRequest")}},
+                "content": {"application/json": {"schema": ref("WebhookRequest")}},
             },
             "responses": {
                 "201": {
-                    **_json("Webhook", "added"),
+                    **json_response("Webhook", "added"),
                     "links": {
                         "RemoveWebhook": {
                             "operationId": "removeWebhook",
@@ -134,7 +120,9 @@ WEBHOOK_PATHS: dict[str, Any] = {
                         },
                     },
                 },
-                "422": _problem("the secret file cannot be read or holds no webhook secret"),
+                "422": problem_response(
+                    "the secret file cannot be read or holds no webhook secret"
+                ),
             },
         },
     },
@@ -145,7 +133,7 @@ WEBHOOK_PATHS: dict[str, Any] = {
             "parameters": [_ID_PARAM],
             "responses": {
                 "204": {"description": "removed"},
-                "404": _problem("no subscriber by that id"),
+                "404": problem_response("no subscriber by that id"),
             },
         }
     },
@@ -155,8 +143,8 @@ WEBHOOK_PATHS: dict[str, Any] = {
             "summary": "Requeue the subscriber's dead deliveries",
             "parameters": [_ID_PARAM],
             "responses": {
-                "200": _json("WebhookRequeued", "how many were requeued"),
-                "404": _problem("no subscriber by that id"),
+                "200": json_response("WebhookRequeued", "how many were requeued"),
+                "404": problem_response("no subscriber by that id"),
             },
         }
     },

@@ -14,11 +14,7 @@ from typing import Any
 from linkflow.language.model import Event, Workflow
 from linkflow.language.workflow_builder import TIMEOUT_EVENT
 from linkflow.language.yaml_loader import MAX_SAFE_INTEGER
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
+from linkflow.service.openapi_parts import ref
 
 #: Integers in a request body are refused beyond this, either way (MAX_SAFE_INTEGER).
 _JSON_VALUE: dict[str, Any] = {
@@ -27,8 +23,8 @@ _JSON_VALUE: dict[str, Any] = {
     "anyOf": [
         {"type": ["string", "boolean", "null"]},
         {"type": "number", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
-        {"type": "array", "items": _ref("JsonValue")},
-        {"type": "object", "additionalProperties": _ref("JsonValue")},
+        {"type": "array", "items": ref("JsonValue")},
+        {"type": "object", "additionalProperties": ref("JsonValue")},
     ],
 }
 _NUMBERS = {"integer", "number"}
@@ -53,16 +49,16 @@ def _bounded(schema: Any) -> Any:
     kinds = out.get("type")
     kinds = {kinds} if isinstance(kinds, str) else set(kinds or ())
     if not kinds and not any(key in out for key in _COMBINATORS):
-        return {**out, **_ref("JsonValue")}
+        return {**out, **ref("JsonValue")}
     if kinds & _NUMBERS:
         if "maximum" not in out and "exclusiveMaximum" not in out:
             out["maximum"] = MAX_SAFE_INTEGER
         if "minimum" not in out and "exclusiveMinimum" not in out:
             out["minimum"] = -MAX_SAFE_INTEGER
     if "array" in kinds and "items" not in out and "prefixItems" not in out:
-        out["items"] = _ref("JsonValue")
+        out["items"] = ref("JsonValue")
     if "object" in kinds and "additionalProperties" not in out:
-        out["additionalProperties"] = _ref("JsonValue")
+        out["additionalProperties"] = ref("JsonValue")
     return out
 
 
@@ -102,7 +98,7 @@ def workflow_schemas(
             "required": ["workflow"],
             "properties": {
                 "workflow": {"const": name},
-                "data": _ref(_component("Data", name)),
+                "data": ref(_component("Data", name)),
                 "id": dict(start_id),
             },
         }
@@ -141,7 +137,7 @@ def narrow_paths(paths: dict[str, Any], workflows: Mapping[str, Workflow]) -> No
         "content": {
             "application/json": {
                 "schema": {
-                    "oneOf": [_ref(_component("Start", n)) for n in names],
+                    "oneOf": [ref(_component("Start", n)) for n in names],
                     "discriminator": {
                         "propertyName": "workflow",
                         "mapping": {
@@ -160,7 +156,7 @@ def narrow_paths(paths: dict[str, Any], workflows: Mapping[str, Workflow]) -> No
                 "schema": {
                     "description": "an event of the instance's workflow (another workflow's "
                     "event is a 422)",
-                    "anyOf": [_ref(_component("Event", n)) for n in names],
+                    "anyOf": [ref(_component("Event", n)) for n in names],
                 }
             }
         },
