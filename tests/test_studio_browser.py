@@ -264,7 +264,7 @@ def test_coverage_view_draws_the_overlay(page: Any) -> None:
     page.click("#tab-coverage")
     assert page.is_hidden("#playground")
     page.wait_for_selector("#coverage-diagram svg", timeout=60000)
-    assert "scenario file(s) in tests/scenarios" in page.locator("#coverage-status").inner_text()
+    assert "scenario files in tests/scenarios" in page.locator("#coverage-status").inner_text()
     page.select_option("#coverage-workflow", "link_qr")
     assert "link_qr" in page.locator("#coverage-caption").inner_text()
     assert "link_qr" in page.locator("#coverage-table").inner_text()
@@ -313,7 +313,7 @@ def test_instances_view_lists_opens_and_sends_with_confirmation(
             assert "qr-waiting" in page.locator("#instances-table").inner_text()
             page.fill("#filter-state", "declined")
             page.click("#instances-list")
-            page.locator("#instances-status").get_by_text("1 instance(s)").wait_for()
+            page.locator("#instances-status").get_by_text("1 instance").wait_for()
             assert "qr-declined" in rows.first.inner_text()
             page.click("button[data-instance='qr-declined']")
             page.locator("#instance-heading").get_by_text("qr-declined").wait_for()
@@ -322,7 +322,7 @@ def test_instances_view_lists_opens_and_sends_with_confirmation(
 
             page.fill("#filter-state", "")
             page.click("#instances-list")
-            page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()
+            page.locator("#instances-status").get_by_text("2 instances").wait_for()
             page.click("button[data-instance='qr-waiting']")
             page.locator("#instance-heading").get_by_text("qr-waiting").wait_for()
             assert page.is_enabled("#instance-event-cancel")
@@ -352,7 +352,7 @@ def test_serve_mounts_the_studio_and_it_lists_instances_made_through_the_api(
         for page in open_page(browser, base):
             assert page.is_visible("#tab-instances")
             page.click("#tab-instances")
-            page.locator("#instances-status").get_by_text("2 instance(s)").wait_for()
+            page.locator("#instances-status").get_by_text("2 instances").wait_for()
             table = page.locator("#instances-table").inner_text()
             assert "api-first" in table
             assert "api-second" in table
@@ -388,7 +388,7 @@ def test_with_a_token_the_browser_signs_in_and_then_uses_the_studio(
         assert page.url == f"{base}/studio/"
         assert current(page) == "identity_section"  # the entry workflow's first state
         page.click("#tab-instances")
-        page.locator("#instances-status").get_by_text("0 instance(s)").wait_for()
+        page.locator("#instances-status").get_by_text("0 instances").wait_for()
         cookies = context.cookies()
         assert [c["name"] for c in cookies] == ["linkflow_studio"]
         assert cookies[0]["httpOnly"] is True

@@ -62,24 +62,24 @@ def _status(page: Any, text: str) -> None:
 
 def _filter_and_page(page: Any) -> None:
     page.click("#tab-instances")
-    _status(page, "5 instance(s) on page 1")
+    _status(page, "5 instances on page 1")
     page.fill("#filter-limit", "2")
     page.click("#instances-list")
-    _status(page, "2 instance(s) on page 1; more on the next page")
+    _status(page, "2 instances on page 1; more on the next page")
     first = page.locator("#instances-table tbody").inner_text()
     assert page.is_disabled("#instances-prev")
     page.click("#instances-next")
-    _status(page, "2 instance(s) on page 2; more")
+    _status(page, "2 instances on page 2; more")
     assert page.locator("#instances-table tbody").inner_text() != first
     page.click("#instances-next")
-    _status(page, "1 instance(s) on page 3")
+    _status(page, "1 instance on page 3")
     assert page.is_disabled("#instances-next")
     page.click("#instances-prev")
     _status(page, "on page 2")
     page.fill("#filter-limit", "100")
     page.fill("#filter-data", "actor=ben")
     page.click("#instances-list")
-    _status(page, "2 instance(s) on page 1")
+    _status(page, "2 instances on page 1")
     listed = page.locator("#instances-table tbody").inner_text()
     assert "qr-0" in listed
     assert "qr-2" in listed
@@ -91,7 +91,7 @@ def _open_the_run(page: Any, method: str) -> None:
     page.fill("#filter-workflow", "link_qr")
     page.fill("#filter-state", "qr_shown")
     page.click("#instances-list")
-    _status(page, "4 instance(s)")
+    _status(page, "4 instances")
     page.click(f"button[data-instance='{method}']")
     page.locator("#instance-heading").get_by_text(method).wait_for()
     run = page.locator("#instance-run").inner_text()
@@ -141,11 +141,11 @@ def test_terminate_by_keyboard(browser: Any, stocked: tuple[Path, str, str]) -> 
         for page in _page(browser, address):
             page.focus("#tab-instances")
             page.keyboard.press("Enter")
-            _status(page, "5 instance(s)")
+            _status(page, "5 instances")
             page.focus("#filter-data")
             page.keyboard.type("actor=cy")
             page.keyboard.press("Enter")  # submits the filter form
-            _status(page, "1 instance(s) on page 1")
+            _status(page, "1 instance on page 1")
             page.focus("button[data-instance='qr-1']")
             page.keyboard.press("Enter")
             page.locator("#instance-heading").get_by_text("qr-1").wait_for()

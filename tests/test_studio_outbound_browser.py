@@ -124,13 +124,13 @@ def test_webhooks_view_shows_the_dead_and_retries_them_by_mouse(
     assert _serious(page) == []
     _shot(page, tmp_path, "studio-webhooks.png")
     page.once("dialog", lambda dialog: dialog.dismiss())
-    card.get_by_role("button", name="Retry the 1 dead deliveries").click()
+    card.get_by_role("button", name="Retry the dead delivery").click()
     page.locator("#webhooks-status").get_by_text("Not retried").wait_for()
     with Store.open(url) as store:
         assert Webhooks(store).get(found.dead_hook).dead == 1
     page.once("dialog", lambda dialog: dialog.accept())
-    card.get_by_role("button", name="Retry the 1 dead deliveries").click()
-    page.locator("#webhooks-status").get_by_text("Retried: 1 dead deliveries").wait_for()
+    card.get_by_role("button", name="Retry the dead delivery").click()
+    page.locator("#webhooks-status").get_by_text("Retried: 1 dead delivery").wait_for()
     assert "now 1 pending, 0 dead" in page.locator("#webhooks-status").inner_text()
     card.get_by_text("0 delivered, 1 pending, 0 retrying, 0 dead").wait_for()
     assert card.get_by_role("button").count() == 0  # nothing dead left to retry
@@ -147,7 +147,7 @@ def test_effects_view_filters_retries_by_keyboard_and_opens_the_instance(
     page.focus("#tab-effects")
     page.keyboard.press("Enter")
     status = page.locator("#effects-status-line")
-    status.get_by_text("2 effect(s) on page 1").wait_for()
+    status.get_by_text("2 effects on page 1").wait_for()
     counts = page.locator("#effects-counts").inner_text()
     assert "1 dead, 1 failed" in counts
     table = page.locator("#effects-table tbody").inner_text()
@@ -164,7 +164,7 @@ def test_effects_view_filters_retries_by_keyboard_and_opens_the_instance(
     page.select_option("#effects-status", "dead")
     _tab_to(page, lambda f: f["id"] == "effects-list", "List")
     page.keyboard.press("Enter")
-    status.get_by_text("1 dead effect(s) on page 1").wait_for()
+    status.get_by_text("1 dead effect on page 1").wait_for()
     reached = _tab_to(page, lambda f: f["text"] == "Retry", "Retry")
     assert reached["label"] == f"Retry tell (notify POST to partner) of asking {found.instance}"
     page.once("dialog", lambda dialog: dialog.accept())
@@ -179,7 +179,7 @@ def test_effects_view_filters_retries_by_keyboard_and_opens_the_instance(
     # the failed one by mouse, from the list of every status, after a call-off
     page.select_option("#effects-status", "")
     page.click("#effects-list")
-    status.get_by_text("2 effect(s) on page 1").wait_for()
+    status.get_by_text("2 effects on page 1").wait_for()
     row = page.locator(f"tr[data-effect='{found.dead_effect}']")
     assert "waiting for its first attempt" in row.inner_text()
     assert "UTC" in row.locator("td").nth(5).inner_text()  # its next attempt
@@ -237,6 +237,6 @@ def test_the_studio_linkflow_serve_mounts_has_both_views_behind_its_guard(
         card = page.locator(f"[data-webhook='{found.dead_hook}']")
         card.get_by_text("1 dead").wait_for()
         page.once("dialog", lambda dialog: dialog.accept())
-        card.get_by_role("button", name="Retry the 1 dead deliveries").click()
-        page.locator("#webhooks-status").get_by_text("Retried: 1 dead deliveries").wait_for()
+        card.get_by_role("button", name="Retry the dead delivery").click()
+        page.locator("#webhooks-status").get_by_text("Retried: 1 dead delivery").wait_for()
         context.close()

@@ -83,7 +83,8 @@ def decide(
         return Decision(effect, "pending", attempt.error, _summary(attempt), due=now + wait)
     error = attempt.error
     if attempt.retry:
-        error = f"{error} (gave up after {effect.attempt} attempts)"
+        tries = "1 attempt" if effect.attempt == 1 else f"{effect.attempt} attempts"
+        error = f"{error} (gave up after {tries})"
     if call.answers:
         event = _invoke_event(effect, attempt, error)
         done = event[0].endswith(DONE_SUFFIX)

@@ -72,7 +72,7 @@ async function showPage() {
   $("instances-prev").disabled = pager.cursors.length <= 1;
   const page = pager.cursors.length;
   const more = found.next ? "; more on the next page" : "";
-  $("instances-status").textContent = `${found.instances.length} instance(s) on page ${page}${more}`;
+  $("instances-status").textContent = `${count(found.instances.length, "instance")} on page ${page}${more}`;
 }
 
 async function openInstance(id) {

@@ -30,6 +30,8 @@ function patternWords(pattern) {
   return any ? "every event" : `events named ${glob}`;
 }
 
+/** "dead delivery" for one, "3 dead deliveries" for more. */
+const deadDeliveries = (n) => (n === 1 ? "dead delivery" : `${n} dead deliveries`);
 const callWords = (e) => `${e.name} (${e.kind} ${e.method} to ${e.service})`;
 
 function wireOutbound() {
@@ -74,8 +76,8 @@ async function showEffectsPage() {
   $("effects-next").disabled = !found.next;
   $("effects-prev").disabled = effectPager.cursors.length <= 1;
   const more = found.next ? "; more on the next page" : "";
-  const which = status ? ` ${status}` : "";
-  $("effects-status-line").textContent = `${found.effects.length}${which} effect(s) on page ${effectPager.cursors.length}${more}`;
+  const noun = status ? `${status} effect` : "effect";
+  $("effects-status-line").textContent = `${count(found.effects.length, noun)} on page ${effectPager.cursors.length}${more}`;
 }
 
 function effectRow(item) {
@@ -137,7 +139,7 @@ function subscriberCard(hook) {
     el("dt", {}, "Takes"), el("dd", {}, hook.events.map(patternWords).join("; ")),
     el("dt", {}, "State"), el("dd", {}, `receiving (a subscriber is never paused: remove it to stop); ${state}`),
     el("dt", {}, "Last delivered"), el("dd", {}, lastDelivered(hook.last_delivered)),
-    el("dt", {}, "Last error"), el("dd", {}, hook.last_error ? `${hook.last_error} (${hook.failures} failed attempt(s) in all)` : "none"));
+    el("dt", {}, "Last error"), el("dd", {}, hook.last_error ? `${hook.last_error} (${count(hook.failures, "failed attempt")} in all)` : "none"));
   const card = el("section", {class: "card hook", "data-webhook": hook.id, "aria-labelledby": heading.id}, heading, counts, facts);
   if (hook.dead) {
     const listId = `hook-dead-${hook.id}`;
@@ -145,10 +147,10 @@ function subscriberCard(hook) {
     const dead = el("ul", {class: "history", "aria-labelledby": listId});
     for (const d of hook.dead_deliveries) {
       const what = d.event ? `${d.event} of instance ${d.instance}${d.time ? ` (step at ${when(d.time)})` : ""}` : `feed entry ${d.seq} of instance ${d.instance}`;
-      dead.append(el("li", {class: "refused"}, el("strong", {}, what), ` — ${d.attempts} attempt(s): ${d.last_error || "no error recorded"}`));
+      dead.append(el("li", {class: "refused"}, el("strong", {}, what), ` — ${count(d.attempts, "attempt")}: ${d.last_error || "no error recorded"}`));
     }
     if (hook.dead > hook.dead_deliveries.length) dead.append(el("li", {class: "muted"}, `and ${hook.dead - hook.dead_deliveries.length} more`));
-    const retry = el("button", {type: "button", "data-retry-webhook": hook.id, "aria-label": `Retry the ${hook.dead} dead deliveries to ${hook.url}`}, "Retry dead deliveries");
+    const retry = el("button", {type: "button", "data-retry-webhook": hook.id, "aria-label": `Retry the ${deadDeliveries(hook.dead)} to ${hook.url}`}, "Retry dead deliveries");
     retry.addEventListener("click", () => retryWebhook(hook));
     card.append(dead, retry);
   }
@@ -163,7 +165,7 @@ function lastDelivered(last) {
 
 async function retryWebhook(hook) {
   const status = $("webhooks-status");
-  if (!window.confirm(`Send the ${hook.dead} dead deliveries to ${hook.url} again, from their first attempt?`)) {
+  if (!window.confirm(`Send the ${deadDeliveries(hook.dead)} to ${hook.url} again, from the first attempt?`)) {
     status.textContent = `Not retried: the deliveries to ${hook.url} stay dead.`;
     return;
   }
@@ -171,7 +173,7 @@ async function retryWebhook(hook) {
     const data = await api(`api/webhooks/${encodeURIComponent(hook.id)}/retry`, {});
     await listWebhooks();
     const w = data.webhook;
-    status.textContent = `Retried: ${data.requeued} dead deliveries to ${hook.url} are pending again (now ${w.pending} pending, ${w.dead} dead); a deliverer sends them.`;
+    status.textContent = `Retried: ${count(data.requeued, "dead delivery", "dead deliveries")} to ${hook.url}, pending again (now ${w.pending} pending, ${w.dead} dead); a deliverer sends them.`;
   } catch (err) { status.textContent = `Not retried: ${err.message}`; }
   $("webhooks-heading").focus();
 }

@@ -22,6 +22,9 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+/** A count with its noun: "1 attempt", "3 attempts", "2 dead deliveries". */
+const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 const show = (value) => (value === undefined ? "(nothing)" : JSON.stringify(value));
 
 async function api(path, body) {
@@ -679,7 +682,7 @@ async function measure() {
     coverage = await api(`api/coverage?folder=${encodeURIComponent($("coverage-folder").value)}`);
   } catch (err) { $("coverage-status").textContent = err.message; return; }
   const reused = coverage.reused ? ` (${coverage.reused} unchanged since the last run: results reused)` : "";
-  $("coverage-status").textContent = `${coverage.scenarios} scenario file(s) in ${coverage.folder}${reused}` + (coverage.problems.length ? `; problems: ${coverage.problems.join("; ")}` : "");
+  $("coverage-status").textContent = `${count(coverage.scenarios, "scenario file")} in ${coverage.folder}${reused}` + (coverage.problems.length ? `; problems: ${coverage.problems.join("; ")}` : "");
   $("coverage-table").textContent = coverage.table;
   const select = $("coverage-workflow");
   const keep = select.value;
