@@ -578,3 +578,33 @@ def test_absence_is_read_from_the_guards_as_written() -> None:
             asks_for_absence(replace(workflow, transitions=transitions), "sign_up", "taken")
             is absent
         ), when
+
+
+def test_the_history_shows_the_calls_a_step_causes_without_making_them(tmp_path: Path) -> None:
+    """An invoke's call is listed under the step that caused it, with its resolved URL; the
+    playground makes no request: its answer is sent in the service's place as an event."""
+    project = tmp_path / "supplier_order"
+    shutil.copytree(ROOT / "examples" / "supplier_order", project)
+    played = Playground([str(project / "supplier_order.yaml")], None, {})
+    app = create_app(played, scenario_folder=str(tmp_path / "saved"), watch=False)
+    with TestClient(app, base_url=CLIENT_BASE) as test_client:
+        client = signed_in(test_client)
+        payload = {"order_id": "o-1", "sku": "chair", "quantity": 4}
+        sent = client.post("/api/send", json={"event": "place", "payload": payload})
+        assert sent.status_code == 200, sent.text
+        placed = sent.json()["state"]["history"][-1]
+        assert placed["calls"] == [
+            {
+                "kind": "invoke",
+                "name": "reserve",
+                "service": "supplier",
+                "method": "POST",
+                "url": "http://127.0.0.1:8099/orders/o-1/reserve",
+                "answers": True,
+            }
+        ]
+        answer = {"status": 200, "reservation_id": "r-1", "eta_days": 2}
+        done = client.post("/api/send", json={"event": "reserve.done", "payload": answer})
+        state = done.json()["state"]
+        assert state["current"]["state"] == "reserved"
+        assert state["history"][-1]["calls"] == []

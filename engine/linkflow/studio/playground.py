@@ -22,6 +22,7 @@ from linkflow.output.diagram import TraceStep, overlay_trace, workflow_diagram
 from linkflow.output.files import draw
 from linkflow.output.reader import reader_diagram, state_words
 from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES
+from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.instance import Instance
 from linkflow.runtime.session import EngineCache, Session, SessionStep
 from linkflow.runtime.world import World, copy_json
@@ -72,6 +73,19 @@ class Record:
     world_changes: tuple[Change, ...]
     #: The clock, in seconds since the session started, after the action.
     elapsed: float
+
+
+def _call_view(call: EffectCall) -> dict[str, Any]:
+    """A call a step caused, as the history shows it: the playground never performs one (the
+    person sends `<name>.done` or `<name>.failed` in its place), so no header or body."""
+    return {
+        "kind": call.kind,
+        "name": call.name,
+        "service": call.service,
+        "method": call.method,
+        "url": call.url,
+        "answers": call.answers,
+    }
 
 
 def _accepted(record: Record) -> bool:
@@ -404,6 +418,7 @@ class Playground:
                 "description": (step.transition.description if step and step.transition else ""),
                 "data_changes": [c.as_dict() for c in record.data_changes],
                 "world_changes": [c.as_dict() for c in record.world_changes],
+                "calls": [_call_view(call) for call in step.effects] if step else [],
                 "elapsed": record.elapsed,
             }
             out.append(item)

@@ -247,6 +247,15 @@ function renderHistory(state) {
     if (sent.length) li.append(el("div", {class: "sent"}, `with ${sent.map(([k, v]) => `${k}: ${v}`).join(", ")}`));
     if (Object.keys(item.payload).length) li.append(el("code", {class: "engineer"}, JSON.stringify(item.payload)));
     if (item.handed_to) li.append(el("div", {}, `hands over to ${item.handed_to}`));
+    if (item.calls && item.calls.length) {
+      // the playground performs no call: the person answers in the service's place
+      const ul = el("ul", {class: "calls"});
+      for (const c of item.calls) {
+        const answer = c.answers ? `; answer in its place with ${c.name}.done or ${c.name}.failed` : "";
+        ul.append(el("li", {}, `${c.kind} ${c.name}: ${c.method} ${c.url} (service ${c.service}; not performed here${answer})`));
+      }
+      li.append(ul);
+    }
     if (item.refusal) {
       const r = item.refusal;
       const why = el("div", {class: "why"}, r.guard ? `guard ${r.guard} ` : `${r.kind.replace("_", " ")} `);
