@@ -250,3 +250,20 @@ def test_render_view_chooses_the_files_and_check_covers_both(tmp_path: Path) -> 
     result = _render(workflows, "--format", "dot", "--out", str(both), "--check", cwd=ROOT)
     assert result.returncode == 1
     assert f"stale: {both / 'link_qr.reader.dot'}" in result.stderr
+
+
+def test_a_state_that_calls_a_service_waits_and_its_answers_are_words() -> None:
+    """An invoking state is drawn as a wait (the service answers, not the person); the
+    invoke's answer events read as what happened, not as event ids."""
+    example = ROOT / "examples" / "supplier_order"
+    result = load([example / "supplier_order.yaml"], kinds=["workflow"])
+    assert result.ok, result.problems
+    diagram = reader_diagram(result.workflows["supplier_order"])
+    roles = {n.id: n.role for n in diagram.nodes}
+    assert roles["reserving"] is Role.WAITING
+    assert roles["draft"] is Role.STATE
+    titles = {(e.source, e.target): e.title for e in diagram.edges}
+    assert titles[("reserving", "reserved")] == "Reserve answered"
+    assert titles[("reserving", "unavailable")] == "Reserve failed"
+    legend = [item.words for item in diagram.legend]
+    assert "waiting for someone else to answer (dashed border)" in legend

@@ -79,9 +79,23 @@ def state_words(state: State) -> str:
     return state.label or state.step or words(state.name.rpartition(".")[2])
 
 
+def _answer_words(workflow: Workflow, event: str) -> str:
+    """An invoke's answer in words ("Reserve answered", "Reserve failed"), or "" when `event`
+    answers no invoke of the workflow: nobody sends it, the called service does."""
+    name, _, outcome = event.rpartition(".")
+    if outcome not in ("done", "failed") or not any(
+        spec.name == name for spec in workflow.invokes.values()
+    ):
+        return ""
+    return f"{words(name)} {'answered' if outcome == 'done' else 'failed'}"
+
+
 def event_words(workflow: Workflow, transition: Transition) -> str:
     if transition.event.startswith(DONE_EVENT_PREFIX):  # nobody sends it: it happens
         return f"when {words(transition.event.rpartition('.')[2])} is done"
+    answer = _answer_words(workflow, transition.event)
+    if answer:
+        return answer
     event = workflow.events.get(transition.event)
     return event.label if event is not None and event.label else words(transition.event)
 
@@ -102,6 +116,8 @@ def _nodes(workflow: Workflow, order: Sequence[str], groups: list[SourceGroup]) 
         role = Role.HANDOFF if state.handoff else state_node(workflow, state).role
         if state.waiting is not None and state.waiting.by_actor:
             role = Role.WINDOW
+        elif role is Role.STATE and name in workflow.invokes:
+            role = Role.WAITING  # a service answers, not the person
         inside = [g for g in groups if name in g.members]
         cluster = min(inside, key=lambda g: len(g.members)).id if inside else ""
         nodes.append(Node(name, state_words(state), role, extra, state_tooltip(state), cluster))
