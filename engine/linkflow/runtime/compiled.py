@@ -94,6 +94,11 @@ class CompiledWorkflow:
         #: Per (configuration, configuration entered) in a parallel state: the
         #: `done.state.<region>` events the regions that reach their `final: done` raise.
         self._raises = newly_done(workflow, routes)
+        #: Whether entering some state may raise a `done.state.…` event (a `final: done`
+        #: state, or a region finishing in a parallel state): else a step never looks.
+        self._may_raise = bool(self._raises) or any(s.done for s in workflow.states.values())
+        #: The transitions whose guards are evaluated together (`Guards.results`).
+        self._combined = frozenset(id(t) for t in workflow.transitions if len(t.guards) > 1)
         self._validators = {
             name: fragment_validator(event.payload_schema)
             for name, event in workflow.events.items()
@@ -142,8 +147,11 @@ class CompiledWorkflow:
         transitions would pick it, or None when none does. Each transition's guards are checked
         in order up to the first that refuses, and every check is recorded in `ctx`."""
         guards = self.guards
+        combined = self._combined
         for transition, change in self._routes[(source, event)]:
-            results = guards.results(instance, ctx, transition)
+            results = (
+                guards.results(instance, ctx, transition) if id(transition) in combined else None
+            )
             owners = transition.owners  # a joint transition's guards are its parts'
             for number, use in enumerate(transition.guards):
                 refusal = guards.check(
@@ -161,7 +169,8 @@ class CompiledWorkflow:
                 if step.actions:
                     self.actions.apply(instance, ctx, step)
                 change.apply(instance)
-                self._done(instance, ctx, change.target, depth, source)
+                if self._may_raise:
+                    self._done(instance, ctx, change.target, depth, source)
                 return transition
         return None
 

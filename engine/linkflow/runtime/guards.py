@@ -127,7 +127,9 @@ class Guards:
             names = self._template_names.get(id(template))
             if names is None:
                 names = self._template_names[id(template)] = template.names
-            message = _render(template, self.activation(instance, ctx, names), names, ctx)
+            if self._bindings_read.get(names) != ():  # it reads a binding: bound on demand
+                act = self.activation(instance, ctx, names)
+            message = _render(template, act, names, ctx)
         return Refusal(RefusalKind.GUARD, message, guard=use.label, rule=guard.rule)
 
 
