@@ -24,7 +24,7 @@ from linkflow.runtime.context import EventContext, Subject
 from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.effect_plans import EffectPlan
 from linkflow.runtime.guards import Guards
-from linkflow.runtime.json_values import json_problem
+from linkflow.runtime.json_values import flat_fits, json_problem
 from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import MISSING
 
@@ -282,7 +282,10 @@ class CompiledWorkflow:
             payload = {}
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
-        if payload:
+        # the common payload, flat and within the limits, in one pass; else the whole walk
+        if payload and not (
+            type(payload) is dict and flat_fits(payload, MAX_PAYLOAD_VALUES, MAX_PAYLOAD_BYTES)
+        ):
             not_json = _payload_json_problem(payload)
             if not_json:
                 return not_json
