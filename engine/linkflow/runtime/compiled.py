@@ -165,7 +165,8 @@ class CompiledWorkflow:
                         ctx.failures.append(refusal)
                     break
             else:
-                step = self._steps.get((transition.index, source), transition)
+                steps = self._steps  # only nested states join entry and exit actions
+                step = steps.get((transition.index, source), transition) if steps else transition
                 if step.actions:
                     self.actions.apply(instance, ctx, step)
                 change.apply(instance)

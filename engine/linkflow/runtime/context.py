@@ -31,7 +31,6 @@ class EventContext:
     __slots__ = (
         "_journal",
         "activation",
-        "bound",
         "chained",
         "checks",
         "failures",
@@ -46,7 +45,6 @@ class EventContext:
         self.public_payload = public
         #: The payload holds a secret field: messages carry no library text and no values.
         self.has_secrets = has_secrets
-        self.bound: set[str] = set()
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
         self._journal: Journal | None = None

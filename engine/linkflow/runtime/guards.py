@@ -67,10 +67,9 @@ class Guards:
             needed = self._bindings_read[names] = tuple(
                 self._bindings[n] for n in sorted(names & self._binding_names)
             )
-        bound = ctx.bound
         for binding in needed:
             name = binding.name
-            if name in bound:
+            if name in act:  # bound already this event (no binding is named data or payload)
                 continue
             try:
                 key = binding.key.evaluate(act)
@@ -82,7 +81,6 @@ class Guards:
                 act[name] = [world.get(binding.collection, k) for k in keys]
             else:
                 act[name] = world.get(binding.collection, key)
-            bound.add(name)
         return act
 
     def results(self, instance: Subject, ctx: EventContext, transition: Transition) -> Any:
