@@ -301,3 +301,26 @@ def test_the_pre_check_of_dependent_keys_and_non_capturing_groups_is_never_more_
     assert precheck is not None
     if trusted_valid(precheck, value):
         assert explaining_validator(schema).is_valid(value), (schema, value)
+
+
+@given(
+    st.sampled_from(["string", "array", "object", "boolean", "null", "integer", "number"]),
+    st.lists(
+        st.one_of(
+            odd_values,
+            st.text(max_size=3),
+            st.lists(scalars, max_size=3),
+            st.just("x" * 1001),
+            st.just(list(range(101))),
+            st.just({str(n): n for n in range(101)}),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_a_type_only_data_field_gives_the_verdict_and_words_of_jsonschema(
+    kind: str, values: list[Any]
+) -> None:
+    compiled = FieldType({"type": kind})
+    for value in values:
+        assert compiled.problem(value) == value_problem({"type": kind}, value), (kind, value)
