@@ -12,11 +12,18 @@ from unittest.mock import patch
 
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from linkflow.language.data_types import FieldType, value_problem
 from linkflow.language.loader import load_workflow
 from linkflow.language.schema import fast_validator, fragment_validator
-from linkflow.language.validators import FAST_KEYWORDS
+from linkflow.language.validators import (
+    FAST_KEYWORDS,
+    explaining_validator,
+    meta_precheck,
+    precheck_validator,
+    trusted_valid,
+)
 from linkflow.runtime import json_values as json_values_module
 from linkflow.runtime.compiled import MAX_PAYLOAD_BYTES, MAX_PAYLOAD_VALUES
 from linkflow.runtime.engine import Engine
@@ -217,3 +224,103 @@ def test_the_one_pass_check_of_a_flat_payload_agrees_with_the_walk(
     with patch.object(json_values_module, "_flat_fits", lambda *_: False):
         walked = json_problem(payload, max_values=max_values, max_chars=max_chars)
     assert fast == walked, payload
+
+
+# Schema-like documents, valid and not: what a payload or record schema fragment may hold.
+_META_KEYS = [
+    "type",
+    "properties",
+    "required",
+    "items",
+    "minLength",
+    "maxLength",
+    "enum",
+    "const",
+    "pattern",
+    "$ref",
+    "$defs",
+    "$anchor",
+    "$schema",
+    "dependentRequired",
+    "additionalProperties",
+    "anyOf",
+    "minimum",
+    "format",
+    "$id",
+    "exclusiveMinimum",
+    "uniqueItems",
+    "prefixItems",
+]
+_META_VALUES = st.one_of(
+    scalars,
+    st.sampled_from(["string", "object", "strin", "#/$defs/a", "a\n", "^a(?:b)$", "x y", 1.0]),
+    st.lists(st.sampled_from(["a", "b", "string", 1]), max_size=3),
+)
+fragments = st.recursive(
+    _META_VALUES,
+    lambda inner: st.one_of(
+        st.dictionaries(st.sampled_from(_META_KEYS), inner, max_size=4),
+        st.lists(inner, max_size=3),
+    ),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.sampled_from(_META_KEYS), fragments, max_size=4))
+def test_the_meta_schema_pre_check_never_accepts_what_jsonschema_refuses(
+    fragment: dict[str, Any],
+) -> None:
+    if trusted_valid(meta_precheck(), fragment):
+        meta = explaining_validator(Draft202012Validator.META_SCHEMA)
+        assert not list(meta.iter_errors(fragment)), fragment
+
+
+_PRECHECKED = st.fixed_dictionaries(
+    {
+        "type": st.just("object"),
+        "dependentRequired": st.dictionaries(
+            st.sampled_from("abc"), st.lists(st.sampled_from("abc"), unique=True), max_size=2
+        ),
+        "properties": st.fixed_dictionaries(
+            {"d": st.fixed_dictionaries({"pattern": st.sampled_from(["^(?:ab)+$", "^x(?:y|z)?$"])})}
+        ),
+    }
+)
+
+
+@given(
+    _PRECHECKED,
+    st.dictionaries(
+        st.sampled_from("abcd"), st.sampled_from(["ab", "xz", "ab\n", "q", 1]), max_size=4
+    ),
+)
+def test_the_pre_check_of_dependent_keys_and_non_capturing_groups_is_never_more_lenient(
+    schema: dict[str, Any], value: dict[str, Any]
+) -> None:
+    precheck = precheck_validator(schema)
+    assert precheck is not None
+    if trusted_valid(precheck, value):
+        assert explaining_validator(schema).is_valid(value), (schema, value)
+
+
+@given(
+    st.sampled_from(["string", "array", "object", "boolean", "null", "integer", "number"]),
+    st.lists(
+        st.one_of(
+            odd_values,
+            st.text(max_size=3),
+            st.lists(scalars, max_size=3),
+            st.just("x" * 1001),
+            st.just(list(range(101))),
+            st.just({str(n): n for n in range(101)}),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_a_type_only_data_field_gives_the_verdict_and_words_of_jsonschema(
+    kind: str, values: list[Any]
+) -> None:
+    compiled = FieldType({"type": kind})
+    for value in values:
+        assert compiled.problem(value) == value_problem({"type": kind}, value), (kind, value)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from linkflow.language.schema import (
+    DEFAULT_LIMITS,
     check_fragment_schema,
     describe,
     fast_validator,
@@ -85,15 +86,21 @@ class FieldType:
     other value and says why a value does not fit.
     """
 
-    __slots__ = ("_fast", "_slow", "schema")
+    __slots__ = ("_fast", "_fits", "_slow", "schema")
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = schema
         self._fast = fast_validator(schema)
         self._slow: Any = None
+        self._fits = _fits_by_type(schema)
 
     def problem(self, value: Any) -> str:
         """Why `value` does not fit, in words, or ''; the same verdict as `value_problem`."""
+        fits = self._fits
+        if fits is not None and type(value) in fits:  # a type-only schema (the inferred kind)
+            limit = fits[type(value)]
+            if limit is None or len(value) <= limit:
+                return ""
         if self._fast is not None and _plain(value):
             try:
                 if self._fast.is_valid(value):
@@ -103,6 +110,26 @@ class FieldType:
         if self._slow is None:
             self._slow = fragment_validator(self.schema)
         return value_problem(self.schema, value, self._slow)
+
+
+#: For a schema that says only `type` (what a data field's default infers): the Python types
+#: that fit it, each with the size limit `bounded` gives it (None: no size). Exact types only
+#: (a subclass, an enum member, goes the general way), and a value these call fitting is one
+#: jsonschema accepts: the limits apply to their own type only.
+_TYPE_FITS: dict[str, dict[type, int | None]] = {
+    "string": {str: DEFAULT_LIMITS["maxLength"]},
+    "array": {list: DEFAULT_LIMITS["maxItems"]},
+    "object": {dict: DEFAULT_LIMITS["maxProperties"]},
+    "boolean": {bool: None},
+    "null": {type(None): None},
+}
+
+
+def _fits_by_type(schema: Mapping[str, Any]) -> dict[type, int | None] | None:
+    """The types that fit a schema saying only `type` (one of _TYPE_FITS), else None."""
+    if len(schema) != 1 or not isinstance(schema.get("type"), str):
+        return None
+    return _TYPE_FITS.get(schema["type"])
 
 
 _SCALARS = (str, bool, type(None))

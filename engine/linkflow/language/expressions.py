@@ -269,8 +269,13 @@ class Expression:
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         if self.constant:
             return self.shortcut
-        if self.shortcut is not None:
-            return self._follow(activation)
+        path = self.shortcut
+        if path is not None:
+            if len(path) == 2:  # `name.field`, the common path: found without a loop
+                value = activation.get(path[0])
+                if type(value) is dict and path[1] in value:
+                    return value[path[1]]
+            return self._follow(activation)  # the rest, and the errors, worded as CEL's
         native = self.native
         if native is not None and _inputs_convertible(self.inputs, activation):
             try:

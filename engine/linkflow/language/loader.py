@@ -146,9 +146,15 @@ def _build_workflow(
 
 
 def _check_world_schema(doc: Document, result: LoadResult) -> list[Problem]:
-    from linkflow.language.world_schema import build_world_schema  # noqa: PLC0415 - world schemas: only a world file needs them; the store rebuilding a workflow for `send` does not
+    from linkflow.language.world_schema import (  # noqa: PLC0415 - world schemas: only a world file needs them; the store rebuilding a workflow for `send` does not
+        build_world_schema,
+        remember_world_schema,
+    )
 
-    return build_world_schema(doc)[1]
+    built, problems = build_world_schema(doc)
+    if built is not None and not problems:  # looked up by the worlds beside it: not read again
+        remember_world_schema(doc.file, built)
+    return problems
 
 
 def _check_scenario(doc: Document, result: LoadResult) -> list[Problem]:

@@ -19,6 +19,7 @@ from linkflow.language.validators import (
     SCHEMA_MAPS,
     agreeing_validator,
     explaining_validator,
+    meta_precheck,
     precheck_validator,
     trusted_valid,
 )
@@ -93,14 +94,17 @@ def _bounded_node(node: Any) -> Any:
 
 def check_fragment_schema(schema: Mapping[str, Any]) -> list[tuple[DocPath, str]]:
     """Problems with a schema fragment itself, as (path inside the fragment, message)."""
-    from jsonschema import Draft202012Validator  # noqa: PLC0415 - jsonschema: only checking a schema fragment needs the meta-schema validator
+    fragment = dict(schema)
+    found: list[tuple[DocPath, str]] = []
+    if not trusted_valid(meta_precheck(), fragment):  # jsonschema says where and why
+        from jsonschema import Draft202012Validator  # noqa: PLC0415 - jsonschema: only a fragment the pre-check refused needs the explaining meta-schema validator
 
-    meta = explaining_validator(Draft202012Validator.META_SCHEMA)
-    found = [
-        (tuple(leaf.absolute_path), describe(leaf))
-        for error in meta.iter_errors(dict(schema))
-        for leaf in _leaf_errors(error)
-    ]
+        meta = explaining_validator(Draft202012Validator.META_SCHEMA)
+        found = [
+            (tuple(leaf.absolute_path), describe(leaf))
+            for error in meta.iter_errors(fragment)
+            for leaf in _leaf_errors(error)
+        ]
     return found + list(_regex_problems(schema, ()))
 
 

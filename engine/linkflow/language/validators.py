@@ -78,10 +78,15 @@ PRECHECK_KEYWORDS = FAST_KEYWORDS | {
     "propertyNames",
     "uniqueItems",
     "pattern",
+    # a key's presence requiring other keys or a schema: checked alike (the property test
+    # tests/test_fast_validator.py holds jsonschema-rs to never accepting what jsonschema refuses)
+    "dependentRequired",
+    "dependentSchemas",
 }
 
-#: Literal characters, ASCII classes and ranges, anchors, groups, alternation, quantifiers and
-#: the escape \d (decimal digits in both). No `(?` (flags, look-arounds), no back-references,
+#: Literal characters, ASCII classes and ranges, anchors, groups (non-capturing `(?:` too),
+#: alternation, quantifiers and the escape \d (decimal digits in both). No other `(?` (flags,
+#: look-arounds, named groups), no back-references,
 #: no \s or \w (their Unicode sets differ: jsonschema-rs's \s takes U+FEFF, Python's not).
 _PLAIN_PATTERN = re.compile(
     r"(?:[A-Za-z0-9 _\-.,:;/@#%&=!'\"<>~^$*+?()\[\]{}|]|\\[.\-\\/\[\](){}*+?^$|d])*"
@@ -146,6 +151,18 @@ def explaining_validator(schema: Mapping[str, Any] | bool) -> Any:
     return _explaining(schema)
 
 
+#: Draft 2020-12's meta-schema, by the address jsonschema-rs resolves from its own copy
+#: (offline): a schema fragment is data to it, whatever `$schema` the fragment names.
+META_SCHEMA_REF = {"$ref": "https://json-schema.org/draft/2020-12/schema"}
+
+
+def meta_precheck() -> Any | None:
+    """A jsonschema-rs validator of schemas against Draft 2020-12's meta-schema, as a
+    pre-check: its "valid" is trusted (it is never the more lenient: tests/test_fast_validator.py),
+    and jsonschema's meta-schema validator says where and why only when it says no."""
+    return rust_validator(META_SCHEMA_REF)
+
+
 def keeps_to(node: Any, keywords: frozenset[str]) -> bool:
     """Whether a schema uses only `keywords` (with plain patterns and local `$ref`s), all the
     way down: where jsonschema-rs may decide."""
@@ -174,7 +191,8 @@ def _subschemas(node: Mapping[str, Any]) -> Iterator[Any]:
 
 
 def _plain_pattern(pattern: str) -> bool:
-    return "(?" not in pattern and _PLAIN_PATTERN.fullmatch(pattern) is not None
+    plain = pattern.replace("(?:", "(")  # a non-capturing group groups alike in both
+    return "(?" not in plain and _PLAIN_PATTERN.fullmatch(plain) is not None
 
 
 def agreeing_validator(schema: Mapping[str, Any]) -> Any | None:
@@ -212,6 +230,7 @@ __all__ = [
     "agreeing_validator",
     "explaining_validator",
     "keeps_to",
+    "meta_precheck",
     "precheck_validator",
     "rust_validator",
     "trusted_valid",

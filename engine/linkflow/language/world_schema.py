@@ -8,8 +8,8 @@ file its `schema:` names), and `linkflow validate` uses it to check what workflo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -45,14 +45,24 @@ class WorldSchema:
     #: Per collection, an extra JSON Schema for its record ids.
     ids: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    @cached_property
+    @property
     def validators(self) -> tuple[Any, Any | None]:
         """jsonschema for `whole()` and its jsonschema-rs pre-check (None when the schema uses
         a keyword the pre-check cannot be trusted with). No default size limits: those are
         for payloads (linkflow.language.schema.bounded); a world is the project's own data, and
         a collection routinely holds more than 100 records."""
-        whole = self.whole()
-        return explaining_validator(whole), precheck_validator(whole)
+        return self.explaining, self.precheck
+
+    @cached_property
+    def explaining(self) -> Any:
+        """jsonschema for `whole()`: built only when the pre-check refuses (or there is none),
+        so a valid world never imports jsonschema."""
+        return explaining_validator(self.whole())
+
+    @cached_property
+    def precheck(self) -> Any | None:
+        """The jsonschema-rs pre-check of `whole()` (None when it cannot be trusted with it)."""
+        return precheck_validator(self.whole())
 
     def whole(self) -> dict[str, Any]:
         """One JSON Schema for a world's `collections` mapping."""
@@ -128,8 +138,24 @@ def find_world_schema(start: Path) -> Path | None:
     return None
 
 
+#: World schemas the loader has read, checked and built without a problem, by resolved path:
+#: the first look-up of that file in this process takes the one built instead of reading and
+#: checking the file a second time (`linkflow validate` reads each file once).
+_BUILT: dict[Path, WorldSchema] = {}
+
+
+def remember_world_schema(file: str, schema: WorldSchema) -> None:
+    """Keep a world schema the loader built from `file` (read, schema-valid, no problem) for
+    the first `load_world_schema` of that file, named as that look-up names it."""
+    path = Path(file).resolve()
+    _BUILT[path] = replace(schema, file=str(path))
+
+
 @cache
 def _load(path: Path) -> tuple[WorldSchema | None, tuple[Problem, ...]]:
+    built = _BUILT.pop(path, None)
+    if built is not None:
+        return built, ()
     doc, problems = read_file(path, str(path))
     if doc is None or problems:
         return None, tuple(problems)
@@ -180,7 +206,7 @@ def world_document_problems(doc: Document) -> list[Problem]:
     pre-check first, and jsonschema only on the records it refused."""
     collections = doc.value.get("collections") if isinstance(doc.value, dict) else None
     generic_errors = _checked(
-        validator_for("world.schema.json"),
+        lambda: validator_for("world.schema.json"),
         precheck_for("world.schema.json"),
         doc.value,
         ("collections",),
@@ -210,25 +236,26 @@ def collection_problems(
     doc: Document, schema: WorldSchema, collections: Any, base: tuple[str | int, ...]
 ) -> list[Problem]:
     """Where `collections` breaks `schema`, located at `base` in `doc`."""
-    validator, precheck = schema.validators
-    return located_problems(doc, _checked(validator, precheck, collections, ()), base=base)
+    errors = _checked(lambda: schema.explaining, schema.precheck, collections, ())
+    return located_problems(doc, errors, base=base)
 
 
 def _checked(
-    validator: Any, precheck: Any | None, value: Any, at: tuple[str, ...]
+    explaining: Callable[[], Any], precheck: Any | None, value: Any, at: tuple[str, ...]
 ) -> Iterator[Any]:
     """jsonschema's errors for `value`, with jsonschema run only where it is needed: nowhere
     when the pre-check calls the value valid, else on the records the pre-check refused (when
-    every refusal is inside a record; `at` is where the collections are within `value`)."""
+    every refusal is inside a record; `at` is where the collections are within `value`).
+    `explaining` gives the jsonschema validator, built (and jsonschema imported) only then."""
     if trusted_valid(precheck, value):
         return iter(())
     if precheck is None:
-        return iter(validator.iter_errors(value))
+        return iter(explaining().iter_errors(value))
     try:
         refused = [tuple(e.instance_path) for e in precheck.iter_errors(value)]
     except (ValueError, TypeError, OverflowError):
-        return iter(validator.iter_errors(value))
-    return iter(validator.iter_errors(_focused(value, at, refused)))
+        return iter(explaining().iter_errors(value))
+    return iter(explaining().iter_errors(_focused(value, at, refused)))
 
 
 def _focused(value: Any, at: tuple[str, ...], refused: list[tuple[Any, ...]]) -> Any:

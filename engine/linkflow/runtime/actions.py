@@ -35,6 +35,15 @@ def _names_read(transition: Transition) -> frozenset[str]:
     return frozenset(names)
 
 
+def _reads_payload(workflow: Workflow, names: frozenset[str]) -> bool:
+    """Whether expressions reading `names` see the payload: they name it, or a binding among
+    them is keyed by it (an action's failure message shows that key)."""
+    if "payload" in names:
+        return True
+    bindings = workflow.bindings
+    return any("payload" in bindings[n].key.names for n in names if n in bindings)
+
+
 def _key_or_none(binding: Any, scope: Mapping[str, Any]) -> Any:
     try:
         return binding.key.evaluate(scope)
@@ -98,6 +107,11 @@ class Actions:
         #: `steps`: transitions with the entry and exit actions of nested states joined in.
         every = (*workflow.transitions, *steps)
         self._action_names = {id(t): _names_read(t) for t in every}
+        #: The transitions whose actions read the payload (directly, or in the key of a
+        #: binding they write through): they are given the payload without its secret fields.
+        self._sees_payload = frozenset(
+            id(t) for t in every if _reads_payload(workflow, self._action_names[id(t)])
+        )
         #: The path keys of each action whose path computes none (`data.dropdown`).
         self._fixed_keys = {
             id(action): tuple(step.name for step in action.target.steps if step.name is not None)
@@ -112,7 +126,9 @@ class Actions:
         if not transition.actions:
             return
         names = self._action_names[id(transition)]
-        base = dict(self._guards.activation(instance, ctx, names), payload=ctx.public_payload)
+        base = self._guards.activation(instance, ctx, names)
+        if id(transition) in self._sees_payload:  # the payload without its secret fields
+            base = dict(base, payload=ctx.public_payload)
         writes: list[tuple[Action, dict[str, Any], Any, Sequence[str]]] = []
         for action in transition.actions:
             scopes: list[dict[str, Any]] = [base]

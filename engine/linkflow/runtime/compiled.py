@@ -24,7 +24,7 @@ from linkflow.runtime.context import EventContext, Subject
 from linkflow.runtime.effect_calls import EffectCall
 from linkflow.runtime.effect_plans import EffectPlan
 from linkflow.runtime.guards import Guards
-from linkflow.runtime.json_values import json_problem
+from linkflow.runtime.json_values import flat_fits, json_problem
 from linkflow.runtime.steps import Refusal, RefusalKind
 from linkflow.runtime.world import MISSING
 
@@ -94,6 +94,11 @@ class CompiledWorkflow:
         #: Per (configuration, configuration entered) in a parallel state: the
         #: `done.state.<region>` events the regions that reach their `final: done` raise.
         self._raises = newly_done(workflow, routes)
+        #: Whether entering some state may raise a `done.state.…` event (a `final: done`
+        #: state, or a region finishing in a parallel state): else a step never looks.
+        self._may_raise = bool(self._raises) or any(s.done for s in workflow.states.values())
+        #: The transitions whose guards are evaluated together (`Guards.results`).
+        self._combined = frozenset(id(t) for t in workflow.transitions if len(t.guards) > 1)
         self._validators = {
             name: fragment_validator(event.payload_schema)
             for name, event in workflow.events.items()
@@ -142,8 +147,11 @@ class CompiledWorkflow:
         transitions would pick it, or None when none does. Each transition's guards are checked
         in order up to the first that refuses, and every check is recorded in `ctx`."""
         guards = self.guards
+        combined = self._combined
         for transition, change in self._routes[(source, event)]:
-            results = guards.results(instance, ctx, transition)
+            results = (
+                guards.results(instance, ctx, transition) if id(transition) in combined else None
+            )
             owners = transition.owners  # a joint transition's guards are its parts'
             for number, use in enumerate(transition.guards):
                 refusal = guards.check(
@@ -157,11 +165,13 @@ class CompiledWorkflow:
                         ctx.failures.append(refusal)
                     break
             else:
-                step = self._steps.get((transition.index, source), transition)
+                steps = self._steps  # only nested states join entry and exit actions
+                step = steps.get((transition.index, source), transition) if steps else transition
                 if step.actions:
                     self.actions.apply(instance, ctx, step)
                 change.apply(instance)
-                self._done(instance, ctx, change.target, depth, source)
+                if self._may_raise:
+                    self._done(instance, ctx, change.target, depth, source)
                 return transition
         return None
 
@@ -273,7 +283,10 @@ class CompiledWorkflow:
             payload = {}
         if not isinstance(payload, dict):
             return "the payload must be a mapping of fields"
-        if payload:
+        # the common payload, flat and within the limits, in one pass; else the whole walk
+        if payload and not (
+            type(payload) is dict and flat_fits(payload, MAX_PAYLOAD_VALUES, MAX_PAYLOAD_BYTES)
+        ):
             not_json = _payload_json_problem(payload)
             if not_json:
                 return not_json

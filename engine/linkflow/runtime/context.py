@@ -29,13 +29,12 @@ class EventContext:
     undoes a failed step."""
 
     __slots__ = (
+        "_journal",
         "activation",
-        "bound",
         "chained",
         "checks",
         "failures",
         "has_secrets",
-        "journal",
         "public_payload",
     )
 
@@ -46,9 +45,21 @@ class EventContext:
         self.public_payload = public
         #: The payload holds a secret field: messages carry no library text and no values.
         self.has_secrets = has_secrets
-        self.bound: set[str] = set()
         self.failures: list[Refusal] = []
         self.checks: list[tuple[int, str, bool]] = []
-        self.journal = Journal()
+        self._journal: Journal | None = None
         #: The `done.state.<path>` transitions the step took after its own, in order.
         self.chained: list[Any] = []
+
+    @property
+    def journal(self) -> Journal:
+        """The undo records of the step's writes, begun at its first write: a refused event,
+        or a step with no action, writes nothing and needs none."""
+        journal = self._journal
+        if journal is None:
+            journal = self._journal = Journal()
+        return journal
+
+    @journal.setter
+    def journal(self, journal: Journal) -> None:
+        self._journal = journal

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from linkflow.language.expressions import Expression, ExpressionError
+from linkflow.language.expressions import Expression, ExpressionError, Template
 from linkflow.language.model import Binding, GuardUse, Transition, Workflow
 from linkflow.runtime.context import EventContext, Subject
 from linkflow.runtime.steps import Refusal, RefusalKind
@@ -67,10 +67,9 @@ class Guards:
             needed = self._bindings_read[names] = tuple(
                 self._bindings[n] for n in sorted(names & self._binding_names)
             )
-        bound = ctx.bound
         for binding in needed:
             name = binding.name
-            if name in bound:
+            if name in act:  # bound already this event (no binding is named data or payload)
                 continue
             try:
                 key = binding.key.evaluate(act)
@@ -82,7 +81,6 @@ class Guards:
                 act[name] = [world.get(binding.collection, k) for k in keys]
             else:
                 act[name] = world.get(binding.collection, key)
-            bound.add(name)
         return act
 
     def results(self, instance: Subject, ctx: EventContext, transition: Transition) -> Any:
@@ -127,7 +125,25 @@ class Guards:
             names = self._template_names.get(id(template))
             if names is None:
                 names = self._template_names[id(template)] = template.names
-            # Messages show the payload without its secret fields.
-            shown = dict(self.activation(instance, ctx, names), payload=ctx.public_payload)
-            message = template.render(shown)
+            if self._bindings_read.get(names) != ():  # it reads a binding: bound on demand
+                act = self.activation(instance, ctx, names)
+            message = _render(template, act, names, ctx)
         return Refusal(RefusalKind.GUARD, message, guard=use.label, rule=guard.rule)
+
+
+def _render(
+    template: Template, act: dict[str, Any], names: frozenset[str], ctx: EventContext
+) -> str:
+    """A refusal message from the event's inputs, showing the payload without its secret
+    fields: swapped in for the message and back (no copy of the inputs per refusal)."""
+    if "payload" not in names:
+        return template.render(act)
+    sent = act.get("payload", MISSING)
+    act["payload"] = ctx.public_payload
+    try:
+        return template.render(act)
+    finally:  # the event's own inputs again, for the checks and actions after
+        if sent is MISSING:
+            del act["payload"]
+        else:
+            act["payload"] = sent

@@ -184,7 +184,7 @@ class Instance:
         public = {k: v for k, v in raw.items() if k in recordable} if raw else {}
         if not engine.takes(self.state, event):
             return self._refused_here(event, public)
-        definition = self.workflow.events.get(event)
+        definition = engine.workflow.events.get(event)
         problem = engine.check_payload(event, payload)
         if problem:
             return self._refuse(event, public, RefusalKind.INVALID_PAYLOAD, problem)

@@ -95,6 +95,11 @@ def _flat_fits(fields: dict[Any, Any], max_values: int | None, max_chars: int | 
     return max_chars is None or chars <= max_chars
 
 
+#: For the event path, which judges the common payload before calling `json_problem`: True
+#: means `json_problem` finds nothing (with the same limits), False only "walk it".
+flat_fits = _flat_fits
+
+
 def _plain_scalar(item: Any, kind: type) -> bool:
     if item is None or kind is bool:
         return True

@@ -82,7 +82,7 @@ def _prechecked(doc: Document) -> tuple[WorldSchema | None] | None:
     schema, problems = world_schema_of(doc)
     if problems:
         return None
-    if schema is not None and not trusted_valid(schema.validators[1], collections):
+    if schema is not None and not trusted_valid(schema.precheck, collections):
         return None
     return (schema,)
 
@@ -97,12 +97,12 @@ def collections_problems(collections: Any, schema: WorldSchema | None) -> list[s
     """What is wrong with collections changed after loading, as `path: why` lines."""
     whole = {"world": "w", "collections": collections}
     if trusted_valid(precheck_for("world.schema.json"), whole) and (
-        schema is None or trusted_valid(schema.validators[1], collections)
+        schema is None or trusted_valid(schema.precheck, collections)
     ):
         return []
     errors = list(validator_for("world.schema.json").iter_errors(whole))
     if schema is not None and not errors:
-        errors = list(schema.validators[0].iter_errors(collections))
+        errors = list(schema.explaining.iter_errors(collections))
         where = [".".join(map(str, e.absolute_path)) for e in errors]
     else:
         where = [".".join(map(str, list(e.absolute_path)[1:])) for e in errors]
