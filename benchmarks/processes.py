@@ -149,6 +149,7 @@ def figure_processes(cfg: Config, work: Path) -> tuple[Figure, Path]:
     for command in commands:
         stat = stats[command.key]
         code, tail = outcomes[command.key]
+        tail = tail.replace(f"{work}{os.sep}", "")  # the run's temporary folder, machine-bound
         shown = "" if command.args[0] == "--help" else f": {tail}"
         stat.note = f"exit {code}{shown}"[:160]
         if code not in command.ok_codes:
