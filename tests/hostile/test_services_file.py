@@ -65,7 +65,10 @@ REFUSED = [
     ({"path": "/x#frag"}, "a '#'"),
     ({"auth": {"scheme": "header", "header": "Host", "env": "T"}}, "header 'Host' is written"),
     (
-        {"headers": {"X-Thing": "1"}, "auth": {"scheme": "header", "header": "x-thing", "env": "T"}},
+        {
+            "headers": {"X-Thing": "1"},
+            "auth": {"scheme": "header", "header": "x-thing", "env": "T"},
+        },
         "header 'x-thing' is declared under `headers` too",
     ),
     ({"auth": {"scheme": "bearer", "secret_file": "a\x00b"}}, "secret_file is not a usable path"),
