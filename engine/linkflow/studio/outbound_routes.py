@@ -19,7 +19,8 @@ from linkflow.errors import UsageError
 from linkflow.store.listing import decode_cursor, encode_cursor
 from linkflow.studio.body import BadRequest, read_json
 from linkflow.studio.instance_routes import status_code_of
-from linkflow.studio.outbound import MAX_LISTED, BadFilter, Outbound
+from linkflow.studio.instances import MAX_LISTED
+from linkflow.studio.outbound import BadFilter, Outbound
 from linkflow.studio.playground import PlaygroundError
 from linkflow.studio.state import studio_of
 
