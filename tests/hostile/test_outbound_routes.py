@@ -74,3 +74,16 @@ def test_the_studios_effects_limit_is_a_json_400_whatever_its_size(
         answer = signed_in(client).get("/api/effects", params={"limit": limit})
     assert answer.status_code == 400
     assert "limit" in answer.json()["error"]
+
+
+def test_a_webhook_url_urllib_cannot_split_is_a_422_not_a_500(
+    service: TestClient, tmp_path: Path
+) -> None:
+    secret = tmp_path / "hook.secret"
+    secret.write_text("whsec_" + "A" * 32 + "\n", encoding="utf-8")
+    body = {"url": "http://[::1", "events": ["*"], "secret_file": str(secret)}
+    answer = service.post("/webhooks", json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith(PROBLEM)
+    assert "is not a usable URL" in answer.json()["detail"]
+    assert service.get("/webhooks").json() == {"webhooks": []}
