@@ -72,6 +72,8 @@ REFUSED = [
         "header 'x-thing' is declared under `headers` too",
     ),
     ({"auth": {"scheme": "bearer", "secret_file": "a\x00b"}}, "secret_file is not a usable path"),
+    ({"timeout": "2h"}, "a call's timeout is at most 3600 seconds"),
+    ({"timeout": 315360000}, "a call's timeout is at most 3600 seconds"),
     ({"response": {"id": {"$ref": "http://127.0.0.1:9/s.json"}}}, "'$ref' is not taken here"),
     ({"response": {"id": {"$ref": "#/nowhere"}}}, "'$ref' is not taken here"),
 ]
@@ -94,6 +96,7 @@ def test_a_hostile_declaration_is_refused_where_it_stands(
         {"headers": {"Accept": "application/json", "User-Agent": "token-bot/1.0"}},
         {"base_url": "https://h.example:8443/api/v1"},
         {"base_url": "http://[::1]:8099"},
+        {"timeout": "1h"},
         {"path": "/orders/{data.order_id}/reserve?sku={data.sku}"},
         {"auth": {"scheme": "header", "header": "X-Supplier-Auth", "env": "SUPPLIER_TOKEN"}},
     ],

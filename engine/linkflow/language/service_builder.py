@@ -57,6 +57,8 @@ _HEADER_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
 #: What a path's literal text may not hold: spaces, control characters, a fragment, or
 #: braces that are not a placeholder.
 _PATH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f#{}\\]")
+#: The longest one attempt of a call may wait, in seconds.
+MAX_TIMEOUT = 3600.0
 #: Fields every `<name>.done` payload has besides the declared ones.
 RESERVED_RESPONSE_FIELDS = frozenset({"status"})
 #: The names a path template may read (for an invoke only `data` is there when it is made).
@@ -160,6 +162,13 @@ class _Builder:
             ),
         )
         response = self.response(spec.get("response") or {}, (*path, "response"))
+        timeout = self.seconds(spec.get("timeout"), (*path, "timeout"), 10.0)
+        if timeout > MAX_TIMEOUT:
+            self.problem(
+                (*path, "timeout"),
+                f"a call's timeout is at most {MAX_TIMEOUT:g} seconds (an hour): a worker "
+                "holds the call, and one of its slots, for as long as it waits",
+            )
         if len(self.problems) > before:
             return None, written
         return (
@@ -171,7 +180,7 @@ class _Builder:
                 path=template,
                 headers=headers,
                 auth=auth,
-                timeout=self.seconds(spec.get("timeout"), (*path, "timeout"), 10.0),
+                timeout=timeout,
                 retry=retry,
                 response=response,
             ),
