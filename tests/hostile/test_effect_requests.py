@@ -59,6 +59,19 @@ def test_a_data_value_stays_inside_its_path_segment(supplier: Engine, order_id: 
     assert httpx.URL("http://h/" + segments[2]).path[1:] == order_id  # decoded: the value
 
 
+def test_a_lone_surrogate_in_a_path_value_fails_the_step_with_the_reason(supplier: Engine) -> None:
+    # the strict readers refuse one in JSON text; the Python API hands it over as it is
+    instance = supplier.create()
+    step = instance.send("place", {"order_id": "\ud800", "sku": "s", "quantity": 1})
+    assert step.refusal is not None
+    assert step.refusal.message.endswith(
+        "the path of the call to service 'supplier' holds a value that is not text "
+        "(a lone UTF-16 surrogate)"
+    )
+    assert step.effects == ()
+    assert instance.state == "draft"
+
+
 # -- the request ------------------------------------------------------------------------------
 
 
