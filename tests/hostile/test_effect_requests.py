@@ -5,6 +5,7 @@ a reason, and the worker always finishes (it never crashes on what a service sen
 from __future__ import annotations
 
 import asyncio
+import gzip
 import shutil
 import socketserver
 import threading
@@ -121,6 +122,10 @@ ANSWERS = {
     "huge-number": (_answer(b'{"id": ' + b"9" * 5000 + b"}"), "the answer is not JSON"),
     "html": (_answer(b"<html>", head=b"X-Type: text/html\r\n"), "it is not JSON"),
     "redirect": (_answer(b"", 302, b"Location: http://127.0.0.2:9/elsewhere\r\n"), "HTTP 302"),
+    "gzip-always": (
+        _answer(gzip.compress(b'{"id": "x"}'), head=b"Content-Encoding: gzip\r\n"),
+        "it is compressed (Content-Encoding), though the worker asked for none",
+    ),
     "unfinished": (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", "no answer"),
 }
 
@@ -138,6 +143,13 @@ class _Handler(socketserver.BaseRequestHandler):
         body = head.split(b"\r\n\r\n", 1)[1]
         while len(body) < length:  # read it all: closing on unread bytes resets the connection
             body += self.request.recv(65536)
+        if path == "gzip-if-offered":  # as most APIs do: compressed when the client offers
+            offered = b"gzip" in head.lower().split(b"accept-encoding:")[-1].split(b"\r\n")[0]
+            plain = b'{"id": "x"}'
+            sent = gzip.compress(plain) if offered else plain
+            encoding = b"Content-Encoding: gzip\r\n" if offered else b""
+            self.request.sendall(_answer(sent, head=encoding))
+            return
         self.request.sendall(ANSWERS.get(path, (_answer(b"{}"), ""))[0])
         if path == "unfinished":
             time.sleep(3)
@@ -201,3 +213,14 @@ def test_an_attempt_that_breaks_inside_the_worker_ends_failed_and_the_worker_fin
         "failed",
         "the attempt failed inside the worker (RecursionError)",
     )
+
+
+def test_an_api_that_compresses_when_offered_answers_plain_json(hostile_api: str) -> None:
+    call = invoke(f"{hostile_api}/gzip-if-offered", response={"id": {"type": "string"}})
+
+    async def attempt() -> Attempt:
+        async with httpx.AsyncClient() as client:  # httpx offers gzip unless told otherwise
+            return await perform(client, call, "key")
+
+    done = asyncio.run(attempt())
+    assert (done.status, done.body, done.unreadable) == (200, {"id": "x"}, "")

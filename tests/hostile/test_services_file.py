@@ -46,6 +46,7 @@ REFUSED = [
     ({"headers": {"content-length": "0"}}, "header 'content-length' is written by the HTTP"),
     ({"headers": {"Transfer-Encoding": "chunked"}}, "is written by the HTTP client"),
     ({"headers": {"Idempotency-Key": "fixed"}}, "header 'Idempotency-Key'"),
+    ({"headers": {"Accept-Encoding": "gzip"}}, "header 'Accept-Encoding' is written by the"),
     ({"headers": {"X-Custom": "Bearer abcdef123456"}}, "looks like a credential"),
     ({"headers": {"X-Custom": "basic dXNlcjpwYXNz"}}, "looks like a credential"),
     ({"base_url": "http://:8080"}, "base_url is not usable: it names no host"),

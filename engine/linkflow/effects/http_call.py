@@ -7,6 +7,8 @@ can be read, and tested, on its own:
   service's secret, read at call time from the environment variable or file its `Auth` names;
   the secret is put in the request only, never in an error, a log line or a stored result;
 - the whole attempt (connect, send, answer) is bounded by the call's `timeout`;
+- answers are asked for uncompressed (`Accept-Encoding: identity`), and a compressed one is
+  unreadable, never unpacked;
 - at most `MAX_BODY` bytes of an answer are read: a longer one ends the attempt as a failure
   with a reason, not as memory spent;
 - an answer's body is read by the engine's strict JSON reader: text that is not UTF-8, not
@@ -146,6 +148,10 @@ def request_headers(call: EffectCall, key: str) -> dict[str, str]:
     """What one attempt sends as headers (SecretMissing when its secret cannot be read)."""
     headers = dict(call.headers)
     headers[IDEMPOTENCY_HEADER] = key
+    # The body is read as it comes (`aiter_raw`, bounded by MAX_BODY): an answer compressed
+    # because the client offered it (httpx offers gzip and deflate) would be unreadable, and
+    # could unpack to far more than it weighs.
+    headers["Accept-Encoding"] = "identity"
     if call.body is not None:
         headers.setdefault("Content-Type", "application/json")
     if call.auth is not None:
@@ -216,6 +222,9 @@ async def perform(  # noqa: PLR0911 - a return per way an attempt ends
         error = f"the answer is longer than {MAX_BODY} bytes"
         return Attempt(status, error=error, failure=TOO_LONG)
     body, unreadable = _json(raw)
+    if answer.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+        body = None
+        unreadable = "it is compressed (Content-Encoding), though the worker asked for none"
     if status == 429 or status >= 500:
         wait = retry_after(answer.headers.get("retry-after"), datetime.now(UTC))
         return Attempt(

@@ -50,6 +50,7 @@ _CLIENT_HEADERS = frozenset(
         "trailer",
         "expect",
         "idempotency-key",
+        "accept-encoding",
     }
 )
 #: What a header value may hold: visible ASCII, spaces and tabs (no line break, no NUL).
