@@ -47,6 +47,7 @@ REFUSED = [
     ({"headers": {"Transfer-Encoding": "chunked"}}, "is written by the HTTP client"),
     ({"headers": {"Idempotency-Key": "fixed"}}, "header 'Idempotency-Key'"),
     ({"headers": {"Accept-Encoding": "gzip"}}, "header 'Accept-Encoding' is written by the"),
+    ({"headers": {"X-Trace": "a", "x-trace": "b"}}, "header 'x-trace' is declared twice"),
     ({"headers": {"X-Custom": "Bearer abcdef123456"}}, "looks like a credential"),
     ({"headers": {"X-Custom": "basic dXNlcjpwYXNz"}}, "looks like a credential"),
     ({"base_url": "http://:8080"}, "base_url is not usable: it names no host"),

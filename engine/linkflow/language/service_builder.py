@@ -138,8 +138,16 @@ class _Builder:
         written = dict(spec)
         headers = dict(spec.get("headers") or {})
         self.base_url(str(spec["base_url"]), (*path, "base_url"))
+        seen: set[str] = set()
         for header, value in headers.items():
             self.header(header, str(value), (*path, "headers", header))
+            if header.lower() in seen:  # header names are not case-sensitive: sent twice
+                self.problem(
+                    (*path, "headers", header),
+                    f"header '{header}' is declared twice (names differing only in case)",
+                    key=True,
+                )
+            seen.add(header.lower())
         auth = self.auth(spec.get("auth"), (*path, "auth"), written)
         if (
             auth is not None
