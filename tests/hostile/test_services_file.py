@@ -40,6 +40,7 @@ def services_problems(tmp_path: Path, change: dict[str, Any]) -> list[str]:
 REFUSED = [
     ({"headers": {"X-Note": "a\r\nX-Injected: 1"}}, "holds a line break"),
     ({"headers": {"X-Note": "a\nb"}}, "holds a line break"),
+    ({"headers": {"X-Note": "ends with a line break\n"}}, "holds a line break"),
     ({"headers": {"X-Note": "a\x00b"}}, "a control character"),
     ({"headers": {"X-Note": "caf\u00e9"}}, "non-ASCII"),
     ({"headers": {"Host": "other.example"}}, "header 'Host' is written by the HTTP client"),

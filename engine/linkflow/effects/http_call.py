@@ -42,7 +42,7 @@ MAX_BODY = 1 << 20
 MAX_RETRY_AFTER = 3600.0
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 #: What a header value may hold: visible ASCII, spaces and tabs.
-_HEADER_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 #: What kind of failure an attempt met (`Attempt.failure`): none ("", an answer was read),
 #: no answer in time, no connection, a status that may be retried (5xx, 429), an answer too
 #: long, a secret missing, a request that cannot be sent as it is.
@@ -136,7 +136,7 @@ def _sendable(secret: str, service: str, where: str) -> str:
     """The secret, when a header can carry it: one line of visible ASCII. Else SecretMissing
     (a line break would end the header and start another one; httpx or h11 refuse it at send
     time, which would read as a connection failure tried again and again)."""
-    if _HEADER_VALUE.match(secret):
+    if _HEADER_VALUE.fullmatch(secret):
         return secret
     raise SecretMissing(
         f"the secret of service '{service}' ({where}) is not one line of visible ASCII: it "

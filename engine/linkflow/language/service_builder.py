@@ -54,7 +54,7 @@ _CLIENT_HEADERS = frozenset(
     }
 )
 #: What a header value may hold: visible ASCII, spaces and tabs (no line break, no NUL).
-_HEADER_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 #: What a path's literal text may not hold: spaces, control characters, a fragment, or
 #: braces that are not a placeholder.
 _PATH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f#{}\\]")
@@ -237,7 +237,7 @@ class _Builder:
                 "or the call's identity): it cannot be declared",
                 key=True,
             )
-        if not _HEADER_VALUE.match(value):
+        if not _HEADER_VALUE.fullmatch(value):
             self.problem(
                 path,
                 f"the value of header '{name}' holds a line break, a control character or a "
