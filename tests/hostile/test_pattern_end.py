@@ -1,6 +1,7 @@
 """A schema's `pattern` ends the text at `$`, as JSON Schema says: Python's `$` also matched
 before a final newline, so a service name, an environment variable's name or a header name
-ending in a line break passed the services schema."""
+ending in a line break passed the services schema (refused now, the value shown as `name\\n` so
+that the message stays one line)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,5 @@ def test_a_name_ending_in_a_line_break_is_refused(
     ]
     assert problems
     assert any("expected form" in p or "plain name" in p for p in problems), problems
+    assert all("\n" not in p for p in problems), problems  # the value shown escaped: one line
+    assert any("\\n'" in p for p in problems), problems
