@@ -105,6 +105,9 @@ def _invoke_event(effect: Claimed, attempt: Attempt, error: str) -> tuple[str, d
     when the attempts ran out) is judged by `result_event`; no answer is `.failed` with the
     same words the scenario stubs give; anything else with the error."""
     call = effect.call
+    status = attempt.status
+    if attempt.unreadable and call.response and not attempt.failure and 200 <= (status or 0) < 300:
+        return failed_event(call, status, f"the answer is not JSON: {attempt.unreadable}")
     if attempt.status is not None and attempt.failure in ("", STATUS):
         return result_event(call, attempt.status, attempt.body)
     if attempt.failure == TIMEOUT:

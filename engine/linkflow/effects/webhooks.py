@@ -258,6 +258,8 @@ class Deliverer:
             return Outcome(False, f"no answer within {self.policy.timeout:g} s", retry=True)
         except httpx.HTTPError as err:
             return Outcome(False, f"connection failed ({type(err).__name__})", retry=True)
+        except (httpx.InvalidURL, ValueError) as err:  # stored before URLs were checked
+            return Outcome(False, f"the subscriber's URL cannot be used ({type(err).__name__})")
         status = answer.status_code
         if 200 <= status < 300:
             return Outcome(True)

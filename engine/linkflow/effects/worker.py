@@ -31,8 +31,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from linkflow.effects.http_call import perform
+from linkflow.effects.http_call import REFUSED, Attempt, perform
 from linkflow.effects.results import LOST, Decision, cancelled, decide, record, still_wanted
+from linkflow.runtime.effect_calls import failed_event
 from linkflow.store.core import new_id
 from linkflow.store.errors import StoreError
 from linkflow.store.outbox import Claimed, Outbox
@@ -132,9 +133,23 @@ class Worker:
     async def _perform(
         self, client: httpx.AsyncClient, effect: Claimed, results: asyncio.Queue[Decision | None]
     ) -> None:
-        attempt = await perform(client, effect.call, effect.idempotency_key)
+        try:
+            attempt = await perform(client, effect.call, effect.idempotency_key)
+        except Exception as err:  # a defect, not the service's doing: the call ends failed
+            LOG.error("effect attempt failed inside the worker: %s", type(err).__name__)
+            error = f"the attempt failed inside the worker ({type(err).__name__})"
+            attempt = Attempt(None, error=error, failure=REFUSED)
         self.attempts += 1
-        await results.put(decide(effect, attempt, self.store.clock()))
+        try:
+            decision = decide(effect, attempt, self.store.clock())
+        except Exception as err:  # likewise: the call ends failed, its invoke answered so
+            LOG.error("effect outcome not decided: %s", type(err).__name__)
+            reason = f"its outcome could not be decided ({type(err).__name__})"
+            event = failed_event(effect.call, attempt.status, reason)
+            decision = Decision(
+                effect, "failed", reason, event=event if effect.call.answers else None
+            )
+        await results.put(decision)
 
     def _moved_on(self, claimed: list[Claimed]) -> set[str]:
         """The ids of first-attempt invokes whose instance has left or re-entered the state

@@ -167,6 +167,9 @@ class CallReader:
                     self.problem(child, f"a <param> of {what} needs a name and an expr")
                     continue
                 body = body if body is not None else {}
+                if name in body:  # the JSON body has one value per field: which one was meant?
+                    self.problem(child, f"a second <param> named '{name}' in {what}")
+                    continue
                 body[name] = child.attrs["expr"]
             elif tag == (SCXML, "content"):
                 if (

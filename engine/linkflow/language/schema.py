@@ -179,9 +179,17 @@ def name_problem(text: str) -> str:
                 f"character {code} ({title}); names use lowercase ASCII letters, digits and _"
             )
     return (
-        f"'{text}' is not a plain name: start with a lowercase letter, then use lowercase "
-        "letters, digits and _"
+        f"'{one_line(text)}' is not a plain name: start with a lowercase letter, then use "
+        "lowercase letters, digits and _"
     )
+
+
+def one_line(text: str) -> str:
+    """`text` as a message shows it: a line break, tab or other control character escaped
+    (`\\n`), so a message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def describe(error: Any, *, secret_safe: bool = False) -> str:
@@ -232,7 +240,7 @@ def _describe_pattern(error: Any, schema: dict[str, Any], value: Any, secret_saf
     if schema.get("pattern") == "^[a-z][a-z0-9_]*$" or "[a-z]" in str(schema.get("pattern")):
         return name_problem(str(value))
     about = str(schema.get("description", "")).rstrip(".") or error.validator_value
-    return f"'{value}' does not have the expected form ({about})"
+    return f"'{one_line(str(value))}' does not have the expected form ({about})"
 
 
 def _describe_size(error: Any, schema: dict[str, Any], value: Any, secret_safe: bool) -> str:

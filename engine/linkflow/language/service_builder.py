@@ -4,7 +4,10 @@ keeps beside the workflow's own (`Workflow.services_source`), from which they ar
 
 The schema (schemas/services.schema.json) checks the shapes; here are the checks it cannot
 make: durations, a header that looks like a secret, authentication that names no place for its
-secret, response schemas and the CEL expressions of the path.
+secret, authentication that names no place for its secret, response schemas and the CEL
+expressions of the path, and what would let a declaration change the request's structure: a
+base URL without a host or with a query, a path that does not start with `/`, a header value
+with a line break, a header the HTTP client writes itself (`Host`, `Content-Length`...).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from linkflow.errors import Problem
 from linkflow.language.durations import DurationError, parse_duration
@@ -30,6 +34,32 @@ _SECRET_HEADER = re.compile(
     r"^(authorization|proxy-authorization|cookie)$|key|token|secret|passw|signature|credential",
     re.IGNORECASE,
 )
+#: A header value that carries a credential whatever the header's name (`Bearer abc...`).
+_SECRET_VALUE = re.compile(r"^\s*(bearer|basic|digest|token|negotiate)\s+\S", re.IGNORECASE)
+#: Headers the HTTP client writes itself, from the URL and the body, or that frame the
+#: request: declared, they would contradict it (or smuggle another request into it).
+_CLIENT_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        "expect",
+        "idempotency-key",
+        "accept-encoding",
+    }
+)
+#: What a header value may hold: visible ASCII, spaces and tabs (no line break, no NUL).
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
+#: What a path's literal text may not hold: spaces, control characters, a fragment, or
+#: braces that are not a placeholder.
+_PATH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f#{}\\]")
+#: The longest one attempt of a call may wait, in seconds.
+MAX_TIMEOUT = 3600.0
 #: Fields every `<name>.done` payload has besides the declared ones.
 RESERVED_RESPONSE_FIELDS = frozenset({"status"})
 #: The names a path template may read (for an invoke only `data` is there when it is made).
@@ -107,28 +137,30 @@ class _Builder:
         before = len(self.problems)
         written = dict(spec)
         headers = dict(spec.get("headers") or {})
-        for header in headers:
-            if _SECRET_HEADER.search(header):
+        self.base_url(str(spec["base_url"]), (*path, "base_url"))
+        seen: set[str] = set()
+        for header, value in headers.items():
+            self.header(header, str(value), (*path, "headers", header))
+            if header.lower() in seen:  # header names are not case-sensitive: sent twice
                 self.problem(
                     (*path, "headers", header),
-                    f"header '{header}' looks like a secret, and no secret may be written in a "
-                    "definition: declare it under `auth` (`{scheme: header, header: "
-                    f"{header}, env: VARIABLE}}` or `secret_file: FILE`)",
+                    f"header '{header}' is declared twice (names differing only in case)",
                     key=True,
                 )
+            seen.add(header.lower())
         auth = self.auth(spec.get("auth"), (*path, "auth"), written)
+        if (
+            auth is not None
+            and auth.scheme == "header"
+            and any(h.lower() == auth.header.lower() for h in headers)
+        ):
+            self.problem(
+                (*path, "auth", "header"),
+                f"header '{auth.header}' is declared under `headers` too: the secret would "
+                "replace it, or be sent twice",
+            )
         template = spec.get("path") or ""
-        try:
-            compiled = Template.compile(template)
-        except ExpressionError as err:
-            self.problem((*path, "path"), f"path placeholder does not compile: {err}")
-        else:
-            for unknown in sorted(compiled.names - PATH_NAMES):
-                self.problem(
-                    (*path, "path"),
-                    f"path placeholder uses unknown name '{unknown}' (it sees `data`, and for "
-                    "a notify `payload`)",
-                )
+        self.path(template, (*path, "path"))
         retry_spec = spec.get("retry") or {}
         retry = RetryPolicy(
             attempts=int(retry_spec.get("attempts", 5)),
@@ -139,6 +171,13 @@ class _Builder:
             ),
         )
         response = self.response(spec.get("response") or {}, (*path, "response"))
+        timeout = self.seconds(spec.get("timeout"), (*path, "timeout"), 10.0)
+        if timeout > MAX_TIMEOUT:
+            self.problem(
+                (*path, "timeout"),
+                f"a call's timeout is at most {MAX_TIMEOUT:g} seconds (an hour): a worker "
+                "holds the call, and one of its slots, for as long as it waits",
+            )
         if len(self.problems) > before:
             return None, written
         return (
@@ -150,14 +189,95 @@ class _Builder:
                 path=template,
                 headers=headers,
                 auth=auth,
-                timeout=self.seconds(spec.get("timeout"), (*path, "timeout"), 10.0),
+                timeout=timeout,
                 retry=retry,
                 response=response,
             ),
             written,
         )
 
-    def auth(self, spec: Any, path: DocPath, written: dict[str, Any]) -> Auth | None:
+    def base_url(self, url: str, path: DocPath) -> None:
+        """A base URL the schema's pattern let through must still be one: http(s), a host, a
+        port in range, no user, query, fragment, space or control character."""
+        why = ""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as err:
+            why = f"it is not a URL ({err})"
+        else:
+            if parts.scheme not in ("http", "https"):
+                why = "it must start with http:// or https://"
+            elif not parts.hostname:
+                why = "it names no host"
+            elif port == 0:
+                why = "its port must be 1 to 65535"
+            elif parts.username is not None or parts.password is not None:
+                why = "it holds a user or password: use `auth`"
+            elif parts.query or parts.fragment or "?" in url or "#" in url:
+                why = "it holds a query or fragment: the path is appended to it"
+            elif _PATH_FORBIDDEN.search(url) or not url.isascii():
+                why = "it holds a space, a control character, a brace or a non-ASCII character"
+        if why:
+            self.problem(path, f"base_url is not usable: {why}")
+
+    def header(self, name: str, value: str, path: DocPath) -> None:
+        if _SECRET_HEADER.search(name):
+            self.problem(
+                path,
+                f"header '{name}' looks like a secret, and no secret may be written in a "
+                "definition: declare it under `auth` (`{scheme: header, header: "
+                f"{name}, env: VARIABLE}}` or `secret_file: FILE`)",
+                key=True,
+            )
+        elif name.lower() in _CLIENT_HEADERS:
+            self.problem(
+                path,
+                f"header '{name}' is written by the HTTP client itself (from the URL, the body "
+                "or the call's identity): it cannot be declared",
+                key=True,
+            )
+        if not _HEADER_VALUE.fullmatch(value):
+            self.problem(
+                path,
+                f"the value of header '{name}' holds a line break, a control character or a "
+                "non-ASCII character: a header value is one line of visible ASCII",
+            )
+        elif _SECRET_VALUE.match(value):
+            self.problem(
+                path,
+                f"the value of header '{name}' looks like a credential, and no secret may be "
+                "written in a definition: declare it under `auth` (an environment variable or "
+                "a secret file)",
+            )
+
+    def path(self, template: str, path: DocPath) -> None:
+        if template and not template.startswith("/"):
+            self.problem(path, "path must start with '/': it is appended to base_url")
+            return
+        try:
+            compiled = Template.compile(template)
+        except ExpressionError as err:
+            self.problem(path, f"path placeholder does not compile: {err}")
+            return
+        for part in compiled.parts:
+            if isinstance(part, str) and _PATH_FORBIDDEN.search(part):
+                self.problem(
+                    path,
+                    "path holds a space, a control character, a '#', a backslash or a brace "
+                    "that is not a `{placeholder}`",
+                )
+                return
+        for unknown in sorted(compiled.names - PATH_NAMES):
+            self.problem(
+                path,
+                f"path placeholder uses unknown name '{unknown}' (it sees `data`, and for "
+                "a notify `payload`)",
+            )
+
+    def auth(  # noqa: PLR0911 - a return per refusal
+        self, spec: Any, path: DocPath, written: dict[str, Any]
+    ) -> Auth | None:
         if spec is None:
             return None
         places = [k for k in ("env", "secret_file") if k in spec]
@@ -176,7 +296,20 @@ class _Builder:
         if scheme == "bearer" and "header" in spec:
             self.problem((*path, "header"), "scheme `bearer` always sends `Authorization`")
             return None
+        if scheme == "header" and str(spec["header"]).lower() in _CLIENT_HEADERS:
+            self.problem(
+                (*path, "header"),
+                f"header '{spec['header']}' is written by the HTTP client itself: the secret "
+                "needs a header of its own",
+            )
+            return None
         secret_file = str(spec.get("secret_file", ""))
+        if "\x00" in secret_file or len(secret_file) > 4096:
+            self.problem(
+                (*path, "secret_file"),
+                "secret_file is not a usable path (a NUL character, or longer than 4096)",
+            )
+            return None
         if secret_file and not Path(secret_file).is_absolute():
             # kept resolved: the worker that reads it may run in another folder
             secret_file = str((self.folder / secret_file).resolve())
@@ -200,10 +333,27 @@ class _Builder:
                 )
                 continue
             schema = {"type": given} if isinstance(given, str) else dict(given)
-            for inner, message in check_fragment_schema(schema):
+            for inner, message in check_fragment_schema(schema) or _ref_problems(schema, ()):
                 self.problem((*path, name, *inner), f"response schema: {message}")
             out[name] = schema
         return out
+
+
+def _ref_problems(node: Any, path: DocPath) -> list[tuple[DocPath, str]]:
+    """Every `$ref` of a response schema: the worker judges answers with it, and a reference
+    it cannot follow (another document, a pointer to nothing) would fail each judgement, or
+    reach for the network. A response schema is self-contained: it has no `$ref`."""
+    if isinstance(node, list):
+        return [p for i, item in enumerate(node) for p in _ref_problems(item, (*path, i))]
+    if not isinstance(node, dict):
+        return []
+    found: list[tuple[DocPath, str]] = []
+    for key, value in node.items():
+        if key in ("$ref", "$dynamicRef", "$id", "$schema", "$anchor", "$dynamicAnchor"):
+            found.append(((*path, key), f"'{key}' is not taken here: write the schema out in full"))
+        elif key not in ("const", "enum", "default", "examples"):
+            found += _ref_problems(value, (*path, key))
+    return found
 
 
 def build_services(doc: Document) -> tuple[ServiceSet, list[Problem]]:

@@ -68,8 +68,9 @@ FAST_KEYWORDS = frozenset(
 #: more: enough for a pre-check whose "valid" is trusted and whose "invalid" sends the value to
 #: jsonschema for the located, plain-word verdict. `uniqueItems` agrees both ways (1 and 1.0 are
 #: the same item, true and 1 are not: checked); local `$ref`s resolve alike; a `pattern` only in
-#: the plain subset of _PLAIN_PATTERN, where the one difference is that Python's `$` also
-#: matches before a final newline (so jsonschema-rs is the stricter one).
+#: the plain subset of _PLAIN_PATTERN, where the one difference was that Python's `$` also
+#: matches before a final newline (the explaining validator now reads `$` as JSON Schema does:
+#: `ecma_pattern`; jsonschema-rs is never the more lenient one).
 PRECHECK_KEYWORDS = FAST_KEYWORDS | {
     "$ref",
     "$defs",
@@ -127,10 +128,51 @@ def _build_rust(schema: Any) -> Any:
         return None
 
 
-def _build_explaining(schema: Any) -> Any:
-    from jsonschema import Draft202012Validator  # noqa: PLC0415 - jsonschema: only the explaining validator (messages on failure) needs it
+@lru_cache(maxsize=_CACHED)
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """`pattern` compiled with JSON Schema's (ECMA 262's) `$`: the end of the text only.
+    Python's `$` also matches before a final newline, so `^[a-z]+$` took a name ending in a
+    line break (a service's, an environment variable's, a header's). Each `$` outside a
+    character class becomes end-of-text; a pattern with inline flags is left as it is."""
+    if "(?" in pattern:
+        return re.compile(pattern)
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        index += 1
+    return re.compile("".join(out))
 
-    return Draft202012Validator(schema, registry=local_registry())
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """jsonschema's `pattern` keyword with JSON Schema's `$` (`ecma_pattern`)."""
+    from jsonschema import ValidationError  # noqa: PLC0415 - as _build_explaining
+
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@lru_cache(maxsize=1)
+def _explaining_class() -> Any:
+    from jsonschema import Draft202012Validator, validators  # noqa: PLC0415 - jsonschema: only the explaining validator (messages on failure) needs it
+
+    return validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+
+
+def _build_explaining(schema: Any) -> Any:
+    return _explaining_class()(schema, registry=local_registry())
 
 
 _rust = _cached(_build_rust)

@@ -134,13 +134,18 @@ class EffectPlan:
         scope = {"data": data, "payload": payload}
         try:
             path = "".join(
-                part if isinstance(part, str) else quote(_text(_value(part, scope)), safe="")
+                part if isinstance(part, str) else _segment(_value(part, scope))
                 for part in self._paths[spec.service].parts
             )
             body = {key: _value(expr, scope) for key, expr in spec.body} if spec.has_body else None
         except ExpressionError as err:
             raise ActionFailed(
                 f"the call to service '{spec.service}' could not be worked out: {err.safe}"
+            ) from None
+        except UnicodeEncodeError:
+            raise ActionFailed(
+                f"the path of the call to service '{spec.service}' holds a value that is not "
+                "text (a lone UTF-16 surrogate)"
             ) from None
         problem = json_problem(body) if body is not None else ""
         if problem:
@@ -183,6 +188,10 @@ def _value(expr: Expression, scope: Mapping[str, Any]) -> Any:
     return expr.evaluate(scope)
 
 
-def _text(value: Any) -> str:
-    """A path placeholder's value as text (true/false, none, lists joined by commas)."""
-    return show_value(value)
+def _segment(value: Any) -> str:
+    """A path placeholder's value as text (true/false, none, lists joined by commas),
+    percent-encoded so that it stays inside its segment: `/`, `?`, `#` and `%` are encoded,
+    and so is every `.`, so that a value `..` or `.` is not a step up or a no-op that the
+    HTTP client would resolve (`/orders/../admin` is sent as `/admin`). `%2E` is a `.` to
+    the server (RFC 3986, 2.3). A lone surrogate raises UnicodeEncodeError."""
+    return quote(show_value(value), safe="").replace(".", "%2E")

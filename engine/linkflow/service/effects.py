@@ -86,7 +86,8 @@ async def _call(service: Service, work: Any, *args: Any, **kw: Any) -> Any:
 
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    # at most 9 digits: int() refuses text of over 4,300 digits with a ValueError
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= MAX_PAGE:
         raise ServiceProblem("invalid-parameter", f"'limit' must be a number from 1 to {MAX_PAGE}")
     return int(raw)
 

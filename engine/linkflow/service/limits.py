@@ -121,7 +121,8 @@ class ConcurrencyLimit:
         declared = _declared_length(scope)
         limit = self.max_body_bytes
         if declared is not None and declared.isascii() and declared.isdigit():  # noqa: SIM102
-            if int(declared) > limit:
+            # more digits than any limit has is too large (and int() refuses over 4,300)
+            if len(declared) > 18 or int(declared) > limit:
                 raise _Early(
                     "body-too-large", f"the body is larger than {limit} bytes", limit=limit
                 )

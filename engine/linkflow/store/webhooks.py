@@ -13,7 +13,9 @@ The queries are in sql/webhooks.sql, read once.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
@@ -75,9 +77,31 @@ def matches(patterns: Sequence[str], entry: FeedEntry) -> bool:
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"'{url}' is not an http:// or https:// URL with a host")
+    """`url` when a subscriber may receive at it: http(s), a host (an IPv6 one well formed),
+    a port from 1 to 65535, no user or password (the URL is shown to whoever lists the
+    subscribers; a receiver checks the signature instead), no space, control character or
+    backslash. A URL the HTTP client refuses would fail every delivery round."""
+    # what a message repeats of it: never a user or password it may hold
+    shown = re.sub(r"//[^/?#]*@", "//", url).encode("ascii", "backslashreplace").decode()[:200]
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+        if host and "[" in parts.netloc:
+            ipaddress.IPv6Address(host.split("%")[0])
+    except ValueError as err:
+        raise UsageError(f"'{shown}' is not a usable URL ({err})") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"'{shown}' is not an http:// or https:// URL with a host")
+    if port == 0:
+        raise UsageError(f"'{shown}': a port is from 1 to 65535")
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(
+            "a subscriber's URL holds no user or password: it is shown to whoever lists the "
+            "subscribers (the receiver checks each delivery's signature instead)"
+        )
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in url):
+        raise UsageError(f"'{shown}' holds a space, a control character or a backslash")
     return url
 
 

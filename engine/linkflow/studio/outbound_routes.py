@@ -19,6 +19,7 @@ from linkflow.errors import UsageError
 from linkflow.store.listing import decode_cursor, encode_cursor
 from linkflow.studio.body import BadRequest, read_json
 from linkflow.studio.instance_routes import status_code_of
+from linkflow.studio.instances import MAX_LISTED
 from linkflow.studio.outbound import BadFilter, Outbound
 from linkflow.studio.playground import PlaygroundError
 from linkflow.studio.state import studio_of
@@ -45,8 +46,9 @@ async def effect_list(request: Request) -> Response:
     try:
         outbound = _outbound(request)
         raw = query.get("limit") or "100"
-        if not raw.isascii() or not raw.isdigit():
-            raise BadRequest("`limit` must be a whole number")
+        # at most 9 digits: int() refuses text of over 4,300 digits with a ValueError
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+            raise BadRequest(f"`limit` must be a whole number from 1 to {MAX_LISTED}")
         cursor = query.get("cursor")
         after = decode_cursor(cursor) if cursor else None
         async with studio.lock:

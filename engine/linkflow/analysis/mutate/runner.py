@@ -323,14 +323,11 @@ def _numbered_steps(doc: Document, taken: Sequence[SessionStep]) -> list[tuple[i
 
 def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
     """Read the scenarios, run them once on the unchanged workflows (each must pass: a
-    scenario that already fails would kill every mutant), list the mutants."""
+    scenario that already fails would kill every mutant), list the mutants: only then, as
+    there may be thousands of them (a parallel state's configurations are sources and
+    targets), so that a scenario problem is reported at once."""
     names = spec.selected if spec.selected is not None else tuple(workflows)
-    suite = Suite(
-        spec,
-        dict(workflows),
-        [m for name in names for m in mutants(workflows[name], spec.operators)],
-        [],
-    )
+    suite = Suite(spec, dict(workflows), [], [])
     files, suite.problems = scenario_files(spec.scenario_paths)
     for path in files:
         doc, problems = read_scenario(path)
@@ -364,6 +361,8 @@ def build_suite(spec: Spec, workflows: Mapping[str, Workflow]) -> Suite:
                 frozenset(visited),
             )
         )
+    if not suite.problems:
+        suite.mutants = [m for name in names for m in mutants(workflows[name], spec.operators)]
     wanted = {workflows[n].file for n in names}
     found, suite.justification_problems = read_justifications(sorted(wanted), OPERATORS)
     # A run restricted to some operators leaves the others' justifications alone: they justify
