@@ -28,6 +28,8 @@ EXAMPLE = ROOT / "examples" / "supplier_order"
         ("^a\\$$", "a$", True),  # so is an escaped one
         ("^a\\$$", "a$\n", False),
         ("(?m)^a$", "a\nb", True),  # inline flags: left as written
+        ("^(?:a|b)$", "a\n", False),  # a plain group keeps JSON Schema's `$`
+        ("^(?:a|b)$", "b", True),
     ],
 )
 def test_the_end_of_a_pattern_is_the_end_of_the_text(

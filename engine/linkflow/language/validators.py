@@ -133,8 +133,9 @@ def ecma_pattern(pattern: str) -> re.Pattern[str]:
     """`pattern` compiled with JSON Schema's (ECMA 262's) `$`: the end of the text only.
     Python's `$` also matches before a final newline, so `^[a-z]+$` took a name ending in a
     line break (a service's, an environment variable's, a header's). Each `$` outside a
-    character class becomes end-of-text; a pattern with inline flags is left as it is."""
-    if "(?" in pattern:
+    character class becomes end-of-text; a pattern with inline flags, look-arounds or named
+    groups (any `(?` but a plain `(?:` group) is left as it is."""
+    if re.search(r"\(\?(?!:)", pattern):
         return re.compile(pattern)
     out: list[str] = []
     in_class = False
