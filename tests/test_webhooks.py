@@ -28,7 +28,7 @@ from linkflow.cli import main
 from linkflow.effects.webhooks import Deliverer, Policy, retry_after
 from linkflow.store import Store, StoreError
 from linkflow.store.webhooks import Webhooks
-from tests.support.receiver import SECRET, Attempt, receiving, resetting
+from tests.support.receiver import SECRET, Attempt, receiving, resetting, write_secret
 from tests.support.store import BOARDS, TALLY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +39,7 @@ FAST = Policy(attempts=4, backoff=0.01, max_delay=0.05, timeout=5.0, concurrency
 
 @pytest.fixture
 def secret_file(tmp_path: Path) -> str:
-    path = tmp_path / "webhook.secret"
-    path.write_text(SECRET + "\n", encoding="utf-8")
-    return str(path)
+    return write_secret(tmp_path)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from linkflow.effects.webhooks import Deliverer, Policy
 from linkflow.errors import UsageError
 from linkflow.store import Store
 from linkflow.store.webhooks import Webhooks
-from tests.support.receiver import SECRET, receiving
+from tests.support.receiver import receiving, write_secret
 from tests.support.store import BOARDS, TALLY
 
 POLICY = Policy(attempts=2, backoff=0.01, max_delay=0.05, timeout=5.0, concurrency=4, lease=1.0)
@@ -24,9 +24,7 @@ POLICY = Policy(attempts=2, backoff=0.01, max_delay=0.05, timeout=5.0, concurren
 
 @pytest.fixture
 def secret_file(tmp_path: Path) -> str:
-    path = tmp_path / "webhook.secret"
-    path.write_text(SECRET + "\n", encoding="utf-8")
-    return str(path)
+    return write_secret(tmp_path)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from linkflow.store.outbox import Outbox
 from linkflow.store.webhooks import Webhooks
 from tests.support.effect_steps import causing, notify, write_flow
 from tests.support.fake_api import fake_api
-from tests.support.receiver import SECRET, receiving
+from tests.support.receiver import receiving, write_secret
 
 #: One attempt each, quickly: a failure is dead at once.
 ONCE = Policy(attempts=1, backoff=0.01, max_delay=0.05, timeout=0.5, concurrency=4, lease=1.0)
@@ -54,13 +54,12 @@ def _in_thread(work: Callable[[], Coroutine[Any, Any, object]]) -> None:
 
 
 def stock(store: Store, folder: Path, monkeypatch: pytest.MonkeyPatch) -> Stocked:
-    secret = folder / "webhook.secret"
-    secret.write_text(SECRET + "\n", encoding="utf-8")
+    secret = write_secret(folder)
     dead_url = f"http://127.0.0.1:{closed_port()}/hook"
     hooks = Webhooks(store)
     with fake_api() as api, receiving(lambda webhook_id, before: None) as receiver:
-        dead_hook = hooks.add(dead_url, ["*"], str(secret), after=0)
-        good_hook = hooks.add(receiver.url, ["event:ask", "outcome:*"], str(secret), after=0)
+        dead_hook = hooks.add(dead_url, ["*"], secret, after=0)
+        good_hook = hooks.add(receiver.url, ["event:ask", "outcome:*"], secret, after=0)
         calls = (
             notify(f"http://127.0.0.1:{closed_port()}/tell", attempts=1, timeout=0.5),
             notify(api.url + "/missing", attempts=1),

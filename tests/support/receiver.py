@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -29,6 +30,13 @@ from tests.support.in_thread import served
 
 SECRET = "whsec_" + base64.b64encode(b"linkflow-test-signing-key-0123456").decode()
 Fault = Callable[[str, int], Any]
+
+
+def write_secret(folder: Path) -> str:
+    """A secret file holding SECRET in `folder`, as `webhooks add --secret-file` reads it."""
+    path = folder / "webhook.secret"
+    path.write_text(SECRET + "\n", encoding="utf-8")
+    return str(path)
 
 
 @dataclass

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,7 +32,7 @@ from typing import Any
 import httpx
 
 from linkflow.language.json_text import JsonRefused, read_json
-from linkflow.language.services import Auth
+from linkflow.language.services import HEADER_VALUE, Auth
 from linkflow.runtime.effect_calls import EffectCall
 
 #: The most of an answer's body read (1 MiB): more is a failure, not a memory blow-up.
@@ -41,8 +40,6 @@ MAX_BODY = 1 << 20
 #: A Retry-After longer than this is cut to it (a server asking for a day is not obeyed).
 MAX_RETRY_AFTER = 3600.0
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-#: What a header value may hold: visible ASCII, spaces and tabs.
-_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 #: What kind of failure an attempt met (`Attempt.failure`): none ("", an answer was read),
 #: no answer in time, no connection, a status that may be retried (5xx, 429), an answer too
 #: long, a secret missing, a request that cannot be sent as it is.
@@ -77,7 +74,8 @@ class Attempt:
     retry_after: float | None = None
     #: Bytes of body read.
     size: int = 0
-    #: The kind of failure (TIMEOUT, CONNECTION, STATUS, TOO_LONG, SECRET), "" for none.
+    #: The kind of failure (TIMEOUT, CONNECTION, STATUS, TOO_LONG, SECRET, REFUSED), "" for
+    #: none.
     failure: str = ""
     #: Why a body that is not empty is not JSON ("" when it is, or is empty); never a value.
     unreadable: str = ""
@@ -136,7 +134,7 @@ def _sendable(secret: str, service: str, where: str) -> str:
     """The secret, when a header can carry it: one line of visible ASCII. Else SecretMissing
     (a line break would end the header and start another one; httpx or h11 refuse it at send
     time, which would read as a connection failure tried again and again)."""
-    if _HEADER_VALUE.fullmatch(secret):
+    if HEADER_VALUE.fullmatch(secret):
         return secret
     raise SecretMissing(
         f"the secret of service '{service}' ({where}) is not one line of visible ASCII: it "
@@ -221,10 +219,13 @@ async def perform(  # noqa: PLR0911 - a return per way an attempt ends
     if too_long:
         error = f"the answer is longer than {MAX_BODY} bytes"
         return Attempt(status, error=error, failure=TOO_LONG)
-    body, unreadable = _json(raw)
     if answer.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
-        body = None
-        unreadable = "it is compressed (Content-Encoding), though the worker asked for none"
+        body, unreadable = (
+            None,
+            "it is compressed (Content-Encoding), though the worker asked for none",
+        )
+    else:
+        body, unreadable = _json(raw)
     if status == 429 or status >= 500:
         wait = retry_after(answer.headers.get("retry-after"), datetime.now(UTC))
         return Attempt(

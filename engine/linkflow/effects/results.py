@@ -108,8 +108,8 @@ def _invoke_event(effect: Claimed, attempt: Attempt, error: str) -> tuple[str, d
     status = attempt.status
     if attempt.unreadable and call.response and not attempt.failure and 200 <= (status or 0) < 300:
         return failed_event(call, status, f"the answer is not JSON: {attempt.unreadable}")
-    if attempt.status is not None and attempt.failure in ("", STATUS):
-        return result_event(call, attempt.status, attempt.body)
+    if status is not None and attempt.failure in ("", STATUS):
+        return result_event(call, status, attempt.body)
     if attempt.failure == TIMEOUT:
         return failed_event(call, None, TIMEOUT_REASON)
     if attempt.failure == CONNECTION:

@@ -4,10 +4,10 @@ keeps beside the workflow's own (`Workflow.services_source`), from which they ar
 
 The schema (schemas/services.schema.json) checks the shapes; here are the checks it cannot
 make: durations, a header that looks like a secret, authentication that names no place for its
-secret, authentication that names no place for its secret, response schemas and the CEL
-expressions of the path, and what would let a declaration change the request's structure: a
-base URL without a host or with a query, a path that does not start with `/`, a header value
-with a line break, a header the HTTP client writes itself (`Host`, `Content-Length`...).
+secret, response schemas and the CEL expressions of the path, and what would let a declaration
+change the request's structure: a base URL without a host or with a query, a path that does not
+start with `/`, a header value with a line break, a header the HTTP client writes itself
+(`Host`, `Content-Length`...).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from linkflow.errors import Problem
 from linkflow.language.durations import DurationError, parse_duration
 from linkflow.language.expressions import ExpressionError, Template
 from linkflow.language.schema import check_fragment_schema
-from linkflow.language.services import Auth, RetryPolicy, Service
+from linkflow.language.services import HEADER_VALUE, Auth, RetryPolicy, Service
 from linkflow.language.yaml_loader import Document
 from linkflow.source import DocPath
 
@@ -53,8 +53,6 @@ _CLIENT_HEADERS = frozenset(
         "accept-encoding",
     }
 )
-#: What a header value may hold: visible ASCII, spaces and tabs (no line break, no NUL).
-_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 #: What a path's literal text may not hold: spaces, control characters, a fragment, or
 #: braces that are not a placeholder.
 _PATH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f#{}\\]")
@@ -237,7 +235,7 @@ class _Builder:
                 "or the call's identity): it cannot be declared",
                 key=True,
             )
-        if not _HEADER_VALUE.fullmatch(value):
+        if not HEADER_VALUE.fullmatch(value):
             self.problem(
                 path,
                 f"the value of header '{name}' holds a line break, a control character or a "

@@ -11,11 +11,16 @@ outbox, and a worker performs them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from linkflow.source import SourceLocation
+
+#: What a header value may hold: visible ASCII, spaces and tabs (no line break, no NUL). The
+#: loader holds declared headers to it, the worker the secrets it reads.
+HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 
 
 @dataclass(frozen=True, slots=True)
